@@ -1,0 +1,92 @@
+import CZstd
+package import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Compression of payloads at rest. zstd at a low level: ingestion is write-heavy, and level 3 already gets most
+/// of the ratio on JSON while staying far faster than gzip.
+package enum PayloadCodec {
+    package static func compress(_ bytes: UnsafeRawBufferPointer, level: Int32 = 3) -> [UInt8] {
+        let context = CompressionContext.current
+        let bound = ZSTD_compressBound(bytes.count)
+        var compressed = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
+            // Parameters stick to the context, so the level is set on every call (the checksum once, at creation).
+            ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
+            let rc = ZSTD_compress2(context, buffer.baseAddress, buffer.count, bytes.baseAddress, bytes.count)
+            // With a bound-sized destination the only failure left is running out of memory.
+            precondition(ZSTD_isError(rc) == 0, "ZSTD_compress2 failed: \(String(cString: ZSTD_getErrorName(rc)))")
+            count = rc
+        }
+        // compressBound reserves more than the input size; a stored payload that kept that slack would waste most
+        // of what compression saved, so copy into a right-sized array when the slack is large.
+        if compressed.count < compressed.capacity / 2 {
+            compressed = compressed.withUnsafeBufferPointer { Array($0) }
+        }
+        return compressed
+    }
+
+    package static func compress(_ buffer: ByteBuffer, level: Int32 = 3) -> [UInt8] {
+        buffer.withUnsafeReadableBytes { compress($0, level: level) }
+    }
+
+    /// Decompresses a stored payload; throws BodyDecodingError.tooLarge above limit, .corrupt on bad input.
+    package static func decompress(_ bytes: [UInt8], limit: Int) throws -> [UInt8] {
+        let limit = BodyDecoder.effectiveLimit(limit)
+        return try bytes.withUnsafeBytes { raw in
+            let declared = ZSTD_getFrameContentSize(raw.baseAddress, raw.count)
+            if declared == contentSizeError {
+                throw BodyDecodingError.corrupt("not a zstd frame")
+            }
+            if declared != contentSizeUnknown && declared > UInt64(limit) {
+                // zstd verifies the declared size while decoding, so this frame either exceeds the limit or is corrupt.
+                throw BodyDecodingError.tooLarge(limit: limit)
+            }
+            // Our own payloads are one frame with its size in the header: decode straight into an exact-size array.
+            if declared != contentSizeUnknown && ZSTD_findFrameCompressedSize(raw.baseAddress, raw.count) == raw.count {
+                return try [UInt8](unsafeUninitializedCapacity: Int(declared)) { buffer, count in
+                    let rc = ZSTD_decompress(buffer.baseAddress, buffer.count, raw.baseAddress, raw.count)
+                    guard ZSTD_isError(rc) == 0 else {
+                        throw BodyDecodingError.corrupt("zstd: " + String(cString: ZSTD_getErrorName(rc)))
+                    }
+                    count = rc
+                }
+            }
+            // Anything else (several frames, unknown size) takes the bounded streaming path.
+            let decoded = try BodyDecoder.run(ZstdInflater(), raw, limit: limit)
+            return Array(decoded.readableBytesView)
+        }
+    }
+
+    // zstd.h spells these as `(0ULL - 1)` / `(0ULL - 2)`, which Swift does not import.
+    private static let contentSizeUnknown = UInt64.max
+    private static let contentSizeError = UInt64.max - 1
+}
+
+/// One zstd compression context per thread: creating a context costs more than compressing a typical event,
+/// and threads here (NIO event loops, the cooperative pool) are long-lived.
+private enum CompressionContext {
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        let rc = pthread_key_create(&key) { _ = ZSTD_freeCCtx(OpaquePointer($0)) }
+        precondition(rc == 0, "pthread_key_create failed: \(rc)")
+        return key
+    }()
+
+    static var current: OpaquePointer {
+        if let existing = pthread_getspecific(key) {
+            return OpaquePointer(existing)
+        }
+        guard let context = ZSTD_createCCtx() else { preconditionFailure("ZSTD_createCCtx failed") }
+        // A 4-byte content checksum per payload: zstd does not otherwise notice a flipped bit inside a raw block,
+        // and stored payloads outlive the process that wrote them.
+        ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1)
+        pthread_setspecific(key, UnsafeRawPointer(context))
+        return context
+    }
+}

@@ -1,0 +1,91 @@
+/// An event after Relay-style normalisation (PROTOCOL.md §4): final id, corrected timestamp,
+/// cleaned tags, and the processing errors Sentry would attach.
+package struct NormalizedEvent: Sendable {
+    package var eventID: EventID
+    /// Seconds since the epoch.
+    package var timestamp: Double
+    package var received: Double
+    package var environment: String
+    package var tags: [(key: String, value: String)]
+    /// Processing errors (`future_timestamp`, `invalid_tag`, ...), shown with the event.
+    package var errors: [(type: String, name: String)]
+    package var extracted: ExtractedEvent
+
+    package var level: Level { extracted.level }
+    package var release: String? { extracted.release }
+}
+
+package enum EventNormalizer {
+    /// Relay shifts every timestamp when `sent_at` is this far from the receive time.
+    static let clockDriftThreshold = 55.0 * 60
+    static let maxFutureSeconds = 60.0
+    static let maxAgeSeconds = 30.0 * 86400
+    static let maxTagKeyLength = 200
+    static let maxTagValueLength = 200
+    static let removedTagKeys: Set<String> = ["release", "dist", "user", "filename", "function"]
+
+    package static func normalize(
+        _ event: ExtractedEvent, headerEventID: EventID?, sentAt: Double?, received: Double
+    ) -> NormalizedEvent {
+        var errors: [(type: String, name: String)] = []
+        var timestamp = event.timestamp ?? received
+        if let sentAt, abs(received - sentAt) >= clockDriftThreshold {
+            timestamp += received - sentAt
+            errors.append(("clock_drift", "sent_at"))
+        }
+        if timestamp > received + maxFutureSeconds {
+            errors.append(("future_timestamp", "timestamp"))
+            timestamp = received
+        } else if timestamp < received - maxAgeSeconds {
+            errors.append(("past_timestamp", "timestamp"))
+            timestamp = received
+        }
+
+        var environment = event.environment
+        var tags: [(key: String, value: String)] = []
+        var seen: Set<String> = []
+        for (key, value) in event.tags {
+            let key = key.trimmingSpaces
+            if key == "environment" {
+                if environment == nil, !value.isEmpty { environment = value }
+                continue
+            }
+            guard !removedTagKeys.contains(key) else { continue }
+            guard !key.isEmpty, key.count <= maxTagKeyLength else { errors.append(("invalid_data", "tags")); continue }
+            guard !value.isEmpty, value.count <= maxTagValueLength, !value.contains("\n") else {
+                errors.append(("invalid_data", "tags.\(key)"))
+                continue
+            }
+            guard seen.insert(key).inserted else { continue }
+            tags.append((key, value))
+        }
+        for (key, value) in [("server_name", event.serverName), ("site", event.site)] {
+            if let value, !seen.contains(key), value.count <= maxTagValueLength {
+                seen.insert(key)
+                tags.append((key, value))
+            }
+        }
+        return NormalizedEvent(
+            eventID: headerEventID ?? event.eventID ?? .random(),
+            timestamp: timestamp,
+            received: received,
+            environment: environment ?? "production",
+            tags: tags,
+            errors: errors,
+            extracted: event
+        )
+    }
+
+    /// The tags a facet (tag distribution) is kept for: the event's own tags plus the fields
+    /// Sentry exposes as tags.
+    package static func facetTags(_ event: NormalizedEvent) -> [(key: String, value: String)] {
+        var result = event.tags
+        result.append(("level", event.level.name))
+        result.append(("environment", event.environment))
+        if let release = event.release { result.append(("release", release)) }
+        if let logger = event.extracted.logger { result.append(("logger", logger)) }
+        if let transaction = event.extracted.transaction { result.append(("transaction", String(transaction.prefix(maxTagValueLength)))) }
+        if let user = event.extracted.user?.identity { result.append(("user", String(user.prefix(maxTagValueLength)))) }
+        return result
+    }
+}

@@ -1,0 +1,363 @@
+import Crypto
+import Foundation
+
+/// What grouping decided for one event.
+package struct GroupingResult: Sendable {
+    /// Every distinct hash of the event, preferred first (app, then system, or the fingerprint's).
+    package var hashes: [GroupHash]
+    /// The variants as JSON: `[{"variant":"app","hash":"…","component":{…}}, …]`.
+    package var explanation: [UInt8]
+    package var title: String
+    package var culprit: String
+    /// `{"type","value","filename","function"}` for errors, `{"title"}` otherwise.
+    package var metadata: [UInt8]
+    /// "error" when the event has an exception, "default" otherwise (Sentry's event types).
+    package var kind: String
+}
+
+/// Sentry-style grouping (PROTOCOL.md §6, Sentry's `newstyle:2023-01-11` strategy order:
+/// stacktrace, then type, then value).
+package enum Grouper {
+    package static func group(_ event: ExtractedEvent) -> GroupingResult {
+        let exceptions = reduceExceptionGroups(event.exceptions)
+        var variants: [(name: String, component: GroupingComponent)] = []
+        let system = defaultComponent(event, exceptions: exceptions, variant: .system)
+        let app = defaultComponent(event, exceptions: exceptions, variant: .app)
+        let systemHasStack = system.hasContributingStacktrace
+        let appHasStack = app.hasContributingStacktrace
+        // A variant without a contributing stack trace stops contributing when another has one.
+        if appHasStack || !systemHasStack {
+            variants.append(("app", app))
+        }
+        variants.append(("system", system))
+        if !appHasStack && !systemHasStack {
+            // Both hash the same values; keep one.
+            variants.removeFirst()
+        }
+
+        var hashes: [GroupHash] = []
+        var writer = JSONWriter()
+        writer.beginArray()
+        if let fingerprint = event.fingerprint, !isDefaultFingerprint(fingerprint) {
+            // With `{{ default }}` each default variant is extended; without, one custom hash.
+            let usesDefault = fingerprint.contains(where: isDefaultMarker)
+            if usesDefault {
+                for variant in variants {
+                    let values = resolve(fingerprint, event: event, exceptions: exceptions, defaultValues: variant.component.contributingValues)
+                    let hash = md5(values)
+                    if !hashes.contains(hash) { hashes.append(hash) }
+                    writeVariant(&writer, name: variant.name, hash: hash, component: variant.component, fingerprint: values)
+                }
+            } else {
+                let values = resolve(fingerprint, event: event, exceptions: exceptions, defaultValues: [])
+                let hash = md5(values)
+                hashes.append(hash)
+                writeVariant(&writer, name: "custom-fingerprint", hash: hash, component: nil, fingerprint: values)
+                for variant in variants {
+                    writeVariant(&writer, name: variant.name, hash: nil, component: variant.component, fingerprint: nil)
+                }
+            }
+        } else {
+            for variant in variants {
+                let hash = md5(variant.component.contributingValues)
+                if !hashes.contains(hash) { hashes.append(hash) }
+                writeVariant(&writer, name: variant.name, hash: hash, component: variant.component, fingerprint: nil)
+            }
+        }
+        writer.endArray()
+
+        let (title, culprit, metadata, kind) = describe(event, exceptions: exceptions)
+        return GroupingResult(hashes: hashes, explanation: writer.bytes, title: title, culprit: culprit, metadata: metadata, kind: kind)
+    }
+
+    static func writeVariant(_ writer: inout JSONWriter, name: String, hash: GroupHash?, component: GroupingComponent?, fingerprint: [String]?) {
+        writer.beginObject()
+        writer.field("variant", name)
+        writer.key("hash")
+        writer.value(hash?.description)
+        if let fingerprint {
+            writer.key("fingerprint")
+            writer.beginArray()
+            for value in fingerprint { writer.value(value) }
+            writer.endArray()
+        }
+        if let component {
+            writer.key("component")
+            component.write(to: &writer)
+        }
+        writer.endObject()
+    }
+
+    package static func md5(_ values: [String]) -> GroupHash {
+        var hasher = Insecure.MD5()
+        for value in values { hasher.update(data: Array(value.utf8)) }
+        return GroupHash(bytes: Array(hasher.finalize()))
+    }
+
+    // MARK: Fingerprints
+
+    static func isDefaultMarker(_ part: String) -> Bool {
+        let trimmed = part.replacingSpaces
+        return trimmed == "{{default}}"
+    }
+
+    static func isDefaultFingerprint(_ fingerprint: [String]) -> Bool {
+        fingerprint.count == 1 && isDefaultMarker(fingerprint[0])
+    }
+
+    /// Resolves `{{ variable }}` entries; `{{ default }}` splices in the default values.
+    static func resolve(_ fingerprint: [String], event: ExtractedEvent, exceptions: [ExceptionInfo], defaultValues: [String]) -> [String] {
+        var out: [String] = []
+        let main = exceptions.last
+        let topFrame = (main?.frames ?? event.threadFrames ?? []).last
+        for part in fingerprint {
+            let compact = part.replacingSpaces
+            guard compact.hasPrefix("{{"), compact.hasSuffix("}}") else { out.append(part); continue }
+            let variable = String(compact.dropFirst(2).dropLast(2))
+            switch variable {
+            case "default": out.append(contentsOf: defaultValues)
+            case "transaction": out.append(event.transaction ?? "<no-transaction>")
+            case "type", "error.type": out.append(main?.type ?? "<no-type>")
+            case "value", "error.value": out.append(main?.value ?? "<no-value>")
+            case "function", "stack.function": out.append(topFrame?.function ?? "<no-function>")
+            case "module", "stack.module": out.append(topFrame?.module ?? "<no-module>")
+            case "package", "stack.package": out.append(topFrame?.package ?? "<no-package>")
+            case "level": out.append(event.level.name)
+            case "logger": out.append(event.logger ?? "<no-logger>")
+            case "message": out.append(event.message?.display ?? "<no-message>")
+            default:
+                if variable.hasPrefix("tags.") {
+                    let key = String(variable.dropFirst(5))
+                    out.append(event.tags.first(where: { $0.key == key })?.value ?? "<no-value-for-tag-\(key)>")
+                } else {
+                    out.append(part)
+                }
+            }
+        }
+        return out
+    }
+
+    // MARK: Default components
+
+    enum Variant { case app, system }
+
+    static func defaultComponent(_ event: ExtractedEvent, exceptions: [ExceptionInfo], variant: Variant) -> GroupingComponent {
+        if !exceptions.isEmpty {
+            let components = exceptions.map { exceptionComponent($0, platform: event.platform, variant: variant) }
+            if components.count == 1 {
+                return components[0]
+            }
+            return GroupingComponent(id: "chained-exception", contributes: components.contains(where: \.contributes),
+                                     values: components.map { .component($0) })
+        }
+        if let frames = event.threadFrames, !frames.isEmpty {
+            let stack = stacktraceComponent(frames, platform: event.platform, variant: variant)
+            if stack.contributes {
+                return GroupingComponent(id: "threads", contributes: true, values: [.component(stack)])
+            }
+        }
+        if let message = event.message, let text = message.template ?? message.formatted {
+            let normalized = GroupingValueNormalizer.normalize(text)
+            return GroupingComponent(id: "message", contributes: true,
+                                     hint: normalized == text ? nil : "stripped event-specific values",
+                                     values: [.text(normalized)])
+        }
+        return GroupingComponent(id: "fallback", contributes: false, hint: "no grouping information; all such events share one group", values: [])
+    }
+
+    static func exceptionComponent(_ exception: ExceptionInfo, platform: String, variant: Variant) -> GroupingComponent {
+        let stack = stacktraceComponent(exception.frames, platform: platform, variant: variant)
+        var type = GroupingComponent(id: "type", contributes: exception.type != nil, values: exception.type.map { [.text($0)] } ?? [])
+        if exception.synthetic {
+            type.contributes = false
+            type.hint = "ignored because the exception is synthetic"
+        }
+        var value = GroupingComponent(id: "value", contributes: false, values: [])
+        if let raw = exception.value {
+            let normalized = GroupingValueNormalizer.normalize(raw)
+            value.values = [.text(normalized)]
+            if stack.contributes {
+                value.hint = "ignored because stacktrace takes precedence"
+            } else {
+                value.contributes = true
+                if normalized != raw { value.hint = "stripped event-specific values" }
+            }
+        }
+        return GroupingComponent(id: "exception", contributes: stack.contributes || type.contributes || value.contributes,
+                                 values: [.component(stack), .component(type), .component(value)])
+    }
+
+    static func stacktraceComponent(_ frames: [FrameInfo], platform: String, variant: Variant) -> GroupingComponent {
+        var components: [GroupingComponent.Value] = []
+        var previous: FrameInfo?
+        var anyContributes = false
+        for frame in frames {
+            defer { previous = frame }
+            if let previous, isRecursion(previous, frame) {
+                components.append(.component(GroupingComponent(id: "frame", contributes: false, hint: "ignored due to recursion", values: [])))
+                continue
+            }
+            var component = frameComponent(frame, platform: frame.platform ?? platform)
+            if variant == .app && frame.inApp != true && component.contributes {
+                component.contributes = false
+                component.hint = "non app frame"
+            }
+            anyContributes = anyContributes || component.contributes
+            components.append(.component(component))
+        }
+        return GroupingComponent(id: "stacktrace", contributes: anyContributes, values: components)
+    }
+
+    static func isRecursion(_ a: FrameInfo, _ b: FrameInfo) -> Bool {
+        a.absPath == b.absPath && a.package == b.package && a.module == b.module && a.filename == b.filename
+            && a.function == b.function && a.lineno == b.lineno && a.colno == b.colno
+    }
+
+    static let contextLinePlatforms: Set<String> = ["javascript", "node", "python", "php", "ruby"]
+
+    static func frameComponent(_ frame: FrameInfo, platform: String) -> GroupingComponent {
+        let isJavaScript = platform == "javascript" || platform == "node"
+        var values: [GroupingComponent.Value] = []
+        if let module = frame.module {
+            values.append(.component(GroupingComponent(id: "module", contributes: true, values: [.text(cleanModule(module, platform: platform))])))
+        } else if let filename = frame.filename ?? frame.absPath, !isOpaquePath(frame.absPath ?? filename) {
+            let base = filename.split(separator: "/").last.map(String.init) ?? filename
+            let basename = (base.split(separator: "\\").last.map(String.init) ?? base).lowercased()
+            values.append(.component(GroupingComponent(id: "filename", contributes: true, values: [.text(basename)])))
+        }
+        if let function = frame.function ?? frame.rawFunction {
+            if isJavaScript && ["<anonymous>", "eval", "[native code]", "?"].contains(function) {
+                values.append(.component(GroupingComponent(id: "function", contributes: false, hint: "ignored unknown function", values: [.text(function)])))
+            } else {
+                values.append(.component(GroupingComponent(id: "function", contributes: true, values: [.text(cleanFunction(function, platform: platform))])))
+            }
+        }
+        if let line = frame.contextLine, contextLinePlatforms.contains(platform) {
+            let collapsed = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+            if collapsed.utf8.count <= 120 && !collapsed.isEmpty {
+                values.append(.component(GroupingComponent(id: "context-line", contributes: true, values: [.text(collapsed)])))
+            } else if !collapsed.isEmpty {
+                values.append(.component(GroupingComponent(id: "context-line", contributes: false, hint: "discarded because line too long", values: [])))
+            }
+        }
+        let contributes = values.contains { if case .component(let c) = $0 { return c.contributes } else { return false } }
+        return GroupingComponent(id: "frame", contributes: contributes, values: values)
+    }
+
+    static func isOpaquePath(_ path: String) -> Bool {
+        path.hasPrefix("http://") || path.hasPrefix("https://") || path == "<anonymous>" || path == "[native code]"
+            || path.hasPrefix("blob:")
+    }
+
+    /// Java proxies and lambdas and Ruby erb templates carry generated numbers that change between
+    /// builds; Sentry strips them so a redeploy does not split groups.
+    static func cleanModule(_ module: String, platform: String) -> String {
+        var result = module
+        if let range = result.range(of: "$$Lambda$") { result = String(result[..<range.upperBound]) }
+        if let range = result.range(of: "$Proxy"), result[range.upperBound...].allSatisfy(\.isNumber) {
+            result = String(result[..<range.upperBound])
+        }
+        return result
+    }
+
+    static func cleanFunction(_ function: String, platform: String) -> String {
+        var result = function
+        if platform == "javascript" || platform == "node" {
+            // `Foo.bar` groups as `bar`: the receiver differs between minified builds.
+            if let dot = result.lastIndex(of: "."), result.index(after: dot) < result.endIndex {
+                result = String(result[result.index(after: dot)...])
+            }
+        }
+        if platform == "ruby", let range = result.range(of: "__erb__") ?? result.range(of: "_erb__") {
+            result = String(result[..<range.lowerBound])
+        }
+        if let range = result.range(of: "$$Lambda$") { result = String(result[..<range.upperBound]) }
+        return result
+    }
+
+    /// Exception groups (`is_exception_group` trees) are reduced to their distinct top-level
+    /// children; a group wrapping one exception is that exception.
+    static func reduceExceptionGroups(_ exceptions: [ExceptionInfo]) -> [ExceptionInfo] {
+        guard exceptions.contains(where: \.isExceptionGroup) else { return exceptions }
+        guard let root = exceptions.first(where: { $0.isExceptionGroup && $0.parentID == nil }) ?? exceptions.first(where: \.isExceptionGroup),
+              let rootID = root.exceptionID
+        else { return exceptions }
+        var children = exceptions.filter { $0.parentID == rootID }
+        // Nested groups directly under the root are represented by their own children.
+        var seen: Set<[String]> = []
+        children = children.filter { child in
+            let key = [child.type ?? "", child.value.map(GroupingValueNormalizer.normalize) ?? ""] + child.frames.map { "\($0.module ?? $0.filename ?? ""):\($0.function ?? "")" }
+            return seen.insert(key).inserted
+        }
+        if children.isEmpty { return [root] }
+        return children
+    }
+
+    // MARK: Title, culprit, metadata
+
+    static func describe(_ event: ExtractedEvent, exceptions: [ExceptionInfo]) -> (String, String, [UInt8], String) {
+        var metadata = JSONWriter()
+        metadata.beginObject()
+        let frames = exceptions.last?.frames ?? event.threadFrames ?? []
+        let culpritFrame = frames.last(where: { $0.inApp == true }) ?? frames.last
+        let culprit = event.transaction ?? event.culprit ?? culpritFrame.map { frameCulprit($0, platform: $0.platform ?? event.platform) } ?? ""
+        if let main = event.exceptions.last(where: { !$0.isExceptionGroup }) ?? event.exceptions.last {
+            let type = main.type ?? "Error"
+            let value = main.value ?? ""
+            let firstLine = value.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: true).first.map(String.init) ?? ""
+            let title = firstLine.isEmpty ? type : "\(type): \(truncate(firstLine, 100))"
+            metadata.field("type", type)
+            metadata.field("value", truncate(value, 1024))
+            if let frame = culpritFrame {
+                if let filename = frame.filename ?? frame.absPath { metadata.field("filename", filename) }
+                if let function = frame.function { metadata.field("function", function) }
+            }
+            metadata.field("in_app_frame_mix", inAppMix(frames))
+            metadata.endObject()
+            return (title, truncate(culprit, 200), metadata.bytes, "error")
+        }
+        let message = event.message?.display ?? ""
+        let firstLine = message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: true).first.map(String.init) ?? ""
+        let title = firstLine.isEmpty ? (event.transaction ?? "<unlabeled event>") : truncate(firstLine, 100)
+        metadata.field("title", title)
+        if !message.isEmpty { metadata.field("value", truncate(message, 1024)) }
+        metadata.endObject()
+        return (title, truncate(culprit, 200), metadata.bytes, "default")
+    }
+
+    static func inAppMix(_ frames: [FrameInfo]) -> String {
+        let inApp = frames.filter { $0.inApp == true }.count
+        if inApp == 0 { return "system-only" }
+        return inApp == frames.count ? "in-app-only" : "mixed"
+    }
+
+    static func frameCulprit(_ frame: FrameInfo, platform: String) -> String {
+        if platform == "javascript" || platform == "node" {
+            let location = frame.absPath ?? frame.filename ?? ""
+            guard let function = frame.function else { return location }
+            return location.isEmpty ? function : "\(function)(\(location))"
+        }
+        let location = frame.module ?? frame.filename ?? ""
+        if let function = frame.function, !location.isEmpty { return "\(location) in \(function)" }
+        return location.isEmpty ? (frame.function ?? "") : location
+    }
+
+    static func truncate(_ text: String, _ limit: Int) -> String {
+        text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
+    }
+}
+
+extension GroupingComponent {
+    /// Whether a stack trace (of an exception, a chain, or threads) contributes to this variant.
+    var hasContributingStacktrace: Bool {
+        if id == "stacktrace" { return contributes }
+        return values.contains { value in
+            if case .component(let child) = value { return child.hasContributingStacktrace }
+            return false
+        }
+    }
+}
+
+extension String {
+    var replacingSpaces: String { String(filter { $0 != " " }) }
+}

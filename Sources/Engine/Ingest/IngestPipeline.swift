@@ -1,0 +1,225 @@
+package import NIOCore
+
+/// When a 200 is sent: after the batch holding the event commits (durable, the default), or as
+/// soon as it is queued (faster; a crash loses what is still queued).
+package enum AckMode: String, Sendable, CaseIterable {
+    case committed, queued
+}
+
+/// From request bytes to a queued write: auth, decode, parse, extract, normalise, group, enqueue,
+/// and (ack=committed) wait for the commit. Runs on the request's task; everything here is CPU
+/// work, the blocking I/O happens on the writer thread.
+package final class IngestPipeline: Sendable {
+    package struct Request: Sendable {
+        package var projectID: Int64
+        package var auth: SentryAuth?
+        package var contentEncoding: String?
+        package var contentType: String?
+        package var body: ByteBuffer
+
+        package init(projectID: Int64, auth: SentryAuth?, contentEncoding: String?, contentType: String?, body: ByteBuffer) {
+            self.projectID = projectID
+            self.auth = auth
+            self.contentEncoding = contentEncoding
+            self.contentType = contentType
+            self.body = body
+        }
+    }
+
+    package let keys: KeyCache
+    package let queue: IngestQueue
+    package let ack: AckMode
+    package let limits: IngestLimits
+    package let metrics: PitMetrics
+    /// `Retry-After` seconds on 503: small, since a full queue drains within a batch or two.
+    package let retryAfterSeconds: Int
+    private let parser: EnvelopeParser
+
+    package init(keys: KeyCache, queue: IngestQueue, ack: AckMode, limits: IngestLimits, metrics: PitMetrics, retryAfterSeconds: Int = 1) {
+        self.keys = keys
+        self.queue = queue
+        self.ack = ack
+        self.limits = limits
+        self.metrics = metrics
+        self.retryAfterSeconds = retryAfterSeconds
+        self.parser = EnvelopeParser(limits: limits)
+    }
+
+    // MARK: Endpoints
+
+    /// `POST /api/{pid}/envelope/`. Returns the event id to answer with (nil → `{}`).
+    package func envelope(_ request: Request) async throws(IngestError) -> EventID? {
+        do throws(IngestError) {
+            if let auth = request.auth { try authorize(publicKey: auth.publicKey, projectID: request.projectID) }
+            let body = try decode(request)
+            let envelope = try parser.parse(body)
+            if request.auth == nil {
+                // The tunnel pattern: the only credentials are in the envelope header.
+                guard let text = envelope.header.dsn else { throw IngestError.unauthorized("missing authorization information") }
+                guard let dsn = DSN(text) else { throw IngestError.unauthorized("invalid dsn in envelope header") }
+                guard dsn.projectID == request.projectID else { throw IngestError.forbidden("dsn project does not match the URL") }
+                try authorize(publicKey: dsn.publicKey, projectID: request.projectID)
+            } else if let text = envelope.header.dsn, let dsn = DSN(text), dsn.publicKey != request.auth?.publicKey {
+                throw IngestError.forbidden("envelope dsn does not match the request's key")
+            }
+            let received = ClockTime.nowSeconds
+            let (unit, eventID) = try makeUnit(envelope, projectID: request.projectID, received: received)
+            try await submit(unit)
+            for item in envelope.items { metrics.accepted(itemType: item.type.description) }
+            return eventID
+        } catch {
+            metrics.rejected(reason: error.code.description, itemType: "envelope")
+            throw error
+        }
+    }
+
+    /// `POST /api/{pid}/store/`: a legacy JSON event, a base64+zlib body, or an envelope when the
+    /// content type says so.
+    package func store(_ request: Request) async throws(IngestError) -> EventID {
+        if request.contentType?.lowercased().hasPrefix("application/x-sentry-envelope") == true {
+            return try await envelope(request) ?? EventID.random()
+        }
+        do throws(IngestError) {
+            guard let auth = request.auth else { throw IngestError.unauthorized("missing authorization information") }
+            try authorize(publicKey: auth.publicKey, projectID: request.projectID)
+            var body = try decode(request)
+            body = try Self.unwrapLegacyStoreBody(body, limit: limits.maxEventBytes)
+            guard body.readableBytes <= limits.maxEventBytes else { throw IngestError.tooLarge("event exceeds \(limits.maxEventBytes) bytes") }
+            let received = ClockTime.nowSeconds
+            let event = try makeEventRecord(body, header: nil, projectID: request.projectID, received: received)
+            try await submit(WriteUnit(event: event, items: []))
+            metrics.accepted(itemType: "event")
+            return event.eventID
+        } catch {
+            metrics.rejected(reason: error.code.description, itemType: "event")
+            throw error
+        }
+    }
+
+    // MARK: Steps
+
+    private func authorize(publicKey: String, projectID: Int64) throws(IngestError) {
+        guard let entry = keys.lookup(publicKey) else { throw .forbidden("unknown public key") }
+        guard entry.enabled else { throw .forbidden("public key disabled") }
+        guard entry.projectID == projectID else { throw .forbidden("project id does not match the key's project") }
+    }
+
+    private func decode(_ request: Request) throws(IngestError) -> ByteBuffer {
+        guard let encoding = ContentEncoding(headerValue: request.contentEncoding ?? "") else {
+            throw .unsupportedMediaType("unsupported content encoding \(request.contentEncoding ?? "")")
+        }
+        do {
+            return try BodyDecoder.decode(request.body, encoding: encoding, limit: limits.maxEnvelopeBytes)
+        } catch let error as BodyDecodingError {
+            if error.code == .tooLarge { throw .tooLarge("decompressed body exceeds \(limits.maxEnvelopeBytes) bytes") }
+            throw .badRequest("could not decode \(encoding) body: \(error.message)")
+        } catch {
+            throw .badRequest("could not decode body")
+        }
+    }
+
+    /// Old SDKs post `base64(zlib(json))` to /store/ without headers saying so.
+    static func unwrapLegacyStoreBody(_ body: ByteBuffer, limit: Int) throws(IngestError) -> ByteBuffer {
+        guard let first = body.readableBytesView.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else {
+            throw .badRequest("empty event")
+        }
+        guard first != UInt8(ascii: "{") && first != UInt8(ascii: "[") else { return body }
+        guard let compressed = Base64.decode(String(decoding: body.readableBytesView, as: UTF8.self)) else {
+            throw .badRequest("event is neither JSON nor base64")
+        }
+        do {
+            return try BodyDecoder.decode(ByteBuffer(bytes: compressed), encoding: .deflate, limit: limit)
+        } catch let error as BodyDecodingError where error.code == .tooLarge {
+            throw .tooLarge("event exceeds \(limit) bytes")
+        } catch {
+            throw .badRequest("invalid base64/zlib event body")
+        }
+    }
+
+    private func makeUnit(_ envelope: Envelope, projectID: Int64, received: Double) throws(IngestError) -> (WriteUnit, EventID?) {
+        var event: EventRecord?
+        var items: [ItemRecord] = []
+        for item in envelope.items {
+            switch item.type {
+            case .event:
+                event = try makeEventRecord(item.payload, header: envelope.header, projectID: projectID, received: received)
+            case _ where item.type.isDropped:
+                continue
+            default:
+                if item.type.isJSON && item.payload.readableBytes > 0 {
+                    try item.payload.withUnsafeReadableBytes { (raw) throws(IngestError) in
+                        do { _ = try JSONTape.parse(raw) } catch { throw .badRequest("invalid \(item.type) item: \(error)") }
+                    }
+                }
+                items.append(ItemRecord(
+                    projectID: projectID, type: item.type.description, eventID: envelope.header.eventID,
+                    received: Int64(received * 1000),
+                    header: String(decoding: item.rawHeader.readableBytesView, as: UTF8.self),
+                    payloadSize: item.payload.readableBytes,
+                    compressedPayload: PayloadCodec.compress(item.payload)
+                ))
+            }
+        }
+        return (WriteUnit(event: event, items: items), envelope.header.eventID ?? event?.eventID)
+    }
+
+    package func makeEventRecord(_ payload: ByteBuffer, header: EnvelopeHeader?, projectID: Int64, received: Double) throws(IngestError) -> EventRecord {
+        let extracted = try payload.withUnsafeReadableBytes { (raw) throws(IngestError) -> ExtractedEvent in
+            let tape: JSONTape
+            do { tape = try JSONTape.parse(raw) } catch { throw .badRequest("invalid event payload: \(error)") }
+            return try EventExtractor.extract(JSONView(tape: tape, bytes: raw))
+        }
+        let event = EventNormalizer.normalize(extracted, headerEventID: header?.eventID, sentAt: header?.sentAt, received: received)
+        let grouping = Grouper.group(extracted)
+        var errors: String?
+        if !event.errors.isEmpty {
+            var writer = JSONWriter()
+            writer.beginArray()
+            for error in event.errors {
+                writer.beginObject(); writer.field("type", error.type); writer.field("name", error.name); writer.endObject()
+            }
+            writer.endArray()
+            errors = writer.string
+        }
+        return EventRecord(
+            projectID: projectID, eventID: event.eventID,
+            timestamp: Int64(event.timestamp * 1000), received: Int64(received * 1000),
+            level: event.level, release: event.release, environment: event.environment,
+            userKey: extracted.user?.identity, facetTags: EventNormalizer.facetTags(event),
+            processingErrors: errors, grouping: grouping,
+            payloadSize: payload.readableBytes, compressedPayload: PayloadCodec.compress(payload)
+        )
+    }
+
+    /// Queues the unit; with ack=committed waits for its batch to commit.
+    private func submit(_ unit: WriteUnit) async throws(IngestError) {
+        if ack == .queued {
+            switch queue.offer(unit) {
+            case .accepted: return
+            case .full: throw .overloaded("ingest queue is full", retryAfter: retryAfterSeconds)
+            case .closed: throw .overloaded("server is shutting down", retryAfter: retryAfterSeconds)
+            }
+        }
+        enum Outcome: Sendable { case committed, failed(String), full, closed }
+        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
+            var unit = unit
+            unit.completion = { result in
+                switch result {
+                case .success: continuation.resume(returning: .committed)
+                case .failure(let error): continuation.resume(returning: .failed("\(error)"))
+                }
+            }
+            switch queue.offer(unit) {
+            case .accepted: break
+            case .full: continuation.resume(returning: .full)
+            case .closed: continuation.resume(returning: .closed)
+            }
+        }
+        switch outcome {
+        case .committed: return
+        case .full: throw .overloaded("ingest queue is full", retryAfter: retryAfterSeconds)
+        case .closed: throw .overloaded("server is shutting down", retryAfter: retryAfterSeconds)
+        case .failed(let reason): throw .overloaded("storage unavailable: \(reason)", retryAfter: retryAfterSeconds)
+        }
+    }
+}

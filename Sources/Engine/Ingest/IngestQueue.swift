@@ -1,0 +1,105 @@
+import Foundation
+
+/// The bounded hand-off between request handlers and the batch writer.
+///
+/// Bounded by count and by bytes: when either budget is spent, `offer` refuses at once and the
+/// handler answers 503 (shed, don't stall). A mutex + condition variable rather than a lock-free
+/// ring: producers hold the lock for an append, the writer for a bulk drain once per batch, so
+/// contention is low; a pit-bench run decides whether a lock-free queue is worth it.
+///
+/// `@unchecked Sendable`: every mutable field is only touched while `condition` is locked.
+package final class IngestQueue: @unchecked Sendable {
+    package enum Entry: Sendable {
+        case write(WriteUnit)
+        case command(IssueCommand, @Sendable (Result<Void, any Error>) -> Void)
+    }
+
+    private let condition = NSCondition()
+    private var entries: [Entry] = []
+    /// Monotonic enqueue time of each entry, parallel to `entries`, for the writer-lag figure.
+    private var enqueuedAt: [Double] = []
+    private var head = 0
+    private var bytes = 0
+    private var finished = false
+    package let maxCount: Int
+    package let maxBytes: Int
+
+    package init(maxCount: Int, maxBytes: Int) {
+        self.maxCount = maxCount
+        self.maxBytes = maxBytes
+    }
+
+    package enum OfferResult: Sendable { case accepted, full, closed }
+
+    package func offer(_ unit: WriteUnit) -> OfferResult {
+        let cost = unit.cost
+        condition.lock()
+        defer { condition.unlock() }
+        guard !finished else { return .closed }
+        let count = entries.count - head
+        guard count < maxCount, bytes + cost <= maxBytes || count == 0 else { return .full }
+        entries.append(.write(unit))
+        enqueuedAt.append(ClockTime.monotonicSeconds)
+        bytes += cost
+        condition.signal()
+        return .accepted
+    }
+
+    /// Commands are never shed: they are rare and a person is waiting for them.
+    package func offer(command: IssueCommand, completion: @escaping @Sendable (Result<Void, any Error>) -> Void) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !finished else { return false }
+        entries.append(.command(command, completion))
+        enqueuedAt.append(ClockTime.monotonicSeconds)
+        condition.signal()
+        return true
+    }
+
+    /// Blocks until entries are queued, then takes up to `maxCount` of them. Returns nil once the
+    /// queue is finished and empty: the writer's signal to stop.
+    package func take(maxCount limit: Int) -> [Entry]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while entries.count == head && !finished { condition.wait() }
+        let available = entries.count - head
+        if available == 0 { return nil }
+        let n = min(limit, available)
+        let batch = Array(entries[head..<head + n])
+        head += n
+        for entry in batch { if case .write(let unit) = entry { bytes -= unit.cost } }
+        // Compact occasionally so the array does not grow without bound.
+        if head == entries.count {
+            entries.removeAll(keepingCapacity: entries.capacity <= 65536)
+            enqueuedAt.removeAll(keepingCapacity: enqueuedAt.capacity <= 65536)
+            head = 0
+        } else if head > 4096 && head * 2 > entries.count {
+            entries.removeFirst(head)
+            enqueuedAt.removeFirst(head)
+            head = 0
+        }
+        return batch
+    }
+
+    /// Stops accepting; `take` drains what is left, then returns nil.
+    package func finish() {
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// How long the oldest queued entry has waited: the writer's lag behind the handlers.
+    package var oldestAgeSeconds: Double {
+        condition.lock()
+        defer { condition.unlock() }
+        guard head < enqueuedAt.count else { return 0 }
+        return ClockTime.monotonicSeconds - enqueuedAt[head]
+    }
+
+    package var depth: (count: Int, bytes: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (entries.count - head, bytes)
+    }
+}

@@ -1,0 +1,58 @@
+package import CoreMetrics
+import Metrics
+
+/// The catalog of every metric `pitd` emits (as Relay's `statsd.rs` is): one place that says what
+/// each name means and which labels it has. Instruments are created once and reused, never per
+/// event; label combinations are cached.
+package final class PitMetrics: Sendable {
+    /// `pit_events_accepted_total{item_type}`: items answered 200 (or queued in ack=queued).
+    private let acceptedCache = InstrumentCache<Counter>()
+    /// `pit_events_rejected_total{reason,item_type}`: requests refused, by the status reason.
+    private let rejectedCache = InstrumentCache<Counter>()
+    /// `pit_queue_depth`: write units waiting for the writer.
+    package let queueDepth = Gauge(label: "pit_queue_depth")
+    /// `pit_queue_bytes`: bytes of queued write units (the byte budget in use).
+    package let queueBytes = Gauge(label: "pit_queue_bytes")
+    /// `pit_batch_size`: entries per committed batch (bounded by `ingest_batch_size`).
+    package let batchSize = Recorder(label: "pit_batch_size", aggregate: true)
+    /// `pit_commit_seconds`: time from BEGIN to COMMIT of one batch.
+    package let commitLatency = Timer(label: "pit_commit_seconds")
+    /// `pit_events_stored_total`: events committed (duplicates excluded).
+    package let stored = Counter(label: "pit_events_stored_total")
+    /// `pit_events_duplicate_total`: events ignored because (project, event_id) was stored already.
+    package let duplicates = Counter(label: "pit_events_duplicate_total")
+    /// `pit_issues_created_total`, `pit_issues_regressed_total`.
+    package let issuesCreated = Counter(label: "pit_issues_created_total")
+    package let regressions = Counter(label: "pit_issues_regressed_total")
+    /// `pit_writer_failures_total`: batches whose transaction failed (their requests got 503).
+    package let writerFailures = Counter(label: "pit_writer_failures_total")
+
+    package init() {}
+
+    package func accepted(itemType: String) {
+        acceptedCache.instrument(key: itemType) {
+            Counter(label: "pit_events_accepted_total", dimensions: [("item_type", itemType)])
+        }.increment()
+    }
+
+    package func rejected(reason: String, itemType: String) {
+        rejectedCache.instrument(key: "\(reason)|\(itemType)") {
+            Counter(label: "pit_events_rejected_total", dimensions: [("reason", reason), ("item_type", itemType)])
+        }.increment()
+    }
+}
+
+import NIOConcurrencyHelpers
+
+private final class InstrumentCache<Instrument: Sendable>: Sendable {
+    private let instruments = NIOLockedValueBox<[String: Instrument]>([:])
+
+    func instrument(key: String, make: () -> Instrument) -> Instrument {
+        instruments.withLockedValue { cache in
+            if let existing = cache[key] { return existing }
+            let created = make()
+            cache[key] = created
+            return created
+        }
+    }
+}

@@ -1,0 +1,78 @@
+/// A Sentry event id: 16 bytes, written as 32 lowercase hex characters.
+package struct EventID: Hashable, Sendable, CustomStringConvertible {
+    package var high: UInt64
+    package var low: UInt64
+
+    package init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    /// Accepts 32 hex characters or the dashed UUID form (Relay tolerates both), any case.
+    package init?<Bytes: Collection<UInt8>>(hex: Bytes) {
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        var digits = 0
+        var dashes = 0
+        for byte in hex {
+            let nibble: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = byte - UInt8(ascii: "A") + 10
+            case UInt8(ascii: "-"):
+                // Dashes only at the UUID positions 8-4-4-4-12.
+                guard [8, 12, 16, 20].contains(digits) else { return nil }
+                dashes += 1
+                continue
+            default: return nil
+            }
+            if digits < 16 { high = high << 4 | UInt64(nibble) } else if digits < 32 { low = low << 4 | UInt64(nibble) }
+            digits += 1
+        }
+        guard digits == 32, dashes == 0 || dashes == 4 else { return nil }
+        self.init(high: high, low: low)
+    }
+
+    package init?(_ text: String) { self.init(hex: text.utf8) }
+
+    package static func random() -> EventID {
+        var generator = SystemRandomNumberGenerator()
+        // Version 4 / variant 1 bits, as uuid4().hex would give.
+        let high = (generator.next() & ~UInt64(0xF000)) | 0x4000
+        let low = (generator.next() & ~(UInt64(0xC) << 60)) | (UInt64(0x8) << 60)
+        return EventID(high: high, low: low)
+    }
+
+    package var description: String { hex }
+
+    package var hex: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8](repeating: 0, count: 32)
+        for i in 0..<16 {
+            out[i] = digits[Int(high >> (60 - UInt64(i) * 4) & 0xF)]
+            out[16 + i] = digits[Int(low >> (60 - UInt64(i) * 4) & 0xF)]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Big-endian bytes, the form stored in the database.
+    package var bytes: [UInt8] {
+        var out = [UInt8](repeating: 0, count: 16)
+        for i in 0..<8 {
+            out[i] = UInt8(truncatingIfNeeded: high >> (56 - UInt64(i) * 8))
+            out[8 + i] = UInt8(truncatingIfNeeded: low >> (56 - UInt64(i) * 8))
+        }
+        return out
+    }
+
+    package init?(bytes: some Collection<UInt8>) {
+        guard bytes.count == 16 else { return nil }
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for (i, byte) in bytes.enumerated() {
+            if i < 8 { high = high << 8 | UInt64(byte) } else { low = low << 8 | UInt64(byte) }
+        }
+        self.init(high: high, low: low)
+    }
+}

@@ -1,0 +1,66 @@
+/// Organisations, projects, DSN keys and settings: the small, rarely written tables that the CLI
+/// (`pitd init`, `project`, `key`) and the server share. Safe to use from another process while
+/// `pitd serve` runs: every write is a short transaction and the server re-reads keys every few
+/// seconds.
+package protocol AdminStore: Sendable {
+    func ensureDefaults(organizationSlug: String, projectSlug: String) throws -> Project
+    func projects() throws -> [Project]
+    func project(id: Int64) throws -> Project?
+    func project(organizationSlug: String, slug: String) throws -> Project?
+    func createProject(name: String, id: Int64?, platform: String?) throws -> Project
+    func keys(projectID: Int64?) throws -> [ProjectKey]
+    func createKey(projectID: Int64, publicKey: String?, label: String?) throws -> ProjectKey
+    func setting(_ key: String) throws -> String?
+    func setSetting(_ key: String, _ value: String) throws
+    /// Sets a setting only when absent; returns the stored value either way.
+    func settingIfAbsent(_ key: String, _ value: String) throws -> String
+}
+
+package struct Project: Sendable, Equatable {
+    package var id: Int64
+    package var organizationSlug: String
+    package var slug: String
+    package var name: String
+    package var platform: String?
+    package var createdAt: Int64
+}
+
+package struct ProjectKey: Sendable, Equatable {
+    package var id: Int64
+    package var projectID: Int64
+    package var publicKey: String
+    package var label: String
+    package var enabled: Bool
+    package var createdAt: Int64
+}
+
+package struct AdminError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
+}
+
+extension Project {
+    /// Sentry-style slug: lowercase letters, digits and dashes.
+    package static func slugify(_ name: String) -> String {
+        var slug = ""
+        var lastWasDash = true
+        for scalar in name.lowercased().unicodeScalars {
+            if (scalar >= "a" && scalar <= "z") || (scalar >= "0" && scalar <= "9") || scalar == "_" {
+                slug.unicodeScalars.append(scalar)
+                lastWasDash = false
+            } else if !lastWasDash {
+                slug += "-"
+                lastWasDash = true
+            }
+        }
+        while slug.hasSuffix("-") { slug.removeLast() }
+        return slug.isEmpty ? "project" : String(slug.prefix(50))
+    }
+}
+
+extension ProjectKey {
+    /// 32 random hex characters, the shape of Sentry's public keys.
+    package static func generatePublicKey() -> String {
+        EventID.random().hex
+    }
+}

@@ -1,0 +1,36 @@
+/// The write side of a storage back end: it turns batches from the ingest queue into one
+/// transaction. Implementations are driven by exactly one `BatchWriter` thread, so they may keep
+/// non-thread-safe state (prepared statements, the fingerprint-to-issue index).
+///
+/// SQLite implements it today; PostgreSQL implements the same protocol for scale-out.
+package protocol BatchStore: AnyObject {
+    /// Writes every entry of `batch` in one transaction and returns what it did. Throws when the
+    /// transaction could not commit; then nothing of the batch is durable.
+    func write(_ batch: [IngestQueue.Entry]) throws -> BatchOutcome
+    /// Releases the connection; called once, after the last batch.
+    func close()
+}
+
+package struct BatchOutcome: Sendable, Equatable {
+    package var events = 0
+    package var duplicates = 0
+    package var items = 0
+    package var newIssues = 0
+    package var regressions = 0
+
+    package init() {}
+}
+
+/// How the writer commits, from the settings `synchronous` and `journal_mode`.
+package struct StorageDurability: Sendable, Equatable {
+    package enum Synchronous: String, Sendable, CaseIterable { case off = "OFF", normal = "NORMAL", full = "FULL" }
+    package enum JournalMode: String, Sendable, CaseIterable { case wal = "WAL", delete = "DELETE" }
+
+    package var synchronous: Synchronous
+    package var journalMode: JournalMode
+
+    package init(synchronous: Synchronous = .normal, journalMode: JournalMode = .wal) {
+        self.synchronous = synchronous
+        self.journalMode = journalMode
+    }
+}

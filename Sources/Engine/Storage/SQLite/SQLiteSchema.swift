@@ -1,0 +1,143 @@
+/// Versioned migrations, tracked in `PRAGMA user_version`. Append only: a released migration
+/// is never edited.
+///
+/// Layout choices (DESIGN.md "hot table stays lean"): `events` has an integer, time-ordered
+/// primary key; the random 16-byte event id lives in one secondary index that dedupes
+/// (project, event_id); payloads are zstd-compressed blobs; per-issue counters, users and tag
+/// facets are aggregated per batch in their own small tables.
+enum SQLiteSchema {
+    static let migrations: [String] = [
+        // 1: the ingest foundation.
+        """
+        CREATE TABLE organizations (
+            id INTEGER PRIMARY KEY,
+            slug TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE projects (
+            id INTEGER PRIMARY KEY,
+            organization_id INTEGER NOT NULL REFERENCES organizations(id),
+            slug TEXT NOT NULL,
+            name TEXT NOT NULL,
+            platform TEXT,
+            created_at INTEGER NOT NULL,
+            UNIQUE (organization_id, slug)
+        );
+        CREATE TABLE project_keys (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL REFERENCES projects(id),
+            public_key TEXT NOT NULL UNIQUE,
+            label TEXT NOT NULL DEFAULT 'Default',
+            enabled INTEGER NOT NULL DEFAULT 1,
+            rate_limit_count INTEGER,
+            rate_limit_window INTEGER,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE api_tokens (
+            id INTEGER PRIMARY KEY,
+            token_hash BLOB NOT NULL UNIQUE,
+            label TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            revoked_at INTEGER
+        );
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE issues (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL REFERENCES projects(id),
+            short_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            title TEXT NOT NULL,
+            culprit TEXT NOT NULL,
+            metadata TEXT NOT NULL,
+            level INTEGER NOT NULL,
+            status INTEGER NOT NULL DEFAULT 0,
+            substatus INTEGER NOT NULL DEFAULT 0,
+            resolved_in_release TEXT,
+            resolved_at INTEGER,
+            first_seen INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL,
+            times_seen INTEGER NOT NULL DEFAULT 0,
+            users_seen INTEGER NOT NULL DEFAULT 0,
+            first_release TEXT,
+            last_release TEXT,
+            grouping TEXT NOT NULL,
+            UNIQUE (project_id, short_id)
+        );
+        CREATE INDEX issues_project_last_seen ON issues (project_id, last_seen DESC);
+        CREATE TABLE issue_hashes (
+            project_id INTEGER NOT NULL,
+            hash BLOB NOT NULL,
+            issue_id INTEGER NOT NULL REFERENCES issues(id),
+            PRIMARY KEY (project_id, hash)
+        ) WITHOUT ROWID;
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL,
+            issue_id INTEGER NOT NULL,
+            event_id BLOB NOT NULL,
+            timestamp INTEGER NOT NULL,
+            received INTEGER NOT NULL,
+            level INTEGER NOT NULL,
+            release TEXT,
+            environment TEXT NOT NULL,
+            user_key TEXT,
+            processing_errors TEXT,
+            payload_size INTEGER NOT NULL,
+            payload BLOB NOT NULL
+        );
+        CREATE UNIQUE INDEX events_event_id ON events (project_id, event_id);
+        CREATE INDEX events_issue ON events (issue_id, id);
+        CREATE TABLE issue_users (
+            issue_id INTEGER NOT NULL,
+            user_key TEXT NOT NULL,
+            PRIMARY KEY (issue_id, user_key)
+        ) WITHOUT ROWID;
+        CREATE TABLE issue_tags (
+            issue_id INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            times_seen INTEGER NOT NULL,
+            first_seen INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL,
+            PRIMARY KEY (issue_id, key, value)
+        ) WITHOUT ROWID;
+        CREATE TABLE releases (
+            project_id INTEGER NOT NULL,
+            version TEXT NOT NULL,
+            first_seen INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL,
+            events INTEGER NOT NULL DEFAULT 0,
+            new_issues INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (project_id, version)
+        ) WITHOUT ROWID;
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            event_id BLOB,
+            received INTEGER NOT NULL,
+            header TEXT NOT NULL,
+            payload_size INTEGER NOT NULL,
+            payload BLOB NOT NULL
+        );
+        CREATE INDEX items_project_type ON items (project_id, type, id);
+        """,
+    ]
+
+    /// Applies the migrations the database has not seen yet, each in its own transaction.
+    static func migrate(_ connection: SQLiteConnection) throws {
+        let current = Int(try connection.scalarInt("PRAGMA user_version") ?? 0)
+        guard current < migrations.count else { return }
+        for version in current..<migrations.count {
+            try connection.transaction {
+                try connection.execute(migrations[version])
+                try connection.execute("PRAGMA user_version = \(version + 1)")
+            }
+        }
+    }
+}

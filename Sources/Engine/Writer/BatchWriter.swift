@@ -1,0 +1,102 @@
+import CoreMetrics
+import Foundation
+package import Logging
+import ServiceLifecycle
+
+/// Drains the ingest queue into the store on one dedicated thread: take what is queued (up to
+/// `ingest_batch_size`), write it in one transaction, commit, then complete the acks of that batch.
+/// Group commit needs no timer: while one batch commits, the next one queues up.
+///
+/// A dedicated thread, not a task: SQLite calls block, and blocking the cooperative pool or an
+/// event loop would stall every request. On graceful shutdown the queue stops accepting, the
+/// thread drains what was accepted, commits it, and closes the store.
+package final class BatchWriter: Service, Sendable {
+    private let queue: IngestQueue
+    private let store: StoreHandoff
+    private let batchSize: Int
+    private let metrics: PitMetrics
+    private let logger: Logger
+
+    package init(queue: IngestQueue, store: any BatchStore, batchSize: Int, metrics: PitMetrics, logger: Logger) {
+        self.queue = queue
+        self.store = StoreHandoff(store: store)
+        self.batchSize = max(1, batchSize)
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    package func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let thread = Thread { [self] in
+                    self.loop()
+                    continuation.resume()
+                }
+                thread.name = "pit-writer"
+                thread.start()
+            }
+        } onGracefulShutdown: { [queue] in
+            queue.finish()
+        }
+    }
+
+    /// Stops accepting and lets the writer drain; for owners that do not run a ServiceGroup.
+    package func finish() { queue.finish() }
+
+    private func loop() {
+        let store = store.store
+        while let batch = queue.take(maxCount: batchSize) {
+            let started = ClockTime.monotonicSeconds
+            var result: Result<BatchOutcome, any Error> = .failure(CancellationError())
+            // A CLI command can hold the write lock briefly; retry a busy database a few times
+            // before failing the batch (failing means 503s, never a lost acknowledged event).
+            for attempt in 1...3 {
+                do {
+                    result = .success(try store.write(batch))
+                    break
+                } catch let error as SQLiteError where error.isBusy && attempt < 3 {
+                    logger.warning("database busy, retrying batch", metadata: ["pit.attempt": "\(attempt)"])
+                    result = .failure(error)
+                } catch {
+                    result = .failure(error)
+                    break
+                }
+            }
+            metrics.commitLatency.recordSeconds(ClockTime.monotonicSeconds - started)
+            metrics.batchSize.record(batch.count)
+            let depth = queue.depth
+            metrics.queueDepth.record(depth.count)
+            metrics.queueBytes.record(depth.bytes)
+            switch result {
+            case .success(let outcome):
+                metrics.stored.increment(by: outcome.events)
+                metrics.duplicates.increment(by: outcome.duplicates)
+                metrics.issuesCreated.increment(by: outcome.newIssues)
+                metrics.regressions.increment(by: outcome.regressions)
+                complete(batch, with: .success(()))
+            case .failure(let error):
+                metrics.writerFailures.increment()
+                logger.error("batch write failed", metadata: ["pit.batch_size": "\(batch.count)", "error": "\(error)"])
+                complete(batch, with: .failure(error))
+            }
+        }
+        store.close()
+        logger.info("writer drained and closed")
+    }
+
+    private func complete(_ batch: [IngestQueue.Entry], with result: Result<Void, any Error>) {
+        for entry in batch {
+            switch entry {
+            case .write(let unit): unit.completion?(result)
+            case .command(_, let completion): completion(result)
+            }
+        }
+    }
+}
+
+/// Carries the store to the writer thread. `@unchecked Sendable`: after `BatchWriter.init` the
+/// store is only ever touched by the writer thread.
+private final class StoreHandoff: @unchecked Sendable {
+    let store: any BatchStore
+    init(store: any BatchStore) { self.store = store }
+}

@@ -1,0 +1,115 @@
+import Configuration
+import Engine
+import Foundation
+import SystemPackage
+
+/// Every setting of `pitd`, read through one swift-configuration `ConfigReader`. Highest
+/// priority first:
+/// 1. `--set key=value` flags (and `--bind`),
+/// 2. environment variables `PIT_<KEY>` (`PIT_INGEST_BATCH_SIZE=5000`),
+/// 3. the JSON config file `<data-dir>/pit.json` (`{"ingest_batch_size": 5000}`),
+/// 4. the defaults below.
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `bind` | `127.0.0.1:8000` | listen address `HOST:PORT` |
+/// | `public_url` | `http://<bind>` | URL SDKs use; the host of every DSN |
+/// | `ack` | `committed` | `committed`: 200 after the batch commits; `queued`: 200 after enqueue |
+/// | `ingest_batch_size` | `1000` | most write units per transaction (group commit) |
+/// | `synchronous` | `NORMAL` | SQLite `synchronous`: `NORMAL` survives kill -9, `FULL` also power loss |
+/// | `journal_mode` | `WAL` | SQLite journal mode: `WAL` or `DELETE` |
+/// | `queue_max_events` | `20000` | queued write units before 503 |
+/// | `queue_max_bytes` | `268435456` | queued bytes (compressed) before 503 |
+/// | `max_request_bytes` | `209715200` | request body as received |
+/// | `max_envelope_bytes` | `209715200` | decompressed envelope |
+/// | `max_event_bytes` | `1048576` | one event, transaction or feedback item |
+/// | `max_attachment_bytes` | `209715200` | one attachment |
+/// | `retry_after_seconds` | `1` | `Retry-After` on 503 |
+/// | `key_refresh_seconds` | `2` | how often DSN keys created elsewhere are picked up |
+/// | `log_level` | `info` | `trace` … `critical` |
+struct PitSettings: Sendable {
+    var dataDirectory: String
+    var bind: (host: String, port: Int)
+    var publicURL: String
+    var ack: AckMode
+    var batchSize: Int
+    var durability: StorageDurability
+    var queueMaxEvents: Int
+    var queueMaxBytes: Int
+    var limits: IngestLimits
+    var retryAfterSeconds: Int
+    var keyRefreshSeconds: Int
+    var logLevel: String
+
+    var databasePath: String { dataDirectory + "/pit.sqlite" }
+    var adminTokenPath: String { dataDirectory + "/admin-token" }
+    var configFilePath: String { dataDirectory + "/pit.json" }
+
+    struct Invalid: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Resolves the data directory first (flag, then `PIT_DATA_DIR`, then `./pit-data`), since the
+    /// config file lives in it, then reads everything else.
+    static func load(dataDirectory flag: String?, overrides: [String: String]) async throws -> PitSettings {
+        let environment = ProcessInfo.processInfo.environment
+        let directory = flag ?? environment["PIT_DATA_DIR"] ?? "./pit-data"
+        let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
+        var providers: [any ConfigProvider] = []
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (key, value) in overrides { values[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = ConfigValue(.string(value), isSecret: false) }
+        providers.append(InMemoryProvider(name: "flags", values: values))
+        providers.append(EnvironmentVariablesProvider().prefixKeys(with: "pit"))
+        let configFile = absolute + "/pit.json"
+        if FileManager.default.fileExists(atPath: configFile) {
+            providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(configFile)))
+        }
+        return try PitSettings(reader: ConfigReader(providers: providers), dataDirectory: absolute)
+    }
+
+    init(reader: ConfigReader, dataDirectory: String) throws {
+        self.dataDirectory = dataDirectory
+        // Values from flags and the environment are strings; accept numbers written either way.
+        func integer(_ key: String, _ fallback: Int) throws -> Int {
+            if let number = reader.int(forKey: ConfigKey(key)) { return number }
+            guard let text = reader.string(forKey: ConfigKey(key)) else { return fallback }
+            guard let number = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                throw Invalid(description: "setting \(key) must be an integer, not \(text)")
+            }
+            return number
+        }
+        let bindText = reader.string(forKey: "bind", default: "127.0.0.1:8000")
+        guard let colon = bindText.lastIndex(of: ":"), let port = Int(bindText[bindText.index(after: colon)...]) else {
+            throw Invalid(description: "bind must be HOST:PORT, not \(bindText)")
+        }
+        bind = (String(bindText[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port)
+        let urlHost = ["0.0.0.0", "::", ""].contains(bind.host) ? "127.0.0.1" : bind.host
+        publicURL = reader.string(forKey: "public_url", default: "http://\(urlHost.contains(":") ? "[\(urlHost)]" : urlHost):\(port)")
+        while publicURL.hasSuffix("/") { publicURL.removeLast() }
+        let ackText = reader.string(forKey: "ack", default: "committed").lowercased()
+        guard let ack = AckMode(rawValue: ackText) else { throw Invalid(description: "ack must be committed or queued") }
+        self.ack = ack
+        batchSize = try integer("ingest_batch_size", 1000)
+        guard batchSize >= 1 else { throw Invalid(description: "ingest_batch_size must be at least 1") }
+        let synchronousText = reader.string(forKey: "synchronous", default: "NORMAL").uppercased()
+        guard let synchronous = StorageDurability.Synchronous(rawValue: synchronousText) else {
+            throw Invalid(description: "synchronous must be OFF, NORMAL or FULL")
+        }
+        let journalText = reader.string(forKey: "journal_mode", default: "WAL").uppercased()
+        guard let journal = StorageDurability.JournalMode(rawValue: journalText) else {
+            throw Invalid(description: "journal_mode must be WAL or DELETE")
+        }
+        durability = StorageDurability(synchronous: synchronous, journalMode: journal)
+        queueMaxEvents = try integer("queue_max_events", 20_000)
+        queueMaxBytes = try integer("queue_max_bytes", 256 * 1024 * 1024)
+        var limits = IngestLimits()
+        limits.maxRequestBytes = try integer("max_request_bytes", limits.maxRequestBytes)
+        limits.maxEnvelopeBytes = try integer("max_envelope_bytes", limits.maxEnvelopeBytes)
+        limits.maxEventBytes = try integer("max_event_bytes", limits.maxEventBytes)
+        limits.maxAttachmentBytes = try integer("max_attachment_bytes", limits.maxAttachmentBytes)
+        self.limits = limits
+        retryAfterSeconds = try integer("retry_after_seconds", 1)
+        keyRefreshSeconds = try integer("key_refresh_seconds", 2)
+        logLevel = reader.string(forKey: "log_level", default: "info")
+    }
+}

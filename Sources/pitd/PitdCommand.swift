@@ -1,0 +1,31 @@
+import ArgumentParser
+
+@main
+struct PitdCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pitd",
+        abstract: "Pit: a Sentry-compatible event server. One binary, one SQLite file.",
+        subcommands: [ServeCommand.self, InitCommand.self, ProjectCommand.self, KeyCommand.self],
+        defaultSubcommand: ServeCommand.self
+    )
+}
+
+/// Options every subcommand takes.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: "Data directory (default: $PIT_DATA_DIR or ./pit-data).")
+    var dataDir: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a setting, e.g. --set ingest_batch_size=5000.", valueName: "key=value"))
+    var overrides: [String] = []
+
+    func settings(extra: [String: String] = [:]) async throws -> PitSettings {
+        var values: [String: String] = [:]
+        for override in overrides {
+            let parts = override.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { throw ValidationError("--set takes key=value, not \(override)") }
+            values[String(parts[0])] = String(parts[1])
+        }
+        values.merge(extra) { _, new in new }
+        return try await PitSettings.load(dataDirectory: dataDir, overrides: values)
+    }
+}

@@ -1,0 +1,38 @@
+import Engine
+import HTTPTypes
+import Hummingbird
+import Prometheus
+
+/// `/health` (liveness), `/ready` (queue depth, writer lag) and `/metrics` (Prometheus text).
+struct OperationsRoutes: Sendable {
+    let queue: IngestQueue
+    let registry: PrometheusCollectorRegistry
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("health") { _, _ in HTTPResponses.text("ok\n") }
+        router.get("ready") { _, _ in ready() }
+        router.get("metrics") { _, _ in
+            var buffer: [UInt8] = []
+            registry.emit(into: &buffer)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+    }
+
+    func ready() -> Response {
+        let depth = queue.depth
+        let lag = queue.oldestAgeSeconds
+        var writer = JSONWriter()
+        writer.beginObject()
+        let full = depth.count >= queue.maxCount || depth.bytes >= queue.maxBytes
+        writer.field("status", full ? "saturated" : "ready")
+        writer.field("queue_depth", depth.count)
+        writer.field("queue_bytes", depth.bytes)
+        writer.field("queue_max_events", queue.maxCount)
+        writer.field("queue_max_bytes", queue.maxBytes)
+        writer.key("writer_lag_seconds")
+        writer.value(lag)
+        writer.endObject()
+        return HTTPResponses.json(writer, status: full ? .serviceUnavailable : .ok)
+    }
+}

@@ -1,0 +1,67 @@
+import Engine
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+
+/// Wires the pipeline together: admin store → key cache → queue → writer → HTTP.
+///
+/// Services start in order and stop in reverse, one at a time: on SIGTERM the HTTP server stops
+/// accepting and finishes its requests, the key refresher stops, then the writer drains the queue
+/// and commits everything that was accepted, and the database closes last.
+enum PitServer {
+    /// Prometheus is process-global in swift-metrics; bootstrap it once.
+    static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+
+    static func run(settings: PitSettings, logger: Logger) async throws {
+        let directory = DataDirectory(settings: settings)
+        let setup = try directory.initialise()
+        guard let tokenHash = try setup.store.setting(DataDirectory.adminTokenHashSetting) else {
+            throw PitSettings.Invalid(description: "no admin token in \(settings.databasePath)")
+        }
+        logger.info("pitd data directory", metadata: ["pit.data_dir": "\(settings.dataDirectory)"])
+        logger.info("DSN of the default project", metadata: ["pit.dsn": "\(directory.dsn(for: setup.key))"])
+        if setup.createdToken, let token = setup.adminToken {
+            logger.notice("admin token created (shown once here; also in the 0600 file admin-token)", metadata: ["pit.admin_token": "\(token)"])
+        }
+
+        let registry = Self.registry
+        let metrics = PitMetrics()
+        let keys = KeyCache()
+        try keys.reload(from: setup.store)
+        let queue = IngestQueue(maxCount: settings.queueMaxEvents, maxBytes: settings.queueMaxBytes)
+        let batchStore = try SQLiteBatchStore(path: settings.databasePath, durability: settings.durability)
+        let writer = BatchWriter(queue: queue, store: batchStore, batchSize: settings.batchSize, metrics: metrics,
+                                 logger: logger)
+        let pipeline = IngestPipeline(keys: keys, queue: queue, ack: settings.ack, limits: settings.limits,
+                                      metrics: metrics, retryAfterSeconds: settings.retryAfterSeconds)
+        let reader = SQLiteReadStore(path: settings.databasePath)
+
+        let router = Router(context: BasicRequestContext.self)
+        OperationsRoutes(queue: queue, registry: registry).register(on: router)
+        APIRoutes(admin: setup.store, reader: reader, queue: queue, baseURL: settings.publicURL)
+            .register(on: router, tokenHash: tokenHash)
+        let responder = PitResponder(ingest: IngestEndpoint(pipeline: pipeline, logger: logger), fallback: router.buildResponder())
+
+        let refresher = KeyCacheRefresher(cache: keys, store: setup.store, interval: .seconds(settings.keyRefreshSeconds),
+                                          logger: logger)
+        let app = Application(
+            responder: responder,
+            configuration: .init(address: .hostname(settings.bind.host, port: settings.bind.port), serverName: "pitd"),
+            services: [writer, refresher],
+            onServerRunning: { channel in
+                logger.info("pitd listening", metadata: ["pit.address": "\(channel.localAddress.map { "\($0)" } ?? "?")",
+                                                         "pit.ack": "\(settings.ack.rawValue)",
+                                                         "pit.ingest_batch_size": "\(settings.batchSize)"])
+            },
+            logger: logger
+        )
+        try await app.runService()
+    }
+}

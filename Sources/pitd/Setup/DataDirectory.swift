@@ -1,0 +1,80 @@
+import Crypto
+import Engine
+import Foundation
+
+/// Creates and opens a data directory: the SQLite database (migrated), the default organisation,
+/// project and DSN key, and the admin token. Idempotent: an existing secret is never replaced.
+struct DataDirectory {
+    let settings: PitSettings
+
+    struct Setup {
+        var project: Project
+        var key: ProjectKey
+        /// The admin token in plain text when it can be shown (just created, or the operator's
+        /// 0600 token file still exists); nil otherwise.
+        var adminToken: String?
+        var createdToken: Bool
+        var store: SQLiteAdminStore
+    }
+
+    static let adminTokenHashSetting = "admin_token_sha256"
+
+    func initialise() throws -> Setup {
+        try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        let store = try SQLiteAdminStore(path: settings.databasePath)
+        let project = try store.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
+        guard let key = try store.keys(projectID: project.id).first(where: \.enabled) ?? store.keys(projectID: project.id).first else {
+            throw PitSettings.Invalid(description: "project \(project.id) has no DSN key")
+        }
+        // The database keeps only a hash of the admin token; the plain token is written once to a
+        // file only the owner can read, so `pitd init` can show it again.
+        let candidate = AdminToken.generate()
+        let storedHash = try store.settingIfAbsent(Self.adminTokenHashSetting, AdminToken.hash(candidate))
+        let created = storedHash == AdminToken.hash(candidate)
+        var token: String?
+        if created {
+            guard FileManager.default.createFile(atPath: settings.adminTokenPath, contents: Data((candidate + "\n").utf8),
+                                                 attributes: [.posixPermissions: 0o600])
+            else { throw PitSettings.Invalid(description: "cannot write \(settings.adminTokenPath)") }
+            token = candidate
+        } else if let saved = try? String(contentsOfFile: settings.adminTokenPath, encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines), AdminToken.hash(saved) == storedHash
+        {
+            token = saved
+        }
+        return Setup(project: project, key: key, adminToken: token, createdToken: created, store: store)
+    }
+
+    func dsn(for key: ProjectKey) -> String {
+        guard let url = URL(string: settings.publicURL), let scheme = url.scheme, let host = url.host else {
+            return "\(settings.publicURL)/\(key.projectID)"
+        }
+        let port = url.port.map { ":\($0)" } ?? ""
+        let path = url.path.hasSuffix("/") ? String(url.path.dropLast()) : url.path
+        return "\(scheme)://\(key.publicKey)@\(host)\(port)\(path)/\(key.projectID)"
+    }
+}
+
+/// Admin and API tokens: random, shown once, stored as SHA-256, compared in constant time.
+enum AdminToken {
+    static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return "pit_" + bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func hash(_ token: String) -> String {
+        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Compares the hash of `presented` with `storedHash` without an early exit.
+    static func matches(_ presented: String, storedHash: String) -> Bool {
+        let a = Array(hash(presented).utf8)
+        let b = Array(storedHash.utf8)
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for i in 0..<a.count { difference |= a[i] ^ b[i] }
+        return difference == 0
+    }
+}

@@ -1,0 +1,723 @@
+"""Hostile / malformed ingest traffic, sent as exact bytes.
+
+Every table case asserts the exact status, the error body shape, and that
+``/health`` still answers afterwards. The table shares one server per module
+(each case is independent); a case that kills the server fails itself and
+the next case gets a fresh server on the same data dir.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import threading
+import time
+import uuid
+import zlib
+
+import brotli
+import pytest
+
+import pit_helpers as H
+
+ENVELOPE_CT = "application/x-sentry-envelope"
+
+# --------------------------------------------------------------------------
+# fixtures
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def _hostile_server(module_server_factory):
+    return module_server_factory()
+
+
+@pytest.fixture
+def hs(_hostile_server):
+    """The module's server, restarted if an earlier case took it down."""
+    if not _hostile_server.running or not _hostile_server.health_ok():
+        if _hostile_server.running:
+            _hostile_server.kill9()
+        _hostile_server.start()
+    return _hostile_server
+
+
+# --------------------------------------------------------------------------
+# building blocks
+# --------------------------------------------------------------------------
+
+def eid() -> str:
+    return H.new_event_id()
+
+
+def jb(obj) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+def event_payload(event_id=None, **fields) -> dict:
+    ev = {"message": "hostile case", "level": "error", "platform": "python"}
+    if event_id is not None:
+        ev["event_id"] = event_id
+    ev.update(fields)
+    return ev
+
+
+def one_event(event_id=None, header=None, **fields) -> tuple:
+    event_id = event_id or eid()
+    body = H.make_envelope(header if header is not None else {"event_id": event_id},
+                           [({"type": "event"}, event_payload(event_id, **fields))])
+    return body, event_id
+
+
+def raw_event_envelope(payload: bytes, event_id=None) -> bytes:
+    """Envelope whose event payload is the given raw bytes (explicit length)."""
+    event_id = event_id or eid()
+    return (jb({"event_id": event_id}) + b"\n" + jb({"type": "event", "length": len(payload)}) + b"\n"
+            + payload + b"\n")
+
+
+def deep(n: int = 100_000) -> bytes:
+    return b"[" * n + b"]" * n
+
+
+def gz(data: bytes) -> bytes:
+    return gzip.compress(data)
+
+
+def expect_stored(s, event_id, resp=None):
+    if resp is not None:
+        got = resp.json().get("id")
+        assert got == event_id, f"response id {got!r} != {event_id!r}: {resp!r}"
+    ev = s.event(event_id)
+    assert ev["eventID"] == event_id, H.short(ev)
+    return ev
+
+
+CASES = []
+
+
+def case(name, status, *, json_body=True):
+    def deco(fn):
+        CASES.append(pytest.param(fn, status, json_body, id=name))
+        return fn
+    return deco
+
+
+# --------------------------------------------------------------------------
+# envelope framing
+# --------------------------------------------------------------------------
+
+@case("truncated-body", 400)
+def _(s):
+    return s.send(b'{}\n{"type":"event","length":100}\n{"message":"x"}')
+
+
+@case("item-length-too-small", 400)
+def _(s):
+    return s.send(b'{}\n{"type":"event","length":5}\n{"message":"hello"}\n')
+
+
+@case("item-length-negative", 400)
+def _(s):
+    return s.send(b'{}\n{"type":"event","length":-1}\n{"message":"x"}\n')
+
+
+@case("item-length-float", 400)
+def _(s):
+    return s.send(b'{}\n{"type":"event","length":13.5}\n{"message":"x"}\n')
+
+
+@case("item-length-huge", 400)
+def _(s):
+    return s.send(b'{}\n{"type":"event","length":%d}\n{"message":"x"}\n' % (10 ** 30))
+
+
+@case("crlf-without-lengths", 200)
+def _(s):
+    i = eid()
+    body = (jb({"event_id": i}) + b"\r\n" + b'{"type":"event"}' + b"\r\n"
+            + jb(event_payload(i, message="crlf")) + b"\r\n")
+    r = s.send(body)
+    if r.status == 200:
+        expect_stored(s, i, r)
+    return r
+
+
+@case("crlf-with-explicit-length", 400)
+def _(s):
+    i = eid()
+    p = jb(event_payload(i))
+    body = jb({"event_id": i}) + b"\r\n" + jb({"type": "event", "length": len(p)}) + b"\r\n" + p + b"\r\n"
+    return s.send(body)
+
+
+@case("empty-body", 400)
+def _(s):
+    return s.send(b"")
+
+
+@case("header-not-json", 400)
+def _(s):
+    return s.send(b'this is not json\n{"type":"event","length":2}\n{}\n')
+
+
+@case("header-json-array", 400)
+def _(s):
+    return s.send(b'[1,2,3]\n{"type":"event","length":2}\n{}\n')
+
+
+@case("header-line-2MiB", 413)
+def _(s):
+    hdr = b'{"event_id":"%s","pad":"' % eid().encode() + b"a" * (2 * 1024 * 1024) + b'"}'
+    return s.send(hdr + b'\n{"type":"event","length":2}\n{}\n')
+
+
+@case("trailing-garbage", 400)
+def _(s):
+    body, _ = one_event()
+    return s.send(body + b"garbage that is not an item header")
+
+
+@case("two-event-items", 400)
+def _(s):
+    i = eid()
+    body = H.make_envelope({"event_id": i}, [({"type": "event"}, event_payload(i)),
+                                              ({"type": "event"}, event_payload(i))])
+    return s.send(body)
+
+
+@case("zero-items-header-only", 200)
+def _(s):
+    return s.send(jb({"event_id": eid()}) + b"\n")
+
+
+@case("unknown-item-type-with-event", 200)
+def _(s):
+    i = eid()
+    body = H.make_envelope({"event_id": i}, [({"type": "pit_unknown_thing"}, b"opaque \x00\x01 bytes"),
+                                              ({"type": "event"}, event_payload(i))])
+    r = s.send(body)
+    if r.status == 200:
+        expect_stored(s, i, r)
+    return r
+
+
+@case("empty-attachment", 200)
+def _(s):
+    return s.send(jb({"event_id": eid()}) + b'\n{"type":"attachment","length":0,"filename":"empty.txt"}\n\n')
+
+
+@case("missing-trailing-newline", 200)
+def _(s):
+    body, i = one_event()
+    r = s.send(body.rstrip(b"\n"))
+    if r.status == 200:
+        expect_stored(s, i, r)
+    return r
+
+
+@case("missing-trailing-newline-implicit-length", 200)
+def _(s):
+    i = eid()
+    r = s.send(jb({"event_id": i}) + b'\n{"type":"event"}\n' + jb(event_payload(i)))
+    if r.status == 200:
+        expect_stored(s, i, r)
+    return r
+
+
+@case("empty-header-object-id-generated", 200)
+def _(s):
+    body = H.make_envelope({}, [({"type": "event"}, {"message": "no id anywhere", "level": "error"})])
+    r = s.send(body)
+    if r.status == 200:
+        got = r.json().get("id")
+        assert isinstance(got, str) and H.HEX32.match(got), f"no generated 32-hex id: {r!r}"
+        expect_stored(s, got)
+    return r
+
+
+# --------------------------------------------------------------------------
+# event payload content
+# --------------------------------------------------------------------------
+
+@case("event-invalid-json", 400)
+def _(s):
+    return s.send(raw_event_envelope(b'{"message": "unterminated'))
+
+
+@case("event-json-array", 400)
+def _(s):
+    return s.send(raw_event_envelope(b'[1,2,3]'))
+
+
+@case("event-deep-nesting-100k", 400)
+def _(s):
+    return s.send(raw_event_envelope(b'{"message":"deep","extra":{"d":' + deep() + b"}}"))
+
+
+@case("header-deep-nesting-100k", 400)
+def _(s):
+    hdr = b'{"event_id":"%s","d":' % eid().encode() + deep() + b"}"
+    return s.send(hdr + b"\n" + b'{"type":"event","length":2}\n{}\n')
+
+
+@case("store-deep-nesting-100k", 400)
+def _(s):
+    return s.send(b'{"message":"deep","extra":' + deep() + b"}", path=s.store_path(),
+                  content_type="application/json")
+
+
+@case("event-invalid-utf8", 400)
+def _(s):
+    return s.send(raw_event_envelope(b'{"message":"bad \xff\xfe utf8","level":"error"}'))
+
+
+@case("event-lone-surrogate-escape", 400)
+def _(s):
+    return s.send(raw_event_envelope(b'{"message":"bad \\ud800 surrogate","level":"error"}'))
+
+
+@case("event-raw-nul-in-string", 400)
+def _(s):
+    return s.send(raw_event_envelope(b'{"message":"nul \x00 inside","level":"error"}'))
+
+
+@pytest.mark.parametrize("lit", ["NaN", "Infinity", "-Infinity"])
+def test_timestamp_non_finite_literal(hs, lit):
+    i = eid()
+    r = hs.send(raw_event_envelope(b'{"event_id":"%s","message":"x","timestamp":%s}' % (i.encode(), lit.encode()), i))
+    assert r.status == 400, repr(r)
+    assert_error_body(r)
+    assert hs.health_ok()
+
+
+@pytest.mark.parametrize("lit", ["1e400", str(10 ** 40)])
+def test_timestamp_out_of_range_uses_receive_time(hs, lit):
+    i = eid()
+    before = time.time()
+    r = hs.send(raw_event_envelope(b'{"event_id":"%s","message":"ts","timestamp":%s}' % (i.encode(), lit.encode()), i))
+    assert r.status == 200, repr(r)
+    ev = expect_stored(hs, i, r)
+    ts = H.ev_timestamp(ev)
+    assert before - 60 <= ts <= time.time() + 60, f"timestamp {ts} is not the receive time (~{before}): {H.short(ev)}"
+    assert hs.health_ok()
+
+
+@case("header-id-wins-over-payload-id", 200)
+def _(s):
+    a, b = eid(), eid()
+    body = H.make_envelope({"event_id": a}, [({"type": "event"}, event_payload(b))])
+    r = s.send(body)
+    if r.status == 200:
+        expect_stored(s, a, r)
+        assert s.event_status(b) == 404, "event must be stored under the envelope header's id"
+    return r
+
+
+@case("invalid-event-id-in-header", 400)
+def _(s):
+    return s.send(H.make_envelope({"event_id": "xyz"}, [({"type": "event"}, event_payload())]))
+
+
+@case("invalid-event-id-in-payload", 400)
+def _(s):
+    return s.send(H.make_envelope({}, [({"type": "event"}, event_payload("xyz"))]))
+
+
+@case("dashed-uuid-event-id-normalised", 200)
+def _(s):
+    u = uuid.uuid4()
+    body = H.make_envelope({"event_id": str(u)}, [({"type": "event"}, event_payload(str(u)))])
+    r = s.send(body)
+    if r.status == 200:
+        expect_stored(s, u.hex, r)
+    return r
+
+
+# --------------------------------------------------------------------------
+# content encodings
+# --------------------------------------------------------------------------
+
+@case("gzip-envelope", 200)
+def _(s):
+    body, i = one_event()
+    r = s.send(gz(body), headers={"Content-Encoding": "gzip"})
+    if r.status == 200:
+        expect_stored(s, i, r)
+    return r
+
+
+@case("deflate-envelope", 200)
+def _(s):
+    body, i = one_event()
+    r = s.send(zlib.compress(body), headers={"Content-Encoding": "deflate"})
+    if r.status == 200:
+        expect_stored(s, i, r)
+    return r
+
+
+@case("br-envelope", 200)
+def _(s):
+    body, i = one_event()
+    r = s.send(brotli.compress(body), headers={"Content-Encoding": "br"})
+    if r.status == 200:
+        expect_stored(s, i, r)
+    return r
+
+
+@case("double-gzip-declared-once", 400)
+def _(s):
+    body, _ = one_event()
+    return s.send(gz(gz(body)), headers={"Content-Encoding": "gzip"})
+
+
+@case("gzip-declared-plain-body", 400)
+def _(s):
+    body, _ = one_event()
+    return s.send(body, headers={"Content-Encoding": "gzip"})
+
+
+@case("unknown-encoding-lz4", 415)
+def _(s):
+    body, _ = one_event()
+    return s.send(body, headers={"Content-Encoding": "lz4"})
+
+
+@case("truncated-gzip", 400)
+def _(s):
+    body, _ = one_event(extra={"pad": "x" * 2000})
+    z = gz(body)
+    return s.send(z[: len(z) // 2], headers={"Content-Encoding": "gzip"})
+
+
+# --------------------------------------------------------------------------
+# /store/ and paths
+# --------------------------------------------------------------------------
+
+@case("store-json", 200)
+def _(s):
+    i = eid()
+    r = s.send(jb(event_payload(i, message="legacy store")), path=s.store_path(), content_type="application/json")
+    if r.status == 200:
+        expect_stored(s, i, r)
+    return r
+
+
+@case("store-base64-zlib", 200)
+def _(s):
+    i = eid()
+    body = base64.b64encode(zlib.compress(jb(event_payload(i, message="raven style"))))
+    r = s.send(body, path=s.store_path(), content_type="application/octet-stream")
+    if r.status == 200:
+        expect_stored(s, i, r)
+    return r
+
+
+@case("store-gzip", 200)
+def _(s):
+    i = eid()
+    r = s.send(gz(jb(event_payload(i))), path=s.store_path(), content_type="application/json",
+               headers={"Content-Encoding": "gzip"})
+    if r.status == 200:
+        expect_stored(s, i, r)
+    return r
+
+
+@case("store-invalid-json", 400)
+def _(s):
+    return s.send(b'{"message": ', path=s.store_path(), content_type="application/json")
+
+
+@case("envelope-no-trailing-slash", 200)
+def _(s):
+    body, i = one_event()
+    r = s.send(body, path=f"/api/{s.project_id}/envelope")
+    if r.status == 200:
+        expect_stored(s, i, r)
+    return r
+
+
+@case("store-no-trailing-slash", 200)
+def _(s):
+    i = eid()
+    r = s.send(jb(event_payload(i)), path=f"/api/{s.project_id}/store", content_type="application/json")
+    if r.status == 200:
+        expect_stored(s, i, r)
+    return r
+
+
+@case("dsn-path-prefix", 200)
+def _(s):
+    body, i = one_event()
+    r = s.send(body, path=f"/some/prefix/api/{s.project_id}/envelope/")
+    if r.status == 200:
+        expect_stored(s, i, r)
+    return r
+
+
+@case("get-envelope-405", 405)
+def _(s):
+    return s.send(b"", method="GET", content_type=None)
+
+
+@case("get-store-405", 405)
+def _(s):
+    return s.send(b"", method="GET", path=s.store_path(), content_type=None)
+
+
+@case("options-preflight", 200, json_body=False)
+def _(s):
+    r = s.send(b"", method="OPTIONS", auth=False, content_type=None, headers={
+        "Origin": "https://app.example.com",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type,x-sentry-auth",
+    })
+    assert r.header("Access-Control-Allow-Origin") == "*", repr(r)
+    methods = (r.header("Access-Control-Allow-Methods") or "").upper()
+    assert "POST" in [m.strip() for m in methods.split(",")], repr(r)
+    return r
+
+
+# --------------------------------------------------------------------------
+# auth
+# --------------------------------------------------------------------------
+
+def qs_auth(s, key=None, version=7):
+    return f"sentry_key={key or s.public_key}&sentry_version={version}"
+
+
+@case("auth-query-string", 200)
+def _(s):
+    body, i = one_event()
+    r = s.send(body, auth=False, path=s.envelope_path() + "?" + qs_auth(s))
+    if r.status == 200:
+        expect_stored(s, i, r)
+    return r
+
+
+@case("auth-query-string-browser-text-plain", 200)
+def _(s):
+    body, i = one_event()
+    r = s.send(body, auth=False, path=s.envelope_path() + "?" + qs_auth(s) + "&sentry_client=sentry.javascript.browser%2F8.0.0",
+               content_type="text/plain;charset=UTF-8", headers={"Origin": "https://app.example.com"})
+    if r.status == 200:
+        expect_stored(s, i, r)
+    return r
+
+
+@case("auth-authorization-sentry", 200)
+def _(s):
+    body, i = one_event()
+    r = s.send(body, auth=False, headers={"Authorization": f"Sentry sentry_key={s.public_key}, sentry_version=7"})
+    if r.status == 200:
+        expect_stored(s, i, r)
+    return r
+
+
+@case("auth-envelope-dsn-header", 200)
+def _(s):
+    i = eid()
+    body = H.make_envelope({"event_id": i, "dsn": s.dsn}, [({"type": "event"}, event_payload(i))])
+    r = s.send(body, auth=False)
+    if r.status == 200:
+        expect_stored(s, i, r)
+    return r
+
+
+@case("auth-missing", 401)
+def _(s):
+    body, _ = one_event()
+    return s.send(body, auth=False)
+
+
+@case("auth-header-garbage", 401)
+def _(s):
+    body, _ = one_event()
+    return s.send(body, auth=False, headers={"X-Sentry-Auth": "Sentry garbage"})
+
+
+@case("auth-unknown-key", 403)
+def _(s):
+    body, _ = one_event()
+    return s.send(body, auth=False, headers={"X-Sentry-Auth": H.sentry_auth_header(uuid.uuid4().hex)})
+
+
+@case("auth-header-and-query", 401)
+def _(s):
+    body, _ = one_event()
+    return s.send(body, path=s.envelope_path() + "?" + qs_auth(s))
+
+
+@case("auth-x-sentry-auth-and-authorization", 401)
+def _(s):
+    body, _ = one_event()
+    return s.send(body, headers={"Authorization": f"Sentry sentry_key={s.public_key}, sentry_version=7"})
+
+
+@case("auth-sentry-version-8", 400)
+def _(s):
+    body, _ = one_event()
+    return s.send(body, auth=False, headers={"X-Sentry-Auth": H.sentry_auth_header(s.public_key, version=8)})
+
+
+@case("auth-key-of-other-project", 403)
+def _(s):
+    body, _ = one_event()
+    return s.send(body, path="/api/999/envelope/")
+
+
+# --------------------------------------------------------------------------
+# the table runner
+# --------------------------------------------------------------------------
+
+def assert_error_body(r):
+    try:
+        doc = r.json()
+    except ValueError:
+        raise AssertionError(f"error response is not JSON: {r!r}")
+    assert isinstance(doc, dict) and isinstance(doc.get("detail"), str) and doc["detail"], \
+        f"error response lacks a 'detail' string: {r!r}"
+
+
+@pytest.mark.parametrize("fn,status,json_body", CASES)
+def test_hostile_case(hs, fn, status, json_body):
+    r = fn(hs)
+    assert r.status == status, f"expected {status}, got {r!r}"
+    if status >= 400:
+        assert_error_body(r)
+    elif json_body:
+        doc = r.json()
+        assert isinstance(doc, dict), repr(r)
+        if doc.get("id") is not None:
+            assert H.HEX32.match(doc["id"]), f"id is not 32 hex: {r!r}"
+    assert hs.health_ok(), f"/health does not answer after the request (server {'alive' if hs.running else 'DEAD'})"
+
+
+# --------------------------------------------------------------------------
+# decompression bombs / oversized bodies
+# --------------------------------------------------------------------------
+
+GiB = 1 << 30
+_ZERO_MiB = b"\0" * (1 << 20)
+
+
+def _bomb_prefix() -> bytes:
+    return jb({"event_id": eid()}) + b"\n" + jb({"type": "attachment", "length": GiB, "filename": "zeros.bin"}) + b"\n"
+
+
+def _build_bomb(kind: str) -> bytes:
+    """A valid envelope start followed by 1 GiB of zeros, compressed chunk by chunk."""
+    if kind == "br":
+        c = brotli.Compressor(quality=5)
+        out = [c.process(_bomb_prefix())]
+        out += [c.process(_ZERO_MiB) for _ in range(1024)]
+        out.append(c.finish())
+    else:
+        c = zlib.compressobj(9, zlib.DEFLATED, 31 if kind == "gzip" else 15)
+        out = [c.compress(_bomb_prefix())]
+        out += [c.compress(_ZERO_MiB) for _ in range(1024)]
+        out.append(c.flush())
+    return b"".join(out)
+
+
+_BOMBS: dict = {}
+
+
+def bomb(kind: str) -> bytes:
+    if kind not in _BOMBS:
+        _BOMBS[kind] = _build_bomb(kind)
+    return _BOMBS[kind]
+
+
+def _proc_status_kb(pid: int, field: str) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"{field} missing from /proc/{pid}/status")
+
+
+RSS_LIMIT_KB = 400 * 1024
+
+
+@pytest.mark.parametrize("kind,encoding", [("gzip", "gzip"), ("deflate", "deflate"), ("br", "br")])
+def test_decompression_bomb_rejected(server, kind, encoding):
+    body = bomb(kind)
+    assert len(body) < 8 * 1024 * 1024
+    r = server.send(body, headers={"Content-Encoding": encoding}, timeout=120)
+    assert r.status == 413, f"{kind} bomb (1 GiB inflated): {r!r}"
+    assert_error_body(r)
+    assert server.health_ok()
+    rss = _proc_status_kb(server.pid, "VmRSS")
+    hwm = _proc_status_kb(server.pid, "VmHWM")
+    assert rss < RSS_LIMIT_KB, f"RSS after {kind} bomb is {rss // 1024} MiB (limit 400 MiB)"
+    assert hwm < 900 * 1024, f"peak RSS during {kind} bomb was {hwm // 1024} MiB: body was inflated in memory"
+    # still ingesting normally
+    server.send_event()
+
+
+def test_declared_huge_content_length_rejected(server):
+    """4 GiB declared; the body is streamed until pitd answers (it must not buffer it)."""
+    prefix = _bomb_prefix()
+    total = 4 * GiB
+
+    def chunks():
+        yield prefix
+        sent = len(prefix)
+        while sent < total:
+            n = min(len(_ZERO_MiB), total - sent)
+            yield _ZERO_MiB[:n]
+            sent += n
+
+    r = H.raw_request(server.host, server.port, "POST", server.envelope_path(), chunks(),
+                      {"Content-Type": ENVELOPE_CT, **server.auth_headers()}, content_length=total, timeout=120)
+    assert r.status == 413, repr(r)
+    assert server.health_ok()
+    rss = _proc_status_kb(server.pid, "VmRSS")
+    assert rss < RSS_LIMIT_KB, f"RSS {rss // 1024} MiB after a 4 GiB upload"
+
+
+# --------------------------------------------------------------------------
+# concurrency
+# --------------------------------------------------------------------------
+
+def test_concurrent_2000_events_20_threads(server):
+    threads_n, per_thread = 20, 100
+    ok: list = []
+    failures: list = []
+    lock = threading.Lock()
+
+    def worker(t):
+        c = H.KeepAliveClient(server.host, server.port)
+        try:
+            for n in range(per_thread):
+                i = eid()
+                body = H.make_envelope({"event_id": i}, [({"type": "event"}, event_payload(
+                    i, message=f"concurrent {t}/{n}", fingerprint=["pit-concurrency"]))])
+                try:
+                    r = c.request("POST", server.envelope_path(), body,
+                                  {"Content-Type": ENVELOPE_CT, **server.auth_headers()})
+                except Exception as e:  # keep going; report at the end
+                    with lock:
+                        failures.append(f"{i}: {e!r}")
+                    continue
+                with lock:
+                    (ok if r.status == 200 else failures).append(i if r.status == 200 else f"{i}: {r!r}")
+        finally:
+            c.close()
+
+    ts = [threading.Thread(target=worker, args=(t,)) for t in range(threads_n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(timeout=180)
+    assert not any(t.is_alive() for t in ts), "sender threads hung"
+    assert not failures, f"{len(failures)} failed sends, e.g. {failures[:5]}"
+    assert len(ok) == threads_n * per_thread
+    issues = server.issues()
+    assert len(issues) == 1, H.short(issues)
+    assert issues[0]["count"] == str(threads_n * per_thread), issues[0]
+    missing = [i for i in ok if server.event_status(i) != 200]
+    assert not missing, f"{len(missing)} acknowledged events not readable, e.g. {missing[:5]}"
+    assert server.health_ok()
