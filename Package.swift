@@ -1,4 +1,5 @@
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
 
 // One settings block for every target (as Hummingbird and swift-log do): Swift 6 language mode,
@@ -29,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // System libraries from Debian: libsqlite3-dev, zlib1g-dev, libbrotli-dev, libzstd-dev.
@@ -67,21 +69,69 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Synthetic Sentry traffic shared by pit-bench, the microbenchmarks and the tests.
+        .target(name: "PitPayloads", dependencies: ["Engine"], swiftSettings: swiftSettings),
+        // The load generator and soak harness as a library, so its scheduler, knee detection and
+        // results are unit-tested; `pit-bench` is the command line on top.
+        .target(
+            name: "PitBenchCore",
+            dependencies: [
+                "Engine",
+                "PitPayloads",
+                "CZlib",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "pit-bench",
             dependencies: [
+                "PitBenchCore",
                 "Engine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["Engine", "CZlib", "CBrotli", "CZstd", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["Engine", "PitPayloads", "CZlib", "CBrotli", "CZstd", .product(name: "NIOCore", package: "swift-nio")],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PitBenchTests",
+            dependencies: [
+                "PitBenchCore",
+                "Engine",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]
 )
+
+// Microbenchmarks (package-benchmark) are opt-in, as Hummingbird does with ENABLE_HB_BENCHMARKS,
+// so that ordinary builds and CI do not fetch and build the benchmark tooling:
+//   PIT_BENCHMARKS=1 swift package benchmark
+if ProcessInfo.processInfo.environment["PIT_BENCHMARKS"] != nil {
+    package.dependencies.append(.package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]))
+    package.targets.append(
+        .executableTarget(
+            name: "EngineBenchmarks",
+            dependencies: [
+                "Engine",
+                "PitPayloads",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/EngineBenchmarks",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    )
+}

@@ -78,6 +78,10 @@ class Load:
         for t in self.threads:
             t.join(timeout=60)
         assert not any(t.is_alive() for t in self.threads), "sender threads hung"
+        statuses: dict = {}
+        for st, _ in self.rejected:
+            statuses[st] = statuses.get(st, 0) + 1
+        print(f"load: acked={len(self.acked)} rejected={statuses} connection_errors={self.conn_errors}")
 
 
 def missing_events(server, ids, workers: int = 8) -> list:

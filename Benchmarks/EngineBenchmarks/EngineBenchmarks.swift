@@ -1,0 +1,83 @@
+import Benchmark
+import Engine
+import Foundation
+import NIOCore
+import PitPayloads
+
+/// Engine microbenchmarks. Run: `PIT_BENCHMARKS=1 swift package --allow-writing-to-directory results benchmark`.
+/// Throughput figures are in bytes (parse) or rows (writer) per second of wall-clock time.
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput, .instructions, .mallocCountTotal],
+        warmupIterations: 3,
+        scalingFactor: .kilo,
+        maxDuration: .seconds(5),
+        maxIterations: 1_000_000
+    )
+
+    // 1,000 distinct ~2.9 KiB error envelopes, as pit-bench sends them.
+    let generator = SyntheticEvents(fingerprints: 100, users: 1000, releases: 5)
+    let now = Date().timeIntervalSince1970
+    let envelopes: [ByteBuffer] = (0..<1000).map { i in
+        ByteBuffer(bytes: generator.errorEnvelope(index: i, eventID: EventID.random(), timestamp: now))
+    }
+    let totalBytes = envelopes.reduce(0) { $0 + $1.readableBytes }
+    let parser = EnvelopeParser()
+
+    // Envelope parse + JSON extract + normalise + group: the CPU work of one request.
+    // scaledIterations × 1,000 envelopes; bytes per iteration = totalBytes.
+    Benchmark("parse+extract+group (1000 envelopes, \(totalBytes / 1000) B each)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            for envelope in envelopes {
+                let parsed = try parser.parse(envelope)
+                for item in parsed.items where item.type == .event {
+                    let extracted = try item.payload.withUnsafeReadableBytes { raw in
+                        try EventExtractor.extract(JSONView(tape: try JSONTape.parse(raw), bytes: raw))
+                    }
+                    blackHole(EventNormalizer.normalize(extracted, headerEventID: parsed.header.eventID, sentAt: nil, received: now))
+                    blackHole(Grouper.group(extracted))
+                }
+            }
+        }
+    }
+
+    // The same plus payload compression, i.e. everything before the queue.
+    let keys = KeyCache()
+    let pipeline = IngestPipeline(keys: keys, queue: IngestQueue(maxCount: 1, maxBytes: 1), ack: .queued,
+                                  limits: IngestLimits(), metrics: PitMetrics())
+    Benchmark("event record (parse+extract+group+compress, 1000 envelopes)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            for envelope in envelopes {
+                let parsed = try parser.parse(envelope)
+                for item in parsed.items where item.type == .event {
+                    blackHole(try pipeline.makeEventRecord(item.payload, header: parsed.header, projectID: 1, received: now))
+                }
+            }
+        }
+    }
+
+    // The SQLite writer: batches of 1,000 event records, WAL + synchronous=NORMAL, one transaction each.
+    let records = try! envelopes.map { envelope in
+        let parsed = try parser.parse(envelope)
+        return try pipeline.makeEventRecord(parsed.items[0].payload, header: nil, projectID: 1, received: now)
+    }
+    Benchmark("writer (1000-row batches, WAL, NORMAL)", configuration: .init(scalingFactor: .one, maxDuration: .seconds(10))) { benchmark in
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pit-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("pit.sqlite").path
+        _ = try SQLiteAdminStore(path: path).ensureDefaults(organizationSlug: "pit", projectSlug: "default")
+        let store = try SQLiteBatchStore(path: path, durability: StorageDurability(synchronous: .normal, journalMode: .wal))
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            let batch = records.map { record -> IngestQueue.Entry in
+                var record = record
+                record.eventID = EventID.random()
+                return .write(WriteUnit(event: record, items: []))
+            }
+            blackHole(try store.write(batch))
+        }
+        benchmark.stopMeasurement()
+        store.close()
+    }
+}

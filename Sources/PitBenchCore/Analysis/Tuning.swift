@@ -1,0 +1,52 @@
+import Foundation
+
+/// Picks the settings to deploy from recorded runs: the sweep point that sustains the target rate
+/// under the p99 bound with the widest margin, preferring the most durable settings on a tie.
+package enum Tuning {
+    package struct Recommendation: Sendable, Equatable {
+        package var settings: [String: String]
+        package var knee: Double
+        package var p99: Double
+        package var source: String
+    }
+
+    package static func recommend(_ records: [(name: String, record: RunRecord)], targetRate: Double, maximumP99: Double) -> Recommendation? {
+        var best: Recommendation?
+        for (name, record) in records {
+            guard let knee = record.knee, !record.settings.isEmpty else { continue }
+            guard knee.rate >= targetRate, knee.p99Milliseconds <= maximumP99 else { continue }
+            let candidate = Recommendation(settings: record.settings, knee: knee.rate, p99: knee.p99Milliseconds, source: name)
+            guard let current = best else { best = candidate; continue }
+            if durability(candidate.settings) > durability(current.settings)
+                || (durability(candidate.settings) == durability(current.settings) && candidate.knee > current.knee)
+            {
+                best = candidate
+            }
+        }
+        return best
+    }
+
+    /// ack=committed beats queued; FULL beats NORMAL. Durability is never traded for speed here
+    /// unless the durable settings cannot reach the target.
+    static func durability(_ settings: [String: String]) -> Int {
+        (settings["ack"] == "queued" ? 0 : 2) + (settings["synchronous"]?.uppercased() == "FULL" ? 1 : 0)
+    }
+
+    package static func snippet(_ recommendation: Recommendation) -> String {
+        let keys = recommendation.settings.keys.sorted()
+        let json = keys.map { key -> String in
+            let value = recommendation.settings[key]!
+            return Int(value) != nil ? "  \"\(key)\": \(value)" : "  \"\(key)\": \"\(value)\""
+        }.joined(separator: ",\n")
+        let env = keys.map { "PIT_\($0.uppercased())=\(recommendation.settings[$0]!)" }.joined(separator: " ")
+        return """
+            # from \(recommendation.source): knee \(Int(recommendation.knee)) events/s at p99 \(String(format: "%.2f", recommendation.p99)) ms
+            # <data-dir>/pit.json
+            {
+            \(json)
+            }
+            # or as environment variables
+            \(env) pitd serve
+            """
+    }
+}

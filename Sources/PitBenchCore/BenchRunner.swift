@@ -1,0 +1,250 @@
+import Engine
+package import Foundation
+import PitPayloads
+
+/// One pit-bench invocation: target (spawned pitd or a DSN), load, progress, verification and
+/// the record in `results/`.
+package struct BenchRunner: Sendable {
+    package enum TargetSpec: Sendable {
+        case spawn(pitd: String, settings: [String: String])
+        case dsn(String, token: String?, organization: String, project: String)
+    }
+
+    package struct Options: Sendable {
+        package var name: String
+        package var mode: String
+        package var command: String
+        package var target: TargetSpec
+        package var connections: Int?
+        package var gzip = false
+        package var mix = false
+        package var payloadFile: String?
+        package var fingerprints = 100
+        package var users = 1000
+        package var releases = 5
+        package var maximumP99Milliseconds = 50.0
+        package var resultsDirectory: URL?
+        package var quiet = false
+
+        package init(name: String, mode: String, command: String, target: TargetSpec) {
+            self.name = name
+            self.mode = mode
+            self.command = command
+            self.target = target
+        }
+    }
+
+    package struct Outcome: Sendable {
+        package var record: RunRecord
+        package var directory: URL?
+    }
+
+    let options: Options
+
+    package init(options: Options) {
+        self.options = options
+    }
+
+    /// Runs `phases` back to back against one server. After each phase `stopWhen` may end the run
+    /// early, which is how a ramp stops once it is past the knee.
+    package func run(
+        phases: [RateStep], stopWhen: (@Sendable (StepResult) -> Bool)? = nil
+    ) async throws -> Outcome {
+        let generator = SyntheticEvents(fingerprints: options.fingerprints, users: options.users, releases: options.releases)
+        let mode: RequestSource.Mode
+        if let file = options.payloadFile {
+            mode = .file([UInt8](try Data(contentsOf: URL(fileURLWithPath: file))))
+        } else {
+            mode = options.mix ? .mix : .errors
+        }
+        let source = RequestSource(mode: mode, generator: generator, gzip: options.gzip)
+
+        var spawned: SpawnedServer?
+        let target: LoadTarget
+        var settings: [String: String] = [:]
+        switch options.target {
+        case .spawn(let pitd, let values):
+            let server = try SpawnedServer(pitd: pitd, settings: values)
+            spawned = server
+            settings = values
+            guard let t = LoadTarget(dsn: server.dsn, gzip: options.gzip) else { throw BenchError("bad DSN \(server.dsn)") }
+            target = t
+        case .dsn(let text, _, _, _):
+            guard let t = LoadTarget(dsn: text, gzip: options.gzip) else { throw BenchError("not a DSN: \(text)") }
+            target = t
+        }
+        let emptyDatabaseBytes = spawned.map { (ProcSampler.size($0.databasePath) ?? 0) + (ProcSampler.size($0.databasePath + "-wal") ?? 0) } ?? 0
+        let sampler = spawned.map { ProcSampler(pid: $0.pid, databasePath: $0.databasePath) }
+        let loadGenerator = LoadGenerator()
+        let progress = ProgressPrinter(quiet: options.quiet, totalSeconds: phases.reduce(0) { $0 + $1.duration })
+
+        var timeline: [SecondSample] = []
+        var steps: [StepResult] = []
+        var totals = Counts()
+        var accepted: [EventID] = []
+        var limited: String?
+        var elapsed = 0.0
+        var histogramsLatency: [LatencySummary] = []
+        let maxRate = phases.map(\.rate).max() ?? 1
+        let generatorOptions = options.connections.map { GeneratorOptions(maxConnections: $0) } ?? .automatic(rate: maxRate)
+        do {
+            for phase in phases {
+                let offset = timeline.count
+                let result = try await loadGenerator.run(
+                    target: target, steps: [phase], source: source, options: generatorOptions, sampler: sampler
+                ) { sample in
+                    progress.update(sample, secondOffset: offset)
+                }
+                timeline += result.timeline.map { var s = $0; s.second += offset; return s }
+                steps += result.steps
+                totals.add(result.totals)
+                accepted += result.acceptedEventIDs
+                limited = limited ?? result.generatorLimited
+                elapsed += result.elapsedSeconds
+                histogramsLatency.append(result.latency)
+                if let stopWhen, let step = result.steps.last, stopWhen(step) { break }
+            }
+        } catch {
+            await loadGenerator.shutdown()
+            spawned?.stop()
+            throw error
+        }
+        await loadGenerator.shutdown()
+        progress.finish()
+
+        // Stop the spawned server first: SIGTERM drains and commits, so what is on disk afterwards
+        // is exactly what survived.
+        spawned?.stop()
+        var verification = Verifier.Outcome(stored: 0, missing: 0, method: "not verified")
+        var verified = false
+        switch options.target {
+        case .spawn:
+            if let server = spawned {
+                verification = try Verifier.database(path: server.databasePath, accepted: accepted)
+                verified = true
+            }
+        case .dsn(_, let token?, let organization, let project):
+            let prefix = target.path.components(separatedBy: "/api/").first ?? ""
+            verification = Verifier.api(host: target.host, port: target.port, pathPrefix: prefix, organization: organization,
+                                        project: project, token: token, accepted: accepted)
+            verified = true
+        case .dsn:
+            break
+        }
+
+        var server: RunRecord.ServerSummary?
+        if let spawned {
+            let samples = timeline.compactMap(\.server)
+            let database = ProcSampler.size(spawned.databasePath) ?? 0
+            let wal = ProcSampler.size(spawned.databasePath + "-wal") ?? 0
+            let cpus = samples.compactMap(\.cpu)
+            server = RunRecord.ServerSummary(
+                peakRSSBytes: samples.compactMap(\.rssBytes).max(),
+                meanCPU: cpus.isEmpty ? nil : cpus.reduce(0, +) / Double(cpus.count),
+                databaseBytes: database, walBytes: wal,
+                bytesPerEvent: verification.stored > 0 ? Double(database + wal - emptyDatabaseBytes) / Double(verification.stored) : nil,
+                peakQueueDepth: samples.compactMap(\.queueDepth).max()
+            )
+            spawned.removeData()
+        }
+
+        let criteria = Knee.Criteria(maximumP99Milliseconds: options.maximumP99Milliseconds)
+        let knee = steps.count > 1 ? Knee.find(steps, criteria: criteria) : nil
+        var failures: [String] = []
+        let overall = Self.combine(steps)
+        if options.mode == "soak" || options.mode == "run" {
+            if totals.unavailable > 0 { failures.append("\(totals.unavailable) requests answered 503") }
+            if totals.errors > 0 { failures.append("\(totals.errors) errors (4xx/5xx/timeouts/connection)") }
+            if overall.p99 > options.maximumP99Milliseconds {
+                failures.append(String(format: "p99 %.2f ms above %.2f ms", overall.p99, options.maximumP99Milliseconds))
+            }
+        }
+        if verified && verification.missing > 0 { failures.append("\(verification.missing) acknowledged events missing from storage") }
+        if let limited { failures.append("generator-limited: \(limited)") }
+        if options.mode == "ramp" && knee == nil { failures.append("no step met the criteria") }
+
+        let offered = elapsed > 0 ? Double(totals.due) / max(1, phases.reduce(0) { $0 + $1.duration }) : 0
+        let record = RunRecord(
+            name: options.name, mode: options.mode, command: options.command,
+            startedAt: ISO8601DateFormatter().string(from: Date()), commit: MachineInfo.gitCommit(),
+            machine: .current(), target: spawned != nil ? "spawned pitd" : target.host + ":\(target.port)",
+            settings: settings,
+            load: .init(steps: phases, connections: generatorOptions.maxConnections, gzip: options.gzip, mix: options.mix,
+                        payload: options.payloadFile, fingerprints: options.fingerprints, users: options.users,
+                        releases: options.releases, averageBodyBytes: source.averageBodyBytes),
+            summary: .init(
+                counts: totals, elapsedSeconds: elapsed, offeredRate: offered,
+                acceptedRate: elapsed > 0 ? Double(totals.ok) / max(1, phases.reduce(0) { $0 + $1.duration }) : 0,
+                latency: overall, acceptedEvents: accepted.count,
+                storedEvents: verified ? verification.stored : nil, missingEvents: verified ? verification.missing : nil,
+                verification: verification.method, generatorLimited: limited, server: server,
+                passed: failures.isEmpty, failures: failures
+            ),
+            steps: steps,
+            knee: knee.map { .init(rate: $0.rate, p99Milliseconds: $0.latency.p99) },
+            criteria: .init(maximumP99Milliseconds: criteria.maximumP99Milliseconds, minimumAcceptedRatio: criteria.minimumAcceptedRatio)
+        )
+        var directory: URL?
+        if let results = options.resultsDirectory {
+            let folder = results.appendingPathComponent(ResultsStore.directoryName(name: options.name))
+            try ResultsStore.write(record: record, timeline: timeline, to: folder)
+            directory = folder
+        }
+        return Outcome(record: record, directory: directory)
+    }
+
+    /// Overall latency across phases: the worst step's percentiles (a conservative merge, since
+    /// percentiles cannot be averaged).
+    static func combine(_ steps: [StepResult]) -> LatencySummary {
+        guard let first = steps.first else { return LatencySummary(p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0) }
+        if steps.count == 1 { return first.latency }
+        let passing = steps
+        return LatencySummary(
+            p50: passing.map(\.latency.p50).max() ?? 0, p90: passing.map(\.latency.p90).max() ?? 0,
+            p99: passing.map(\.latency.p99).max() ?? 0, p999: passing.map(\.latency.p999).max() ?? 0,
+            max: passing.map(\.latency.max).max() ?? 0,
+            mean: passing.reduce(0) { $0 + $1.latency.mean * Double($1.counts.completed) } / Double(max(1, passing.reduce(0) { $0 + $1.counts.completed }))
+        )
+    }
+}
+
+/// The live line on a terminal, plain lines every 5 s otherwise.
+final class ProgressPrinter: @unchecked Sendable {
+    private let quiet: Bool
+    private let totalSeconds: Double
+    private let terminal = isatty(STDERR_FILENO) != 0
+    private let lock = NSLock()
+    private var errors = 0
+
+    /// `@unchecked Sendable`: `errors` is guarded by `lock`.
+    init(quiet: Bool, totalSeconds: Double) {
+        self.quiet = quiet
+        self.totalSeconds = totalSeconds
+    }
+
+    func update(_ sample: SecondSample, secondOffset: Int) {
+        guard !quiet else { return }
+        lock.lock()
+        errors += sample.counts.errors + sample.counts.unavailable + sample.counts.tooManyRequests
+        let errors = self.errors
+        lock.unlock()
+        let second = sample.second + secondOffset + 1
+        let eta = max(0, Int(totalSeconds) - second)
+        var line = String(format: "%4ds  target %6.0f/s  ok %6d/s  503 %4d  p50 %7.2f ms  p99 %7.2f ms  errors %d  ETA %ds",
+                          second, sample.targetRate, sample.counts.ok, sample.counts.unavailable, sample.p50Milliseconds,
+                          sample.p99Milliseconds, errors, eta)
+        if let server = sample.server {
+            if let rss = server.rssBytes { line += String(format: "  rss %.0f MB", Double(rss) / 1_048_576) }
+            if let cpu = server.cpu { line += String(format: "  cpu %.2f", cpu) }
+        }
+        if terminal {
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+        } else if second % 5 == 0 {
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+    }
+
+    func finish() {
+        if terminal && !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}

@@ -1,0 +1,637 @@
+package import Engine
+import Foundation
+import Histogram
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Where the load goes.
+package struct LoadTarget: Sendable {
+    package var host: String
+    package var port: Int
+    /// The ingest path, e.g. `/api/1/envelope/`.
+    package var path: String
+    package var headers: [(String, String)]
+    /// Polled once a second for the server's queue depth (`/ready` of pitd); nil to skip.
+    package var readyPath: String?
+
+    package init(host: String, port: Int, path: String, headers: [(String, String)], readyPath: String? = "/ready") {
+        self.host = host
+        self.port = port
+        self.path = path
+        self.headers = headers
+        self.readyPath = readyPath
+    }
+
+    /// From a DSN: `http://KEY@host:port[/prefix]/PROJECT`.
+    package init?(dsn text: String, gzip: Bool) {
+        guard let dsn = DSN(text) else { return nil }
+        let hostPort = dsn.host.split(separator: ":", maxSplits: 1)
+        host = String(hostPort[0])
+        port = hostPort.count > 1 ? Int(hostPort[1]) ?? 80 : (dsn.scheme == "https" ? 443 : 80)
+        path = "\(dsn.pathPrefix)/api/\(dsn.projectID)/envelope/"
+        headers = [
+            ("X-Sentry-Auth", "Sentry sentry_key=\(dsn.publicKey), sentry_version=7, sentry_client=pit-bench/1.0"),
+            ("Content-Type", "application/x-sentry-envelope"),
+            ("User-Agent", "pit-bench/1.0"),
+        ]
+        if gzip { headers.append(("Content-Encoding", "gzip")) }
+        readyPath = "\(dsn.pathPrefix)/ready"
+    }
+}
+
+/// One segment of the offered load: `rate` requests per second for `duration` seconds.
+package struct RateStep: Sendable, Codable, Equatable {
+    package var rate: Double
+    package var duration: Double
+
+    package init(rate: Double, duration: Double) {
+        self.rate = rate
+        self.duration = duration
+    }
+}
+
+package struct GeneratorOptions: Sendable {
+    package var maxConnections: Int
+    package var initialConnections: Int
+    package var requestTimeout: Double = 10
+    /// After the schedule ends, how long to wait for responses still in flight.
+    package var drainTimeout: Double = 15
+
+    package init(maxConnections: Int, initialConnections: Int? = nil) {
+        self.maxConnections = max(1, maxConnections)
+        self.initialConnections = min(self.maxConnections, initialConnections ?? max(1, self.maxConnections / 4))
+    }
+
+    /// Enough connections for the rate at a generous 20 ms per request, within [8, 512].
+    package static func automatic(rate: Double) -> GeneratorOptions {
+        GeneratorOptions(maxConnections: min(512, max(8, Int(rate * 0.02))))
+    }
+}
+
+/// Counters of one second of the run (or of one ramp step).
+package struct Counts: Sendable, Codable, Equatable {
+    package var due = 0
+    package var sent = 0
+    package var ok = 0
+    package var tooManyRequests = 0
+    package var unavailable = 0
+    package var otherClientErrors = 0
+    package var serverErrors = 0
+    package var timeouts = 0
+    package var connectionErrors = 0
+
+    package init() {}
+
+    package var completed: Int { ok + tooManyRequests + unavailable + otherClientErrors + serverErrors + timeouts + connectionErrors }
+    package var errors: Int { otherClientErrors + serverErrors + timeouts + connectionErrors }
+
+    package mutating func add(_ other: Counts) {
+        due += other.due; sent += other.sent; ok += other.ok; tooManyRequests += other.tooManyRequests
+        unavailable += other.unavailable; otherClientErrors += other.otherClientErrors; serverErrors += other.serverErrors
+        timeouts += other.timeouts; connectionErrors += other.connectionErrors
+    }
+}
+
+/// One row of the timeline.
+package struct SecondSample: Sendable, Codable, Equatable {
+    package var second: Int
+    package var targetRate: Double
+    package var counts: Counts
+    package var p50Milliseconds: Double
+    package var p99Milliseconds: Double
+    package var maxMilliseconds: Double
+    package var inFlight: Int
+    package var pending: Int
+    /// Generator CPU in cores (1.0 = one core busy).
+    package var generatorCPU: Double
+    /// Worst lateness of the generator's 1 ms tick in this second.
+    package var tickLagMilliseconds: Double
+    package var server: ServerSample?
+}
+
+package struct LatencySummary: Sendable, Codable, Equatable {
+    package var p50: Double
+    package var p90: Double
+    package var p99: Double
+    package var p999: Double
+    package var max: Double
+    package var mean: Double
+
+    static func from(_ histogram: Histogram<UInt64>) -> LatencySummary {
+        guard histogram.totalCount > 0 else { return LatencySummary(p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0) }
+        func ms(_ micros: UInt64) -> Double { Double(micros) / 1000 }
+        return LatencySummary(
+            p50: ms(histogram.valueAtPercentile(50)), p90: ms(histogram.valueAtPercentile(90)),
+            p99: ms(histogram.valueAtPercentile(99)), p999: ms(histogram.valueAtPercentile(99.9)),
+            max: ms(histogram.max), mean: histogram.mean / 1000
+        )
+    }
+}
+
+package struct StepResult: Sendable, Codable, Equatable {
+    package var rate: Double
+    package var duration: Double
+    package var counts: Counts
+    package var latency: LatencySummary
+}
+
+package struct LoadResult: Sendable {
+    package var timeline: [SecondSample]
+    package var steps: [StepResult]
+    package var totals: Counts
+    package var latency: LatencySummary
+    /// Event ids of error envelopes answered 2xx: what must be stored.
+    package var acceptedEventIDs: [EventID]
+    package var elapsedSeconds: Double
+    /// Set when the generator itself could not keep the schedule (its tick ran late or its CPU was
+    /// saturated): then the figures measure pit-bench, not the server.
+    package var generatorLimited: String?
+}
+
+/// An open-loop HTTP/1.1 load generator on one SwiftNIO event loop.
+///
+/// Request i of a step is due at `stepStart + i / rate`, whatever the server does. A 1 ms tick
+/// moves due requests to idle keep-alive connections (opening more, up to the maximum, when
+/// none is idle) or to a FIFO of pending requests. Latency runs from the due time, so time spent
+/// waiting for a connection counts: a stalled server shows in p99 instead of silently lowering
+/// the offered rate (no coordinated omission).
+package final class LoadGenerator: Sendable {
+    private let group: MultiThreadedEventLoopGroup
+
+    package init() {
+        // One loop: the generator's state is confined to it, no locks on the request path.
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    }
+
+    package func shutdown() async {
+        try? await group.shutdownGracefully()
+    }
+
+    package func run(
+        target: LoadTarget, steps: [RateStep], source: RequestSource, options: GeneratorOptions,
+        sampler: (any ServerSampling)? = nil, onSecond: @escaping @Sendable (SecondSample) -> Void = { _ in }
+    ) async throws -> LoadResult {
+        let loop = group.next()
+        let promise = loop.makePromise(of: LoadResult.self)
+        loop.execute {
+            let run = GeneratorRun(loop: loop, target: target, steps: steps, source: source, options: options,
+                                   sampler: sampler, onSecond: onSecond, promise: promise)
+            run.start()
+        }
+        return try await promise.futureResult.get()
+    }
+}
+
+/// Reads the server's resource use once a second (for a spawned pitd, from /proc).
+package protocol ServerSampling: Sendable {
+    func sample(queueDepth: Int?) -> ServerSample
+}
+
+package struct ServerSample: Sendable, Codable, Equatable {
+    package var rssBytes: Int?
+    /// CPU in cores since the previous sample.
+    package var cpu: Double?
+    package var databaseBytes: Int?
+    package var walBytes: Int?
+    package var queueDepth: Int?
+
+    package init(rssBytes: Int? = nil, cpu: Double? = nil, databaseBytes: Int? = nil, walBytes: Int? = nil, queueDepth: Int? = nil) {
+        self.rssBytes = rssBytes
+        self.cpu = cpu
+        self.databaseBytes = databaseBytes
+        self.walBytes = walBytes
+        self.queueDepth = queueDepth
+    }
+}
+
+// MARK: - The run (event-loop confined)
+
+/// All state of one run. `@unchecked Sendable`: every method runs on `loop` (asserted), the
+/// single thread of the generator's event loop group.
+private final class GeneratorRun: @unchecked Sendable {
+    struct Request {
+        var index: Int
+        var step: Int
+        var dueNanos: UInt64
+    }
+
+    /// Loop-confined like the run itself.
+    final class Connection: @unchecked Sendable {
+        let id: Int
+        var channel: (any Channel)?
+        var request: Request?
+        var eventID: EventID?
+        var isError = false
+        var sentNanos: UInt64 = 0
+        var isSampler = false
+        var body = ""
+        init(id: Int) { self.id = id }
+    }
+
+    let loop: any EventLoop
+    let target: LoadTarget
+    let steps: [RateStep]
+    let source: RequestSource
+    let options: GeneratorOptions
+    let sampler: (any ServerSampling)?
+    let onSecond: @Sendable (SecondSample) -> Void
+    let promise: EventLoopPromise<LoadResult>
+    let allocator = ByteBufferAllocator()
+    let headers: HTTPHeaders
+
+    var connections: [Int: Connection] = [:]
+    var idle: [Connection] = []
+    var opening = 0
+    var nextConnectionID = 0
+    var pending: [Request] = []
+    var pendingHead = 0
+
+    // Schedule position.
+    var startNanos: UInt64 = 0
+    var stepIndex = 0
+    var stepStartNanos: UInt64 = 0
+    var stepSequence = 0
+    var nextIndex = 0
+    var scheduleDone = false
+    var drainDeadline: UInt64 = 0
+
+    // Accounting.
+    var second = 0
+    var secondCounts = Counts()
+    var secondHistogram = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
+    var overall = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
+    var stepCounts: [Counts]
+    var stepHistograms: [Histogram<UInt64>]
+    var totals = Counts()
+    var accepted: [EventID] = []
+    var timeline: [SecondSample] = []
+    var lastTickNanos: UInt64 = 0
+    var maxTickLagNanos: UInt64 = 0
+    var lastCPU = GeneratorRun.processCPUSeconds()
+    var lastCPUNanos: UInt64 = 0
+    var lateSeconds = 0
+    var busySeconds = 0
+    var tickTask: RepeatedTask?
+    var sampler_: Connection?
+    var queueDepth: Int?
+    var finished = false
+    var lastTimeoutCheck: UInt64 = 0
+
+    init(loop: any EventLoop, target: LoadTarget, steps: [RateStep], source: RequestSource, options: GeneratorOptions,
+         sampler: (any ServerSampling)?, onSecond: @escaping @Sendable (SecondSample) -> Void, promise: EventLoopPromise<LoadResult>)
+    {
+        self.loop = loop
+        self.target = target
+        self.steps = steps.filter { $0.rate > 0 && $0.duration > 0 }
+        self.source = source
+        self.options = options
+        self.sampler = sampler
+        self.onSecond = onSecond
+        self.promise = promise
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: "\(target.host):\(target.port)")
+        for (name, value) in target.headers { headers.add(name: name, value: value) }
+        self.headers = headers
+        stepCounts = Array(repeating: Counts(), count: self.steps.count)
+        stepHistograms = Array(repeating: Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three),
+                               count: self.steps.count)
+    }
+
+    static func now() -> UInt64 { NIODeadline.now().uptimeNanoseconds }
+
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+
+    func start() {
+        loop.assertInEventLoop()
+        for _ in 0..<options.initialConnections { openConnection() }
+        if target.readyPath != nil { openSampler() }
+        startNanos = Self.now()
+        stepStartNanos = startNanos
+        lastTickNanos = startNanos
+        lastCPUNanos = startNanos
+        if steps.isEmpty { scheduleDone = true; drainDeadline = startNanos }
+        tickTask = loop.scheduleRepeatedTask(initialDelay: .milliseconds(1), delay: .milliseconds(1)) { [self] _ in
+            tick()
+        }
+    }
+
+    // MARK: Connections
+
+    func openConnection() {
+        opening += 1
+        let connection = Connection(id: nextConnectionID)
+        nextConnectionID += 1
+        connect(connection).whenComplete { [self] result in
+            opening -= 1
+            switch result {
+            case .success(let channel):
+                connection.channel = channel
+                connections[connection.id] = connection
+                idle.append(connection)
+                dispatch()
+            case .failure:
+                secondCounts.connectionErrors += 1
+                totals.connectionErrors += 1
+            }
+        }
+    }
+
+    func openSampler() {
+        let connection = Connection(id: -1)
+        connection.isSampler = true
+        connect(connection).whenSuccess { [self] channel in
+            connection.channel = channel
+            sampler_ = connection
+        }
+    }
+
+    func connect(_ connection: Connection) -> EventLoopFuture<any Channel> {
+        ClientBootstrap(group: loop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(5))
+            .channelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(ResponseHandler(run: self, connection: connection))
+                }
+            }
+            .connect(host: target.host, port: target.port)
+    }
+
+    // MARK: Schedule
+
+    func tick() {
+        let now = Self.now()
+        let lag = now > lastTickNanos + 1_000_000 ? now - lastTickNanos - 1_000_000 : 0
+        maxTickLagNanos = max(maxTickLagNanos, lag)
+        lastTickNanos = now
+        // Move every request that is due to the pending FIFO.
+        while !scheduleDone {
+            let step = steps[stepIndex]
+            let due = stepStartNanos + UInt64(Double(stepSequence) / step.rate * 1e9)
+            let stepEnd = stepStartNanos + UInt64(step.duration * 1e9)
+            if due >= stepEnd {
+                stepIndex += 1
+                stepSequence = 0
+                stepStartNanos = stepEnd
+                if stepIndex == steps.count {
+                    scheduleDone = true
+                    drainDeadline = now + UInt64(options.drainTimeout * 1e9)
+                }
+                continue
+            }
+            guard due <= now else { break }
+            pending.append(Request(index: nextIndex, step: stepIndex, dueNanos: due))
+            nextIndex += 1
+            stepSequence += 1
+            secondCounts.due += 1
+            totals.due += 1
+            stepCounts[stepIndex].due += 1
+        }
+        dispatch()
+        // Grow the pool while requests wait and the maximum allows.
+        let waiting = pending.count - pendingHead
+        if waiting > 0 {
+            let room = options.maxConnections - connections.count - opening
+            for _ in 0..<min(room, waiting, 16) { openConnection() }
+        }
+        if now >= lastTimeoutCheck + 100_000_000 {
+            lastTimeoutCheck = now
+            expireTimeouts(now)
+        }
+        if now >= startNanos + UInt64(second + 1) * 1_000_000_000 { closeSecond(now) }
+        let inFlight = connections.values.contains { $0.request != nil }
+        if scheduleDone && ((pending.count == pendingHead && !inFlight) || now >= drainDeadline) {
+            finish(now)
+        }
+    }
+
+    func dispatch() {
+        while pendingHead < pending.count, let connection = idle.popLast() {
+            guard let channel = connection.channel, channel.isActive else { continue }
+            let request = pending[pendingHead]
+            pendingHead += 1
+            send(request, on: connection, channel: channel)
+        }
+        if pendingHead > 4096 && pendingHead * 2 > pending.count {
+            pending.removeFirst(pendingHead)
+            pendingHead = 0
+        }
+    }
+
+    func send(_ request: Request, on connection: Connection, channel: any Channel) {
+        let (body, eventID, isError) = source.next(index: request.index, allocator: allocator)
+        connection.request = request
+        connection.eventID = eventID
+        connection.isError = isError
+        connection.sentNanos = Self.now()
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: target.path, headers: headers)
+        head.headers.add(name: "Content-Length", value: String(body.readableBytes))
+        channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
+        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        secondCounts.sent += 1
+        totals.sent += 1
+        stepCounts[request.step].sent += 1
+    }
+
+    // MARK: Responses
+
+    func completed(_ connection: Connection, status: Int) {
+        if connection.isSampler {
+            queueDepth = Self.parseQueueDepth(connection.body)
+            connection.body = ""
+            connection.request = nil
+            return
+        }
+        guard let request = connection.request else { return }
+        connection.request = nil
+        let now = Self.now()
+        let micros = (now > request.dueNanos ? now - request.dueNanos : 0) / 1000
+        var counts = Counts()
+        switch status {
+        case 200..<300:
+            counts.ok = 1
+            if connection.isError, let id = connection.eventID { accepted.append(id) }
+        case 429: counts.tooManyRequests = 1
+        case 503: counts.unavailable = 1
+        case 400..<500: counts.otherClientErrors = 1
+        default: counts.serverErrors = 1
+        }
+        record(counts, micros: micros, step: request.step)
+        if !finished { idle.append(connection) }
+        dispatch()
+    }
+
+    func record(_ counts: Counts, micros: UInt64?, step: Int) {
+        secondCounts.add(counts)
+        totals.add(counts)
+        stepCounts[step].add(counts)
+        if let micros {
+            let value = max(1, micros)
+            _ = secondHistogram.record(value)
+            _ = overall.record(value)
+            _ = stepHistograms[step].record(value)
+        }
+    }
+
+    func closed(_ connection: Connection) {
+        if connection.isSampler { sampler_ = nil; return }
+        connections[connection.id] = nil
+        idle.removeAll { $0 === connection }
+        if let request = connection.request {
+            connection.request = nil
+            var counts = Counts()
+            counts.connectionErrors = 1
+            record(counts, micros: nil, step: request.step)
+        }
+    }
+
+    func expireTimeouts(_ now: UInt64) {
+        let limit = UInt64(options.requestTimeout * 1e9)
+        for connection in connections.values {
+            guard let request = connection.request, now > connection.sentNanos + limit else { continue }
+            connection.request = nil
+            var counts = Counts()
+            counts.timeouts = 1
+            record(counts, micros: (now - request.dueNanos) / 1000, step: request.step)
+            connection.channel?.close(promise: nil)
+        }
+    }
+
+    static func parseQueueDepth(_ body: String) -> Int? {
+        guard let range = body.range(of: "\"queue_depth\":") else { return nil }
+        return Int(body[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    // MARK: Seconds
+
+    func closeSecond(_ now: UInt64) {
+        let cpuNow = Self.processCPUSeconds()
+        let wall = Double(now - lastCPUNanos) / 1e9
+        let cpu = wall > 0 ? (cpuNow - lastCPU) / wall : 0
+        lastCPU = cpuNow
+        lastCPUNanos = now
+        let targetRate = second < Int(steps.reduce(0) { $0 + $1.duration }) ? rate(atSecond: second) : 0
+        let inFlight = connections.values.filter { $0.request != nil }.count
+        var sample = SecondSample(
+            second: second, targetRate: targetRate, counts: secondCounts,
+            p50Milliseconds: secondHistogram.totalCount > 0 ? Double(secondHistogram.valueAtPercentile(50)) / 1000 : 0,
+            p99Milliseconds: secondHistogram.totalCount > 0 ? Double(secondHistogram.valueAtPercentile(99)) / 1000 : 0,
+            maxMilliseconds: Double(secondHistogram.max) / 1000,
+            inFlight: inFlight, pending: pending.count - pendingHead, generatorCPU: cpu,
+            tickLagMilliseconds: Double(maxTickLagNanos) / 1e6, server: sampler?.sample(queueDepth: queueDepth)
+        )
+        if secondHistogram.totalCount == 0 { sample.maxMilliseconds = 0 }
+        // The generator is the bottleneck when its tick runs late or it uses a whole core.
+        if !scheduleDone {
+            if maxTickLagNanos > 20_000_000 { lateSeconds += 1 }
+            if cpu > 0.95 { busySeconds += 1 }
+        }
+        timeline.append(sample)
+        onSecond(sample)
+        second += 1
+        secondCounts = Counts()
+        secondHistogram.reset()
+        maxTickLagNanos = 0
+        pollReady()
+    }
+
+    func rate(atSecond second: Int) -> Double {
+        var elapsed = 0.0
+        for step in steps {
+            if Double(second) < elapsed + step.duration { return step.rate }
+            elapsed += step.duration
+        }
+        return 0
+    }
+
+    func pollReady() {
+        guard let path = target.readyPath, let connection = sampler_, connection.request == nil,
+              let channel = connection.channel, channel.isActive else { return }
+        connection.request = Request(index: -1, step: 0, dueNanos: Self.now())
+        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
+        head.headers.add(name: "Host", value: "\(target.host):\(target.port)")
+        channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+    }
+
+    // MARK: End
+
+    func finish(_ now: UInt64) {
+        guard !finished else { return }
+        finished = true
+        tickTask?.cancel()
+        // Whatever is still waiting or in flight after the drain timeout is a timeout.
+        for connection in connections.values {
+            if let request = connection.request {
+                connection.request = nil
+                var counts = Counts()
+                counts.timeouts = 1
+                record(counts, micros: (now - request.dueNanos) / 1000, step: request.step)
+            }
+        }
+        while pendingHead < pending.count {
+            var counts = Counts()
+            counts.timeouts = 1
+            record(counts, micros: nil, step: pending[pendingHead].step)
+            pendingHead += 1
+        }
+        if secondCounts.completed > 0 || secondCounts.due > 0 { closeSecond(now) }
+        for connection in connections.values { connection.channel?.close(promise: nil) }
+        sampler_?.channel?.close(promise: nil)
+        var limited: String?
+        let scheduledSeconds = max(1, Int(steps.reduce(0) { $0 + $1.duration }))
+        if lateSeconds * 10 > scheduledSeconds {
+            limited = "the generator's 1 ms tick ran more than 20 ms late in \(lateSeconds) of \(scheduledSeconds) s"
+        } else if busySeconds * 10 > scheduledSeconds {
+            limited = "the generator used a full core in \(busySeconds) of \(scheduledSeconds) s"
+        }
+        let steps = zip(self.steps, zip(stepCounts, stepHistograms)).map { step, data in
+            StepResult(rate: step.rate, duration: step.duration, counts: data.0, latency: .from(data.1))
+        }
+        promise.succeed(LoadResult(
+            timeline: timeline, steps: steps, totals: totals, latency: .from(overall), acceptedEventIDs: accepted,
+            elapsedSeconds: Double(now - startNanos) / 1e9, generatorLimited: limited
+        ))
+    }
+}
+
+private final class ResponseHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+
+    private let run: GeneratorRun
+    private let connection: GeneratorRun.Connection
+    private var status = 0
+
+    init(run: GeneratorRun, connection: GeneratorRun.Connection) {
+        self.run = run
+        self.connection = connection
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            status = Int(head.status.code)
+        case .body(let buffer):
+            if connection.isSampler { connection.body += String(buffer: buffer) }
+        case .end:
+            run.completed(connection, status: status)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        run.closed(connection)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,92 @@
+package import Engine
+import Foundation
+package import NIOCore
+package import PitPayloads
+
+/// Produces request bodies with unique event ids cheaply: envelopes are generated once as
+/// templates, and each request copies a template and overwrites the 32 hex characters of the
+/// event id where they occur. Generating 2.9 KiB of JSON per request would cost the load
+/// generator more CPU than the server spends parsing it.
+package final class RequestSource: @unchecked Sendable {
+    package struct Template {
+        var bytes: [UInt8]
+        /// Offsets of every occurrence of the placeholder event id.
+        var idOffsets: [Int]
+        var kind: SyntheticEvents.Kind
+    }
+
+    package enum Mode: Sendable {
+        case errors
+        /// Transactions, sessions, check-ins and logs mixed with errors (`--mix`).
+        case mix
+        /// A user's own envelope, sent as is (`--payload FILE`); its event id is replaced when present.
+        case file([UInt8])
+    }
+
+    private let templates: [Template]
+    package let gzip: Bool
+
+    /// `@unchecked Sendable`: immutable after init; `next` only reads.
+    package init(mode: Mode, generator: SyntheticEvents, templateCount: Int = 512, gzip: Bool) {
+        self.gzip = gzip
+        let placeholder = EventID(high: 0xFEED_FACE_CAFE_BEEF, low: 0x0123_4567_89AB_CDEF)
+        let now = Date().timeIntervalSince1970
+        var templates: [Template] = []
+        switch mode {
+        case .file(let bytes):
+            // Find the envelope's event id, if any, so each request gets a fresh one.
+            let text = String(decoding: bytes.prefix(4096), as: UTF8.self)
+            var offsets: [Int] = []
+            if let range = text.range(of: #""event_id":""#) {
+                let start = text.utf8.distance(from: text.utf8.startIndex, to: range.upperBound)
+                if let id = EventID(hex: bytes[start..<min(bytes.count, start + 32)]) {
+                    offsets = Self.occurrences(of: Array(id.hex.utf8), in: bytes)
+                }
+            }
+            templates.append(Template(bytes: bytes, idOffsets: offsets, kind: .error))
+        case .errors, .mix:
+            for index in 0..<templateCount {
+                let kind: SyntheticEvents.Kind = if case .mix = mode { SyntheticEvents.mixKind(index: index) } else { .error }
+                let bytes = generator.envelope(kind: kind, index: index, eventID: placeholder, timestamp: now)
+                templates.append(Template(bytes: bytes, idOffsets: Self.occurrences(of: Array(placeholder.hex.utf8), in: bytes), kind: kind))
+            }
+        }
+        self.templates = templates
+    }
+
+    package var averageBodyBytes: Int {
+        templates.reduce(0) { $0 + $1.bytes.count } / max(1, templates.count)
+    }
+
+    static func occurrences(of needle: [UInt8], in haystack: [UInt8]) -> [Int] {
+        guard needle.count <= haystack.count else { return [] }
+        var result: [Int] = []
+        var i = 0
+        while i <= haystack.count - needle.count {
+            if haystack[i] == needle[0] && Array(haystack[i..<i + needle.count]) == needle {
+                result.append(i)
+                i += needle.count
+            } else {
+                i += 1
+            }
+        }
+        return result
+    }
+
+    /// The body for request `index`, its event id, and whether it is an error event.
+    package func next(index: Int, allocator: ByteBufferAllocator) -> (body: ByteBuffer, eventID: EventID, isError: Bool) {
+        let template = templates[index % templates.count]
+        let id = EventID.random()
+        var bytes = template.bytes
+        if !template.idOffsets.isEmpty {
+            let hex = Array(id.hex.utf8)
+            for offset in template.idOffsets {
+                for k in 0..<32 { bytes[offset + k] = hex[k] }
+            }
+        }
+        if gzip { bytes = Gzip.compress(bytes) }
+        var buffer = allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        return (buffer, id, template.kind == .error && !template.idOffsets.isEmpty)
+    }
+}

@@ -1,0 +1,140 @@
+package import Foundation
+
+/// Everything `run.json` holds: how the run was made and what it measured. `tune` and `report`
+/// read these back.
+package struct RunRecord: Sendable, Codable, Equatable {
+    package var name: String
+    package var mode: String
+    package var command: String
+    package var startedAt: String
+    package var commit: String
+    package var machine: MachineInfo
+    package var target: String
+    /// pitd settings when spawned (`ingest_batch_size`, `synchronous`, `ack`, ...).
+    package var settings: [String: String]
+    package var load: LoadConfig
+    package var summary: Summary
+    package var steps: [StepResult]
+    package var knee: KneeRecord?
+    package var criteria: Criteria?
+
+    package struct LoadConfig: Sendable, Codable, Equatable {
+        package var steps: [RateStep]
+        package var connections: Int
+        package var gzip: Bool
+        package var mix: Bool
+        package var payload: String?
+        package var fingerprints: Int
+        package var users: Int
+        package var releases: Int
+        package var averageBodyBytes: Int
+
+        package init(steps: [RateStep], connections: Int, gzip: Bool, mix: Bool, payload: String?, fingerprints: Int,
+                     users: Int, releases: Int, averageBodyBytes: Int)
+        {
+            self.steps = steps
+            self.connections = connections
+            self.gzip = gzip
+            self.mix = mix
+            self.payload = payload
+            self.fingerprints = fingerprints
+            self.users = users
+            self.releases = releases
+            self.averageBodyBytes = averageBodyBytes
+        }
+    }
+
+    package struct Summary: Sendable, Codable, Equatable {
+        package var counts: Counts
+        package var elapsedSeconds: Double
+        package var offeredRate: Double
+        package var acceptedRate: Double
+        package var latency: LatencySummary
+        package var acceptedEvents: Int
+        /// Error events found in storage after the run (nil when not verified).
+        package var storedEvents: Int?
+        package var missingEvents: Int?
+        package var verification: String
+        package var generatorLimited: String?
+        package var server: ServerSummary?
+        package var passed: Bool
+        package var failures: [String]
+    }
+
+    package struct ServerSummary: Sendable, Codable, Equatable {
+        package var peakRSSBytes: Int?
+        package var meanCPU: Double?
+        package var databaseBytes: Int?
+        package var walBytes: Int?
+        /// (database + WAL) / stored events, with the empty database's size subtracted.
+        package var bytesPerEvent: Double?
+        package var peakQueueDepth: Int?
+    }
+
+    package struct KneeRecord: Sendable, Codable, Equatable {
+        package var rate: Double
+        package var p99Milliseconds: Double
+    }
+
+    package struct Criteria: Sendable, Codable, Equatable {
+        package var maximumP99Milliseconds: Double
+        package var minimumAcceptedRatio: Double
+    }
+}
+
+/// Writes and reads `results/<UTC date>-<name>/`.
+package enum ResultsStore {
+    package static func directoryName(name: String, date: Date = Date()) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd'T'HHmmss'Z'"
+        let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" })
+        return "\(formatter.string(from: date))-\(safe)"
+    }
+
+    package static func write(record: RunRecord, timeline: [SecondSample], to directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(record).write(to: directory.appendingPathComponent("run.json"))
+        try TimelineCSV.render(timeline).write(to: directory.appendingPathComponent("timeline.csv"), atomically: true, encoding: .utf8)
+        try ChartSVG.render(title: record.name, timeline: timeline, steps: record.steps)
+            .write(to: directory.appendingPathComponent("chart.svg"), atomically: true, encoding: .utf8)
+    }
+
+    /// Every `run.json` under `results`, oldest first.
+    package static func readAll(results: URL) throws -> [(URL, RunRecord)] {
+        let entries = try FileManager.default.contentsOfDirectory(at: results, includingPropertiesForKeys: nil)
+        var records: [(URL, RunRecord)] = []
+        for directory in entries.sorted(by: { $0.lastPathComponent < $1.lastPathComponent }) {
+            let file = directory.appendingPathComponent("run.json")
+            guard let data = try? Data(contentsOf: file) else { continue }
+            records.append((directory, try JSONDecoder().decode(RunRecord.self, from: data)))
+        }
+        return records
+    }
+}
+
+package enum TimelineCSV {
+    package static let header =
+        "second,target_rate,due,sent,ok,429,503,other_4xx,5xx,timeouts,connection_errors,p50_ms,p99_ms,max_ms,in_flight,pending,generator_cpu,tick_lag_ms,server_rss_bytes,server_cpu,db_bytes,wal_bytes,queue_depth"
+
+    package static func render(_ timeline: [SecondSample]) -> String {
+        var lines = [header]
+        for s in timeline {
+            let c = s.counts
+            func opt<T>(_ value: T?) -> String { value.map { "\($0)" } ?? "" }
+            lines.append([
+                "\(s.second)", String(format: "%.0f", s.targetRate), "\(c.due)", "\(c.sent)", "\(c.ok)", "\(c.tooManyRequests)",
+                "\(c.unavailable)", "\(c.otherClientErrors)", "\(c.serverErrors)", "\(c.timeouts)", "\(c.connectionErrors)",
+                String(format: "%.3f", s.p50Milliseconds), String(format: "%.3f", s.p99Milliseconds),
+                String(format: "%.3f", s.maxMilliseconds), "\(s.inFlight)", "\(s.pending)", String(format: "%.3f", s.generatorCPU),
+                String(format: "%.3f", s.tickLagMilliseconds), opt(s.server?.rssBytes),
+                s.server?.cpu.map { String(format: "%.3f", $0) } ?? "", opt(s.server?.databaseBytes), opt(s.server?.walBytes),
+                opt(s.server?.queueDepth),
+            ].joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

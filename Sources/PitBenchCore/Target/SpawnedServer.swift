@@ -1,0 +1,156 @@
+import Engine
+import Foundation
+
+/// A `pitd` started by pit-bench in a temporary data directory with the settings under test,
+/// stopped (SIGTERM, then SIGKILL) afterwards.
+package final class SpawnedServer: @unchecked Sendable {
+    package let dataDirectory: String
+    package let port: Int
+    package let dsn: String
+    package let settings: [String: String]
+    private let process: Process
+    private let log: FileHandle
+
+    /// `@unchecked Sendable`: the fields are immutable; `Process` is only signalled and waited on.
+    package init(pitd: String, settings: [String: String], port: Int? = nil) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pit-bench-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let port = try port ?? Self.freePort()
+        self.dataDirectory = directory
+        self.port = port
+        self.settings = settings
+        let bind = "127.0.0.1:\(port)"
+        let overrides = settings.sorted { $0.key < $1.key }.flatMap { ["--set", "\($0.key)=\($0.value)"] }
+        let initOutput = try Self.runCapturing(pitd, ["init", "--data-dir", directory, "--bind", bind, "--json"] + overrides)
+        guard let range = initOutput.range(of: #""dsn":""#),
+              let end = initOutput[range.upperBound...].firstIndex(of: "\"")
+        else { throw BenchError("pitd init printed no DSN: \(initOutput)") }
+        dsn = String(initOutput[range.upperBound..<end])
+        let logPath = directory + "/pitd.log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: pitd)
+        process.arguments = ["serve", "--data-dir", directory, "--bind", bind] + overrides
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        try waitUntilHealthy()
+    }
+
+    package var pid: Int32 { process.processIdentifier }
+    package var databasePath: String { dataDirectory + "/pit.sqlite" }
+
+    private func waitUntilHealthy() throws {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if !process.isRunning { throw BenchError("pitd exited during start-up; see \(dataDirectory)/pitd.log") }
+            if (try? SimpleHTTP.get(host: "127.0.0.1", port: port, path: "/health"))?.status == 200 { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        throw BenchError("pitd did not become healthy within 30 s")
+    }
+
+    /// SIGTERM (pitd drains and commits), then SIGKILL after `grace` seconds.
+    package func stop(grace: Double = 30) {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(grace)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        try? log.close()
+    }
+
+    package func removeData() {
+        try? FileManager.default.removeItem(atPath: dataDirectory)
+    }
+
+    static func runCapturing(_ executable: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw BenchError("\(executable) \(arguments.joined(separator: " ")) failed") }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Asks the kernel for a free loopback port.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw BenchError("socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        guard bound == 0 else { throw BenchError("bind() failed") }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+package struct BenchError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
+}
+
+/// Samples a local process from /proc: RSS, CPU since the last sample, database and WAL sizes.
+package final class ProcSampler: ServerSampling, @unchecked Sendable {
+    private let pid: Int32
+    private let databasePath: String?
+    private let lock = NSLock()
+    private var lastCPU: Double?
+    private var lastTime: Double?
+
+    /// `@unchecked Sendable`: the mutable fields are guarded by `lock`.
+    package init(pid: Int32, databasePath: String?) {
+        self.pid = pid
+        self.databasePath = databasePath
+    }
+
+    package func sample(queueDepth: Int?) -> ServerSample {
+        var sample = ServerSample(queueDepth: queueDepth)
+        if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        {
+            let kib = line.split(separator: " ").compactMap { Int($0) }.first
+            sample.rssBytes = kib.map { $0 * 1024 }
+        }
+        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+           let close = stat.lastIndex(of: ")")
+        {
+            // Fields after the command name; utime and stime are the 12th and 13th of them.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 13, let utime = Double(fields[11]), let stime = Double(fields[12]) {
+                let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+                let cpu = (utime + stime) / ticks
+                let now = ClockTime.monotonicSeconds
+                lock.lock()
+                if let lastCPU, let lastTime, now > lastTime { sample.cpu = (cpu - lastCPU) / (now - lastTime) }
+                lastCPU = cpu
+                lastTime = now
+                lock.unlock()
+            }
+        }
+        if let databasePath {
+            sample.databaseBytes = Self.size(databasePath)
+            sample.walBytes = Self.size(databasePath + "-wal")
+        }
+        return sample
+    }
+
+    static func size(_ path: String) -> Int? {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue
+    }
+}
