@@ -95,6 +95,20 @@ package struct Counts: Sendable, Codable, Equatable {
 
 /// One row of the timeline.
 package struct SecondSample: Sendable, Codable, Equatable {
+    package init(second: Int, targetRate: Double, counts: Counts, p50Milliseconds: Double, p99Milliseconds: Double, maxMilliseconds: Double, inFlight: Int, pending: Int, generatorCPU: Double, tickLagMilliseconds: Double, server: ServerSample?) {
+    self.second = second
+    self.targetRate = targetRate
+    self.counts = counts
+    self.p50Milliseconds = p50Milliseconds
+    self.p99Milliseconds = p99Milliseconds
+    self.maxMilliseconds = maxMilliseconds
+    self.inFlight = inFlight
+    self.pending = pending
+    self.generatorCPU = generatorCPU
+    self.tickLagMilliseconds = tickLagMilliseconds
+    self.server = server
+    }
+
     package var second: Int
     package var targetRate: Double
     package var counts: Counts
@@ -111,6 +125,15 @@ package struct SecondSample: Sendable, Codable, Equatable {
 }
 
 package struct LatencySummary: Sendable, Codable, Equatable {
+    package init(p50: Double, p90: Double, p99: Double, p999: Double, max: Double, mean: Double) {
+    self.p50 = p50
+    self.p90 = p90
+    self.p99 = p99
+    self.p999 = p999
+    self.max = max
+    self.mean = mean
+    }
+
     package var p50: Double
     package var p90: Double
     package var p99: Double
@@ -130,6 +153,13 @@ package struct LatencySummary: Sendable, Codable, Equatable {
 }
 
 package struct StepResult: Sendable, Codable, Equatable {
+    package init(rate: Double, duration: Double, counts: Counts, latency: LatencySummary) {
+    self.rate = rate
+    self.duration = duration
+    self.counts = counts
+    self.latency = latency
+    }
+
     package var rate: Double
     package var duration: Double
     package var counts: Counts

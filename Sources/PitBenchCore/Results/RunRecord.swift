@@ -3,6 +3,22 @@ package import Foundation
 /// Everything `run.json` holds: how the run was made and what it measured. `tune` and `report`
 /// read these back.
 package struct RunRecord: Sendable, Codable, Equatable {
+    package init(name: String, mode: String, command: String, startedAt: String, commit: String, machine: MachineInfo, target: String, settings: [String: String], load: LoadConfig, summary: Summary, steps: [StepResult], knee: KneeRecord?, criteria: Criteria?) {
+    self.name = name
+    self.mode = mode
+    self.command = command
+    self.startedAt = startedAt
+    self.commit = commit
+    self.machine = machine
+    self.target = target
+    self.settings = settings
+    self.load = load
+    self.summary = summary
+    self.steps = steps
+    self.knee = knee
+    self.criteria = criteria
+    }
+
     package var name: String
     package var mode: String
     package var command: String
@@ -45,6 +61,22 @@ package struct RunRecord: Sendable, Codable, Equatable {
     }
 
     package struct Summary: Sendable, Codable, Equatable {
+        package init(counts: Counts, elapsedSeconds: Double, offeredRate: Double, acceptedRate: Double, latency: LatencySummary, acceptedEvents: Int, storedEvents: Int?, missingEvents: Int?, verification: String, generatorLimited: String?, server: ServerSummary?, passed: Bool, failures: [String]) {
+        self.counts = counts
+        self.elapsedSeconds = elapsedSeconds
+        self.offeredRate = offeredRate
+        self.acceptedRate = acceptedRate
+        self.latency = latency
+        self.acceptedEvents = acceptedEvents
+        self.storedEvents = storedEvents
+        self.missingEvents = missingEvents
+        self.verification = verification
+        self.generatorLimited = generatorLimited
+        self.server = server
+        self.passed = passed
+        self.failures = failures
+        }
+
         package var counts: Counts
         package var elapsedSeconds: Double
         package var offeredRate: Double
@@ -62,6 +94,15 @@ package struct RunRecord: Sendable, Codable, Equatable {
     }
 
     package struct ServerSummary: Sendable, Codable, Equatable {
+        package init(peakRSSBytes: Int?, meanCPU: Double?, databaseBytes: Int?, walBytes: Int?, bytesPerEvent: Double?, peakQueueDepth: Int?) {
+        self.peakRSSBytes = peakRSSBytes
+        self.meanCPU = meanCPU
+        self.databaseBytes = databaseBytes
+        self.walBytes = walBytes
+        self.bytesPerEvent = bytesPerEvent
+        self.peakQueueDepth = peakQueueDepth
+        }
+
         package var peakRSSBytes: Int?
         package var meanCPU: Double?
         package var databaseBytes: Int?
@@ -72,11 +113,21 @@ package struct RunRecord: Sendable, Codable, Equatable {
     }
 
     package struct KneeRecord: Sendable, Codable, Equatable {
+        package init(rate: Double, p99Milliseconds: Double) {
+        self.rate = rate
+        self.p99Milliseconds = p99Milliseconds
+        }
+
         package var rate: Double
         package var p99Milliseconds: Double
     }
 
     package struct Criteria: Sendable, Codable, Equatable {
+        package init(maximumP99Milliseconds: Double, minimumAcceptedRatio: Double) {
+        self.maximumP99Milliseconds = maximumP99Milliseconds
+        self.minimumAcceptedRatio = minimumAcceptedRatio
+        }
+
         package var maximumP99Milliseconds: Double
         package var minimumAcceptedRatio: Double
     }

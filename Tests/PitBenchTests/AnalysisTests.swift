@@ -1,0 +1,104 @@
+import Foundation
+import PitBenchCore
+import Testing
+
+struct KneeTests {
+    func step(_ rate: Double, ok: Int, due: Int, unavailable: Int = 0, errors: Int = 0, p99: Double) -> StepResult {
+        var counts = Counts()
+        counts.due = due
+        counts.sent = due
+        counts.ok = ok
+        counts.unavailable = unavailable
+        counts.timeouts = errors
+        return StepResult(rate: rate, duration: 10, counts: counts,
+                          latency: LatencySummary(p50: p99 / 4, p90: p99 / 2, p99: p99, p999: p99 * 2, max: p99 * 3, mean: p99 / 3))
+    }
+
+    let criteria = Knee.Criteria(maximumP99Milliseconds: 50)
+
+    @Test func kneeIsTheLastPassingStepBeforeTheFirstFailure() {
+        let steps = [
+            step(1000, ok: 10000, due: 10000, p99: 2),
+            step(2000, ok: 20000, due: 20000, p99: 3),
+            step(3000, ok: 30000, due: 30000, p99: 40),
+            step(4000, ok: 39000, due: 40000, unavailable: 1000, p99: 80),
+            step(5000, ok: 50000, due: 50000, p99: 4),  // a lucky step after a failure does not count
+        ]
+        #expect(Knee.find(steps, criteria: criteria)?.rate == 3000)
+    }
+
+    @Test func a503FailsAStepEvenWithEnoughAccepted() {
+        #expect(!Knee.passes(step(1000, ok: 9995, due: 10000, unavailable: 5, p99: 1), criteria))
+    }
+
+    @Test func p99AboveTheBoundFails() {
+        #expect(!Knee.passes(step(1000, ok: 10000, due: 10000, p99: 51), criteria))
+        #expect(Knee.passes(step(1000, ok: 10000, due: 10000, p99: 50), criteria))
+    }
+
+    @Test func fewerThan99PercentAcceptedFails() {
+        #expect(!Knee.passes(step(1000, ok: 9899, due: 10000, p99: 1), criteria))
+    }
+
+    @Test func noPassingStepMeansNoKnee() {
+        #expect(Knee.find([step(1000, ok: 0, due: 10000, errors: 10000, p99: 1)], criteria: criteria) == nil)
+    }
+}
+
+struct ResultsTests {
+    func record(name: String, settings: [String: String], knee: Double?, p99: Double = 5) -> RunRecord {
+        var counts = Counts()
+        counts.due = 1000
+        counts.sent = 1000
+        counts.ok = 1000
+        let latency = LatencySummary(p50: 1, p90: 2, p99: p99, p999: p99, max: p99, mean: 1)
+        return RunRecord(
+            name: name, mode: "ramp", command: "pit-bench ramp --spawn", startedAt: "2026-11-22T00:00:00Z", commit: "abc",
+            machine: .current(), target: "spawned pitd", settings: settings,
+            load: .init(steps: [RateStep(rate: 1000, duration: 1)], connections: 8, gzip: false, mix: false, payload: nil,
+                        fingerprints: 100, users: 10, releases: 1, averageBodyBytes: 2900),
+            summary: .init(counts: counts, elapsedSeconds: 1, offeredRate: 1000, acceptedRate: 1000, latency: latency,
+                           acceptedEvents: 1000, storedEvents: 1000, missingEvents: 0, verification: "database",
+                           generatorLimited: nil, server: nil, passed: true, failures: []),
+            steps: [StepResult(rate: 1000, duration: 1, counts: counts, latency: latency)],
+            knee: knee.map { .init(rate: $0, p99Milliseconds: p99) },
+            criteria: .init(maximumP99Milliseconds: 50, minimumAcceptedRatio: 0.99)
+        )
+    }
+
+    @Test func writtenResultsAreReadBackByTuneAndReport() throws {
+        let results = FileManager.default.temporaryDirectory.appendingPathComponent("pit-results-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: results) }
+        let runs = [
+            record(name: "fast-queued", settings: ["ack": "queued", "synchronous": "NORMAL", "ingest_batch_size": "1000"], knee: 20000),
+            record(name: "durable", settings: ["ack": "committed", "synchronous": "FULL", "ingest_batch_size": "2000"], knee: 12000),
+            record(name: "normal", settings: ["ack": "committed", "synchronous": "NORMAL", "ingest_batch_size": "1000"], knee: 14000),
+            record(name: "slow", settings: ["ack": "committed", "synchronous": "FULL", "ingest_batch_size": "250"], knee: 6000),
+        ]
+        for (i, run) in runs.enumerated() {
+            let sample = SecondSample(second: 0, targetRate: 1000, counts: run.summary.counts, p50Milliseconds: 1, p99Milliseconds: 5,
+                                      maxMilliseconds: 6, inFlight: 0, pending: 0, generatorCPU: 0.2, tickLagMilliseconds: 0.1, server: nil)
+            try ResultsStore.write(record: run, timeline: [sample], to: results.appendingPathComponent("2026-11-22T00000\(i)Z-\(run.name)"))
+        }
+        let read = try ResultsStore.readAll(results: results)
+        #expect(read.map(\.1) == runs)
+        let csv = try String(contentsOf: read[0].0.appendingPathComponent("timeline.csv"), encoding: .utf8)
+        #expect(csv.hasPrefix(TimelineCSV.header))
+        let svg = try String(contentsOf: read[0].0.appendingPathComponent("chart.svg"), encoding: .utf8)
+        #expect(svg.contains("<polyline"))
+
+        let named = read.map { (name: $0.0.lastPathComponent, record: $0.1) }
+        // 10k/s: the most durable configuration that reaches it is FULL + committed (12k knee).
+        let tuned = try #require(Tuning.recommend(named, targetRate: 10000, maximumP99: 50))
+        #expect(tuned.settings["synchronous"] == "FULL")
+        #expect(tuned.settings["ack"] == "committed")
+        #expect(Tuning.snippet(tuned).contains("\"ingest_batch_size\": 2000"))
+        // 15k/s: only queued reaches it.
+        #expect(Tuning.recommend(named, targetRate: 15000, maximumP99: 50)?.settings["ack"] == "queued")
+        #expect(Tuning.recommend(named, targetRate: 50000, maximumP99: 50) == nil)
+
+        let report = ReportRenderer.render(read.map { ($0.0.lastPathComponent, $0.1) })
+        #expect(report.contains("fast-queued"))
+        #expect(report.split(separator: "\n").filter { $0.hasPrefix("| [") }.count == 4)
+    }
+}

@@ -1,0 +1,70 @@
+import Engine
+import NIOCore
+import PitBenchCore
+import PitPayloads
+import Testing
+
+@Suite(.serialized)
+struct LoadGeneratorTests {
+    func target(port: Int) -> LoadTarget {
+        LoadTarget(host: "127.0.0.1", port: port, path: "/api/1/envelope/", headers: [("Content-Type", "application/x-sentry-envelope")],
+                   readyPath: nil)
+    }
+
+    @Test("offered rate stays within 1% of the target: 5,000/s for 10 s")
+    func schedulerAccuracy() async throws {
+        let server = StubServer()
+        try await server.start()
+        let generator = LoadGenerator()
+        let source = RequestSource(mode: .errors, generator: SyntheticEvents(), templateCount: 64, gzip: false)
+        let result = try await generator.run(target: target(port: server.port), steps: [RateStep(rate: 5000, duration: 10)],
+                                             source: source, options: .automatic(rate: 5000))
+        await generator.shutdown()
+        try await server.stop()
+        #expect(result.totals.due == 50_000)
+        #expect(result.totals.ok == 50_000)
+        // Rate over the scheduled 10 s, measured by when requests were actually sent.
+        let sentRate = Double(result.totals.sent) / 10
+        #expect(abs(sentRate - 5000) / 5000 < 0.01)
+        // Seconds are closed by the 1 ms tick, so a late tick moves a few requests across a
+        // boundary; each second still stays within 5% on a shared machine.
+        let perSecond = result.timeline.prefix(10).map(\.counts.due)
+        for due in perSecond { #expect(abs(due - 5000) <= 250, "due per second \(perSecond)") }
+        #expect(result.acceptedEventIDs.count == 50_000)
+        #expect(Set(result.acceptedEventIDs).count == 50_000, "event ids are unique")
+    }
+
+    @Test("a server that stalls 200 ms shows it in p99 (latency from the due time)")
+    func stallShowsInLatency() async throws {
+        let start = NIODeadline.now().uptimeNanoseconds + 1_500_000_000
+        let server = StubServer(stall: (start, start + 200_000_000))
+        try await server.start()
+        let generator = LoadGenerator()
+        let source = RequestSource(mode: .errors, generator: SyntheticEvents(), templateCount: 16, gzip: false)
+        let result = try await generator.run(target: target(port: server.port), steps: [RateStep(rate: 1000, duration: 4)],
+                                             source: source, options: GeneratorOptions(maxConnections: 64))
+        await generator.shutdown()
+        try await server.stop()
+        #expect(result.totals.ok == 4000)
+        // 200 ms of 4 s is 5% of requests delayed by up to 200 ms: p99 must be well above 50 ms,
+        // and the max close to 200 ms, although only 64 connections were blocked.
+        #expect(result.latency.p99 > 50, "p99 \(result.latency.p99) ms")
+        #expect(result.latency.max >= 150, "max \(result.latency.max) ms")
+        #expect(result.latency.p50 < 20)
+    }
+
+    @Test func connectionRefusedIsCountedNotHung() async throws {
+        let port = try SpawnedServer.freePort()
+        let generator = LoadGenerator()
+        let source = RequestSource(mode: .errors, generator: SyntheticEvents(), templateCount: 4, gzip: false)
+        var options = GeneratorOptions(maxConnections: 4)
+        options.drainTimeout = 1
+        let result = try await generator.run(target: target(port: port), steps: [RateStep(rate: 100, duration: 1)],
+                                             source: source, options: options)
+        await generator.shutdown()
+        #expect(result.totals.ok == 0)
+        #expect(result.totals.connectionErrors > 0)
+        #expect(result.totals.timeouts == 100, "requests that never got a connection count as timeouts")
+    }
+}
+

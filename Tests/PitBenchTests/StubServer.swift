@@ -1,0 +1,66 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A minimal HTTP/1.1 server for generator tests: answers every request with 200 `{}`, after an
+/// optional stall that can be switched on for a window of time.
+final class StubServer: @unchecked Sendable {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private(set) var port = 0
+    private var channel: (any Channel)?
+    /// Requests arriving in [stallStart, stallEnd) (uptime nanoseconds) are answered at stallEnd.
+    let stall: (start: UInt64, end: UInt64)?
+
+    init(stall: (start: UInt64, end: UInt64)? = nil) {
+        self.stall = stall
+    }
+
+    func start() async throws {
+        let stall = self.stall
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(Handler(stall: stall))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        self.channel = channel
+        port = channel.localAddress?.port ?? 0
+    }
+
+    func stop() async throws {
+        try await channel?.close()
+        try await group.shutdownGracefully()
+    }
+
+    private final class Handler: ChannelInboundHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+        let stall: (start: UInt64, end: UInt64)?
+        init(stall: (start: UInt64, end: UInt64)?) { self.stall = stall }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard case .end = unwrapInboundIn(data) else { return }
+            let now = NIODeadline.now().uptimeNanoseconds
+            if let stall, now >= stall.start, now < stall.end {
+                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                context.eventLoop.scheduleTask(deadline: NIODeadline.uptimeNanoseconds(stall.end)) {
+                    bound.value.0.respond(bound.value.1)
+                }
+            } else {
+                respond(context)
+            }
+        }
+
+        func respond(_ context: ChannelHandlerContext) {
+            var head = HTTPResponseHead(version: .http1_1, status: .ok)
+            head.headers.add(name: "Content-Length", value: "2")
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "{}")))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+    }
+}
