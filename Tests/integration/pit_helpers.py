@@ -241,19 +241,21 @@ def raw_request(
     try:
         sock.sendall(head)
         answered_early = False
-
-        def _server_answered() -> bool:
-            r, _, _ = select.select([sock], [], [], 0)
-            return bool(r)
-
         try:
             for chunk in chunks:
                 view = memoryview(chunk)
-                for off in range(0, len(view), 256 * 1024):
-                    if _server_answered():
+                off = 0
+                while off < len(view):
+                    # wait until we may write more, or the server has answered
+                    r, w, _ = select.select([sock], [sock], [], timeout)
+                    if r:
                         answered_early = True
                         break
-                    sock.sendall(view[off: off + 256 * 1024])
+                    if not w:
+                        raise AssertionError(
+                            f"{method} {path}: server stopped reading the body after "
+                            f"~{off} bytes of this chunk and sent no answer within {timeout}s")
+                    off += sock.send(view[off: off + 256 * 1024])
                 if answered_early:
                     break
         except (BrokenPipeError, ConnectionResetError):

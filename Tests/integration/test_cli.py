@@ -7,15 +7,28 @@ import uuid
 import pit_helpers as H
 
 
-def ingest_status(srv, public_key: str, project_id="1") -> int:
+def ingest(srv, public_key: str, project_id="1"):
     body, _ = H.event_envelope({"message": "key check"})
     return srv.send(body, path=srv.envelope_path(project_id),
-                    auth=False, headers=srv.auth_headers(public_key)).status
+                    auth=False, headers=srv.auth_headers(public_key))
+
+
+def ingest_status(srv, public_key: str, project_id="1") -> int:
+    return ingest(srv, public_key, project_id).status
 
 
 def wait_ingest_ok(srv, public_key: str, project_id="1", timeout: float = 5.0):
-    H.wait_until(lambda: ingest_status(srv, public_key, project_id) == 200, timeout, 0.1,
-                 what=f"key {public_key} accepted on project {project_id}")
+    last = []
+
+    def ok():
+        r = ingest(srv, public_key, project_id)
+        last[:] = [r]
+        return r.status == 200
+
+    try:
+        H.wait_until(ok, timeout, 0.1, what=f"key {public_key} accepted on project {project_id}")
+    except AssertionError as e:
+        raise AssertionError(f"{e}; last answer: {last[0]!r}") from None
 
 
 def test_init_json_and_idempotent(server_factory):

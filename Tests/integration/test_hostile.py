@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import re
 import threading
 import time
 import uuid
@@ -320,9 +321,24 @@ def _(s):
     return s.send(H.make_envelope({"event_id": "xyz"}, [({"type": "event"}, event_payload())]))
 
 
-@case("invalid-event-id-in-payload", 400)
+# Relay normalises an invalid id inside the payload away (with a processing error) and assigns
+# a new one; only the envelope header's id is a hard error.
+def _replaced_id(s, r):
+    if r.status == 200:
+        new_id = json.loads(r.body)["id"]
+        assert re.fullmatch(r"[0-9a-f]{32}", new_id), r.body
+        expect_stored(s, new_id, r)
+    return r
+
+
+@case("invalid-event-id-in-payload-replaced", 200)
 def _(s):
-    return s.send(H.make_envelope({}, [({"type": "event"}, event_payload("xyz"))]))
+    return _replaced_id(s, s.send(H.make_envelope({}, [({"type": "event"}, event_payload("xyz"))])))
+
+
+@case("invalid-event-id-via-store-replaced", 200)
+def _(s):
+    return _replaced_id(s, s.send(jb(event_payload("xyz")), path=s.store_path(), content_type="application/json"))
 
 
 @case("dashed-uuid-event-id-normalised", 200)
@@ -671,7 +687,7 @@ def test_declared_huge_content_length_rejected(server):
             sent += n
 
     r = H.raw_request(server.host, server.port, "POST", server.envelope_path(), chunks(),
-                      {"Content-Type": ENVELOPE_CT, **server.auth_headers()}, content_length=total, timeout=120)
+                      {"Content-Type": ENVELOPE_CT, **server.auth_headers()}, content_length=total, timeout=30)
     assert r.status == 413, repr(r)
     assert server.health_ok()
     rss = _proc_status_kb(server.pid, "VmRSS")

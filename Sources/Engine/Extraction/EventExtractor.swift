@@ -14,7 +14,8 @@ package enum EventExtractor {
             guard let name = json.string(key) else { return }
             switch name {
             case "event_id":
-                if let text = json.string(value) { event.eventID = EventID(text) }
+                if let text = json.string(value), let id = EventID(text) { event.eventID = id }
+                else if !json.isNull(value) { event.invalidEventID = true }
             case "timestamp":
                 event.timestamp = timestamp(json, value)
             case "level":

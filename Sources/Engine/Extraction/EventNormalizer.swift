@@ -28,6 +28,7 @@ package enum EventNormalizer {
         _ event: ExtractedEvent, headerEventID: EventID?, sentAt: Double?, received: Double
     ) -> NormalizedEvent {
         var errors: [(type: String, name: String)] = []
+        if event.invalidEventID { errors.append(("invalid_data", "event_id")) }
         var timestamp = event.timestamp ?? received
         if let sentAt, abs(received - sentAt) >= clockDriftThreshold {
             timestamp += received - sentAt

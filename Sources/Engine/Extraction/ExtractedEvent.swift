@@ -2,6 +2,8 @@
 /// The stored payload stays the original bytes; this is what the writer and grouper need.
 package struct ExtractedEvent: Sendable {
     package var eventID: EventID?
+    /// The payload had an `event_id` that is not an id; Relay drops it and records an error.
+    package var invalidEventID = false
     package var timestamp: Double?
     package var level: Level = .error
     package var platform: String = "other"

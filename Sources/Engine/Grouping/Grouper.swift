@@ -5,14 +5,49 @@ import Foundation
 package struct GroupingResult: Sendable {
     /// Every distinct hash of the event, preferred first (app, then system, or the fingerprint's).
     package var hashes: [GroupHash]
-    /// The variants as JSON: `[{"variant":"app","hash":"…","component":{…}}, …]`.
-    package var explanation: [UInt8]
+    /// The variants that were considered, with the components that explain each hash.
+    package var variants: [GroupingVariant]
     package var title: String
     package var culprit: String
     /// `{"type","value","filename","function"}` for errors, `{"title"}` otherwise.
     package var metadata: [UInt8]
     /// "error" when the event has an exception, "default" otherwise (Sentry's event types).
     package var kind: String
+}
+
+extension GroupingResult {
+    /// The variants as JSON: `[{"variant":"app","hash":"…","component":{…}}, …]`. Rendered on
+    /// demand, since only the first event of an issue has it stored.
+    package var explanation: [UInt8] {
+        var writer = JSONWriter()
+        writer.beginArray()
+        for variant in variants {
+            writer.beginObject()
+            writer.field("variant", variant.name)
+            writer.key("hash")
+            writer.value(variant.hash?.description)
+            if let fingerprint = variant.fingerprint {
+                writer.key("fingerprint")
+                writer.beginArray()
+                for value in fingerprint { writer.value(value) }
+                writer.endArray()
+            }
+            if let component = variant.component {
+                writer.key("component")
+                component.write(to: &writer)
+            }
+            writer.endObject()
+        }
+        writer.endArray()
+        return writer.bytes
+    }
+}
+
+package struct GroupingVariant: Sendable {
+    package var name: String
+    package var hash: GroupHash?
+    package var component: GroupingComponent?
+    package var fingerprint: [String]?
 }
 
 /// Sentry-style grouping (PROTOCOL.md §6, Sentry's `newstyle:2023-01-11` strategy order:
@@ -36,8 +71,7 @@ package enum Grouper {
         }
 
         var hashes: [GroupHash] = []
-        var writer = JSONWriter()
-        writer.beginArray()
+        var explained: [GroupingVariant] = []
         if let fingerprint = event.fingerprint, !isDefaultFingerprint(fingerprint) {
             // With `{{ default }}` each default variant is extended; without, one custom hash.
             let usesDefault = fingerprint.contains(where: isDefaultMarker)
@@ -46,46 +80,27 @@ package enum Grouper {
                     let values = resolve(fingerprint, event: event, exceptions: exceptions, defaultValues: variant.component.contributingValues)
                     let hash = md5(values)
                     if !hashes.contains(hash) { hashes.append(hash) }
-                    writeVariant(&writer, name: variant.name, hash: hash, component: variant.component, fingerprint: values)
+                    explained.append(GroupingVariant(name: variant.name, hash: hash, component: variant.component, fingerprint: values))
                 }
             } else {
                 let values = resolve(fingerprint, event: event, exceptions: exceptions, defaultValues: [])
                 let hash = md5(values)
                 hashes.append(hash)
-                writeVariant(&writer, name: "custom-fingerprint", hash: hash, component: nil, fingerprint: values)
+                explained.append(GroupingVariant(name: "custom-fingerprint", hash: hash, component: nil, fingerprint: values))
                 for variant in variants {
-                    writeVariant(&writer, name: variant.name, hash: nil, component: variant.component, fingerprint: nil)
+                    explained.append(GroupingVariant(name: variant.name, hash: nil, component: variant.component, fingerprint: nil))
                 }
             }
         } else {
             for variant in variants {
                 let hash = md5(variant.component.contributingValues)
                 if !hashes.contains(hash) { hashes.append(hash) }
-                writeVariant(&writer, name: variant.name, hash: hash, component: variant.component, fingerprint: nil)
+                explained.append(GroupingVariant(name: variant.name, hash: hash, component: variant.component, fingerprint: nil))
             }
         }
-        writer.endArray()
 
         let (title, culprit, metadata, kind) = describe(event, exceptions: exceptions)
-        return GroupingResult(hashes: hashes, explanation: writer.bytes, title: title, culprit: culprit, metadata: metadata, kind: kind)
-    }
-
-    static func writeVariant(_ writer: inout JSONWriter, name: String, hash: GroupHash?, component: GroupingComponent?, fingerprint: [String]?) {
-        writer.beginObject()
-        writer.field("variant", name)
-        writer.key("hash")
-        writer.value(hash?.description)
-        if let fingerprint {
-            writer.key("fingerprint")
-            writer.beginArray()
-            for value in fingerprint { writer.value(value) }
-            writer.endArray()
-        }
-        if let component {
-            writer.key("component")
-            component.write(to: &writer)
-        }
-        writer.endObject()
+        return GroupingResult(hashes: hashes, variants: explained, title: title, culprit: culprit, metadata: metadata, kind: kind)
     }
 
     package static func md5(_ values: [String]) -> GroupHash {
@@ -233,7 +248,7 @@ package enum Grouper {
             }
         }
         if let line = frame.contextLine, contextLinePlatforms.contains(platform) {
-            let collapsed = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+            let collapsed = collapseWhitespace(line)
             if collapsed.utf8.count <= 120 && !collapsed.isEmpty {
                 values.append(.component(GroupingComponent(id: "context-line", contributes: true, values: [.text(collapsed)])))
             } else if !collapsed.isEmpty {
@@ -244,6 +259,22 @@ package enum Grouper {
         return GroupingComponent(id: "frame", contributes: contributes, values: values)
     }
 
+    /// Trims and collapses runs of spaces and tabs to one space, on bytes (the per-frame hot path).
+    static func collapseWhitespace(_ line: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(line.utf8.count)
+        var pendingSpace = false
+        for byte in line.utf8 {
+            if byte == 0x20 || byte == 0x09 {
+                pendingSpace = !out.isEmpty
+            } else {
+                if pendingSpace { out.append(0x20); pendingSpace = false }
+                out.append(byte)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     static func isOpaquePath(_ path: String) -> Bool {
         path.hasPrefix("http://") || path.hasPrefix("https://") || path == "<anonymous>" || path == "[native code]"
             || path.hasPrefix("blob:")
@@ -252,6 +283,7 @@ package enum Grouper {
     /// Java proxies and lambdas and Ruby erb templates carry generated numbers that change between
     /// builds; Sentry strips them so a redeploy does not split groups.
     static func cleanModule(_ module: String, platform: String) -> String {
+        guard module.utf8.contains(UInt8(ascii: "$")) else { return module }
         var result = module
         if let range = result.range(of: "$$Lambda$") { result = String(result[..<range.upperBound]) }
         if let range = result.range(of: "$Proxy"), result[range.upperBound...].allSatisfy(\.isNumber) {
@@ -261,6 +293,9 @@ package enum Grouper {
     }
 
     static func cleanFunction(_ function: String, platform: String) -> String {
+        guard platform == "javascript" || platform == "node" || platform == "ruby" || function.utf8.contains(UInt8(ascii: "$")) else {
+            return function
+        }
         var result = function
         if platform == "javascript" || platform == "node" {
             // `Foo.bar` groups as `bar`: the receiver differs between minified builds.
@@ -282,8 +317,26 @@ package enum Grouper {
         guard let root = exceptions.first(where: { $0.isExceptionGroup && $0.parentID == nil }) ?? exceptions.first(where: \.isExceptionGroup),
               let rootID = root.exceptionID
         else { return exceptions }
-        var children = exceptions.filter { $0.parentID == rootID }
-        // Nested groups directly under the root are represented by their own children.
+        // Nested groups directly under the root are represented by their own children. (This
+        // comment used to stand above a plain `filter { $0.parentID == rootID }`, so a nested group
+        // contributed as itself, splitting issues that Sentry's top-level-exceptions rule joins.)
+        // Iterative with an index and a visited set: ids come from the client and may be deep or
+        // form cycles.
+        var byParent: [Int: [ExceptionInfo]] = [:]
+        for exception in exceptions { if let parent = exception.parentID { byParent[parent, default: []].append(exception) } }
+        var visited: Set<Int> = [rootID]
+        var children: [ExceptionInfo] = []
+        var pending = Array((byParent[rootID] ?? []).reversed())
+        while let child = pending.popLast() {
+            if child.isExceptionGroup, let id = child.exceptionID {
+                guard visited.insert(id).inserted else { continue }
+                if let nested = byParent[id], !nested.isEmpty {
+                    pending.append(contentsOf: nested.reversed())
+                    continue
+                }
+            }
+            children.append(child)
+        }
         var seen: Set<[String]> = []
         children = children.filter { child in
             let key = [child.type ?? "", child.value.map(GroupingValueNormalizer.normalize) ?? ""] + child.frames.map { "\($0.module ?? $0.filename ?? ""):\($0.function ?? "")" }

@@ -43,7 +43,7 @@ package struct WriteUnit: Sendable {
 
     /// What the unit costs the queue's byte budget.
     package var cost: Int {
-        (event.map { $0.compressedPayload.count + $0.grouping.explanation.count + 512 } ?? 0)
+        (event.map { $0.compressedPayload.count + 1024 } ?? 0)
             + items.reduce(0) { $0 + $1.compressedPayload.count + $1.header.utf8.count + 128 }
     }
 }

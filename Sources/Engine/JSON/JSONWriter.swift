@@ -15,9 +15,12 @@ package struct JSONWriter: Sendable {
         needsComma[needsComma.count - 1] = true
     }
 
-    package mutating func beginObject() { separator(); bytes.append(UInt8(ascii: "{")); needsComma.append(false) }
+    // Containers open through `valuePrefix` (not `separator`) so they consume a pending key; with
+    // `separator` the key stayed pending and the first scalar after an empty nested container
+    // lost its comma (`"a":[[]"x"]`).
+    package mutating func beginObject() { valuePrefix(); bytes.append(UInt8(ascii: "{")); needsComma.append(false) }
     package mutating func endObject() { needsComma.removeLast(); bytes.append(UInt8(ascii: "}")) }
-    package mutating func beginArray() { separator(); bytes.append(UInt8(ascii: "[")); needsComma.append(false) }
+    package mutating func beginArray() { valuePrefix(); bytes.append(UInt8(ascii: "[")); needsComma.append(false) }
     package mutating func endArray() { needsComma.removeLast(); bytes.append(UInt8(ascii: "]")) }
 
     /// Writes `"key":`; the value that follows must not add its own separator.

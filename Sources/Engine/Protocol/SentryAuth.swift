@@ -102,7 +102,11 @@ package struct SentryAuth: Sendable, Equatable {
             }
         }
         guard let key else { return nil }
-        guard let parsedVersion = try? parseVersion(version) else { return SentryAuth(publicKey: key, version: Int.max, client: client) }
+        // Not `try?`: it flattens the `Int?` result, so a header without `sentry_version` (nil,
+        // valid) was treated like an unparsable one and answered 400. Only a parse error maps to
+        // an unsupported version.
+        let parsedVersion: Int?
+        do { parsedVersion = try parseVersion(version) } catch { return SentryAuth(publicKey: key, version: Int.max, client: client) }
         return SentryAuth(publicKey: key, version: parsedVersion, client: client)
     }
 
@@ -129,15 +133,23 @@ package enum URLEncoding {
     package static func decode(_ text: Substring) -> String {
         guard text.contains("%") || text.contains("+") else { return String(text) }
         var out: [UInt8] = []
-        var bytes = text.utf8.makeIterator()
-        while let b = bytes.next() {
-            if b == UInt8(ascii: "+") { out.append(0x20); continue }
-            guard b == UInt8(ascii: "%") else { out.append(b); continue }
-            guard let h = bytes.next(), let l = bytes.next(), let hv = hexValue(h), let lv = hexValue(l) else {
+        // Indexed rather than an iterator: a malformed escape ("%zz", "%2" at the end) is kept
+        // as-is, as form-urlencoded decoders do; the iterator version consumed and dropped the
+        // two bytes after a lone `%`.
+        let bytes = Array(text.utf8)
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: "+") {
+                out.append(0x20)
+                i += 1
+            } else if b == UInt8(ascii: "%"), i + 2 < bytes.count, let hv = hexValue(bytes[i + 1]), let lv = hexValue(bytes[i + 2]) {
+                out.append(hv << 4 | lv)
+                i += 3
+            } else {
                 out.append(b)
-                continue
+                i += 1
             }
-            out.append(hv << 4 | lv)
         }
         return String(decoding: out, as: UTF8.self)
     }

@@ -79,10 +79,9 @@ package final class SQLiteConnection: @unchecked Sendable {
     }
 
     package func scalarInt(_ sql: String, _ bindings: [SQLiteValue] = []) throws -> Int64? {
-        let statement = try statement(sql)
-        try statement.bind(bindings)
-        guard try statement.step() else { return nil }
-        return statement.isNull(0) ? nil : statement.int(0)
+        // `query` resets the statement: a statement left mid-row keeps its read snapshot open,
+        // which stops WAL checkpoints from ever completing and lets the WAL grow without bound.
+        try statement(sql).query(bindings) { $0.isNull(0) ? nil : $0.int(0) }.first ?? nil
     }
 }
 
