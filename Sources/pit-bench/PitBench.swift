@@ -96,7 +96,8 @@ func printSummary(_ outcome: BenchRunner.Outcome) {
     var lines = [
         "",
         "\(r.name) (\(r.mode)) — \(r.target)\(r.settings.isEmpty ? "" : " " + r.settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))",
-        String(format: "  offered %.0f/s, accepted %.0f/s over %.1f s", s.offeredRate, s.acceptedRate, s.elapsedSeconds),
+        String(format: "  offered %.0f/s, accepted %.0f/s over %.1f s; request bodies %d bytes on average%@", s.offeredRate, s.acceptedRate,
+               s.elapsedSeconds, r.load.averageBodyBytes, r.load.gzip ? " before gzip" : ""),
         "  requests: due \(s.counts.due), sent \(s.counts.sent), 2xx \(s.counts.ok), 429 \(s.counts.tooManyRequests), 503 \(s.counts.unavailable), other 4xx \(s.counts.otherClientErrors), 5xx \(s.counts.serverErrors), timeouts \(s.counts.timeouts), connection errors \(s.counts.connectionErrors)",
         String(format: "  latency from due time: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms",
                s.latency.p50, s.latency.p90, s.latency.p99, s.latency.p999, s.latency.max),

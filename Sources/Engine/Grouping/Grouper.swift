@@ -56,8 +56,9 @@ package enum Grouper {
     package static func group(_ event: ExtractedEvent) -> GroupingResult {
         let exceptions = reduceExceptionGroups(event.exceptions)
         var variants: [(name: String, component: GroupingComponent)] = []
-        let system = defaultComponent(event, exceptions: exceptions, variant: .system)
-        let app = defaultComponent(event, exceptions: exceptions, variant: .app)
+        let pair = defaultComponents(event, exceptions: exceptions)
+        let system = pair.system
+        let app = pair.app
         let systemHasStack = system.hasContributingStacktrace
         let appHasStack = app.hasContributingStacktrace
         // A variant without a contributing stack trace stops contributing when another has one.
@@ -105,7 +106,10 @@ package enum Grouper {
 
     package static func md5(_ values: [String]) -> GroupHash {
         var hasher = Insecure.MD5()
-        for value in values { hasher.update(data: Array(value.utf8)) }
+        for value in values {
+            var value = value
+            value.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        }
         return GroupHash(bytes: Array(hasher.finalize()))
     }
 
@@ -154,73 +158,101 @@ package enum Grouper {
 
     // MARK: Default components
 
-    enum Variant { case app, system }
+    /// The app and system variants of one component: built together so every frame, value and
+    /// message is examined once (the variants differ only in which frames contribute).
+    struct VariantPair {
+        var app: GroupingComponent
+        var system: GroupingComponent
 
-    static func defaultComponent(_ event: ExtractedEvent, exceptions: [ExceptionInfo], variant: Variant) -> GroupingComponent {
+        static func same(_ component: GroupingComponent) -> VariantPair { VariantPair(app: component, system: component) }
+    }
+
+    static func defaultComponents(_ event: ExtractedEvent, exceptions: [ExceptionInfo]) -> VariantPair {
         if !exceptions.isEmpty {
-            let components = exceptions.map { exceptionComponent($0, platform: event.platform, variant: variant) }
-            if components.count == 1 {
-                return components[0]
+            let pairs = exceptions.map { exceptionComponents($0, platform: event.platform) }
+            if pairs.count == 1 { return pairs[0] }
+            func chain(_ components: [GroupingComponent]) -> GroupingComponent {
+                GroupingComponent(id: "chained-exception", contributes: components.contains(where: \.contributes),
+                                  values: components.map { .component($0) })
             }
-            return GroupingComponent(id: "chained-exception", contributes: components.contains(where: \.contributes),
-                                     values: components.map { .component($0) })
+            return VariantPair(app: chain(pairs.map(\.app)), system: chain(pairs.map(\.system)))
         }
         if let frames = event.threadFrames, !frames.isEmpty {
-            let stack = stacktraceComponent(frames, platform: event.platform, variant: variant)
-            if stack.contributes {
-                return GroupingComponent(id: "threads", contributes: true, values: [.component(stack)])
+            let stacks = stacktraceComponents(frames, platform: event.platform)
+            if stacks.system.contributes {
+                return VariantPair(
+                    app: GroupingComponent(id: "threads", contributes: stacks.app.contributes, values: [.component(stacks.app)]),
+                    system: GroupingComponent(id: "threads", contributes: true, values: [.component(stacks.system)])
+                )
             }
         }
         if let message = event.message, let text = message.template ?? message.formatted {
             let normalized = GroupingValueNormalizer.normalize(text)
-            return GroupingComponent(id: "message", contributes: true,
-                                     hint: normalized == text ? nil : "stripped event-specific values",
-                                     values: [.text(normalized)])
+            return .same(GroupingComponent(id: "message", contributes: true,
+                                           hint: normalized == text ? nil : "stripped event-specific values",
+                                           values: [.text(normalized)]))
         }
-        return GroupingComponent(id: "fallback", contributes: false, hint: "no grouping information; all such events share one group", values: [])
+        return .same(GroupingComponent(id: "fallback", contributes: false, hint: "no grouping information; all such events share one group", values: []))
     }
 
-    static func exceptionComponent(_ exception: ExceptionInfo, platform: String, variant: Variant) -> GroupingComponent {
-        let stack = stacktraceComponent(exception.frames, platform: platform, variant: variant)
+    static func exceptionComponents(_ exception: ExceptionInfo, platform: String) -> VariantPair {
+        let stacks = stacktraceComponents(exception.frames, platform: platform)
         var type = GroupingComponent(id: "type", contributes: exception.type != nil, values: exception.type.map { [.text($0)] } ?? [])
         if exception.synthetic {
             type.contributes = false
             type.hint = "ignored because the exception is synthetic"
         }
-        var value = GroupingComponent(id: "value", contributes: false, values: [])
-        if let raw = exception.value {
-            let normalized = GroupingValueNormalizer.normalize(raw)
-            value.values = [.text(normalized)]
-            if stack.contributes {
-                value.hint = "ignored because stacktrace takes precedence"
-            } else {
-                value.contributes = true
-                if normalized != raw { value.hint = "stripped event-specific values" }
+        let normalized = exception.value.map(GroupingValueNormalizer.normalize)
+        func build(_ stack: GroupingComponent) -> GroupingComponent {
+            var value = GroupingComponent(id: "value", contributes: false, values: [])
+            if let raw = exception.value, let normalized {
+                value.values = [.text(normalized)]
+                if stack.contributes {
+                    value.hint = "ignored because stacktrace takes precedence"
+                } else {
+                    value.contributes = true
+                    if normalized != raw { value.hint = "stripped event-specific values" }
+                }
             }
+            return GroupingComponent(id: "exception", contributes: stack.contributes || type.contributes || value.contributes,
+                                     values: [.component(stack), .component(type), .component(value)])
         }
-        return GroupingComponent(id: "exception", contributes: stack.contributes || type.contributes || value.contributes,
-                                 values: [.component(stack), .component(type), .component(value)])
+        return VariantPair(app: build(stacks.app), system: build(stacks.system))
     }
 
-    static func stacktraceComponent(_ frames: [FrameInfo], platform: String, variant: Variant) -> GroupingComponent {
-        var components: [GroupingComponent.Value] = []
+    static func stacktraceComponents(_ frames: [FrameInfo], platform: String) -> VariantPair {
+        var system: [GroupingComponent.Value] = []
+        var app: [GroupingComponent.Value] = []
+        system.reserveCapacity(frames.count)
+        app.reserveCapacity(frames.count)
         var previous: FrameInfo?
-        var anyContributes = false
+        var systemContributes = false
+        var appContributes = false
         for frame in frames {
             defer { previous = frame }
             if let previous, isRecursion(previous, frame) {
-                components.append(.component(GroupingComponent(id: "frame", contributes: false, hint: "ignored due to recursion", values: [])))
+                let skipped = GroupingComponent.Value.component(GroupingComponent(id: "frame", contributes: false, hint: "ignored due to recursion", values: []))
+                system.append(skipped)
+                app.append(skipped)
                 continue
             }
-            var component = frameComponent(frame, platform: frame.platform ?? platform)
-            if variant == .app && frame.inApp != true && component.contributes {
-                component.contributes = false
-                component.hint = "non app frame"
+            let component = frameComponent(frame, platform: frame.platform ?? platform)
+            system.append(.component(component))
+            systemContributes = systemContributes || component.contributes
+            if frame.inApp != true && component.contributes {
+                var nonApp = component
+                nonApp.contributes = false
+                nonApp.hint = "non app frame"
+                app.append(.component(nonApp))
+            } else {
+                app.append(.component(component))
+                appContributes = appContributes || component.contributes
             }
-            anyContributes = anyContributes || component.contributes
-            components.append(.component(component))
         }
-        return GroupingComponent(id: "stacktrace", contributes: anyContributes, values: components)
+        return VariantPair(
+            app: GroupingComponent(id: "stacktrace", contributes: appContributes, values: app),
+            system: GroupingComponent(id: "stacktrace", contributes: systemContributes, values: system)
+        )
     }
 
     static func isRecursion(_ a: FrameInfo, _ b: FrameInfo) -> Bool {

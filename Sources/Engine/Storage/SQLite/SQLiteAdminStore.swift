@@ -7,8 +7,7 @@ package final class SQLiteAdminStore: AdminStore {
 
     package init(path: String) throws {
         let connection = try SQLiteConnection(path: path)
-        try connection.execute("PRAGMA journal_mode=WAL")
-        try SQLiteSchema.migrate(connection)
+        try SQLiteSchema.prepare(connection)
         self.connection = NIOLockedValueBox(connection)
     }
 

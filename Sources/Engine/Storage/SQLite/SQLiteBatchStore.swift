@@ -2,6 +2,7 @@
 /// spare a SELECT per event (fingerprint → issue, issue status, release first-seen, short ids).
 package final class SQLiteBatchStore: BatchStore {
     private let connection: SQLiteConnection
+    private var checkpointer: SQLiteCheckpointer?
 
     private struct IssueKey: Hashable {
         var projectID: Int64
@@ -32,18 +33,28 @@ package final class SQLiteBatchStore: BatchStore {
         connection = try SQLiteConnection(path: path)
         // WAL lets readers run beside the writer; synchronous NORMAL survives a process crash
         // (kill -9), FULL also survives power loss. Group commit makes FULL cheap (DESIGN.md).
-        try connection.execute("PRAGMA journal_mode=\(durability.journalMode.rawValue)")
+        try SQLiteSchema.prepare(connection, journalMode: durability.journalMode)
         try connection.execute("PRAGMA synchronous=\(durability.synchronous.rawValue)")
         // A bigger page cache and WAL auto-checkpoint keep the batch in memory until commit.
         try connection.execute("PRAGMA cache_size=-65536")
-        try connection.execute("PRAGMA wal_autocheckpoint=4000")
+        // SQLiteCheckpointer backfills the WAL from its own thread; the writer's own automatic
+        // checkpoint (every 32 MB of WAL at 8 KiB pages) then finds almost nothing left to copy,
+        // completes, and lets the next transaction restart the WAL from its beginning. Without
+        // it a background checkpoint never catches up with a busy writer and the WAL grows
+        // without bound (measured: 1.1 GB in 10 s at 3,000 events/s).
+        try connection.execute("PRAGMA wal_autocheckpoint=4096")
+        try connection.execute("PRAGMA journal_size_limit=67108864")
         try connection.execute("PRAGMA foreign_keys=OFF")
-        try SQLiteSchema.migrate(connection)
         try loadIndexes()
+        if durability.journalMode == .wal { checkpointer = try SQLiteCheckpointer(path: path) }
     }
 
     package func close() {
-        try? connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        checkpointer?.stop()
+        checkpointer = nil
+        // Everything committed is in the WAL already; this folds it into the database file so a
+        // stopped server leaves one self-contained file.
+        try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     }
 
     private func loadIndexes() throws {
