@@ -97,7 +97,11 @@ let package = Package(
         ),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["Engine", "PitPayloads", "CZlib", "CBrotli", "CZstd", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "Engine", "PitPayloads", "CZlib", "CBrotli", "CZstd",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),

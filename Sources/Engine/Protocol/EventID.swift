@@ -21,8 +21,9 @@ package struct EventID: Hashable, Sendable, CustomStringConvertible {
             case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte - UInt8(ascii: "a") + 10
             case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = byte - UInt8(ascii: "A") + 10
             case UInt8(ascii: "-"):
-                // Dashes only at the UUID positions 8-4-4-4-12.
-                guard [8, 12, 16, 20].contains(digits) else { return nil }
+                // Dashes only at the UUID positions 8-4-4-4-12, one at each (a membership test let
+                // "9ec79c33----ec99…" through).
+                guard dashes < 4, digits == [8, 12, 16, 20][dashes] else { return nil }
                 dashes += 1
                 continue
             default: return nil

@@ -29,7 +29,8 @@ package enum Timestamp {
             return true
         }
         guard let year = digits(4), expect("-"), let month = digits(2), expect("-"), let day = digits(2) else { return nil }
-        guard (1...12).contains(month), (1...31).contains(day) else { return nil }
+        // Days are checked against the month: `daysFromCivil` would silently roll "02-30" into March.
+        guard (1...12).contains(month), (1...daysInMonth(year: year, month: month)).contains(day) else { return nil }
         var hour = 0, minute = 0, second = 0
         var fraction = 0.0
         if utf8[i] == UInt8(ascii: "T") || utf8[i] == UInt8(ascii: "t") || utf8[i] == UInt8(ascii: " ") {
@@ -61,14 +62,28 @@ package enum Timestamp {
             let sign = utf8[i] == UInt8(ascii: "-") ? -1 : 1
             i += 1
             guard let oh = digits(2) else { return nil }
-            _ = expect(":")
-            let om = digits(2) ?? 0
+            // `±hh`, `±hhmm` or `±hh:mm`. The minutes used to be `digits(2) ?? 0`, which accepted
+            // "+05:" and "+05:3" (a failed `digits` still advances) as "+05:00".
+            let colon = expect(":")
+            var om = 0
+            if colon || utf8[i] != 0 {
+                guard let minutes = digits(2) else { return nil }
+                om = minutes
+            }
             offsetSeconds = sign * (oh * 3600 + om * 60)
         default: break
         }
         guard utf8[i] == 0, i == utf8.count - 1 else { return nil }
         let days = daysFromCivil(year: year, month: month, day: day)
         return Double(days * 86400 + hour * 3600 + minute * 60 + second - offsetSeconds) + fraction
+    }
+
+    static func daysInMonth(year: Int, month: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     /// RFC 3339 in UTC with milliseconds, the form Sentry's API returns.

@@ -153,6 +153,7 @@ package final class SQLiteBatchStore: BatchStore {
                     outcome.items += 1
                 }
                 guard let event = unit.event else { continue }
+                let undoMark = undo.count
                 let (issueID, created) = try resolveIssue(for: event)
                 try insertEvent.run([
                     .int(event.projectID), .int(issueID), .blob(event.eventID.bytes), .int(event.timestamp),
@@ -161,10 +162,21 @@ package final class SQLiteBatchStore: BatchStore {
                     .int(Int64(event.payloadSize)), .blob(event.compressedPayload),
                 ])
                 guard connection.changes > 0 else {
-                    // (project, event_id) already stored: an SDK retry. The issue row (if this
-                    // created one) keeps zero events only when the first copy went elsewhere,
-                    // which cannot happen: the same payload groups the same way.
+                    // (project, event_id) already stored: an SDK retry, normally grouped the same
+                    // way as the first copy.
                     outcome.duplicates += 1
+                    if created {
+                        // It can happen: a client may reuse an id for a different error. Without
+                        // this, the issue just created for the copy stayed behind with no events
+                        // (and owned its fingerprint). Drop its rows and its index entries.
+                        for hash in event.grouping.hashes {
+                            try connection.statement("DELETE FROM issue_hashes WHERE project_id = ? AND hash = ? AND issue_id = ?")
+                                .run([.int(event.projectID), .blob(hash.bytes), .int(issueID)])
+                        }
+                        try connection.statement("DELETE FROM issues WHERE id = ?").run([.int(issueID)])
+                        for inverse in undo[undoMark...].reversed() { inverse() }
+                        undo.removeSubrange(undoMark...)
+                    }
                     continue
                 }
                 outcome.events += 1
