@@ -12,12 +12,14 @@ package import NIOCore
 /// Compression of payloads at rest. zstd at a low level: ingestion is write-heavy, and level 3 already gets most
 /// of the ratio on JSON while staying far faster than gzip.
 package enum PayloadCodec {
-    package static func compress(_ bytes: UnsafeRawBufferPointer, level: Int32 = 3) -> [UInt8] {
+    package static func compress(_ bytes: UnsafeRawBufferPointer, level: Int32 = 3, dictionary: OpaquePointer? = nil) -> [UInt8] {
         let context = CompressionContext.current
         let bound = ZSTD_compressBound(bytes.count)
         var compressed = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
-            // Parameters stick to the context, so the level is set on every call (the checksum once, at creation).
-            ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
+            // Parameters stick to the context, so the level and dictionary are set on every call (the checksum once,
+            // at creation). A referenced CDict carries its own level.
+            ZSTD_CCtx_refCDict(context, dictionary)
+            if dictionary == nil { ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level) }
             let rc = ZSTD_compress2(context, buffer.baseAddress, buffer.count, bytes.baseAddress, bytes.count)
             // With a bound-sized destination the only failure left is running out of memory.
             precondition(ZSTD_isError(rc) == 0, "ZSTD_compress2 failed: \(String(cString: ZSTD_getErrorName(rc)))")
@@ -60,6 +62,27 @@ package enum PayloadCodec {
             // Anything else (several frames, unknown size) takes the bounded streaming path.
             let decoded = try BodyDecoder.run(ZstdInflater(), raw, limit: limit)
             return Array(decoded.readableBytesView)
+        }
+    }
+
+    /// Decompresses a payload compressed with a dictionary (a `ZSTD_DDict`).
+    static func decompress(_ bytes: [UInt8], limit: Int, dictionary: OpaquePointer) throws -> [UInt8] {
+        let limit = BodyDecoder.effectiveLimit(limit)
+        return try bytes.withUnsafeBytes { raw in
+            let declared = ZSTD_getFrameContentSize(raw.baseAddress, raw.count)
+            guard declared != contentSizeError, declared != contentSizeUnknown else {
+                throw BodyDecodingError.corrupt("not a zstd frame with a known size")
+            }
+            guard declared <= UInt64(limit) else { throw BodyDecodingError.tooLarge(limit: limit) }
+            guard let context = ZSTD_createDCtx() else { throw BodyDecodingError.corrupt("out of memory") }
+            defer { ZSTD_freeDCtx(context) }
+            return try [UInt8](unsafeUninitializedCapacity: Int(declared)) { buffer, count in
+                let rc = ZSTD_decompress_usingDDict(context, buffer.baseAddress, buffer.count, raw.baseAddress, raw.count, dictionary)
+                guard ZSTD_isError(rc) == 0 else {
+                    throw BodyDecodingError.corrupt("zstd: " + String(cString: ZSTD_getErrorName(rc)))
+                }
+                count = rc
+            }
         }
     }
 

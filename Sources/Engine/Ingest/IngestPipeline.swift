@@ -1,3 +1,4 @@
+import Foundation
 package import NIOCore
 
 /// When a 200 is sent: after the batch holding the event commits (durable, the default), or as
@@ -34,8 +35,13 @@ package final class IngestPipeline: Sendable {
     /// `Retry-After` seconds on 503: small, since a full queue drains within a batch or two.
     package let retryAfterSeconds: Int
     private let parser: EnvelopeParser
+    /// zstd dictionaries for stored payloads; nil compresses without one.
+    package let dictionaries: PayloadDictionaries?
 
-    package init(keys: KeyCache, queue: IngestQueue, ack: AckMode, limits: IngestLimits, metrics: PitMetrics, retryAfterSeconds: Int = 1) {
+    package init(keys: KeyCache, queue: IngestQueue, ack: AckMode, limits: IngestLimits, metrics: PitMetrics, retryAfterSeconds: Int = 1,
+                 dictionaries: PayloadDictionaries? = nil)
+    {
+        self.dictionaries = dictionaries
         self.keys = keys
         self.queue = queue
         self.ack = ack
@@ -181,14 +187,43 @@ package final class IngestPipeline: Sendable {
             writer.endArray()
             errors = writer.string
         }
+        let compressed = compress(payload)
         return EventRecord(
             projectID: projectID, eventID: event.eventID,
             timestamp: Int64(event.timestamp * 1000), received: Int64(received * 1000),
             level: event.level, release: event.release, environment: event.environment,
             userKey: extracted.user?.identity, facetTags: EventNormalizer.facetTags(event),
             processingErrors: errors, grouping: grouping,
-            payloadSize: payload.readableBytes, compressedPayload: PayloadCodec.compress(payload)
+            payloadSize: payload.readableBytes, compressedPayload: compressed.bytes, dictionaryID: compressed.dictionaryID
         )
+    }
+
+    /// Compresses an event payload, with the trained dictionary once there is one. The first
+    /// payloads are kept as training samples; when there are enough, a dictionary is trained on a
+    /// thread of its own and stored through the writer, and later events use it.
+    private func compress(_ payload: ByteBuffer) -> (bytes: [UInt8], dictionaryID: Int64?) {
+        guard let dictionaries else { return (PayloadCodec.compress(payload), nil) }
+        if let samples = dictionaries.offerSample(payload) {
+            let queue = self.queue
+            let thread = Thread {
+                guard let bytes = PayloadDictionary.train(samples: samples) else {
+                    dictionaries.trainingFailed()
+                    return
+                }
+                let id = ClockTime.nowMilliseconds
+                let queued = queue.offer(command: .storeDictionary(id: id, bytes: bytes, sampleCount: samples.count)) { result in
+                    if case .success = result, let dictionary = PayloadDictionary(id: id, bytes: bytes) {
+                        dictionaries.install(dictionary)
+                    } else {
+                        dictionaries.trainingFailed()
+                    }
+                }
+                if !queued { dictionaries.trainingFailed() }
+            }
+            thread.name = "pit-dictionary-training"
+            thread.start()
+        }
+        return dictionaries.compress(payload)
     }
 
     /// Queues the unit; with ack=committed waits for its batch to commit.

@@ -15,6 +15,8 @@ package struct EventRecord: Sendable {
     package var grouping: GroupingResult
     package var payloadSize: Int
     package var compressedPayload: [UInt8]
+    /// The zstd dictionary `compressedPayload` needs, if any.
+    package var dictionaryID: Int64? = nil
 }
 
 /// Any other envelope item, kept durably per type until its processor exists.
@@ -26,6 +28,7 @@ package struct ItemRecord: Sendable {
     package var header: String
     package var payloadSize: Int
     package var compressedPayload: [UInt8]
+    package var dictionaryID: Int64? = nil
 }
 
 /// Everything one request wants written, acknowledged together after its batch commits.
@@ -52,6 +55,8 @@ package struct WriteUnit: Sendable {
 /// in-memory issue index and the database never disagree.
 package enum IssueCommand: Sendable {
     case setStatus(issueIDs: [Int64], status: IssueStatus, resolveInNextRelease: Bool)
+    /// Stores a newly trained payload dictionary (see `PayloadDictionaries`).
+    case storeDictionary(id: Int64, bytes: [UInt8], sampleCount: Int)
 }
 
 package enum IssueStatus: Int, Sendable, CaseIterable {

@@ -14,6 +14,9 @@ package protocol AdminStore: Sendable {
     func setSetting(_ key: String, _ value: String) throws
     /// Sets a setting only when absent; returns the stored value either way.
     func settingIfAbsent(_ key: String, _ value: String) throws -> String
+    /// The newest payload dictionary, and any one by id (`PayloadDictionaries`).
+    func latestPayloadDictionary() throws -> (id: Int64, bytes: [UInt8])?
+    func payloadDictionary(id: Int64) throws -> [UInt8]?
 }
 
 package struct Project: Sendable, Equatable {

@@ -307,6 +307,7 @@ private final class GeneratorRun: @unchecked Sendable {
     var queueDepth: Int?
     var finished = false
     var lastTimeoutCheck: UInt64 = 0
+    var lastConnectFailure: UInt64 = 0
 
     init(loop: any EventLoop, target: LoadTarget, steps: [RateStep], source: RequestSource, options: GeneratorOptions,
          sampler: (any ServerSampling)?, onSecond: @escaping @Sendable (SecondSample) -> Void, promise: EventLoopPromise<LoadResult>)
@@ -368,6 +369,7 @@ private final class GeneratorRun: @unchecked Sendable {
             case .failure:
                 secondCounts.connectionErrors += 1
                 totals.connectionErrors += 1
+                lastConnectFailure = Self.now()
             }
         }
     }
@@ -427,7 +429,9 @@ private final class GeneratorRun: @unchecked Sendable {
         dispatch()
         // Grow the pool while requests wait and the maximum allows.
         let waiting = pending.count - pendingHead
-        if waiting > 0 {
+        // After a refused connection, retry at most every 100 ms instead of on every tick: a
+        // server that is down must show up as errors, not as a connect storm from pit-bench.
+        if waiting > 0 && now >= lastConnectFailure &+ 100_000_000 {
             let room = options.maxConnections - connections.count - opening
             for _ in 0..<min(room, waiting, 16) { openConnection() }
         }

@@ -39,9 +39,18 @@ enum PitServer {
         let batchStore = try SQLiteBatchStore(path: settings.databasePath, durability: settings.durability)
         let writer = BatchWriter(queue: queue, store: batchStore, batchSize: settings.batchSize, metrics: metrics,
                                  logger: logger)
+        let admin = setup.store
+        var dictionaries: PayloadDictionaries?
+        if settings.dictionarySamples > 0 {
+            let registry = PayloadDictionaries(sampleCount: settings.dictionarySamples) { id in try admin.payloadDictionary(id: id) }
+            if let (id, bytes) = try admin.latestPayloadDictionary(), let dictionary = PayloadDictionary(id: id, bytes: bytes) {
+                registry.install(dictionary)
+            }
+            dictionaries = registry
+        }
         let pipeline = IngestPipeline(keys: keys, queue: queue, ack: settings.ack, limits: settings.limits,
-                                      metrics: metrics, retryAfterSeconds: settings.retryAfterSeconds)
-        let reader = SQLiteReadStore(path: settings.databasePath)
+                                      metrics: metrics, retryAfterSeconds: settings.retryAfterSeconds, dictionaries: dictionaries)
+        let reader = SQLiteReadStore(path: settings.databasePath, dictionaries: dictionaries)
 
         let router = Router(context: BasicRequestContext.self)
         OperationsRoutes(queue: queue, registry: registry).register(on: router)

@@ -134,6 +134,19 @@ package final class SQLiteAdminStore: AdminStore {
         }
     }
 
+    package func latestPayloadDictionary() throws -> (id: Int64, bytes: [UInt8])? {
+        try with { db in
+            try db.statement("SELECT id, dictionary FROM payload_dictionaries ORDER BY id DESC LIMIT 1")
+                .query([]) { ($0.int(0), $0.blob(1)) }.first
+        }
+    }
+
+    package func payloadDictionary(id: Int64) throws -> [UInt8]? {
+        try with { db in
+            try db.statement("SELECT dictionary FROM payload_dictionaries WHERE id = ?").query([.int(id)]) { $0.blob(0) }.first
+        }
+    }
+
     package func settingIfAbsent(_ key: String, _ value: String) throws -> String {
         try with { db in
             try db.transaction {

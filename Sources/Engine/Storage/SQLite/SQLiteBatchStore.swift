@@ -131,13 +131,13 @@ package final class SQLiteBatchStore: BatchStore {
         var releases: [ReleaseKey: Counted] = [:]
         let insertEvent = try connection.statement("""
             INSERT OR IGNORE INTO events (project_id, issue_id, event_id, timestamp, received, level, release,
-                environment, user_key, processing_errors, payload_size, payload)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                environment, user_key, processing_errors, payload_size, payload, dictionary_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let insertUser = try connection.statement("INSERT OR IGNORE INTO issue_users (issue_id, user_key) VALUES (?, ?)")
         let insertItem = try connection.statement("""
-            INSERT INTO items (project_id, type, event_id, received, header, payload_size, payload)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO items (project_id, type, event_id, received, header, payload_size, payload, dictionary_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
 
         for entry in batch {
@@ -149,6 +149,7 @@ package final class SQLiteBatchStore: BatchStore {
                     try insertItem.run([
                         .int(item.projectID), .text(item.type), item.eventID.map { .blob($0.bytes) } ?? .null,
                         .int(item.received), .text(item.header), .int(Int64(item.payloadSize)), .blob(item.compressedPayload),
+                        .optional(item.dictionaryID),
                     ])
                     outcome.items += 1
                 }
@@ -159,7 +160,7 @@ package final class SQLiteBatchStore: BatchStore {
                     .int(event.projectID), .int(issueID), .blob(event.eventID.bytes), .int(event.timestamp),
                     .int(event.received), .int(Int64(event.level.rawValue)), .optional(event.release),
                     .text(event.environment), .optional(event.userKey), .optional(event.processingErrors),
-                    .int(Int64(event.payloadSize)), .blob(event.compressedPayload),
+                    .int(Int64(event.payloadSize)), .blob(event.compressedPayload), .optional(event.dictionaryID),
                 ])
                 guard connection.changes > 0 else {
                     // (project, event_id) already stored: an SDK retry, normally grouped the same
@@ -276,6 +277,10 @@ package final class SQLiteBatchStore: BatchStore {
 
     private func apply(_ command: IssueCommand, aggregates: inout [Int64: IssueAggregate]) throws {
         switch command {
+        case .storeDictionary(let id, let bytes, let sampleCount):
+            try connection.statement(
+                "INSERT INTO payload_dictionaries (id, created_at, sample_count, dictionary) VALUES (?, ?, ?, ?)"
+            ).run([.int(id), .int(ClockTime.nowMilliseconds), .int(Int64(sampleCount)), .blob(bytes)])
         case .setStatus(let ids, let status, let inNextRelease):
             let lastRelease = try connection.statement("SELECT last_release FROM issues WHERE id = ?")
             for id in ids {

@@ -10,9 +10,13 @@ package final class SQLiteReadStore: ReadStore {
     /// Bounds concurrent readers (and so open connections).
     private let slots: DispatchSemaphore
     private let maximumPayloadBytes: Int
+    private let dictionaries: PayloadDictionaries?
 
-    package init(path: String, maxReaders: Int = 4, maximumPayloadBytes: Int = 256 * 1024 * 1024) {
+    package init(path: String, maxReaders: Int = 4, maximumPayloadBytes: Int = 256 * 1024 * 1024,
+                 dictionaries: PayloadDictionaries? = nil)
+    {
         self.path = path
+        self.dictionaries = dictionaries
         self.slots = DispatchSemaphore(value: maxReaders)
         self.maximumPayloadBytes = maximumPayloadBytes
     }
@@ -51,7 +55,7 @@ package final class SQLiteReadStore: ReadStore {
 
     private static let eventColumns = """
         SELECT id, project_id, issue_id, event_id, timestamp, received, level, release, environment, processing_errors,
-            payload FROM events
+            payload, dictionary_id FROM events
         """
 
     private func event(_ row: SQLiteStatement) throws -> EventRow {
@@ -59,8 +63,14 @@ package final class SQLiteReadStore: ReadStore {
             rowID: row.int(0), projectID: row.int(1), issueID: row.int(2),
             eventID: EventID(bytes: row.blob(3)) ?? EventID(high: 0, low: 0), timestamp: row.int(4), received: row.int(5),
             level: Level(rawValue: Int(row.int(6))) ?? .error, release: row.text(7), environment: row.text(8) ?? "production",
-            processingErrors: row.text(9), payload: try PayloadCodec.decompress(row.blob(10), limit: maximumPayloadBytes)
+            processingErrors: row.text(9), payload: try decompress(row.blob(10), dictionaryID: row.isNull(11) ? nil : row.int(11))
         )
+    }
+
+    private func decompress(_ bytes: [UInt8], dictionaryID: Int64?) throws -> [UInt8] {
+        guard let dictionaryID else { return try PayloadCodec.decompress(bytes, limit: maximumPayloadBytes) }
+        guard let dictionaries else { throw BodyDecodingError.corrupt("payload needs dictionary \(dictionaryID)") }
+        return try dictionaries.decompress(bytes, dictionaryID: dictionaryID, limit: maximumPayloadBytes)
     }
 
     package func issues(projectID: Int64, query: IssueQuery) async throws -> [IssueRow] {

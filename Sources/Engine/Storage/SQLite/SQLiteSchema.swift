@@ -127,6 +127,17 @@ enum SQLiteSchema {
         );
         CREATE INDEX items_project_type ON items (project_id, type, id);
         """,
+        // 2: payloads compressed with zstd dictionaries trained on the server's own events.
+        """
+        CREATE TABLE payload_dictionaries (
+            id INTEGER PRIMARY KEY,
+            created_at INTEGER NOT NULL,
+            sample_count INTEGER NOT NULL,
+            dictionary BLOB NOT NULL
+        );
+        ALTER TABLE events ADD COLUMN dictionary_id INTEGER;
+        ALTER TABLE items ADD COLUMN dictionary_id INTEGER;
+        """,
     ]
 
     /// Page size for new databases. Event rows are ~1.2 KB compressed: with 4 KiB pages only
