@@ -163,7 +163,9 @@ package struct BenchRunner: Sendable {
         if let limited { failures.append("generator-limited: \(limited)") }
         if options.mode == "ramp" && knee == nil { failures.append("no step met the criteria") }
 
-        let offered = elapsed > 0 ? Double(totals.due) / max(1, phases.reduce(0) { $0 + $1.duration }) : 0
+        // Rates over the phases that ran (a ramp stops after its first failing step).
+        let scheduled = max(1, steps.reduce(0) { $0 + $1.duration })
+        let offered = Double(totals.due) / scheduled
         let record = RunRecord(
             name: options.name, mode: options.mode, command: options.command,
             startedAt: ISO8601DateFormatter().string(from: Date()), commit: MachineInfo.gitCommit(),
@@ -174,7 +176,7 @@ package struct BenchRunner: Sendable {
                         releases: options.releases, averageBodyBytes: source.averageBodyBytes),
             summary: .init(
                 counts: totals, elapsedSeconds: elapsed, offeredRate: offered,
-                acceptedRate: elapsed > 0 ? Double(totals.ok) / max(1, phases.reduce(0) { $0 + $1.duration }) : 0,
+                acceptedRate: Double(totals.ok) / scheduled,
                 latency: overall, acceptedEvents: accepted.count,
                 storedEvents: verified ? verification.stored : nil, missingEvents: verified ? verification.missing : nil,
                 verification: verification.method, generatorLimited: limited, server: server,
