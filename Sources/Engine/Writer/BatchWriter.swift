@@ -14,10 +14,12 @@ package final class BatchWriter: Service, Sendable {
     private let queue: IngestQueue
     private let store: StoreHandoff
     private let batchSize: Int
+    private let commitDelay: Double
     private let metrics: PitMetrics
     private let logger: Logger
 
-    package init(queue: IngestQueue, store: any BatchStore, batchSize: Int, metrics: PitMetrics, logger: Logger) {
+    package init(queue: IngestQueue, store: any BatchStore, batchSize: Int, commitDelay: Double = 0, metrics: PitMetrics, logger: Logger) {
+        self.commitDelay = max(0, commitDelay)
         self.queue = queue
         self.store = StoreHandoff(store: store)
         self.batchSize = max(1, batchSize)
@@ -45,7 +47,7 @@ package final class BatchWriter: Service, Sendable {
 
     private func loop() {
         let store = store.store
-        while let batch = queue.take(maxCount: batchSize) {
+        while let batch = queue.take(maxCount: batchSize, commitDelay: commitDelay) {
             let started = ClockTime.monotonicSeconds
             var result: Result<BatchOutcome, any Error> = .failure(CancellationError())
             // A CLI command can hold the write lock briefly; retry a busy database a few times

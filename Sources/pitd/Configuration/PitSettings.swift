@@ -16,6 +16,7 @@ import SystemPackage
 /// | `public_url` | `http://<bind>` | URL SDKs use; the host of every DSN |
 /// | `ack` | `committed` | `committed`: 200 after the batch commits; `queued`: 200 after enqueue |
 /// | `ingest_batch_size` | `1000` | most write units per transaction (group commit) |
+/// | `commit_delay_us` | `0` | how long a small batch waits for more events before it commits |
 /// | `synchronous` | `NORMAL` | SQLite `synchronous`: `NORMAL` survives kill -9, `FULL` also power loss |
 /// | `journal_mode` | `WAL` | SQLite journal mode: `WAL` or `DELETE` |
 /// | `queue_max_events` | `20000` | queued write units before 503 |
@@ -34,6 +35,7 @@ struct PitSettings: Sendable {
     var publicURL: String
     var ack: AckMode
     var batchSize: Int
+    var commitDelayMicroseconds: Int
     var durability: StorageDurability
     var queueMaxEvents: Int
     var queueMaxBytes: Int
@@ -93,6 +95,8 @@ struct PitSettings: Sendable {
         self.ack = ack
         batchSize = try integer("ingest_batch_size", 1000)
         guard batchSize >= 1 else { throw Invalid(description: "ingest_batch_size must be at least 1") }
+        commitDelayMicroseconds = try integer("commit_delay_us", 0)
+        guard (0...1_000_000).contains(commitDelayMicroseconds) else { throw Invalid(description: "commit_delay_us must be 0...1000000") }
         let synchronousText = reader.string(forKey: "synchronous", default: "NORMAL").uppercased()
         guard let synchronous = StorageDurability.Synchronous(rawValue: synchronousText) else {
             throw Invalid(description: "synchronous must be OFF, NORMAL or FULL")

@@ -37,7 +37,8 @@ enum PitServer {
         try keys.reload(from: setup.store)
         let queue = IngestQueue(maxCount: settings.queueMaxEvents, maxBytes: settings.queueMaxBytes)
         let batchStore = try SQLiteBatchStore(path: settings.databasePath, durability: settings.durability)
-        let writer = BatchWriter(queue: queue, store: batchStore, batchSize: settings.batchSize, metrics: metrics,
+        let writer = BatchWriter(queue: queue, store: batchStore, batchSize: settings.batchSize,
+                                 commitDelay: Double(settings.commitDelayMicroseconds) / 1e6, metrics: metrics,
                                  logger: logger)
         let admin = setup.store
         var dictionaries: PayloadDictionaries?
