@@ -113,7 +113,8 @@ func printSummary(_ outcome: BenchRunner.Outcome) {
     }
     for step in r.steps where r.steps.count > 1 {
         lines.append(String(format: "    step %6.0f/s: 2xx %d/%d, 503 %d, errors %d, p99 %.2f ms", step.rate, step.counts.ok, step.counts.due,
-                            step.counts.unavailable, step.counts.errors, step.latency.p99))
+                            step.counts.unavailable, step.counts.errors, step.latency.p99)
+                     + (step.generatorLimited.map { " (generator-limited: \($0))" } ?? ""))
     }
     if let limited = s.generatorLimited { lines.append("  WARNING generator-limited: \(limited)") }
     lines.append(s.passed ? "  PASS" : "  FAIL: " + s.failures.joined(separator: "; "))
@@ -255,8 +256,17 @@ struct Report: AsyncParsableCommand {
     func run() async throws {
         let directory = URL(fileURLWithPath: results)
         let records = try ResultsStore.readAll(results: directory)
-        let text = ReportRenderer.render(records.map { ($0.0.lastPathComponent, $0.1) })
-        try text.write(to: directory.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)
+        let runs = records.map { (directory: $0.0.lastPathComponent, record: $0.1) }
+        // Charts are re-rendered from the recorded timelines, so every run gets the current chart.
+        for (folder, record) in records {
+            guard let csv = try? String(contentsOf: folder.appendingPathComponent("timeline.csv"), encoding: .utf8) else { continue }
+            try ChartSVG.render(title: record.name, timeline: TimelineCSV.parse(csv), steps: record.steps)
+                .write(to: folder.appendingPathComponent("chart.svg"), atomically: true, encoding: .utf8)
+        }
+        try ReportRenderer.render(runs).write(to: directory.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)
+        if let chart = ReportRenderer.sweepChart(runs) {
+            try chart.write(to: directory.appendingPathComponent("sweep.svg"), atomically: true, encoding: .utf8)
+        }
         print("wrote \(directory.appendingPathComponent("README.md").path) (\(records.count) runs)")
     }
 }

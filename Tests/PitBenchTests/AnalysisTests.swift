@@ -102,3 +102,23 @@ struct ResultsTests {
         #expect(report.split(separator: "\n").filter { $0.hasPrefix("| [") }.count == 4)
     }
 }
+
+struct TimelineTests {
+    @Test func timelineCSVRoundTrips() {
+        var counts = Counts()
+        counts.due = 100
+        counts.sent = 100
+        counts.ok = 97
+        counts.unavailable = 3
+        let samples = (0..<3).map { second in
+            SecondSample(second: second, targetRate: 100, counts: counts, p50Milliseconds: 1.5, p99Milliseconds: 9.25,
+                         maxMilliseconds: 12, inFlight: 2, pending: 0, generatorCPU: 0.25, tickLagMilliseconds: 0.5,
+                         server: ServerSample(rssBytes: 1 << 20, cpu: 0.5, databaseBytes: 4096, walBytes: 0, queueDepth: 1,
+                                              storedTotal: 97 * (second + 1)))
+        }
+        let parsed = TimelineCSV.parse(TimelineCSV.render(samples))
+        #expect(parsed == samples)
+        #expect(ChartSVG.storedPerSecond(parsed) == [97, 97, 97])
+        #expect(ChartSVG.render(title: "t", timeline: parsed, steps: []).contains("stored"))
+    }
+}

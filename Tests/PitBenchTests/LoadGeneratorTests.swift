@@ -8,7 +8,7 @@ import Testing
 struct LoadGeneratorTests {
     func target(port: Int) -> LoadTarget {
         LoadTarget(host: "127.0.0.1", port: port, path: "/api/1/envelope/", headers: [("Content-Type", "application/x-sentry-envelope")],
-                   readyPath: nil)
+                   metricsPath: nil)
     }
 
     @Test("offered rate stays within 1% of the target: 5,000/s for 10 s")

@@ -17,6 +17,8 @@ package enum Knee {
             && step.counts.unavailable == 0
             && step.counts.errors == 0
             && step.latency.p99 <= criteria.maximumP99Milliseconds
+            // A step where pit-bench could not keep its own schedule measured pit-bench.
+            && step.generatorLimited == nil
     }
 
     /// The highest rate of a step that passes, counting only steps below the first failure (a

@@ -12,15 +12,16 @@ package struct LoadTarget: Sendable {
     /// The ingest path, e.g. `/api/1/envelope/`.
     package var path: String
     package var headers: [(String, String)]
-    /// Polled once a second for the server's queue depth (`/ready` of pitd); nil to skip.
-    package var readyPath: String?
+    /// Polled once a second for the server's queue depth and stored-event counter (pitd's
+    /// Prometheus `/metrics`); nil to skip.
+    package var metricsPath: String?
 
-    package init(host: String, port: Int, path: String, headers: [(String, String)], readyPath: String? = "/ready") {
+    package init(host: String, port: Int, path: String, headers: [(String, String)], metricsPath: String? = "/metrics") {
         self.host = host
         self.port = port
         self.path = path
         self.headers = headers
-        self.readyPath = readyPath
+        self.metricsPath = metricsPath
     }
 
     /// From a DSN: `http://KEY@host:port[/prefix]/PROJECT`.
@@ -36,7 +37,7 @@ package struct LoadTarget: Sendable {
             ("User-Agent", "pit-bench/1.0"),
         ]
         if gzip { headers.append(("Content-Encoding", "gzip")) }
-        readyPath = "\(dsn.pathPrefix)/ready"
+        metricsPath = "\(dsn.pathPrefix)/metrics"
     }
 }
 
@@ -96,17 +97,17 @@ package struct Counts: Sendable, Codable, Equatable {
 /// One row of the timeline.
 package struct SecondSample: Sendable, Codable, Equatable {
     package init(second: Int, targetRate: Double, counts: Counts, p50Milliseconds: Double, p99Milliseconds: Double, maxMilliseconds: Double, inFlight: Int, pending: Int, generatorCPU: Double, tickLagMilliseconds: Double, server: ServerSample?) {
-    self.second = second
-    self.targetRate = targetRate
-    self.counts = counts
-    self.p50Milliseconds = p50Milliseconds
-    self.p99Milliseconds = p99Milliseconds
-    self.maxMilliseconds = maxMilliseconds
-    self.inFlight = inFlight
-    self.pending = pending
-    self.generatorCPU = generatorCPU
-    self.tickLagMilliseconds = tickLagMilliseconds
-    self.server = server
+        self.second = second
+        self.targetRate = targetRate
+        self.counts = counts
+        self.p50Milliseconds = p50Milliseconds
+        self.p99Milliseconds = p99Milliseconds
+        self.maxMilliseconds = maxMilliseconds
+        self.inFlight = inFlight
+        self.pending = pending
+        self.generatorCPU = generatorCPU
+        self.tickLagMilliseconds = tickLagMilliseconds
+        self.server = server
     }
 
     package var second: Int
@@ -126,12 +127,12 @@ package struct SecondSample: Sendable, Codable, Equatable {
 
 package struct LatencySummary: Sendable, Codable, Equatable {
     package init(p50: Double, p90: Double, p99: Double, p999: Double, max: Double, mean: Double) {
-    self.p50 = p50
-    self.p90 = p90
-    self.p99 = p99
-    self.p999 = p999
-    self.max = max
-    self.mean = mean
+        self.p50 = p50
+        self.p90 = p90
+        self.p99 = p99
+        self.p999 = p999
+        self.max = max
+        self.mean = mean
     }
 
     package var p50: Double
@@ -154,16 +155,18 @@ package struct LatencySummary: Sendable, Codable, Equatable {
 
 package struct StepResult: Sendable, Codable, Equatable {
     package init(rate: Double, duration: Double, counts: Counts, latency: LatencySummary) {
-    self.rate = rate
-    self.duration = duration
-    self.counts = counts
-    self.latency = latency
+        self.rate = rate
+        self.duration = duration
+        self.counts = counts
+        self.latency = latency
     }
 
     package var rate: Double
     package var duration: Double
     package var counts: Counts
     package var latency: LatencySummary
+    /// Why this step measured the generator rather than the server, if it did.
+    package var generatorLimited: String?
 }
 
 package struct LoadResult: Sendable {
@@ -215,7 +218,7 @@ package final class LoadGenerator: Sendable {
 
 /// Reads the server's resource use once a second (for a spawned pitd, from /proc).
 package protocol ServerSampling: Sendable {
-    func sample(queueDepth: Int?) -> ServerSample
+    func sample(queueDepth: Int?, storedTotal: Int?) -> ServerSample
 }
 
 package struct ServerSample: Sendable, Codable, Equatable {
@@ -225,8 +228,13 @@ package struct ServerSample: Sendable, Codable, Equatable {
     package var databaseBytes: Int?
     package var walBytes: Int?
     package var queueDepth: Int?
+    /// The server's `pit_events_stored_total` at the end of the second.
+    package var storedTotal: Int?
 
-    package init(rssBytes: Int? = nil, cpu: Double? = nil, databaseBytes: Int? = nil, walBytes: Int? = nil, queueDepth: Int? = nil) {
+    package init(rssBytes: Int? = nil, cpu: Double? = nil, databaseBytes: Int? = nil, walBytes: Int? = nil, queueDepth: Int? = nil,
+                 storedTotal: Int? = nil)
+    {
+        self.storedTotal = storedTotal
         self.rssBytes = rssBytes
         self.cpu = cpu
         self.databaseBytes = databaseBytes
@@ -305,6 +313,7 @@ private final class GeneratorRun: @unchecked Sendable {
     var tickTask: RepeatedTask?
     var sampler_: Connection?
     var queueDepth: Int?
+    var storedTotal: Int?
     var finished = false
     var lastTimeoutCheck: UInt64 = 0
     var lastConnectFailure: UInt64 = 0
@@ -341,7 +350,7 @@ private final class GeneratorRun: @unchecked Sendable {
     func start() {
         loop.assertInEventLoop()
         for _ in 0..<options.initialConnections { openConnection() }
-        if target.readyPath != nil { openSampler() }
+        if target.metricsPath != nil { openSampler() }
         startNanos = Self.now()
         stepStartNanos = startNanos
         lastTickNanos = startNanos
@@ -479,7 +488,8 @@ private final class GeneratorRun: @unchecked Sendable {
 
     func completed(_ connection: Connection, status: Int) {
         if connection.isSampler {
-            queueDepth = Self.parseQueueDepth(connection.body)
+            queueDepth = Self.metric("pit_queue_depth", in: connection.body)
+            storedTotal = Self.metric("pit_events_stored_total", in: connection.body)
             connection.body = ""
             connection.request = nil
             return
@@ -539,9 +549,12 @@ private final class GeneratorRun: @unchecked Sendable {
         }
     }
 
-    static func parseQueueDepth(_ body: String) -> Int? {
-        guard let range = body.range(of: "\"queue_depth\":") else { return nil }
-        return Int(body[range.upperBound...].prefix { $0.isNumber })
+    /// The value of an unlabelled Prometheus sample (`name 123` or `name 123.0`).
+    static func metric(_ name: String, in body: String) -> Int? {
+        for line in body.split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Double(line.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces)).map { Int($0) }
+        }
+        return nil
     }
 
     // MARK: Seconds
@@ -560,7 +573,8 @@ private final class GeneratorRun: @unchecked Sendable {
             p99Milliseconds: secondHistogram.totalCount > 0 ? Double(secondHistogram.valueAtPercentile(99)) / 1000 : 0,
             maxMilliseconds: Double(secondHistogram.max) / 1000,
             inFlight: inFlight, pending: pending.count - pendingHead, generatorCPU: cpu,
-            tickLagMilliseconds: Double(maxTickLagNanos) / 1e6, server: sampler?.sample(queueDepth: queueDepth)
+            tickLagMilliseconds: Double(maxTickLagNanos) / 1e6, server: sampler?.sample(queueDepth: queueDepth, storedTotal: storedTotal)
+                ?? (queueDepth != nil || storedTotal != nil ? ServerSample(queueDepth: queueDepth, storedTotal: storedTotal) : nil)
         )
         if secondHistogram.totalCount == 0 { sample.maxMilliseconds = 0 }
         // The generator is the bottleneck when its tick runs late or it uses a whole core.
@@ -587,7 +601,7 @@ private final class GeneratorRun: @unchecked Sendable {
     }
 
     func pollReady() {
-        guard let path = target.readyPath, let connection = sampler_, connection.request == nil,
+        guard let path = target.metricsPath, let connection = sampler_, connection.request == nil,
               let channel = connection.channel, channel.isActive else { return }
         connection.request = Request(index: -1, step: 0, dueNanos: Self.now())
         var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
@@ -628,7 +642,9 @@ private final class GeneratorRun: @unchecked Sendable {
             limited = "the generator used a full core in \(busySeconds) of \(scheduledSeconds) s"
         }
         let steps = zip(self.steps, zip(stepCounts, stepHistograms)).map { step, data in
-            StepResult(rate: step.rate, duration: step.duration, counts: data.0, latency: .from(data.1))
+            var result = StepResult(rate: step.rate, duration: step.duration, counts: data.0, latency: .from(data.1))
+            result.generatorLimited = limited
+            return result
         }
         promise.succeed(LoadResult(
             timeline: timeline, steps: steps, totals: totals, latency: .from(overall), acceptedEventIDs: accepted,

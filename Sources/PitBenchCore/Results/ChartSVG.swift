@@ -54,9 +54,12 @@ package enum ChartSVG {
         axes(top: margin.top, maxValue: rateMax, unit: "/s")
         line(timeline.map(\.targetRate), y: yRate, color: "#999", dash: true)
         line(timeline.map { Double($0.counts.ok) }, y: yRate, color: "#2a7")
+        let stored = storedPerSecond(timeline)
+        if let stored { line(stored, y: yRate, color: "#15a", dash: true) }
         line(timeline.map { Double($0.counts.unavailable) }, y: yRate, color: "#d33")
         line(timeline.map { Double($0.counts.errors + $0.counts.tooManyRequests) }, y: yRate, color: "#e90")
-        legend([("target", "#999"), ("accepted (2xx)", "#2a7"), ("503", "#d33"), ("429/errors", "#e90")], top: margin.top + 14)
+        legend([("target", "#999"), ("accepted (2xx)", "#2a7")] + (stored == nil ? [] : [("stored", "#15a")])
+               + [("503", "#d33"), ("429/errors", "#e90")], top: margin.top + 14)
         axes(top: latencyTop, maxValue: latencyMax, unit: "ms")
         line(timeline.map(\.p50Milliseconds), y: yLatency, color: "#36c")
         line(timeline.map(\.p99Milliseconds), y: yLatency, color: "#c3c")
@@ -65,7 +68,20 @@ package enum ChartSVG {
         return svg
     }
 
-    static func niceCeiling(_ value: Double) -> Double {
+    /// Events the server committed in each second, from its `pit_events_stored_total` samples;
+    /// nil when the server did not report them.
+    package static func storedPerSecond(_ timeline: [SecondSample]) -> [Double]? {
+        let totals = timeline.map { $0.server?.storedTotal }
+        guard totals.contains(where: { $0 != nil }) else { return nil }
+        var previous = 0
+        return totals.map { total in
+            guard let total else { return 0 }
+            defer { previous = total }
+            return Double(max(0, total - previous))
+        }
+    }
+
+    package static func niceCeiling(_ value: Double) -> Double {
         guard value > 0 else { return 1 }
         let magnitude = pow(10, floor(log10(value)))
         for factor in [1.0, 2, 2.5, 5, 10] where value <= factor * magnitude { return factor * magnitude }
@@ -73,11 +89,14 @@ package enum ChartSVG {
     }
 
     static func format(_ value: Double) -> String {
-        value >= 1000 ? String(format: "%.0fk", value / 1000).replacingOccurrences(of: ".0k", with: "k")
-            : (value == value.rounded() ? String(format: "%.0f", value) : String(format: "%.1f", value))
+        func trimmed(_ number: Double) -> String {
+            number == number.rounded() ? String(Int(number)) : String(format: "%.2f", number)
+                .replacingOccurrences(of: #"\.?0+$"#, with: "", options: .regularExpression)
+        }
+        return value >= 1000 ? trimmed(value / 1000) + "k" : trimmed(value)
     }
 
-    static func escape(_ text: String) -> String {
+    package static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 }

@@ -4,19 +4,19 @@ package import Foundation
 /// read these back.
 package struct RunRecord: Sendable, Codable, Equatable {
     package init(name: String, mode: String, command: String, startedAt: String, commit: String, machine: MachineInfo, target: String, settings: [String: String], load: LoadConfig, summary: Summary, steps: [StepResult], knee: KneeRecord?, criteria: Criteria?) {
-    self.name = name
-    self.mode = mode
-    self.command = command
-    self.startedAt = startedAt
-    self.commit = commit
-    self.machine = machine
-    self.target = target
-    self.settings = settings
-    self.load = load
-    self.summary = summary
-    self.steps = steps
-    self.knee = knee
-    self.criteria = criteria
+        self.name = name
+        self.mode = mode
+        self.command = command
+        self.startedAt = startedAt
+        self.commit = commit
+        self.machine = machine
+        self.target = target
+        self.settings = settings
+        self.load = load
+        self.summary = summary
+        self.steps = steps
+        self.knee = knee
+        self.criteria = criteria
     }
 
     package var name: String
@@ -62,19 +62,19 @@ package struct RunRecord: Sendable, Codable, Equatable {
 
     package struct Summary: Sendable, Codable, Equatable {
         package init(counts: Counts, elapsedSeconds: Double, offeredRate: Double, acceptedRate: Double, latency: LatencySummary, acceptedEvents: Int, storedEvents: Int?, missingEvents: Int?, verification: String, generatorLimited: String?, server: ServerSummary?, passed: Bool, failures: [String]) {
-        self.counts = counts
-        self.elapsedSeconds = elapsedSeconds
-        self.offeredRate = offeredRate
-        self.acceptedRate = acceptedRate
-        self.latency = latency
-        self.acceptedEvents = acceptedEvents
-        self.storedEvents = storedEvents
-        self.missingEvents = missingEvents
-        self.verification = verification
-        self.generatorLimited = generatorLimited
-        self.server = server
-        self.passed = passed
-        self.failures = failures
+            self.counts = counts
+            self.elapsedSeconds = elapsedSeconds
+            self.offeredRate = offeredRate
+            self.acceptedRate = acceptedRate
+            self.latency = latency
+            self.acceptedEvents = acceptedEvents
+            self.storedEvents = storedEvents
+            self.missingEvents = missingEvents
+            self.verification = verification
+            self.generatorLimited = generatorLimited
+            self.server = server
+            self.passed = passed
+            self.failures = failures
         }
 
         package var counts: Counts
@@ -95,12 +95,12 @@ package struct RunRecord: Sendable, Codable, Equatable {
 
     package struct ServerSummary: Sendable, Codable, Equatable {
         package init(peakRSSBytes: Int?, meanCPU: Double?, databaseBytes: Int?, walBytes: Int?, bytesPerEvent: Double?, peakQueueDepth: Int?) {
-        self.peakRSSBytes = peakRSSBytes
-        self.meanCPU = meanCPU
-        self.databaseBytes = databaseBytes
-        self.walBytes = walBytes
-        self.bytesPerEvent = bytesPerEvent
-        self.peakQueueDepth = peakQueueDepth
+            self.peakRSSBytes = peakRSSBytes
+            self.meanCPU = meanCPU
+            self.databaseBytes = databaseBytes
+            self.walBytes = walBytes
+            self.bytesPerEvent = bytesPerEvent
+            self.peakQueueDepth = peakQueueDepth
         }
 
         package var peakRSSBytes: Int?
@@ -114,8 +114,8 @@ package struct RunRecord: Sendable, Codable, Equatable {
 
     package struct KneeRecord: Sendable, Codable, Equatable {
         package init(rate: Double, p99Milliseconds: Double) {
-        self.rate = rate
-        self.p99Milliseconds = p99Milliseconds
+            self.rate = rate
+            self.p99Milliseconds = p99Milliseconds
         }
 
         package var rate: Double
@@ -124,8 +124,8 @@ package struct RunRecord: Sendable, Codable, Equatable {
 
     package struct Criteria: Sendable, Codable, Equatable {
         package init(maximumP99Milliseconds: Double, minimumAcceptedRatio: Double) {
-        self.maximumP99Milliseconds = maximumP99Milliseconds
-        self.minimumAcceptedRatio = minimumAcceptedRatio
+            self.maximumP99Milliseconds = maximumP99Milliseconds
+            self.minimumAcceptedRatio = minimumAcceptedRatio
         }
 
         package var maximumP99Milliseconds: Double
@@ -168,12 +168,41 @@ package enum ResultsStore {
 }
 
 package enum TimelineCSV {
+    /// Reads a `timeline.csv` back (for `report`, which re-renders charts from recorded runs).
+    package static func parse(_ text: String) -> [SecondSample] {
+        var samples: [SecondSample] = []
+        var storedTotal = 0
+        for line in text.split(separator: "\n").dropFirst() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard f.count >= 18 else { continue }
+            func int(_ i: Int) -> Int { Int(f[i]) ?? 0 }
+            func double(_ i: Int) -> Double { Double(f[i]) ?? 0 }
+            func optional(_ i: Int) -> Int? { i < f.count ? Int(f[i]) : nil }
+            var counts = Counts()
+            counts.due = int(2); counts.sent = int(3); counts.ok = int(4); counts.tooManyRequests = int(5)
+            counts.unavailable = int(6); counts.otherClientErrors = int(7); counts.serverErrors = int(8)
+            counts.timeouts = int(9); counts.connectionErrors = int(10)
+            let hasServer = (18..<min(f.count, 24)).contains { !f[$0].isEmpty }
+            let stored = optional(23).map { storedTotal += $0; return storedTotal }
+            let server = hasServer
+                ? ServerSample(rssBytes: optional(18), cpu: f.count > 19 ? Double(f[19]) : nil, databaseBytes: optional(20),
+                               walBytes: optional(21), queueDepth: optional(22), storedTotal: stored)
+                : nil
+            samples.append(SecondSample(
+                second: int(0), targetRate: double(1), counts: counts, p50Milliseconds: double(11), p99Milliseconds: double(12),
+                maxMilliseconds: double(13), inFlight: int(14), pending: int(15), generatorCPU: double(16),
+                tickLagMilliseconds: double(17), server: server))
+        }
+        return samples
+    }
+
     package static let header =
-        "second,target_rate,due,sent,ok,429,503,other_4xx,5xx,timeouts,connection_errors,p50_ms,p99_ms,max_ms,in_flight,pending,generator_cpu,tick_lag_ms,server_rss_bytes,server_cpu,db_bytes,wal_bytes,queue_depth"
+        "second,target_rate,due,sent,ok,429,503,other_4xx,5xx,timeouts,connection_errors,p50_ms,p99_ms,max_ms,in_flight,pending,generator_cpu,tick_lag_ms,server_rss_bytes,server_cpu,db_bytes,wal_bytes,queue_depth,stored"
 
     package static func render(_ timeline: [SecondSample]) -> String {
         var lines = [header]
-        for s in timeline {
+        let stored = ChartSVG.storedPerSecond(timeline)
+        for (index, s) in timeline.enumerated() {
             let c = s.counts
             func opt<T>(_ value: T?) -> String { value.map { "\($0)" } ?? "" }
             lines.append([
@@ -183,7 +212,7 @@ package enum TimelineCSV {
                 String(format: "%.3f", s.maxMilliseconds), "\(s.inFlight)", "\(s.pending)", String(format: "%.3f", s.generatorCPU),
                 String(format: "%.3f", s.tickLagMilliseconds), opt(s.server?.rssBytes),
                 s.server?.cpu.map { String(format: "%.3f", $0) } ?? "", opt(s.server?.databaseBytes), opt(s.server?.walBytes),
-                opt(s.server?.queueDepth),
+                opt(s.server?.queueDepth), stored.map { String(Int($0[index])) } ?? "",
             ].joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

@@ -119,8 +119,8 @@ package final class ProcSampler: ServerSampling, @unchecked Sendable {
         self.databasePath = databasePath
     }
 
-    package func sample(queueDepth: Int?) -> ServerSample {
-        var sample = ServerSample(queueDepth: queueDepth)
+    package func sample(queueDepth: Int?, storedTotal: Int?) -> ServerSample {
+        var sample = ServerSample(queueDepth: queueDepth, storedTotal: storedTotal)
         if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
         {
