@@ -122,6 +122,15 @@ func printSummary(_ outcome: BenchRunner.Outcome) {
     print(lines.joined(separator: "\n"))
 }
 
+/// `run` and `soak` differ only in their defaults and mode name (which decides the criteria).
+func runConstantRate(mode: String, rate: Double, duration: String, target: TargetOptions, load: LoadOptions) async throws {
+    let seconds = try parseDuration(duration)
+    let runner = BenchRunner(options: load.runnerOptions(mode: mode, defaultName: "\(mode)-\(Int(rate))", target: try target.spec()))
+    let outcome = try await runner.run(phases: [RateStep(rate: rate, duration: seconds)])
+    printSummary(outcome)
+    if !outcome.record.summary.passed { throw ExitCode(2) }
+}
+
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Constant --rate for --duration (the default mode).")
     @OptionGroup var target: TargetOptions
@@ -130,11 +139,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Duration (30s, 5m).") var duration = "30s"
 
     func run() async throws {
-        let seconds = try parseDuration(duration)
-        let runner = BenchRunner(options: load.runnerOptions(mode: "run", defaultName: "run-\(Int(rate))", target: try target.spec()))
-        let outcome = try await runner.run(phases: [RateStep(rate: rate, duration: seconds)])
-        printSummary(outcome)
-        if !outcome.record.summary.passed { throw ExitCode(2) }
+        try await runConstantRate(mode: "run", rate: rate, duration: duration, target: target, load: load)
     }
 }
 
@@ -148,11 +153,7 @@ struct Soak: AsyncParsableCommand {
     @Option(help: "Duration (30s, 5m).") var duration = "5m"
 
     func run() async throws {
-        let seconds = try parseDuration(duration)
-        let runner = BenchRunner(options: load.runnerOptions(mode: "soak", defaultName: "soak-\(Int(rate))", target: try target.spec()))
-        let outcome = try await runner.run(phases: [RateStep(rate: rate, duration: seconds)])
-        printSummary(outcome)
-        if !outcome.record.summary.passed { throw ExitCode(2) }
+        try await runConstantRate(mode: "soak", rate: rate, duration: duration, target: target, load: load)
     }
 }
 
