@@ -29,6 +29,9 @@ import SystemPackage
 /// | `key_refresh_seconds` | `2` | how often DSN keys created elsewhere are picked up |
 /// | `payload_dictionary_samples` | `1000` | events sampled to train the zstd dictionary for stored payloads; 0 disables it |
 /// | `log_level` | `info` | `trace` … `critical` |
+/// | `database_url` | none | `postgres://user:password@host:5432/db`: store everything in PostgreSQL instead of SQLite |
+/// | `writers` | 1 (SQLite), 4 (PostgreSQL) | writer threads draining the queue; SQLite always uses one |
+/// | `database_pool_size` | `8` | PostgreSQL connections for the read API |
 struct PitSettings: Sendable {
     var dataDirectory: String
     var bind: (host: String, port: Int)
@@ -44,6 +47,10 @@ struct PitSettings: Sendable {
     var keyRefreshSeconds: Int
     var dictionarySamples: Int
     var logLevel: String
+    var databaseURL: String?
+    var writers: Int
+    var databasePoolSize: Int
+    var backend: StorageBackend
 
     var databasePath: String { dataDirectory + "/pit.sqlite" }
     var adminTokenPath: String { dataDirectory + "/admin-token" }
@@ -118,5 +125,16 @@ struct PitSettings: Sendable {
         keyRefreshSeconds = try integer("key_refresh_seconds", 2)
         dictionarySamples = try integer("payload_dictionary_samples", 1000)
         logLevel = reader.string(forKey: "log_level", default: "info")
+        let url = reader.string(forKey: "database_url")?.trimmingCharacters(in: .whitespaces)
+        databaseURL = url?.isEmpty == false ? url : nil
+        do {
+            backend = try StorageBackend(databaseURL: databaseURL, sqlitePath: dataDirectory + "/pit.sqlite", durability: durability)
+        } catch {
+            throw Invalid(description: "\(error)")
+        }
+        writers = backend.isPostgres ? try integer("writers", backend.defaultWriters) : 1
+        guard (1...64).contains(writers) else { throw Invalid(description: "writers must be 1...64") }
+        databasePoolSize = try integer("database_pool_size", 8)
+        guard databasePoolSize >= 1 else { throw Invalid(description: "database_pool_size must be at least 1") }
     }
 }

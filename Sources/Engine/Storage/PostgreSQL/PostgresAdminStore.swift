@@ -1,0 +1,205 @@
+package import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import PostgresNIO
+
+/// `AdminStore` over one PostgreSQL connection behind a lock, as `SQLiteAdminStore` keeps one
+/// SQLite connection: admin calls are rare and short. Opening it migrates the database.
+package final class PostgresAdminStore: AdminStore {
+    private let session: NIOLockedValueBox<PostgresSession>
+
+    package init(url: PostgresDatabaseURL, logger: Logger) throws {
+        let session = try PostgresSession(url: url, logger: logger)
+        try PostgresSchema.migrate(session)
+        self.session = NIOLockedValueBox(session)
+    }
+
+    package func close() {
+        session.withLockedValue { $0.close() }
+    }
+
+    private func with<T>(_ body: (PostgresSession) throws -> T) throws -> T {
+        try session.withLockedValue { try body($0) }
+    }
+
+    private static let projectColumns = """
+        SELECT p.id, o.slug, p.slug, p.name, p.platform, p.created_at FROM projects p
+        JOIN organizations o ON o.id = p.organization_id
+        """
+
+    private static func projects(_ result: PostgresQueryResult) throws -> [Project] {
+        try result.map { row in
+            let (id, org, slug, name, platform, created) = try row.decode((Int64, String, String, String, String?, Int64).self)
+            return Project(id: id, organizationSlug: org, slug: slug, name: name, platform: platform, createdAt: created)
+        }
+    }
+
+    private static let keyColumns = "SELECT id, project_id, public_key, label, enabled, created_at FROM project_keys"
+
+    private static func keys(_ result: PostgresQueryResult) throws -> [ProjectKey] {
+        try result.map { row in
+            let (id, project, key, label, enabled, created) = try row.decode((Int64, Int64, String, String, Int64, Int64).self)
+            return ProjectKey(id: id, projectID: project, publicKey: key, label: label, enabled: enabled != 0, createdAt: created)
+        }
+    }
+
+    private static func count(_ session: PostgresSession, _ query: PostgresQuery) throws -> Int64 {
+        for row in try session.query(query) { return try row.decode(Int64.self) }
+        return 0
+    }
+
+    package func ensureDefaults(organizationSlug: String, projectSlug: String) throws -> Project {
+        try with { db in
+            try db.transaction {
+                // Two instances starting at once must not both create the default project.
+                try db.query("LOCK TABLE projects IN SHARE ROW EXCLUSIVE MODE")
+                let now = ClockTime.nowMilliseconds
+                try db.query("""
+                    INSERT INTO organizations (id, slug, name, created_at) VALUES (1, \(organizationSlug), \(organizationSlug), \(now))
+                    ON CONFLICT DO NOTHING
+                    """)
+                if try Self.count(db, "SELECT COUNT(*) FROM projects") == 0 {
+                    try Self.insertProject(db, id: 1, slug: projectSlug, name: projectSlug, platform: nil, now: now)
+                }
+            }
+            return try Self.projects(db.query(PostgresQuery(unsafeSQL: Self.projectColumns + " ORDER BY p.id LIMIT 1")))[0]
+        }
+    }
+
+    /// A project, its issue-number sequence and its first DSN key.
+    private static func insertProject(_ db: PostgresSession, id: Int64, slug: String, name: String, platform: String?, now: Int64) throws {
+        try db.query("""
+            INSERT INTO projects (id, organization_id, slug, name, platform, created_at) VALUES (\(id), 1, \(slug), \(name), \(platform), \(now))
+            """)
+        try db.query(PostgresQuery(unsafeSQL: "CREATE SEQUENCE IF NOT EXISTS \(PostgresSchema.shortIDSequence(id))"))
+        try db.query("INSERT INTO project_keys (project_id, public_key, created_at) VALUES (\(id), \(ProjectKey.generatePublicKey()), \(now))")
+    }
+
+    package func projects() throws -> [Project] {
+        try with { try Self.projects($0.query(PostgresQuery(unsafeSQL: Self.projectColumns + " ORDER BY p.id"))) }
+    }
+
+    package func project(id: Int64) throws -> Project? {
+        try with { db in
+            var bindings = PostgresBindings()
+            bindings.append(id)
+            return try Self.projects(db.query(PostgresQuery(unsafeSQL: Self.projectColumns + " WHERE p.id = $1", binds: bindings))).first
+        }
+    }
+
+    package func project(organizationSlug: String, slug: String) throws -> Project? {
+        try with { db in
+            var bindings = PostgresBindings()
+            bindings.append(organizationSlug)
+            bindings.append(slug)
+            return try Self.projects(db.query(PostgresQuery(unsafeSQL: Self.projectColumns + " WHERE o.slug = $1 AND p.slug = $2",
+                                                            binds: bindings))).first
+        }
+    }
+
+    package func createProject(name: String, id: Int64?, platform: String?) throws -> Project {
+        try with { db in
+            try db.transaction {
+                // Project ids are chosen like SQLite's rowid (largest + 1, or the caller's), so the
+                // table is locked against a concurrent creation for this short transaction.
+                try db.query("LOCK TABLE projects IN SHARE ROW EXCLUSIVE MODE")
+                let projectID: Int64
+                if let id {
+                    guard id > 0 else { throw AdminError("project id must be positive") }
+                    guard try Self.count(db, "SELECT COUNT(*) FROM projects WHERE id = \(id)") == 0 else {
+                        throw AdminError("project \(id) already exists")
+                    }
+                    projectID = id
+                } else {
+                    projectID = try Self.count(db, "SELECT COALESCE(MAX(id), 0) + 1 FROM projects")
+                }
+                // Slugs are unique per organisation: add a numeric suffix when taken.
+                let base = Project.slugify(name)
+                var slug = base
+                var suffix = 2
+                while try Self.count(db, "SELECT COUNT(*) FROM projects WHERE organization_id = 1 AND slug = \(slug)") != 0 {
+                    slug = "\(base)-\(suffix)"
+                    suffix += 1
+                }
+                try Self.insertProject(db, id: projectID, slug: slug, name: name, platform: platform, now: ClockTime.nowMilliseconds)
+                var bindings = PostgresBindings()
+                bindings.append(projectID)
+                return try Self.projects(db.query(PostgresQuery(unsafeSQL: Self.projectColumns + " WHERE p.id = $1", binds: bindings)))[0]
+            }
+        }
+    }
+
+    package func keys(projectID: Int64?) throws -> [ProjectKey] {
+        try with { db in
+            if let projectID {
+                var bindings = PostgresBindings()
+                bindings.append(projectID)
+                return try Self.keys(db.query(PostgresQuery(unsafeSQL: Self.keyColumns + " WHERE project_id = $1 ORDER BY id", binds: bindings)))
+            }
+            return try Self.keys(db.query(PostgresQuery(unsafeSQL: Self.keyColumns + " ORDER BY id")))
+        }
+    }
+
+    package func createKey(projectID: Int64, publicKey: String?, label: String?) throws -> ProjectKey {
+        let key = publicKey ?? ProjectKey.generatePublicKey()
+        guard SentryAuth.isPlausibleKey(key) else {
+            throw AdminError("a public key is 1-64 characters of letters, digits, '-' or '_'")
+        }
+        return try with { db in
+            try db.transaction {
+                guard try Self.count(db, "SELECT COUNT(*) FROM projects WHERE id = \(projectID)") == 1 else {
+                    throw AdminError("project \(projectID) does not exist")
+                }
+                guard try Self.count(db, "SELECT COUNT(*) FROM project_keys WHERE public_key = \(key)") == 0 else {
+                    throw AdminError("public key \(key) already exists")
+                }
+                let result = try db.query("""
+                    INSERT INTO project_keys (project_id, public_key, label, created_at)
+                    VALUES (\(projectID), \(key), \(label ?? "Default"), \(ClockTime.nowMilliseconds))
+                    RETURNING id, project_id, public_key, label, enabled, created_at
+                    """)
+                return try Self.keys(result)[0]
+            }
+        }
+    }
+
+    package func setting(_ key: String) throws -> String? {
+        try with { db in
+            for row in try db.query("SELECT value FROM settings WHERE key = \(key)") { return try row.decode(String.self) }
+            return nil
+        }
+    }
+
+    package func setSetting(_ key: String, _ value: String) throws {
+        try with { db in
+            _ = try db.query("INSERT INTO settings (key, value) VALUES (\(key), \(value)) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        }
+    }
+
+    package func settingIfAbsent(_ key: String, _ value: String) throws -> String {
+        try with { db in
+            try db.query("INSERT INTO settings (key, value) VALUES (\(key), \(value)) ON CONFLICT DO NOTHING")
+            for row in try db.query("SELECT value FROM settings WHERE key = \(key)") { return try row.decode(String.self) }
+            throw AdminError("setting \(key) vanished")
+        }
+    }
+
+    package func latestPayloadDictionary() throws -> (id: Int64, bytes: [UInt8])? {
+        try with { db in
+            for row in try db.query("SELECT id, dictionary FROM payload_dictionaries ORDER BY id DESC LIMIT 1") {
+                let (id, bytes) = try row.decode((Int64, ByteBuffer).self)
+                return (id, Array(bytes.readableBytesView))
+            }
+            return nil
+        }
+    }
+
+    package func payloadDictionary(id: Int64) throws -> [UInt8]? {
+        try with { db in
+            for row in try db.query("SELECT dictionary FROM payload_dictionaries WHERE id = \(id)") {
+                return Array(try row.decode(ByteBuffer.self).readableBytesView)
+            }
+            return nil
+        }
+    }
+}
