@@ -10,6 +10,14 @@ package struct User: Sendable, Equatable {
     package var passwordHash: String
     package var isAdmin: Bool
     package var createdAt: Int64
+
+    package init(id: Int64, email: String, passwordHash: String, isAdmin: Bool, createdAt: Int64) {
+        self.id = id
+        self.email = email
+        self.passwordHash = passwordHash
+        self.isAdmin = isAdmin
+        self.createdAt = createdAt
+    }
 }
 
 /// A signed-in browser. The cookie carries a random token; the store keeps only its SHA-256.
@@ -21,6 +29,14 @@ package struct WebSession: Sendable, Equatable {
     package var csrfToken: String
     package var createdAt: Int64
     package var expiresAt: Int64
+
+    package init(tokenHash: [UInt8], userID: Int64?, csrfToken: String, createdAt: Int64, expiresAt: Int64) {
+        self.tokenHash = tokenHash
+        self.userID = userID
+        self.csrfToken = csrfToken
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
 }
 
 /// What an API token may do. Ordered: each scope includes the ones before it.
@@ -54,6 +70,19 @@ package struct APIToken: Sendable, Equatable {
     package var createdAt: Int64
     package var lastUsedAt: Int64?
     package var revokedAt: Int64?
+
+    package init(id: Int64, label: String, scopes: [TokenScope], prefix: String, userID: Int64?, createdAt: Int64,
+                 lastUsedAt: Int64?, revokedAt: Int64?)
+    {
+        self.id = id
+        self.label = label
+        self.scopes = scopes
+        self.prefix = prefix
+        self.userID = userID
+        self.createdAt = createdAt
+        self.lastUsedAt = lastUsedAt
+        self.revokedAt = revokedAt
+    }
 
     package var isRevoked: Bool { revokedAt != nil }
 
