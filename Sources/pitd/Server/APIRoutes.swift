@@ -109,10 +109,10 @@ struct APIRoutes: Sendable {
     /// The issue search of a request: `query` (Sentry syntax, default `is:unresolved`), `sort`,
     /// `limit`, `cursor`, and Sentry's separate `environment` and `statsPeriod` parameters.
     static func issueQuery(_ request: Request) throws -> IssueQuery {
-        let parameters = request.uri.queryParameters
+        let parameters = FormFields(query: request)
         var query: IssueQuery
         do {
-            query = try IssueQuery(parsing: parameters["query"].map(String.init) ?? "is:unresolved")
+            query = try IssueQuery(parsing: parameters["query"] ?? "is:unresolved")
         } catch {
             throw HTTPError(.badRequest, message: error.detail)
         }
@@ -125,7 +125,7 @@ struct APIRoutes: Sendable {
             guard let value = IssueQuery.Cursor(String(cursor)) else { throw HTTPError(.badRequest, message: "invalid cursor") }
             query.cursor = value
         }
-        for environment in parameters.getAll("environment") where !environment.isEmpty {
+        for environment in parameters.all("environment") where !environment.isEmpty {
             query.environments.append(String(environment))
         }
         if let period = parameters["statsPeriod"], !period.isEmpty {
@@ -158,7 +158,7 @@ struct APIRoutes: Sendable {
     /// `GET /api/0/organizations/{org}/issues/?project={id}`: one project per request here.
     func listOrganizationIssues(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         let projects = try admin.projects()
-        let wanted = request.uri.queryParameters["project"].flatMap { Int64($0) }
+        let wanted = FormFields(query: request)["project"].flatMap { Int64($0) }
         guard let project = wanted.flatMap({ id in projects.first { $0.id == id } }) ?? (wanted == nil ? projects.first : nil),
               project.organizationSlug == context.parameters.get("org")
         else { throw HTTPError(.notFound, message: "The requested resource does not exist") }
@@ -209,7 +209,7 @@ struct APIRoutes: Sendable {
     /// Sentry's bulk mutate: `PUT …/issues/?id=1&id=2` (or `?query=` for every match).
     func bulkUpdate(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         let project = try project(context)
-        let ids = request.uri.queryParameters.getAll("id").compactMap { Int64($0) }
+        let ids = FormFields(query: request).all("id").compactMap { Int64($0) }
         let (status, inNextRelease) = try await statusUpdate(request)
         let updated: Int
         if ids.isEmpty {
@@ -231,7 +231,7 @@ struct APIRoutes: Sendable {
     // MARK: Events
 
     static func eventQuery(_ request: Request, projectID: Int64, issueID: Int64?) throws -> EventQuery {
-        let parameters = request.uri.queryParameters
+        let parameters = FormFields(query: request)
         var query = EventQuery(projectID: projectID, issueID: issueID)
         query.limit = max(1, min(parameters["limit"].flatMap { Int($0) } ?? 50, 100))
         query.before = parameters["cursor"].flatMap { Int64($0) }
@@ -316,7 +316,7 @@ struct APIRoutes: Sendable {
 
     func issueTags(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         let (issue, _) = try await loadIssue(try issueID(context))
-        let environment = request.uri.queryParameters["environment"].map(String.init)
+        let environment = FormFields(query: request)["environment"]
         let facets = try await reader.tagFacets(issueID: issue.id, environment: environment, topValues: 9)
         var writer = JSONWriter()
         writer.beginArray()
@@ -328,7 +328,7 @@ struct APIRoutes: Sendable {
     func issueTag(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         let (issue, _) = try await loadIssue(try issueID(context))
         let key = context.parameters.get("key") ?? ""
-        let environment = request.uri.queryParameters["environment"].map(String.init)
+        let environment = FormFields(query: request)["environment"]
         let values = try await reader.tagValues(issueID: issue.id, key: key, environment: environment, limit: 10_000)
         guard !values.isEmpty else { throw HTTPError(.notFound, message: "The requested resource does not exist") }
         let facet = TagFacet(key: key, total: values.reduce(0) { $0 + $1.count }, distinctValues: Int64(values.count),
@@ -341,8 +341,8 @@ struct APIRoutes: Sendable {
     func issueTagValues(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         let (issue, _) = try await loadIssue(try issueID(context))
         let key = context.parameters.get("key") ?? ""
-        let environment = request.uri.queryParameters["environment"].map(String.init)
-        let limit = max(1, min(request.uri.queryParameters["limit"].flatMap { Int($0) } ?? 1000, 10_000))
+        let environment = FormFields(query: request)["environment"]
+        let limit = max(1, min(FormFields(query: request)["limit"].flatMap { Int($0) } ?? 1000, 10_000))
         let values = try await reader.tagValues(issueID: issue.id, key: key, environment: environment, limit: limit)
         var writer = JSONWriter()
         writer.beginArray()

@@ -5,7 +5,7 @@
 /// primary key; the random 16-byte event id lives in one secondary index that dedupes
 /// (project, event_id); payloads are zstd-compressed blobs; per-issue counters, users and tag
 /// facets are aggregated per batch in their own small tables.
-enum SQLiteSchema {
+package enum SQLiteSchema {
     static let migrations: [String] = [
         // 1: the ingest foundation.
         """
@@ -219,10 +219,11 @@ enum SQLiteSchema {
     }
 
     /// Applies the migrations the database has not seen yet, each in its own transaction.
-    static func migrate(_ connection: SQLiteConnection) throws {
+    package static func migrate(_ connection: SQLiteConnection, through last: Int? = nil) throws {
         let current = Int(try connection.scalarInt("PRAGMA user_version") ?? 0)
-        guard current < migrations.count else { return }
-        for version in current..<migrations.count {
+        let target = min(last ?? migrations.count, migrations.count)
+        guard current < target else { return }
+        for version in current..<target {
             try connection.transaction {
                 try connection.execute(migrations[version])
                 try connection.execute("PRAGMA user_version = \(version + 1)")

@@ -86,6 +86,12 @@ struct FormFields: Sendable {
         }
     }
 
+    /// The query string of a request, decoded as a form (`+` is a space), which Sentry's clients
+    /// and browsers both send; Hummingbird's `queryParameters` leaves `+` as it is.
+    init(query request: Request) {
+        self.init(urlEncoded: request.uri.query ?? "")
+    }
+
     subscript(_ name: String) -> String? { pairs.first { $0.name == name }?.value }
 
     func all(_ name: String) -> [String] { pairs.filter { $0.name == name }.map(\.value) }
