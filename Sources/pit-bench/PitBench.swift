@@ -16,7 +16,7 @@ struct PitBench: AsyncParsableCommand {
               pit-bench tune --rate 10000 --max-p99 50
               pit-bench report
             """,
-        subcommands: [Run.self, Ramp.self, Soak.self, Sweep.self, Tune.self, Report.self],
+        subcommands: [Run.self, Ramp.self, Soak.self, Sweep.self, Tune.self, Browse.self, Report.self],
         defaultSubcommand: Run.self
     )
 }

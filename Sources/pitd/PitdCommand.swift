@@ -5,7 +5,7 @@ struct PitdCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pitd",
         abstract: "Pit: a Sentry-compatible event server. One binary, one SQLite file, or PostgreSQL for scale-out.",
-        subcommands: [ServeCommand.self, InitCommand.self, ProjectCommand.self, KeyCommand.self],
+        subcommands: [ServeCommand.self, InitCommand.self, ProjectCommand.self, KeyCommand.self, UserCommand.self, TokenCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }

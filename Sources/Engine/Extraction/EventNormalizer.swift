@@ -87,6 +87,10 @@ package enum EventNormalizer {
         if let logger = event.extracted.logger { result.append(("logger", logger)) }
         if let transaction = event.extracted.transaction { result.append(("transaction", String(transaction.prefix(maxTagValueLength)))) }
         if let user = event.extracted.user?.identity { result.append(("user", String(user.prefix(maxTagValueLength)))) }
+        // Searchable as `user.email:` in the issue search even when the user also has an id.
+        if let email = event.extracted.user?.email, !email.isEmpty {
+            result.append(("user.email", String(email.prefix(maxTagValueLength))))
+        }
         return result
     }
 }

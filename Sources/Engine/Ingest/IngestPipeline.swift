@@ -108,6 +108,9 @@ package final class IngestPipeline: Sendable {
         guard let entry = keys.lookup(publicKey) else { throw .forbidden("unknown public key") }
         guard entry.enabled else { throw .forbidden("public key disabled") }
         guard entry.projectID == projectID else { throw .forbidden("project id does not match the key's project") }
+        if let limit = entry.rateLimit, let retryAfter = keys.admit(publicKey, limit: limit, nowSeconds: Int64(ClockTime.nowSeconds)) {
+            throw .rateLimited("key rate limit of \(limit.count) events per \(limit.windowSeconds) s exceeded", retryAfter: retryAfter)
+        }
     }
 
     private func decode(_ request: Request) throws(IngestError) -> ByteBuffer {

@@ -10,9 +10,25 @@ package final class KeyCache: Sendable {
     package struct Entry: Sendable, Equatable {
         package var projectID: Int64
         package var enabled: Bool
+        package var rateLimit: ProjectKey.RateLimit?
+
+        package init(projectID: Int64, enabled: Bool, rateLimit: ProjectKey.RateLimit? = nil) {
+            self.projectID = projectID
+            self.enabled = enabled
+            self.rateLimit = rateLimit
+        }
     }
 
     private let entries = NIOLockedValueBox<[String: Entry]>([:])
+    /// Fixed-window counters of rate-limited keys only; unlimited keys never touch this lock.
+    /// Per instance: with several instances behind a balancer each enforces the limit on its own
+    /// share, as Relay's per-node quotas do without Redis.
+    private let windows = NIOLockedValueBox<[String: Window]>([:])
+
+    private struct Window {
+        var start: Int64
+        var count: Int64
+    }
 
     package init() {}
 
@@ -23,8 +39,23 @@ package final class KeyCache: Sendable {
     package func replace(with keys: [ProjectKey]) {
         var fresh: [String: Entry] = [:]
         fresh.reserveCapacity(keys.count)
-        for key in keys { fresh[key.publicKey] = Entry(projectID: key.projectID, enabled: key.enabled) }
+        for key in keys { fresh[key.publicKey] = Entry(projectID: key.projectID, enabled: key.enabled, rateLimit: key.rateLimit) }
         entries.withLockedValue { $0 = fresh }
+    }
+
+    /// Counts one request against the key's limit. Returns nil when admitted, else the seconds
+    /// until the window resets (for `Retry-After`).
+    package func admit(_ publicKey: String, limit: ProjectKey.RateLimit, nowSeconds: Int64) -> Int? {
+        windows.withLockedValue { windows in
+            var window = windows[publicKey] ?? Window(start: nowSeconds, count: 0)
+            if nowSeconds >= window.start + limit.windowSeconds { window = Window(start: nowSeconds, count: 0) }
+            guard window.count < limit.count else {
+                return Int(max(1, window.start + limit.windowSeconds - nowSeconds))
+            }
+            window.count += 1
+            windows[publicKey] = window
+            return nil
+        }
     }
 
     package func reload(from store: any AdminStore) throws {

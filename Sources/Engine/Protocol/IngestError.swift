@@ -68,6 +68,9 @@ package struct IngestError: Error, Hashable, CustomStringConvertible {
     @inline(never) package static func unsupportedMediaType(_ detail: String) -> IngestError {
         IngestError(code: .unsupportedMediaType, detail: detail, retryAfter: nil)
     }
+    @inline(never) package static func rateLimited(_ detail: String, retryAfter: Int) -> IngestError {
+        IngestError(code: .rateLimited, detail: detail, retryAfter: retryAfter)
+    }
     @inline(never) package static func overloaded(_ detail: String, retryAfter: Int) -> IngestError {
         IngestError(code: .overloaded, detail: detail, retryAfter: retryAfter)
     }

@@ -4,6 +4,25 @@ package struct IssueQuery: Sendable, Equatable {
     package enum Sort: String, Sendable, CaseIterable {
         /// Sentry's names: `date` = last seen, `new` = first seen, `freq` = events, `user` = users.
         case date, new, freq, user
+
+        /// The `issues` column this sort orders by.
+        package var column: String {
+            switch self {
+            case .date: "last_seen"
+            case .new: "first_seen"
+            case .freq: "times_seen"
+            case .user: "users_seen"
+            }
+        }
+
+        package func value(of issue: IssueRow) -> Int64 {
+            switch self {
+            case .date: issue.lastSeen
+            case .new: issue.firstSeen
+            case .freq: issue.timesSeen
+            case .user: issue.usersSeen
+            }
+        }
     }
 
     package var statuses: [IssueStatus] = []
@@ -13,6 +32,10 @@ package struct IssueQuery: Sendable, Equatable {
     package var text: [String] = []
     /// Other `key:value` terms, matched against the issue's tag facets.
     package var tags: [(key: String, value: String)] = []
+    /// Time range terms: `lastSeen:-24h` (seen since), `firstSeen:-7d` / `age:-7d` (new since),
+    /// as milliseconds relative to now (negative) resolved when the query runs.
+    package var lastSeenWithin: Int64?
+    package var firstSeenWithin: Int64?
     package var sort: Sort = .date
     package var limit = 100
     /// Keyset cursor: the sort value and id of the last issue of the previous page.
@@ -42,6 +65,7 @@ package struct IssueQuery: Sendable, Equatable {
         a.statuses == b.statuses && a.levels == b.levels && a.environments == b.environments && a.releases == b.releases
             && a.text == b.text && a.tags.map { "\($0.key)=\($0.value)" } == b.tags.map { "\($0.key)=\($0.value)" }
             && a.sort == b.sort && a.limit == b.limit && a.cursor == b.cursor
+            && a.lastSeenWithin == b.lastSeenWithin && a.firstSeenWithin == b.firstSeenWithin
     }
 
     /// Parses the `query` parameter. Unknown `is:` values and malformed terms are errors so a typo
@@ -65,6 +89,11 @@ package struct IssueQuery: Sendable, Equatable {
                 guard let level = Level(name: value) else { throw .badRequest("unknown level \(value)") }
                 levels.append(level)
             case "environment": environments.append(value)
+            case "lastSeen", "firstSeen", "age":
+                guard let span = Self.relativeSpan(value) else {
+                    throw .badRequest("\(key) takes a relative time such as -24h, -7d or -30m")
+                }
+                if key == "lastSeen" { lastSeenWithin = span } else { firstSeenWithin = span }
             case "release": releases.append(value)
             case "tag" where value.contains(":"):
                 let parts = value.split(separator: ":", maxSplits: 1)
@@ -73,6 +102,22 @@ package struct IssueQuery: Sendable, Equatable {
                 tags.append((key, value))
             }
         }
+    }
+
+    /// `-24h`, `-7d`, `-30m`, `-2w` (the leading minus is optional) → milliseconds.
+    package static func relativeSpan(_ text: String) -> Int64? {
+        var body = Substring(text)
+        if body.hasPrefix("-") { body = body.dropFirst() }
+        guard let unit = body.last, let amount = Int64(body.dropLast()), amount > 0, amount < 100_000 else { return nil }
+        let seconds: Int64
+        switch unit {
+        case "m": seconds = 60
+        case "h": seconds = 3600
+        case "d": seconds = 86400
+        case "w": seconds = 7 * 86400
+        default: return nil
+        }
+        return amount * seconds * 1000
     }
 
     /// Splits on spaces outside double quotes.

@@ -7,6 +7,109 @@ package protocol ReadStore: Sendable {
     func event(projectID: Int64, eventID: EventID) async throws -> EventRow?
     func latestEvent(issueID: Int64) async throws -> EventRow?
     func counts(projectID: Int64) async throws -> (events: Int64, issues: Int64, items: Int64)
+
+    /// How many issues match (for "select all N matching issues").
+    func issueCount(projectID: Int64, query: IssueQuery) async throws -> Int
+    /// A project's or an issue's events, newest first, filtered.
+    func events(_ query: EventQuery) async throws -> [EventRow]
+    /// One event of an issue by its row id (the UI's stable, ordered handle).
+    func event(issueID: Int64, rowID: Int64) async throws -> EventRow?
+    /// Row ids of the first, previous, next and latest events of an issue around `rowID`.
+    func eventNavigation(issueID: Int64, rowID: Int64, environment: String?) async throws -> EventNavigation
+    /// Tag keys of an issue with their most common values; `environment` scopes the counts.
+    func tagFacets(issueID: Int64, environment: String?, topValues: Int) async throws -> [TagFacet]
+    /// Every value of one tag of an issue, most frequent first.
+    func tagValues(issueID: Int64, key: String, environment: String?, limit: Int) async throws -> [TagValue]
+    /// Releases of a project (or of all projects), newest first.
+    func releases(projectID: Int64?) async throws -> [ReleaseRow]
+    /// Per-hour event counts of issues in [fromHour, toHour]: issue id → hour → events.
+    func issueHourly(issueIDs: [Int64], fromHour: Int64, toHour: Int64) async throws -> [Int64: [Int64: Int64]]
+    /// Per-hour events and new issues of a project in [fromHour, toHour].
+    func projectHourly(projectID: Int64, fromHour: Int64, toHour: Int64) async throws -> [Int64: HourlyCounts.ProjectCounts]
+    /// Environments seen in a project, most events first.
+    func environments(projectID: Int64) async throws -> [String]
+}
+
+/// A filtered slice of events: of a project, or of one issue when `issueID` is set.
+package struct EventQuery: Sendable, Equatable {
+    package var projectID: Int64
+    package var issueID: Int64?
+    package var environment: String?
+    package var release: String?
+    package var level: Level?
+    /// `id:…`/`email:…` as stored in `user_key`.
+    package var userKey: String?
+    /// Received at or after (ms).
+    package var since: Int64?
+    package var limit = 50
+    /// Keyset cursor: the row id of the last event of the previous page.
+    package var before: Int64?
+
+    package init(projectID: Int64, issueID: Int64? = nil) {
+        self.projectID = projectID
+        self.issueID = issueID
+    }
+}
+
+package struct EventNavigation: Sendable, Equatable {
+    package var first: Int64?
+    package var previous: Int64?
+    package var next: Int64?
+    package var latest: Int64?
+
+    package init(first: Int64? = nil, previous: Int64? = nil, next: Int64? = nil, latest: Int64? = nil) {
+        self.first = first
+        self.previous = previous
+        self.next = next
+        self.latest = latest
+    }
+}
+
+package struct TagValue: Sendable, Equatable {
+    package var value: String
+    package var count: Int64
+    package var firstSeen: Int64
+    package var lastSeen: Int64
+
+    package init(value: String, count: Int64, firstSeen: Int64, lastSeen: Int64) {
+        self.value = value
+        self.count = count
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+    }
+}
+
+package struct TagFacet: Sendable, Equatable {
+    package var key: String
+    /// Events carrying the tag, and how many distinct values it has.
+    package var total: Int64
+    package var distinctValues: Int64
+    package var topValues: [TagValue]
+
+    package init(key: String, total: Int64, distinctValues: Int64, topValues: [TagValue]) {
+        self.key = key
+        self.total = total
+        self.distinctValues = distinctValues
+        self.topValues = topValues
+    }
+}
+
+package struct ReleaseRow: Sendable, Equatable {
+    package var projectID: Int64
+    package var version: String
+    package var firstSeen: Int64
+    package var lastSeen: Int64
+    package var events: Int64
+    package var newIssues: Int64
+
+    package init(projectID: Int64, version: String, firstSeen: Int64, lastSeen: Int64, events: Int64, newIssues: Int64) {
+        self.projectID = projectID
+        self.version = version
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+        self.events = events
+        self.newIssues = newIssues
+    }
 }
 
 package struct IssueRow: Sendable, Equatable {

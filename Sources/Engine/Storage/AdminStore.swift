@@ -17,6 +17,31 @@ package protocol AdminStore: Sendable {
     /// The newest payload dictionary, and any one by id (`PayloadDictionaries`).
     func latestPayloadDictionary() throws -> (id: Int64, bytes: [UInt8])?
     func payloadDictionary(id: Int64) throws -> [UInt8]?
+
+    // Projects and keys, as the settings pages change them.
+    func renameProject(id: Int64, name: String) throws -> Project?
+    func key(id: Int64) throws -> ProjectKey?
+    /// Changes a key's label, enabled flag and rate limit (events per window; nil = unlimited).
+    func updateKey(id: Int64, label: String?, enabled: Bool?, rateLimit: ProjectKey.RateLimit??) throws -> ProjectKey?
+
+    // Accounts: users, browser sessions, API tokens.
+    func createUser(email: String, passwordHash: String, isAdmin: Bool) throws -> User
+    func user(id: Int64) throws -> User?
+    func user(email: String) throws -> User?
+    func users() throws -> [User]
+    func setPassword(userID: Int64, passwordHash: String) throws
+    func createSession(_ session: WebSession) throws
+    /// The session with this token hash, if it exists and has not expired at `now`.
+    func session(tokenHash: [UInt8], now: Int64) throws -> WebSession?
+    func deleteSession(tokenHash: [UInt8]) throws
+    /// Removes expired sessions; returns how many.
+    func deleteExpiredSessions(now: Int64) throws -> Int
+    func createToken(hash: [UInt8], prefix: String, label: String, scopes: [TokenScope], userID: Int64?) throws -> APIToken
+    func tokens() throws -> [APIToken]
+    /// A token that is not revoked, by the SHA-256 of its secret; marks it used.
+    func activeToken(hash: [UInt8], now: Int64) throws -> APIToken?
+    /// Returns false when there is no such token.
+    func revokeToken(id: Int64, now: Int64) throws -> Bool
 }
 
 package struct Project: Sendable, Equatable {
@@ -35,6 +60,30 @@ package struct ProjectKey: Sendable, Equatable {
     package var label: String
     package var enabled: Bool
     package var createdAt: Int64
+    package var rateLimit: RateLimit?
+
+    /// At most `count` events per `windowSeconds`, as Sentry's per-key rate limits.
+    package struct RateLimit: Sendable, Equatable, Hashable {
+        package var count: Int64
+        package var windowSeconds: Int64
+
+        package init(count: Int64, windowSeconds: Int64) {
+            self.count = count
+            self.windowSeconds = windowSeconds
+        }
+    }
+
+    package init(id: Int64, projectID: Int64, publicKey: String, label: String, enabled: Bool, createdAt: Int64,
+                 rateLimit: RateLimit? = nil)
+    {
+        self.id = id
+        self.projectID = projectID
+        self.publicKey = publicKey
+        self.label = label
+        self.enabled = enabled
+        self.createdAt = createdAt
+        self.rateLimit = rateLimit
+    }
 }
 
 package struct AdminError: Error, CustomStringConvertible {

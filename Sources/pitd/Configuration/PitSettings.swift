@@ -27,6 +27,7 @@ import SystemPackage
 /// | `max_attachment_bytes` | `209715200` | one attachment |
 /// | `retry_after_seconds` | `1` | `Retry-After` on 503 |
 /// | `key_refresh_seconds` | `2` | how often DSN keys created elsewhere are picked up |
+/// | `session_days` | `14` | how long a web sign-in lasts |
 /// | `payload_dictionary_samples` | `1000` | events sampled to train the zstd dictionary for stored payloads; 0 disables it |
 /// | `log_level` | `info` | `trace` … `critical` |
 /// | `database_url` | none | `postgres://user:password@host:5432/db`: store everything in PostgreSQL instead of SQLite |
@@ -45,6 +46,7 @@ struct PitSettings: Sendable {
     var limits: IngestLimits
     var retryAfterSeconds: Int
     var keyRefreshSeconds: Int
+    var sessionDays: Int
     var dictionarySamples: Int
     var logLevel: String
     var databaseURL: String?
@@ -123,6 +125,7 @@ struct PitSettings: Sendable {
         self.limits = limits
         retryAfterSeconds = try integer("retry_after_seconds", 1)
         keyRefreshSeconds = try integer("key_refresh_seconds", 2)
+        sessionDays = max(1, try integer("session_days", 14))
         dictionarySamples = try integer("payload_dictionary_samples", 1000)
         logLevel = reader.string(forKey: "log_level", default: "info")
         let url = reader.string(forKey: "database_url")?.trimmingCharacters(in: .whitespaces)

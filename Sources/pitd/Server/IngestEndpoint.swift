@@ -141,6 +141,11 @@ struct IngestEndpoint: Sendable {
     private func failure(_ error: IngestError) -> Response {
         var headers = Self.corsHeaders
         if let retryAfter = error.retryAfter { headers[.retryAfter] = String(retryAfter) }
+        if error.code == .rateLimited, let retryAfter = error.retryAfter {
+            // Relay's format, `retry_after:categories:scope:reason_code`; empty categories = all.
+            // SDKs read it and stop sending until then.
+            headers[.xSentryRateLimits] = "\(retryAfter)::key:key_quota"
+        }
         if error.status >= 500 {
             logger.warning("ingest refused", metadata: ["http.status": "\(error.status)", "pit.reason": "\(error.detail)"])
         } else {

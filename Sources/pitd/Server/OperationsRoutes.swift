@@ -9,7 +9,7 @@ struct OperationsRoutes: Sendable {
     let health: StorageHealth
     let registry: PrometheusCollectorRegistry
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<PitRequestContext>) {
         router.get("health") { _, _ in HTTPResponses.text("ok\n") }
         router.get("ready") { _, _ in ready() }
         router.get("metrics") { _, _ in

@@ -3,8 +3,8 @@ import Hummingbird
 
 /// Routes ingest URLs straight to the ingest endpoint (no trie walk on the hot path, any DSN path
 /// prefix) and everything else to the router.
-struct PitResponder<Fallback: HTTPResponder>: HTTPResponder where Fallback.Context == BasicRequestContext {
-    typealias Context = BasicRequestContext
+struct PitResponder<Fallback: HTTPResponder>: HTTPResponder where Fallback.Context == PitRequestContext {
+    typealias Context = PitRequestContext
     let ingest: IngestEndpoint
     let fallback: Fallback
 

@@ -55,10 +55,13 @@ enum PitServer {
                                       metrics: metrics, retryAfterSeconds: settings.retryAfterSeconds, dictionaries: dictionaries)
         let (reader, readServices) = settings.backend.makeReadStore(dictionaries: dictionaries, logger: logger)
 
-        let router = Router(context: BasicRequestContext.self)
+        let authenticator = Authenticator(admin: setup.store, adminTokenHash: tokenHash,
+                                          sessionLifetimeSeconds: Int64(settings.sessionDays) * 86400,
+                                          secureCookies: settings.publicURL.lowercased().hasPrefix("https:"))
+        let router = Router(context: PitRequestContext.self)
         OperationsRoutes(queue: queue, health: health, registry: registry).register(on: router)
         APIRoutes(admin: setup.store, reader: reader, queue: queue, baseURL: settings.publicURL)
-            .register(on: router, tokenHash: tokenHash)
+            .register(on: router, authenticator: authenticator)
         let responder = PitResponder(ingest: IngestEndpoint(pipeline: pipeline, logger: logger), fallback: router.buildResponder())
 
         let refresher = KeyCacheRefresher(cache: keys, store: setup.store, interval: .seconds(settings.keyRefreshSeconds),

@@ -47,9 +47,11 @@ struct DataDirectory {
         return Setup(project: project, key: key, adminToken: token, createdToken: created, store: store)
     }
 
-    func dsn(for key: ProjectKey) -> String {
-        guard let url = URL(string: settings.publicURL), let scheme = url.scheme, let host = url.host else {
-            return "\(settings.publicURL)/\(key.projectID)"
+    func dsn(for key: ProjectKey) -> String { Self.dsn(publicURL: settings.publicURL, key: key) }
+
+    static func dsn(publicURL: String, key: ProjectKey) -> String {
+        guard let url = URL(string: publicURL), let scheme = url.scheme, let host = url.host else {
+            return "\(publicURL)/\(key.projectID)"
         }
         let port = url.port.map { ":\($0)" } ?? ""
         let path = url.path.hasSuffix("/") ? String(url.path.dropLast()) : url.path

@@ -49,10 +49,10 @@ final class StoreFixture {
         return all[0]
     }
 
-    /// Rows of `issue_tags` for an issue, as "key=value×count", sorted.
+    /// Rows of `issue_tag_values` for an issue, as "key=value×count", sorted.
     func tags(issueID: Int64) throws -> [String] {
         let connection = try SQLiteConnection(path: path, readOnly: true)
-        return try connection.statement("SELECT key, value, times_seen FROM issue_tags WHERE issue_id = ? ORDER BY key, value")
+        return try connection.statement("SELECT key, value, SUM(times_seen) FROM issue_tag_values WHERE issue_id = ? GROUP BY key, value ORDER BY key, value")
             .query([.int(issueID)]) { "\($0.text(0) ?? "")=\($0.text(1) ?? "")×\($0.int(2))" }
     }
 }

@@ -34,12 +34,16 @@ package final class PostgresAdminStore: AdminStore {
         }
     }
 
-    private static let keyColumns = "SELECT id, project_id, public_key, label, enabled, created_at FROM project_keys"
+    private static let keyColumns = """
+        SELECT id, project_id, public_key, label, enabled, created_at, rate_limit_count, rate_limit_window FROM project_keys
+        """
 
     private static func keys(_ result: PostgresQueryResult) throws -> [ProjectKey] {
         try result.map { row in
-            let (id, project, key, label, enabled, created) = try row.decode((Int64, Int64, String, String, Int64, Int64).self)
-            return ProjectKey(id: id, projectID: project, publicKey: key, label: label, enabled: enabled != 0, createdAt: created)
+            let (id, project, key, label, enabled, created, limit, window) = try row.decode(
+                (Int64, Int64, String, String, Int64, Int64, Int64?, Int64?).self)
+            return ProjectKey(id: id, projectID: project, publicKey: key, label: label, enabled: enabled != 0, createdAt: created,
+                              rateLimit: limit.map { ProjectKey.RateLimit(count: $0, windowSeconds: max(1, window ?? 1)) })
         }
     }
 
@@ -156,7 +160,7 @@ package final class PostgresAdminStore: AdminStore {
                 let result = try db.query("""
                     INSERT INTO project_keys (project_id, public_key, label, created_at)
                     VALUES (\(projectID), \(key), \(label ?? "Default"), \(ClockTime.nowMilliseconds))
-                    RETURNING id, project_id, public_key, label, enabled, created_at
+                    RETURNING id, project_id, public_key, label, enabled, created_at, rate_limit_count, rate_limit_window
                     """)
                 return try Self.keys(result)[0]
             }
@@ -200,6 +204,190 @@ package final class PostgresAdminStore: AdminStore {
                 return Array(try row.decode(ByteBuffer.self).readableBytesView)
             }
             return nil
+        }
+    }
+
+    // MARK: Projects and keys
+
+    package func renameProject(id: Int64, name: String) throws -> Project? {
+        let name = name.trimmingSpaces
+        guard !name.isEmpty, name.count <= 200 else { throw AdminError("a project name is 1-200 characters") }
+        return try with { db in
+            try db.query("UPDATE projects SET name = \(name) WHERE id = \(id)")
+            var bindings = PostgresBindings()
+            bindings.append(id)
+            return try Self.projects(db.query(PostgresQuery(unsafeSQL: Self.projectColumns + " WHERE p.id = $1", binds: bindings))).first
+        }
+    }
+
+    private static func key(_ db: PostgresSession, id: Int64) throws -> ProjectKey? {
+        var bindings = PostgresBindings()
+        bindings.append(id)
+        return try keys(db.query(PostgresQuery(unsafeSQL: keyColumns + " WHERE id = $1", binds: bindings))).first
+    }
+
+    package func key(id: Int64) throws -> ProjectKey? {
+        try with { try Self.key($0, id: id) }
+    }
+
+    package func updateKey(id: Int64, label: String?, enabled: Bool?, rateLimit: ProjectKey.RateLimit??) throws -> ProjectKey? {
+        if case .some(.some(let limit)) = rateLimit, limit.count < 0 || limit.windowSeconds < 1 {
+            throw AdminError("a rate limit is a count >= 0 per window of >= 1 second")
+        }
+        return try with { db in
+            try db.transaction {
+                if let label {
+                    try db.query("UPDATE project_keys SET label = \(String(label.prefix(200))) WHERE id = \(id)")
+                }
+                if let enabled {
+                    try db.query("UPDATE project_keys SET enabled = \(Int64(enabled ? 1 : 0)) WHERE id = \(id)")
+                }
+                if let rateLimit {
+                    try db.query("""
+                        UPDATE project_keys SET rate_limit_count = \(rateLimit?.count), rate_limit_window = \(rateLimit?.windowSeconds) WHERE id = \(id)
+                        """)
+                }
+                return try Self.key(db, id: id)
+            }
+        }
+    }
+
+    // MARK: Users and sessions
+
+    private static let userColumns = "SELECT id, email, password_hash, is_admin, created_at FROM users"
+
+    private static func users(_ result: PostgresQueryResult) throws -> [User] {
+        try result.map { row in
+            let (id, email, hash, admin, created) = try row.decode((Int64, String, String, Int64, Int64).self)
+            return User(id: id, email: email, passwordHash: hash, isAdmin: admin != 0, createdAt: created)
+        }
+    }
+
+    private static func users(_ db: PostgresSession, where clause: String, _ value: some PostgresNonThrowingEncodable & PostgresDynamicTypeEncodable) throws -> [User] {
+        var bindings = PostgresBindings()
+        bindings.append(value)
+        return try users(db.query(PostgresQuery(unsafeSQL: userColumns + " WHERE " + clause, binds: bindings)))
+    }
+
+    package func createUser(email: String, passwordHash: String, isAdmin: Bool) throws -> User {
+        let email = email.trimmingSpaces
+        guard User.isPlausibleEmail(email) else { throw AdminError("\(email) is not an email address") }
+        return try with { db in
+            try db.transaction {
+                guard try Self.count(db, "SELECT COUNT(*) FROM users WHERE lower(email) = lower(\(email))") == 0 else {
+                    throw AdminError("a user with email \(email) already exists")
+                }
+                let id = try Self.count(db, """
+                    INSERT INTO users (email, password_hash, is_admin, created_at)
+                    VALUES (\(email), \(passwordHash), \(Int64(isAdmin ? 1 : 0)), \(ClockTime.nowMilliseconds)) RETURNING id
+                    """)
+                return try Self.users(db, where: "id = $1", id)[0]
+            }
+        }
+    }
+
+    package func user(id: Int64) throws -> User? {
+        try with { try Self.users($0, where: "id = $1", id).first }
+    }
+
+    package func user(email: String) throws -> User? {
+        try with { try Self.users($0, where: "lower(email) = lower($1)", email.trimmingSpaces).first }
+    }
+
+    package func users() throws -> [User] {
+        try with { try Self.users($0.query(PostgresQuery(unsafeSQL: Self.userColumns + " ORDER BY id"))) }
+    }
+
+    package func setPassword(userID: Int64, passwordHash: String) throws {
+        try with { db in
+            try db.transaction {
+                try db.query("UPDATE users SET password_hash = \(passwordHash) WHERE id = \(userID)")
+                // A new password signs every browser out.
+                try db.query("DELETE FROM sessions WHERE user_id = \(userID)")
+            }
+        }
+    }
+
+    package func createSession(_ session: WebSession) throws {
+        try with { db in
+            _ = try db.query("""
+                INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at)
+                VALUES (\(ByteBuffer(bytes: session.tokenHash)), \(session.userID), \(session.csrfToken), \(session.createdAt), \(session.expiresAt))
+                """)
+        }
+    }
+
+    package func session(tokenHash: [UInt8], now: Int64) throws -> WebSession? {
+        try with { db in
+            for row in try db.query("""
+                SELECT token_hash, user_id, csrf_token, created_at, expires_at FROM sessions
+                WHERE token_hash = \(ByteBuffer(bytes: tokenHash)) AND expires_at > \(now)
+                """)
+            {
+                let (hash, user, csrf, created, expires) = try row.decode((ByteBuffer, Int64?, String, Int64, Int64).self)
+                return WebSession(tokenHash: Array(hash.readableBytesView), userID: user, csrfToken: csrf, createdAt: created, expiresAt: expires)
+            }
+            return nil
+        }
+    }
+
+    package func deleteSession(tokenHash: [UInt8]) throws {
+        try with { db in _ = try db.query("DELETE FROM sessions WHERE token_hash = \(ByteBuffer(bytes: tokenHash))") }
+    }
+
+    package func deleteExpiredSessions(now: Int64) throws -> Int {
+        try with { db in try db.query("DELETE FROM sessions WHERE expires_at <= \(now)").metadata.rows ?? 0 }
+    }
+
+    // MARK: API tokens
+
+    private static let tokenColumns = "SELECT id, label, scopes, prefix, user_id, created_at, last_used_at, revoked_at FROM api_tokens"
+
+    private static func tokens(_ result: PostgresQueryResult) throws -> [APIToken] {
+        try result.map { row in
+            let (id, label, scopes, prefix, user, created, used, revoked) = try row.decode(
+                (Int64, String, String, String, Int64?, Int64, Int64?, Int64?).self)
+            return APIToken(id: id, label: label, scopes: scopes.split(separator: " ").compactMap { TokenScope(rawValue: String($0)) },
+                            prefix: prefix, userID: user, createdAt: created, lastUsedAt: used, revokedAt: revoked)
+        }
+    }
+
+    package func createToken(hash: [UInt8], prefix: String, label: String, scopes: [TokenScope], userID: Int64?) throws -> APIToken {
+        guard !scopes.isEmpty else { throw AdminError("a token needs at least one scope (read, write, admin)") }
+        return try with { db in
+            try Self.tokens(db.query("""
+                INSERT INTO api_tokens (token_hash, label, scopes, prefix, user_id, created_at)
+                VALUES (\(ByteBuffer(bytes: hash)), \(String(label.prefix(200))), \(scopes.map(\.rawValue).joined(separator: " ")),
+                        \(prefix), \(userID), \(ClockTime.nowMilliseconds))
+                RETURNING id, label, scopes, prefix, user_id, created_at, last_used_at, revoked_at
+                """))[0]
+        }
+    }
+
+    package func tokens() throws -> [APIToken] {
+        try with { try Self.tokens($0.query(PostgresQuery(unsafeSQL: Self.tokenColumns + " ORDER BY id"))) }
+    }
+
+    package func activeToken(hash: [UInt8], now: Int64) throws -> APIToken? {
+        try with { db in
+            var bindings = PostgresBindings()
+            bindings.append(ByteBuffer(bytes: hash))
+            guard let token = try Self.tokens(db.query(PostgresQuery(unsafeSQL: Self.tokenColumns + " WHERE token_hash = $1 AND revoked_at IS NULL",
+                                                                     binds: bindings))).first
+            else { return nil }
+            // Last use at minute precision: enough for "last used", and it spares a write per request.
+            if (token.lastUsedAt ?? 0) < now - 60_000 {
+                try db.query("UPDATE api_tokens SET last_used_at = \(now) WHERE id = \(token.id)")
+            }
+            return token
+        }
+    }
+
+    package func revokeToken(id: Int64, now: Int64) throws -> Bool {
+        try with { db in
+            guard try Self.count(db, "SELECT COUNT(*) FROM api_tokens WHERE id = \(id)") == 1 else { return false }
+            try db.query("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, \(now)) WHERE id = \(id)")
+            return true
         }
     }
 }

@@ -129,6 +129,17 @@ package final class PostgresBatchStore: BatchStore {
         static func < (a: TagKey, b: TagKey) -> Bool { (a.issueID, a.key, a.value) < (b.issueID, b.key, b.value) }
     }
 
+    private struct TagValueKey: Hashable, Comparable {
+        var issueID: Int64
+        var environment: String
+        var key: String
+        var value: String
+
+        static func < (a: TagValueKey, b: TagValueKey) -> Bool {
+            (a.issueID, a.key, a.value, a.environment) < (b.issueID, b.key, b.value, b.environment)
+        }
+    }
+
     private struct ReleaseKey: Hashable, Comparable {
         var projectID: Int64
         var version: String
@@ -256,8 +267,9 @@ package final class PostgresBatchStore: BatchStore {
         // 4. Aggregates of what was stored.
         var aggregates: [Int64: Aggregate] = [:]
         var users: Set<TagKey> = []
-        var tags: [TagKey: Counted] = [:]
+        var tags: [TagValueKey: Counted] = [:]
         var releases: [ReleaseKey: Counted] = [:]
+        var hourly = HourlyCounts()
         var regressionCandidates: Set<TagKey> = []
         var createdCounted = Set<Int64>()
         for index in inserted {
@@ -271,9 +283,11 @@ package final class PostgresBatchStore: BatchStore {
             aggregates[issueID] = aggregate
             if let user = event.userKey { users.insert(TagKey(issueID: issueID, key: user, value: "")) }
             for (key, value) in event.facetTags {
-                tags[TagKey(issueID: issueID, key: key, value: value), default: Counted()].add(event.timestamp)
+                tags[TagValueKey(issueID: issueID, environment: event.environment, key: key, value: value), default: Counted()]
+                    .add(event.timestamp)
             }
             let isNew = created.contains(issueID) && createdCounted.insert(issueID).inserted
+            hourly.add(event, issueID: issueID, created: isNew)
             if let release = event.release {
                 let key = ReleaseKey(projectID: event.projectID, version: release)
                 releases[key, default: Counted()].add(event.timestamp)
@@ -313,12 +327,12 @@ package final class PostgresBatchStore: BatchStore {
         if !tags.isEmpty {
             let keys = tags.keys.sorted()
             try session.query("""
-                INSERT INTO issue_tags (issue_id, key, value, times_seen, first_seen, last_seen)
-                SELECT * FROM unnest(\(keys.map(\.issueID)), \(keys.map(\.key)), \(keys.map(\.value)),
+                INSERT INTO issue_tag_values (issue_id, environment, key, value, times_seen, first_seen, last_seen)
+                SELECT * FROM unnest(\(keys.map(\.issueID)), \(keys.map(\.environment)), \(keys.map(\.key)), \(keys.map(\.value)),
                                      \(keys.map { tags[$0]!.count }), \(keys.map { tags[$0]!.firstSeen }), \(keys.map { tags[$0]!.lastSeen }))
-                ON CONFLICT (issue_id, key, value) DO UPDATE SET times_seen = issue_tags.times_seen + excluded.times_seen,
-                    first_seen = LEAST(issue_tags.first_seen, excluded.first_seen),
-                    last_seen = GREATEST(issue_tags.last_seen, excluded.last_seen)
+                ON CONFLICT (issue_id, key, value, environment) DO UPDATE SET times_seen = issue_tag_values.times_seen + excluded.times_seen,
+                    first_seen = LEAST(issue_tag_values.first_seen, excluded.first_seen),
+                    last_seen = GREATEST(issue_tag_values.last_seen, excluded.last_seen)
                 """)
         }
         if !releases.isEmpty {
@@ -332,6 +346,29 @@ package final class PostgresBatchStore: BatchStore {
                     new_issues = releases.new_issues + excluded.new_issues,
                     first_seen = LEAST(releases.first_seen, excluded.first_seen),
                     last_seen = GREATEST(releases.last_seen, excluded.last_seen)
+                """)
+        }
+        try flush(hourly)
+    }
+
+    /// Per-hour counters for the UI's charts (see `HourlyCounts`), added like every other counter.
+    private func flush(_ hourly: HourlyCounts) throws {
+        if !hourly.issues.isEmpty {
+            let keys = hourly.issues.keys.sorted { ($0.id, $0.hour) < ($1.id, $1.hour) }
+            try session.query("""
+                INSERT INTO issue_hourly (issue_id, hour, events)
+                SELECT * FROM unnest(\(keys.map(\.id)), \(keys.map(\.hour)), \(keys.map { hourly.issues[$0]! }))
+                ON CONFLICT (issue_id, hour) DO UPDATE SET events = issue_hourly.events + excluded.events
+                """)
+        }
+        if !hourly.projects.isEmpty {
+            let keys = hourly.projects.keys.sorted { ($0.id, $0.hour) < ($1.id, $1.hour) }
+            try session.query("""
+                INSERT INTO project_hourly (project_id, hour, events, new_issues)
+                SELECT * FROM unnest(\(keys.map(\.id)), \(keys.map(\.hour)), \(keys.map { hourly.projects[$0]!.events }),
+                                     \(keys.map { hourly.projects[$0]!.newIssues }))
+                ON CONFLICT (project_id, hour) DO UPDATE SET events = project_hourly.events + excluded.events,
+                    new_issues = project_hourly.new_issues + excluded.new_issues
                 """)
         }
     }

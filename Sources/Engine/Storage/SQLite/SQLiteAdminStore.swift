@@ -25,9 +25,14 @@ package final class SQLiteAdminStore: AdminStore {
                 platform: row.text(4), createdAt: row.int(5))
     }
 
+    private static let keyColumns = """
+        SELECT id, project_id, public_key, label, enabled, created_at, rate_limit_count, rate_limit_window FROM project_keys
+        """
+
     private static func key(_ row: SQLiteStatement) -> ProjectKey {
         ProjectKey(id: row.int(0), projectID: row.int(1), publicKey: row.text(2) ?? "", label: row.text(3) ?? "",
-                   enabled: row.int(4) != 0, createdAt: row.int(5))
+                   enabled: row.int(4) != 0, createdAt: row.int(5),
+                   rateLimit: row.isNull(6) ? nil : ProjectKey.RateLimit(count: row.int(6), windowSeconds: max(1, row.int(7))))
     }
 
     package func ensureDefaults(organizationSlug: String, projectSlug: String) throws -> Project {
@@ -91,7 +96,7 @@ package final class SQLiteAdminStore: AdminStore {
     }
 
     package func keys(projectID: Int64?) throws -> [ProjectKey] {
-        let sql = "SELECT id, project_id, public_key, label, enabled, created_at FROM project_keys"
+        let sql = Self.keyColumns
         return try with { db in
             if let projectID {
                 return try db.statement(sql + " WHERE project_id = ? ORDER BY id").query([.int(projectID)], Self.key)
@@ -115,8 +120,7 @@ package final class SQLiteAdminStore: AdminStore {
                 }
                 try db.statement("INSERT INTO project_keys (project_id, public_key, label, created_at) VALUES (?, ?, ?, ?)")
                     .run([.int(projectID), .text(key), .text(label ?? "Default"), .int(ClockTime.nowMilliseconds)])
-                return try db.statement("SELECT id, project_id, public_key, label, enabled, created_at FROM project_keys WHERE id = ?")
-                    .query([.int(db.lastInsertRowID)], Self.key)[0]
+                return try db.statement(Self.keyColumns + " WHERE id = ?").query([.int(db.lastInsertRowID)], Self.key)[0]
             }
         }
     }
@@ -153,6 +157,163 @@ package final class SQLiteAdminStore: AdminStore {
                 try db.statement("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)").run([.text(key), .text(value)])
                 return try db.statement("SELECT value FROM settings WHERE key = ?").query([.text(key)]) { $0.text(0) ?? "" }[0]
             }
+        }
+    }
+
+    // MARK: Projects and keys
+
+    package func renameProject(id: Int64, name: String) throws -> Project? {
+        let name = name.trimmingSpaces
+        guard !name.isEmpty, name.count <= 200 else { throw AdminError("a project name is 1-200 characters") }
+        return try with { db in
+            try db.statement("UPDATE projects SET name = ? WHERE id = ?").run([.text(name), .int(id)])
+            return try db.statement(Self.projectColumns + " WHERE p.id = ?").query([.int(id)], Self.project).first
+        }
+    }
+
+    package func key(id: Int64) throws -> ProjectKey? {
+        try with { try $0.statement(Self.keyColumns + " WHERE id = ?").query([.int(id)], Self.key).first }
+    }
+
+    package func updateKey(id: Int64, label: String?, enabled: Bool?, rateLimit: ProjectKey.RateLimit??) throws -> ProjectKey? {
+        if case .some(.some(let limit)) = rateLimit, limit.count < 0 || limit.windowSeconds < 1 {
+            throw AdminError("a rate limit is a count >= 0 per window of >= 1 second")
+        }
+        return try with { db in
+            try db.transaction {
+                if let label {
+                    try db.statement("UPDATE project_keys SET label = ? WHERE id = ?").run([.text(String(label.prefix(200))), .int(id)])
+                }
+                if let enabled {
+                    try db.statement("UPDATE project_keys SET enabled = ? WHERE id = ?").run([.int(enabled ? 1 : 0), .int(id)])
+                }
+                if let rateLimit {
+                    try db.statement("UPDATE project_keys SET rate_limit_count = ?, rate_limit_window = ? WHERE id = ?")
+                        .run([.optional(rateLimit?.count), .optional(rateLimit?.windowSeconds), .int(id)])
+                }
+                return try db.statement(Self.keyColumns + " WHERE id = ?").query([.int(id)], Self.key).first
+            }
+        }
+    }
+
+    // MARK: Users and sessions
+
+    private static let userColumns = "SELECT id, email, password_hash, is_admin, created_at FROM users"
+
+    private static func user(_ row: SQLiteStatement) -> User {
+        User(id: row.int(0), email: row.text(1) ?? "", passwordHash: row.text(2) ?? "", isAdmin: row.int(3) != 0,
+             createdAt: row.int(4))
+    }
+
+    package func createUser(email: String, passwordHash: String, isAdmin: Bool) throws -> User {
+        let email = email.trimmingSpaces
+        guard User.isPlausibleEmail(email) else { throw AdminError("\(email) is not an email address") }
+        return try with { db in
+            try db.transaction {
+                guard try db.scalarInt("SELECT COUNT(*) FROM users WHERE email = ?", [.text(email)]) == 0 else {
+                    throw AdminError("a user with email \(email) already exists")
+                }
+                try db.statement("INSERT INTO users (email, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?)")
+                    .run([.text(email), .text(passwordHash), .int(isAdmin ? 1 : 0), .int(ClockTime.nowMilliseconds)])
+                return try db.statement(Self.userColumns + " WHERE id = ?").query([.int(db.lastInsertRowID)], Self.user)[0]
+            }
+        }
+    }
+
+    package func user(id: Int64) throws -> User? {
+        try with { try $0.statement(Self.userColumns + " WHERE id = ?").query([.int(id)], Self.user).first }
+    }
+
+    package func user(email: String) throws -> User? {
+        try with { try $0.statement(Self.userColumns + " WHERE email = ?").query([.text(email.trimmingSpaces)], Self.user).first }
+    }
+
+    package func users() throws -> [User] {
+        try with { try $0.statement(Self.userColumns + " ORDER BY id").query([], Self.user) }
+    }
+
+    package func setPassword(userID: Int64, passwordHash: String) throws {
+        try with { db in
+            try db.transaction {
+                try db.statement("UPDATE users SET password_hash = ? WHERE id = ?").run([.text(passwordHash), .int(userID)])
+                // A new password signs every browser out.
+                try db.statement("DELETE FROM sessions WHERE user_id = ?").run([.int(userID)])
+            }
+        }
+    }
+
+    package func createSession(_ session: WebSession) throws {
+        try with { db in
+            try db.statement("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+                .run([.blob(session.tokenHash), .optional(session.userID), .text(session.csrfToken), .int(session.createdAt),
+                      .int(session.expiresAt)])
+        }
+    }
+
+    package func session(tokenHash: [UInt8], now: Int64) throws -> WebSession? {
+        try with { db in
+            try db.statement("SELECT token_hash, user_id, csrf_token, created_at, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?")
+                .query([.blob(tokenHash), .int(now)]) { row in
+                    WebSession(tokenHash: row.blob(0), userID: row.isNull(1) ? nil : row.int(1), csrfToken: row.text(2) ?? "",
+                               createdAt: row.int(3), expiresAt: row.int(4))
+                }.first
+        }
+    }
+
+    package func deleteSession(tokenHash: [UInt8]) throws {
+        try with { try $0.statement("DELETE FROM sessions WHERE token_hash = ?").run([.blob(tokenHash)]) }
+    }
+
+    package func deleteExpiredSessions(now: Int64) throws -> Int {
+        try with { db in
+            try db.statement("DELETE FROM sessions WHERE expires_at <= ?").run([.int(now)])
+            return db.changes
+        }
+    }
+
+    // MARK: API tokens
+
+    private static let tokenColumns = "SELECT id, label, scopes, prefix, user_id, created_at, last_used_at, revoked_at FROM api_tokens"
+
+    private static func token(_ row: SQLiteStatement) -> APIToken {
+        APIToken(id: row.int(0), label: row.text(1) ?? "",
+                 scopes: (row.text(2) ?? "").split(separator: " ").compactMap { TokenScope(rawValue: String($0)) },
+                 prefix: row.text(3) ?? "", userID: row.isNull(4) ? nil : row.int(4), createdAt: row.int(5),
+                 lastUsedAt: row.isNull(6) ? nil : row.int(6), revokedAt: row.isNull(7) ? nil : row.int(7))
+    }
+
+    package func createToken(hash: [UInt8], prefix: String, label: String, scopes: [TokenScope], userID: Int64?) throws -> APIToken {
+        guard !scopes.isEmpty else { throw AdminError("a token needs at least one scope (read, write, admin)") }
+        return try with { db in
+            try db.statement("INSERT INTO api_tokens (token_hash, label, scopes, prefix, user_id, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+                .run([.blob(hash), .text(String(label.prefix(200))), .text(scopes.map(\.rawValue).joined(separator: " ")),
+                      .text(prefix), .optional(userID), .int(ClockTime.nowMilliseconds)])
+            return try db.statement(Self.tokenColumns + " WHERE id = ?").query([.int(db.lastInsertRowID)], Self.token)[0]
+        }
+    }
+
+    package func tokens() throws -> [APIToken] {
+        try with { try $0.statement(Self.tokenColumns + " ORDER BY id").query([], Self.token) }
+    }
+
+    package func activeToken(hash: [UInt8], now: Int64) throws -> APIToken? {
+        try with { db in
+            guard let token = try db.statement(Self.tokenColumns + " WHERE token_hash = ? AND revoked_at IS NULL")
+                .query([.blob(hash)], Self.token).first
+            else { return nil }
+            // Last use at minute precision: enough for "last used", and it spares a write per request.
+            if (token.lastUsedAt ?? 0) < now - 60_000 {
+                try db.statement("UPDATE api_tokens SET last_used_at = ? WHERE id = ?").run([.int(now), .int(token.id)])
+            }
+            return token
+        }
+    }
+
+    package func revokeToken(id: Int64, now: Int64) throws -> Bool {
+        try with { db in
+            guard try db.scalarInt("SELECT COUNT(*) FROM api_tokens WHERE id = ?", [.int(id)]) == 1 else { return false }
+            try db.statement("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?").run([.int(now), .int(id)])
+            return true
         }
     }
 }

@@ -96,6 +96,7 @@ package final class SQLiteBatchStore: BatchStore {
 
     private struct TagKey: Hashable {
         var issueID: Int64
+        var environment: String
         var key: String
         var value: String
     }
@@ -129,6 +130,7 @@ package final class SQLiteBatchStore: BatchStore {
         var aggregates: [Int64: IssueAggregate] = [:]
         var tags: [TagKey: Counted] = [:]
         var releases: [ReleaseKey: Counted] = [:]
+        var hourly = HourlyCounts()
         let insertEvent = try connection.statement("""
             INSERT OR IGNORE INTO events (project_id, issue_id, event_id, timestamp, received, level, release,
                 environment, user_key, processing_errors, payload_size, payload, dictionary_id)
@@ -182,6 +184,7 @@ package final class SQLiteBatchStore: BatchStore {
                 }
                 outcome.events += 1
                 if created { outcome.newIssues += 1 }
+                hourly.add(event, issueID: issueID, created: created)
                 var aggregate = aggregates[issueID] ?? IssueAggregate()
                 aggregate.count += 1
                 aggregate.firstSeen = min(aggregate.firstSeen, event.timestamp)
@@ -197,7 +200,7 @@ package final class SQLiteBatchStore: BatchStore {
                 }
                 aggregates[issueID] = aggregate
                 for (key, value) in event.facetTags {
-                    tags[TagKey(issueID: issueID, key: key, value: value), default: Counted()].add(event.timestamp)
+                    tags[TagKey(issueID: issueID, environment: event.environment, key: key, value: value), default: Counted()].add(event.timestamp)
                 }
                 if let release = event.release {
                     let key = ReleaseKey(projectID: event.projectID, version: release)
@@ -207,6 +210,7 @@ package final class SQLiteBatchStore: BatchStore {
             }
         }
         try flush(aggregates: aggregates, tags: tags, releases: releases)
+        try flush(hourly)
         return outcome
     }
 
@@ -298,6 +302,24 @@ package final class SQLiteBatchStore: BatchStore {
         }
     }
 
+    private func flush(_ hourly: HourlyCounts) throws {
+        let upsertIssue = try connection.statement("""
+            INSERT INTO issue_hourly (issue_id, hour, events) VALUES (?, ?, ?)
+            ON CONFLICT (issue_id, hour) DO UPDATE SET events = events + excluded.events
+            """)
+        for (key, count) in hourly.issues {
+            try upsertIssue.run([.int(key.id), .int(key.hour), .int(count)])
+        }
+        let upsertProject = try connection.statement("""
+            INSERT INTO project_hourly (project_id, hour, events, new_issues) VALUES (?, ?, ?, ?)
+            ON CONFLICT (project_id, hour) DO UPDATE SET events = events + excluded.events,
+                new_issues = new_issues + excluded.new_issues
+            """)
+        for (key, counts) in hourly.projects {
+            try upsertProject.run([.int(key.id), .int(key.hour), .int(counts.events), .int(counts.newIssues)])
+        }
+    }
+
     private func flush(aggregates: [Int64: IssueAggregate], tags: [TagKey: Counted], releases: [ReleaseKey: Counted]) throws {
         let updateCounts = try connection.statement("""
             UPDATE issues SET times_seen = times_seen + ?, users_seen = users_seen + ?,
@@ -325,12 +347,13 @@ package final class SQLiteBatchStore: BatchStore {
             }
         }
         let upsertTag = try connection.statement("""
-            INSERT INTO issue_tags (issue_id, key, value, times_seen, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT (issue_id, key, value) DO UPDATE SET times_seen = times_seen + excluded.times_seen,
+            INSERT INTO issue_tag_values (issue_id, environment, key, value, times_seen, first_seen, last_seen)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (issue_id, key, value, environment) DO UPDATE SET times_seen = times_seen + excluded.times_seen,
                 first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen)
             """)
         for (key, counted) in tags {
-            try upsertTag.run([.int(key.issueID), .text(key.key), .text(key.value), .int(counted.count),
+            try upsertTag.run([.int(key.issueID), .text(key.environment), .text(key.key), .text(key.value), .int(counted.count),
                                .int(counted.firstSeen), .int(counted.lastSeen)])
         }
         let upsertRelease = try connection.statement("""

@@ -73,36 +73,60 @@ package final class SQLiteReadStore: ReadStore {
         return try dictionaries.decompress(bytes, dictionaryID: dictionaryID, limit: maximumPayloadBytes)
     }
 
-    package func issues(projectID: Int64, query: IssueQuery) async throws -> [IssueRow] {
-        try await read { db in
-            var sql = Self.issueColumns + " WHERE project_id = ?"
-            var bindings: [SQLiteValue] = [.int(projectID)]
-            func anyOf(_ column: String, _ values: [SQLiteValue]) {
-                guard !values.isEmpty else { return }
-                sql += " AND \(column) IN (" + Array(repeating: "?", count: values.count).joined(separator: ",") + ")"
-                bindings += values
-            }
-            anyOf("status", query.statuses.map { .int(Int64($0.rawValue)) })
-            anyOf("level", query.levels.map { .int(Int64($0.rawValue)) })
-            for text in query.text {
-                sql += " AND (title LIKE ? ESCAPE '\\' OR culprit LIKE ? ESCAPE '\\')"
-                let pattern = "%" + Self.escapeLike(text) + "%"
-                bindings += [.text(pattern), .text(pattern)]
-            }
-            var facets = query.tags
-            facets += query.environments.map { ("environment", $0) }
-            facets += query.releases.map { ("release", $0) }
+    /// The WHERE clause of an issue search. Tag terms match within the searched environments when
+    /// there are any (`environment:prod browser:Firefox` = Firefox seen in prod).
+    static func issueFilter(projectID: Int64, query: IssueQuery, now: Int64) -> (sql: String, bindings: [SQLiteValue]) {
+        var sql = " WHERE project_id = ?"
+        var bindings: [SQLiteValue] = [.int(projectID)]
+        func placeholders(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ",") }
+        func anyOf(_ column: String, _ values: [SQLiteValue]) {
+            guard !values.isEmpty else { return }
+            sql += " AND \(column) IN (\(placeholders(values.count)))"
+            bindings += values
+        }
+        anyOf("status", query.statuses.map { .int(Int64($0.rawValue)) })
+        anyOf("level", query.levels.map { .int(Int64($0.rawValue)) })
+        if let span = query.lastSeenWithin {
+            sql += " AND last_seen >= ?"
+            bindings.append(.int(now - span))
+        }
+        if let span = query.firstSeenWithin {
+            sql += " AND first_seen >= ?"
+            bindings.append(.int(now - span))
+        }
+        for text in query.text {
+            sql += " AND (title LIKE ? ESCAPE '\\' OR culprit LIKE ? ESCAPE '\\')"
+            let pattern = "%" + escapeLike(text) + "%"
+            bindings += [.text(pattern), .text(pattern)]
+        }
+        var facets = query.tags
+        facets += query.releases.map { ("release", $0) }
+        if !query.environments.isEmpty {
+            let environments = query.environments.map { SQLiteValue.text($0) }
+            sql += " AND EXISTS (SELECT 1 FROM issue_tag_values t WHERE t.issue_id = issues.id AND t.key = 'environment'"
+                + " AND t.value IN (\(placeholders(environments.count))))"
+            bindings += environments
             for (key, value) in facets {
-                sql += " AND EXISTS (SELECT 1 FROM issue_tags t WHERE t.issue_id = issues.id AND t.key = ? AND t.value = ?)"
+                sql += " AND EXISTS (SELECT 1 FROM issue_tag_values t WHERE t.issue_id = issues.id AND t.key = ? AND t.value = ?"
+                    + " AND t.environment IN (\(placeholders(environments.count))))"
+                bindings += [.text(key), .text(value)] + environments
+            }
+        } else {
+            for (key, value) in facets {
+                sql += " AND EXISTS (SELECT 1 FROM issue_tag_values t WHERE t.issue_id = issues.id AND t.key = ? AND t.value = ?)"
                 bindings += [.text(key), .text(value)]
             }
-            let column: String
-            switch query.sort {
-            case .date: column = "last_seen"
-            case .new: column = "first_seen"
-            case .freq: column = "times_seen"
-            case .user: column = "users_seen"
-            }
+        }
+        return (sql, bindings)
+    }
+
+    package func issues(projectID: Int64, query: IssueQuery) async throws -> [IssueRow] {
+        let now = ClockTime.nowMilliseconds
+        return try await read { db in
+            let (filter, filterBindings) = Self.issueFilter(projectID: projectID, query: query, now: now)
+            var sql = Self.issueColumns + filter
+            var bindings = filterBindings
+            let column = query.sort.column
             if let cursor = query.cursor {
                 sql += " AND (\(column) < ? OR (\(column) = ? AND id < ?))"
                 bindings += [.int(cursor.value), .int(cursor.value), .int(cursor.id)]
@@ -110,6 +134,14 @@ package final class SQLiteReadStore: ReadStore {
             sql += " ORDER BY \(column) DESC, id DESC LIMIT ?"
             bindings.append(.int(Int64(max(1, min(query.limit, 1000)))))
             return try db.statement(sql).query(bindings, Self.issue)
+        }
+    }
+
+    package func issueCount(projectID: Int64, query: IssueQuery) async throws -> Int {
+        let now = ClockTime.nowMilliseconds
+        return try await read { db in
+            let (filter, bindings) = Self.issueFilter(projectID: projectID, query: query, now: now)
+            return Int(try db.scalarInt("SELECT COUNT(*) FROM issues" + filter, bindings) ?? 0)
         }
     }
 
@@ -150,6 +182,160 @@ package final class SQLiteReadStore: ReadStore {
             let issues = try db.scalarInt("SELECT COUNT(*) FROM issues WHERE project_id = ?", [.int(projectID)]) ?? 0
             let items = try db.scalarInt("SELECT COUNT(*) FROM items WHERE project_id = ?", [.int(projectID)]) ?? 0
             return (events, issues, items)
+        }
+    }
+
+    package func events(_ query: EventQuery) async throws -> [EventRow] {
+        try await read { [self] db in
+            var sql = Self.eventColumns
+            var bindings: [SQLiteValue] = []
+            if let issueID = query.issueID {
+                // (issue_id, id) index; the project check keeps an issue id from another project out.
+                sql += " WHERE issue_id = ? AND project_id = ?"
+                bindings += [.int(issueID), .int(query.projectID)]
+            } else {
+                sql += " WHERE project_id = ?"
+                bindings.append(.int(query.projectID))
+            }
+            if let environment = query.environment {
+                sql += " AND environment = ?"
+                bindings.append(.text(environment))
+            }
+            if let release = query.release {
+                sql += " AND release = ?"
+                bindings.append(.text(release))
+            }
+            if let level = query.level {
+                sql += " AND level = ?"
+                bindings.append(.int(Int64(level.rawValue)))
+            }
+            if let user = query.userKey {
+                sql += " AND user_key = ?"
+                bindings.append(.text(user))
+            }
+            if let since = query.since {
+                sql += " AND received >= ?"
+                bindings.append(.int(since))
+            }
+            if let before = query.before {
+                sql += " AND id < ?"
+                bindings.append(.int(before))
+            }
+            sql += " ORDER BY id DESC LIMIT ?"
+            bindings.append(.int(Int64(max(1, min(query.limit, 1000)))))
+            return try db.statement(sql).query(bindings, event)
+        }
+    }
+
+    package func event(issueID: Int64, rowID: Int64) async throws -> EventRow? {
+        try await read { [self] db in
+            try db.statement(Self.eventColumns + " WHERE id = ? AND issue_id = ?").query([.int(rowID), .int(issueID)], event).first
+        }
+    }
+
+    package func eventNavigation(issueID: Int64, rowID: Int64, environment: String?) async throws -> EventNavigation {
+        try await read { db in
+            let scope = environment == nil ? "" : " AND environment = ?"
+            let extra: [SQLiteValue] = environment.map { [.text($0)] } ?? []
+            func one(_ sql: String, _ bindings: [SQLiteValue]) throws -> Int64? {
+                try db.statement(sql).query(bindings) { $0.isNull(0) ? nil : $0.int(0) }.first ?? nil
+            }
+            return EventNavigation(
+                first: try one("SELECT MIN(id) FROM events WHERE issue_id = ?" + scope, [.int(issueID)] + extra),
+                previous: try one("SELECT MAX(id) FROM events WHERE issue_id = ? AND id < ?" + scope, [.int(issueID), .int(rowID)] + extra),
+                next: try one("SELECT MIN(id) FROM events WHERE issue_id = ? AND id > ?" + scope, [.int(issueID), .int(rowID)] + extra),
+                latest: try one("SELECT MAX(id) FROM events WHERE issue_id = ?" + scope, [.int(issueID)] + extra)
+            )
+        }
+    }
+
+    package func tagFacets(issueID: Int64, environment: String?, topValues: Int) async throws -> [TagFacet] {
+        let values = try await tagValueRows(issueID: issueID, key: nil, environment: environment, limit: 100_000)
+        var byKey: [String: [TagValue]] = [:]
+        var order: [String] = []
+        for (key, value) in values {
+            if byKey[key] == nil { order.append(key) }
+            byKey[key, default: []].append(value)
+        }
+        return order.sorted().map { key in
+            let all = byKey[key] ?? []
+            return TagFacet(key: key, total: all.reduce(0) { $0 + $1.count }, distinctValues: Int64(all.count),
+                            topValues: Array(all.prefix(max(0, topValues))))
+        }
+    }
+
+    package func tagValues(issueID: Int64, key: String, environment: String?, limit: Int) async throws -> [TagValue] {
+        try await tagValueRows(issueID: issueID, key: key, environment: environment, limit: limit).map(\.1)
+    }
+
+    /// (key, value) rows summed over environments unless one is given, most frequent first.
+    private func tagValueRows(issueID: Int64, key: String?, environment: String?, limit: Int) async throws -> [(String, TagValue)] {
+        try await read { db in
+            var sql = "SELECT key, value, SUM(times_seen), MIN(first_seen), MAX(last_seen) FROM issue_tag_values WHERE issue_id = ?"
+            var bindings: [SQLiteValue] = [.int(issueID)]
+            if let key {
+                sql += " AND key = ?"
+                bindings.append(.text(key))
+            }
+            if let environment {
+                sql += " AND environment = ?"
+                bindings.append(.text(environment))
+            }
+            sql += " GROUP BY key, value ORDER BY key, SUM(times_seen) DESC, value LIMIT ?"
+            bindings.append(.int(Int64(max(1, limit))))
+            return try db.statement(sql).query(bindings) { row in
+                (row.text(0) ?? "", TagValue(value: row.text(1) ?? "", count: row.int(2), firstSeen: row.int(3), lastSeen: row.int(4)))
+            }
+        }
+    }
+
+    package func releases(projectID: Int64?) async throws -> [ReleaseRow] {
+        try await read { db in
+            let sql = "SELECT project_id, version, first_seen, last_seen, events, new_issues FROM releases"
+                + (projectID == nil ? "" : " WHERE project_id = ?") + " ORDER BY first_seen DESC, version LIMIT 1000"
+            return try db.statement(sql).query(projectID.map { [.int($0)] } ?? []) { row in
+                ReleaseRow(projectID: row.int(0), version: row.text(1) ?? "", firstSeen: row.int(2), lastSeen: row.int(3),
+                           events: row.int(4), newIssues: row.int(5))
+            }
+        }
+    }
+
+    package func issueHourly(issueIDs: [Int64], fromHour: Int64, toHour: Int64) async throws -> [Int64: [Int64: Int64]] {
+        guard !issueIDs.isEmpty else { return [:] }
+        return try await read { db in
+            var result: [Int64: [Int64: Int64]] = [:]
+            // One statement per chunk keeps under SQLite's variable limit; each probe is a PK range.
+            for chunk in stride(from: 0, to: issueIDs.count, by: 500).map({ Array(issueIDs[$0..<min($0 + 500, issueIDs.count)]) }) {
+                let sql = "SELECT issue_id, hour, events FROM issue_hourly WHERE issue_id IN ("
+                    + Array(repeating: "?", count: chunk.count).joined(separator: ",") + ") AND hour BETWEEN ? AND ?"
+                for (issue, hour, events) in try db.statement(sql).query(chunk.map { .int($0) } + [.int(fromHour), .int(toHour)], {
+                    ($0.int(0), $0.int(1), $0.int(2))
+                }) {
+                    result[issue, default: [:]][hour] = events
+                }
+            }
+            return result
+        }
+    }
+
+    package func projectHourly(projectID: Int64, fromHour: Int64, toHour: Int64) async throws -> [Int64: HourlyCounts.ProjectCounts] {
+        try await read { db in
+            var result: [Int64: HourlyCounts.ProjectCounts] = [:]
+            for (hour, events, newIssues) in try db.statement(
+                "SELECT hour, events, new_issues FROM project_hourly WHERE project_id = ? AND hour BETWEEN ? AND ?"
+            ).query([.int(projectID), .int(fromHour), .int(toHour)], { ($0.int(0), $0.int(1), $0.int(2)) }) {
+                result[hour] = HourlyCounts.ProjectCounts(events: events, newIssues: newIssues)
+            }
+            return result
+        }
+    }
+
+    package func environments(projectID: Int64) async throws -> [String] {
+        try await read { db in
+            try db.statement("""
+                SELECT t.value FROM issue_tag_values t JOIN issues i ON i.id = t.issue_id
+                WHERE i.project_id = ? AND t.key = 'environment' GROUP BY t.value ORDER BY SUM(t.times_seen) DESC LIMIT 100
+                """).query([.int(projectID)]) { $0.text(0) ?? "" }
         }
     }
 }

@@ -5,7 +5,7 @@
 /// primary key; the random 16-byte event id lives in one secondary index that dedupes
 /// (project, event_id); payloads are zstd-compressed blobs; per-issue counters, users and tag
 /// facets are aggregated per batch in their own small tables.
-enum SQLiteSchema {
+package enum SQLiteSchema {
     static let migrations: [String] = [
         // 1: the ingest foundation.
         """
@@ -138,6 +138,70 @@ enum SQLiteSchema {
         ALTER TABLE events ADD COLUMN dictionary_id INTEGER;
         ALTER TABLE items ADD COLUMN dictionary_id INTEGER;
         """,
+        // 3: accounts and the browsing side (issue 4): users, sessions, richer API tokens, hourly
+        // counters for charts and sparklines (kept by the writer so a chart never scans events),
+        // and an index for a project's event stream.
+        """
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            password_hash TEXT NOT NULL,
+            is_admin INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE sessions (
+            token_hash BLOB PRIMARY KEY,
+            user_id INTEGER,
+            csrf_token TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        ALTER TABLE api_tokens ADD COLUMN prefix TEXT NOT NULL DEFAULT '';
+        ALTER TABLE api_tokens ADD COLUMN user_id INTEGER;
+        ALTER TABLE api_tokens ADD COLUMN last_used_at INTEGER;
+        CREATE TABLE issue_hourly (
+            issue_id INTEGER NOT NULL,
+            hour INTEGER NOT NULL,
+            events INTEGER NOT NULL,
+            PRIMARY KEY (issue_id, hour)
+        ) WITHOUT ROWID;
+        CREATE TABLE project_hourly (
+            project_id INTEGER NOT NULL,
+            hour INTEGER NOT NULL,
+            events INTEGER NOT NULL,
+            new_issues INTEGER NOT NULL,
+            PRIMARY KEY (project_id, hour)
+        ) WITHOUT ROWID;
+        CREATE INDEX events_project ON events (project_id, id);
+        CREATE INDEX issues_project_first_seen ON issues (project_id, first_seen DESC);
+        CREATE INDEX issues_project_times_seen ON issues (project_id, times_seen DESC);
+        CREATE INDEX issues_project_users_seen ON issues (project_id, users_seen DESC);
+        -- Tag counts per environment too, so the tag distribution of an issue can follow the
+        -- page's environment filter without reading events.
+        CREATE TABLE issue_tag_values (
+            issue_id INTEGER NOT NULL,
+            environment TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            times_seen INTEGER NOT NULL,
+            first_seen INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL,
+            PRIMARY KEY (issue_id, key, value, environment)
+        ) WITHOUT ROWID;
+        INSERT INTO issue_tag_values (issue_id, environment, key, value, times_seen, first_seen, last_seen)
+            SELECT t.issue_id, COALESCE((SELECT e.value FROM issue_tags e WHERE e.issue_id = t.issue_id AND e.key = 'environment'
+                ORDER BY e.times_seen DESC LIMIT 1), 'production'), t.key, t.value, t.times_seen, t.first_seen, t.last_seen
+            FROM issue_tags t;
+        DROP TABLE issue_tags;
+        CREATE INDEX issue_tag_values_key_value ON issue_tag_values (key, value, issue_id);
+        INSERT INTO issue_hourly (issue_id, hour, events)
+            SELECT issue_id, received / 3600000, COUNT(*) FROM events GROUP BY 1, 2;
+        INSERT INTO project_hourly (project_id, hour, events, new_issues)
+            SELECT project_id, received / 3600000, COUNT(*), 0 FROM events GROUP BY 1, 2;
+        INSERT INTO project_hourly (project_id, hour, events, new_issues)
+            SELECT project_id, first_seen / 3600000, 0, COUNT(*) FROM issues WHERE true GROUP BY 1, 2
+            ON CONFLICT (project_id, hour) DO UPDATE SET new_issues = excluded.new_issues;
+        """,
     ]
 
     /// Page size for new databases. Event rows are ~1.2 KB compressed: with 4 KiB pages only
@@ -155,10 +219,11 @@ enum SQLiteSchema {
     }
 
     /// Applies the migrations the database has not seen yet, each in its own transaction.
-    static func migrate(_ connection: SQLiteConnection) throws {
+    package static func migrate(_ connection: SQLiteConnection, through last: Int? = nil) throws {
         let current = Int(try connection.scalarInt("PRAGMA user_version") ?? 0)
-        guard current < migrations.count else { return }
-        for version in current..<migrations.count {
+        let target = min(last ?? migrations.count, migrations.count)
+        guard current < target else { return }
+        for version in current..<target {
             try connection.transaction {
                 try connection.execute(migrations[version])
                 try connection.execute("PRAGMA user_version = \(version + 1)")

@@ -1,0 +1,132 @@
+/// Sentry's `/api/0` shapes for tags, releases and API tokens.
+extension SentryAPIRenderer {
+    /// Sentry's display names for its built-in tag keys.
+    package static func tagName(_ key: String) -> String {
+        switch key {
+        case "level": "Level"
+        case "environment": "Environment"
+        case "release": "Release"
+        case "logger": "Logger"
+        case "transaction": "Transaction"
+        case "user": "User"
+        case "server_name": "Server"
+        case "browser": "Browser"
+        case "browser.name": "Browser Name"
+        case "os": "OS"
+        case "os.name": "OS Name"
+        case "device": "Device"
+        case "runtime": "Runtime"
+        case "url": "URL"
+        default: key
+        }
+    }
+
+    package static func tagValue(_ value: TagValue, key: String, into writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.field("key", key)
+        writer.field("name", value.value)
+        writer.field("value", value.value)
+        writer.field("count", value.count)
+        writer.field("firstSeen", Timestamp.format(milliseconds: value.firstSeen))
+        writer.field("lastSeen", Timestamp.format(milliseconds: value.lastSeen))
+        writer.endObject()
+    }
+
+    package static func tagFacet(_ facet: TagFacet, into writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.field("key", facet.key)
+        writer.field("name", tagName(facet.key))
+        writer.field("totalValues", facet.total)
+        writer.field("uniqueValues", facet.distinctValues)
+        writer.key("topValues")
+        writer.beginArray()
+        for value in facet.topValues { tagValue(value, key: facet.key, into: &writer) }
+        writer.endArray()
+        writer.endObject()
+    }
+
+    /// One release across the projects it was seen in (Sentry's releases are per organisation).
+    package static func release(_ rows: [ReleaseRow], projects: [Int64: Project], into writer: inout JSONWriter) {
+        guard let first = rows.first else { return }
+        writer.beginObject()
+        writer.field("version", first.version)
+        writer.field("shortVersion", shortVersion(first.version))
+        let firstSeen = rows.map(\.firstSeen).min() ?? first.firstSeen
+        let lastSeen = rows.map(\.lastSeen).max() ?? first.lastSeen
+        writer.field("dateCreated", Timestamp.format(milliseconds: firstSeen))
+        writer.field("firstEvent", Timestamp.format(milliseconds: firstSeen))
+        writer.field("lastEvent", Timestamp.format(milliseconds: lastSeen))
+        writer.field("newGroups", rows.reduce(0) { $0 + $1.newIssues })
+        writer.field("count", rows.reduce(0) { $0 + $1.events })
+        writer.key("projects")
+        writer.beginArray()
+        for row in rows {
+            writer.beginObject()
+            writer.field("id", row.projectID)
+            writer.field("slug", projects[row.projectID]?.slug)
+            writer.field("name", projects[row.projectID]?.name)
+            writer.field("newGroups", row.newIssues)
+            writer.field("count", row.events)
+            writer.field("firstEvent", Timestamp.format(milliseconds: row.firstSeen))
+            writer.field("lastEvent", Timestamp.format(milliseconds: row.lastSeen))
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+    }
+
+    /// Sentry shortens `package@1.2.3+build` to `1.2.3` for display.
+    package static func shortVersion(_ version: String) -> String {
+        var text = Substring(version)
+        if let at = text.lastIndex(of: "@") { text = text[text.index(after: at)...] }
+        if let plus = text.firstIndex(of: "+") { text = text[..<plus] }
+        return text.isEmpty ? version : String(text)
+    }
+
+    package static func apiToken(_ token: APIToken, plainToken: String?, into writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.field("id", String(token.id))
+        writer.field("name", token.label)
+        writer.key("scopes")
+        writer.beginArray()
+        for scope in token.scopes { writer.value(scope.rawValue) }
+        writer.endArray()
+        writer.field("tokenLastCharacters", String(token.prefix.suffix(4)))
+        writer.field("prefix", token.prefix)
+        writer.field("dateCreated", Timestamp.format(milliseconds: token.createdAt))
+        writer.field("lastUsed", token.lastUsedAt.map { Timestamp.format(milliseconds: $0) })
+        writer.field("revoked", token.isRevoked)
+        writer.field("dateRevoked", token.revokedAt.map { Timestamp.format(milliseconds: $0) })
+        writer.field("expiresAt", nil)
+        if let plainToken { writer.field("token", plainToken) }
+        writer.endObject()
+    }
+
+    /// Sentry's project key shape; `dsn` is the public DSN built by the caller.
+    package static func projectKey(_ key: ProjectKey, dsn: String, into writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.field("id", key.publicKey)
+        writer.field("name", key.label)
+        writer.field("label", key.label)
+        writer.field("public", key.publicKey)
+        writer.field("secret", nil)
+        writer.field("projectId", key.projectID)
+        writer.field("isActive", key.enabled)
+        writer.key("rateLimit")
+        if let limit = key.rateLimit {
+            writer.beginObject()
+            writer.field("count", limit.count)
+            writer.field("window", limit.windowSeconds)
+            writer.endObject()
+        } else {
+            writer.raw("null")
+        }
+        writer.key("dsn")
+        writer.beginObject()
+        writer.field("public", dsn)
+        writer.field("secret", dsn)
+        writer.endObject()
+        writer.field("dateCreated", Timestamp.format(milliseconds: key.createdAt))
+        writer.endObject()
+    }
+}

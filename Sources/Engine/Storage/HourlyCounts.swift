@@ -1,0 +1,29 @@
+/// Per-hour event counts of one batch, for the charts and sparklines of the web UI. The writer
+/// adds them to `issue_hourly` / `project_hourly` with the batch, so a 24-hour chart reads at
+/// most 24 rows instead of counting events. Hours are `received` milliseconds / 3,600,000:
+/// arrival time, which is monotonic where SDK clocks are not.
+package struct HourlyCounts: Sendable {
+    package struct Key: Hashable, Sendable {
+        package var id: Int64
+        package var hour: Int64
+    }
+
+    package struct ProjectCounts: Sendable {
+        package var events: Int64 = 0
+        package var newIssues: Int64 = 0
+    }
+
+    package var issues: [Key: Int64] = [:]
+    package var projects: [Key: ProjectCounts] = [:]
+
+    package init() {}
+
+    package static func hour(ofMilliseconds milliseconds: Int64) -> Int64 { milliseconds / 3_600_000 }
+
+    package mutating func add(_ event: EventRecord, issueID: Int64, created: Bool) {
+        let hour = Self.hour(ofMilliseconds: event.received)
+        issues[Key(id: issueID, hour: hour), default: 0] += 1
+        projects[Key(id: event.projectID, hour: hour), default: ProjectCounts()].events += 1
+        if created { projects[Key(id: event.projectID, hour: hour), default: ProjectCounts()].newIssues += 1 }
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Engine
+
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token",
+        abstract: "Create, list and revoke API tokens (Authorization: Bearer for /api/0).",
+        subcommands: [Create.self, List.self, Revoke.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an API token. It is printed once; only its hash is kept.")
+
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Label shown in token lists.") var label = "API token"
+        @Option(parsing: .upToNextOption, help: "Scopes: read, write, admin (Sentry's project:read etc. accepted).")
+        var scopes: [String] = ["read"]
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let settings = try await common.settings()
+            let store = try DataDirectory(settings: settings).initialise().store
+            var parsed: [TokenScope] = []
+            for name in scopes.flatMap({ $0.split(separator: ",").map(String.init) }) {
+                guard let scope = TokenScope.parse(name) else { throw ValidationError("unknown scope \(name) (read, write, admin)") }
+                if !parsed.contains(scope) { parsed.append(scope) }
+            }
+            let plain = Secret.generate(prefix: "pit_tok_")
+            let token = try store.createToken(hash: Secret.hash(plain), prefix: String(plain.prefix(12)), label: label, scopes: parsed,
+                                              userID: nil)
+            if json {
+                var writer = JSONWriter()
+                SentryAPIRenderer.apiToken(token, plainToken: plain, into: &writer)
+                print(writer.string)
+            } else {
+                print(plain)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List API tokens (never their secrets).")
+
+        @OptionGroup var common: CommonOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let settings = try await common.settings()
+            let tokens = try DataDirectory(settings: settings).initialise().store.tokens()
+            if json {
+                var writer = JSONWriter()
+                writer.beginArray()
+                for token in tokens { SentryAPIRenderer.apiToken(token, plainToken: nil, into: &writer) }
+                writer.endArray()
+                print(writer.string)
+            } else {
+                for token in tokens {
+                    let state = token.isRevoked ? "revoked" : "active"
+                    print("\(token.id)\t\(token.prefix)…\t\(token.scopes.map(\.rawValue).joined(separator: ","))\t\(state)\t\(token.label)")
+                }
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke an API token; it stops working at once.")
+
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Token id (from `pitd token list`).") var id: Int64
+
+        func run() async throws {
+            let settings = try await common.settings()
+            let store = try DataDirectory(settings: settings).initialise().store
+            guard try store.revokeToken(id: id, now: ClockTime.nowMilliseconds) else { throw ValidationError("no token \(id)") }
+            print("revoked token \(id)")
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user",
+        abstract: "Create and list the accounts that sign in to the web UI.",
+        subcommands: [Create.self, List.self, SetPassword.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a user with a password (asked for, or read from stdin).")
+
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Email address (the sign-in name).") var email: String
+        @Flag(help: "Read the password from the first line of stdin instead of asking.") var passwordStdin = false
+        @Flag(help: "May manage DSN keys, API tokens and projects.") var admin = false
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let settings = try await common.settings()
+            let setup = try DataDirectory(settings: settings).initialise()
+            let password = try readPassword(fromStdin: passwordStdin)
+            let user: User
+            do {
+                user = try setup.store.createUser(email: email, passwordHash: try PasswordHash.make(password), isAdmin: admin)
+            } catch let error as AdminError {
+                throw ValidationError(error.description)
+            }
+            if json {
+                var writer = JSONWriter()
+                writeUser(user, into: &writer)
+                print(writer.string)
+            } else {
+                print("created user \(user.email) (id \(user.id)\(user.isAdmin ? ", admin" : ""))")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List users.")
+
+        @OptionGroup var common: CommonOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let settings = try await common.settings()
+            let users = try DataDirectory(settings: settings).initialise().store.users()
+            if json {
+                var writer = JSONWriter()
+                writer.beginArray()
+                for user in users { writeUser(user, into: &writer) }
+                writer.endArray()
+                print(writer.string)
+            } else {
+                for user in users { print("\(user.id)\t\(user.email)\t\(user.isAdmin ? "admin" : "member")") }
+            }
+        }
+    }
+
+    struct SetPassword: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "set-password",
+                                                        abstract: "Set a user's password; signs the user out everywhere.")
+
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Email address.") var email: String
+        @Flag(help: "Read the password from the first line of stdin instead of asking.") var passwordStdin = false
+
+        func run() async throws {
+            let settings = try await common.settings()
+            let store = try DataDirectory(settings: settings).initialise().store
+            guard let user = try store.user(email: email) else { throw ValidationError("no user with email \(email)") }
+            try store.setPassword(userID: user.id, passwordHash: try PasswordHash.make(try readPassword(fromStdin: passwordStdin)))
+            print("password changed for \(user.email)")
+        }
+    }
+}
+
+/// Passwords are at least 8 characters; longer than 1,024 is refused so a hash is never asked
+/// to chew on megabytes.
+func validatePassword(_ password: String) throws {
+    guard password.count >= 8 else { throw ValidationError("a password has at least 8 characters") }
+    guard password.utf8.count <= 1024 else { throw ValidationError("a password has at most 1,024 bytes") }
+}
+
+private func readPassword(fromStdin: Bool) throws -> String {
+    let password: String
+    if fromStdin {
+        guard let line = readLine(strippingNewline: true) else { throw ValidationError("no password on stdin") }
+        password = line
+    } else {
+        guard let first = getpass("Password: ").map({ String(cString: $0) }) else { throw ValidationError("no password given") }
+        guard let second = getpass("Again: ").map({ String(cString: $0) }), first == second else {
+            throw ValidationError("the passwords differ")
+        }
+        password = first
+    }
+    try validatePassword(password)
+    return password
+}
+
+private func writeUser(_ user: User, into writer: inout JSONWriter) {
+    writer.beginObject()
+    writer.field("id", user.id)
+    writer.field("email", user.email)
+    writer.field("is_admin", user.isAdmin)
+    writer.field("created_at", Timestamp.format(milliseconds: user.createdAt))
+    writer.endObject()
+}

@@ -1,0 +1,172 @@
+import Dispatch
+import Engine
+import Foundation
+import Hummingbird
+
+/// Turns credentials into an `Identity`: Bearer tokens for the API (the admin token or an API
+/// token), the session cookie for the web UI, and email + password or a token at sign-in.
+///
+/// Secrets are never stored or compared in plain text: tokens and session ids are looked up by
+/// SHA-256, the admin token's hash is compared in constant time, passwords are scrypt hashes.
+struct Authenticator: Sendable {
+    static let sessionCookie = "pit_session"
+    static let loginCSRFCookie = "pit_login_csrf"
+
+    let admin: any AdminStore
+    let adminTokenHash: String
+    let sessionLifetimeSeconds: Int64
+    /// Set the cookie's Secure flag (the public URL is https).
+    let secureCookies: Bool
+
+    /// `Authorization: Bearer <token>` → admin or API-token identity; nil when absent or invalid.
+    func bearer(_ request: Request) throws -> Identity? {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { return nil }
+        return try identity(forToken: String(header.dropFirst(7)).trimmingSpaces)
+    }
+
+    func identity(forToken token: String) throws -> Identity? {
+        guard !token.isEmpty, token.utf8.count <= 200 else { return nil }
+        if AdminToken.matches(token, storedHash: adminTokenHash) { return Identity(principal: .adminToken) }
+        guard let apiToken = try admin.activeToken(hash: Secret.hash(token), now: ClockTime.nowMilliseconds) else { return nil }
+        return Identity(principal: .apiToken(apiToken))
+    }
+
+    /// The session cookie → identity, when the session exists, has not expired, and its user
+    /// still exists.
+    func session(_ request: Request) throws -> Identity? {
+        guard let value = request.cookies[Self.sessionCookie]?.value, !value.isEmpty, value.utf8.count <= 200 else { return nil }
+        guard let session = try admin.session(tokenHash: Secret.hash(value), now: ClockTime.nowMilliseconds) else { return nil }
+        guard let userID = session.userID else { return Identity(principal: .adminToken, session: session) }
+        guard let user = try admin.user(id: userID) else { return nil }
+        return Identity(principal: .user(user), session: session)
+    }
+
+    /// Email and password → user identity. Hashing runs off the cooperative pool (scrypt takes
+    /// ~0.1 s of CPU and 32 MiB); an unknown email still costs one hash so timing does not tell
+    /// which emails exist.
+    func signIn(email: String, password: String) async throws -> Identity? {
+        let user = try admin.user(email: email)
+        let stored = user?.passwordHash ?? Self.decoyHash
+        let valid = await Self.offPool { PasswordHash.verify(password, against: stored) }
+        guard valid, let user else { return nil }
+        return Identity(principal: .user(user))
+    }
+
+    /// Opens a browser session; returns the cookie to set.
+    func openSession(for identity: Identity) throws -> Cookie {
+        let token = Secret.generate(prefix: "")
+        let now = ClockTime.nowMilliseconds
+        let session = WebSession(tokenHash: Secret.hash(token), userID: identity.userID, csrfToken: Secret.generate(prefix: ""),
+                                 createdAt: now, expiresAt: now + sessionLifetimeSeconds * 1000)
+        try admin.createSession(session)
+        _ = try? admin.deleteExpiredSessions(now: now)
+        return Cookie(name: Self.sessionCookie, value: token, maxAge: Int(sessionLifetimeSeconds), path: "/",
+                      secure: secureCookies, httpOnly: true, sameSite: .lax)
+    }
+
+    func closeSession(_ identity: Identity) throws {
+        if let session = identity.session { try admin.deleteSession(tokenHash: session.tokenHash) }
+    }
+
+    func expiredSessionCookie() -> Cookie {
+        Cookie(name: Self.sessionCookie, value: "", maxAge: 0, path: "/", secure: secureCookies, httpOnly: true, sameSite: .lax)
+    }
+
+    func loginCSRFCookie(_ value: String) -> Cookie {
+        Cookie(name: Self.loginCSRFCookie, value: value, maxAge: 3600, path: "/login", secure: secureCookies, httpOnly: true,
+               sameSite: .strict)
+    }
+
+    /// A valid hash of a random password, verified against when the email is unknown.
+    private static let decoyHash: String = (try? PasswordHash.make(Secret.generate(prefix: ""))) ?? ""
+
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: work()) }
+        }
+    }
+}
+
+/// API routes: a Bearer token is required; reads need the `read` scope, anything else `write`
+/// (admin-only handlers check `admin` themselves). Errors keep Sentry's `{"detail": ...}` body.
+struct APIAuthMiddleware: RouterMiddleware {
+    typealias Context = PitRequestContext
+    let authenticator: Authenticator
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        do {
+            guard let identity = try authenticator.bearer(request) else {
+                let presented = request.headers[.authorization] != nil
+                return HTTPResponses.detail(presented ? "Invalid token." : "Authentication credentials were not provided.",
+                                            status: .unauthorized)
+            }
+            context.identity = identity
+            let needed: TokenScope = request.method == .get || request.method == .head ? .read : .write
+            _ = try context.require(needed)
+            return try await next(request, context)
+        } catch let error as HTTPError {
+            return HTTPResponses.detail(error.body ?? "\(error.status)", status: error.status, headers: error.headers)
+        }
+    }
+}
+
+/// Web pages: a session cookie is required (else a redirect to the sign-in page), and every
+/// POST must carry the session's CSRF token in its `csrf` field. The form is parsed once here
+/// and handed to the handler in the context.
+struct WebAuthMiddleware: RouterMiddleware {
+    typealias Context = PitRequestContext
+    let authenticator: Authenticator
+    static let maxFormBytes = 256 * 1024
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        guard let identity = try authenticator.session(request) else {
+            if request.method == .get || request.method == .head {
+                let target = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+                return WebResponses.redirect("/login?next=" + WebResponses.queryEscape(target))
+            }
+            return WebResponses.plain("Your session has expired. Sign in again.", status: .unauthorized)
+        }
+        context.identity = identity
+        if request.method == .post {
+            let body = try await request.body.collect(upTo: Self.maxFormBytes)
+            context.form = FormFields(urlEncoded: String(buffer: body))
+            guard let session = identity.session, let presented = context.form["csrf"],
+                  Secret.constantTimeEqual(Array(presented.utf8), Array(session.csrfToken.utf8))
+            else {
+                return WebResponses.plain("The form's security token is missing or wrong. Reload the page and try again.",
+                                          status: .forbidden)
+            }
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Small response helpers for the web side.
+enum WebResponses {
+    static func redirect(_ location: String, cookies: [Cookie] = []) -> Response {
+        var response = Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
+        for cookie in cookies { response.setCookie(cookie) }
+        return response
+    }
+
+    static func plain(_ text: String, status: HTTPResponse.Status) -> Response {
+        HTTPResponses.text(text, status: status)
+    }
+
+    /// Percent-encodes everything but unreserved characters (RFC 3986).
+    static func queryEscape(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+    }
+
+    /// A `next` target after sign-in: only local paths, so the login form is not an open redirect.
+    static func safeNext(_ text: String?) -> String {
+        guard let text, text.hasPrefix("/"), !text.hasPrefix("//"), !text.contains("\\"), !text.contains("\r"),
+              !text.contains("\n")
+        else { return "/" }
+        return text
+    }
+}
