@@ -478,17 +478,26 @@ package final class PostgresBatchStore: BatchStore {
     }
 
     /// Inserts the events in queue order and returns the indices of those stored (the rest were
-    /// already there).
+    /// already there). Only the first copy of an id in the batch is offered, and ids already
+    /// stored are filtered out before the insert, so that a duplicate does not use up a row id
+    /// (SQLite's `INSERT OR IGNORE` does not either); ON CONFLICT covers a concurrent writer.
     private func insertEvents(_ events: [EventRecord], issueOf: [Int64]) throws -> [Int] {
+        var seen = Set<HashKey>()
+        let offered = events.indices.filter { seen.insert(HashKey(projectID: events[$0].projectID, hash: events[$0].eventID.bytes)).inserted }
         let rows = try session.query("""
             INSERT INTO events (project_id, issue_id, event_id, timestamp, received, level, release, environment, user_key,
                 processing_errors, payload_size, payload, dictionary_id)
-            SELECT * FROM unnest(\(events.map(\.projectID)), \(issueOf), \(events.map { ByteBuffer(bytes: $0.eventID.bytes) }),
-                                 \(events.map(\.timestamp)), \(events.map(\.received)), \(events.map { Int64($0.level.rawValue) }),
-                                 \(PostgresNullableArray(events.map(\.release))), \(events.map(\.environment)),
-                                 \(PostgresNullableArray(events.map(\.userKey))), \(PostgresNullableArray(events.map(\.processingErrors))),
-                                 \(events.map { Int64($0.payloadSize) }), \(events.map { ByteBuffer(bytes: $0.compressedPayload) }),
-                                 \(PostgresNullableArray(events.map(\.dictionaryID))))
+            SELECT * FROM unnest(\(offered.map { events[$0].projectID }), \(offered.map { issueOf[$0] }),
+                                 \(offered.map { ByteBuffer(bytes: events[$0].eventID.bytes) }),
+                                 \(offered.map { events[$0].timestamp }), \(offered.map { events[$0].received }),
+                                 \(offered.map { Int64(events[$0].level.rawValue) }), \(PostgresNullableArray(offered.map { events[$0].release })),
+                                 \(offered.map { events[$0].environment }), \(PostgresNullableArray(offered.map { events[$0].userKey })),
+                                 \(PostgresNullableArray(offered.map { events[$0].processingErrors })),
+                                 \(offered.map { Int64(events[$0].payloadSize) }), \(offered.map { ByteBuffer(bytes: events[$0].compressedPayload) }),
+                                 \(PostgresNullableArray(offered.map { events[$0].dictionaryID })))
+                AS n(project_id, issue_id, event_id, timestamp, received, level, release, environment, user_key,
+                     processing_errors, payload_size, payload, dictionary_id)
+            WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.project_id = n.project_id AND e.event_id = n.event_id)
             ON CONFLICT (project_id, event_id) DO NOTHING
             RETURNING project_id, event_id
             """)
@@ -497,11 +506,6 @@ package final class PostgresBatchStore: BatchStore {
             let (projectID, eventID) = try row.decode((Int64, ByteBuffer).self)
             stored.insert(HashKey(projectID: projectID, hash: Array(eventID.readableBytesView)))
         }
-        // The first copy of an id within the batch is the one stored.
-        var result: [Int] = []
-        for (index, event) in events.enumerated() {
-            if stored.remove(HashKey(projectID: event.projectID, hash: event.eventID.bytes)) != nil { result.append(index) }
-        }
-        return result
+        return offered.filter { stored.contains(HashKey(projectID: events[$0].projectID, hash: events[$0].eventID.bytes)) }
     }
 }
