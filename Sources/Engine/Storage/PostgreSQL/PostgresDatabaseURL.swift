@@ -39,6 +39,14 @@ package struct PostgresDatabaseURL: Sendable, Equatable, CustomStringConvertible
         }
     }
 
+    /// The URL itself, password and TLS mode included.
+    package var url: String {
+        let credentials = password.map { ":" + ($0.addingPercentEncoding(withAllowedCharacters: .urlPasswordAllowed) ?? $0) } ?? ""
+        let user = username.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed) ?? username
+        let hostPart = host.contains(":") ? "[\(host)]" : host
+        return "postgres://\(user)\(credentials)@\(hostPart):\(port)/\(database)?sslmode=\(tls.rawValue)"
+    }
+
     /// The URL without its password, for logs.
     package var description: String { "postgres://\(username)@\(host):\(port)/\(database)" }
 
