@@ -72,19 +72,21 @@ package final class BatchWriter: Service, Sendable {
     private func loop(store: any BatchStore, name: String) {
         while let batch = queue.take(maxCount: batchSize, commitDelay: commitDelay) {
             let started = ClockTime.monotonicSeconds
-            var result: Result<BatchOutcome, any Error> = .failure(CancellationError())
-            // A CLI command can hold the write lock briefly; retry a busy database a few times
-            // before failing the batch (failing means 503s, never a lost acknowledged event).
-            for attempt in 1...3 {
-                do {
-                    result = .success(try store.write(batch))
-                    break
-                } catch let error as SQLiteError where error.isBusy && attempt < 3 {
-                    logger.warning("database busy, retrying batch", metadata: ["pit.attempt": "\(attempt)"])
-                    result = .failure(error)
-                } catch {
-                    result = .failure(error)
-                    break
+            var result = write(batch, to: store)
+            // Units queued with ack=queued were answered 200 already: a failed batch holding one
+            // is kept and retried (the queue fills meanwhile and new requests are shed with 503)
+            // instead of being dropped, until it commits or, once shutting down, a few more tries.
+            if case .failure = result, batch.contains(where: Self.isAcknowledged) {
+                var delay = 0.05
+                var triesAfterFinish = 0
+                while case .failure(let error) = result, triesAfterFinish < 5 {
+                    if health?.recordFailure(error) == true {
+                        logger.error("database writes fail; holding acknowledged events", metadata: ["pit.writer": "\(name)", "error": "\(error)"])
+                    }
+                    if queue.isFinished { triesAfterFinish += 1 }
+                    Thread.sleep(forTimeInterval: delay)
+                    delay = min(delay * 2, 1)
+                    result = write(batch, to: store)
                 }
             }
             metrics.commitLatency.recordSeconds(ClockTime.monotonicSeconds - started)
@@ -115,6 +117,29 @@ package final class BatchWriter: Service, Sendable {
         }
         store.close()
         logger.info("writer drained and closed", metadata: ["pit.writer": "\(name)"])
+    }
+
+    /// Writes a batch; a CLI command can hold SQLite's write lock briefly, so a busy database is
+    /// retried a few times before the batch fails (failing means 503s, never a lost acknowledged event).
+    private func write(_ batch: [IngestQueue.Entry], to store: any BatchStore) -> Result<BatchOutcome, any Error> {
+        var result: Result<BatchOutcome, any Error> = .failure(CancellationError())
+        for attempt in 1...3 {
+            do {
+                return .success(try store.write(batch))
+            } catch let error as SQLiteError where error.isBusy && attempt < 3 {
+                logger.warning("database busy, retrying batch", metadata: ["pit.attempt": "\(attempt)"])
+                result = .failure(error)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return result
+    }
+
+    /// A write whose client already has its 200 (ack=queued: no completion to report to).
+    private static func isAcknowledged(_ entry: IngestQueue.Entry) -> Bool {
+        if case .write(let unit) = entry { return unit.completion == nil }
+        return false
     }
 
     private func complete(_ batch: [IngestQueue.Entry], with result: Result<Void, any Error>) {
