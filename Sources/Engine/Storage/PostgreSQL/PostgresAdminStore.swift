@@ -3,23 +3,39 @@ import NIOConcurrencyHelpers
 import NIOCore
 import PostgresNIO
 
-/// `AdminStore` over one PostgreSQL connection behind a lock, as `SQLiteAdminStore` keeps one
-/// SQLite connection: admin calls are rare and short. Opening it migrates the database.
+/// `AdminStore` over a few PostgreSQL connections. Its calls are short and synchronous, like
+/// `SQLiteAdminStore`'s, but some run per request (API tokens, browser sessions), so a call takes
+/// an idle connection (or opens one) instead of queueing behind a single one. Opening the store
+/// migrates the database.
 package final class PostgresAdminStore: AdminStore {
-    private let session: NIOLockedValueBox<PostgresSession>
+    private let url: PostgresDatabaseURL
+    private let logger: Logger
+    private let idle: NIOLockedValueBox<[PostgresSession]>
+    private static let keptIdle = 4
 
     package init(url: PostgresDatabaseURL, logger: Logger) throws {
         let session = try PostgresSession(url: url, logger: logger)
         try PostgresSchema.migrate(session)
-        self.session = NIOLockedValueBox(session)
+        self.url = url
+        self.logger = logger
+        idle = NIOLockedValueBox([session])
     }
 
     package func close() {
-        session.withLockedValue { $0.close() }
+        for session in idle.withLockedValue({ sessions in defer { sessions.removeAll() }; return sessions }) { session.close() }
     }
 
     private func with<T>(_ body: (PostgresSession) throws -> T) throws -> T {
-        try session.withLockedValue { try body($0) }
+        let session = try idle.withLockedValue { $0.popLast() } ?? PostgresSession(url: url, logger: logger)
+        defer {
+            let surplus = idle.withLockedValue { sessions -> Bool in
+                guard sessions.count < Self.keptIdle else { return true }
+                sessions.append(session)
+                return false
+            }
+            if surplus { session.close() }
+        }
+        return try body(session)
     }
 
     private static let projectColumns = """

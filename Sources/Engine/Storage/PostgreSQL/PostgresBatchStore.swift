@@ -43,8 +43,10 @@ package final class PostgresBatchStore: BatchStore {
         while true {
             attempt += 1
             var learned: [HashKey: Int64] = [:]
+            let regressed = RegressionCount()
             do {
-                let outcome = try session.transaction { try writeInTransaction(batch, learned: &learned) }
+                var outcome = try session.transaction { try writeInTransaction(batch, learned: &learned, regressed: regressed) }
+                outcome.regressions = regressed.count
                 if issueByHash.count + learned.count > Self.cacheLimit { issueByHash.removeAll(keepingCapacity: true) }
                 issueByHash.merge(learned) { _, new in new }
                 return outcome
@@ -64,7 +66,8 @@ package final class PostgresBatchStore: BatchStore {
 
     /// Writes run in the order they were queued: a status change between two events of a batch
     /// applies between them, as with SQLite.
-    private func writeInTransaction(_ batch: [IngestQueue.Entry], learned: inout [HashKey: Int64]) throws -> BatchOutcome {
+    private func writeInTransaction(_ batch: [IngestQueue.Entry], learned: inout [HashKey: Int64],
+                                    regressed: RegressionCount) throws -> BatchOutcome {
         var outcome = BatchOutcome()
         var units: [WriteUnit] = []
         for entry in batch {
@@ -72,13 +75,18 @@ package final class PostgresBatchStore: BatchStore {
             case .write(let unit):
                 units.append(unit)
             case .command(let command, _):
-                if !units.isEmpty { try writeSegment(units, outcome: &outcome, learned: &learned) }
+                if !units.isEmpty { try writeSegment(units, outcome: &outcome, learned: &learned, regressed: regressed) }
                 units.removeAll()
                 try apply(command)
             }
         }
-        if !units.isEmpty { try writeSegment(units, outcome: &outcome, learned: &learned) }
+        if !units.isEmpty { try writeSegment(units, outcome: &outcome, learned: &learned, regressed: regressed) }
         return outcome
+    }
+
+    /// Regressions found by a pipelined statement, known once the batch has committed.
+    private final class RegressionCount {
+        var count = 0
     }
 
     // MARK: Commands
@@ -86,14 +94,14 @@ package final class PostgresBatchStore: BatchStore {
     private func apply(_ command: IssueCommand) throws {
         switch command {
         case .storeDictionary(let id, let bytes, let sampleCount):
-            try session.query("""
+            session.enqueue("""
                 INSERT INTO payload_dictionaries (id, created_at, sample_count, dictionary)
                 VALUES (\(id), \(ClockTime.nowMilliseconds), \(Int64(sampleCount)), \(ByteBuffer(bytes: bytes))) ON CONFLICT DO NOTHING
                 """)
         case .setStatus(let ids, let status, let inNextRelease):
             let substatus: IssueSubstatus = status == .unresolved ? .ongoing : (status == .ignored ? .archivedForever : .none)
             let keepRelease = status == .resolved && inNextRelease
-            try session.query("""
+            session.enqueue("""
                 UPDATE issues SET status = \(Int64(status.rawValue)), substatus = \(Int64(substatus.rawValue)),
                     resolved_in_release = CASE WHEN \(keepRelease) THEN last_release ELSE NULL END,
                     resolved_at = CASE WHEN \(status == .resolved) THEN COALESCE(resolved_at, \(ClockTime.nowMilliseconds)) ELSE NULL END
@@ -118,7 +126,6 @@ package final class PostgresBatchStore: BatchStore {
         var firstSeen = Int64.max
         var lastSeen = Int64.min
         var lastRelease: String?
-        var newUsers: Int64 = 0
     }
 
     private struct TagKey: Hashable, Comparable {
@@ -160,8 +167,9 @@ package final class PostgresBatchStore: BatchStore {
         }
     }
 
-    private func writeSegment(_ units: [WriteUnit], outcome: inout BatchOutcome, learned: inout [HashKey: Int64]) throws {
-        try insertItems(units.flatMap(\.items))
+    private func writeSegment(_ units: [WriteUnit], outcome: inout BatchOutcome, learned: inout [HashKey: Int64],
+                              regressed: RegressionCount) throws {
+        insertItems(units.flatMap(\.items))
         outcome.items += units.reduce(0) { $0 + $1.items.count }
         let events = units.compactMap(\.event)
         guard !events.isEmpty else { return }
@@ -230,7 +238,7 @@ package final class PostgresBatchStore: BatchStore {
         }
         if !extraHashes.isEmpty {
             let keys = extraHashes.keys.sorted()
-            try session.query("""
+            session.enqueue("""
                 INSERT INTO issue_hashes (project_id, hash, issue_id)
                 SELECT * FROM unnest(\(keys.map(\.projectID)), \(keys.map { ByteBuffer(bytes: $0.hash) }), \(keys.map { extraHashes[$0]! }))
                 ON CONFLICT DO NOTHING
@@ -248,8 +256,8 @@ package final class PostgresBatchStore: BatchStore {
         for index in inserted { withEvents.insert(issueOf[index]) }
         let empty = created.subtracting(withEvents)
         if !empty.isEmpty {
-            try session.query("DELETE FROM issue_hashes WHERE issue_id = ANY(\(empty.sorted()))")
-            try session.query("DELETE FROM issues WHERE id = ANY(\(empty.sorted()))")
+            session.enqueue("DELETE FROM issue_hashes WHERE issue_id = ANY(\(empty.sorted()))")
+            session.enqueue("DELETE FROM issues WHERE id = ANY(\(empty.sorted()))")
             created.subtract(empty)
         }
         outcome.newIssues += created.count
@@ -299,34 +307,31 @@ package final class PostgresBatchStore: BatchStore {
             }
         }
 
-        if !users.isEmpty {
-            let sorted = users.sorted()
-            for row in try session.query("""
-                INSERT INTO issue_users (issue_id, user_key) SELECT * FROM unnest(\(sorted.map(\.issueID)), \(sorted.map(\.key)))
-                ON CONFLICT DO NOTHING RETURNING issue_id
-                """)
-            {
-                aggregates[try row.decode(Int64.self)]?.newUsers += 1
-            }
-        }
         if !regressionCandidates.isEmpty {
-            outcome.regressions += try regress(regressionCandidates.sorted())
+            regress(regressionCandidates.sorted(), regressed: regressed)
         }
         let ids = aggregates.keys.sorted()
         guard !ids.isEmpty else { return }
-        try session.query("""
-            UPDATE issues SET times_seen = issues.times_seen + c.count, users_seen = issues.users_seen + c.users,
+        // New users per issue come from the same statement's insert, so the counts stay exact when
+        // another writer stores the same user at once.
+        let sortedUsers = users.sorted()
+        session.enqueue("""
+            WITH new_users AS (
+                INSERT INTO issue_users (issue_id, user_key) SELECT * FROM unnest(\(sortedUsers.map(\.issueID)), \(sortedUsers.map(\.key)))
+                ON CONFLICT DO NOTHING RETURNING issue_id
+            ), user_counts AS (SELECT issue_id, COUNT(*) AS added FROM new_users GROUP BY issue_id)
+            UPDATE issues SET times_seen = issues.times_seen + c.count, users_seen = issues.users_seen + COALESCE(u.added, 0),
                 first_seen = LEAST(issues.first_seen, c.first_seen), last_seen = GREATEST(issues.last_seen, c.last_seen),
                 last_release = COALESCE(c.last_release, issues.last_release)
-            FROM unnest(\(ids), \(ids.map { aggregates[$0]!.count }), \(ids.map { aggregates[$0]!.newUsers }),
-                        \(ids.map { aggregates[$0]!.firstSeen }), \(ids.map { aggregates[$0]!.lastSeen }),
-                        \(PostgresNullableArray(ids.map { aggregates[$0]!.lastRelease })))
-                AS c(id, count, users, first_seen, last_seen, last_release)
+            FROM unnest(\(ids), \(ids.map { aggregates[$0]!.count }), \(ids.map { aggregates[$0]!.firstSeen }),
+                        \(ids.map { aggregates[$0]!.lastSeen }), \(PostgresNullableArray(ids.map { aggregates[$0]!.lastRelease })))
+                AS c(id, count, first_seen, last_seen, last_release)
+            LEFT JOIN user_counts u ON u.issue_id = c.id
             WHERE issues.id = c.id
             """)
         if !tags.isEmpty {
             let keys = tags.keys.sorted()
-            try session.query("""
+            session.enqueue("""
                 INSERT INTO issue_tag_values (issue_id, environment, key, value, times_seen, first_seen, last_seen)
                 SELECT * FROM unnest(\(keys.map(\.issueID)), \(keys.map(\.environment)), \(keys.map(\.key)), \(keys.map(\.value)),
                                      \(keys.map { tags[$0]!.count }), \(keys.map { tags[$0]!.firstSeen }), \(keys.map { tags[$0]!.lastSeen }))
@@ -337,7 +342,7 @@ package final class PostgresBatchStore: BatchStore {
         }
         if !releases.isEmpty {
             let keys = releases.keys.sorted()
-            try session.query("""
+            session.enqueue("""
                 INSERT INTO releases (project_id, version, first_seen, last_seen, events, new_issues)
                 SELECT * FROM unnest(\(keys.map(\.projectID)), \(keys.map(\.version)), \(keys.map { releases[$0]!.firstSeen }),
                                      \(keys.map { releases[$0]!.lastSeen }), \(keys.map { releases[$0]!.count }),
@@ -355,7 +360,7 @@ package final class PostgresBatchStore: BatchStore {
     private func flush(_ hourly: HourlyCounts) throws {
         if !hourly.issues.isEmpty {
             let keys = hourly.issues.keys.sorted { ($0.id, $0.hour) < ($1.id, $1.hour) }
-            try session.query("""
+            session.enqueue("""
                 INSERT INTO issue_hourly (issue_id, hour, events)
                 SELECT * FROM unnest(\(keys.map(\.id)), \(keys.map(\.hour)), \(keys.map { hourly.issues[$0]! }))
                 ON CONFLICT (issue_id, hour) DO UPDATE SET events = issue_hourly.events + excluded.events
@@ -363,7 +368,7 @@ package final class PostgresBatchStore: BatchStore {
         }
         if !hourly.projects.isEmpty {
             let keys = hourly.projects.keys.sorted { ($0.id, $0.hour) < ($1.id, $1.hour) }
-            try session.query("""
+            session.enqueue("""
                 INSERT INTO project_hourly (project_id, hour, events, new_issues)
                 SELECT * FROM unnest(\(keys.map(\.id)), \(keys.map(\.hour)), \(keys.map { hourly.projects[$0]!.events }),
                                      \(keys.map { hourly.projects[$0]!.newIssues }))
@@ -449,8 +454,8 @@ package final class PostgresBatchStore: BatchStore {
     /// Sentry's `_handle_regression`, as one conditional UPDATE: a resolved issue reopens unless
     /// it was resolved in a release that is the same as or newer (first seen later) than the
     /// event's. The row lock and the `status = resolved` re-check make exactly one writer see it.
-    private func regress(_ candidates: [TagKey]) throws -> Int {
-        let rows = try session.query("""
+    private func regress(_ candidates: [TagKey], regressed: RegressionCount) {
+        session.enqueue("""
             UPDATE issues i SET status = \(Int64(IssueStatus.unresolved.rawValue)), substatus = \(Int64(IssueSubstatus.regressed.rawValue)),
                 resolved_in_release = NULL, resolved_at = NULL
             FROM unnest(\(candidates.map(\.issueID)), \(candidates.map { $0.key == "1" }), \(candidates.map(\.value))) AS c(issue_id, has_release, release)
@@ -462,13 +467,14 @@ package final class PostgresBatchStore: BatchStore {
                       > COALESCE((SELECT r.first_seen FROM releases r WHERE r.project_id = i.project_id AND r.version = i.resolved_in_release),
                                  -9223372036854775808)))
             RETURNING i.id
-            """)
-        return Set(try rows.map { try $0.decode(Int64.self) }).count
+            """) { rows in
+            regressed.count += Set(try rows.map { try $0.decode(Int64.self) }).count
+        }
     }
 
-    private func insertItems(_ items: [ItemRecord]) throws {
+    private func insertItems(_ items: [ItemRecord]) {
         guard !items.isEmpty else { return }
-        try session.query("""
+        session.enqueue("""
             INSERT INTO items (project_id, type, event_id, received, header, payload_size, payload, dictionary_id)
             SELECT * FROM unnest(\(items.map(\.projectID)), \(items.map(\.type)),
                                  \(PostgresNullableArray(items.map { $0.eventID.map { ByteBuffer(bytes: $0.bytes) } })),
