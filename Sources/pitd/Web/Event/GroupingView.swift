@@ -70,9 +70,11 @@ enum GroupingView {
         let variants = parse(grouping)
         guard !variants.isEmpty else { return "<p class=\"muted\">No grouping information stored for this issue.</p>" }
         var out = HTML()
-        for variant in variants {
+        // Open the first variant that feeds the hash; the others stay one click away.
+        let opened = variants.firstIndex(where: \.contributes)
+        for (index, variant) in variants.enumerated() {
             let state: HTML = variant.contributes ? "<span class=\"badge st-resolved\">contributes</span>" : "<span class=\"badge\">does not contribute</span>"
-            out += "<details class=\"variant\"\(HTML.attribute("open", if: variant.contributes))><summary>\(variantTitle(variant.name)) \(state)"
+            out += "<details class=\"variant\"\(HTML.attribute("open", if: index == opened))><summary>\(variantTitle(variant.name)) \(state)"
             if let hash = variant.hash { out += " <code class=\"muted\" title=\"group hash\">\(hash)</code>" }
             out += "</summary>"
             if let fingerprint = variant.fingerprint {

@@ -23,12 +23,10 @@ enum Charts {
     }
 
     /// A bar per bucket with a `<title>` each ("2026-11-22 05:00 UTC: 12 events"), so the figures
-    /// show on hover and reach screen readers. `overlay` (e.g. new issues) is drawn inside the bars.
-    static func bars(_ series: Series, noun: String, overlay: [Int64]? = nil, overlayNoun: String = "",
-                     width: Int = 360, height: Int = 64, label: String) -> HTML
-    {
+    /// show on hover and reach screen readers. The SVG stretches to the width of its container.
+    static func bars(_ series: Series, noun: String, width: Int = 360, height: Int = 64, label: String) -> HTML {
         let count = max(series.values.count, 1)
-        let maximum = max(series.values.max() ?? 0, overlay?.max() ?? 0, 1)
+        let maximum = max(series.values.max() ?? 0, 1)
         let slot = Double(width) / Double(count)
         let gap = slot > 6 ? 2.0 : 0.5
         let plotHeight = Double(height - 1)
@@ -40,19 +38,14 @@ enum Charts {
             let x = Double(index) * slot
             let barHeight = value > 0 ? max(plotHeight * Double(value) / Double(maximum), 1.5) : 0
             let bucketStart = series.start + Int64(index) * series.bucketMillis
-            var title = "\(bucketLabel(bucketStart, bucketMillis: series.bucketMillis)): \(Format.count(value)) \(noun)"
-            if let overlay, index < overlay.count { title += ", \(Format.count(overlay[index])) \(overlayNoun)" }
+            let title = "\(bucketLabel(bucketStart, bucketMillis: series.bucketMillis)): \(Format.count(value)) \(noun)"
             out += "<g><title>\(title)</title><rect class=\"hit\" x=\"\(fixed(x))\" y=\"0\" width=\"\(fixed(slot))\" height=\"\(height)\"/>"
             if barHeight > 0 {
                 out += "<rect class=\"bar\" x=\"\(fixed(x + gap / 2))\" y=\"\(fixed(Double(height) - barHeight))\" width=\"\(fixed(slot - gap))\" height=\"\(fixed(barHeight))\"/>"
             }
-            if let overlay, index < overlay.count, overlay[index] > 0 {
-                let overlayHeight = max(plotHeight * Double(overlay[index]) / Double(maximum), 1.5)
-                out += "<rect class=\"bar2\" x=\"\(fixed(x + gap / 2 + slot / 4))\" y=\"\(fixed(Double(height) - overlayHeight))\" width=\"\(fixed(max(slot / 2 - gap, 1)))\" height=\"\(fixed(overlayHeight))\"/>"
-            }
             out += "</g>"
         }
-        out += "</svg>"
+        out += "</svg><div class=\"axislabels small muted\"><span>\(bucketLabel(series.start, bucketMillis: series.bucketMillis))</span><span>now</span></div>"
         return out
     }
 

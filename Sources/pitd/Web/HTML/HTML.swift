@@ -105,6 +105,10 @@ struct HTML: Sendable, ExpressibleByStringInterpolation, CustomStringConvertible
         return out
     }
 
+    /// `markup` when `condition` holds, else nothing: for attributes such as ` class="current"`.
+    /// (A ternary of two literals inside an interpolation would be typed `String` and escaped.)
+    static func when(_ condition: Bool, _ markup: HTML) -> HTML { condition ? markup : "" }
+
     /// `checked`, `selected`, `disabled`, `open`: an attribute present only when `condition` holds.
     static func attribute(_ name: StaticString, if condition: Bool) -> HTML {
         condition ? HTML(trusted: " \(name)") : ""

@@ -44,7 +44,7 @@ enum Layout {
     }
 
     private static func navLink(_ label: String, _ href: String, _ current: Bool) -> HTML {
-        "<a href=\"\(SafeURL(path: href))\"\(current ? " class=\"current\" aria-current=\"page\"" : "")>\(label)</a>"
+        "<a href=\"\(SafeURL(path: href))\"\(HTML.when(current, " class=\"current\" aria-current=\"page\""))>\(label)</a>"
     }
 
     /// A `<details>` menu of links, so switching works without script. It keeps the section:
@@ -118,7 +118,7 @@ enum Layout {
     .pager{display:flex;gap:8px;justify-content:flex-end;margin-top:10px}
     .bulkbar{display:flex;gap:8px;align-items:center;padding:6px 8px;background:var(--bg2);border:1px solid var(--line);border-bottom:0;border-radius:6px 6px 0 0}
     .bulkbar+table.list{border-radius:0 0 6px 6px}
-    svg.chart .bar{fill:#a396da}svg.chart .bar2{fill:#6c5fc7}svg.chart .hit{fill:transparent}svg.chart g:hover .hit{fill:#f1effb}svg .axis{stroke:#e2dee6}
+    svg.chart .bar{fill:#a396da}svg.chart .hit{fill:transparent}svg.chart g:hover .hit{fill:#f1effb}svg .axis{stroke:#e2dee6}
     svg.spark path{fill:#a396da}svg.share .rest{fill:#eeebf3}svg.share .s0{fill:#6c5fc7}svg.share .s1{fill:#8f84d9}svg.share .s2{fill:#b1a9e6}svg.share .s3{fill:#cfc9f0}svg.share .s4{fill:#e0dcf6}
     .grid{display:grid;grid-template-columns:minmax(0,1fr) 300px;gap:16px}@media (max-width:900px){.grid{grid-template-columns:1fr}}
     .side .card h3:first-child{margin-top:0}.stat{display:flex;justify-content:space-between;gap:8px;padding:2px 0}
@@ -132,6 +132,8 @@ enum Layout {
     .vars{padding:6px 10px;border-top:1px dashed var(--line)}.vars table.kv th{width:160px}
     details.collapsed-frames>summary{padding:4px 10px;cursor:pointer;color:var(--muted);border-top:1px solid var(--line);background:var(--bg2);font-size:12px}
     .frames.full details.collapsed-frames>summary{display:none}
+    .copyable pre{flex:1}.project-card h2{margin-top:0}
+    .contexts{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:0 12px}
     .crumbs td{font-size:12px}.crumbs td.msg{word-break:break-word}
     .tags{display:flex;flex-wrap:wrap;gap:6px}.tag{display:inline-flex;border:1px solid var(--line);border-radius:4px;overflow:hidden;font-size:12px;max-width:100%}
     .tag .k{background:var(--bg2);padding:1px 6px;color:var(--muted)}.tag .v{padding:1px 6px;word-break:break-all}
@@ -149,7 +151,11 @@ enum Layout {
     .empty{padding:40px;text-align:center;color:var(--muted)}
     .errorbox{text-align:center;padding:60px 0}.errorbox .code{font-size:48px;font-weight:700;color:#cfc8d8}
     .login{background:#fff;border:1px solid var(--line);border-radius:8px;padding:24px}.login h1{text-align:center}.login hr{border:0;border-top:1px solid var(--line);margin:18px 0}
-    .axislabels{display:flex;justify-content:space-between;width:520px;max-width:100%;margin-bottom:8px}.chart{max-width:100%;display:block}
+    .axislabels{display:flex;justify-content:space-between;margin-bottom:4px}svg.chart{display:block;width:100%}
+    .twocharts{display:grid;grid-template-columns:1fr 1fr;gap:16px;margin:8px 0}.project-card .sdk-setup{grid-column:1/-1;border-top:1px solid var(--line);padding-top:4px}
+    .tabs>input{position:absolute;opacity:0;pointer-events:none}.tabs>label{display:inline-block;padding:4px 10px;margin:0 2px 6px 0;border:1px solid var(--line);border-radius:4px;cursor:pointer;background:var(--bg2)}
+    .tabs>input:checked+label{background:var(--accent-bg);border-color:#bdb3ea;font-weight:600}.tabs>input:focus-visible+label{outline:2px solid var(--accent)}.tabs .panel{display:none}
+    .tabs>input:nth-of-type(1):checked~.panels>.panel:nth-child(1),.tabs>input:nth-of-type(2):checked~.panels>.panel:nth-child(2),.tabs>input:nth-of-type(3):checked~.panels>.panel:nth-child(3),.tabs>input:nth-of-type(4):checked~.panels>.panel:nth-child(4),.tabs>input:nth-of-type(5):checked~.panels>.panel:nth-child(5),.tabs>input:nth-of-type(6):checked~.panels>.panel:nth-child(6),.tabs>input:nth-of-type(7):checked~.panels>.panel:nth-child(7),.tabs>input:nth-of-type(8):checked~.panels>.panel:nth-child(8),.tabs>input:nth-of-type(9):checked~.panels>.panel:nth-child(9),.tabs>input:nth-of-type(10):checked~.panels>.panel:nth-child(10),.tabs>input:nth-of-type(11):checked~.panels>.panel:nth-child(11),.tabs>input:nth-of-type(12):checked~.panels>.panel:nth-child(12){display:block}
     [hidden]{display:none!important}
     """
 

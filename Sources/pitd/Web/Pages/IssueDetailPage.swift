@@ -55,7 +55,7 @@ enum IssueDetailPage {
     private static func environmentLink(_ label: String, _ environment: String?, model: IssueDetailModel, org: String) -> HTML {
         let href = Paths.issue(org: org, id: model.issue.id, environment: environment, statsPeriod: model.statsPeriod == "24h" ? nil : model.statsPeriod)
         let current = environment == model.environment
-        return "<a href=\"\(SafeURL(path: href))\"\(current ? " class=\"current\"" : "")>\(label)</a>"
+        return "<a href=\"\(SafeURL(path: href))\"\(HTML.when(current, " class=\"current\""))>\(label)</a>"
     }
 
     private static func chart(_ model: IssueDetailModel, org: String) -> HTML {
@@ -63,7 +63,7 @@ enum IssueDetailPage {
         var out: HTML = "<div class=\"card\"><div class=\"toolbar small\"><b>Events</b><span class=\"muted\">\(Format.count(model.chart.values.reduce(0, +))) in the last \(daily ? "\(model.chart.values.count) days" : "\(model.chart.values.count) hours")</span><span class=\"sorts\">"
         for period in ["24h", "14d"] {
             let href = Paths.issue(org: org, id: model.issue.id, environment: model.environment, statsPeriod: period == "24h" ? nil : period)
-            out += "<a href=\"\(SafeURL(path: href))\"\(model.statsPeriod == period ? " class=\"current\"" : "")>\(period)</a>"
+            out += "<a href=\"\(SafeURL(path: href))\"\(HTML.when(model.statsPeriod == period, " class=\"current\""))>\(period)</a>"
         }
         out += "</span></div>"
         out += Charts.bars(model.chart, noun: "events", width: 840, height: 72, label: "Events of this issue over time")

@@ -116,7 +116,7 @@ enum IssueListPage {
         for (sort, label) in [(IssueQuery.Sort.date, "Last seen"), (.new, "First seen"), (.freq, "Events"), (.user, "Users")] {
             let href = Paths.issues(org: org, project: project.id, query: model.query, sort: sort.rawValue, environment: model.environment,
                                     statsPeriod: model.statsPeriod)
-            body += "<a href=\"\(SafeURL(path: href))\"\(sort == model.sort ? " class=\"current\" aria-current=\"true\"" : "")>\(label)</a>"
+            body += "<a href=\"\(SafeURL(path: href))\"\(HTML.when(sort == model.sort, " class=\"current\" aria-current=\"true\""))>\(label)</a>"
         }
         body += "</div>"
 

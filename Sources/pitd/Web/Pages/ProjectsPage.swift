@@ -15,10 +15,13 @@ enum ProjectsPage {
             body += "<section class=\"card project-card\" id=\"project-\(project.slug)\"><div>"
             body += "<h2><a href=\"\(SafeURL(path: Paths.issues(org: org, project: project.id)))\">\(project.name)</a> <span class=\"muted small\">\(project.slug) · id \(project.id)\(project.platform.map { " · " + $0 })</span></h2>"
             body += "<div class=\"toolbar small\"><span><b>\(Format.count(events24h))</b> events and <b>\(Format.count(new24h))</b> new issues in 24 h</span><span class=\"muted\">·</span><span>\(Format.count(entry.totalEvents)) events, \(Format.count(entry.totalIssues)) issues stored</span></div>"
-            body += Charts.bars(Charts.Series(values: entry.eventsPerHour, start: entry.chartStart), noun: "events",
-                                overlay: entry.newIssuesPerHour, overlayNoun: "new issues", width: 520, height: 56,
-                                label: "Events and new issues per hour in the last 24 hours")
-            body += "<div class=\"axislabels small muted\"><span>24 h ago</span><span>light: events · dark: new issues</span><span>now</span></div>"
+            body += "<div class=\"twocharts\"><div><div class=\"small muted\">Events per hour</div>"
+            body += Charts.bars(Charts.Series(values: entry.eventsPerHour, start: entry.chartStart), noun: "events", width: 360, height: 48,
+                                label: "Events per hour in the last 24 hours")
+            body += "</div><div><div class=\"small muted\">New issues per hour</div>"
+            body += Charts.bars(Charts.Series(values: entry.newIssuesPerHour, start: entry.chartStart), noun: "new issues", width: 360, height: 48,
+                                label: "New issues per hour in the last 24 hours")
+            body += "</div></div>"
             body += "<div class=\"toolbar\"><a class=\"button small\" href=\"\(SafeURL(path: Paths.issues(org: org, project: project.id)))\">Issues</a>"
             body += "<a class=\"button small\" href=\"\(SafeURL(path: Paths.projectEvents(org: org, project: project.slug)))\">Events</a>"
             body += "<a class=\"button small\" href=\"\(SafeURL(path: Paths.projectSettings(slug: project.slug)))\">Settings</a></div>"
@@ -28,18 +31,29 @@ enum ProjectsPage {
                 body += "<div class=\"small muted\">\(key.key.label)\(key.key.enabled ? "" : " (disabled)")</div>"
                 body += Widgets.copyable(key.dsn, id: "dsn-\(position)-\(index)")
             }
+            body += "</div>"
             if let dsn = entry.keys.first(where: \.key.enabled)?.dsn ?? entry.keys.first?.dsn {
-                body += "<h3>Set up an SDK</h3>"
-                for (index, sdk) in snippets(dsn: dsn).enumerated() {
-                    let open = sdk.platforms.contains(project.platform ?? "")
-                    body += "<details class=\"sdk\"\(HTML.attribute("open", if: open))><summary>\(sdk.name)</summary>"
-                    body += Widgets.copyableBlock(sdk.code, id: "sdk-\(position)-\(index)")
-                    body += "</details>"
-                }
+                body += sdkTabs(dsn: dsn, platform: project.platform, group: "sdk-\(position)")
             }
-            body += "</div></section>"
+            body += "</section>"
         }
         return Layout.page(title: "Projects", chrome: chrome, body: body)
+    }
+
+    /// One tab per SDK, switched by radio buttons and CSS so it works without script. The
+    /// project's platform picks the first tab.
+    private static func sdkTabs(dsn: String, platform: String?, group: String) -> HTML {
+        let snippets = snippets(dsn: dsn)
+        let selected = snippets.firstIndex { $0.platforms.contains(platform ?? "") } ?? 0
+        var out: HTML = "<div class=\"sdk-setup\"><h3>Set up an SDK</h3><div class=\"tabs\">"
+        for (index, sdk) in snippets.enumerated() {
+            out += "<input type=\"radio\" name=\"\(group)\" id=\"\(group)-\(index)\"\(HTML.attribute("checked", if: index == selected))><label for=\"\(group)-\(index)\">\(sdk.name)</label>"
+        }
+        out += "<div class=\"panels\">"
+        for (index, sdk) in snippets.enumerated() {
+            out += "<div class=\"panel\">\(Widgets.copyableBlock(sdk.code, id: "\(group)-code-\(index)"))</div>"
+        }
+        return out + "</div></div></div>"
     }
 
     struct Snippet {
