@@ -60,6 +60,9 @@ enum PitServer {
         OperationsRoutes(queue: queue, registry: registry).register(on: router)
         APIRoutes(admin: setup.store, reader: reader, queue: queue, baseURL: settings.publicURL)
             .register(on: router, authenticator: authenticator)
+        WebRoutes(admin: setup.store, reader: reader, queue: queue, authenticator: authenticator, publicURL: settings.publicURL,
+                  organization: setup.project.organizationSlug)
+            .register(on: router)
         let responder = PitResponder(ingest: IngestEndpoint(pipeline: pipeline, logger: logger), fallback: router.buildResponder())
 
         let refresher = KeyCacheRefresher(cache: keys, store: setup.store, interval: .seconds(settings.keyRefreshSeconds),
