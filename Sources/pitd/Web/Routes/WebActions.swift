@@ -10,6 +10,7 @@ struct WebActions: Sendable {
     let queue: IngestQueue
     let authenticator: Authenticator
     let organization: String
+    let keys: KeyCache
 
     static let flashCookie = "pit_flash"
 
@@ -120,6 +121,7 @@ struct WebActions: Sendable {
         let project = try projectForSettings(context)
         let label = (context.form["label"] ?? "").trimmingSpaces
         _ = try admin.createKey(projectID: project.id, publicKey: nil, label: label.isEmpty ? nil : label)
+        try? keys.reload(from: admin)
         return Self.redirect("/settings/projects/\(project.slug)/", flash: "DSN key created.")
     }
 
@@ -132,6 +134,7 @@ struct WebActions: Sendable {
         else { throw HTTPError(.notFound, message: "This key does not exist.") }
         let back = "/settings/projects/\(project.slug)/"
         let form = context.form
+        defer { try? keys.reload(from: admin) }
         switch form["action"] {
         case "disable":
             _ = try admin.updateKey(id: key.id, label: nil, enabled: false, rateLimit: nil)

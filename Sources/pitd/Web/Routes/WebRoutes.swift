@@ -15,10 +15,11 @@ struct WebRoutes: Sendable {
     let authenticator: Authenticator
     let publicURL: String
     let organization: String
+    let keys: KeyCache
 
     func register(on router: Router<PitRequestContext>) {
         let actions = WebActions(admin: admin, reader: reader, queue: queue, authenticator: authenticator,
-                                 organization: organization)
+                                 organization: organization, keys: keys)
         router.get("static/pit.css") { _, _ in Self.asset(Layout.stylesheet, type: "text/css; charset=utf-8") }
         router.get("static/pit.js") { _, _ in Self.asset(Layout.script, type: "text/javascript; charset=utf-8") }
         router.get("login") { request, _ in try await loginPage(request) }
@@ -222,7 +223,11 @@ struct WebRoutes: Sendable {
         guard let project = try selectedProject(parameters) else {
             return try errorPage(request, context, status: .notFound, message: "There are no projects yet.")
         }
-        let text = parameters["query"] ?? "is:unresolved"
+        // The filter form without script sends its selects separately; fold them into the query.
+        let text = parameters["status"] != nil || parameters["level"] != nil || parameters["release"] != nil
+            ? IssueFilter.compose(status: parameters["status"], level: parameters["level"], release: parameters["release"],
+                                  text: parameters["query"])
+            : parameters["query"] ?? "is:unresolved"
         var queryError: String?
         var query = IssueQuery()
         do {
