@@ -127,8 +127,10 @@ def test_sign_in_rules(web):
     assert session_for(web, email="ada@example.com", password="wrong password").last_login.status_code == 401
     assert session_for(web, email="nobody@example.com", password=PASSWORD).last_login.status_code == 401
     assert session_for(web, token="pit_not_a_token").last_login.status_code == 401
-    read_only = web.cli("token", "create", "--scopes", "read", "--json")["token"]
-    assert session_for(web, token=read_only).last_login.status_code == 401, "a read token must not open a session"
+    for scope in ("read", "admin"):
+        api_token = web.cli("token", "create", "--scopes", scope, "--json")["token"]
+        login = session_for(web, token=api_token).last_login
+        assert login.status_code == 401 and "API only" in login.text, "API tokens do not open browser sessions"
     ok = session_for(web, email="ADA@example.com", password=PASSWORD)
     assert ok.last_login.status_code == 303
     cookie = ok.last_login.headers["Set-Cookie"]
@@ -208,8 +210,28 @@ def _sign_in(driver, web):
     assert "/login" in driver.current_url
     driver.find_element(By.NAME, "email").send_keys("ada@example.com")
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-    driver.find_element(By.NAME, "password").submit()
+    _submit(driver, driver.find_element(By.NAME, "password"))
     assert "/organizations/pit/issues/" in driver.current_url, driver.current_url
+
+
+def _click(driver, selector):
+    """Clicks and waits for the next page: a form post returns before the browser has loaded
+    the answer, and the server's state is checked right after."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.CSS_SELECTOR, selector).click()
+    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
+
+
+def _submit(driver, element):
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.submit()
+    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
 
 
 def _no_alert(driver):
@@ -236,7 +258,7 @@ def test_browser_walkthrough(web, chromium):
     box = d.find_element(By.NAME, "query")
     box.clear()
     box.send_keys("user.email:ada@example.com")
-    box.submit()
+    _submit(d, box)
     titles = [r.text for r in d.find_elements(By.CSS_SELECTOR, "table.issues tbody tr")]
     assert len(titles) == 1 and "TypeError" in titles[0], titles
     screenshot(d, "03-issue-search")
@@ -259,11 +281,11 @@ def test_browser_walkthrough(web, chromium):
     screenshot(d, "06-issue-first-event")
 
     # resolve with the button
-    d.find_element(By.CSS_SELECTOR, "button[name=status][value=resolved]").click()
+    _click(d, "button[name=status][value=resolved]")
     assert web.issue(web.checkout_issue["id"])["status"] == "resolved"
     assert "Resolved" in d.page_source
     screenshot(d, "07-issue-resolved")
-    d.find_element(By.CSS_SELECTOR, "button[name=status][value=unresolved]").click()
+    _click(d, "button[name=status][value=unresolved]")
     assert web.issue(web.checkout_issue["id"])["status"] == "unresolved"
 
     # the chained exception shows both exceptions
@@ -297,7 +319,11 @@ def test_browser_walkthrough(web, chromium):
     screenshot(d, "14-project-settings")
     d.get(web.url + "/settings/tokens/")
     d.find_element(By.NAME, "label").send_keys("from the browser")
+    old = d.find_element(By.TAG_NAME, "html")
     d.find_element(By.NAME, "label").submit()
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(d, 20).until(expected_conditions.staleness_of(old))
     token = re.search(r"pit_tok_[0-9a-f]{64}", d.page_source)
     assert token, "a new token is shown once"
     screenshot(d, "15-token-created")
@@ -319,14 +345,15 @@ def test_browser_bulk_actions(web, chromium):
     _sign_in(d, web)
     d.get(web.url + "/organizations/pit/issues/?project=1&query=is:unresolved+level:warning")
     d.find_element(By.CSS_SELECTOR, "input[name=id]").click()
-    d.find_element(By.CSS_SELECTOR, "button[name=action][value=ignore]").click()
+    _click(d, "button[name=action][value=ignore]")
     message = web.issue_of(web.sent["message"])
     assert message["status"] == "ignored"
     assert "Ignored 1 issue" in d.page_source
     # every match of a search
     d.get(web.url + "/organizations/pit/issues/?project=1&query=is:ignored")
     d.find_element(By.CSS_SELECTOR, "input[name=all]").click()
-    d.find_element(By.CSS_SELECTOR, "button[name=action][value=unresolve]").click()
+    _click(d, "button[name=action][value=unresolve]")
+    assert "Unresolved 1 issue" in d.page_source
     assert web.issue_of(web.sent["message"])["status"] == "unresolved"
     screenshot(d, "18-bulk")
 

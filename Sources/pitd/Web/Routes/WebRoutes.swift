@@ -113,7 +113,7 @@ struct WebRoutes: Sendable {
         return response
     }
 
-    /// `POST /login`: `email` + `password`, or `token` (the admin token or an API token). The
+    /// `POST /login`: `email` + `password`, or `token` (the admin token). The
     /// login form's CSRF token is a double-submit cookie (there is no session yet).
     func login(_ request: Request) async throws -> Response {
         let body = try await request.body.collect(upTo: WebAuthMiddleware.maxFormBytes)
@@ -135,16 +135,13 @@ struct WebRoutes: Sendable {
             return try await loginPage(request, error: email.isEmpty ? "That token is not valid." : "Wrong email or password.",
                                        email: email, status: .unauthorized)
         }
-        // An API token signs in as the admin only when it holds the admin scope; a read-only
-        // token must not become a session that can change things.
+        // API tokens are for the API: a browser session outlives a request, and a session opened
+        // with a token would survive the token's revocation. The admin token and accounts sign in.
         let sessionIdentity: Identity
         switch identity.principal {
-        case .apiToken(let token):
-            guard token.allows(.admin) else {
-                return try await loginPage(request, error: "Only the admin token or an admin-scoped API token can sign in.",
-                                           status: .unauthorized)
-            }
-            sessionIdentity = Identity(principal: .adminToken)
+        case .apiToken:
+            return try await loginPage(request, error: "API tokens work with the API only; sign in with the admin token or an account.",
+                                       status: .unauthorized)
         default:
             sessionIdentity = identity
         }
