@@ -37,9 +37,16 @@ package final class SQLiteReadStore: ReadStore {
         }
     }
 
+    /// Lists leave the grouping explanation out (`grouping` = ""): only the issue page shows it.
     private static let issueColumns = """
         SELECT id, project_id, short_id, kind, title, culprit, metadata, level, status, substatus, resolved_in_release,
-            first_seen, last_seen, times_seen, users_seen, first_release, last_release, grouping FROM issues
+            first_seen, last_seen, times_seen, users_seen, first_release, last_release, '' FROM issues
+        """
+
+    private static let issueDetailColumns = """
+        SELECT id, project_id, short_id, kind, title, culprit, metadata, level, status, substatus, resolved_in_release,
+            first_seen, last_seen, times_seen, users_seen, first_release, last_release,
+            (SELECT grouping FROM issue_groupings g WHERE g.issue_id = issues.id) FROM issues
         """
 
     private static func issue(_ row: SQLiteStatement) -> IssueRow {
@@ -157,7 +164,7 @@ package final class SQLiteReadStore: ReadStore {
     }
 
     package func issue(id: Int64) async throws -> IssueRow? {
-        try await read { db in try db.statement(Self.issueColumns + " WHERE id = ?").query([.int(id)], Self.issue).first }
+        try await read { db in try db.statement(Self.issueDetailColumns + " WHERE id = ?").query([.int(id)], Self.issue).first }
     }
 
     package func events(issueID: Int64, limit: Int, before: Int64?) async throws -> [EventRow] {
