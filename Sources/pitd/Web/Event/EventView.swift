@@ -288,7 +288,7 @@ private struct Reader {
         let line = text(json.member(index, "context_line"), limit: 1000)
         let lineNumber = frame.lineNumber
         for (offset, element) in before.enumerated() {
-            let number = lineNumber.map { $0 - before.count + offset }
+            let number = lineNumber.map { $0 &- before.count &+ offset }  // wrapping: line numbers are untrusted
             frame.context.append((number, text(element, limit: 1000) ?? ""))
         }
         if let line {
@@ -296,7 +296,7 @@ private struct Reader {
             frame.context.append((lineNumber, line))
         }
         for (offset, element) in after.enumerated() {
-            frame.context.append((lineNumber.map { $0 + offset + 1 }, text(element, limit: 1000) ?? ""))
+            frame.context.append((lineNumber.map { $0 &+ offset &+ 1 }, text(element, limit: 1000) ?? ""))
         }
         frame.vars = pairs(json.member(index, "vars"))
         return frame
