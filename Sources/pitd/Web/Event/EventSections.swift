@@ -75,7 +75,7 @@ enum EventSections {
         if !view.modules.isEmpty {
             out += "<details class=\"card\"><summary><b>Packages</b> <span class=\"muted\">\(view.modules.count)</span></summary>\(keyValues(view.modules))</details>"
         }
-        out += "<details class=\"card\" id=\"raw\"><summary><b>Raw JSON</b>"
+        out += "<details class=\"card\" id=\"raw\"\(HTML.attribute("open", if: view.parseError != nil))><summary><b>Raw JSON</b>"
         if let jsonURL { out += " · <a href=\"\(SafeURL(path: jsonURL))\" download>download</a>" }
         out += "</summary><pre class=\"json\">\(view.rawJSON)</pre></details>"
         return out

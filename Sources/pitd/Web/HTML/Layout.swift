@@ -132,7 +132,7 @@ enum Layout {
     .vars{padding:6px 10px;border-top:1px dashed var(--line)}.vars table.kv th{width:160px}
     details.collapsed-frames>summary{padding:4px 10px;cursor:pointer;color:var(--muted);border-top:1px solid var(--line);background:var(--bg2);font-size:12px}
     .frames.full details.collapsed-frames>summary{display:none}
-    .copyable pre{flex:1}.project-card h2{margin-top:0}
+    .card>.toolbar:last-child{margin-bottom:0}.copyable pre{flex:1}.project-card h2{margin-top:0}
     .contexts{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:0 12px}
     .crumbs td{font-size:12px}.crumbs td.msg{word-break:break-word}
     .tags{display:flex;flex-wrap:wrap;gap:6px}.tag{display:inline-flex;border:1px solid var(--line);border-radius:4px;overflow:hidden;font-size:12px;max-width:100%}
