@@ -305,7 +305,8 @@ private struct Reader {
     func breadcrumb(_ index: Int) -> EventView.Breadcrumb {
         var crumb = EventView.Breadcrumb()
         if let stamp = json.member(index, "timestamp") {
-            if let seconds = json.double(stamp), seconds.isFinite, abs(seconds) < 1e11 {
+            let seconds = json.double(stamp) ?? json.string(stamp).flatMap { Timestamp.parse($0) }
+            if let seconds, seconds.isFinite, abs(seconds) < 1e11 {
                 crumb.timestamp = Format.exact(Int64(seconds * 1000))
             } else {
                 crumb.timestamp = text(stamp, limit: 40)
