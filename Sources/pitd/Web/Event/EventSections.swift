@@ -75,7 +75,7 @@ enum EventSections {
         if !view.modules.isEmpty {
             out += "<details class=\"card\"><summary><b>Packages</b> <span class=\"muted\">\(view.modules.count)</span></summary>\(keyValues(view.modules))</details>"
         }
-        out += "<details class=\"card\" id=\"raw\"><summary><b>Raw JSON</b>"
+        out += "<details class=\"card\" id=\"raw\"\(HTML.attribute("open", if: view.parseError != nil))><summary><b>Raw JSON</b>"
         if let jsonURL { out += " · <a href=\"\(SafeURL(path: jsonURL))\" download>download</a>" }
         out += "</summary><pre class=\"json\">\(view.rawJSON)</pre></details>"
         return out
@@ -180,7 +180,7 @@ enum EventSections {
         if view.breadcrumbsOmitted > 0 { out += ", \(view.breadcrumbsOmitted) older omitted" }
         out += "</span></h2><table class=\"list crumbs\"><thead><tr><th>Time</th><th>Category</th><th>Level</th><th>Message / data</th></tr></thead><tbody>"
         for crumb in view.breadcrumbs.reversed() {
-            out += "<tr><td class=\"nowrap mono\">\(crumb.timestamp.map { String($0.dropFirst(11)) } ?? "")</td>"
+            out += "<tr><td class=\"nowrap mono\" title=\"\(crumb.timestamp)\">\(crumb.timestamp.map { $0.hasSuffix(" UTC") ? String($0.dropFirst(11)) : $0 } ?? "")</td>"
             out += "<td>\(crumb.category ?? crumb.type ?? "default")</td>"
             let level = crumb.level ?? "info"
             out += "<td class=\"nowrap\"><span class=\"lvl lvl-\(Level(name: level)?.name ?? "debug")\"></span>\(level)</td><td class=\"msg\">"

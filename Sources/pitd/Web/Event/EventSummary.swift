@@ -16,7 +16,7 @@ struct EventSummary: Sendable {
             }
             var exceptions: [Int] = []
             if let exception = json.member(0, "exception") {
-                exceptions = json.kind(exception) == .array ? json.elements(exception) : json.elements(json.member(exception, "values") ?? 0)
+                exceptions = json.kind(exception) == .array ? json.elements(exception) : json.elementsIfArray(json.member(exception, "values"))
             }
             if let last = exceptions.last {
                 let type = json.scalarText(json.member(last, "type"))

@@ -224,11 +224,11 @@ private struct Reader {
         if let sdk = json.member(root, "sdk") {
             view.sdkName = text(json.member(sdk, "name"))
             view.sdkVersion = text(json.member(sdk, "version"))
-            json.forEachElement(json.member(sdk, "packages") ?? 0) { element in
-                guard view.sdkPackages.count < 50, let name = text(json.member(element, "name")) else { return }
+            for element in json.elementsIfArray(json.member(sdk, "packages")) {
+                guard view.sdkPackages.count < 50, let name = text(json.member(element, "name")) else { continue }
                 view.sdkPackages.append((name, text(json.member(element, "version")) ?? ""))
             }
-            json.forEachElement(json.member(sdk, "integrations") ?? 0) { element in
+            for element in json.elementsIfArray(json.member(sdk, "integrations")) {
                 if view.sdkIntegrations.count < 100, let name = text(element, limit: 200) { view.sdkIntegrations.append(name) }
             }
         }
@@ -239,7 +239,7 @@ private struct Reader {
         view.serverName = text(json.member(root, "server_name"))
         view.transaction = text(json.member(root, "transaction"))
         view.logger = text(json.member(root, "logger"))
-        json.forEachElement(json.member(root, "fingerprint") ?? 0) { element in
+        for element in json.elementsIfArray(json.member(root, "fingerprint")) {
             if view.fingerprint.count < 50, let part = text(element) { view.fingerprint.append(part) }
         }
         view.extra = pairs(json.member(root, "extra"))
@@ -283,12 +283,12 @@ private struct Reader {
         frame.lineNumber = json.int(json.member(index, "lineno"))
         frame.column = json.int(json.member(index, "colno"))
         frame.inApp = json.bool(json.member(index, "in_app"))
-        let before = json.elements(json.member(index, "pre_context") ?? 0).suffix(Limits.contextLines)
-        let after = json.elements(json.member(index, "post_context") ?? 0).prefix(Limits.contextLines)
+        let before = json.elementsIfArray(json.member(index, "pre_context")).suffix(Limits.contextLines)
+        let after = json.elementsIfArray(json.member(index, "post_context")).prefix(Limits.contextLines)
         let line = text(json.member(index, "context_line"), limit: 1000)
         let lineNumber = frame.lineNumber
         for (offset, element) in before.enumerated() {
-            let number = lineNumber.map { $0 - before.count + offset }
+            let number = lineNumber.map { $0 &- before.count &+ offset }  // wrapping: line numbers are untrusted
             frame.context.append((number, text(element, limit: 1000) ?? ""))
         }
         if let line {
@@ -296,7 +296,7 @@ private struct Reader {
             frame.context.append((lineNumber, line))
         }
         for (offset, element) in after.enumerated() {
-            frame.context.append((lineNumber.map { $0 + offset + 1 }, text(element, limit: 1000) ?? ""))
+            frame.context.append((lineNumber.map { $0 &+ offset &+ 1 }, text(element, limit: 1000) ?? ""))
         }
         frame.vars = pairs(json.member(index, "vars"))
         return frame
@@ -305,7 +305,8 @@ private struct Reader {
     func breadcrumb(_ index: Int) -> EventView.Breadcrumb {
         var crumb = EventView.Breadcrumb()
         if let stamp = json.member(index, "timestamp") {
-            if let seconds = json.double(stamp), seconds.isFinite, abs(seconds) < 1e11 {
+            let seconds = json.double(stamp) ?? json.string(stamp).flatMap { Timestamp.parse($0) }
+            if let seconds, seconds.isFinite, abs(seconds) < 1e11 {
                 crumb.timestamp = Format.exact(Int64(seconds * 1000))
             } else {
                 crumb.timestamp = text(stamp, limit: 40)

@@ -41,7 +41,7 @@ enum GroupingView {
                 }
                 if let component = json.member(element, "component") {
                     var budget = 5_000
-                    variant.component = node(json, component, budget: &budget)
+                    variant.component = node(json, component, depth: 0, budget: &budget)
                 }
                 variants.append(variant)
             }
@@ -49,15 +49,16 @@ enum GroupingView {
         }
     }
 
-    private static func node(_ json: JSONView, _ index: Int, budget: inout Int) -> Node? {
-        guard json.kind(index) == .object, budget > 0 else { return nil }
+    /// At most `budget` nodes and 40 levels: the tree is stored data, rendered recursively.
+    private static func node(_ json: JSONView, _ index: Int, depth: Int, budget: inout Int) -> Node? {
+        guard json.kind(index) == .object, budget > 0, depth < 40 else { return nil }
         budget -= 1
         var node = Node(id: json.string(json.member(index, "id")) ?? "?", name: json.string(json.member(index, "name")),
                         contributes: json.bool(json.member(index, "contributes")) ?? false,
                         hint: json.string(json.member(index, "hint")), values: [])
-        json.forEachElement(json.member(index, "values") ?? 0) { element in
+        for element in json.elementsIfArray(json.member(index, "values")) {
             if json.kind(element) == .object {
-                if let child = self.node(json, element, budget: &budget) { node.values.append(.node(child)) }
+                if let child = self.node(json, element, depth: depth + 1, budget: &budget) { node.values.append(.node(child)) }
             } else if let text = json.scalarText(element) {
                 budget -= 1
                 node.values.append(.text(Format.truncated(text, limit: 500)))

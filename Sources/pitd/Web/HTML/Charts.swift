@@ -20,6 +20,32 @@ enum Charts {
             let currentHour = now / 3_600_000
             return Series(values: values, start: (currentHour - Int64(values.count) + 1) * 3_600_000)
         }
+
+        /// The last `hours` hours from a sparse hour → count map (`ReadStore.issueHourly`,
+        /// `projectHourly`), zero-filled. Query it with `fromHour: Series.firstHour(hours:now:)`.
+        static func hourly(_ counts: [Int64: Int64], hours: Int, now: Int64) -> Series {
+            let first = firstHour(hours: hours, now: now)
+            let values = (0..<Int64(hours)).map { counts[first + $0] ?? 0 }
+            return Series(values: values, start: first * 3_600_000)
+        }
+
+        /// The last `days` UTC days, each the sum of its hours, from a sparse hour → count map
+        /// covering at least `firstHour(days: days, now: now)` to now.
+        static func daily(_ counts: [Int64: Int64], days: Int, now: Int64) -> Series {
+            let firstDay = now / 86_400_000 - Int64(days) + 1
+            var values = [Int64](repeating: 0, count: days)
+            for (hour, count) in counts {
+                let day = hour / 24 - firstDay
+                if day >= 0 && day < Int64(days) { values[Int(day)] += count }
+            }
+            return Series(values: values, start: firstDay * 86_400_000, bucketMillis: 86_400_000)
+        }
+
+        /// The hour number (ms / 3,600,000) of the first bucket of an hourly chart of `hours`.
+        static func firstHour(hours: Int, now: Int64) -> Int64 { now / 3_600_000 - Int64(hours) + 1 }
+
+        /// The first hour of a daily chart of `days` (midnight UTC of the first day).
+        static func firstHour(days: Int, now: Int64) -> Int64 { (now / 86_400_000 - Int64(days) + 1) * 24 }
     }
 
     /// A bar per bucket with a `<title>` each ("2026-11-22 05:00 UTC: 12 events"), so the figures

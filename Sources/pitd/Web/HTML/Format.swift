@@ -4,7 +4,7 @@ import Engine
 enum Format {
     /// "12 s ago", "5 min ago", "3 h ago", "2 d ago", "4 mo ago"; "in the future" for clock skew.
     static func relative(_ milliseconds: Int64, now: Int64) -> String {
-        let seconds = (now - milliseconds) / 1000
+        let seconds = (now &- milliseconds) / 1000
         if seconds < -5 { return "in the future" }
         if seconds < 60 { return "\(max(seconds, 0)) s ago" }
         if seconds < 3600 { return "\(seconds / 60) min ago" }

@@ -110,7 +110,7 @@ enum Layout {
     .st-resolved{background:#e9f7f2;border-color:#b5e3d4;color:#1c7a62}.st-ignored{background:#f0eef2;color:#6b5f78}.st-new{background:#fff4e5;border-color:#fcd7a8;color:#a85b0f}.st-regressed{background:#fdecef;border-color:#f5c0c9;color:#a5182f}
     .toolbar{display:flex;gap:8px;align-items:center;flex-wrap:wrap;margin-bottom:8px}
     input[type=text],input[type=search],input[type=email],input[type=password],input[type=number],select{font:inherit;padding:5px 8px;border:1px solid #cfc8d8;border-radius:4px;background:#fff;color:var(--fg)}
-    input[type=search]{flex:1;min-width:260px}
+    input[type=search]{flex:1;min-width:260px}input[type=number]{width:90px}
     button,.button{font:inherit;padding:5px 12px;border:1px solid #cfc8d8;border-radius:4px;background:#fff;color:var(--fg);cursor:pointer;display:inline-block}
     button:hover,.button:hover{background:var(--bg2);text-decoration:none}button.primary{background:var(--accent);border-color:var(--accent);color:#fff}button.primary:hover{background:#5b4fb4}
     button.danger{color:var(--red)}button.small,.button.small{padding:1px 8px;font-size:12px}button.current{background:var(--accent-bg);border-color:#bdb3ea}
@@ -132,7 +132,7 @@ enum Layout {
     .vars{padding:6px 10px;border-top:1px dashed var(--line)}.vars table.kv th{width:160px}
     details.collapsed-frames>summary{padding:4px 10px;cursor:pointer;color:var(--muted);border-top:1px solid var(--line);background:var(--bg2);font-size:12px}
     .frames.full details.collapsed-frames>summary{display:none}
-    .copyable pre{flex:1}.project-card h2{margin-top:0}
+    .card>.toolbar:last-child{margin-bottom:0}.copyable pre{flex:1}.project-card h2{margin-top:0}
     .contexts{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:0 12px}
     .crumbs td{font-size:12px}.crumbs td.msg{word-break:break-word}
     .tags{display:flex;flex-wrap:wrap;gap:6px}.tag{display:inline-flex;border:1px solid var(--line);border-radius:4px;overflow:hidden;font-size:12px;max-width:100%}
@@ -192,6 +192,9 @@ enum Layout {
       });
       var filter = document.getElementById("issue-filter");
       if (filter) {
+        filter.querySelectorAll("select").forEach(function (select) {
+          select.addEventListener("change", function () { if (filter.requestSubmit) filter.requestSubmit(); else filter.submit(); });
+        });
         filter.addEventListener("submit", function () {
           var terms = [];
           ["status", "level", "release"].forEach(function (name) {

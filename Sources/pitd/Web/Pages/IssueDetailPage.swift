@@ -117,7 +117,8 @@ enum IssueDetailPage {
     /// the tag; values link to the issue list searching for them.
     private static func facets(_ model: IssueDetailModel, org: String) -> HTML {
         guard !model.tagFacets.isEmpty else { return "" }
-        var out: HTML = "<div class=\"card\"><h3>Tags\(model.environment.map { " <span class=\"muted small\">in " + HTML.escaped($0) + "</span>" }.map { HTML(trusted: $0) })</h3>"
+        let scope = model.environment.map { environment -> HTML in " <span class=\"muted small\">in \(environment)</span>" }
+        var out: HTML = "<div class=\"card\"><h3>Tags\(scope)</h3>"
         for facet in model.tagFacets {
             let values = facet.topValues
             out += "<div class=\"facet\"><div class=\"top\"><b class=\"mono\">\(facet.key)</b><span class=\"muted\">\(Format.count(facet.distinctValues)) value\(facet.distinctValues == 1 ? "" : "s")</span></div>"

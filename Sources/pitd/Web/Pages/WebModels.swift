@@ -74,7 +74,8 @@ struct ProjectsModel: Sendable {
         /// `AdminStore.keys(projectID:)` with their DSNs; disabled keys are shown greyed.
         var keys: [KeyWithDSN]
         /// `ReadStore.projectHourly` for the last 24 hours, one value per hour, oldest first,
-        /// zero-filled (24 values); `chartStart` is the first hour's start in ms.
+        /// zero-filled (24 values); `chartStart` is the first hour's start in ms. Both come from
+        /// `Charts.Series.hourly(counts, hours: 24, now:)` with `fromHour: Charts.Series.firstHour(hours: 24, now:)`.
         var eventsPerHour: [Int64]
         var newIssuesPerHour: [Int64]
         var chartStart: Int64
@@ -89,7 +90,8 @@ struct ProjectsModel: Sendable {
 struct IssueListModel: Sendable {
     struct Row: Sendable {
         var issue: IssueRow
-        /// `ReadStore.issueHourly` for the last 24 hours, oldest first, 24 values.
+        /// `ReadStore.issueHourly` for the last 24 hours, oldest first, 24 values
+        /// (`Charts.Series.hourly(counts[issue.id] ?? [:], hours: 24, now:).values`).
         var hourly: [Int64]
     }
 
@@ -132,7 +134,8 @@ struct IssueDetailModel: Sendable {
     /// `ReadStore.environments(projectID:)`, for the environment switcher.
     var environments: [String]
     /// `ReadStore.issueHourly` over the chart period: 24 hourly values for "24h", or 14 daily
-    /// sums for "14d" (`Charts.Series(values:start:bucketMillis: 86_400_000)`).
+    /// sums for "14d": `Charts.Series.hourly(counts, hours: 24, now:)` or
+    /// `Charts.Series.daily(counts, days: 14, now:)` over `ReadStore.issueHourly(issueIDs: [id], …)[id]`.
     var chart: Charts.Series
     /// "24h" or "14d", the `statsPeriod` parameter.
     var statsPeriod: String
