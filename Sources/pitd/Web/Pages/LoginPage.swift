@@ -1,4 +1,4 @@
-/// `GET /login`: email and password, or the admin/API token. Both forms POST to `/login`.
+/// `GET /login`: email and password, or the admin token (API tokens are for the API only). Both forms POST to `/login`.
 enum LoginPage {
     static func render(_ model: LoginModel) -> HTML {
         var body: HTML = "<div class=\"login\"><h1>Sign in to Pit</h1>"
@@ -12,7 +12,7 @@ enum LoginPage {
         body += "<form method=\"post\" action=\"\(SafeURL(path: Paths.login))\" class=\"stack\">"
         body += Layout.csrfField(model.csrfToken)
         body += "<input type=\"hidden\" name=\"next\" value=\"\(model.next)\">"
-        body += "<label for=\"token\">Or an admin or API token</label><input type=\"password\" id=\"token\" name=\"token\" autocomplete=\"off\" required>"
+        body += "<label for=\"token\">Or the admin token</label><input type=\"password\" id=\"token\" name=\"token\" autocomplete=\"off\" required>"
         body += "<p><button type=\"submit\">Sign in with token</button></p></form>"
         body += "<p class=\"muted small\">The admin token is printed by <code>pitd init</code>.</p></div>"
         return Layout.bare(title: "Sign in", body: body)

@@ -73,7 +73,7 @@ struct WebRoutes: Sendable {
         HTTPField.Name("Referrer-Policy")!: "same-origin",
         // Inline scripts are never emitted; data can at worst become text.
         HTTPField.Name("Content-Security-Policy")!:
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+            "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     ]
 
     static func page(_ html: HTML, status: HTTPResponse.Status = .ok, request: Request? = nil) -> Response {
