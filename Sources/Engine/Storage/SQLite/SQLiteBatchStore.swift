@@ -358,6 +358,19 @@ package final class SQLiteBatchStore: BatchStore {
             try upsertTag.run([.int(key.issueID), .text(key.environment), .text(key.key), .text(key.value), .int(counted.count),
                                .int(counted.firstSeen), .int(counted.lastSeen)])
         }
+        let upsertEnvironment = try connection.statement("""
+            INSERT INTO project_environments (project_id, environment, events) VALUES (?, ?, ?)
+            ON CONFLICT (project_id, environment) DO UPDATE SET events = events + excluded.events
+            """)
+        var environments: [ReleaseKey: Int64] = [:]
+        for (key, counted) in tags where key.key == "environment" {
+            if let projectID = issues[key.issueID]?.projectID {
+                environments[ReleaseKey(projectID: projectID, version: key.value), default: 0] += counted.count
+            }
+        }
+        for (key, count) in environments {
+            try upsertEnvironment.run([.int(key.projectID), .text(key.version), .int(count)])
+        }
         let upsertRelease = try connection.statement("""
             INSERT INTO releases (project_id, version, first_seen, last_seen, events, new_issues) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (project_id, version) DO UPDATE SET events = events + excluded.events,

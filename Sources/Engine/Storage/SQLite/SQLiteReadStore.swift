@@ -341,10 +341,8 @@ package final class SQLiteReadStore: ReadStore {
 
     package func environments(projectID: Int64) async throws -> [String] {
         try await read { db in
-            try db.statement("""
-                SELECT t.value FROM issue_tag_values t JOIN issues i ON i.id = t.issue_id
-                WHERE i.project_id = ? AND t.key = 'environment' GROUP BY t.value ORDER BY SUM(t.times_seen) DESC LIMIT 100
-                """).query([.int(projectID)]) { $0.text(0) ?? "" }
+            try db.statement("SELECT environment FROM project_environments WHERE project_id = ? ORDER BY events DESC, environment LIMIT 100")
+                .query([.int(projectID)]) { $0.text(0) ?? "" }
         }
     }
 }

@@ -223,6 +223,22 @@ package enum SQLiteSchema {
         CREATE INDEX issues_project_times_seen ON issues (project_id, times_seen DESC, id DESC);
         CREATE INDEX issues_project_users_seen ON issues (project_id, users_seen DESC, id DESC);
         """,
+        // 5: the default issue search (`is:unresolved`, newest first) and its count read an index
+        // range instead of every issue; a project's environments (every page's filter) come from
+        // a small table the writer keeps instead of a join over all tag values (29 ms cold with
+        // 10,000 issues).
+        """
+        CREATE INDEX issues_project_status_last_seen ON issues (project_id, status, last_seen DESC, id DESC);
+        CREATE TABLE project_environments (
+            project_id INTEGER NOT NULL,
+            environment TEXT NOT NULL,
+            events INTEGER NOT NULL,
+            PRIMARY KEY (project_id, environment)
+        ) WITHOUT ROWID;
+        INSERT INTO project_environments (project_id, environment, events)
+            SELECT i.project_id, t.value, SUM(t.times_seen) FROM issue_tag_values t JOIN issues i ON i.id = t.issue_id
+            WHERE t.key = 'environment' GROUP BY i.project_id, t.value;
+        """,
     ]
 
     /// Page size for new databases. Event rows are ~1.2 KB compressed: with 4 KiB pages only
