@@ -61,7 +61,10 @@ package struct BenchRunner: Sendable {
         } else {
             mode = options.mix ? .mix : .errors
         }
-        let source = RequestSource(mode: mode, generator: generator, gzip: options.gzip)
+        // One template per distinct issue (and user), up to 20,000 (~64 MB): with fewer templates
+        // than `--fingerprints`, only as many issues as templates could ever be created.
+        let templates = min(20_000, max(512, options.fingerprints, options.users))
+        let source = RequestSource(mode: mode, generator: generator, templateCount: templates, gzip: options.gzip)
 
         var spawned: SpawnedServer?
         var others: [SpawnedServer] = []

@@ -14,7 +14,7 @@ struct Browse: AsyncParsableCommand {
     )
 
     @Option(help: "Base URL of the running pitd.") var url: String
-    @Option(help: "Admin or read-scoped API token (also used to sign in to the web UI).") var token: String
+    @Option(help: "The admin token (reads the API and signs in to the web UI; an API token works with --api-only).") var token: String
     @Option(help: "Organization slug.") var organization = "pit"
     @Option(help: "Project slug.") var project = "default"
     @Option(help: "GET requests per second, spread evenly over the page groups.") var rate: Double = 50

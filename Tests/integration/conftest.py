@@ -392,11 +392,16 @@ def _make_factory(pitd_bin, base_dir: Path, created: list, backend: str = "sqlit
         ddir = Path(data_dir) if data_dir else base_dir / f"pit{n}" / "data"
         ddir.parent.mkdir(parents=True, exist_ok=True)
         env = dict(env or {})
-        if backend == "postgres" and "PIT_DATABASE_URL" not in env:
-            env["PIT_DATABASE_URL"] = database_url or fresh_database_url()
+        url = None
+        if backend == "postgres":
+            url = env.get("PIT_DATABASE_URL") or database_url or fresh_database_url()
+            # In the data directory's pit.json, so every pitd command given --data-dir (the
+            # tests' own subprocess calls too) reaches this server's database.
+            ddir.mkdir(parents=True, exist_ok=True)
+            (ddir / "pit.json").write_text(json.dumps({"database_url": url}))
         srv = PitServer(pitd_bin, ddir, ddir.parent / "pitd.log", env=env)
         srv.backend = backend
-        srv.database_url = env.get("PIT_DATABASE_URL")
+        srv.database_url = url
         created.append(srv)
         if init:
             srv.init()
@@ -467,3 +472,42 @@ def pytest_runtest_makereport(item, call):
             rep.sections.append(
                 (f"pitd log #{i} ({srv.data_dir}, {state})", srv.log_tail(12000) or "(empty)")
             )
+
+
+# ------------------------------------------------------------------------
+# headless Chromium (Debian's chromium + chromium-driver, driven by Selenium)
+# ------------------------------------------------------------------------
+
+SCREENSHOT_DIR = Path(os.environ.get("PIT_SCREENSHOTS", str(REPO_ROOT / ".build" / "screenshots")))
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """A headless Chromium; skipped loudly (fails) when it cannot start, as CI installs it."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1400,1000", "--lang=en-US"):
+        options.add_argument(arg)
+    binary = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
+    if os.path.exists(binary):
+        options.binary_location = binary
+    driver_path = os.environ.get("CHROMEDRIVER_BIN", "/usr/bin/chromedriver")
+    service = Service(executable_path=driver_path) if os.path.exists(driver_path) else Service()
+    driver = webdriver.Chrome(options=options, service=service)
+    driver.set_page_load_timeout(30)
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    yield driver
+    driver.quit()
+
+
+def screenshot(driver, name: str) -> Path:
+    """Saves a full-page PNG under SCREENSHOT_DIR (looked at by a person, not compared)."""
+    path = SCREENSHOT_DIR / f"{name}.png"
+    height = driver.execute_script("return Math.min(document.body.scrollHeight, 6000)")
+    driver.set_window_size(1400, max(1000, int(height or 1000)))
+    driver.save_screenshot(str(path))
+    driver.set_window_size(1400, 1000)
+    return path

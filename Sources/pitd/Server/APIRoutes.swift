@@ -13,6 +13,9 @@ struct APIRoutes: Sendable {
     let reader: any ReadStore
     let queue: IngestQueue
     let baseURL: String
+    /// Reloaded after a key changes here, so this instance applies it at once (others within
+    /// `key_refresh_seconds`).
+    let keys: KeyCache
 
     func register(on router: Router<PitRequestContext>, authenticator: Authenticator) {
         let api = router.group("api/0").add(middleware: APIAuthMiddleware(authenticator: authenticator))
@@ -79,6 +82,7 @@ struct APIRoutes: Sendable {
         let project: Project
         do {
             project = try admin.createProject(name: name.trimmingSpaces, id: nil, platform: platform)
+            try? keys.reload(from: admin)
         } catch let error as AdminError {
             throw HTTPError(.badRequest, message: error.description)
         }
@@ -408,6 +412,7 @@ struct APIRoutes: Sendable {
         do {
             var key = try admin.createKey(projectID: project.id, publicKey: nil, label: name)
             if case .some(.some) = limit { key = try admin.updateKey(id: key.id, label: nil, enabled: nil, rateLimit: limit) ?? key }
+            try? keys.reload(from: admin)
             return keyResponse(key, status: .created)
         } catch let error as AdminError {
             throw HTTPError(.badRequest, message: error.description)
@@ -443,6 +448,7 @@ struct APIRoutes: Sendable {
             guard let updated = try admin.updateKey(id: key.id, label: name, enabled: active, rateLimit: limit) else {
                 throw HTTPError(.notFound, message: "The requested resource does not exist")
             }
+            try? keys.reload(from: admin)
             return keyResponse(updated)
         } catch let error as AdminError {
             throw HTTPError(.badRequest, message: error.description)
@@ -455,6 +461,7 @@ struct APIRoutes: Sendable {
         _ = try context.require(.admin)
         let (_, key) = try projectKey(context)
         _ = try admin.updateKey(id: key.id, label: nil, enabled: false, rateLimit: nil)
+        try? keys.reload(from: admin)
         return Response(status: .noContent)
     }
 

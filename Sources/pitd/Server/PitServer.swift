@@ -60,8 +60,11 @@ enum PitServer {
                                           secureCookies: settings.publicURL.lowercased().hasPrefix("https:"))
         let router = Router(context: PitRequestContext.self)
         OperationsRoutes(queue: queue, health: health, registry: registry).register(on: router)
-        APIRoutes(admin: setup.store, reader: reader, queue: queue, baseURL: settings.publicURL)
+        APIRoutes(admin: setup.store, reader: reader, queue: queue, baseURL: settings.publicURL, keys: keys)
             .register(on: router, authenticator: authenticator)
+        WebRoutes(admin: setup.store, reader: reader, queue: queue, authenticator: authenticator, publicURL: settings.publicURL,
+                  organization: setup.project.organizationSlug, keys: keys)
+            .register(on: router)
         let responder = PitResponder(ingest: IngestEndpoint(pipeline: pipeline, logger: logger), fallback: router.buildResponder())
 
         let refresher = KeyCacheRefresher(cache: keys, store: setup.store, interval: .seconds(settings.keyRefreshSeconds),

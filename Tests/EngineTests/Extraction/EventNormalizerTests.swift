@@ -137,7 +137,7 @@ private func tags(_ event: NormalizedEvent) -> [String] { event.tags.map { "\($0
     @Test func facetTags() throws {
         let event = try normalize(#"{"level":"warn","release":"1.0","logger":"lg","transaction":"/t","user":{"email":"a@b.c"},"tags":{"x":"y"}}"#)
         let facets = EventNormalizer.facetTags(event).map { "\($0.key)=\($0.value)" }
-        #expect(facets == ["x=y", "level=warning", "environment=production", "release=1.0", "logger=lg", "transaction=/t", "user=email:a@b.c"])
+        #expect(facets == ["x=y", "level=warning", "environment=production", "release=1.0", "logger=lg", "transaction=/t", "user=email:a@b.c", "user.email=a@b.c"])
         #expect(event.level == .warning)
         #expect(event.release == "1.0")
     }

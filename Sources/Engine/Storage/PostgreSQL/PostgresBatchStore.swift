@@ -258,6 +258,7 @@ package final class PostgresBatchStore: BatchStore {
         if !empty.isEmpty {
             session.enqueue("DELETE FROM issue_hashes WHERE issue_id = ANY(\(empty.sorted()))")
             session.enqueue("DELETE FROM issues WHERE id = ANY(\(empty.sorted()))")
+            session.enqueue("DELETE FROM issue_groupings WHERE issue_id = ANY(\(empty.sorted()))")
             created.subtract(empty)
         }
         outcome.newIssues += created.count
@@ -278,6 +279,7 @@ package final class PostgresBatchStore: BatchStore {
         var tags: [TagValueKey: Counted] = [:]
         var releases: [ReleaseKey: Counted] = [:]
         var hourly = HourlyCounts()
+        var environments: [ReleaseKey: Int64] = [:]
         var regressionCandidates: Set<TagKey> = []
         var createdCounted = Set<Int64>()
         for index in inserted {
@@ -293,6 +295,7 @@ package final class PostgresBatchStore: BatchStore {
             for (key, value) in event.facetTags {
                 tags[TagValueKey(issueID: issueID, environment: event.environment, key: key, value: value), default: Counted()]
                     .add(event.timestamp)
+                if key == "environment" { environments[ReleaseKey(projectID: event.projectID, version: value), default: 0] += 1 }
             }
             let isNew = created.contains(issueID) && createdCounted.insert(issueID).inserted
             hourly.add(event, issueID: issueID, created: isNew)
@@ -351,6 +354,14 @@ package final class PostgresBatchStore: BatchStore {
                     new_issues = releases.new_issues + excluded.new_issues,
                     first_seen = LEAST(releases.first_seen, excluded.first_seen),
                     last_seen = GREATEST(releases.last_seen, excluded.last_seen)
+                """)
+        }
+        if !environments.isEmpty {
+            let keys = environments.keys.sorted()
+            session.enqueue("""
+                INSERT INTO project_environments (project_id, environment, events)
+                SELECT * FROM unnest(\(keys.map(\.projectID)), \(keys.map(\.version)), \(keys.map { environments[$0]! }))
+                ON CONFLICT (project_id, environment) DO UPDATE SET events = project_environments.events + excluded.events
                 """)
         }
         try flush(hourly)
@@ -435,17 +446,19 @@ package final class PostgresBatchStore: BatchStore {
         let won = fresh.indices.filter { winners[$0] == nil }.map { fresh[$0] }
         if !won.isEmpty {
             try session.query("""
-                INSERT INTO issues (id, project_id, short_id, kind, title, culprit, metadata, level, status, substatus,
-                    first_seen, last_seen, times_seen, users_seen, first_release, last_release, grouping)
-                SELECT id, project_id, short_id, kind, title, culprit, metadata, level, 0, \(Int64(IssueSubstatus.new.rawValue)),
-                    seen, seen, 0, 0, release, release, grouping
-                FROM unnest(\(won.map(\.id)), \(won.map(\.event.projectID)), \(won.map(\.shortID)), \(won.map(\.event.grouping.kind)),
+                WITH n AS (SELECT * FROM unnest(\(won.map(\.id)), \(won.map(\.event.projectID)), \(won.map(\.shortID)), \(won.map(\.event.grouping.kind)),
                             \(won.map(\.event.grouping.title)), \(won.map(\.event.grouping.culprit)),
                             \(won.map { String(decoding: $0.event.grouping.metadata, as: UTF8.self) }),
                             \(won.map { Int64($0.event.level.rawValue) }), \(won.map(\.event.timestamp)),
                             \(PostgresNullableArray(won.map(\.event.release))),
                             \(won.map { String(decoding: $0.event.grouping.explanation, as: UTF8.self) }))
-                    AS n(id, project_id, short_id, kind, title, culprit, metadata, level, seen, release, grouping)
+                    AS n(id, project_id, short_id, kind, title, culprit, metadata, level, seen, release, grouping)),
+                groupings AS (INSERT INTO issue_groupings (issue_id, grouping) SELECT id, grouping FROM n)
+                INSERT INTO issues (id, project_id, short_id, kind, title, culprit, metadata, level, status, substatus,
+                    first_seen, last_seen, times_seen, users_seen, first_release, last_release)
+                SELECT id, project_id, short_id, kind, title, culprit, metadata, level, 0, \(Int64(IssueSubstatus.new.rawValue)),
+                    seen, seen, 0, 0, release, release
+                FROM n
                 """)
         }
         return winners

@@ -19,9 +19,16 @@ package final class PostgresReadStore: ReadStore {
         self.dictionaries = dictionaries
     }
 
+    /// Lists leave the grouping explanation out (`grouping` = ""): only the issue page shows it.
     private static let issueColumns = """
         SELECT id, project_id, short_id, kind, title, culprit, metadata, level, status, substatus, resolved_in_release,
-            first_seen, last_seen, times_seen, users_seen, first_release, last_release, grouping FROM issues
+            first_seen, last_seen, times_seen, users_seen, first_release, last_release, '' FROM issues
+        """
+
+    private static let issueDetailColumns = """
+        SELECT id, project_id, short_id, kind, title, culprit, metadata, level, status, substatus, resolved_in_release,
+            first_seen, last_seen, times_seen, users_seen, first_release, last_release,
+            COALESCE((SELECT grouping FROM issue_groupings g WHERE g.issue_id = issues.id), '') FROM issues
         """
 
     private func issues(_ query: PostgresQuery) async throws -> [IssueRow] {
@@ -91,15 +98,15 @@ package final class PostgresReadStore: ReadStore {
         facets += query.releases.map { ("release", $0) }
         if !query.environments.isEmpty {
             let environments = bind(query.environments)
-            sql += " AND EXISTS (SELECT 1 FROM issue_tag_values t WHERE t.issue_id = issues.id AND t.key = 'environment'"
+            sql += " AND id IN (SELECT t.issue_id FROM issue_tag_values t WHERE t.key = 'environment'"
                 + " AND t.value = ANY(\(environments)))"
             for (key, value) in facets {
-                sql += " AND EXISTS (SELECT 1 FROM issue_tag_values t WHERE t.issue_id = issues.id AND t.key = \(bind(key))"
+                sql += " AND id IN (SELECT t.issue_id FROM issue_tag_values t WHERE t.key = \(bind(key))"
                     + " AND t.value = \(bind(value)) AND t.environment = ANY(\(environments)))"
             }
         } else {
             for (key, value) in facets {
-                sql += " AND EXISTS (SELECT 1 FROM issue_tag_values t WHERE t.issue_id = issues.id AND t.key = \(bind(key))"
+                sql += " AND id IN (SELECT t.issue_id FROM issue_tag_values t WHERE t.key = \(bind(key))"
                     + " AND t.value = \(bind(value)))"
             }
         }
@@ -132,7 +139,7 @@ package final class PostgresReadStore: ReadStore {
     package func issue(id: Int64) async throws -> IssueRow? {
         var bindings = PostgresBindings()
         bindings.append(id)
-        return try await issues(PostgresQuery(unsafeSQL: Self.issueColumns + " WHERE id = $1", binds: bindings)).first
+        return try await issues(PostgresQuery(unsafeSQL: Self.issueDetailColumns + " WHERE id = $1", binds: bindings)).first
     }
 
     package func events(issueID: Int64, limit: Int, before: Int64?) async throws -> [EventRow] {
@@ -285,8 +292,8 @@ package final class PostgresReadStore: ReadStore {
 
     package func environments(projectID: Int64) async throws -> [String] {
         let query: PostgresQuery = """
-            SELECT t.value FROM issue_tag_values t JOIN issues i ON i.id = t.issue_id
-            WHERE i.project_id = \(projectID) AND t.key = 'environment' GROUP BY t.value ORDER BY SUM(t.times_seen) DESC LIMIT 100
+            SELECT environment FROM project_environments WHERE project_id = \(projectID)
+            ORDER BY events DESC, environment COLLATE "C" LIMIT 100
             """
         var result: [String] = []
         for try await row in try await client.query(query, logger: logger) { result.append(try row.decode(String.self)) }

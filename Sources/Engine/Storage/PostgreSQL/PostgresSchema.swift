@@ -206,6 +206,38 @@ enum PostgresSchema {
             SELECT project_id, first_seen / 3600000, 0, COUNT(*) FROM issues GROUP BY 1, 2
             ON CONFLICT (project_id, hour) DO UPDATE SET new_issues = excluded.new_issues
         """,
+        // 4: lean issue rows: the grouping explanation moves to its own table (lists never read
+        // it); the sort indexes end with id, the keyset tie-breaker.
+        """
+        CREATE TABLE issue_groupings (
+            issue_id BIGINT PRIMARY KEY,
+            grouping TEXT NOT NULL
+        );
+        INSERT INTO issue_groupings (issue_id, grouping) SELECT id, grouping FROM issues;
+        ALTER TABLE issues DROP COLUMN grouping;
+        DROP INDEX issues_project_last_seen;
+        DROP INDEX issues_project_first_seen;
+        DROP INDEX issues_project_times_seen;
+        DROP INDEX issues_project_users_seen;
+        CREATE INDEX issues_project_last_seen ON issues (project_id, last_seen DESC, id DESC);
+        CREATE INDEX issues_project_first_seen ON issues (project_id, first_seen DESC, id DESC);
+        CREATE INDEX issues_project_times_seen ON issues (project_id, times_seen DESC, id DESC);
+        CREATE INDEX issues_project_users_seen ON issues (project_id, users_seen DESC, id DESC)
+        """,
+        // 5: the default issue search reads an index range; a project's environments come from
+        // a small table the writer keeps.
+        """
+        CREATE INDEX issues_project_status_last_seen ON issues (project_id, status, last_seen DESC, id DESC);
+        CREATE TABLE project_environments (
+            project_id BIGINT NOT NULL,
+            environment TEXT NOT NULL,
+            events BIGINT NOT NULL,
+            PRIMARY KEY (project_id, environment)
+        );
+        INSERT INTO project_environments (project_id, environment, events)
+            SELECT i.project_id, t.value, SUM(t.times_seen) FROM issue_tag_values t JOIN issues i ON i.id = t.issue_id
+            WHERE t.key = 'environment' GROUP BY i.project_id, t.value
+        """,
     ]
 
     /// Any constant key: the advisory lock that lets one of several instances starting at once

@@ -177,6 +177,7 @@ package final class SQLiteBatchStore: BatchStore {
                                 .run([.int(event.projectID), .blob(hash.bytes), .int(issueID)])
                         }
                         try connection.statement("DELETE FROM issues WHERE id = ?").run([.int(issueID)])
+                        try connection.statement("DELETE FROM issue_groupings WHERE issue_id = ?").run([.int(issueID)])
                         for inverse in undo[undoMark...].reversed() { inverse() }
                         undo.removeSubrange(undoMark...)
                     }
@@ -231,16 +232,17 @@ package final class SQLiteBatchStore: BatchStore {
         undo.append { [unowned self] in self.nextShortID[event.projectID] = shortID }
         try connection.statement("""
             INSERT INTO issues (project_id, short_id, kind, title, culprit, metadata, level, status, substatus,
-                first_seen, last_seen, times_seen, users_seen, first_release, last_release, grouping)
-            VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, 0, 0, ?, ?, ?)
+                first_seen, last_seen, times_seen, users_seen, first_release, last_release)
+            VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, 0, 0, ?, ?)
             """).run([
                 .int(event.projectID), .int(shortID), .text(event.grouping.kind), .text(event.grouping.title),
                 .text(event.grouping.culprit), .text(String(decoding: event.grouping.metadata, as: UTF8.self)),
                 .int(Int64(event.level.rawValue)), .int(Int64(IssueSubstatus.new.rawValue)), .int(event.timestamp),
                 .int(event.timestamp), .optional(event.release), .optional(event.release),
-                .text(String(decoding: event.grouping.explanation, as: UTF8.self)),
             ])
         let id = connection.lastInsertRowID
+        try connection.statement("INSERT INTO issue_groupings (issue_id, grouping) VALUES (?, ?)")
+            .run([.int(id), .text(String(decoding: event.grouping.explanation, as: UTF8.self))])
         for hash in event.grouping.hashes {
             try connection.statement("INSERT OR IGNORE INTO issue_hashes (project_id, hash, issue_id) VALUES (?, ?, ?)")
                 .run([.int(event.projectID), .blob(hash.bytes), .int(id)])
@@ -355,6 +357,19 @@ package final class SQLiteBatchStore: BatchStore {
         for (key, counted) in tags {
             try upsertTag.run([.int(key.issueID), .text(key.environment), .text(key.key), .text(key.value), .int(counted.count),
                                .int(counted.firstSeen), .int(counted.lastSeen)])
+        }
+        let upsertEnvironment = try connection.statement("""
+            INSERT INTO project_environments (project_id, environment, events) VALUES (?, ?, ?)
+            ON CONFLICT (project_id, environment) DO UPDATE SET events = events + excluded.events
+            """)
+        var environments: [ReleaseKey: Int64] = [:]
+        for (key, counted) in tags where key.key == "environment" {
+            if let projectID = issues[key.issueID]?.projectID {
+                environments[ReleaseKey(projectID: projectID, version: key.value), default: 0] += counted.count
+            }
+        }
+        for (key, count) in environments {
+            try upsertEnvironment.run([.int(key.projectID), .text(key.version), .int(count)])
         }
         let upsertRelease = try connection.statement("""
             INSERT INTO releases (project_id, version, first_seen, last_seen, events, new_issues) VALUES (?, ?, ?, ?, ?, ?)

@@ -37,9 +37,16 @@ package final class SQLiteReadStore: ReadStore {
         }
     }
 
+    /// Lists leave the grouping explanation out (`grouping` = ""): only the issue page shows it.
     private static let issueColumns = """
         SELECT id, project_id, short_id, kind, title, culprit, metadata, level, status, substatus, resolved_in_release,
-            first_seen, last_seen, times_seen, users_seen, first_release, last_release, grouping FROM issues
+            first_seen, last_seen, times_seen, users_seen, first_release, last_release, '' FROM issues
+        """
+
+    private static let issueDetailColumns = """
+        SELECT id, project_id, short_id, kind, title, culprit, metadata, level, status, substatus, resolved_in_release,
+            first_seen, last_seen, times_seen, users_seen, first_release, last_release,
+            (SELECT grouping FROM issue_groupings g WHERE g.issue_id = issues.id) FROM issues
         """
 
     private static func issue(_ row: SQLiteStatement) -> IssueRow {
@@ -74,7 +81,9 @@ package final class SQLiteReadStore: ReadStore {
     }
 
     /// The WHERE clause of an issue search. Tag terms match within the searched environments when
-    /// there are any (`environment:prod browser:Firefox` = Firefox seen in prod).
+    /// there are any (`environment:prod browser:Firefox` = Firefox seen in prod). Tag terms are
+    /// `id IN (…)` over the (key, value, issue_id) index rather than a correlated EXISTS: a rare
+    /// value (one user's email) then costs one index range instead of a probe per issue.
     static func issueFilter(projectID: Int64, query: IssueQuery, now: Int64) -> (sql: String, bindings: [SQLiteValue]) {
         var sql = " WHERE project_id = ?"
         var bindings: [SQLiteValue] = [.int(projectID)]
@@ -103,17 +112,17 @@ package final class SQLiteReadStore: ReadStore {
         facets += query.releases.map { ("release", $0) }
         if !query.environments.isEmpty {
             let environments = query.environments.map { SQLiteValue.text($0) }
-            sql += " AND EXISTS (SELECT 1 FROM issue_tag_values t WHERE t.issue_id = issues.id AND t.key = 'environment'"
+            sql += " AND id IN (SELECT t.issue_id FROM issue_tag_values t WHERE t.key = 'environment'"
                 + " AND t.value IN (\(placeholders(environments.count))))"
             bindings += environments
             for (key, value) in facets {
-                sql += " AND EXISTS (SELECT 1 FROM issue_tag_values t WHERE t.issue_id = issues.id AND t.key = ? AND t.value = ?"
+                sql += " AND id IN (SELECT t.issue_id FROM issue_tag_values t WHERE t.key = ? AND t.value = ?"
                     + " AND t.environment IN (\(placeholders(environments.count))))"
                 bindings += [.text(key), .text(value)] + environments
             }
         } else {
             for (key, value) in facets {
-                sql += " AND EXISTS (SELECT 1 FROM issue_tag_values t WHERE t.issue_id = issues.id AND t.key = ? AND t.value = ?)"
+                sql += " AND id IN (SELECT t.issue_id FROM issue_tag_values t WHERE t.key = ? AND t.value = ?)"
                 bindings += [.text(key), .text(value)]
             }
         }
@@ -155,7 +164,7 @@ package final class SQLiteReadStore: ReadStore {
     }
 
     package func issue(id: Int64) async throws -> IssueRow? {
-        try await read { db in try db.statement(Self.issueColumns + " WHERE id = ?").query([.int(id)], Self.issue).first }
+        try await read { db in try db.statement(Self.issueDetailColumns + " WHERE id = ?").query([.int(id)], Self.issue).first }
     }
 
     package func events(issueID: Int64, limit: Int, before: Int64?) async throws -> [EventRow] {
@@ -332,10 +341,8 @@ package final class SQLiteReadStore: ReadStore {
 
     package func environments(projectID: Int64) async throws -> [String] {
         try await read { db in
-            try db.statement("""
-                SELECT t.value FROM issue_tag_values t JOIN issues i ON i.id = t.issue_id
-                WHERE i.project_id = ? AND t.key = 'environment' GROUP BY t.value ORDER BY SUM(t.times_seen) DESC LIMIT 100
-                """).query([.int(projectID)]) { $0.text(0) ?? "" }
+            try db.statement("SELECT environment FROM project_environments WHERE project_id = ? ORDER BY events DESC, environment LIMIT 100")
+                .query([.int(projectID)]) { $0.text(0) ?? "" }
         }
     }
 }

@@ -1,0 +1,67 @@
+/// The web UI's URLs, Sentry-shaped. Every piece of data is percent-encoded here, so pages never
+/// concatenate URLs themselves.
+enum Paths {
+    static let login = "/login"
+    static let logout = "/logout"
+    static let stylesheet = "/static/pit.css"
+    static let script = "/static/pit.js"
+
+    private static func e(_ value: String) -> String { PercentEncoding.component(value) }
+
+    static func projects(org: String) -> String { "/organizations/\(e(org))/projects/" }
+
+    static func issues(org: String, project: Int64?, query: String? = nil, sort: String? = nil, environment: String? = nil,
+                       statsPeriod: String? = nil, cursor: String? = nil) -> String
+    {
+        "/organizations/\(e(org))/issues/"
+            + PercentEncoding.query([
+                ("project", project.map { String($0) }), ("query", query), ("sort", sort), ("environment", environment),
+                ("statsPeriod", statsPeriod), ("cursor", cursor),
+            ])
+    }
+
+    static func bulk(org: String) -> String { "/organizations/\(e(org))/issues/bulk" }
+
+    static func issue(org: String, id: Int64, environment: String? = nil, statsPeriod: String? = nil) -> String {
+        "/organizations/\(e(org))/issues/\(id)/" + PercentEncoding.query([("environment", environment), ("statsPeriod", statsPeriod)])
+    }
+
+    static func issueStatus(org: String, id: Int64) -> String { "/organizations/\(e(org))/issues/\(id)/status" }
+
+    static func issueEvent(org: String, issue: Int64, rowID: Int64, environment: String? = nil) -> String {
+        "/organizations/\(e(org))/issues/\(issue)/events/\(rowID)/" + PercentEncoding.query([("environment", environment)])
+    }
+
+    static func issueEventJSON(org: String, issue: Int64, rowID: Int64) -> String {
+        "/organizations/\(e(org))/issues/\(issue)/events/\(rowID)/json/"
+    }
+
+    static func issueEvents(org: String, issue: Int64, environment: String? = nil, release: String? = nil, level: String? = nil,
+                            cursor: Int64? = nil) -> String
+    {
+        "/organizations/\(e(org))/issues/\(issue)/events/"
+            + PercentEncoding.query([("environment", environment), ("release", release), ("level", level), ("cursor", cursor.map { String($0) })])
+    }
+
+    static func projectEvents(org: String, project: String, environment: String? = nil, release: String? = nil, level: String? = nil,
+                              cursor: Int64? = nil) -> String
+    {
+        "/organizations/\(e(org))/projects/\(e(project))/events/"
+            + PercentEncoding.query([("environment", environment), ("release", release), ("level", level), ("cursor", cursor.map { String($0) })])
+    }
+
+    static func projectEvent(org: String, project: String, eventID: String) -> String {
+        "/organizations/\(e(org))/projects/\(e(project))/events/\(e(eventID))/"
+    }
+
+    static func releases(org: String) -> String { "/organizations/\(e(org))/releases/" }
+
+    static func release(org: String, version: String) -> String { "/organizations/\(e(org))/releases/\(e(version))/" }
+
+    static func projectSettings(slug: String) -> String { "/settings/projects/\(e(slug))/" }
+    static func projectKeys(slug: String) -> String { "/settings/projects/\(e(slug))/keys" }
+    static func projectKey(slug: String, id: Int64) -> String { "/settings/projects/\(e(slug))/keys/\(id)" }
+    static let tokens = "/settings/tokens/"
+    static func revokeToken(id: Int64) -> String { "/settings/tokens/\(id)/revoke" }
+    static let account = "/settings/account/"
+}

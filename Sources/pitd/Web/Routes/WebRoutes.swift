@@ -1,0 +1,436 @@
+import Engine
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The web UI's pages: each handler loads what its page shows from the stores into the page's
+/// model and renders it. Pages never query anything themselves.
+///
+/// Isolation: every page that takes an issue or event id checks that it belongs to the project
+/// the page is about, so a crafted URL never shows one project's data under another's name.
+struct WebRoutes: Sendable {
+    let admin: any AdminStore
+    let reader: any ReadStore
+    let queue: IngestQueue
+    let authenticator: Authenticator
+    let publicURL: String
+    let organization: String
+    let keys: KeyCache
+
+    func register(on router: Router<PitRequestContext>) {
+        let actions = WebActions(admin: admin, reader: reader, queue: queue, authenticator: authenticator,
+                                 organization: organization, keys: keys)
+        router.get("static/pit.css") { _, _ in Self.asset(Layout.stylesheet, type: "text/css; charset=utf-8") }
+        router.get("static/pit.js") { _, _ in Self.asset(Layout.script, type: "text/javascript; charset=utf-8") }
+        router.get("login") { request, _ in try await loginPage(request) }
+        router.post("login") { request, _ in try await login(request) }
+
+        let pages = router.group().add(middleware: WebAuthMiddleware(authenticator: authenticator))
+            .add(middleware: WebErrorMiddleware(routes: self))
+        pages.get("/") { _, _ in WebResponses.redirect(Paths.projects(org: organization)) }
+        pages.post("logout") { _, context in try logout(context) }
+        let org = pages.group("organizations/:org")
+        org.get("projects") { request, context in try await projectsPage(request, context) }
+        org.get("issues") { request, context in try await issueListPage(request, context) }
+        org.post("issues/bulk") { request, context in try await actions.bulk(request, context) }
+        org.get("issues/:id") { request, context in try await issueDetailPage(request, context, rowID: nil) }
+        org.post("issues/:id/status") { request, context in try await actions.setStatus(request, context) }
+        org.get("issues/:id/events") { request, context in try await eventListPage(request, context, issueScoped: true) }
+        org.get("issues/:id/events/:row") { request, context in
+            guard let row = context.parameters.get("row").flatMap({ Int64($0) }) else { throw HTTPError(.notFound) }
+            return try await issueDetailPage(request, context, rowID: row)
+        }
+        org.get("issues/:id/events/:row/json") { _, context in try await rawEvent(context) }
+        org.get("projects/:project/events") { request, context in try await eventListPage(request, context, issueScoped: false) }
+        org.get("projects/:project/events/:event") { request, context in try await eventDetailPage(request, context) }
+        org.get("releases") { request, context in try await releasesPage(request, context) }
+        org.get("releases/:version") { request, context in try await releaseDetailPage(request, context) }
+        let settings = pages.group("settings")
+        settings.get("projects/:project") { request, context in try await projectSettingsPage(request, context) }
+        settings.post("projects/:project") { request, context in try await actions.renameProject(request, context) }
+        settings.post("projects/:project/keys") { request, context in try await actions.createKey(request, context) }
+        settings.post("projects/:project/keys/:key") { request, context in try await actions.updateKey(request, context) }
+        settings.get("tokens") { request, context in try await tokensPage(request, context, created: nil) }
+        settings.post("tokens") { request, context in try await createToken(request, context) }
+        settings.post("tokens/:id/revoke") { request, context in try await actions.revokeToken(request, context) }
+        settings.get("account") { request, context in try await accountPage(request, context) }
+        settings.post("account") { request, context in try await actions.changePassword(request, context) }
+    }
+
+    // MARK: Rendering
+
+    static func asset(_ text: String, type: String) -> Response {
+        // Versioned by `Layout.assetVersion` in the page's link, so it may be cached for long.
+        Response(status: .ok, headers: [.contentType: type, .cacheControl: "public, max-age=31536000, immutable"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static let securityHeaders: HTTPFields = [
+        .contentType: "text/html; charset=utf-8",
+        .cacheControl: "no-store",
+        HTTPField.Name("X-Frame-Options")!: "DENY",
+        HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+        HTTPField.Name("Referrer-Policy")!: "same-origin",
+        // Inline scripts are never emitted; data can at worst become text.
+        HTTPField.Name("Content-Security-Policy")!:
+            "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ]
+
+    static func page(_ html: HTML, status: HTTPResponse.Status = .ok, request: Request? = nil) -> Response {
+        var response = Response(status: status, headers: securityHeaders,
+                                body: ResponseBody(byteBuffer: ByteBuffer(string: html.description)))
+        if let request, WebActions.flash(request) != nil {
+            response.setCookie(Cookie(name: WebActions.flashCookie, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax))
+        }
+        return response
+    }
+
+    func chrome(_ request: Request, _ context: PitRequestContext, section: Chrome.Section, project: Project?) throws -> Chrome {
+        let identity = try context.requireIdentity()
+        let flash = WebActions.flash(request).map { Chrome.Flash(.info, $0) }
+        return Chrome(organizationSlug: organization, userLabel: identity.principal.isAdminToken ? "admin token" : identity.displayName,
+                      csrfToken: identity.session?.csrfToken ?? "", projects: try admin.projects(), currentProject: project,
+                      section: section, flash: flash, now: ClockTime.nowMilliseconds)
+    }
+
+    func errorPage(_ request: Request, _ context: PitRequestContext, status: HTTPResponse.Status, message: String) throws -> Response {
+        let model = ErrorModel(status: Int(status.code), title: status.reasonPhrase, message: message)
+        return Self.page(ErrorPage.render(model, chrome: try chrome(request, context, section: .none, project: nil)), status: status)
+    }
+
+    // MARK: Sign-in
+
+    func loginPage(_ request: Request, error: String? = nil, email: String = "", status: HTTPResponse.Status = .ok) async throws -> Response {
+        // Signed in already: go on.
+        let parameters = FormFields(query: request)
+        if error == nil, try authenticator.session(request) != nil {
+            return WebResponses.redirect(WebResponses.safeNext(parameters["next"]))
+        }
+        let csrf = Secret.generate(prefix: "")
+        let model = LoginModel(csrfToken: csrf, next: WebResponses.safeNext(parameters["next"]), email: email, error: error)
+        var response = Self.page(LoginPage.render(model), status: status)
+        response.setCookie(authenticator.loginCSRFCookie(csrf))
+        return response
+    }
+
+    /// `POST /login`: `email` + `password`, or `token` (the admin token). The
+    /// login form's CSRF token is a double-submit cookie (there is no session yet).
+    func login(_ request: Request) async throws -> Response {
+        let body = try await request.body.collect(upTo: WebAuthMiddleware.maxFormBytes)
+        let form = FormFields(urlEncoded: String(buffer: body))
+        let next = WebResponses.safeNext(form["next"])
+        guard let cookie = request.cookies[Authenticator.loginCSRFCookie]?.value, !cookie.isEmpty,
+              let presented = form["csrf"], Secret.constantTimeEqual(Array(cookie.utf8), Array(presented.utf8))
+        else {
+            return try await loginPage(request, error: "The sign-in form expired. Try again.", status: .forbidden)
+        }
+        var identity: Identity?
+        let email = (form["email"] ?? "").trimmingSpaces
+        if let token = form["token"]?.trimmingSpaces, !token.isEmpty {
+            identity = try authenticator.identity(forToken: token)
+        } else if !email.isEmpty {
+            identity = try await authenticator.signIn(email: email, password: form["password"] ?? "")
+        }
+        guard let identity else {
+            return try await loginPage(request, error: email.isEmpty ? "That token is not valid." : "Wrong email or password.",
+                                       email: email, status: .unauthorized)
+        }
+        // API tokens are for the API: a browser session outlives a request, and a session opened
+        // with a token would survive the token's revocation. The admin token and accounts sign in.
+        let sessionIdentity: Identity
+        switch identity.principal {
+        case .apiToken:
+            return try await loginPage(request, error: "API tokens work with the API only; sign in with the admin token or an account.",
+                                       status: .unauthorized)
+        default:
+            sessionIdentity = identity
+        }
+        let cookieValue = try authenticator.openSession(for: sessionIdentity)
+        var response = WebResponses.redirect(next == "/login" ? "/" : next)
+        response.setCookie(cookieValue)
+        response.setCookie(Cookie(name: Authenticator.loginCSRFCookie, value: "", maxAge: 0, path: "/login", httpOnly: true,
+                                  sameSite: .strict))
+        return response
+    }
+
+    func logout(_ context: PitRequestContext) throws -> Response {
+        try authenticator.closeSession(try context.requireIdentity())
+        return WebResponses.redirect(Paths.login, cookies: [authenticator.expiredSessionCookie()])
+    }
+
+    // MARK: Helpers
+
+    /// The `project` query parameter (a project id), else the first project.
+    func selectedProject(_ parameters: FormFields) throws -> Project? {
+        if let id = parameters["project"].flatMap({ Int64($0) }) {
+            guard let project = try admin.project(id: id) else { throw HTTPError(.notFound, message: "This project does not exist.") }
+            return project
+        }
+        return try admin.projects().first
+    }
+
+    func pathProject(_ context: PitRequestContext) throws -> Project {
+        guard let slug = context.parameters.get("project"), let project = try admin.project(organizationSlug: organization, slug: slug)
+        else { throw HTTPError(.notFound, message: "This project does not exist.") }
+        return project
+    }
+
+    func pathIssue(_ context: PitRequestContext) async throws -> (IssueRow, Project) {
+        guard let id = context.parameters.get("id").flatMap({ Int64($0) }), let issue = try await reader.issue(id: id),
+              let project = try admin.project(id: issue.projectID)
+        else { throw HTTPError(.notFound, message: "This issue does not exist.") }
+        return (issue, project)
+    }
+
+    static func nonEmpty(_ text: String?) -> String? {
+        guard let text = text?.trimmingSpaces, !text.isEmpty else { return nil }
+        return text
+    }
+
+    /// Zero-filled hourly values for the `hours` hours ending with the current one.
+    static func hourly(_ counts: [Int64: Int64], hours: Int, now: Int64) -> [Int64] {
+        let last = HourlyCounts.hour(ofMilliseconds: now)
+        return (0..<hours).map { counts[last - Int64(hours - 1 - $0)] ?? 0 }
+    }
+
+    func dsn(_ key: ProjectKey) -> KeyWithDSN { KeyWithDSN(key: key, dsn: DataDirectory.dsn(publicURL: publicURL, key: key)) }
+
+    // MARK: Pages
+
+    func projectsPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
+        let now = ClockTime.nowMilliseconds
+        let hour = HourlyCounts.hour(ofMilliseconds: now)
+        var entries: [ProjectsModel.Entry] = []
+        for project in try admin.projects() {
+            let hourly = try await reader.projectHourly(projectID: project.id, fromHour: hour - 23, toHour: hour)
+            let counts = try await reader.counts(projectID: project.id)
+            entries.append(ProjectsModel.Entry(
+                project: project, keys: try admin.keys(projectID: project.id).map(dsn),
+                eventsPerHour: Self.hourly(hourly.mapValues(\.events), hours: 24, now: now),
+                newIssuesPerHour: Self.hourly(hourly.mapValues(\.newIssues), hours: 24, now: now),
+                chartStart: (hour - 23) * 3_600_000, totalEvents: counts.events, totalIssues: counts.issues
+            ))
+        }
+        let chrome = try chrome(request, context, section: .projects, project: nil)
+        return Self.page(ProjectsPage.render(ProjectsModel(entries: entries), chrome: chrome), request: request)
+    }
+
+    func issueListPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
+        let parameters = FormFields(query: request)
+        guard let project = try selectedProject(parameters) else {
+            return try errorPage(request, context, status: .notFound, message: "There are no projects yet.")
+        }
+        // The filter form without script sends its selects separately; fold them into the query.
+        let text = parameters["status"] != nil || parameters["level"] != nil || parameters["release"] != nil
+            ? IssueFilter.compose(status: parameters["status"], level: parameters["level"], release: parameters["release"],
+                                  text: parameters["query"])
+            : parameters["query"] ?? "is:unresolved"
+        var queryError: String?
+        var query = IssueQuery()
+        do {
+            query = try IssueQuery(parsing: text)
+        } catch {
+            queryError = error.detail
+        }
+        if let sort = parameters["sort"].flatMap(IssueQuery.Sort.init(rawValue:)) { query.sort = sort }
+        let environment = Self.nonEmpty(parameters["environment"])
+        if let environment { query.environments.append(environment) }
+        let period = Self.nonEmpty(parameters["statsPeriod"])
+        if let period, let span = IssueQuery.relativeSpan(period) { query.lastSeenWithin = span }
+        if let cursor = parameters["cursor"].flatMap(IssueQuery.Cursor.init) { query.cursor = cursor }
+        query.limit = 50
+        var rows: [IssueListModel.Row] = []
+        var total = 0
+        if queryError == nil {
+            let issues = try await reader.issues(projectID: project.id, query: query)
+            var countQuery = query
+            countQuery.cursor = nil
+            total = try await reader.issueCount(projectID: project.id, query: countQuery)
+            let now = ClockTime.nowMilliseconds
+            let hour = HourlyCounts.hour(ofMilliseconds: now)
+            let hourly = try await reader.issueHourly(issueIDs: issues.map(\.id), fromHour: hour - 23, toHour: hour)
+            rows = issues.map { IssueListModel.Row(issue: $0, hourly: Self.hourly(hourly[$0.id] ?? [:], hours: 24, now: now)) }
+        }
+        let next = rows.count == query.limit ? rows.last.map { IssueQuery.Cursor(value: query.sort.value(of: $0.issue), id: $0.issue.id).description } : nil
+        let model = IssueListModel(
+            project: project, query: text, sort: query.sort, environment: environment, statsPeriod: period,
+            environments: try await reader.environments(projectID: project.id),
+            releases: try await reader.releases(projectID: project.id).prefix(50).map(\.version), rows: rows, totalMatches: total,
+            nextCursor: next, isPagedIn: query.cursor != nil, queryError: queryError
+        )
+        let chrome = try chrome(request, context, section: .issues, project: project)
+        return Self.page(IssueListPage.render(model, chrome: chrome), status: queryError == nil ? .ok : .badRequest, request: request)
+    }
+
+    func issueDetailPage(_ request: Request, _ context: PitRequestContext, rowID: Int64?) async throws -> Response {
+        let (issue, project) = try await pathIssue(context)
+        let parameters = FormFields(query: request)
+        let environment = Self.nonEmpty(parameters["environment"])
+        let event: EventRow?
+        if let rowID {
+            guard let found = try await reader.event(issueID: issue.id, rowID: rowID) else {
+                throw HTTPError(.notFound, message: "This event does not belong to this issue.")
+            }
+            event = found
+        } else if let environment {
+            var latest = EventQuery(projectID: project.id, issueID: issue.id)
+            latest.environment = environment
+            latest.limit = 1
+            event = try await reader.events(latest).first
+        } else {
+            event = try await reader.latestEvent(issueID: issue.id)
+        }
+        let navigation = try await event.asyncFlatMap { event in
+            try await reader.eventNavigation(issueID: issue.id, rowID: event.rowID, environment: environment)
+        } ?? EventNavigation()
+        let period = parameters["statsPeriod"] == "14d" ? "14d" : "24h"
+        let now = ClockTime.nowMilliseconds
+        let hour = HourlyCounts.hour(ofMilliseconds: now)
+        let chart: Charts.Series
+        if period == "14d" {
+            let firstDay = now / 86_400_000 - 13
+            let counts = try await reader.issueHourly(issueIDs: [issue.id], fromHour: firstDay * 24, toHour: hour)[issue.id] ?? [:]
+            var days = Array(repeating: Int64(0), count: 14)
+            for (hour, events) in counts {
+                let index = Int(hour / 24 - firstDay)
+                if days.indices.contains(index) { days[index] += events }
+            }
+            chart = Charts.Series(values: days, start: firstDay * 86_400_000, bucketMillis: 86_400_000)
+        } else {
+            let counts = try await reader.issueHourly(issueIDs: [issue.id], fromHour: hour - 23, toHour: hour)[issue.id] ?? [:]
+            chart = Charts.Series.hourly(Self.hourly(counts, hours: 24, now: now), endingAt: now)
+        }
+        let model = IssueDetailModel(
+            project: project, issue: issue, event: event, navigation: navigation,
+            tagFacets: try await reader.tagFacets(issueID: issue.id, environment: environment, topValues: 5),
+            environment: environment, environments: try await reader.environments(projectID: project.id), chart: chart,
+            statsPeriod: period
+        )
+        let chrome = try chrome(request, context, section: .issues, project: project)
+        return Self.page(IssueDetailPage.render(model, chrome: chrome), request: request)
+    }
+
+    /// The stored event as JSON, for "raw JSON" and download.
+    func rawEvent(_ context: PitRequestContext) async throws -> Response {
+        let (issue, _) = try await pathIssue(context)
+        guard let row = context.parameters.get("row").flatMap({ Int64($0) }),
+              let event = try await reader.event(issueID: issue.id, rowID: row)
+        else { throw HTTPError(.notFound, message: "This event does not exist.") }
+        return Response(status: .ok, headers: [
+            .contentType: "application/json",
+            .contentDisposition: "attachment; filename=\"event-\(event.eventID.hex).json\"",
+            HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+        ], body: ResponseBody(byteBuffer: ByteBuffer(bytes: event.payload)))
+    }
+
+    func eventListPage(_ request: Request, _ context: PitRequestContext, issueScoped: Bool) async throws -> Response {
+        let parameters = FormFields(query: request)
+        let project: Project
+        var issue: IssueRow?
+        if issueScoped {
+            let (row, owner) = try await pathIssue(context)
+            issue = row
+            project = owner
+        } else {
+            project = try pathProject(context)
+        }
+        var query = EventQuery(projectID: project.id, issueID: issue?.id)
+        query.environment = Self.nonEmpty(parameters["environment"])
+        query.release = Self.nonEmpty(parameters["release"])
+        query.level = Self.nonEmpty(parameters["level"]).flatMap { Level(name: $0) }
+        query.before = parameters["cursor"].flatMap { Int64($0) }
+        query.limit = 50
+        let events = try await reader.events(query)
+        let model = EventListModel(
+            project: project, issue: issue, events: events, environment: query.environment, release: query.release, level: query.level,
+            environments: try await reader.environments(projectID: project.id),
+            releases: try await reader.releases(projectID: project.id).prefix(50).map(\.version),
+            nextCursor: events.count == query.limit ? events.last?.rowID : nil, isPagedIn: query.before != nil
+        )
+        let chrome = try chrome(request, context, section: issueScoped ? .issues : .events, project: project)
+        return Self.page(EventListPage.render(model, chrome: chrome), request: request)
+    }
+
+    func eventDetailPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
+        let project = try pathProject(context)
+        guard let text = context.parameters.get("event"), let eventID = EventID(text),
+              let event = try await reader.event(projectID: project.id, eventID: eventID)
+        else { throw HTTPError(.notFound, message: "This event does not exist in this project.") }
+        let model = EventDetailModel(project: project, event: event, issue: try await reader.issue(id: event.issueID))
+        let chrome = try chrome(request, context, section: .events, project: project)
+        return Self.page(EventDetailPage.render(model, chrome: chrome), request: request)
+    }
+
+    func projectsByID() throws -> [Int64: Project] {
+        Dictionary(try admin.projects().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    func releasesPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
+        let model = ReleasesModel(releases: try await reader.releases(projectID: nil), projects: try projectsByID())
+        let chrome = try chrome(request, context, section: .releases, project: nil)
+        return Self.page(ReleasesPage.render(model, chrome: chrome), request: request)
+    }
+
+    func releaseDetailPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
+        let version = context.parameters.get("version").map { $0.removingPercentEncoding ?? $0 } ?? ""
+        let rows = try await reader.releases(projectID: nil).filter { $0.version == version }
+        guard !rows.isEmpty else { throw HTTPError(.notFound, message: "No events were seen with this release.") }
+        let model = ReleaseDetailModel(version: version, rows: rows, projects: try projectsByID())
+        let chrome = try chrome(request, context, section: .releases, project: nil)
+        return Self.page(ReleaseDetailPage.render(model, chrome: chrome), request: request)
+    }
+
+    func projectSettingsPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
+        let project = try pathProject(context)
+        let model = ProjectSettingsModel(project: project, keys: try admin.keys(projectID: project.id).map(dsn))
+        let chrome = try chrome(request, context, section: .settings, project: project)
+        return Self.page(ProjectSettingsPage.render(model, chrome: chrome), request: request)
+    }
+
+    func tokensPage(_ request: Request, _ context: PitRequestContext, created: (token: String, label: String)?) async throws -> Response {
+        _ = try context.require(.admin)
+        let model = TokensModel(tokens: try admin.tokens(), createdToken: created?.token, createdLabel: created?.label)
+        let chrome = try chrome(request, context, section: .settings, project: nil)
+        return Self.page(TokensPage.render(model, chrome: chrome), request: request)
+    }
+
+    /// `POST /settings/tokens/` with `label` and `scopes`: the page itself shows the new token,
+    /// once (a redirect would need to carry the secret somewhere).
+    func createToken(_ request: Request, _ context: PitRequestContext) async throws -> Response {
+        let identity = try context.require(.admin)
+        let scopes = context.form.all("scopes").compactMap(TokenScope.parse)
+        let label = Self.nonEmpty(context.form["label"]) ?? "API token"
+        let (_, plain) = try TokenIssuer(admin: admin).issue(label: label, scopes: scopes.isEmpty ? [.read] : scopes,
+                                                              userID: identity.userID)
+        return try await tokensPage(request, context, created: (plain, label))
+    }
+
+    func accountPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        var user: User?
+        if case .user(let current) = identity.principal { user = current }
+        let chrome = try chrome(request, context, section: .settings, project: nil)
+        return Self.page(AccountPage.render(AccountModel(user: user), chrome: chrome), request: request)
+    }
+}
+
+extension Identity.Principal {
+    var isAdminToken: Bool {
+        if case .adminToken = self { return true }
+        return false
+    }
+}
+
+/// Errors of signed-in pages render as a page inside the chrome (403, 404, 400), not as bare text.
+struct WebErrorMiddleware: RouterMiddleware {
+    typealias Context = PitRequestContext
+    let routes: WebRoutes
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError {
+            return try routes.errorPage(request, context, status: error.status, message: error.body ?? error.status.reasonPhrase)
+        }
+    }
+}
