@@ -31,7 +31,7 @@ import SystemPackage
 /// | `payload_dictionary_samples` | `1000` | events sampled to train the zstd dictionary for stored payloads; 0 disables it |
 /// | `log_level` | `info` | `trace` … `critical` |
 /// | `database_url` | none | `postgres://user:password@host:5432/db`: store everything in PostgreSQL instead of SQLite |
-/// | `writers` | 1 (SQLite), 4 (PostgreSQL) | writer threads draining the queue; SQLite always uses one |
+/// | `writers` | `1` | PostgreSQL: writer threads draining the queue, each with its own connection; SQLite always uses one |
 /// | `database_pool_size` | `8` | PostgreSQL connections for the read API |
 struct PitSettings: Sendable {
     var dataDirectory: String
