@@ -148,6 +148,8 @@ def test_issue_search_by_user_email_tag_and_time(browse):
     assert [i["id"] for i in browse.issues("environment:staging browser:Chrome")] == [browse.issue_id]
     assert browse.issues("environment:staging browser:Firefox") == [], "tag terms match within the environment"
     assert len(browse.issues("lastSeen:-1h")) == 2
+    r = browse.api("GET", "/api/0/projects/pit/default/issues/", params={"query": "lastSeen:-1h"})
+    assert r.headers["X-Hits"] == "2" and r.headers["X-Max-Hits"] == "1000", r.headers
     r = browse.api("GET", "/api/0/projects/pit/default/issues/", params={"query": "lastSeen:yesterday"})
     assert r.status_code == 400 and "detail" in r.json()
 

@@ -148,6 +148,11 @@ struct APIRoutes: Sendable {
         for issue in issues { SentryAPIRenderer.issue(issue, project: project, baseURL: baseURL, into: &writer) }
         writer.endArray()
         var headers: HTTPFields = [:]
+        var countQuery = query
+        countQuery.cursor = nil
+        headers[HTTPField.Name("X-Hits")!] = String(min(try await reader.issueCount(projectID: project.id, query: countQuery),
+                                                       IssueQuery.maxHits))
+        headers[HTTPField.Name("X-Max-Hits")!] = String(IssueQuery.maxHits)
         if issues.count == query.limit, let last = issues.last {
             let cursor = IssueQuery.Cursor(value: query.sort.value(of: last), id: last.id).description
             headers[.link] = "<\(baseURL)\(request.uri.path)?cursor=\(cursor)>; rel=\"next\"; results=\"true\"; cursor=\"\(cursor)\""

@@ -150,7 +150,8 @@ package final class SQLiteReadStore: ReadStore {
         let now = ClockTime.nowMilliseconds
         return try await read { db in
             let (filter, bindings) = Self.issueFilter(projectID: projectID, query: query, now: now)
-            return Int(try db.scalarInt("SELECT COUNT(*) FROM issues" + filter, bindings) ?? 0)
+            let sql = "SELECT COUNT(*) FROM (SELECT 1 FROM issues" + filter + " LIMIT \(IssueQuery.maxHits + 1))"
+            return Int(try db.scalarInt(sql, bindings) ?? 0)
         }
     }
 
