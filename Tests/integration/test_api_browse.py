@@ -246,3 +246,21 @@ def test_project_rename_requires_admin(browse):
     assert r.status_code == 403
     out = browse.api_json("PUT", "/api/0/projects/pit/checkout-service/", json={"name": "Checkout"})
     assert out["name"] == "Checkout" and out["slug"] == "checkout-service"
+
+
+def test_stats_and_environments(browse):
+    detail = browse.issue(browse.issue_id)
+    series = detail["stats"]["24h"]
+    # every event of the module arrived within the last two hours
+    assert len(series) == 24 and sum(n for _, n in series) == int(detail["count"]), series[-3:]
+    assert all(isinstance(ts, int) and ts % 3600 == 0 for ts, _ in series)
+    listed = browse.api_json("GET", "/api/0/projects/pit/default/issues/", params={"groupStatsPeriod": "24h", "query": ""})
+    assert all(len(i["stats"]["24h"]) == 24 for i in listed)
+    assert sum(sum(n for _, n in i["stats"]["24h"]) for i in listed) == sum(int(i["count"]) for i in listed)
+    received = browse.api_json("GET", "/api/0/projects/pit/default/stats/")
+    assert len(received) == 24 and sum(n for _, n in received) >= 6
+    new = browse.api_json("GET", "/api/0/projects/pit/default/stats/", params={"stat": "new_issues"})
+    assert sum(n for _, n in new) == len(listed)
+    assert browse.api("GET", "/api/0/projects/pit/default/stats/", params={"stat": "bogus"}).status_code == 400
+    envs = browse.api_json("GET", "/api/0/projects/pit/default/environments/")
+    assert [e["name"] for e in envs] == ["production", "staging"], envs
