@@ -114,9 +114,15 @@ package final class SQLiteReadStore: ReadStore {
             bindings.append(.int(now - span))
         }
         for text in query.text {
-            sql += " AND (title LIKE ? ESCAPE '\\' OR culprit LIKE ? ESCAPE '\\')"
-            let pattern = "%" + escapeLike(text) + "%"
-            bindings += [.text(pattern), .text(pattern)]
+            if text.unicodeScalars.count >= 3 {
+                // Trigram index: a quoted phrase is a substring match on title or culprit.
+                sql += " AND id IN (SELECT rowid FROM issue_search WHERE issue_search MATCH ?)"
+                bindings.append(.text("\"" + text.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""))
+            } else {
+                sql += " AND (title LIKE ? ESCAPE '\\' OR culprit LIKE ? ESCAPE '\\')"
+                let pattern = "%" + escapeLike(text) + "%"
+                bindings += [.text(pattern), .text(pattern)]
+            }
         }
         var facets = query.tags
         facets += query.releases.map { ("release", $0) }
