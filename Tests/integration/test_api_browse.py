@@ -150,6 +150,8 @@ def test_issue_search_by_user_email_tag_and_time(browse):
     assert [i["id"] for i in browse.issues("environment:staging browser:Chrome")] == [browse.issue_id]
     assert browse.issues("environment:staging browser:Firefox") == [], "tag terms match within the environment"
     assert len(browse.issues("lastSeen:-1h")) == 2
+    r = browse.api("GET", "/api/0/projects/pit/default/issues/", params={"query": "lastSeen:-1h"})
+    assert r.headers["X-Hits"] == "2" and r.headers["X-Max-Hits"] == "1000", r.headers
     r = browse.api("GET", "/api/0/projects/pit/default/issues/", params={"query": "lastSeen:yesterday"})
     assert r.status_code == 400 and "detail" in r.json()
 
@@ -246,3 +248,21 @@ def test_project_rename_requires_admin(browse):
     assert r.status_code == 403
     out = browse.api_json("PUT", "/api/0/projects/pit/checkout-service/", json={"name": "Checkout"})
     assert out["name"] == "Checkout" and out["slug"] == "checkout-service"
+
+
+def test_stats_and_environments(browse):
+    detail = browse.issue(browse.issue_id)
+    series = detail["stats"]["24h"]
+    # every event of the module arrived within the last two hours
+    assert len(series) == 24 and sum(n for _, n in series) == int(detail["count"]), series[-3:]
+    assert all(isinstance(ts, int) and ts % 3600 == 0 for ts, _ in series)
+    listed = browse.api_json("GET", "/api/0/projects/pit/default/issues/", params={"groupStatsPeriod": "24h", "query": ""})
+    assert all(len(i["stats"]["24h"]) == 24 for i in listed)
+    assert sum(sum(n for _, n in i["stats"]["24h"]) for i in listed) == sum(int(i["count"]) for i in listed)
+    received = browse.api_json("GET", "/api/0/projects/pit/default/stats/")
+    assert len(received) == 24 and sum(n for _, n in received) >= 6
+    new = browse.api_json("GET", "/api/0/projects/pit/default/stats/", params={"stat": "new_issues"})
+    assert sum(n for _, n in new) == len(listed)
+    assert browse.api("GET", "/api/0/projects/pit/default/stats/", params={"stat": "bogus"}).status_code == 400
+    envs = browse.api_json("GET", "/api/0/projects/pit/default/environments/")
+    assert [e["name"] for e in envs] == ["production", "staging"], envs

@@ -61,6 +61,9 @@ package struct IssueQuery: Sendable, Equatable {
 
     package init() {}
 
+    /// Counts stop here, as Sentry's issue search reports `X-Max-Hits: 1000`.
+    package static let maxHits = 1000
+
     package static func == (a: IssueQuery, b: IssueQuery) -> Bool {
         a.statuses == b.statuses && a.levels == b.levels && a.environments == b.environments && a.releases == b.releases
             && a.text == b.text && a.tags.map { "\($0.key)=\($0.value)" } == b.tags.map { "\($0.key)=\($0.value)" }

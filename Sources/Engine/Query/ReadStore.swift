@@ -8,7 +8,8 @@ package protocol ReadStore: Sendable {
     func latestEvent(issueID: Int64) async throws -> EventRow?
     func counts(projectID: Int64) async throws -> (events: Int64, issues: Int64, items: Int64)
 
-    /// How many issues match (for "select all N matching issues").
+    /// How many issues match (for "select all N matching issues"), counted up to
+    /// `IssueQuery.maxHits` + 1: beyond that, "1,000+" is as useful and costs no full scan.
     func issueCount(projectID: Int64, query: IssueQuery) async throws -> Int
     /// A project's or an issue's events, newest first, filtered.
     func events(_ query: EventQuery) async throws -> [EventRow]

@@ -30,6 +30,8 @@ struct APIRoutes: Sendable {
         api.get("projects/:org/:project/events") { request, context in try await projectEvents(request, context) }
         api.get("projects/:org/:project/events/:event") { _, context in try await projectEvent(context) }
         api.get("projects/:org/:project/releases") { _, context in try await releases(context, projectScoped: true) }
+        api.get("projects/:org/:project/stats") { request, context in try await projectStats(request, context) }
+        api.get("projects/:org/:project/environments") { _, context in try await environments(context) }
         api.get("organizations/:org/releases") { _, context in try await releases(context, projectScoped: false) }
         api.get("organizations/:org/releases/:version") { _, context in try await releaseDetail(context) }
         api.get("projects/:org/:project/keys") { _, context in try await listKeys(context) }
@@ -143,11 +145,26 @@ struct APIRoutes: Sendable {
 
     func issuesResponse(_ request: Request, project: Project, query: IssueQuery) async throws -> Response {
         let issues = try await reader.issues(projectID: project.id, query: query)
+        // Sentry adds per-issue stats when asked with `groupStatsPeriod=24h`.
+        let stats = FormFields(query: request)["groupStatsPeriod"] == "24h" ? try await issueStats(issues.map(\.id)) : nil
         var writer = JSONWriter(capacity: 1024 * max(1, issues.count))
         writer.beginArray()
-        for issue in issues { SentryAPIRenderer.issue(issue, project: project, baseURL: baseURL, into: &writer) }
+        for issue in issues {
+            if let stats {
+                var one = JSONWriter()
+                SentryAPIRenderer.issue(issue, project: project, baseURL: baseURL, into: &one)
+                writer.raw(Self.splice(one.bytes, key: "stats", raw: stats[issue.id] ?? Self.emptyStats))
+            } else {
+                SentryAPIRenderer.issue(issue, project: project, baseURL: baseURL, into: &writer)
+            }
+        }
         writer.endArray()
         var headers: HTTPFields = [:]
+        var countQuery = query
+        countQuery.cursor = nil
+        headers[HTTPField.Name("X-Hits")!] = String(min(try await reader.issueCount(projectID: project.id, query: countQuery),
+                                                       IssueQuery.maxHits))
+        headers[HTTPField.Name("X-Max-Hits")!] = String(IssueQuery.maxHits)
         if issues.count == query.limit, let last = issues.last {
             let cursor = IssueQuery.Cursor(value: query.sort.value(of: last), id: last.id).description
             headers[.link] = "<\(baseURL)\(request.uri.path)?cursor=\(cursor)>; rel=\"next\"; results=\"true\"; cursor=\"\(cursor)\""
@@ -187,6 +204,91 @@ struct APIRoutes: Sendable {
         let (issue, project) = try await loadIssue(try issueID(context))
         var writer = JSONWriter()
         SentryAPIRenderer.issueDetail(issue, project: project, baseURL: baseURL, into: &writer)
+        let stats = try await issueStats([issue.id])
+        return HTTPResponses.json(Self.splice(writer.bytes, key: "stats", raw: stats[issue.id] ?? Self.emptyStats))
+    }
+
+    // MARK: Stats
+
+    static let emptyStats = Array(#"{"24h":[]}"#.utf8)
+
+    /// Sentry's `stats: {"24h": [[unix seconds, events], ...]}` (24 hourly buckets, oldest
+    /// first), from the writer's hourly counters, for each issue.
+    func issueStats(_ ids: [Int64]) async throws -> [Int64: [UInt8]] {
+        let now = ClockTime.nowMilliseconds
+        let hour = HourlyCounts.hour(ofMilliseconds: now)
+        let counts = try await reader.issueHourly(issueIDs: ids, fromHour: hour - 23, toHour: hour)
+        var result: [Int64: [UInt8]] = [:]
+        for id in ids {
+            var writer = JSONWriter(capacity: 512)
+            writer.beginObject()
+            writer.key("24h")
+            Self.series(counts[id] ?? [:], from: hour - 23, to: hour, into: &writer)
+            writer.endObject()
+            result[id] = writer.bytes
+        }
+        return result
+    }
+
+    static func series(_ counts: [Int64: Int64], from: Int64, to: Int64, into writer: inout JSONWriter) {
+        writer.beginArray()
+        for hour in from...max(from, to) {
+            writer.beginArray()
+            writer.value(hour * 3600)
+            writer.value(counts[hour] ?? 0)
+            writer.endArray()
+        }
+        writer.endArray()
+    }
+
+    /// Adds `"key": raw` before the closing brace of a rendered object.
+    static func splice(_ object: [UInt8], key: String, raw: [UInt8]) -> [UInt8] {
+        var bytes = object
+        guard bytes.last == UInt8(ascii: "}") else { return bytes }
+        bytes.removeLast()
+        bytes.append(contentsOf: Array(",\"\(key)\":".utf8))
+        bytes.append(contentsOf: raw)
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
+
+    /// `GET /api/0/projects/{org}/{project}/stats/?stat=received|new_issues&resolution=1h&since=&until=`:
+    /// `[[unix seconds, count], ...]` per hour (the last 24 hours by default, at most 90 days).
+    func projectStats(_ request: Request, _ context: PitRequestContext) async throws -> Response {
+        let project = try project(context)
+        let parameters = FormFields(query: request)
+        let stat = parameters["stat"] ?? "received"
+        guard stat == "received" || stat == "new_issues" else {
+            throw HTTPError(.badRequest, message: "stat must be received or new_issues")
+        }
+        if let resolution = parameters["resolution"], resolution != "1h" {
+            throw HTTPError(.badRequest, message: "resolution must be 1h")
+        }
+        let now = ClockTime.nowMilliseconds / 1000
+        let until = parameters["until"].flatMap { Double($0) }.map { Int64($0) } ?? now
+        let since = parameters["since"].flatMap { Double($0) }.map { Int64($0) } ?? until - 23 * 3600
+        guard since <= until, until - since <= 90 * 86400 else {
+            throw HTTPError(.badRequest, message: "since must precede until by at most 90 days")
+        }
+        let (from, to) = (since / 3600, until / 3600)
+        let hourly = try await reader.projectHourly(projectID: project.id, fromHour: from, toHour: to)
+        var writer = JSONWriter()
+        Self.series(hourly.mapValues { stat == "received" ? $0.events : $0.newIssues }, from: from, to: to, into: &writer)
+        return HTTPResponses.json(writer)
+    }
+
+    func environments(_ context: PitRequestContext) async throws -> Response {
+        let project = try project(context)
+        var writer = JSONWriter()
+        writer.beginArray()
+        for (index, name) in try await reader.environments(projectID: project.id).enumerated() {
+            writer.beginObject()
+            writer.field("id", String(index + 1))
+            writer.field("name", name)
+            writer.field("isHidden", false)
+            writer.endObject()
+        }
+        writer.endArray()
         return HTTPResponses.json(writer)
     }
 

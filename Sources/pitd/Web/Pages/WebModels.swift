@@ -109,7 +109,8 @@ struct IssueListModel: Sendable {
     var releases: [String]
     /// `ReadStore.issues(projectID:query:)`.
     var rows: [Row]
-    /// `ReadStore.issueCount(projectID:query:)`, shown as "N issues" and in "select all N".
+    /// `ReadStore.issueCount(projectID:query:)`, shown as "N issues" and in "select all N";
+    /// above `IssueQuery.maxHits` it reads "1,000+".
     var totalMatches: Int
     /// `IssueQuery.Cursor.description` of the last row when another page may follow, else nil.
     var nextCursor: String?
