@@ -127,7 +127,10 @@ package final class PostgresReadStore: ReadStore {
 
     package func issueCount(projectID: Int64, query: IssueQuery) async throws -> Int {
         var bind = Binder()
-        let sql = "SELECT COUNT(*) FROM issues" + Self.issueFilter(projectID: projectID, query: query, now: ClockTime.nowMilliseconds, bind: &bind)
+        // Counted up to IssueQuery.maxHits + 1, as SQLite's store does.
+        let sql = "SELECT COUNT(*) FROM (SELECT 1 FROM issues"
+            + Self.issueFilter(projectID: projectID, query: query, now: ClockTime.nowMilliseconds, bind: &bind)
+            + " LIMIT \(IssueQuery.maxHits + 1)) AS matches"
         return Int(try await scalar(PostgresQuery(unsafeSQL: sql, binds: bind.bindings)) ?? 0)
     }
 

@@ -238,6 +238,15 @@ enum PostgresSchema {
             SELECT i.project_id, t.value, SUM(t.times_seen) FROM issue_tag_values t JOIN issues i ON i.id = t.issue_id
             WHERE t.key = 'environment' GROUP BY i.project_id, t.value
         """,
+        // 6: free-text issue search through trigram indexes (SQLite's FTS5 trigram table; here
+        // pg_trgm, a trusted extension since PostgreSQL 13, so the database owner may create it),
+        // which serve ILIKE '%term%' without reading every issue; an index for level filters.
+        """
+        CREATE EXTENSION IF NOT EXISTS pg_trgm;
+        CREATE INDEX issues_title_trigrams ON issues USING gin (title gin_trgm_ops);
+        CREATE INDEX issues_culprit_trigrams ON issues USING gin (culprit gin_trgm_ops);
+        CREATE INDEX issues_project_level ON issues (project_id, level, last_seen DESC, id DESC)
+        """,
     ]
 
     /// Any constant key: the advisory lock that lets one of several instances starting at once
