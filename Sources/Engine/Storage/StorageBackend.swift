@@ -52,12 +52,15 @@ package enum StorageBackend: Sendable, CustomStringConvertible {
     }
 
     /// The read side, and the services it needs running (PostgreSQL's connection pool).
-    package func makeReadStore(dictionaries: PayloadDictionaries?, logger: Logger) -> (store: any ReadStore, services: [any Service]) {
+    /// `connections` bounds PostgreSQL's pool (the setting `database_pool_size`).
+    package func makeReadStore(dictionaries: PayloadDictionaries?, connections: Int = 8, logger: Logger)
+        -> (store: any ReadStore, services: [any Service])
+    {
         switch self {
         case .sqlite(let path, _):
             return (SQLiteReadStore(path: path, dictionaries: dictionaries), [])
         case .postgres(let url):
-            let store = PostgresReadStore(url: url, dictionaries: dictionaries, logger: logger)
+            let store = PostgresReadStore(url: url, maxConnections: connections, dictionaries: dictionaries, logger: logger)
             return (store, [store.client])
         }
     }

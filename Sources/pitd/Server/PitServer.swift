@@ -53,7 +53,7 @@ enum PitServer {
         }
         let pipeline = IngestPipeline(keys: keys, queue: queue, ack: settings.ack, limits: settings.limits,
                                       metrics: metrics, retryAfterSeconds: settings.retryAfterSeconds, dictionaries: dictionaries)
-        let (reader, readServices) = settings.backend.makeReadStore(dictionaries: dictionaries, logger: logger)
+        let (reader, readServices) = settings.backend.makeReadStore(dictionaries: dictionaries, connections: settings.databasePoolSize, logger: logger)
 
         let authenticator = Authenticator(admin: setup.store, adminTokenHash: tokenHash,
                                           sessionLifetimeSeconds: Int64(settings.sessionDays) * 86400,
