@@ -1,12 +1,15 @@
 import Engine
 package import Foundation
+import Logging
 import PitPayloads
 
 /// One pit-bench invocation: target (spawned pitd or a DSN), load, progress, verification and
 /// the record in `results/`.
 package struct BenchRunner: Sendable {
     package enum TargetSpec: Sendable {
-        case spawn(pitd: String, settings: [String: String])
+        /// `instances` > 1 starts that many pitd on one PostgreSQL database (`database_url`) and
+        /// spreads the connections over them.
+        case spawn(pitd: String, settings: [String: String], instances: Int = 1)
         case dsn(String, token: String?, organization: String, project: String)
     }
 
@@ -64,21 +67,32 @@ package struct BenchRunner: Sendable {
         let source = RequestSource(mode: mode, generator: generator, templateCount: templates, gzip: options.gzip)
 
         var spawned: SpawnedServer?
+        var others: [SpawnedServer] = []
         let target: LoadTarget
         var settings: [String: String] = [:]
         switch options.target {
-        case .spawn(let pitd, let values):
+        case .spawn(let pitd, let values, let instances):
             let server = try SpawnedServer(pitd: pitd, settings: values)
             spawned = server
-            settings = values
-            guard let t = LoadTarget(dsn: server.dsn, gzip: options.gzip) else { throw BenchError("bad DSN \(server.dsn)") }
+            if instances > 1 {
+                guard server.database != nil else {
+                    server.stop()
+                    server.removeData()
+                    throw BenchError("--instances needs --set database_url=postgres://… (instances share one database)")
+                }
+                for _ in 1..<instances { others.append(try SpawnedServer(pitd: pitd, settings: values, sharing: server)) }
+            }
+            settings = server.settings
+            if instances > 1 { settings["instances"] = "\(instances)" }
+            guard var t = LoadTarget(dsn: server.dsn, gzip: options.gzip) else { throw BenchError("bad DSN \(server.dsn)") }
+            t.alternates = others.map { (host: "127.0.0.1", port: $0.port) }
             target = t
         case .dsn(let text, _, _, _):
             guard let t = LoadTarget(dsn: text, gzip: options.gzip) else { throw BenchError("not a DSN: \(text)") }
             target = t
         }
-        let emptyDatabaseBytes = spawned.map { (ProcSampler.size($0.databasePath) ?? 0) + (ProcSampler.size($0.databasePath + "-wal") ?? 0) } ?? 0
-        let sampler = spawned.map { ProcSampler(pid: $0.pid, databasePath: $0.databasePath) }
+        let emptyDatabaseBytes = spawned.map(Self.databaseBytes) ?? 0
+        let sampler = spawned.map { ProcSampler(pid: $0.pid, databasePath: $0.database == nil ? $0.databasePath : nil) }
         let loadGenerator = LoadGenerator()
         let progress = ProgressPrinter(quiet: options.quiet, totalSeconds: phases.reduce(0) { $0 + $1.duration })
 
@@ -110,7 +124,9 @@ package struct BenchRunner: Sendable {
             }
         } catch {
             await loadGenerator.shutdown()
+            for server in others { server.stop(); server.removeData() }
             spawned?.stop()
+            spawned?.removeData()
             throw error
         }
         await loadGenerator.shutdown()
@@ -118,13 +134,18 @@ package struct BenchRunner: Sendable {
 
         // Stop the spawned server first: SIGTERM drains and commits, so what is on disk afterwards
         // is exactly what survived.
+        for server in others { server.stop() }
         spawned?.stop()
         var verification = Verifier.Outcome(stored: 0, missing: 0, method: "not verified")
         var verified = false
         switch options.target {
         case .spawn:
             if let server = spawned {
-                verification = try Verifier.database(path: server.databasePath, accepted: accepted)
+                if let database = server.database {
+                    verification = try Verifier.postgres(database, accepted: accepted)
+                } else {
+                    verification = try Verifier.database(path: server.databasePath, accepted: accepted)
+                }
                 verified = true
             }
         case .dsn(_, let token?, let organization, let project):
@@ -139,8 +160,8 @@ package struct BenchRunner: Sendable {
         var server: RunRecord.ServerSummary?
         if let spawned {
             let samples = timeline.compactMap(\.server)
-            let database = ProcSampler.size(spawned.databasePath) ?? 0
-            let wal = ProcSampler.size(spawned.databasePath + "-wal") ?? 0
+            let database = spawned.database == nil ? ProcSampler.size(spawned.databasePath) ?? 0 : Self.databaseBytes(spawned)
+            let wal = spawned.database == nil ? ProcSampler.size(spawned.databasePath + "-wal") ?? 0 : 0
             let cpus = samples.compactMap(\.cpu)
             server = RunRecord.ServerSummary(
                 peakRSSBytes: samples.compactMap(\.rssBytes).max(),
@@ -149,6 +170,7 @@ package struct BenchRunner: Sendable {
                 bytesPerEvent: verification.stored > 0 ? Double(database + wal - emptyDatabaseBytes) / Double(verification.stored) : nil,
                 peakQueueDepth: samples.compactMap(\.queueDepth).max()
             )
+            for server in others { server.removeData() }
             spawned.removeData()
         }
 
@@ -177,7 +199,9 @@ package struct BenchRunner: Sendable {
         let record = RunRecord(
             name: options.name, mode: options.mode, command: options.command,
             startedAt: ISO8601DateFormatter().string(from: startedAt), commit: MachineInfo.gitCommit(),
-            machine: .current(), target: spawned != nil ? "spawned pitd" : target.host + ":\(target.port)",
+            machine: .current(),
+            target: spawned.map { "spawned pitd" + (others.isEmpty ? "" : " ×\(others.count + 1)") + ($0.database == nil ? "" : " (PostgreSQL)") }
+                ?? target.host + ":\(target.port)",
             settings: settings,
             load: .init(steps: phases, connections: generatorOptions.maxConnections, gzip: options.gzip, mix: options.mix,
                         payload: options.payloadFile, fingerprints: options.fingerprints, users: options.users,
@@ -256,5 +280,15 @@ final class ProgressPrinter: @unchecked Sendable {
 
     func finish() {
         if terminal && !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
+
+extension BenchRunner {
+    /// The database's size on disk: the SQLite file and its WAL, or PostgreSQL's database size.
+    static func databaseBytes(_ server: SpawnedServer) -> Int {
+        if let database = server.database {
+            return (try? PostgresInspection.databaseBytes(database, logger: Logger(label: "pit-bench"))) ?? 0
+        }
+        return (ProcSampler.size(server.databasePath) ?? 0) + (ProcSampler.size(server.databasePath + "-wal") ?? 0)
     }
 }

@@ -35,6 +35,8 @@ struct TargetOptions: ParsableArguments {
     @Option(help: "pitd binary for --spawn (default: next to pit-bench).") var pitd: String?
     @Option(name: .customLong("set"), help: ArgumentHelp("pitd setting for --spawn, e.g. --set ingest_batch_size=5000.", valueName: "key=value"))
     var settings: [String] = []
+    @Option(help: "With --spawn and --set database_url=postgres://…: pitd instances sharing one fresh database, load spread over them.")
+    var instances = 1
     @Option(help: "Admin/API token, to verify stored events through the read API of a --dsn target.") var token: String?
     @Option(help: "Organization slug for verification through the API.") var organization = "pit"
     @Option(help: "Project slug for verification through the API.") var project = "default"
@@ -47,7 +49,8 @@ struct TargetOptions: ParsableArguments {
                 guard parts.count == 2 else { throw ValidationError("--set takes key=value") }
                 values[String(parts[0])] = String(parts[1])
             }
-            return .spawn(pitd: pitd ?? defaultPitd(), settings: values)
+            guard instances >= 1 else { throw ValidationError("--instances must be at least 1") }
+            return .spawn(pitd: pitd ?? defaultPitd(), settings: values, instances: instances)
         }
         guard let dsn else { throw ValidationError("give --dsn DSN or --spawn") }
         return .dsn(dsn, token: token, organization: organization, project: project)

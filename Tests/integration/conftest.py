@@ -2,10 +2,15 @@
 
 Binary: env ``PITD_BIN`` (absolute, or relative to the repo root), default
 ``<repo>/.build/debug/pitd`` where ``<repo>`` is two levels above this file.
+
+Back ends: every test that uses a server runs against SQLite, and also against PostgreSQL when
+``PIT_TEST_DATABASE_URL`` names a server (``scripts/test`` starts one). Each PostgreSQL server
+gets a database of its own, created through that URL.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -74,6 +79,23 @@ def parse_cli_json(stdout: str):
     raise AssertionError(f"CLI did not print JSON; stdout={stdout!r}")
 
 
+ADMIN_DATABASE_URL = os.environ.get("PIT_TEST_DATABASE_URL") or None
+BACKENDS = ["sqlite"] + (["postgres"] if ADMIN_DATABASE_URL else [])
+_database_counter = itertools.count(1)
+
+
+def fresh_database_url() -> str:
+    """A new, empty PostgreSQL database on the test server; returns its URL."""
+    assert ADMIN_DATABASE_URL, "PIT_TEST_DATABASE_URL is not set"
+    name = f"pit_t{os.getpid()}_{next(_database_counter)}"
+    cp = subprocess.run(["psql", ADMIN_DATABASE_URL, "-v", "ON_ERROR_STOP=1", "-qc", f'CREATE DATABASE "{name}"'],
+                        capture_output=True, text=True, timeout=60)
+    if cp.returncode != 0:
+        raise AssertionError(f"cannot create database {name}: {cp.stderr}")
+    base, _, _ = ADMIN_DATABASE_URL.rpartition("/")
+    return f"{base}/{name}"
+
+
 # registry of live servers, used to attach logs to failing test reports
 _LIVE_SERVERS: List["PitServer"] = []
 
@@ -98,6 +120,8 @@ class PitServer:
         self._log_fh = None
         self.session = requests.Session()
         self.last_returncode: Optional[int] = None
+        self.backend = "sqlite"
+        self.database_url: Optional[str] = None
 
     # ---------------- CLI ----------------
     def cli(self, *args: str, check: bool = True, json_out: bool = True, timeout: float = 60, env=None):
@@ -360,13 +384,24 @@ def pitd_bin() -> Path:
     return p
 
 
-def _make_factory(pitd_bin, base_dir: Path, created: list):
+def _make_factory(pitd_bin, base_dir: Path, created: list, backend: str = "sqlite"):
     def factory(env: Optional[dict] = None, *, init: bool = True, start: bool = True,
-                data_dir: Optional[Path] = None) -> PitServer:
+                data_dir: Optional[Path] = None, database_url: Optional[str] = None) -> PitServer:
+        """``database_url`` shares another server's PostgreSQL database (several instances)."""
         n = len(created)
         ddir = Path(data_dir) if data_dir else base_dir / f"pit{n}" / "data"
         ddir.parent.mkdir(parents=True, exist_ok=True)
+        env = dict(env or {})
+        url = None
+        if backend == "postgres":
+            url = env.get("PIT_DATABASE_URL") or database_url or fresh_database_url()
+            # In the data directory's pit.json, so every pitd command given --data-dir (the
+            # tests' own subprocess calls too) reaches this server's database.
+            ddir.mkdir(parents=True, exist_ok=True)
+            (ddir / "pit.json").write_text(json.dumps({"database_url": url}))
         srv = PitServer(pitd_bin, ddir, ddir.parent / "pitd.log", env=env)
+        srv.backend = backend
+        srv.database_url = url
         created.append(srv)
         if init:
             srv.init()
@@ -388,14 +423,25 @@ def _teardown(created: list):
     return errors
 
 
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    """``sqlite``, and ``postgres`` when PIT_TEST_DATABASE_URL is set."""
+    return request.param
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_backend(request) -> str:
+    return request.param
+
+
 @pytest.fixture
-def server_factory(pitd_bin, tmp_path):
+def server_factory(pitd_bin, tmp_path, backend):
     """``server_factory(env=None, init=True, start=True)`` -> PitServer.
 
-    Each call gets its own data dir; every server is stopped (SIGTERM, then
-    SIGKILL) at teardown; logs are attached to failing test reports."""
+    Each call gets its own data dir (and PostgreSQL database); every server is stopped (SIGTERM,
+    then SIGKILL) at teardown; logs are attached to failing test reports."""
     created: list = []
-    yield _make_factory(pitd_bin, tmp_path, created)
+    yield _make_factory(pitd_bin, tmp_path, created, backend)
     _teardown(created)
 
 
@@ -406,9 +452,9 @@ def server(server_factory) -> PitServer:
 
 
 @pytest.fixture(scope="module")
-def module_server_factory(pitd_bin, tmp_path_factory):
+def module_server_factory(pitd_bin, tmp_path_factory, module_backend):
     created: list = []
-    yield _make_factory(pitd_bin, tmp_path_factory.mktemp("pitmod"), created)
+    yield _make_factory(pitd_bin, tmp_path_factory.mktemp("pitmod"), created, module_backend)
     _teardown(created)
 
 

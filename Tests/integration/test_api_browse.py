@@ -3,6 +3,7 @@ project events, keys and per-key rate limits, and project isolation."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import pytest
@@ -99,8 +100,9 @@ def test_token_created_over_api_is_shown_once(browse):
 
 
 def _pitd_stdin(server, args, stdin):
+    # The server's own environment, so the command reaches its database (PIT_DATABASE_URL).
     return subprocess.run([str(server.bin), *args, "--data-dir", str(server.data_dir)], input=stdin, text=True,
-                          capture_output=True, timeout=60)
+                          capture_output=True, timeout=60, env={**os.environ, **server.env_extra})
 
 
 def test_user_accounts_from_the_cli(browse):

@@ -97,6 +97,13 @@ package final class IngestQueue: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// True once `finish` was called (shutting down).
+    package var isFinished: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return finished
+    }
+
     /// How long the oldest queued entry has waited: the writer's lag behind the handlers.
     package var oldestAgeSeconds: Double {
         condition.lock()

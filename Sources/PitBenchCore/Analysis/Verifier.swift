@@ -1,5 +1,6 @@
 package import Engine
 import Foundation
+import Logging
 
 /// Checks that every event the server acknowledged is stored.
 package enum Verifier {
@@ -16,6 +17,13 @@ package enum Verifier {
         let stored = Set(ids.compactMap { $0 })
         let missing = accepted.reduce(0) { $0 + (stored.contains($1) ? 0 : 1) }
         return Outcome(stored: stored.count, missing: missing, method: "database: every acknowledged event id looked up")
+    }
+
+    /// Reads the (stopped) servers' PostgreSQL database directly.
+    package static func postgres(_ url: PostgresDatabaseURL, accepted: [EventID]) throws -> Outcome {
+        let stored = try PostgresInspection.eventIDs(url, logger: Logger(label: "pit-bench"))
+        let missing = accepted.reduce(0) { $0 + (stored.contains($1) ? 0 : 1) }
+        return Outcome(stored: stored.count, missing: missing, method: "database: every acknowledged event id looked up in PostgreSQL")
     }
 
     /// Asks a running server's read API for a sample of the acknowledged events.

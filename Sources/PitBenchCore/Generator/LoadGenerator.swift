@@ -15,6 +15,16 @@ package struct LoadTarget: Sendable {
     /// Polled once a second for the server's queue depth and stored-event counter (pitd's
     /// Prometheus `/metrics`); nil to skip.
     package var metricsPath: String?
+    /// More servers behind the same path (several pitd instances on one database): connections
+    /// are spread over `host:port` and these, round robin.
+    package var alternates: [(host: String, port: Int)] = []
+
+    /// Where connection number `id` connects.
+    func endpoint(for id: Int) -> (host: String, port: Int) {
+        guard !alternates.isEmpty, id >= 0 else { return (host, port) }
+        let index = id % (alternates.count + 1)
+        return index == 0 ? (host, port) : alternates[index - 1]
+    }
 
     package init(host: String, port: Int, path: String, headers: [(String, String)], metricsPath: String? = "/metrics") {
         self.host = host
@@ -402,7 +412,7 @@ private final class GeneratorRun: @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandler(ResponseHandler(run: self, connection: connection))
                 }
             }
-            .connect(host: target.host, port: target.port)
+            .connect(host: target.endpoint(for: connection.id).host, port: target.endpoint(for: connection.id).port)
     }
 
     // MARK: Schedule

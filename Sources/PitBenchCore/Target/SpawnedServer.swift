@@ -1,23 +1,48 @@
-import Engine
+package import Engine
 import Foundation
+import Logging
 
 /// A `pitd` started by pit-bench in a temporary data directory with the settings under test,
 /// stopped (SIGTERM, then SIGKILL) afterwards.
+///
+/// With a `database_url` setting the URL names a PostgreSQL server: the first instance of a run
+/// creates a fresh database on it (dropped by `removeData`), and further instances of the same run
+/// (`sharing:`) use that database too.
 package final class SpawnedServer: @unchecked Sendable {
     package let dataDirectory: String
     package let port: Int
     package let dsn: String
     package let settings: [String: String]
+    /// The run's PostgreSQL database, nil with SQLite.
+    package let database: PostgresDatabaseURL?
+    private let databaseServer: PostgresDatabaseURL?
+    private let ownsDatabase: Bool
     private let process: Process
     private let log: FileHandle
 
     /// `@unchecked Sendable`: the fields are immutable; `Process` is only signalled and waited on.
-    package init(pitd: String, settings: [String: String], port: Int? = nil) throws {
+    package init(pitd: String, settings: [String: String], port: Int? = nil, sharing other: SpawnedServer? = nil) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pit-bench-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let port = try port ?? Self.freePort()
         self.dataDirectory = directory
         self.port = port
+        var settings = settings
+        if let other, let database = other.database {
+            self.database = database
+            databaseServer = other.databaseServer
+            ownsDatabase = false
+        } else if let text = settings["database_url"], !text.isEmpty {
+            let server = try PostgresDatabaseURL(text)
+            database = try PostgresInspection.createDatabase(on: server, logger: Logger(label: "pit-bench"))
+            databaseServer = server
+            ownsDatabase = true
+        } else {
+            database = nil
+            databaseServer = nil
+            ownsDatabase = false
+        }
+        if let database { settings["database_url"] = database.url }
         self.settings = settings
         let bind = "127.0.0.1:\(port)"
         let overrides = settings.sorted { $0.key < $1.key }.flatMap { ["--set", "\($0.key)=\($0.value)"] }
@@ -64,6 +89,9 @@ package final class SpawnedServer: @unchecked Sendable {
 
     package func removeData() {
         try? FileManager.default.removeItem(atPath: dataDirectory)
+        if ownsDatabase, let database, let databaseServer {
+            try? PostgresInspection.dropDatabase(database, server: databaseServer, logger: Logger(label: "pit-bench"))
+        }
     }
 
     static func runCapturing(_ executable: String, _ arguments: [String]) throws -> String {

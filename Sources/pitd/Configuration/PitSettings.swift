@@ -30,6 +30,9 @@ import SystemPackage
 /// | `session_days` | `14` | how long a web sign-in lasts |
 /// | `payload_dictionary_samples` | `1000` | events sampled to train the zstd dictionary for stored payloads; 0 disables it |
 /// | `log_level` | `info` | `trace` … `critical` |
+/// | `database_url` | none | `postgres://user:password@host:5432/db`: store everything in PostgreSQL instead of SQLite |
+/// | `writers` | `1` | PostgreSQL: writer threads draining the queue, each with its own connection; SQLite always uses one |
+/// | `database_pool_size` | `8` | PostgreSQL connections for the read API |
 struct PitSettings: Sendable {
     var dataDirectory: String
     var bind: (host: String, port: Int)
@@ -46,6 +49,10 @@ struct PitSettings: Sendable {
     var sessionDays: Int
     var dictionarySamples: Int
     var logLevel: String
+    var databaseURL: String?
+    var writers: Int
+    var databasePoolSize: Int
+    var backend: StorageBackend
 
     var databasePath: String { dataDirectory + "/pit.sqlite" }
     var adminTokenPath: String { dataDirectory + "/admin-token" }
@@ -121,5 +128,16 @@ struct PitSettings: Sendable {
         sessionDays = max(1, try integer("session_days", 14))
         dictionarySamples = try integer("payload_dictionary_samples", 1000)
         logLevel = reader.string(forKey: "log_level", default: "info")
+        let url = reader.string(forKey: "database_url")?.trimmingCharacters(in: .whitespaces)
+        databaseURL = url?.isEmpty == false ? url : nil
+        do {
+            backend = try StorageBackend(databaseURL: databaseURL, sqlitePath: dataDirectory + "/pit.sqlite", durability: durability)
+        } catch {
+            throw Invalid(description: "\(error)")
+        }
+        writers = backend.isPostgres ? try integer("writers", backend.defaultWriters) : 1
+        guard (1...64).contains(writers) else { throw Invalid(description: "writers must be 1...64") }
+        databasePoolSize = try integer("database_pool_size", 8)
+        guard databasePoolSize >= 1 else { throw Invalid(description: "database_pool_size must be at least 1") }
     }
 }

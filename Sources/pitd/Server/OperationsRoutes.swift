@@ -3,9 +3,10 @@ import HTTPTypes
 import Hummingbird
 import Prometheus
 
-/// `/health` (liveness), `/ready` (queue depth, writer lag) and `/metrics` (Prometheus text).
+/// `/health` (liveness), `/ready` (queue depth, writer lag, whether the database takes writes) and `/metrics` (Prometheus text).
 struct OperationsRoutes: Sendable {
     let queue: IngestQueue
+    let health: StorageHealth
     let registry: PrometheusCollectorRegistry
 
     func register(on router: Router<PitRequestContext>) {
@@ -25,7 +26,9 @@ struct OperationsRoutes: Sendable {
         var writer = JSONWriter()
         writer.beginObject()
         let full = depth.count >= queue.maxCount || depth.bytes >= queue.maxBytes
-        writer.field("status", full ? "saturated" : "ready")
+        let storageError = health.lastError
+        writer.field("status", storageError != nil ? "storage_unavailable" : (full ? "saturated" : "ready"))
+        writer.field("storage_error", storageError)
         writer.field("queue_depth", depth.count)
         writer.field("queue_bytes", depth.bytes)
         writer.field("queue_max_events", queue.maxCount)
@@ -33,6 +36,6 @@ struct OperationsRoutes: Sendable {
         writer.key("writer_lag_seconds")
         writer.value(lag)
         writer.endObject()
-        return HTTPResponses.json(writer, status: full ? .serviceUnavailable : .ok)
+        return HTTPResponses.json(writer, status: full || storageError != nil ? .serviceUnavailable : .ok)
     }
 }

@@ -21,11 +21,12 @@ enum PitServer {
 
     static func run(settings: PitSettings, logger: Logger) async throws {
         let directory = DataDirectory(settings: settings)
-        let setup = try directory.initialise()
+        let setup = try directory.initialise(logger: logger)
         guard let tokenHash = try setup.store.setting(DataDirectory.adminTokenHashSetting) else {
-            throw PitSettings.Invalid(description: "no admin token in \(settings.databasePath)")
+            throw PitSettings.Invalid(description: "no admin token in \(settings.backend)")
         }
-        logger.info("pitd data directory", metadata: ["pit.data_dir": "\(settings.dataDirectory)"])
+        logger.info("pitd data directory", metadata: ["pit.data_dir": "\(settings.dataDirectory)",
+                                                      "pit.database": "\(settings.backend)"])
         logger.info("DSN of the default project", metadata: ["pit.dsn": "\(directory.dsn(for: setup.key))"])
         if setup.createdToken, let token = setup.adminToken {
             logger.notice("admin token created (shown once here; also in the 0600 file admin-token)", metadata: ["pit.admin_token": "\(token)"])
@@ -36,9 +37,10 @@ enum PitServer {
         let keys = KeyCache()
         try keys.reload(from: setup.store)
         let queue = IngestQueue(maxCount: settings.queueMaxEvents, maxBytes: settings.queueMaxBytes)
-        let batchStore = try SQLiteBatchStore(path: settings.databasePath, durability: settings.durability)
-        let writer = BatchWriter(queue: queue, store: batchStore, batchSize: settings.batchSize,
-                                 commitDelay: Double(settings.commitDelayMicroseconds) / 1e6, metrics: metrics,
+        let health = StorageHealth()
+        let stores = try (0..<settings.writers).map { _ in try settings.backend.makeBatchStore(logger: logger) }
+        let writer = BatchWriter(queue: queue, stores: stores, batchSize: settings.batchSize,
+                                 commitDelay: Double(settings.commitDelayMicroseconds) / 1e6, metrics: metrics, health: health,
                                  logger: logger)
         let admin = setup.store
         var dictionaries: PayloadDictionaries?
@@ -51,13 +53,13 @@ enum PitServer {
         }
         let pipeline = IngestPipeline(keys: keys, queue: queue, ack: settings.ack, limits: settings.limits,
                                       metrics: metrics, retryAfterSeconds: settings.retryAfterSeconds, dictionaries: dictionaries)
-        let reader = SQLiteReadStore(path: settings.databasePath, dictionaries: dictionaries)
+        let (reader, readServices) = settings.backend.makeReadStore(dictionaries: dictionaries, logger: logger)
 
         let authenticator = Authenticator(admin: setup.store, adminTokenHash: tokenHash,
                                           sessionLifetimeSeconds: Int64(settings.sessionDays) * 86400,
                                           secureCookies: settings.publicURL.lowercased().hasPrefix("https:"))
         let router = Router(context: PitRequestContext.self)
-        OperationsRoutes(queue: queue, registry: registry).register(on: router)
+        OperationsRoutes(queue: queue, health: health, registry: registry).register(on: router)
         APIRoutes(admin: setup.store, reader: reader, queue: queue, baseURL: settings.publicURL, keys: keys)
             .register(on: router, authenticator: authenticator)
         WebRoutes(admin: setup.store, reader: reader, queue: queue, authenticator: authenticator, publicURL: settings.publicURL,
@@ -70,11 +72,13 @@ enum PitServer {
         let app = Application(
             responder: responder,
             configuration: .init(address: .hostname(settings.bind.host, port: settings.bind.port), serverName: "pitd"),
-            services: [writer, refresher],
+            // The read pool starts first and stops last; the writers drain before it.
+            services: readServices + [writer, refresher],
             onServerRunning: { channel in
                 logger.info("pitd listening", metadata: ["pit.address": "\(channel.localAddress.map { "\($0)" } ?? "?")",
                                                          "pit.ack": "\(settings.ack.rawValue)",
-                                                         "pit.ingest_batch_size": "\(settings.batchSize)"])
+                                                         "pit.ingest_batch_size": "\(settings.batchSize)",
+                                                         "pit.writers": "\(settings.writers)"])
             },
             logger: logger
         )

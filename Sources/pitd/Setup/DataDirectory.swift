@@ -1,8 +1,9 @@
 import Crypto
 import Engine
 import Foundation
+import Logging
 
-/// Creates and opens a data directory: the SQLite database (migrated), the default organisation,
+/// Creates and opens a data directory and its database (SQLite in the directory, or PostgreSQL; migrated), the default organisation,
 /// project and DSN key, and the admin token. Idempotent: an existing secret is never replaced.
 struct DataDirectory {
     let settings: PitSettings
@@ -14,15 +15,15 @@ struct DataDirectory {
         /// 0600 token file still exists); nil otherwise.
         var adminToken: String?
         var createdToken: Bool
-        var store: SQLiteAdminStore
+        var store: any AdminStore
     }
 
     static let adminTokenHashSetting = "admin_token_sha256"
 
-    func initialise() throws -> Setup {
+    func initialise(logger: Logger = Logger(label: "pitd")) throws -> Setup {
         try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
-        let store = try SQLiteAdminStore(path: settings.databasePath)
+        let store = try settings.backend.makeAdminStore(logger: logger)
         let project = try store.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
         guard let key = try store.keys(projectID: project.id).first(where: \.enabled) ?? store.keys(projectID: project.id).first else {
             throw PitSettings.Invalid(description: "project \(project.id) has no DSN key")
