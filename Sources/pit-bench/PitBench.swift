@@ -267,7 +267,9 @@ struct Report: AsyncParsableCommand {
             try ChartSVG.render(title: record.name, timeline: TimelineCSV.parse(csv), steps: record.steps)
                 .write(to: folder.appendingPathComponent("chart.svg"), atomically: true, encoding: .utf8)
         }
-        try ReportRenderer.render(runs).write(to: directory.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)
+        let browse = try BrowseBench.readAll(results: directory)
+        try (ReportRenderer.render(runs) + BrowseBench.reportSection(browse))
+            .write(to: directory.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)
         if let chart = ReportRenderer.sweepChart(runs) {
             try chart.write(to: directory.appendingPathComponent("sweep.svg"), atomically: true, encoding: .utf8)
         }

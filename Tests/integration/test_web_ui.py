@@ -135,6 +135,13 @@ def test_sign_in_rules(web):
     assert ok.last_login.status_code == 303
     cookie = ok.last_login.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "pit_session=" in cookie, cookie
+    # behind a TLS-terminating proxy the cookie is Secure
+    s = requests.Session()
+    page = s.get(web.url + "/login")
+    r = s.post(web.url + "/login", data={"csrf": csrf_of(page.text), "token": web.token, "next": "/"},
+               headers={"X-Forwarded-Proto": "https"}, allow_redirects=False)
+    assert r.status_code == 303 and "Secure" in r.headers["Set-Cookie"], r.headers
+    assert "Secure" not in ok.last_login.headers["Set-Cookie"]
     # no CSRF cookie -> refused
     r = requests.post(web.url + "/login", data={"csrf": "x", "token": web.token}, allow_redirects=False)
     assert r.status_code == 403

@@ -279,3 +279,37 @@ package enum BrowseBench {
         return text
     }
 }
+
+extension BrowseBench {
+    /// Every `browse.json` under `results`, oldest first.
+    package static func readAll(results: URL) throws -> [(directory: String, record: Record)] {
+        let entries = try FileManager.default.contentsOfDirectory(at: results, includingPropertiesForKeys: nil)
+        return entries.sorted { $0.lastPathComponent < $1.lastPathComponent }.compactMap { directory in
+            guard let data = try? Data(contentsOf: directory.appendingPathComponent("browse.json")),
+                  let record = try? JSONDecoder().decode(Record.self, from: data)
+            else { return nil }
+            return (directory.lastPathComponent, record)
+        }
+    }
+
+    /// The section of results/README.md for read-latency runs: one row per run, the p99 of each
+    /// page group.
+    package static func reportSection(_ runs: [(directory: String, record: Record)]) -> String {
+        guard let first = runs.last?.record else { return "" }
+        let names = first.groups.map(\.name)
+        var lines = [
+            "", "## Read latency (`pit-bench browse`)", "",
+            "p99 ms per page group, GETs at a fixed rate while `pit-bench run` ingests (see each run's `summary.md`).", "",
+            "| run | commit | GETs/s | " + names.joined(separator: " | ") + " | pass |",
+            "|---|---|---|" + String(repeating: "---|", count: names.count) + "---|",
+        ]
+        for (directory, record) in runs.reversed() {
+            let cells = names.map { name in
+                record.groups.first { $0.name == name }.map { String(format: "%.1f", $0.latency.p99) } ?? "—"
+            }
+            lines.append("| [\(directory)](\(directory)/summary.md) | \(record.commit.prefix(8)) | \(Int(record.rate)) | "
+                + cells.joined(separator: " | ") + " | \(record.passed ? "yes" : "no") |")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,6 +1,7 @@
 import Dispatch
 import Engine
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// Turns credentials into an `Identity`: Bearer tokens for the API (the admin token or an API
@@ -52,8 +53,15 @@ struct Authenticator: Sendable {
         return Identity(principal: .user(user))
     }
 
+    /// Cookies get the Secure flag when the public URL is https, or when a TLS-terminating proxy
+    /// says the browser used https (`X-Forwarded-Proto`). Trusting the header can only make a
+    /// cookie stricter.
+    func isSecure(_ request: Request) -> Bool {
+        secureCookies || request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https"
+    }
+
     /// Opens a browser session; returns the cookie to set.
-    func openSession(for identity: Identity) throws -> Cookie {
+    func openSession(for identity: Identity, secure: Bool) throws -> Cookie {
         let token = Secret.generate(prefix: "")
         let now = ClockTime.nowMilliseconds
         let session = WebSession(tokenHash: Secret.hash(token), userID: identity.userID, csrfToken: Secret.generate(prefix: ""),
@@ -61,7 +69,7 @@ struct Authenticator: Sendable {
         try admin.createSession(session)
         _ = try? admin.deleteExpiredSessions(now: now)
         return Cookie(name: Self.sessionCookie, value: token, maxAge: Int(sessionLifetimeSeconds), path: "/",
-                      secure: secureCookies, httpOnly: true, sameSite: .lax)
+                      secure: secure || secureCookies, httpOnly: true, sameSite: .lax)
     }
 
     func closeSession(_ identity: Identity) throws {
@@ -72,8 +80,8 @@ struct Authenticator: Sendable {
         Cookie(name: Self.sessionCookie, value: "", maxAge: 0, path: "/", secure: secureCookies, httpOnly: true, sameSite: .lax)
     }
 
-    func loginCSRFCookie(_ value: String) -> Cookie {
-        Cookie(name: Self.loginCSRFCookie, value: value, maxAge: 3600, path: "/login", secure: secureCookies, httpOnly: true,
+    func loginCSRFCookie(_ value: String, secure: Bool) -> Cookie {
+        Cookie(name: Self.loginCSRFCookie, value: value, maxAge: 3600, path: "/login", secure: secure || secureCookies, httpOnly: true,
                sameSite: .strict)
     }
 

@@ -195,7 +195,7 @@ struct WebActions: Sendable {
         guard let hash else { throw HTTPError(.internalServerError, message: "Could not hash the password.") }
         try admin.setPassword(userID: user.id, passwordHash: hash)
         // Setting the password signed every session out, this one too: sign this browser in again.
-        let cookie = try authenticator.openSession(for: Identity(principal: .user(user)))
+        let cookie = try authenticator.openSession(for: Identity(principal: .user(user)), secure: authenticator.isSecure(request))
         var response = Self.redirect("/settings/account/", flash: "Password changed; other browsers are signed out.")
         response.setCookie(cookie)
         return response

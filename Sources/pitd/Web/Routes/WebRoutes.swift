@@ -109,7 +109,7 @@ struct WebRoutes: Sendable {
         let csrf = Secret.generate(prefix: "")
         let model = LoginModel(csrfToken: csrf, next: WebResponses.safeNext(parameters["next"]), email: email, error: error)
         var response = Self.page(LoginPage.render(model), status: status)
-        response.setCookie(authenticator.loginCSRFCookie(csrf))
+        response.setCookie(authenticator.loginCSRFCookie(csrf, secure: authenticator.isSecure(request)))
         return response
     }
 
@@ -145,7 +145,7 @@ struct WebRoutes: Sendable {
         default:
             sessionIdentity = identity
         }
-        let cookieValue = try authenticator.openSession(for: sessionIdentity)
+        let cookieValue = try authenticator.openSession(for: sessionIdentity, secure: authenticator.isSecure(request))
         var response = WebResponses.redirect(next == "/login" ? "/" : next)
         response.setCookie(cookieValue)
         response.setCookie(Cookie(name: Authenticator.loginCSRFCookie, value: "", maxAge: 0, path: "/login", httpOnly: true,
