@@ -206,3 +206,34 @@ def test_database_restart_mid_load_loses_no_acknowledged_event(pg_factory):
     H.wait_until(lambda: server.api("GET", "/ready", auth=False).status_code == 200, timeout=20, what="/ready again")
     assert missing_events(server, load.acked) == []
     assert int(server.issue_of(load.acked[0])["count"]) >= len(load.acked)
+
+
+@pytest.mark.skipif(not os.environ.get("PIT_TEST_POSTGRES_DIR"), reason="PIT_TEST_POSTGRES_DIR is not set")
+def test_queued_ack_events_are_held_through_a_database_outage(pg_factory):
+    """ack=queued answers before the commit: what it answered must still be stored when the
+    database comes back, not dropped with the batch that failed."""
+    server = pg_factory(env={"PIT_ACK": "queued"})
+    server.send_event({"message": "before the outage"})
+    postgres_ctl("stop")
+    try:
+        ids = [server.send_event({"message": f"during the outage {n}", "fingerprint": ["outage"]}) for n in range(20)]
+    finally:
+        postgres_ctl("start")
+    H.wait_until(lambda: server.api("GET", "/ready", auth=False).status_code == 200, timeout=30, what="/ready again")
+    H.wait_until(lambda: missing_events(server, ids) == [], timeout=30, what="events held through the outage")
+    assert int(server.issue_of(ids[0])["count"]) == 20
+
+
+@pytest.mark.skipif(not os.environ.get("PIT_TEST_POSTGRES_DIR"), reason="PIT_TEST_POSTGRES_DIR is not set")
+def test_idle_instance_reports_ready_again_when_the_database_returns(pg_factory):
+    """A load balancer stops sending events to an instance whose /ready says 503, so /ready itself
+    must notice that the database is back."""
+    server = pg_factory()
+    postgres_ctl("stop")
+    try:
+        assert server.send_event(expect=503)
+        assert server.api("GET", "/ready", auth=False).status_code == 503
+    finally:
+        postgres_ctl("start")
+    H.wait_until(lambda: server.api("GET", "/ready", auth=False).status_code == 200, timeout=30, what="/ready without new events")
+    server.send_event()

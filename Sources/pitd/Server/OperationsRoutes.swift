@@ -8,6 +8,10 @@ struct OperationsRoutes: Sendable {
     let queue: IngestQueue
     let health: StorageHealth
     let registry: PrometheusCollectorRegistry
+    /// Whether the database answers, asked only while the writers report failures: an idle
+    /// instance writes nothing that could show the database is back, and a load balancer that
+    /// took it out of rotation on a 503 would never send it the event that would.
+    var probe: (@Sendable () -> Bool)? = nil
 
     func register(on router: Router<PitRequestContext>) {
         router.get("health") { _, _ in HTTPResponses.text("ok\n") }
@@ -26,6 +30,7 @@ struct OperationsRoutes: Sendable {
         var writer = JSONWriter()
         writer.beginObject()
         let full = depth.count >= queue.maxCount || depth.bytes >= queue.maxBytes
+        if !health.isHealthy, let probe, probe() { health.recordSuccess() }
         let storageError = health.lastError
         writer.field("status", storageError != nil ? "storage_unavailable" : (full ? "saturated" : "ready"))
         writer.field("storage_error", storageError)

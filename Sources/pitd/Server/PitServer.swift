@@ -59,7 +59,14 @@ enum PitServer {
                                           sessionLifetimeSeconds: Int64(settings.sessionDays) * 86400,
                                           secureCookies: settings.publicURL.lowercased().hasPrefix("https:"))
         let router = Router(context: PitRequestContext.self)
-        OperationsRoutes(queue: queue, health: health, registry: registry).register(on: router)
+        OperationsRoutes(queue: queue, health: health, registry: registry, probe: {
+            do {
+                _ = try admin.setting(DataDirectory.adminTokenHashSetting)
+                return true
+            } catch {
+                return false
+            }
+        }).register(on: router)
         APIRoutes(admin: setup.store, reader: reader, queue: queue, baseURL: settings.publicURL, keys: keys)
             .register(on: router, authenticator: authenticator)
         WebRoutes(admin: setup.store, reader: reader, queue: queue, authenticator: authenticator, publicURL: settings.publicURL,
