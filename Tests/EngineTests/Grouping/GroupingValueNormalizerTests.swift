@@ -135,7 +135,7 @@ private func timed(_ body: () -> Void) -> Duration {
     #expect(input.utf8.count >= 1 << 20)
     var output = ""
     let elapsed = timed { output = parameterize(input) }
-    #expect(elapsed < .seconds(10))
+    #expect(elapsed < .seconds(60), "a quadratic path would take hours; see `pathological`")
     // `user=alice@...` is one email: Sentry's local-part class includes `=`.
     #expect(output.hasPrefix("ERROR <date> <email> id=<uuid> failed to GET <url> from <ip> after <int> tries"))
 }
@@ -153,8 +153,11 @@ let pathologicalInputs: [Case] = [
     Case("invalid ip candidates (fallback path)", String(repeating: "1:2:3 ", count: 1 << 17), ""),
 ]
 
+/// A guard against quadratic paths, not a speed claim (that is Benchmarks/): a quadratic pass
+/// over 1 MB costs ~10^12 steps, hours; linear code takes well under a second quiet and a few
+/// seconds on a CI machine shared with other work, so 60 s never flakes and still catches it.
 @Test("Adversarial 1 MB inputs stay linear", arguments: pathologicalInputs)
 func pathological(_ c: Case) {
     let elapsed = timed { _ = parameterize(c.input) }
-    #expect(elapsed < .seconds(10))
+    #expect(elapsed < .seconds(60))
 }
