@@ -95,6 +95,19 @@ package struct TagFacet: Sendable, Equatable {
     }
 }
 
+extension TagFacet {
+    /// Groups (key, value) rows, each key's values most frequent first, into facets sorted by key.
+    package static func facets(from rows: [(String, TagValue)], topValues: Int) -> [TagFacet] {
+        var byKey: [String: [TagValue]] = [:]
+        for (key, value) in rows { byKey[key, default: []].append(value) }
+        return byKey.keys.sorted().map { key in
+            let all = byKey[key] ?? []
+            return TagFacet(key: key, total: all.reduce(0) { $0 + $1.count }, distinctValues: Int64(all.count),
+                            topValues: Array(all.prefix(max(0, topValues))))
+        }
+    }
+}
+
 package struct ReleaseRow: Sendable, Equatable {
     package var projectID: Int64
     package var version: String

@@ -223,17 +223,7 @@ package final class PostgresReadStore: ReadStore {
 
     package func tagFacets(issueID: Int64, environment: String?, topValues: Int) async throws -> [TagFacet] {
         let values = try await tagValueRows(issueID: issueID, key: nil, environment: environment, limit: 100_000)
-        var byKey: [String: [TagValue]] = [:]
-        var order: [String] = []
-        for (key, value) in values {
-            if byKey[key] == nil { order.append(key) }
-            byKey[key, default: []].append(value)
-        }
-        return order.sorted().map { key in
-            let all = byKey[key] ?? []
-            return TagFacet(key: key, total: all.reduce(0) { $0 + $1.count }, distinctValues: Int64(all.count),
-                            topValues: Array(all.prefix(max(0, topValues))))
-        }
+        return TagFacet.facets(from: values, topValues: topValues)
     }
 
     package func tagValues(issueID: Int64, key: String, environment: String?, limit: Int) async throws -> [TagValue] {
