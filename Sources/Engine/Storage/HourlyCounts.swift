@@ -27,3 +27,20 @@ package struct HourlyCounts: Sendable {
         if created { projects[Key(id: event.projectID, hour: hour), default: ProjectCounts()].newIssues += 1 }
     }
 }
+
+/// How often something (a tag value, a release) was seen in one batch, and when first and
+/// last; both writers add these to their tables once per batch instead of once per event.
+package struct SeenCount: Sendable {
+    package var count: Int64 = 0
+    package var firstSeen = Int64.max
+    package var lastSeen = Int64.min
+    package var newIssues: Int64 = 0
+
+    package init() {}
+
+    package mutating func add(_ timestamp: Int64) {
+        count += 1
+        firstSeen = min(firstSeen, timestamp)
+        lastSeen = max(lastSeen, timestamp)
+    }
+}

@@ -154,18 +154,6 @@ package final class PostgresBatchStore: BatchStore {
         static func < (a: ReleaseKey, b: ReleaseKey) -> Bool { (a.projectID, a.version) < (b.projectID, b.version) }
     }
 
-    private struct Counted {
-        var count: Int64 = 0
-        var firstSeen = Int64.max
-        var lastSeen = Int64.min
-        var newIssues: Int64 = 0
-
-        mutating func add(_ timestamp: Int64) {
-            count += 1
-            firstSeen = min(firstSeen, timestamp)
-            lastSeen = max(lastSeen, timestamp)
-        }
-    }
 
     private func writeSegment(_ units: [WriteUnit], outcome: inout BatchOutcome, learned: inout [HashKey: Int64],
                               regressed: RegressionCount) throws {
@@ -276,8 +264,8 @@ package final class PostgresBatchStore: BatchStore {
         // 4. Aggregates of what was stored.
         var aggregates: [Int64: Aggregate] = [:]
         var users: Set<TagKey> = []
-        var tags: [TagValueKey: Counted] = [:]
-        var releases: [ReleaseKey: Counted] = [:]
+        var tags: [TagValueKey: SeenCount] = [:]
+        var releases: [ReleaseKey: SeenCount] = [:]
         var hourly = HourlyCounts()
         var environments: [ReleaseKey: Int64] = [:]
         var regressionCandidates: Set<TagKey> = []
@@ -293,7 +281,7 @@ package final class PostgresBatchStore: BatchStore {
             aggregates[issueID] = aggregate
             if let user = event.userKey { users.insert(TagKey(issueID: issueID, key: user, value: "")) }
             for (key, value) in event.facetTags {
-                tags[TagValueKey(issueID: issueID, environment: event.environment, key: key, value: value), default: Counted()]
+                tags[TagValueKey(issueID: issueID, environment: event.environment, key: key, value: value), default: SeenCount()]
                     .add(event.timestamp)
                 if key == "environment" { environments[ReleaseKey(projectID: event.projectID, version: value), default: 0] += 1 }
             }
@@ -301,7 +289,7 @@ package final class PostgresBatchStore: BatchStore {
             hourly.add(event, issueID: issueID, created: isNew)
             if let release = event.release {
                 let key = ReleaseKey(projectID: event.projectID, version: release)
-                releases[key, default: Counted()].add(event.timestamp)
+                releases[key, default: SeenCount()].add(event.timestamp)
                 if isNew { releases[key]!.newIssues += 1 }
             }
             if !created.contains(issueID) {

@@ -101,18 +101,6 @@ package final class SQLiteBatchStore: BatchStore {
         var value: String
     }
 
-    private struct Counted {
-        var count: Int64 = 0
-        var firstSeen = Int64.max
-        var lastSeen = Int64.min
-        var newIssues: Int64 = 0
-
-        mutating func add(_ timestamp: Int64) {
-            count += 1
-            firstSeen = min(firstSeen, timestamp)
-            lastSeen = max(lastSeen, timestamp)
-        }
-    }
 
     package func write(_ batch: [IngestQueue.Entry]) throws -> BatchOutcome {
         undo.removeAll(keepingCapacity: true)
@@ -128,8 +116,8 @@ package final class SQLiteBatchStore: BatchStore {
     private func writeInTransaction(_ batch: [IngestQueue.Entry]) throws -> BatchOutcome {
         var outcome = BatchOutcome()
         var aggregates: [Int64: IssueAggregate] = [:]
-        var tags: [TagKey: Counted] = [:]
-        var releases: [ReleaseKey: Counted] = [:]
+        var tags: [TagKey: SeenCount] = [:]
+        var releases: [ReleaseKey: SeenCount] = [:]
         var hourly = HourlyCounts()
         let insertEvent = try connection.statement("""
             INSERT OR IGNORE INTO events (project_id, issue_id, event_id, timestamp, received, level, release,
@@ -201,11 +189,11 @@ package final class SQLiteBatchStore: BatchStore {
                 }
                 aggregates[issueID] = aggregate
                 for (key, value) in event.facetTags {
-                    tags[TagKey(issueID: issueID, environment: event.environment, key: key, value: value), default: Counted()].add(event.timestamp)
+                    tags[TagKey(issueID: issueID, environment: event.environment, key: key, value: value), default: SeenCount()].add(event.timestamp)
                 }
                 if let release = event.release {
                     let key = ReleaseKey(projectID: event.projectID, version: release)
-                    releases[key, default: Counted()].add(event.timestamp)
+                    releases[key, default: SeenCount()].add(event.timestamp)
                     if created { releases[key]!.newIssues += 1 }
                 }
             }
@@ -322,7 +310,7 @@ package final class SQLiteBatchStore: BatchStore {
         }
     }
 
-    private func flush(aggregates: [Int64: IssueAggregate], tags: [TagKey: Counted], releases: [ReleaseKey: Counted]) throws {
+    private func flush(aggregates: [Int64: IssueAggregate], tags: [TagKey: SeenCount], releases: [ReleaseKey: SeenCount]) throws {
         let updateCounts = try connection.statement("""
             UPDATE issues SET times_seen = times_seen + ?, users_seen = users_seen + ?,
                 first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?), last_release = COALESCE(?, last_release)

@@ -223,30 +223,17 @@ package final class SQLiteReadStore: ReadStore {
                 sql += " WHERE project_id = ?"
                 bindings.append(.int(query.projectID))
             }
-            if let environment = query.environment {
-                sql += " AND environment = ?"
-                bindings.append(.text(environment))
+            func filter(_ condition: String, _ value: SQLiteValue?) {
+                guard let value else { return }
+                sql += " AND " + condition
+                bindings.append(value)
             }
-            if let release = query.release {
-                sql += " AND release = ?"
-                bindings.append(.text(release))
-            }
-            if let level = query.level {
-                sql += " AND level = ?"
-                bindings.append(.int(Int64(level.rawValue)))
-            }
-            if let user = query.userKey {
-                sql += " AND user_key = ?"
-                bindings.append(.text(user))
-            }
-            if let since = query.since {
-                sql += " AND received >= ?"
-                bindings.append(.int(since))
-            }
-            if let before = query.before {
-                sql += " AND id < ?"
-                bindings.append(.int(before))
-            }
+            filter("environment = ?", query.environment.map { .text($0) })
+            filter("release = ?", query.release.map { .text($0) })
+            filter("level = ?", query.level.map { .int(Int64($0.rawValue)) })
+            filter("user_key = ?", query.userKey.map { .text($0) })
+            filter("received >= ?", query.since.map { .int($0) })
+            filter("id < ?", query.before.map { .int($0) })
             sql += " ORDER BY id DESC LIMIT ?"
             bindings.append(.int(Int64(max(1, min(query.limit, 1000)))))
             return try db.statement(sql).query(bindings, event)
