@@ -196,7 +196,7 @@ package struct BenchRunner: Sendable {
         // Rates over the phases that ran (a ramp stops after its first failing step).
         let scheduled = max(1, steps.reduce(0) { $0 + $1.duration })
         let offered = Double(totals.due) / scheduled
-        let record = RunRecord(
+        let record = Redaction.run(RunRecord(
             name: options.name, mode: options.mode, command: options.command,
             startedAt: ISO8601DateFormatter().string(from: startedAt), commit: MachineInfo.gitCommit(),
             machine: .current(),
@@ -217,7 +217,7 @@ package struct BenchRunner: Sendable {
             steps: steps,
             knee: knee.map { .init(rate: $0.rate, p99Milliseconds: $0.latency.p99) },
             criteria: .init(maximumP99Milliseconds: criteria.maximumP99Milliseconds, minimumAcceptedRatio: criteria.minimumAcceptedRatio)
-        )
+        ))
         var directory: URL?
         if let results = options.resultsDirectory {
             let folder = results.appendingPathComponent(ResultsStore.directoryName(name: options.name))

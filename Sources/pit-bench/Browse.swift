@@ -38,7 +38,7 @@ struct Browse: AsyncParsableCommand {
                                       connections: connections) { print($0) }
         let passed = outcome.allSatisfy { $0.errors == 0 && $0.latency.p99 <= maxP99 && $0.requests > 0 }
         let record = BrowseBench.Record(
-            name: name, mode: "browse", command: (["pit-bench"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
+            name: name, mode: "browse", command: recordedCommand(),
             commit: MachineInfo.gitCommit(), startedAt: startedAt, machine: MachineInfo.current(), rate: rate,
             durationSeconds: seconds, connections: connections, dataset: dataset, maxP99Milliseconds: maxP99, groups: outcome,
             passed: passed

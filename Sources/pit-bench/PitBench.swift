@@ -8,6 +8,8 @@ struct PitBench: AsyncParsableCommand {
         commandName: "pit-bench",
         abstract: "Open-loop load generator and soak harness for Sentry-compatible servers.",
         discussion: """
+            Recorded runs and output carry no token, password or DSN secret key.
+
             Examples:
               pit-bench --spawn --rate 12000 --duration 5m
               pit-bench ramp --spawn --start 2000 --step 2000 --interval 10s
@@ -15,8 +17,9 @@ struct PitBench: AsyncParsableCommand {
               pit-bench sweep --batch-sizes 250,1000,5000 --synchronous NORMAL,FULL --ack committed,queued
               pit-bench tune --rate 10000 --max-p99 50
               pit-bench report
+              pit-bench redact
             """,
-        subcommands: [Run.self, Ramp.self, Soak.self, Sweep.self, Tune.self, Browse.self, Report.self],
+        subcommands: [Run.self, Ramp.self, Soak.self, Sweep.self, Tune.self, Browse.self, Report.self, Redact.self],
         defaultSubcommand: Run.self
     )
 }
@@ -37,7 +40,8 @@ struct TargetOptions: ParsableArguments {
     var settings: [String] = []
     @Option(help: "With --spawn and --set database_url=postgres://…: pitd instances sharing one fresh database, load spread over them.")
     var instances = 1
-    @Option(help: "Admin/API token, to verify stored events through the read API of a --dsn target.") var token: String?
+    @Option(help: "Admin/API token, to verify stored events through the read API of a --dsn target (recorded as <redacted>).")
+    var token: String?
     @Option(help: "Organization slug for verification through the API.") var organization = "pit"
     @Option(help: "Project slug for verification through the API.") var project = "default"
 
@@ -55,6 +59,11 @@ struct TargetOptions: ParsableArguments {
         guard let dsn else { throw ValidationError("give --dsn DSN or --spawn") }
         return .dsn(dsn, token: token, organization: organization, project: project)
     }
+}
+
+/// The command line as recorded in results/ and printed.
+func recordedCommand() -> String {
+    Redaction.command(["pit-bench"] + CommandLine.arguments.dropFirst())
 }
 
 func defaultPitd() -> String {
@@ -78,7 +87,7 @@ struct LoadOptions: ParsableArguments {
 
     func runnerOptions(mode: String, defaultName: String, target: BenchRunner.TargetSpec) -> BenchRunner.Options {
         var options = BenchRunner.Options(name: name ?? defaultName, mode: mode,
-                                          command: (["pit-bench"] + CommandLine.arguments.dropFirst()).joined(separator: " "), target: target)
+                                          command: recordedCommand(), target: target)
         options.connections = connections
         options.gzip = gzip
         options.mix = mix
@@ -274,5 +283,18 @@ struct Report: AsyncParsableCommand {
             try chart.write(to: directory.appendingPathComponent("sweep.svg"), atomically: true, encoding: .utf8)
         }
         print("wrote \(directory.appendingPathComponent("README.md").path) (\(records.count) runs)")
+    }
+}
+
+struct Redact: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Remove tokens, passwords and DSN secret keys from runs recorded before pit-bench redacted them."
+    )
+    @Option(help: "Results directory.") var results = "results"
+
+    func run() async throws {
+        let changed = try Redaction.scrub(directory: URL(fileURLWithPath: results))
+        for file in changed { print("redacted \(file.path)") }
+        print("\(changed.count) files changed")
     }
 }

@@ -40,10 +40,15 @@ final class StubServer: @unchecked Sendable {
         typealias InboundIn = HTTPServerRequestPart
         typealias OutboundOut = HTTPServerResponsePart
         let stall: (start: UInt64, end: UInt64)?
+        /// pit-bench's control client (health checks, read API lookups) reads until the server
+        /// closes, so `Connection: close` must be honoured.
+        var keepAlive = true
         init(stall: (start: UInt64, end: UInt64)?) { self.stall = stall }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            guard case .end = unwrapInboundIn(data) else { return }
+            let part = unwrapInboundIn(data)
+            if case .head(let head) = part { keepAlive = head.isKeepAlive }
+            guard case .end = part else { return }
             let now = NIODeadline.now().uptimeNanoseconds
             if let stall, now >= stall.start, now < stall.end {
                 let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -60,7 +65,12 @@ final class StubServer: @unchecked Sendable {
             head.headers.add(name: "Content-Length", value: "2")
             context.write(wrapOutboundOut(.head(head)), promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "{}")))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            if keepAlive {
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            } else {
+                let channel = context.channel
+                context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+            }
         }
     }
 }

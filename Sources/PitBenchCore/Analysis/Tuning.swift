@@ -33,12 +33,13 @@ package enum Tuning {
     }
 
     package static func snippet(_ recommendation: Recommendation) -> String {
-        let keys = recommendation.settings.keys.sorted()
+        let settings = Redaction.settings(recommendation.settings)
+        let keys = settings.keys.sorted()
         let json = keys.map { key -> String in
-            let value = recommendation.settings[key]!
+            let value = settings[key]!
             return Int(value) != nil ? "  \"\(key)\": \(value)" : "  \"\(key)\": \"\(value)\""
         }.joined(separator: ",\n")
-        let env = keys.map { "PIT_\($0.uppercased())=\(recommendation.settings[$0]!)" }.joined(separator: " ")
+        let env = keys.map { "PIT_\($0.uppercased())=\(settings[$0]!)" }.joined(separator: " ")
         return """
             # from \(recommendation.source): knee \(Int(recommendation.knee)) events/s at p99 \(String(format: "%.2f", recommendation.p99)) ms
             # <data-dir>/pit.json

@@ -79,6 +79,11 @@ package enum BrowseBench {
         package struct Dataset: Sendable, Codable, Equatable {
             package var projectEvents: Int64
             package var projectIssues: Int64
+
+            package init(projectEvents: Int64, projectIssues: Int64) {
+                self.projectEvents = projectEvents
+                self.projectIssues = projectIssues
+            }
         }
     }
 
@@ -246,6 +251,7 @@ package enum BrowseBench {
 
     /// `results/<date>-<name>/browse.json` and `summary.md`.
     package static func write(_ record: Record, results: URL) throws -> URL {
+        let record = Redaction.browse(record)
         let directory = results.appendingPathComponent(ResultsStore.directoryName(name: record.name))
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
@@ -256,6 +262,7 @@ package enum BrowseBench {
     }
 
     package static func summary(_ record: Record) -> String {
+        let record = Redaction.browse(record)
         var text = """
             # \(record.name): read latency under load — \(record.passed ? "PASS" : "FAIL")
 

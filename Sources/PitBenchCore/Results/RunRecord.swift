@@ -148,6 +148,8 @@ package enum ResultsStore {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        // Redacted here too, so no caller can record a secret by building its own record.
+        let record = Redaction.run(record)
         try encoder.encode(record).write(to: directory.appendingPathComponent("run.json"))
         try TimelineCSV.render(timeline).write(to: directory.appendingPathComponent("timeline.csv"), atomically: true, encoding: .utf8)
         try ChartSVG.render(title: record.name, timeline: timeline, steps: record.steps)

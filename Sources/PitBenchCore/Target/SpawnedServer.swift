@@ -130,7 +130,8 @@ package final class SpawnedServer: @unchecked Sendable {
 
 package struct BenchError: Error, CustomStringConvertible {
     package let description: String
-    package init(_ description: String) { self.description = description }
+    /// Messages quote DSNs, URLs and pitd's output, and they end up on the terminal and in CI logs.
+    package init(_ description: String) { self.description = Redaction.text(description) }
 }
 
 /// Samples a local process from /proc: RSS, CPU since the last sample, database and WAL sizes.
