@@ -8,9 +8,13 @@ struct PitBench: AsyncParsableCommand {
         commandName: "pit-bench",
         abstract: "Open-loop load generator and soak harness for Sentry-compatible servers.",
         discussion: """
-            Recorded runs and output carry no token, password or DSN secret key.
+            Without --dsn or --spawn, the target is PIT_DSN if set, else the pitd serving
+            ./pit-data if one answers, else a pitd spawned for the run (the first line
+            printed says which). Recorded runs and output carry no token, password or DSN
+            secret key.
 
             Examples:
+              pit-bench --rate 12000 --duration 5m
               pit-bench --spawn --rate 12000 --duration 5m
               pit-bench ramp --spawn --start 2000 --step 2000 --interval 10s
               pit-bench soak --spawn --rate 10000 --duration 5m --max-p99 50
@@ -33,10 +37,11 @@ func parseDuration(_ text: String) throws -> Double {
 }
 
 struct TargetOptions: ParsableArguments {
-    @Option(help: "DSN of a running Sentry-compatible server.") var dsn: String?
+    @Option(help: "DSN of a running Sentry-compatible server (default: PIT_DSN, else the pitd serving ./pit-data, else --spawn).")
+    var dsn: String?
     @Flag(help: "Start a local pitd in a temporary data directory and stop it afterwards.") var spawn = false
-    @Option(help: "pitd binary for --spawn (default: next to pit-bench).") var pitd: String?
-    @Option(name: .customLong("set"), help: ArgumentHelp("pitd setting for --spawn, e.g. --set ingest_batch_size=5000.", valueName: "key=value"))
+    @Option(help: "pitd binary for --spawn and for finding the pitd of ./pit-data (default: next to pit-bench).") var pitd: String?
+    @Option(name: .customLong("set"), help: ArgumentHelp("pitd setting for a spawned pitd, e.g. --set ingest_batch_size=5000.", valueName: "key=value"))
     var settings: [String] = []
     @Option(help: "With --spawn and --set database_url=postgres://…: pitd instances sharing one fresh database, load spread over them.")
     var instances = 1
@@ -46,18 +51,32 @@ struct TargetOptions: ParsableArguments {
     @Option(help: "Project slug for verification through the API.") var project = "default"
 
     func spec() throws -> BenchRunner.TargetSpec {
-        if spawn {
-            var values: [String: String] = [:]
-            for setting in settings {
-                let parts = setting.split(separator: "=", maxSplits: 1)
-                guard parts.count == 2 else { throw ValidationError("--set takes key=value") }
-                values[String(parts[0])] = String(parts[1])
-            }
-            guard instances >= 1 else { throw ValidationError("--instances must be at least 1") }
-            return .spawn(pitd: pitd ?? defaultPitd(), settings: values, instances: instances)
+        if spawn { return try spawnSpec() }
+        if let dsn { return .dsn(dsn, token: token, organization: organization, project: project) }
+        let binary = pitd ?? defaultPitd()
+        let choice = DefaultTarget.choose(environment: ProcessInfo.processInfo.environment) {
+            DefaultTarget.findServer(dataDirectory: DefaultTarget.dataDirectory, pitd: binary)
         }
-        guard let dsn else { throw ValidationError("give --dsn DSN or --spawn") }
-        return .dsn(dsn, token: token, organization: organization, project: project)
+        print(DefaultTarget.describe(choice))
+        switch choice {
+        case .environment(let dsn):
+            return .dsn(dsn, token: token, organization: organization, project: project)
+        case .local(let server):
+            return .dsn(server.dsn, token: token ?? server.adminToken, organization: organization, project: project)
+        case .spawn:
+            return try spawnSpec()
+        }
+    }
+
+    private func spawnSpec() throws -> BenchRunner.TargetSpec {
+        var values: [String: String] = [:]
+        for setting in settings {
+            let parts = setting.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { throw ValidationError("--set takes key=value") }
+            values[String(parts[0])] = String(parts[1])
+        }
+        guard instances >= 1 else { throw ValidationError("--instances must be at least 1") }
+        return .spawn(pitd: pitd ?? defaultPitd(), settings: values, instances: instances)
     }
 }
 

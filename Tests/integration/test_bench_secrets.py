@@ -3,6 +3,8 @@
 - A recorded run carries no secret: not the admin token given with ``--token``, not the password
   of a ``database_url``, not a DSN's secret key, in no file of the run's directory and not in what
   pit-bench prints (issue 16).
+- With neither ``--dsn`` nor ``--spawn``, pit-bench targets the pitd serving ``./pit-data``, else
+  spawns one, and says which on its first line (issue 9).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ADMIN_DATABASE_URL, _clean_env
+from conftest import ADMIN_DATABASE_URL, _clean_env, _free_port
 
 DB_PASSWORD = "hunter2-Pa55word"
 DSN_SECRET = "d5n5ecre7d5n5ecre7"
@@ -101,3 +103,41 @@ def test_spawned_postgres_run_records_no_database_password(pit_bench_bin, tmp_pa
     assert DB_PASSWORD not in printed
     for path in files_under(results):
         assert DB_PASSWORD not in path.read_text(errors="replace"), f"{path} holds the database password"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_default_target_is_the_pitd_serving_pit_data(server_factory, pit_bench_bin, tmp_path):
+    data = tmp_path / "pit-data"
+    data.mkdir()
+    port = _free_port()
+    # In pit.json, so `pitd init --data-dir ./pit-data` (what pit-bench asks) gives this server's URL.
+    (data / "pit.json").write_text(json.dumps({"bind": f"127.0.0.1:{port}"}))
+    server = server_factory(data_dir=data, start=False)
+    server.start(port=port)
+    results = tmp_path / "results"
+    cp = run_bench(pit_bench_bin, "--rate", "20", "--duration", "2s", "--max-p99", "2000", "--results", str(results),
+                   cwd=tmp_path)
+    assert_recorded(cp)
+    assert cp.stdout.splitlines()[0] == f"target: pitd serving ./pit-data at http://127.0.0.1:{port} (no PIT_DSN)"
+    (run,) = list(results.iterdir())
+    record = json.loads((run / "run.json").read_text())
+    assert record["target"] == f"127.0.0.1:{port}"
+    # Verified through the read API with the token from ./pit-data/admin-token.
+    assert record["summary"]["verification"].startswith("api:")
+    assert record["summary"]["missingEvents"] == 0
+    assert server.token not in cp.stdout + cp.stderr
+
+
+def test_default_target_spawns_without_pit_data(pit_bench_bin, tmp_path):
+    results = tmp_path / "results"
+    cp = run_bench(pit_bench_bin, "--rate", "20", "--duration", "2s", "--max-p99", "2000", "--results", str(results),
+                   cwd=tmp_path)
+    assert_recorded(cp)
+    assert cp.stdout.splitlines()[0] == "target: spawned pitd (no PIT_DSN, no pitd serving ./pit-data)"
+    (run,) = list(results.iterdir())
+    record = json.loads((run / "run.json").read_text())
+    assert record["target"] == "spawned pitd"
+    # As with --spawn: every acknowledged event looked up in the stopped server's database.
+    assert record["summary"]["verification"].startswith("database:")
+    assert record["summary"]["storedEvents"] == record["summary"]["acceptedEvents"] == 40
+    assert not (tmp_path / "pit-data").exists()
