@@ -17,13 +17,19 @@ package final class IngestPipeline: Sendable {
         package var contentEncoding: String?
         package var contentType: String?
         package var body: ByteBuffer
+        /// True when `authorize` already admitted `auth` (the fast path checks the key before it
+        /// reads the body, and the key's rate limit must count the request once).
+        package var authorized: Bool
 
-        package init(projectID: Int64, auth: SentryAuth?, contentEncoding: String?, contentType: String?, body: ByteBuffer) {
+        package init(projectID: Int64, auth: SentryAuth?, contentEncoding: String?, contentType: String?, body: ByteBuffer,
+                     authorized: Bool = false)
+        {
             self.projectID = projectID
             self.auth = auth
             self.contentEncoding = contentEncoding
             self.contentType = contentType
             self.body = body
+            self.authorized = authorized
         }
     }
 
@@ -53,10 +59,65 @@ package final class IngestPipeline: Sendable {
 
     // MARK: Endpoints
 
+    /// Which ingest URL a request came to.
+    package enum Endpoint: Sendable { case envelope, store }
+
+    /// A request turned into what it wants written: the CPU work of ingest (auth, decode, parse,
+    /// extract, group, compress), done synchronously on the caller's thread (an event loop on the
+    /// fast path), nothing queued yet.
+    package struct Prepared: Sendable {
+        package var unit: WriteUnit
+        /// The id to answer with (nil → `{}`).
+        package var eventID: EventID?
+        package var itemTypes: [ItemType]
+    }
+
+    package func prepare(_ request: Request, endpoint: Endpoint) throws(IngestError) -> Prepared {
+        switch endpoint {
+        case .envelope: return try prepareEnvelope(request)
+        case .store: return try prepareStore(request)
+        }
+    }
+
+    /// Queues a prepared unit (ack=queued: the answer can go out now; ack=committed: the unit
+    /// carries its completion or ticket and the writer reports the commit).
+    package func enqueue(_ prepared: Prepared) throws(IngestError) {
+        switch queue.offer(prepared.unit) {
+        case .accepted: return
+        case .full: throw rejected(.overloaded("ingest queue is full", retryAfter: retryAfterSeconds), itemType: "envelope")
+        case .closed: throw rejected(.overloaded("server is shutting down", retryAfter: retryAfterSeconds), itemType: "envelope")
+        }
+    }
+
+    /// Counts the items of a request that got its 200.
+    package func recordAccepted(itemTypes: [ItemType]) {
+        for type in itemTypes { metrics.accepted(itemType: type.description) }
+    }
+
+    /// Counts a refusal (the error is returned for `throw`).
+    package func rejected(_ error: IngestError, itemType: String) -> IngestError {
+        metrics.rejected(reason: error.code.description, itemType: itemType)
+        return error
+    }
+
     /// `POST /api/{pid}/envelope/`. Returns the event id to answer with (nil → `{}`).
     package func envelope(_ request: Request) async throws(IngestError) -> EventID? {
+        let prepared = try prepare(request, endpoint: .envelope)
+        try await submit(prepared)
+        return prepared.eventID
+    }
+
+    /// `POST /api/{pid}/store/`: a legacy JSON event, a base64+zlib body, or an envelope when the
+    /// content type says so.
+    package func store(_ request: Request) async throws(IngestError) -> EventID {
+        let prepared = try prepare(request, endpoint: .store)
+        try await submit(prepared)
+        return prepared.eventID ?? EventID.random()
+    }
+
+    private func prepareEnvelope(_ request: Request) throws(IngestError) -> Prepared {
         do throws(IngestError) {
-            if let auth = request.auth { try authorize(publicKey: auth.publicKey, projectID: request.projectID) }
+            if let auth = request.auth, !request.authorized { try authorize(publicKey: auth.publicKey, projectID: request.projectID) }
             let body = try decode(request)
             let envelope = try parser.parse(body)
             if request.auth == nil {
@@ -70,41 +131,37 @@ package final class IngestPipeline: Sendable {
             }
             let received = ClockTime.nowSeconds
             let (unit, eventID) = try makeUnit(envelope, projectID: request.projectID, received: received)
-            try await submit(unit)
-            for item in envelope.items { metrics.accepted(itemType: item.type.description) }
-            return eventID
+            return Prepared(unit: unit, eventID: eventID, itemTypes: envelope.items.map(\.type))
         } catch {
-            metrics.rejected(reason: error.code.description, itemType: "envelope")
-            throw error
+            throw rejected(error, itemType: "envelope")
         }
     }
 
-    /// `POST /api/{pid}/store/`: a legacy JSON event, a base64+zlib body, or an envelope when the
-    /// content type says so.
-    package func store(_ request: Request) async throws(IngestError) -> EventID {
+    private func prepareStore(_ request: Request) throws(IngestError) -> Prepared {
         if request.contentType?.lowercased().hasPrefix("application/x-sentry-envelope") == true {
-            return try await envelope(request) ?? EventID.random()
+            var prepared = try prepareEnvelope(request)
+            if prepared.eventID == nil { prepared.eventID = EventID.random() }
+            return prepared
         }
         do throws(IngestError) {
             guard let auth = request.auth else { throw IngestError.unauthorized("missing authorization information") }
-            try authorize(publicKey: auth.publicKey, projectID: request.projectID)
+            if !request.authorized { try authorize(publicKey: auth.publicKey, projectID: request.projectID) }
             var body = try decode(request)
             body = try Self.unwrapLegacyStoreBody(body, limit: limits.maxEventBytes)
             guard body.readableBytes <= limits.maxEventBytes else { throw IngestError.tooLarge("event exceeds \(limits.maxEventBytes) bytes") }
             let received = ClockTime.nowSeconds
             let event = try makeEventRecord(body, header: nil, projectID: request.projectID, received: received)
-            try await submit(WriteUnit(event: event, items: []))
-            metrics.accepted(itemType: "event")
-            return event.eventID
+            return Prepared(unit: WriteUnit(event: event, items: []), eventID: event.eventID, itemTypes: [.event])
         } catch {
-            metrics.rejected(reason: error.code.description, itemType: "event")
-            throw error
+            throw rejected(error, itemType: "event")
         }
     }
 
     // MARK: Steps
 
-    private func authorize(publicKey: String, projectID: Int64) throws(IngestError) {
+    /// Checks that the key exists, is enabled, belongs to the project and is within its rate limit
+    /// (which this call counts against).
+    package func authorize(publicKey: String, projectID: Int64) throws(IngestError) {
         guard let entry = keys.lookup(publicKey) else { throw .forbidden("unknown public key") }
         guard entry.enabled else { throw .forbidden("public key disabled") }
         guard entry.projectID == projectID else { throw .forbidden("project id does not match the key's project") }
@@ -229,18 +286,18 @@ package final class IngestPipeline: Sendable {
         return dictionaries.compress(payload)
     }
 
-    /// Queues the unit; with ack=committed waits for its batch to commit.
-    private func submit(_ unit: WriteUnit) async throws(IngestError) {
+    /// Queues the unit; with ack=committed waits for its batch to commit. The async path of the
+    /// few callers off the event loops (tests, the legacy GET store); the HTTP fast path queues
+    /// with a `CommitTicket` instead.
+    private func submit(_ prepared: Prepared) async throws(IngestError) {
         if ack == .queued {
-            switch queue.offer(unit) {
-            case .accepted: return
-            case .full: throw .overloaded("ingest queue is full", retryAfter: retryAfterSeconds)
-            case .closed: throw .overloaded("server is shutting down", retryAfter: retryAfterSeconds)
-            }
+            try enqueue(prepared)
+            recordAccepted(itemTypes: prepared.itemTypes)
+            return
         }
         enum Outcome: Sendable { case committed, failed(String), full, closed }
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
-            var unit = unit
+            var unit = prepared.unit
             unit.completion = { result in
                 switch result {
                 case .success: continuation.resume(returning: .committed)
@@ -254,10 +311,15 @@ package final class IngestPipeline: Sendable {
             }
         }
         switch outcome {
-        case .committed: return
-        case .full: throw .overloaded("ingest queue is full", retryAfter: retryAfterSeconds)
-        case .closed: throw .overloaded("server is shutting down", retryAfter: retryAfterSeconds)
-        case .failed(let reason): throw .overloaded("storage unavailable: \(reason)", retryAfter: retryAfterSeconds)
+        case .committed: recordAccepted(itemTypes: prepared.itemTypes)
+        case .full: throw rejected(.overloaded("ingest queue is full", retryAfter: retryAfterSeconds), itemType: "envelope")
+        case .closed: throw rejected(.overloaded("server is shutting down", retryAfter: retryAfterSeconds), itemType: "envelope")
+        case .failed(let reason): throw storageFailure(reason)
         }
+    }
+
+    /// The answer when the batch holding a request failed to commit.
+    package func storageFailure(_ reason: String) -> IngestError {
+        rejected(.overloaded("storage unavailable: \(reason)", retryAfter: retryAfterSeconds), itemType: "envelope")
     }
 }

@@ -37,12 +37,20 @@ package struct WriteUnit: Sendable {
     package var items: [ItemRecord]
     /// Called once by the writer with the outcome of the batch that held this unit.
     package var completion: (@Sendable (Result<Void, any Error>) -> Void)?
+    /// The event-loop waiter of this unit (the ingest fast path), told once per batch per loop.
+    package var ticket: CommitTicket?
 
-    package init(event: EventRecord?, items: [ItemRecord], completion: (@Sendable (Result<Void, any Error>) -> Void)? = nil) {
+    package init(event: EventRecord?, items: [ItemRecord], completion: (@Sendable (Result<Void, any Error>) -> Void)? = nil,
+                 ticket: CommitTicket? = nil)
+    {
         self.event = event
         self.items = items
         self.completion = completion
+        self.ticket = ticket
     }
+
+    /// True when someone waits for the outcome; false once its client has its 200 (ack=queued).
+    package var awaitsCommit: Bool { completion != nil || ticket != nil }
 
     /// What the unit costs the queue's byte budget.
     package var cost: Int {

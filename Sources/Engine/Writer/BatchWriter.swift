@@ -138,17 +138,22 @@ package final class BatchWriter: Service, Sendable {
 
     /// A write whose client already has its 200 (ack=queued: no completion to report to).
     private static func isAcknowledged(_ entry: IngestQueue.Entry) -> Bool {
-        if case .write(let unit) = entry { return unit.completion == nil }
+        if case .write(let unit) = entry { return !unit.awaitsCommit }
         return false
     }
 
     private func complete(_ batch: [IngestQueue.Entry], with result: Result<Void, any Error>) {
+        var tickets: [CommitTicket] = []
+        tickets.reserveCapacity(batch.count)
         for entry in batch {
             switch entry {
-            case .write(let unit): unit.completion?(result)
+            case .write(let unit):
+                if let ticket = unit.ticket { tickets.append(ticket) }
+                unit.completion?(result)
             case .command(_, let completion): completion(result)
             }
         }
+        EventLoopCommitSink.deliver(tickets, result: result)
     }
 }
 

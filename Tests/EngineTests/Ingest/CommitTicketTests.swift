@@ -1,0 +1,52 @@
+import Engine
+import NIOCore
+import NIOEmbedded
+import Testing
+
+/// Records the outcomes a waiter is told, with the loop it was told on.
+private final class RecordingWaiter: CommitWaiter {
+    var outcomes: [(sequence: UInt32, success: Bool)] = []
+    func batchFinished(sequence: UInt32, result: Result<Void, any Error>) {
+        if case .success = result { outcomes.append((sequence, true)) } else { outcomes.append((sequence, false)) }
+    }
+}
+
+private struct WriteFailed: Error {}
+
+@Suite struct CommitTicketTests {
+    @Test func oneDeliveryPerLoopPerBatchInQueueOrder() throws {
+        let loopA = EmbeddedEventLoop()
+        let loopB = EmbeddedEventLoop()
+        let sinkA = EventLoopCommitSink(eventLoop: loopA)
+        let sinkB = EventLoopCommitSink(eventLoop: loopB)
+        let waiterA = RecordingWaiter()
+        let waiterB = RecordingWaiter()
+        let tickets = [
+            CommitTicket(sink: sinkA, waiter: NIOLoopBound(waiterA, eventLoop: loopA), sequence: 1),
+            CommitTicket(sink: sinkB, waiter: NIOLoopBound(waiterB, eventLoop: loopB), sequence: 7),
+            CommitTicket(sink: sinkA, waiter: NIOLoopBound(waiterA, eventLoop: loopA), sequence: 2),
+        ]
+        EventLoopCommitSink.deliver(tickets, result: .success(()))
+        // Nothing runs until each loop gets its turn: the writer thread only schedules.
+        #expect(waiterA.outcomes.isEmpty && waiterB.outcomes.isEmpty)
+        loopA.run()
+        #expect(waiterA.outcomes.map(\.sequence) == [1, 2])
+        #expect(waiterB.outcomes.isEmpty)
+        loopB.run()
+        #expect(waiterB.outcomes.map(\.sequence) == [7])
+        #expect(waiterA.outcomes.allSatisfy(\.success) && waiterB.outcomes.allSatisfy(\.success))
+        try loopA.syncShutdownGracefully()
+        try loopB.syncShutdownGracefully()
+    }
+
+    @Test func failuresReachEveryWaiter() throws {
+        let loop = EmbeddedEventLoop()
+        let sink = EventLoopCommitSink(eventLoop: loop)
+        let waiter = RecordingWaiter()
+        EventLoopCommitSink.deliver([CommitTicket(sink: sink, waiter: NIOLoopBound(waiter, eventLoop: loop), sequence: 3)],
+                                    result: .failure(WriteFailed()))
+        loop.run()
+        #expect(waiter.outcomes.count == 1 && waiter.outcomes[0].sequence == 3 && !waiter.outcomes[0].success)
+        try loop.syncShutdownGracefully()
+    }
+}
