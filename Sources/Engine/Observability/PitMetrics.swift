@@ -26,8 +26,13 @@ package final class PitMetrics: Sendable {
     package let regressions = Counter(label: "pit_issues_regressed_total")
     /// `pit_writer_failures_total`: batches whose transaction failed (their requests got 503).
     package let writerFailures = Counter(label: "pit_writer_failures_total")
+    /// `pit_requests_shed_total`: ingest requests answered 503 at their head by admission control
+    /// (see `AdmissionControl`; setting `admission_target_us`).
+    private let shed = Counter(label: "pit_requests_shed_total")
 
     package init() {}
+
+    package func recordShed() { shed.increment() }
 
     package func accepted(itemType: String) {
         acceptedCache.instrument(key: itemType) {
