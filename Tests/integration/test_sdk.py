@@ -385,3 +385,23 @@ def test_dsn_with_path_prefix(server):
         eid = sentry_sdk.capture_message("via prefixed DSN")
         run.flush()
     assert server.event(eid)["eventID"] == eid
+
+
+def test_sdk_backs_off_when_pitd_sheds_load(server_factory):
+    """Shed requests are answered 503 with Retry-After and X-Sentry-Rate-Limits; the official SDK
+    honours the latter on any status (Retry-After alone only on 429) and stops sending until then,
+    instead of hammering an overloaded server."""
+    # A 1 µs delay target: every event-loop probe is later than that, so pitd sheds its maximum
+    # share (95 %) of requests.
+    server = server_factory(env={"PIT_ADMISSION_TARGET_US": "1"})
+    time.sleep(0.2)
+    with sdk(server.dsn) as run:
+        for i in range(40):
+            sentry_sdk.capture_message(f"under overload {i}")
+            time.sleep(0.01)
+        run.flush(expect_2xx=False)
+        sent = [r for r in run.records if r["status"] is not None]
+    assert any(r["status"] == 503 for r in sent), sent
+    # Retry-After is 1 s and the 40 messages were captured within ~0.5 s: after the first 503
+    # the SDK sent (almost) nothing more.
+    assert len(sent) < 10, f"the SDK kept sending after 503: {[r['status'] for r in sent]}"

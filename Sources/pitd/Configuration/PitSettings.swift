@@ -26,6 +26,7 @@ import SystemPackage
 /// | `max_event_bytes` | `1048576` | one event, transaction or feedback item |
 /// | `max_attachment_bytes` | `209715200` | one attachment |
 /// | `retry_after_seconds` | `1` | `Retry-After` on 503 |
+/// | `admission_target_us` | `5000` | overload shedding: past this event-loop or writer delay, a growing share of new ingest requests is answered 503 at their head; 0 turns it off |
 /// | `key_refresh_seconds` | `2` | how often DSN keys created elsewhere are picked up |
 /// | `session_days` | `14` | how long a web sign-in lasts |
 /// | `payload_dictionary_samples` | `1000` | events sampled to train the zstd dictionary for stored payloads; 0 disables it |
@@ -45,6 +46,8 @@ struct PitSettings: Sendable {
     var queueMaxBytes: Int
     var limits: IngestLimits
     var retryAfterSeconds: Int
+    /// Overload shedding at request heads (`admission_target_us`, 0 turns it off).
+    var admission: AdmissionControl.Configuration
     var keyRefreshSeconds: Int
     var sessionDays: Int
     var dictionarySamples: Int
@@ -124,6 +127,9 @@ struct PitSettings: Sendable {
         limits.maxAttachmentBytes = try integer("max_attachment_bytes", limits.maxAttachmentBytes)
         self.limits = limits
         retryAfterSeconds = try integer("retry_after_seconds", 1)
+        let admissionTarget = try integer("admission_target_us", 5000)
+        guard (0...10_000_000).contains(admissionTarget) else { throw Invalid(description: "admission_target_us must be 0...10000000") }
+        admission = AdmissionControl.Configuration(target: Double(admissionTarget) / 1e6)
         keyRefreshSeconds = try integer("key_refresh_seconds", 2)
         sessionDays = max(1, try integer("session_days", 14))
         dictionarySamples = try integer("payload_dictionary_samples", 1000)

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Metrics
 import Prometheus
@@ -73,11 +74,18 @@ enum PitServer {
                   organization: setup.project.organizationSlug, keys: keys)
             .register(on: router)
         let responder = PitResponder(ingest: IngestEndpoint(pipeline: pipeline, logger: logger), fallback: router.buildResponder())
+        let loopContexts = IngestLoopContexts(queue: queue, admission: settings.admission)
+        let server = HTTPServerBuilder { responder in
+            PitHTTP1Channel(http1: HTTP1Channel(responder: responder)) {
+                IngestHTTPHandler(pipeline: pipeline, contexts: loopContexts, logger: logger)
+            }
+        }
 
         let refresher = KeyCacheRefresher(cache: keys, store: setup.store, interval: .seconds(settings.keyRefreshSeconds),
                                           logger: logger)
         let app = Application(
             responder: responder,
+            server: server,
             configuration: .init(address: .hostname(settings.bind.host, port: settings.bind.port), serverName: "pitd"),
             // The read pool starts first and stops last; the writers drain before it.
             services: readServices + [writer, refresher],

@@ -9,7 +9,7 @@ struct PitResponder<Fallback: HTTPResponder>: HTTPResponder where Fallback.Conte
     let fallback: Fallback
 
     func respond(to request: Request, context: Context) async throws -> Response {
-        if let route = IngestRoute(path: request.uri.path) {
+        if let route = IngestRoute(path: Substring(request.uri.path)) {
             return await ingest.handle(request, route: route)
         }
         return try await fallback.respond(to: request, context: context)
