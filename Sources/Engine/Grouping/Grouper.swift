@@ -196,39 +196,46 @@ package enum Grouper {
         _ frames: [FrameInfo], platform eventPlatform: String, app: inout Insecure.MD5, system: inout Insecure.MD5,
         appContributes: inout Bool, systemContributes: inout Bool, scratch: inout [UInt8]
     ) {
-        var previous: FrameInfo?
-        for frame in frames {
-            defer { previous = frame }
-            if let previous, isRecursion(previous, frame) { continue }
-            let platform = frame.platform ?? eventPlatform
+        // Indexed, with the values held in two optionals: this loop runs for every frame of
+        // every event, and a per-frame array or a copy of the previous frame (eight strings to
+        // retain and release) showed up in the ingest profile.
+        for index in frames.indices {
+            if index > frames.startIndex, isRecursion(frames[index - 1], frames[index]) { continue }
+            let platform = frames[index].platform ?? eventPlatform
             let isJavaScript = platform == "javascript" || platform == "node"
-            var values: [String] = []
-            if let module = frame.module {
-                values.append(cleanModule(module, platform: platform))
-            } else if let filename = frame.filename ?? frame.absPath, !isOpaquePath(frame.absPath ?? filename) {
+            var location: String?
+            if let module = frames[index].module {
+                location = cleanModule(module, platform: platform)
+            } else if let filename = frames[index].filename ?? frames[index].absPath, !isOpaquePath(frames[index].absPath ?? filename) {
                 let base = filename.split(separator: "/").last.map(String.init) ?? filename
-                values.append((base.split(separator: "\\").last.map(String.init) ?? base).lowercased())
+                location = (base.split(separator: "\\").last.map(String.init) ?? base).lowercased()
             }
-            if let function = frame.function ?? frame.rawFunction,
-               !(isJavaScript && ["<anonymous>", "eval", "[native code]", "?"].contains(function))
+            var function: String?
+            if let name = frames[index].function ?? frames[index].rawFunction,
+               !(isJavaScript && (name == "<anonymous>" || name == "eval" || name == "[native code]" || name == "?"))
             {
-                values.append(cleanFunction(function, platform: platform))
+                function = cleanFunction(name, platform: platform)
             }
-            var contextLine: [UInt8]?
-            if let line = frame.contextLine, contextLinePlatforms.contains(platform) {
+            var hasContextLine = false
+            if let line = frames[index].contextLine, contextLinePlatforms.contains(platform) {
                 collapseWhitespace(line, into: &scratch)
-                if !scratch.isEmpty && scratch.count <= 120 { contextLine = scratch }
+                hasContextLine = !scratch.isEmpty && scratch.count <= 120
             }
-            guard !values.isEmpty || contextLine != nil else { continue }
-            for value in values { feed(value, into: &system) }
-            if let contextLine { feed(contextLine, into: &system) }
+            guard location != nil || function != nil || hasContextLine else { continue }
+            let contextLine = hasContextLine ? scratch : nil
+            feedFrame(location: location, function: function, contextLine: contextLine, into: &system)
             systemContributes = true
-            if frame.inApp == true {
-                for value in values { feed(value, into: &app) }
-                if let contextLine { feed(contextLine, into: &app) }
+            if frames[index].inApp == true {
+                feedFrame(location: location, function: function, contextLine: contextLine, into: &app)
                 appContributes = true
             }
         }
+    }
+
+    private static func feedFrame(location: String?, function: String?, contextLine: [UInt8]?, into hasher: inout Insecure.MD5) {
+        if let location { feed(location, into: &hasher) }
+        if let function { feed(function, into: &hasher) }
+        if let contextLine { feed(contextLine, into: &hasher) }
     }
 
     package static func md5(_ values: [String]) -> GroupHash {
