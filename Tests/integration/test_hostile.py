@@ -12,6 +12,8 @@ import base64
 import gzip
 import json
 import re
+import sqlite3
+import subprocess
 import threading
 import time
 import uuid
@@ -19,6 +21,7 @@ import zlib
 
 import brotli
 import pytest
+import requests
 
 import pit_helpers as H
 
@@ -737,3 +740,46 @@ def test_concurrent_2000_events_20_threads(server):
     missing = [i for i in ok if server.event_status(i) != 200]
     assert not missing, f"{len(missing)} acknowledged events not readable, e.g. {missing[:5]}"
     assert server.health_ok()
+
+
+# --------------------------------------------------------------------------
+# issue 10: client numbers in the read API, poison strings, item counts, labels, redirects
+# --------------------------------------------------------------------------
+
+def _stats(s, query: str) -> "requests.Response":
+    return s.api("GET", f"/api/0/projects/{s.org}/{s.project_slug}/stats/?{query}")
+
+
+@pytest.mark.parametrize("query", [
+    "until=nan", "until=NaN", "until=inf", "until=-inf", "until=1e300", "until=-1e300", "since=-1e300",
+    "since=-9.3e18", "until=9.3e18", "since=1e19&until=1e19", "since=-9223372036854775808&until=9223372036854775807",
+    "since=0&until=1e300", "until=abc", "since=", "resolution=1d", "resolution=nan",
+    "since=1700000000&until=1600000000", "since=1600000000&until=1700000000",
+])
+def test_stats_hostile_numbers_are_400(hs, query):
+    r = _stats(hs, query)
+    assert r.status_code == 400, f"{query}: {r.status_code} {r.text[:300]}"
+    assert isinstance(r.json().get("detail"), str), r.text
+    assert hs.health_ok(), f"/health does not answer after stats?{query}"
+
+
+def test_stats_valid_window_still_answers(hs):
+    now = int(time.time())
+    r = _stats(hs, f"since={now - 7200}.5&until={now}&resolution=1h")
+    assert r.status_code == 200, r.text
+    series = r.json()
+    assert 2 <= len(series) <= 3 and all(len(p) == 2 for p in series), series
+    assert _stats(hs, "").status_code == 200
+
+
+@pytest.mark.parametrize("query", [
+    "statsPeriod=9999999999999999999999h", "statsPeriod=nanh", "statsPeriod=-1e300d", "limit=1e300",
+    "limit=-9223372036854775809", "cursor=9223372036854775807:9223372036854775807", "cursor=-9223372036854775808:1",
+    "query=lastSeen:-99999999999999999999h", "query=age:-1e300d", "query=firstSeen:-9223372036854775807w",
+])
+def test_issue_search_hostile_numbers_do_not_crash(hs, query):
+    r = hs.api("GET", f"/api/0/projects/{hs.org}/{hs.project_slug}/issues/?{query}")
+    assert r.status_code in (200, 400), f"{query}: {r.status_code} {r.text[:300]}"
+    r = hs.api("GET", f"/api/0/projects/{hs.org}/{hs.project_slug}/events/?{query}")
+    assert r.status_code in (200, 400), f"{query}: {r.status_code} {r.text[:300]}"
+    assert hs.health_ok()

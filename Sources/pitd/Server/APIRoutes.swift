@@ -261,16 +261,14 @@ struct APIRoutes: Sendable {
         guard stat == "received" || stat == "new_issues" else {
             throw HTTPError(.badRequest, message: "stat must be received or new_issues")
         }
-        if let resolution = parameters["resolution"], resolution != "1h" {
-            throw HTTPError(.badRequest, message: "resolution must be 1h")
+        let window: StatsWindow
+        do {
+            window = try StatsWindow(since: parameters["since"], until: parameters["until"], resolution: parameters["resolution"],
+                                     nowSeconds: ClockTime.nowMilliseconds / 1000)
+        } catch {
+            throw HTTPError(.badRequest, message: error.detail)
         }
-        let now = ClockTime.nowMilliseconds / 1000
-        let until = parameters["until"].flatMap { Double($0) }.map { Int64($0) } ?? now
-        let since = parameters["since"].flatMap { Double($0) }.map { Int64($0) } ?? until - 23 * 3600
-        guard since <= until, until - since <= 90 * 86400 else {
-            throw HTTPError(.badRequest, message: "since must precede until by at most 90 days")
-        }
-        let (from, to) = (since / 3600, until / 3600)
+        let (from, to) = (window.fromHour, window.toHour)
         let hourly = try await reader.projectHourly(projectID: project.id, fromHour: from, toHour: to)
         var writer = JSONWriter()
         Self.series(hourly.mapValues { stat == "received" ? $0.events : $0.newIssues }, from: from, to: to, into: &writer)
