@@ -783,3 +783,30 @@ def test_issue_search_hostile_numbers_do_not_crash(hs, query):
     r = hs.api("GET", f"/api/0/projects/{hs.org}/{hs.project_slug}/events/?{query}")
     assert r.status_code in (200, 400), f"{query}: {r.status_code} {r.text[:300]}"
     assert hs.health_ok()
+
+
+def _key_path(s) -> str:
+    return f"/api/0/projects/{s.org}/{s.project_slug}/keys/{s.public_key}/"
+
+
+@pytest.mark.parametrize("limit", [
+    {"count": 10, "window": 9223372036854775807}, {"count": 10, "window": 86401}, {"count": 10, "window": 0},
+    {"count": 10, "window": -1}, {"count": -1, "window": 60}, {"count": 9223372036854775807, "window": 60},
+    {"count": 10, "window": 1e300}, {"count": 10}, {"count": "10", "window": 60},
+])
+def test_key_rate_limit_out_of_range_is_400(hs, limit):
+    r = hs.api("PUT", _key_path(hs), json={"rateLimit": limit})
+    assert r.status_code == 400, f"{limit}: {r.status_code} {r.text[:300]}"
+    assert isinstance(r.json().get("detail"), str), r.text
+    # Nothing was stored, so ingest still works.
+    hs.send_event()
+    assert hs.health_ok()
+
+
+def test_key_rate_limit_in_range_is_kept_and_cleared(hs):
+    r = hs.api("PUT", _key_path(hs), json={"rateLimit": {"count": 100000, "window": 86400}})
+    assert r.status_code == 200, r.text
+    assert r.json()["rateLimit"] == {"count": 100000, "window": 86400}, r.text
+    hs.send_event()
+    r = hs.api("PUT", _key_path(hs), json={"rateLimit": None})
+    assert r.status_code == 200 and r.json()["rateLimit"] is None, r.text
