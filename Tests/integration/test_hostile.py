@@ -810,3 +810,18 @@ def test_key_rate_limit_in_range_is_kept_and_cleared(hs):
     hs.send_event()
     r = hs.api("PUT", _key_path(hs), json={"rateLimit": None})
     assert r.status_code == 200 and r.json()["rateLimit"] is None, r.text
+
+
+def test_envelope_with_too_many_items_is_413(hs):
+    tiny = b'{"type":"x"}\n\n'
+    r = hs.send(gz(b"{}\n" + tiny * 1001), headers={"Content-Encoding": "gzip"})
+    assert r.status == 413, repr(r)
+    assert "items" in r.json()["detail"], repr(r)
+    # A pathological 15 M items stop at the cap too, quickly.
+    started = time.monotonic()
+    r = hs.send(gz(b"{}\n" + tiny * 2_000_000), headers={"Content-Encoding": "gzip"}, timeout=60)
+    assert r.status == 413, repr(r)
+    assert time.monotonic() - started < 30
+    r = hs.send(gz(b"{}\n" + tiny * 1000), headers={"Content-Encoding": "gzip"})
+    assert r.status == 200, repr(r)
+    assert hs.health_ok()

@@ -249,6 +249,16 @@ struct InvalidEnvelope: Sendable, CustomTestStringConvertible {
         #expect(error?.status == 413)
     }
 
+    @Test func itemCountLimit() {
+        // Empty unknown items are the cheapest to send: 15 M of them fit in 200 KB of gzip.
+        let tiny = "{\"type\":\"x\"}\n\n"
+        let atLimit = "{}\n" + String(repeating: tiny, count: IngestLimits().maxItemCount)
+        #expect((try? parse(atLimit))?.items.count == IngestLimits().maxItemCount)
+        let error = #expect(throws: IngestError.self) { try parse(atLimit + tiny) }
+        #expect(error?.status == 413)
+        #expect(error?.detail.contains("items") == true)
+    }
+
     @Test func attachmentBytesLimit() {
         var limits = IngestLimits()
         limits.maxAttachmentsBytes = 5
