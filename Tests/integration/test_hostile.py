@@ -825,3 +825,14 @@ def test_envelope_with_too_many_items_is_413(hs):
     r = hs.send(gz(b"{}\n" + tiny * 1000), headers={"Content-Encoding": "gzip"})
     assert r.status == 200, repr(r)
     assert hs.health_ok()
+
+
+def test_unknown_item_types_share_one_metrics_label(hs):
+    for n in range(30):
+        body = H.make_envelope({}, [({"type": f"made_up_{uuid.uuid4().hex}"}, b"x")])
+        r = hs.send(body)
+        assert r.status == 200, repr(r)
+    text = requests.get(hs.url + "/metrics", timeout=10).text
+    labels = set(re.findall(r'item_type="([^"]*)"', text))
+    assert not any(label.startswith("made_up_") for label in labels), sorted(labels)
+    assert "unknown" in labels, sorted(labels)

@@ -79,6 +79,13 @@ package enum ItemType: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The `item_type` label of metrics: a known type's name, else `unknown`. Type names come from
+    /// clients, and each distinct label value is a time series kept for the life of the process.
+    package var metricLabel: String {
+        if case .other = self { return "unknown" }
+        return description
+    }
+
     /// Deprecated by Sentry: accepted and dropped (PROTOCOL.md §3).
     package var isDropped: Bool { self == .statsd || self == .metricBuckets }
 }

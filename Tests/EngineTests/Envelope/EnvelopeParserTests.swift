@@ -281,6 +281,14 @@ struct InvalidEnvelope: Sendable, CustomTestStringConvertible {
         #expect(type != .other(name))
     }
 
+    /// Each distinct `item_type` label value is a Prometheus series for the life of the process;
+    /// type names come from clients.
+    @Test func metricLabelsAreBounded() {
+        #expect(ItemType("made_up_\(UInt64.random(in: 0...UInt64.max))").metricLabel == "unknown")
+        #expect(ItemType("event").metricLabel == "event")
+        #expect(ItemType("replay_video").metricLabel == "replay_video")
+    }
+
     @Test func droppedAndJSONTypes() {
         #expect(ItemType.statsd.isDropped && ItemType.metricBuckets.isDropped && !ItemType.event.isDropped)
         #expect(ItemType.event.isJSON && ItemType.checkIn.isJSON && !ItemType.attachment.isJSON && !ItemType.replayRecording.isJSON)
