@@ -836,3 +836,35 @@ def test_unknown_item_types_share_one_metrics_label(hs):
     labels = set(re.findall(r'item_type="([^"]*)"', text))
     assert not any(label.startswith("made_up_") for label in labels), sorted(labels)
     assert "unknown" in labels, sorted(labels)
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+@pytest.mark.parametrize("target", [
+    "/\t/evil.example", "/\t/\t/evil.example", "/\\evil.example", "/\\/evil.example", "//evil.example",
+    "/\n/evil.example", "/\r/evil.example", " //evil.example", "/ /evil.example", "/%09/evil.example",
+    "/%5C/evil.example", "/%2F/evil.example", "/\u3000/evil.example", "/\u00a0/evil.example", "/\u200b/evil.example",
+    "https://evil.example/", "evil.example",
+])
+def test_login_next_is_never_an_open_redirect(hs, target):
+    s = requests.Session()
+    page = s.get(hs.url + "/login", params={"next": target}, timeout=10)
+    assert page.status_code == 200
+    assert "evil.example" not in page.text, f"next={target!r} echoed into the sign-in form"
+    r = s.post(hs.url + "/login", data={"csrf": _csrf(page.text), "token": hs.token, "next": target},
+               allow_redirects=False, timeout=10)
+    assert r.status_code == 303 and r.headers["Location"] == "/", (target, r.status_code, r.headers.get("Location"))
+    # Signed in, `/login?next=` redirects at once: the same check applies.
+    r = s.get(hs.url + "/login", params={"next": target}, allow_redirects=False, timeout=10)
+    assert r.status_code in (302, 303) and r.headers["Location"] == "/", (target, r.status_code, r.headers.get("Location"))
+
+
+def test_login_next_keeps_local_paths(hs):
+    target = "/organizations/pit/issues/?query=is%3Aunresolved+level%3Aerror"
+    s = requests.Session()
+    page = s.get(hs.url + "/login", params={"next": target}, timeout=10)
+    r = s.post(hs.url + "/login", data={"csrf": _csrf(page.text), "token": hs.token, "next": target},
+               allow_redirects=False, timeout=10)
+    assert r.status_code == 303 and r.headers["Location"] == target, r.headers
