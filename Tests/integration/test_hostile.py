@@ -868,3 +868,43 @@ def test_login_next_keeps_local_paths(hs):
     r = s.post(hs.url + "/login", data={"csrf": _csrf(page.text), "token": hs.token, "next": target},
                allow_redirects=False, timeout=10)
     assert r.status_code == 303 and r.headers["Location"] == target, r.headers
+
+
+def test_poison_strings_are_stored_bounded(hs):
+    """NULs and oversized values: PostgreSQL refuses the first (22021) and cannot index the
+    second (54000); either used to fail the whole batch. Now trimmed, with errors recorded."""
+    marks = "\u0301" * 3000
+    event_id = eid()
+    body = H.make_envelope({"event_id": event_id}, [
+        ({"type": "event"}, event_payload(
+            event_id, release="1.0\u0000", environment="e" * 5000, transaction="t" + marks,
+            logger="l\u0000" * 2000, server_name="s" * 9000,
+            user={"id": "u" * 10000, "email": "x\u0000@example.com", "username": "n" * 4000},
+            tags={"ok": "fine", "big": "a" + marks, "k" * 300: "v", "nul": "a\u0000b", "w": "\U0001d11e" * 200},
+            exception={"values": [{"type": "Boom\u0000" + "T" * 5000, "value": "bad\u0000" + "v" * 20000}]},
+        )),
+        ({"type": "x" * 3000}, b"payload"),
+        ({"type": "nul\u0000type"}, b"payload"),
+    ])
+    r = hs.send(body)
+    assert r.status == 200, repr(r)
+    ev = expect_stored(hs, event_id, r)
+    # The payload is kept as sent; the indexed columns hold the bounded values.
+    assert ev["environment"] == "e" * 64, H.short(ev)
+    releases = [r["version"] for r in hs.api_json("GET", f"/api/0/projects/{hs.org}/{hs.project_slug}/releases/")]
+    assert "1.0" in releases and not any("\u0000" in v for v in releases), releases
+    environments = [e["name"] for e in hs.api_json("GET", f"/api/0/projects/{hs.org}/{hs.project_slug}/environments/")]
+    assert all(len(e.encode()) <= 64 for e in environments), environments
+    errors = {(e["type"], e["name"]) for e in ev["errors"]}
+    for expected in [("invalid_data", "release"), ("value_too_long", "environment"), ("value_too_long", "user.id"),
+                     ("invalid_data", "user.email"), ("invalid_data", "tags.big"), ("invalid_data", "tags.nul"),
+                     ("value_too_long", "transaction")]:
+        assert expected in errors, (expected, sorted(errors))
+    tags = {t["key"]: t["value"] for t in ev["tags"]}
+    assert tags.get("ok") == "fine" and tags.get("w") == "\U0001d11e" * 200, tags
+    assert "big" not in tags and "nul" not in tags, tags
+    issue = hs.issue(ev["groupID"])
+    assert "\u0000" not in issue["title"] and len(issue["title"].encode()) < 1024, issue["title"][:200]
+    # Everyone else's events in the next batch are unaffected.
+    hs.send_event()
+    assert hs.health_ok()
