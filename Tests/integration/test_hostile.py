@@ -908,3 +908,47 @@ def test_poison_strings_are_stored_bounded(hs):
     # Everyone else's events in the next batch are unaffected.
     hs.send_event()
     assert hs.health_ok()
+
+
+def _corrupt_payload(s, event_id: str):
+    if s.backend == "postgres":
+        cp = subprocess.run(["psql", s.database_url, "-v", "ON_ERROR_STOP=1", "-qc",
+                             f"UPDATE events SET payload = '\\xdeadbeef'::bytea, dictionary_id = NULL "
+                             f"WHERE event_id = '\\x{event_id}'::bytea"],
+                            capture_output=True, text=True, timeout=60)
+        assert cp.returncode == 0, cp.stderr
+    else:
+        db = sqlite3.connect(str(s.data_dir / "pit.sqlite"), timeout=30)
+        try:
+            changed = db.execute("UPDATE events SET payload = ?, dictionary_id = NULL WHERE event_id = ?",
+                                 (b"\xde\xad\xbe\xef", bytes.fromhex(event_id))).rowcount
+            db.commit()
+        finally:
+            db.close()
+        assert changed == 1
+
+
+def test_corrupt_payload_does_not_fail_the_list(server):
+    ids = [server.send_event({"message": f"payload {n}", "fingerprint": ["corrupt-payload"]}) for n in range(3)]
+    _corrupt_payload(server, ids[1])
+    r = server.api("GET", f"/api/0/projects/{server.org}/{server.project_slug}/events/")
+    assert r.status_code == 200, r.text[:500]
+    by_id = {e["eventID"]: e for e in r.json()}
+    assert set(ids) <= set(by_id), sorted(by_id)
+    bad = by_id[ids[1]]
+    assert any(e.get("type") == "unreadable_payload" for e in bad["errors"]), bad
+    assert by_id[ids[0]]["message"] == "payload 0"
+    issue_id = bad["groupID"]
+    r = server.api("GET", f"/api/0/issues/{issue_id}/events/")
+    assert r.status_code == 200 and len(r.json()) == 3, r.text[:500]
+    assert server.api("GET", server.event_path(ids[1])).status_code == 200
+    assert server.api("GET", f"/api/0/issues/{issue_id}/events/latest/").status_code == 200
+    # The web pages that list and show it render too.
+    s = requests.Session()
+    page = s.get(server.url + "/login", timeout=10)
+    s.post(server.url + "/login", data={"csrf": _csrf(page.text), "token": server.token, "next": "/"}, timeout=10)
+    for path in [f"/organizations/pit/projects/{server.project_slug}/events/", f"/organizations/pit/issues/{issue_id}/events/",
+                 f"/organizations/pit/issues/{issue_id}/"]:
+        r = s.get(server.url + path, timeout=10)
+        assert r.status_code == 200, (path, r.status_code)
+    assert server.health_ok()
