@@ -12,6 +12,8 @@ import base64
 import gzip
 import json
 import re
+import sqlite3
+import subprocess
 import threading
 import time
 import uuid
@@ -19,6 +21,7 @@ import zlib
 
 import brotli
 import pytest
+import requests
 
 import pit_helpers as H
 
@@ -736,4 +739,216 @@ def test_concurrent_2000_events_20_threads(server):
     assert issues[0]["count"] == str(threads_n * per_thread), issues[0]
     missing = [i for i in ok if server.event_status(i) != 200]
     assert not missing, f"{len(missing)} acknowledged events not readable, e.g. {missing[:5]}"
+    assert server.health_ok()
+
+
+# --------------------------------------------------------------------------
+# issue 10: client numbers in the read API, poison strings, item counts, labels, redirects
+# --------------------------------------------------------------------------
+
+def _stats(s, query: str) -> "requests.Response":
+    return s.api("GET", f"/api/0/projects/{s.org}/{s.project_slug}/stats/?{query}")
+
+
+@pytest.mark.parametrize("query", [
+    "until=nan", "until=NaN", "until=inf", "until=-inf", "until=1e300", "until=-1e300", "since=-1e300",
+    "since=-9.3e18", "until=9.3e18", "since=1e19&until=1e19", "since=-9223372036854775808&until=9223372036854775807",
+    "since=0&until=1e300", "until=abc", "since=", "resolution=1d", "resolution=nan",
+    "since=1700000000&until=1600000000", "since=1600000000&until=1700000000",
+])
+def test_stats_hostile_numbers_are_400(hs, query):
+    r = _stats(hs, query)
+    assert r.status_code == 400, f"{query}: {r.status_code} {r.text[:300]}"
+    assert isinstance(r.json().get("detail"), str), r.text
+    assert hs.health_ok(), f"/health does not answer after stats?{query}"
+
+
+def test_stats_valid_window_still_answers(hs):
+    now = int(time.time())
+    r = _stats(hs, f"since={now - 7200}.5&until={now}&resolution=1h")
+    assert r.status_code == 200, r.text
+    series = r.json()
+    assert 2 <= len(series) <= 3 and all(len(p) == 2 for p in series), series
+    assert _stats(hs, "").status_code == 200
+
+
+@pytest.mark.parametrize("query", [
+    "statsPeriod=9999999999999999999999h", "statsPeriod=nanh", "statsPeriod=-1e300d", "limit=1e300",
+    "limit=-9223372036854775809", "cursor=9223372036854775807:9223372036854775807", "cursor=-9223372036854775808:1",
+    "query=lastSeen:-99999999999999999999h", "query=age:-1e300d", "query=firstSeen:-9223372036854775807w",
+])
+def test_issue_search_hostile_numbers_do_not_crash(hs, query):
+    r = hs.api("GET", f"/api/0/projects/{hs.org}/{hs.project_slug}/issues/?{query}")
+    assert r.status_code in (200, 400), f"{query}: {r.status_code} {r.text[:300]}"
+    r = hs.api("GET", f"/api/0/projects/{hs.org}/{hs.project_slug}/events/?{query}")
+    assert r.status_code in (200, 400), f"{query}: {r.status_code} {r.text[:300]}"
+    assert hs.health_ok()
+
+
+def _key_path(s) -> str:
+    return f"/api/0/projects/{s.org}/{s.project_slug}/keys/{s.public_key}/"
+
+
+@pytest.mark.parametrize("limit", [
+    {"count": 10, "window": 9223372036854775807}, {"count": 10, "window": 86401}, {"count": 10, "window": 0},
+    {"count": 10, "window": -1}, {"count": -1, "window": 60}, {"count": 9223372036854775807, "window": 60},
+    {"count": 10, "window": 1e300}, {"count": 10}, {"count": "10", "window": 60},
+])
+def test_key_rate_limit_out_of_range_is_400(hs, limit):
+    r = hs.api("PUT", _key_path(hs), json={"rateLimit": limit})
+    assert r.status_code == 400, f"{limit}: {r.status_code} {r.text[:300]}"
+    assert isinstance(r.json().get("detail"), str), r.text
+    # Nothing was stored, so ingest still works.
+    hs.send_event()
+    assert hs.health_ok()
+
+
+def test_key_rate_limit_in_range_is_kept_and_cleared(hs):
+    r = hs.api("PUT", _key_path(hs), json={"rateLimit": {"count": 100000, "window": 86400}})
+    assert r.status_code == 200, r.text
+    assert r.json()["rateLimit"] == {"count": 100000, "window": 86400}, r.text
+    hs.send_event()
+    r = hs.api("PUT", _key_path(hs), json={"rateLimit": None})
+    assert r.status_code == 200 and r.json()["rateLimit"] is None, r.text
+
+
+def test_envelope_with_too_many_items_is_413(hs):
+    tiny = b'{"type":"x"}\n\n'
+    r = hs.send(gz(b"{}\n" + tiny * 1001), headers={"Content-Encoding": "gzip"})
+    assert r.status == 413, repr(r)
+    assert "items" in r.json()["detail"], repr(r)
+    # A pathological 15 M items stop at the cap too, quickly.
+    started = time.monotonic()
+    r = hs.send(gz(b"{}\n" + tiny * 2_000_000), headers={"Content-Encoding": "gzip"}, timeout=60)
+    assert r.status == 413, repr(r)
+    assert time.monotonic() - started < 30
+    r = hs.send(gz(b"{}\n" + tiny * 1000), headers={"Content-Encoding": "gzip"})
+    assert r.status == 200, repr(r)
+    assert hs.health_ok()
+
+
+def test_unknown_item_types_share_one_metrics_label(hs):
+    for n in range(30):
+        body = H.make_envelope({}, [({"type": f"made_up_{uuid.uuid4().hex}"}, b"x")])
+        r = hs.send(body)
+        assert r.status == 200, repr(r)
+    text = requests.get(hs.url + "/metrics", timeout=10).text
+    labels = set(re.findall(r'item_type="([^"]*)"', text))
+    assert not any(label.startswith("made_up_") for label in labels), sorted(labels)
+    assert "unknown" in labels, sorted(labels)
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+@pytest.mark.parametrize("target", [
+    "/\t/evil.example", "/\t/\t/evil.example", "/\\evil.example", "/\\/evil.example", "//evil.example",
+    "/\n/evil.example", "/\r/evil.example", " //evil.example", "/ /evil.example", "/%09/evil.example",
+    "/%5C/evil.example", "/%2F/evil.example", "/\u3000/evil.example", "/\u00a0/evil.example", "/\u200b/evil.example",
+    "https://evil.example/", "evil.example",
+])
+def test_login_next_is_never_an_open_redirect(hs, target):
+    s = requests.Session()
+    page = s.get(hs.url + "/login", params={"next": target}, timeout=10)
+    assert page.status_code == 200
+    assert "evil.example" not in page.text, f"next={target!r} echoed into the sign-in form"
+    r = s.post(hs.url + "/login", data={"csrf": _csrf(page.text), "token": hs.token, "next": target},
+               allow_redirects=False, timeout=10)
+    assert r.status_code == 303 and r.headers["Location"] == "/", (target, r.status_code, r.headers.get("Location"))
+    # Signed in, `/login?next=` redirects at once: the same check applies.
+    r = s.get(hs.url + "/login", params={"next": target}, allow_redirects=False, timeout=10)
+    assert r.status_code in (302, 303) and r.headers["Location"] == "/", (target, r.status_code, r.headers.get("Location"))
+
+
+def test_login_next_keeps_local_paths(hs):
+    target = "/organizations/pit/issues/?query=is%3Aunresolved+level%3Aerror"
+    s = requests.Session()
+    page = s.get(hs.url + "/login", params={"next": target}, timeout=10)
+    r = s.post(hs.url + "/login", data={"csrf": _csrf(page.text), "token": hs.token, "next": target},
+               allow_redirects=False, timeout=10)
+    assert r.status_code == 303 and r.headers["Location"] == target, r.headers
+
+
+def test_poison_strings_are_stored_bounded(hs):
+    """NULs and oversized values: PostgreSQL refuses the first (22021) and cannot index the
+    second (54000); either used to fail the whole batch. Now trimmed, with errors recorded."""
+    marks = "\u0301" * 3000
+    event_id = eid()
+    body = H.make_envelope({"event_id": event_id}, [
+        ({"type": "event"}, event_payload(
+            event_id, release="1.0\u0000", environment="e" * 5000, transaction="t" + marks,
+            logger="l\u0000" * 2000, server_name="s" * 9000,
+            user={"id": "u" * 10000, "email": "x\u0000@example.com", "username": "n" * 4000},
+            tags={"ok": "fine", "big": "a" + marks, "k" * 300: "v", "nul": "a\u0000b", "w": "\U0001d11e" * 200},
+            exception={"values": [{"type": "Boom\u0000" + "T" * 5000, "value": "bad\u0000" + "v" * 20000}]},
+        )),
+        ({"type": "x" * 3000}, b"payload"),
+        ({"type": "nul\u0000type"}, b"payload"),
+    ])
+    r = hs.send(body)
+    assert r.status == 200, repr(r)
+    ev = expect_stored(hs, event_id, r)
+    # The payload is kept as sent; the indexed columns hold the bounded values.
+    assert ev["environment"] == "e" * 64, H.short(ev)
+    releases = [r["version"] for r in hs.api_json("GET", f"/api/0/projects/{hs.org}/{hs.project_slug}/releases/")]
+    assert "1.0" in releases and not any("\u0000" in v for v in releases), releases
+    environments = [e["name"] for e in hs.api_json("GET", f"/api/0/projects/{hs.org}/{hs.project_slug}/environments/")]
+    assert all(len(e.encode()) <= 64 for e in environments), environments
+    errors = {(e["type"], e["name"]) for e in ev["errors"]}
+    for expected in [("invalid_data", "release"), ("value_too_long", "environment"), ("value_too_long", "user.id"),
+                     ("invalid_data", "user.email"), ("invalid_data", "tags.big"), ("invalid_data", "tags.nul"),
+                     ("value_too_long", "transaction")]:
+        assert expected in errors, (expected, sorted(errors))
+    tags = {t["key"]: t["value"] for t in ev["tags"]}
+    assert tags.get("ok") == "fine" and tags.get("w") == "\U0001d11e" * 200, tags
+    assert "big" not in tags and "nul" not in tags, tags
+    issue = hs.issue(ev["groupID"])
+    assert "\u0000" not in issue["title"] and len(issue["title"].encode()) < 1024, issue["title"][:200]
+    # Everyone else's events in the next batch are unaffected.
+    hs.send_event()
+    assert hs.health_ok()
+
+
+def _corrupt_payload(s, event_id: str):
+    if s.backend == "postgres":
+        cp = subprocess.run(["psql", s.database_url, "-v", "ON_ERROR_STOP=1", "-qc",
+                             f"UPDATE events SET payload = '\\xdeadbeef'::bytea, dictionary_id = NULL "
+                             f"WHERE event_id = '\\x{event_id}'::bytea"],
+                            capture_output=True, text=True, timeout=60)
+        assert cp.returncode == 0, cp.stderr
+    else:
+        db = sqlite3.connect(str(s.data_dir / "pit.sqlite"), timeout=30)
+        try:
+            changed = db.execute("UPDATE events SET payload = ?, dictionary_id = NULL WHERE event_id = ?",
+                                 (b"\xde\xad\xbe\xef", bytes.fromhex(event_id))).rowcount
+            db.commit()
+        finally:
+            db.close()
+        assert changed == 1
+
+
+def test_corrupt_payload_does_not_fail_the_list(server):
+    ids = [server.send_event({"message": f"payload {n}", "fingerprint": ["corrupt-payload"]}) for n in range(3)]
+    _corrupt_payload(server, ids[1])
+    r = server.api("GET", f"/api/0/projects/{server.org}/{server.project_slug}/events/")
+    assert r.status_code == 200, r.text[:500]
+    by_id = {e["eventID"]: e for e in r.json()}
+    assert set(ids) <= set(by_id), sorted(by_id)
+    bad = by_id[ids[1]]
+    assert any(e.get("type") == "unreadable_payload" for e in bad["errors"]), bad
+    assert by_id[ids[0]]["message"] == "payload 0"
+    issue_id = bad["groupID"]
+    r = server.api("GET", f"/api/0/issues/{issue_id}/events/")
+    assert r.status_code == 200 and len(r.json()) == 3, r.text[:500]
+    assert server.api("GET", server.event_path(ids[1])).status_code == 200
+    assert server.api("GET", f"/api/0/issues/{issue_id}/events/latest/").status_code == 200
+    # The web pages that list and show it render too.
+    s = requests.Session()
+    page = s.get(server.url + "/login", timeout=10)
+    s.post(server.url + "/login", data={"csrf": _csrf(page.text), "token": server.token, "next": "/"}, timeout=10)
+    for path in [f"/organizations/pit/projects/{server.project_slug}/events/", f"/organizations/pit/issues/{issue_id}/events/",
+                 f"/organizations/pit/issues/{issue_id}/"]:
+        r = s.get(server.url + path, timeout=10)
+        assert r.status_code == 200, (path, r.status_code)
     assert server.health_ok()

@@ -28,6 +28,10 @@ package struct EnvelopeParser: Sendable {
                 // A blank line at the very end: an extra trailing newline, tolerated.
                 break
             }
+            // Checked before the header is parsed, so an item past the cap costs nothing more.
+            guard items.count < limits.maxItemCount else {
+                throw .tooLarge("envelope has more than \(limits.maxItemCount) items")
+            }
             var item = try parseItemHeader(itemHeaderLine)
             if let length = item.declaredLength {
                 guard length <= buffer.readableBytes else {

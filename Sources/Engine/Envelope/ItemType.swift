@@ -33,8 +33,20 @@ package enum ItemType: Hashable, Sendable, CustomStringConvertible {
         case "nel": self = .nel
         case "unreal_report": self = .unrealReport
         case "form_data": self = .formData
-        default: self = .other(name)
+        default: self = .other(Self.storableName(name))
         }
+    }
+
+    /// An unknown type's name as stored (the items table's indexed `type` column): printable
+    /// ASCII up to `FieldLimits.itemTypeName` bytes, as every Sentry type name is. Anything else
+    /// (a NUL, a control character, a 10 KB name) is kept as `invalid`; the item's raw header,
+    /// stored with it, still says what was sent.
+    static func storableName(_ name: String) -> String {
+        let bytes = name.utf8
+        guard !bytes.isEmpty, bytes.count <= FieldLimits.itemTypeName, bytes.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            return "invalid"
+        }
+        return name
     }
 
     package var description: String {
@@ -77,6 +89,13 @@ package enum ItemType: Hashable, Sendable, CustomStringConvertible {
             true
         default: false
         }
+    }
+
+    /// The `item_type` label of metrics: a known type's name, else `unknown`. Type names come from
+    /// clients, and each distinct label value is a time series kept for the life of the process.
+    package var metricLabel: String {
+        if case .other = self { return "unknown" }
+        return description
     }
 
     /// Deprecated by Sentry: accepted and dropped (PROTOCOL.md §3).

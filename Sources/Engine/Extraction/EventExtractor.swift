@@ -56,6 +56,7 @@ package enum EventExtractor {
             }
         }
         event.message = message(json, logentry: logentry, message: messageField)
+        event.applyFieldLimits()
         return event
     }
 
@@ -78,7 +79,7 @@ package enum EventExtractor {
 
     static func truncated(_ text: String?, _ limit: Int) -> String? {
         guard let text else { return nil }
-        return text.utf8.count <= limit ? text : String(text.prefix(limit))
+        return FieldLimits.prefix(text, maxBytes: limit)
     }
 
     static func message(_ json: JSONView, logentry: Int?, message: Int?) -> MessageInfo? {

@@ -20,8 +20,6 @@ package enum EventNormalizer {
     static let clockDriftThreshold = 55.0 * 60
     static let maxFutureSeconds = 60.0
     static let maxAgeSeconds = 30.0 * 86400
-    static let maxTagKeyLength = 200
-    static let maxTagValueLength = 200
     static let removedTagKeys: Set<String> = ["release", "dist", "user", "filename", "function"]
 
     package static func normalize(
@@ -29,6 +27,7 @@ package enum EventNormalizer {
     ) -> NormalizedEvent {
         var errors: [(type: String, name: String)] = []
         if event.invalidEventID { errors.append(("invalid_data", "event_id")) }
+        errors.append(contentsOf: event.errors)
         var timestamp = event.timestamp ?? received
         if let sentAt, abs(received - sentAt) >= clockDriftThreshold {
             timestamp += received - sentAt
@@ -52,8 +51,11 @@ package enum EventNormalizer {
                 continue
             }
             guard !removedTagKeys.contains(key) else { continue }
-            guard !key.isEmpty, key.count <= maxTagKeyLength else { errors.append(("invalid_data", "tags")); continue }
-            guard !value.isEmpty, value.count <= maxTagValueLength, !value.contains("\n") else {
+            guard FieldLimits.isValidTag(key, maxScalars: FieldLimits.tagKeyScalars) else {
+                errors.append(("invalid_data", "tags"))
+                continue
+            }
+            guard FieldLimits.isValidTag(value, maxScalars: FieldLimits.tagValueScalars), !value.contains("\n") else {
                 errors.append(("invalid_data", "tags.\(key)"))
                 continue
             }
@@ -61,10 +63,16 @@ package enum EventNormalizer {
             tags.append((key, value))
         }
         for (key, value) in [("server_name", event.serverName), ("site", event.site)] {
-            if let value, !seen.contains(key), value.count <= maxTagValueLength {
+            if let value, !seen.contains(key), FieldLimits.isValidTag(value, maxScalars: FieldLimits.tagValueScalars) {
                 seen.insert(key)
                 tags.append((key, value))
             }
+        }
+        if event.environment == nil {
+            // The field was bounded at extraction; a value from the `environment` tag was not.
+            var limiter = FieldLimiter()
+            limiter.bound(&environment, "environment", maxBytes: FieldLimits.environment)
+            errors.append(contentsOf: limiter.errors)
         }
         return NormalizedEvent(
             eventID: headerEventID ?? event.eventID ?? .random(),
@@ -85,12 +93,11 @@ package enum EventNormalizer {
         result.append(("environment", event.environment))
         if let release = event.release { result.append(("release", release)) }
         if let logger = event.extracted.logger { result.append(("logger", logger)) }
-        if let transaction = event.extracted.transaction { result.append(("transaction", String(transaction.prefix(maxTagValueLength)))) }
-        if let user = event.extracted.user?.identity { result.append(("user", String(user.prefix(maxTagValueLength)))) }
+        // Bounded at extraction (FieldLimits), so these fit a tag value as they are.
+        if let transaction = event.extracted.transaction { result.append(("transaction", transaction)) }
+        if let user = event.extracted.user?.identity { result.append(("user", user)) }
         // Searchable as `user.email:` in the issue search even when the user also has an id.
-        if let email = event.extracted.user?.email, !email.isEmpty {
-            result.append(("user.email", String(email.prefix(maxTagValueLength))))
-        }
+        if let email = event.extracted.user?.email, !email.isEmpty { result.append(("user.email", email)) }
         return result
     }
 }

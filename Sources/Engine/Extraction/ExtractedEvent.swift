@@ -28,6 +28,9 @@ package struct ExtractedEvent: Sendable {
     package var type: String?
     package var sdkName: String?
     package var sdkVersion: String?
+    /// Processing errors found while extracting (`value_too_long`, `invalid_data`), reported
+    /// with the normaliser's own.
+    package var errors: [(type: String, name: String)] = []
 
     package init() {}
 }

@@ -565,8 +565,12 @@ package enum Grouper {
         return location.isEmpty ? (frame.function ?? "") : location
     }
 
+    /// Counts Unicode scalars, not `Character`s: one letter followed by a million combining
+    /// marks is a single `Character`, and would make a megabyte title or culprit.
     static func truncate(_ text: String, _ limit: Int) -> String {
-        text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
+        let scalars = text.unicodeScalars
+        guard scalars.count > limit else { return text }
+        return String(String.UnicodeScalarView(scalars.prefix(limit - 1))) + "…"
     }
 }
 

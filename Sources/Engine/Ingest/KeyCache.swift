@@ -46,11 +46,17 @@ package final class KeyCache: Sendable {
     /// Counts one request against the key's limit. Returns nil when admitted, else the seconds
     /// until the window resets (for `Retry-After`).
     package func admit(_ publicKey: String, limit: ProjectKey.RateLimit, nowSeconds: Int64) -> Int? {
-        windows.withLockedValue { windows in
+        // Stored limits predate the API's range check (and the database can be edited by hand),
+        // so the window is clamped here too: `start + window` must not overflow, whatever was stored.
+        let windowSeconds = min(max(limit.windowSeconds, 1), ProjectKey.RateLimit.windowRange.upperBound)
+        return windows.withLockedValue { windows in
             var window = windows[publicKey] ?? Window(start: nowSeconds, count: 0)
-            if nowSeconds >= window.start + limit.windowSeconds { window = Window(start: nowSeconds, count: 0) }
+            let (sum, overflow) = window.start.addingReportingOverflow(windowSeconds)
+            let end = overflow ? Int64.max : sum
+            if nowSeconds >= end || nowSeconds < window.start { window = Window(start: nowSeconds, count: 0) }
             guard window.count < limit.count else {
-                return Int(max(1, window.start + limit.windowSeconds - nowSeconds))
+                // start <= now < start + window here, so neither subtraction can overflow.
+                return Int(max(1, windowSeconds - (nowSeconds - window.start)))
             }
             window.count += 1
             windows[publicKey] = window

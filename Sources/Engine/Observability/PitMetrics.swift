@@ -5,7 +5,8 @@ import Metrics
 /// each name means and which labels it has. Instruments are created once and reused, never per
 /// event; label combinations are cached.
 package final class PitMetrics: Sendable {
-    /// `pit_events_accepted_total{item_type}`: items answered 200 (or queued in ack=queued).
+    /// `pit_events_accepted_total{item_type}`: items answered 200 (or queued in ack=queued);
+    /// `item_type` is a known type's name or `unknown`.
     private let acceptedCache = InstrumentCache<Counter>()
     /// `pit_events_rejected_total{reason,item_type}`: requests refused, by the status reason.
     private let rejectedCache = InstrumentCache<Counter>()
@@ -34,13 +35,21 @@ package final class PitMetrics: Sendable {
 
     package func recordShed() { shed.increment() }
 
+    /// `item_type` values are an item type's name (bounded by `ItemType.metricLabel`), or
+    /// `envelope` for a request refused as a whole.
+    static func itemTypeLabel(_ name: String) -> String {
+        name == "envelope" ? name : ItemType(name).metricLabel
+    }
+
     package func accepted(itemType: String) {
+        let itemType = Self.itemTypeLabel(itemType)
         acceptedCache.instrument(key: itemType) {
             Counter(label: "pit_events_accepted_total", dimensions: [("item_type", itemType)])
         }.increment()
     }
 
     package func rejected(reason: String, itemType: String) {
+        let itemType = Self.itemTypeLabel(itemType)
         rejectedCache.instrument(key: "\(reason)|\(itemType)") {
             Counter(label: "pit_events_rejected_total", dimensions: [("reason", reason), ("item_type", itemType)])
         }.increment()

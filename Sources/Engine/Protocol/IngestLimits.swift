@@ -17,6 +17,12 @@ package struct IngestLimits: Sendable, Equatable {
     package var maxSpanBytes = 12 * mib
     package var maxMetricBytes = 1 * mib
     package var maxReplayBytes = 100 * mib
+    /// Items in one envelope. Relay has no overall cap, only per-kind ones (one event, 30
+    /// attachments, 100 sessions, one container per log/span/metric kind...), which a real SDK's
+    /// envelope stays far below; without any cap, 200 KB of gzip holds ~15 M empty items, each a
+    /// row in one transaction. 1,000 is generous for every SDK and bounds that cost. Over it is a
+    /// 413, as Relay answers for its per-kind counts.
+    package var maxItemCount = 1000
     /// Envelope and item header lines. Relay has no separate cap; a header is metadata, and a
     /// bound keeps a hostile header from costing a large tape.
     package var maxHeaderLineBytes = 256 * kib

@@ -160,6 +160,19 @@ package struct EventRow: Sendable {
     package var release: String?
     package var environment: String
     package var processingErrors: String?
-    /// The original payload, decompressed.
+    /// The original payload, decompressed; `{}` when it could not be (see `payloadError`).
     package var payload: [UInt8]
+    /// Why the stored payload could not be decoded (a corrupt blob, a missing dictionary).
+    package var payloadError: String? = nil
+
+    /// Decodes a stored payload for reading. One undecodable payload must not fail every list
+    /// that holds its event: the event is read from its columns, with an empty payload and the
+    /// reason, which the API and the web UI show.
+    package static func readPayload(_ decode: () throws -> [UInt8]) -> (payload: [UInt8], error: String?) {
+        do {
+            return (try decode(), nil)
+        } catch {
+            return (Array("{}".utf8), "stored payload cannot be decoded: \(error)")
+        }
+    }
 }

@@ -117,7 +117,7 @@ package enum SentryAPIRenderer {
             }
             writer.endArray()
             writer.key("errors")
-            if let errors = row.processingErrors { writer.raw(errors) } else { writer.raw("[]") }
+            errors(row, into: &writer)
             json.forEachMember(0) { key, value in
                 guard let name = json.string(key), !overriddenKeys.contains(name) else { return }
                 writer.key(name)
@@ -125,6 +125,28 @@ package enum SentryAPIRenderer {
             }
             writer.endObject()
         }
+    }
+
+    /// The stored processing errors, plus one for a payload that could not be decoded.
+    static func errors(_ row: EventRow, into writer: inout JSONWriter) {
+        guard let problem = row.payloadError else {
+            writer.raw(row.processingErrors ?? "[]")
+            return
+        }
+        writer.beginArray()
+        if let stored = row.processingErrors {
+            Array(stored.utf8).withUnsafeBytes { raw in
+                guard let tape = try? JSONTape.parse(raw), tape[0].kind == .array else { return }
+                let json = JSONView(tape: tape, bytes: raw)
+                json.forEachElement(0) { writer.raw(json.source($0)) }
+            }
+        }
+        writer.beginObject()
+        writer.field("type", "unreadable_payload")
+        writer.field("name", "payload")
+        writer.field("value", problem)
+        writer.endObject()
+        writer.endArray()
     }
 
     package static func detail(_ message: String) -> [UInt8] {

@@ -71,6 +71,22 @@ package struct ProjectKey: Sendable, Equatable {
             self.count = count
             self.windowSeconds = windowSeconds
         }
+
+        /// Sentry's `RateLimitSerializer` bounds: a window of at most one day, a count of at
+        /// least 0. Pit's windows start at 1 s (a 0 s window would never count anything).
+        package static let windowRange: ClosedRange<Int64> = 1...86400
+        package static let countRange: ClosedRange<Int64> = 0...Int64(Int32.max)
+
+        /// A limit a client asked for, refused unless inside the bounds above.
+        package static func validated(count: Int64?, windowSeconds: Int64?) throws(IngestError) -> RateLimit {
+            guard let count, countRange.contains(count) else {
+                throw .badRequest("rateLimit.count must be a whole number from \(countRange.lowerBound) to \(countRange.upperBound)")
+            }
+            guard let windowSeconds, windowRange.contains(windowSeconds) else {
+                throw .badRequest("rateLimit.window must be a whole number of seconds from \(windowRange.lowerBound) to \(windowRange.upperBound)")
+            }
+            return RateLimit(count: count, windowSeconds: windowSeconds)
+        }
     }
 
     package init(id: Int64, projectID: Int64, publicKey: String, label: String, enabled: Bool, createdAt: Int64,

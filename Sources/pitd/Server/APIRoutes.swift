@@ -261,16 +261,14 @@ struct APIRoutes: Sendable {
         guard stat == "received" || stat == "new_issues" else {
             throw HTTPError(.badRequest, message: "stat must be received or new_issues")
         }
-        if let resolution = parameters["resolution"], resolution != "1h" {
-            throw HTTPError(.badRequest, message: "resolution must be 1h")
+        let window: StatsWindow
+        do {
+            window = try StatsWindow(since: parameters["since"], until: parameters["until"], resolution: parameters["resolution"],
+                                     nowSeconds: ClockTime.nowMilliseconds / 1000)
+        } catch {
+            throw HTTPError(.badRequest, message: error.detail)
         }
-        let now = ClockTime.nowMilliseconds / 1000
-        let until = parameters["until"].flatMap { Double($0) }.map { Int64($0) } ?? now
-        let since = parameters["since"].flatMap { Double($0) }.map { Int64($0) } ?? until - 23 * 3600
-        guard since <= until, until - since <= 90 * 86400 else {
-            throw HTTPError(.badRequest, message: "since must precede until by at most 90 days")
-        }
-        let (from, to) = (since / 3600, until / 3600)
+        let (from, to) = (window.fromHour, window.toHour)
         let hourly = try await reader.projectHourly(projectID: project.id, fromHour: from, toHour: to)
         var writer = JSONWriter()
         Self.series(hourly.mapValues { stat == "received" ? $0.events : $0.newIssues }, from: from, to: to, into: &writer)
@@ -509,7 +507,7 @@ struct APIRoutes: Sendable {
         _ = try context.require(.admin)
         let project = try project(context)
         let (name, limit) = try await APIBody.read(request, allowEmpty: true) { json in
-            (json.string(json.member(0, "name")), Self.rateLimit(json))
+            (json.string(json.member(0, "name")), try Self.rateLimit(json))
         }
         do {
             var key = try admin.createKey(projectID: project.id, publicKey: nil, label: name)
@@ -521,14 +519,19 @@ struct APIRoutes: Sendable {
         }
     }
 
-    /// `rateLimit` absent → unchanged (nil); `null` → remove (.some(nil)); object → set.
-    static func rateLimit(_ json: JSONView) -> ProjectKey.RateLimit?? {
+    /// `rateLimit` absent → unchanged (nil); `null` (or `{"count": null, "window": null}`, as
+    /// Sentry's form sends to clear it) → remove (.some(nil)); object → set, 400 when out of range.
+    static func rateLimit(_ json: JSONView) throws -> ProjectKey.RateLimit?? {
         guard let member = json.member(0, "rateLimit") else { return nil }
         guard json.kind(member) == .object else { return .some(nil) }
-        guard let count = json.int(json.member(member, "count")), let window = json.int(json.member(member, "window")) else {
-            return .some(nil)
+        let count = json.member(member, "count"), window = json.member(member, "window")
+        if json.isNull(count) && json.isNull(window) { return .some(nil) }
+        do {
+            return .some(try ProjectKey.RateLimit.validated(count: json.int(count).map(Int64.init),
+                                                            windowSeconds: json.int(window).map(Int64.init)))
+        } catch {
+            throw HTTPError(.badRequest, message: error.detail)
         }
-        return .some(ProjectKey.RateLimit(count: Int64(count), windowSeconds: Int64(window)))
     }
 
     func projectKey(_ context: PitRequestContext) throws -> (Project, ProjectKey) {
@@ -544,7 +547,7 @@ struct APIRoutes: Sendable {
         _ = try context.require(.admin)
         let (_, key) = try projectKey(context)
         let (name, active, limit) = try await APIBody.read(request) { json in
-            (json.string(json.member(0, "name")), json.bool(json.member(0, "isActive")), Self.rateLimit(json))
+            (json.string(json.member(0, "name")), json.bool(json.member(0, "isActive")), try Self.rateLimit(json))
         }
         do {
             guard let updated = try admin.updateKey(id: key.id, label: name, enabled: active, rateLimit: limit) else {

@@ -249,6 +249,16 @@ struct InvalidEnvelope: Sendable, CustomTestStringConvertible {
         #expect(error?.status == 413)
     }
 
+    @Test func itemCountLimit() {
+        // Empty unknown items are the cheapest to send: 15 M of them fit in 200 KB of gzip.
+        let tiny = "{\"type\":\"x\"}\n\n"
+        let atLimit = "{}\n" + String(repeating: tiny, count: IngestLimits().maxItemCount)
+        #expect((try? parse(atLimit))?.items.count == IngestLimits().maxItemCount)
+        let error = #expect(throws: IngestError.self) { try parse(atLimit + tiny) }
+        #expect(error?.status == 413)
+        #expect(error?.detail.contains("items") == true)
+    }
+
     @Test func attachmentBytesLimit() {
         var limits = IngestLimits()
         limits.maxAttachmentsBytes = 5
@@ -269,6 +279,14 @@ struct InvalidEnvelope: Sendable, CustomTestStringConvertible {
         let type = ItemType(name)
         #expect(type.description == name)
         #expect(type != .other(name))
+    }
+
+    /// Each distinct `item_type` label value is a Prometheus series for the life of the process;
+    /// type names come from clients.
+    @Test func metricLabelsAreBounded() {
+        #expect(ItemType("made_up_\(UInt64.random(in: 0...UInt64.max))").metricLabel == "unknown")
+        #expect(ItemType("event").metricLabel == "event")
+        #expect(ItemType("replay_video").metricLabel == "replay_video")
     }
 
     @Test func droppedAndJSONTypes() {

@@ -77,4 +77,18 @@ private func tags(_ query: IssueQuery) -> [String] { query.tags.map { "\($0.key)
     @Test func sortNames() {
         #expect(IssueQuery.Sort.allCases.map(\.rawValue) == ["date", "new", "freq", "user"])
     }
+
+    /// Client numbers in the search (issue 10): spans are multiplied into milliseconds, so any
+    /// amount that could overflow must be refused rather than trap.
+    @Test(arguments: ["-99999999999999999999h", "nanh", "-1e300d", "9223372036854775807w", "-100000w", "-0h", "h", "-", ""])
+    func hostileSpansAreRefused(text: String) {
+        #expect(IssueQuery.relativeSpan(text) == nil)
+        #expect(throws: IngestError.self) { try IssueQuery(parsing: "lastSeen:\(text)") }
+        #expect(throws: IngestError.self) { try IssueQuery(parsing: "age:\(text)") }
+    }
+
+    @Test func largestSpanFitsInMilliseconds() {
+        let expected: Int64 = 99999 * 7 * 86400 * 1000
+        #expect(IssueQuery.relativeSpan("-99999w") == expected)
+    }
 }

@@ -171,10 +171,25 @@ enum WebResponses {
     }
 
     /// A `next` target after sign-in: only local paths, so the login form is not an open redirect.
+    ///
+    /// Browsers drop TAB, CR and LF anywhere in a URL and read `\\` as `/`, so `/\t/evil.example`
+    /// or `/\\evil.example` becomes the protocol-relative `//evil.example`. Rather than list such
+    /// tricks, anything but printable, non-space characters after exactly one leading slash is
+    /// refused. The same holds once more after another round of percent-decoding (spaces aside,
+    /// which a decoded query may hold), for whatever decodes the target again downstream.
     static func safeNext(_ text: String?) -> String {
-        guard let text, text.hasPrefix("/"), !text.hasPrefix("//"), !text.contains("\\"), !text.contains("\r"),
-              !text.contains("\n")
+        guard let text, isLocalPath(text, spacesAllowed: false),
+              isLocalPath(text.removingPercentEncoding ?? text, spacesAllowed: true)
         else { return "/" }
         return text
+    }
+
+    private static func isLocalPath(_ text: String, spacesAllowed: Bool) -> Bool {
+        let scalars = text.unicodeScalars
+        guard scalars.first == "/", scalars.dropFirst().first != "/" else { return false }
+        return scalars.allSatisfy { scalar in
+            scalar != "\\" && (scalar == " " ? spacesAllowed : !scalar.properties.isWhitespace)
+                && scalar.properties.generalCategory != .control && scalar.properties.generalCategory != .format
+        }
     }
 }

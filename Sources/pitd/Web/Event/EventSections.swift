@@ -15,7 +15,9 @@ enum EventSections {
         if let platform = view.platform { out += "<span class=\"muted\">platform</span> <code>\(platform)</code>" }
         if let jsonURL { out += "<a class=\"button small\" href=\"\(SafeURL(path: jsonURL))\" download>JSON</a>" }
         out += "</div>"
-        if let error = view.parseError {
+        if let problem = event.payloadError {
+            out += "<div class=\"flash error\">The \(Format.truncated(problem, limit: 400)); only the indexed fields are shown.</div>"
+        } else if let error = view.parseError {
             out += "<div class=\"flash error\">The stored payload is not valid JSON (\(error)); shown as text below.</div>"
         }
         if let processing = event.processingErrors, processing != "[]", !processing.isEmpty {

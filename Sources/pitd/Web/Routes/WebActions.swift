@@ -155,12 +155,15 @@ struct WebActions: Sendable {
                 _ = try admin.updateKey(id: key.id, label: nil, enabled: nil, rateLimit: .some(nil))
                 return Self.redirect(back, flash: "Rate limit removed.")
             }
-            guard let count = Int64(countText), count >= 0, let window = Int64((form["window"] ?? "60").trimmingSpaces), window >= 1 else {
-                return Self.redirect(back, flash: "A rate limit is a whole number of events per window of at least 1 second.")
+            let limit: ProjectKey.RateLimit
+            do {
+                limit = try ProjectKey.RateLimit.validated(count: Int64(countText),
+                                                           windowSeconds: Int64((form["window"] ?? "60").trimmingSpaces))
+            } catch {
+                return Self.redirect(back, flash: error.detail)
             }
-            _ = try admin.updateKey(id: key.id, label: nil, enabled: nil,
-                                    rateLimit: .some(ProjectKey.RateLimit(count: count, windowSeconds: window)))
-            return Self.redirect(back, flash: "Rate limit set to \(count) events per \(window) s.")
+            _ = try admin.updateKey(id: key.id, label: nil, enabled: nil, rateLimit: .some(limit))
+            return Self.redirect(back, flash: "Rate limit set to \(limit.count) events per \(limit.windowSeconds) s.")
         default:
             throw HTTPError(.badRequest, message: "Unknown key action.")
         }
