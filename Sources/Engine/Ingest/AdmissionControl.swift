@@ -1,18 +1,20 @@
 /// Decides, when a request's head arrives and before its body is read, whether to take it or to
 /// answer 503 + Retry-After at once.
 ///
-/// The signal is delay: how late an event loop runs a periodic probe (late when requests wait in
-/// socket buffers for a loop that has no time left) and how long the oldest queued write has
-/// waited for the writer. Both stay near zero below capacity. Past it, a queue-length bound alone
-/// (the ingest queue's) never fires: the backlog sits in the clients and the kernel, and latency
-/// climbs to seconds while every request is still taken.
+/// Past capacity a queue-length bound alone (the ingest queue's) never fires: the backlog sits in
+/// the clients and the kernel, and latency climbs to seconds while every request is still taken.
+/// The signal here is delay, judged once per interval (20 ms) by the event loop's probe:
+/// - how late the loop ran its probe, as the minimum over the interval (CoDel's insight: a loop
+///   late on every probe has a standing backlog; one late probe is a burst);
+/// - counted only while the loop was saturated, i.e. on the CPU or waiting for it for nearly the
+///   whole interval: a loop that also slept in epoll had spare capacity, and its lateness came
+///   from other processes on the machine, which shedding would not cure;
+/// - and how long the oldest queued write has waited for the writer (a slow disk), against a
+///   target of its own: with group commit every write waits for the commit before it, so a
+///   queue age of a commit or two is the design working, not a backlog.
 ///
-/// Delay samples are taken often (every 2 ms) and judged by their minimum over an interval, as
-/// CoDel does: a loop that was late on every probe of the interval has a standing backlog, while
-/// one late probe is a burst or the scheduler giving the core to another thread, not overload.
-/// The controller then follows PIE (RFC 8033): the share of new requests shed rises in
-/// proportion to how far that delay is above `target` and how fast it grows, and decays once it
-/// is back below.
+/// The controller follows PIE (RFC 8033): the share of new requests shed rises in proportion to
+/// how far that delay is above `target` and how fast it grows, and decays once it is back below.
 /// Shedding is cheap (no body parse, a canned answer), so shedding a share frees the CPU that
 /// the rest needs. A delay of `hardLimitFactor × target` sheds at the maximum share at once.
 /// Value type, one per event loop, touched only on its loop: no locks, testable without I/O.
@@ -29,19 +31,40 @@ package struct AdmissionControl: Sendable {
         /// Never shed everything: a trickle keeps measuring the real capacity.
         package var maximumShare: Double
         package var hardLimitFactor: Double
-        /// Samples whose minimum makes one update.
-        package var samplesPerUpdate: Int
+        /// The share of an interval a loop must have spent running or runnable for its lateness
+        /// to count as its own backlog.
+        package var saturation: Double
+        /// The queue age that counts as `target`, in seconds.
+        package var queueTarget: Double
 
         package init(target: Double = 0.005, alpha: Double = 0.1, beta: Double = 0.1, decay: Double = 0.05,
-                     maximumShare: Double = 0.95, hardLimitFactor: Double = 4, samplesPerUpdate: Int = 10)
+                     maximumShare: Double = 0.95, hardLimitFactor: Double = 4, saturation: Double = 0.9, queueTarget: Double = 0.1)
         {
-            self.samplesPerUpdate = max(1, samplesPerUpdate)
+            self.queueTarget = queueTarget
             self.target = target
             self.alpha = alpha
             self.beta = beta
             self.decay = decay
             self.maximumShare = maximumShare
             self.hardLimitFactor = hardLimitFactor
+            self.saturation = saturation
+        }
+    }
+
+    /// What one interval measured.
+    package struct Interval: Sendable, Equatable {
+        /// The smallest lateness of the loop's probe in the interval, seconds.
+        package var loopDelay: Double
+        /// Running-or-runnable time of the loop thread over wall time; nil where the platform
+        /// does not tell (then lateness counts as backlog).
+        package var busy: Double?
+        /// Age of the oldest queued write at the end of the interval, seconds.
+        package var queueDelay: Double
+
+        package init(loopDelay: Double, busy: Double?, queueDelay: Double) {
+            self.loopDelay = loopDelay
+            self.busy = busy
+            self.queueDelay = queueDelay
         }
     }
 
@@ -49,8 +72,6 @@ package struct AdmissionControl: Sendable {
     /// The share of new requests answered 503, in [0, maximumShare].
     package private(set) var shedShare: Double = 0
     private var previousDelay: Double = 0
-    private var minimumDelay = Double.infinity
-    private var samples = 0
     private var random: UInt64
 
     package init(configuration: Configuration = Configuration(), seed: UInt64 = 0x9E37_79B9_7F4A_7C15) {
@@ -58,15 +79,16 @@ package struct AdmissionControl: Sendable {
         self.random = seed | 1
     }
 
-    /// Feeds one delay sample (seconds); called at a fixed period (the loop's probe). Every
-    /// `samplesPerUpdate` samples, their minimum updates the share.
-    package mutating func observe(delay: Double) {
-        minimumDelay = min(minimumDelay, delay)
-        samples += 1
-        guard samples >= configuration.samplesPerUpdate else { return }
-        update(delay: minimumDelay)
-        minimumDelay = .infinity
-        samples = 0
+    /// The delay an interval counts for.
+    package func delay(of interval: Interval) -> Double {
+        let saturated = interval.busy.map { $0 >= configuration.saturation } ?? true
+        let queueDelay = configuration.queueTarget > 0 ? interval.queueDelay * configuration.target / configuration.queueTarget : 0
+        return max(saturated ? interval.loopDelay : 0, queueDelay)
+    }
+
+    /// One controller step at the end of an interval.
+    package mutating func update(_ interval: Interval) {
+        update(delay: delay(of: interval))
     }
 
     /// One controller step with the interval's delay.

@@ -54,17 +54,32 @@ import Testing
 }
 
 @Suite struct AdmissionControlIntervalTests {
-    @Test func oneLateProbeInAnIntervalShedsNothing() {
-        var control = AdmissionControl(configuration: .init(target: 0.005, samplesPerUpdate: 10))
-        for round in 0..<100 {
-            for sample in 0..<10 { control.observe(delay: sample == round % 10 ? 0.050 : 0.0002) }
-        }
+    @Test func lateButNotSaturatedLoopIsNotBacklog() {
+        // Another process took the core: the loop was late but slept in epoll most of the time.
+        var control = AdmissionControl(configuration: .init(target: 0.005))
+        for _ in 0..<50 { control.update(.init(loopDelay: 0.030, busy: 0.3, queueDelay: 0)) }
         #expect(control.shedShare == 0)
     }
 
-    @Test func aStandingDelayShedsWithinAFewIntervals() {
-        var control = AdmissionControl(configuration: .init(target: 0.005, samplesPerUpdate: 10))
-        for _ in 0..<30 { control.observe(delay: 0.012) }
+    @Test func saturatedAndLateLoopSheds() {
+        var control = AdmissionControl(configuration: .init(target: 0.005))
+        for _ in 0..<3 { control.update(.init(loopDelay: 0.012, busy: 0.97, queueDelay: 0)) }
         #expect(control.shedShare > 0.2)
+    }
+
+    @Test func aWriterFallingBehindShedsWhateverTheLoops() {
+        var control = AdmissionControl(configuration: .init(target: 0.005))
+        control.update(.init(loopDelay: 0, busy: 0.1, queueDelay: 0.030))
+        #expect(control.shedShare == 0)  // a commit or two of waiting is group commit at work
+        control.update(.init(loopDelay: 0, busy: 0.1, queueDelay: 0.5))
+        #expect(control.shedShare == control.configuration.maximumShare)
+    }
+
+    @Test func unknownBusyCountsTheLateness() {
+        let control = AdmissionControl(configuration: .init(target: 0.005))
+        let control2 = AdmissionControl(configuration: .init(target: 0.005, queueTarget: 0.005))
+        #expect(control2.delay(of: .init(loopDelay: 0.02, busy: nil, queueDelay: 0.001)) == 0.02)
+        #expect(control2.delay(of: .init(loopDelay: 0.02, busy: 0.5, queueDelay: 0.001)) == 0.001)
+        #expect(control.delay(of: .init(loopDelay: 0, busy: 0.5, queueDelay: 0.1)) == 0.005)
     }
 }
