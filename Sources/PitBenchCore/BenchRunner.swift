@@ -26,6 +26,9 @@ package struct BenchRunner: Sendable {
         package var users = 1000
         package var releases = 5
         package var maximumP99Milliseconds = 50.0
+        /// For an overload run: the capacity measured before it; the run fails if it accepts
+        /// less than 90 % of it (a server that collapses past its knee).
+        package var capacity: Double?
         package var resultsDirectory: URL?
         package var quiet = false
 
@@ -183,6 +186,23 @@ package struct BenchRunner: Sendable {
             if totals.errors > 0 { failures.append("\(totals.errors) errors (4xx/5xx/timeouts/connection)") }
             if overall.p99 > options.maximumP99Milliseconds {
                 failures.append(String(format: "p99 %.2f ms above %.2f ms", overall.p99, options.maximumP99Milliseconds))
+            }
+        }
+        if options.mode == "overload" {
+            // Past capacity 503s are the point; what must not happen is a timeout, a refused
+            // connection, another error, a slow answer, or a collapse of what is accepted.
+            if totals.timeouts + totals.connectionErrors > 0 {
+                failures.append("\(totals.timeouts) timeouts and \(totals.connectionErrors) connection errors")
+            }
+            if totals.serverErrors + totals.otherClientErrors > 0 {
+                failures.append("\(totals.serverErrors + totals.otherClientErrors) answers other than 2xx, 429 and 503")
+            }
+            if overall.p99 > options.maximumP99Milliseconds {
+                failures.append(String(format: "p99 %.2f ms above %.2f ms", overall.p99, options.maximumP99Milliseconds))
+            }
+            let scheduledSeconds = max(1, steps.reduce(0) { $0 + $1.duration })
+            if let capacity = options.capacity, Double(totals.ok) / scheduledSeconds < 0.9 * capacity {
+                failures.append(String(format: "accepted %.0f/s, below 90%% of the capacity %.0f/s", Double(totals.ok) / scheduledSeconds, capacity))
             }
         }
         if verified && verification.missing > 0 { failures.append("\(verification.missing) acknowledged events missing from storage") }

@@ -23,7 +23,7 @@ struct PitBench: AsyncParsableCommand {
               pit-bench report
               pit-bench redact
             """,
-        subcommands: [Run.self, Ramp.self, Soak.self, Sweep.self, Tune.self, Browse.self, Report.self, Redact.self],
+        subcommands: [Run.self, Ramp.self, Soak.self, Overload.self, Sweep.self, Tune.self, Browse.self, Report.self, Redact.self],
         defaultSubcommand: Run.self
     )
 }
@@ -98,7 +98,7 @@ struct LoadOptions: ParsableArguments {
     @Option(help: "Distinct issues among the synthetic errors.") var fingerprints = 100
     @Option(help: "Distinct users.") var users = 1000
     @Option(help: "Distinct releases.") var releases = 5
-    @Option(help: "Pass bound for p99 latency, ms.") var maxP99: Double = 50
+    @Option(help: "Pass bound for p99 latency, ms (default 50; overload: 100).") var maxP99: Double?
     @Option(help: "Name of the run (results/<date>-<name>).") var name: String?
     @Option(help: "Results directory.") var results = "results"
     @Flag(help: "Do not write a results directory.") var noRecord = false
@@ -114,7 +114,7 @@ struct LoadOptions: ParsableArguments {
         options.fingerprints = fingerprints
         options.users = users
         options.releases = releases
-        options.maximumP99Milliseconds = maxP99
+        options.maximumP99Milliseconds = maxP99 ?? 50
         options.resultsDirectory = noRecord ? nil : URL(fileURLWithPath: results)
         options.quiet = quiet
         return options
@@ -188,6 +188,27 @@ struct Soak: AsyncParsableCommand {
     }
 }
 
+struct Overload: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Offer more than the server can take: passes when every answer (200 or 503) comes within --max-p99 (default 100 ms), with no timeout, no connection error, every accepted event stored, and (with --capacity) at least 90% of the capacity accepted."
+    )
+    @OptionGroup var target: TargetOptions
+    @OptionGroup var load: LoadOptions
+    @Option(help: "Requests per second (about twice the capacity).") var rate: Double = 24000
+    @Option(help: "Duration (30s, 5m).") var duration = "30s"
+    @Option(help: "Capacity measured before, events/s (e.g. the knee of a ramp).") var capacity: Double?
+
+    func run() async throws {
+        let seconds = try parseDuration(duration)
+        var options = load.runnerOptions(mode: "overload", defaultName: "overload-\(Int(rate))", target: try target.spec())
+        options.maximumP99Milliseconds = load.maxP99 ?? 100
+        options.capacity = capacity
+        let outcome = try await BenchRunner(options: options).run(phases: [RateStep(rate: rate, duration: seconds)])
+        printSummary(outcome)
+        if !outcome.record.summary.passed { throw ExitCode(2) }
+    }
+}
+
 struct Ramp: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Raise the rate step by step and report the knee: the highest rate with ≥99% accepted, no 503 and p99 under --max-p99."
@@ -211,7 +232,7 @@ struct Ramp: AsyncParsableCommand {
     {
         var options = load.runnerOptions(mode: "ramp", defaultName: name, target: target)
         options.name = name
-        let criteria = Knee.Criteria(maximumP99Milliseconds: load.maxP99)
+        let criteria = Knee.Criteria(maximumP99Milliseconds: load.maxP99 ?? 50)
         let phases = stride(from: start, through: maxRate, by: step).map { RateStep(rate: $0, duration: interval) }
         // Stop once a step fails: past the knee, more load only measures an overloaded server.
         return try await BenchRunner(options: options).run(phases: phases) { !Knee.passes($0, criteria) }

@@ -391,9 +391,9 @@ def test_sdk_backs_off_when_pitd_sheds_load(server_factory):
     """Shed requests are answered 503 with Retry-After and X-Sentry-Rate-Limits; the official SDK
     honours the latter on any status (Retry-After alone only on 429) and stops sending until then,
     instead of hammering an overloaded server."""
-    # A 1 µs delay target: every event-loop probe is later than that, so pitd sheds its maximum
-    # share (95 %) of requests.
-    server = server_factory(env={"PIT_ADMISSION_TARGET_US": "1"})
+    # A 1 µs delay target, counted however idle the loop is: every event-loop probe is later than
+    # that, so pitd sheds its maximum share (95 %) of requests.
+    server = server_factory(env={"PIT_ADMISSION_TARGET_US": "1", "PIT_ADMISSION_BUSY_PERCENT": "0"})
     time.sleep(0.2)
     with sdk(server.dsn) as run:
         for i in range(40):

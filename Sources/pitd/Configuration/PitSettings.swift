@@ -27,6 +27,7 @@ import SystemPackage
 /// | `max_attachment_bytes` | `209715200` | one attachment |
 /// | `retry_after_seconds` | `1` | `Retry-After` on 503 |
 /// | `admission_target_us` | `5000` | overload shedding: past this event-loop or writer delay, a growing share of new ingest requests is answered 503 at their head; 0 turns it off |
+/// | `admission_busy_percent` | `90` | an event loop's lateness counts only when it was running or runnable this share of the interval (below, other processes made it late) |
 /// | `key_refresh_seconds` | `2` | how often DSN keys created elsewhere are picked up |
 /// | `session_days` | `14` | how long a web sign-in lasts |
 /// | `payload_dictionary_samples` | `1000` | events sampled to train the zstd dictionary for stored payloads; 0 disables it |
@@ -129,7 +130,9 @@ struct PitSettings: Sendable {
         retryAfterSeconds = try integer("retry_after_seconds", 1)
         let admissionTarget = try integer("admission_target_us", 5000)
         guard (0...10_000_000).contains(admissionTarget) else { throw Invalid(description: "admission_target_us must be 0...10000000") }
-        admission = AdmissionControl.Configuration(target: Double(admissionTarget) / 1e6)
+        let busyPercent = try integer("admission_busy_percent", 90)
+        guard (0...100).contains(busyPercent) else { throw Invalid(description: "admission_busy_percent must be 0...100") }
+        admission = AdmissionControl.Configuration(target: Double(admissionTarget) / 1e6, saturation: Double(busyPercent) / 100)
         keyRefreshSeconds = try integer("key_refresh_seconds", 2)
         sessionDays = max(1, try integer("session_days", 14))
         dictionarySamples = try integer("payload_dictionary_samples", 1000)
