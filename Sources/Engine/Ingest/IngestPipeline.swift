@@ -91,7 +91,7 @@ package final class IngestPipeline: Sendable {
 
     /// Counts the items of a request that got its 200.
     package func recordAccepted(itemTypes: [ItemType]) {
-        for type in itemTypes { metrics.accepted(itemType: type.description) }
+        for type in itemTypes { metrics.accepted(type) }
     }
 
     /// Counts a refusal (the error is returned for `throw`).

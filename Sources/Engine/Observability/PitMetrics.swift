@@ -42,7 +42,15 @@ package final class PitMetrics: Sendable {
     }
 
     package func accepted(itemType: String) {
-        let itemType = Self.itemTypeLabel(itemType)
+        accepted(label: Self.itemTypeLabel(itemType))
+    }
+
+    /// The ingest path's form: the type is parsed already, no name to look up again.
+    package func accepted(_ type: ItemType) {
+        accepted(label: type.metricLabel)
+    }
+
+    private func accepted(label itemType: String) {
         acceptedCache.instrument(key: itemType) {
             Counter(label: "pit_events_accepted_total", dimensions: [("item_type", itemType)])
         }.increment()
