@@ -65,7 +65,7 @@ package final class IngestQueue: @unchecked Sendable {
 
     /// The atomics of one slot of the ring. `~Copyable` because it holds atomics; it lives in
     /// `cells` and is only ever accessed in place. The slot's entry is `entries[index]`, apart so
-    /// that no access to the entry overlaps the atomics.
+    /// that no access to the entry overlaps the atomics and a batch moves out with `memcpy`.
     private struct Cell: ~Copyable {
         /// Vyukov's sequence number (see the type's documentation).
         let sequence: Atomic<Int>
@@ -73,10 +73,15 @@ package final class IngestQueue: @unchecked Sendable {
         /// Atomic so that a reader may look at it while the next lap's producer writes it: the
         /// reader validates what it read against `sequence`, as a seqlock does.
         let enqueuedAt: Atomic<UInt64>
+        /// The entry's byte cost, so the consumer gives it back without looking into the entry.
+        /// Written and read relaxed: the sequence's release/acquire orders it.
+        let cost: Atomic<UInt64>
     }
 
     private let cells: UnsafeMutablePointer<Cell>
-    private let entries: UnsafeMutablePointer<Entry?>
+    /// Uninitialized storage: the entry of position `p` is initialized while cell `p & mask` has
+    /// sequence `p + 1`, i.e. from its producer's publish until a consumer moves it out.
+    private let entries: UnsafeMutablePointer<Entry>
     private let capacity: Int
     private let mask: Int
     /// The byte budget as the budget word can hold it (2^38 bytes: no limit in practice).
@@ -115,16 +120,20 @@ package final class IngestQueue: @unchecked Sendable {
         self.mask = capacity - 1
         cells = .allocate(capacity: capacity)
         for index in 0..<capacity {
-            (cells + index).initialize(to: Cell(sequence: Atomic(index), enqueuedAt: Atomic(0)))
+            (cells + index).initialize(to: Cell(sequence: Atomic(index), enqueuedAt: Atomic(0), cost: Atomic(0)))
         }
         entries = .allocate(capacity: capacity)
-        entries.initialize(repeating: nil, count: capacity)
     }
 
     deinit {
+        // No producer or consumer is left (each holds a reference), so every reserved entry is
+        // published and those still queued are the positions from the head to the tail.
+        let tail = enqueuePosition.load(ordering: .acquiring)
+        for position in dequeuePosition.load(ordering: .acquiring)..<tail {
+            (entries + (position & mask)).deinitialize(count: 1)
+        }
         cells.deinitialize(count: capacity)
         cells.deallocate()
-        entries.deinitialize(count: capacity)
         entries.deallocate()
     }
 
@@ -142,7 +151,7 @@ package final class IngestQueue: @unchecked Sendable {
             if exchanged { break }
             word = original
         }
-        publish(.write(unit))
+        publish(.write(unit), cost: cost)
         return .accepted
     }
 
@@ -156,12 +165,12 @@ package final class IngestQueue: @unchecked Sendable {
             if exchanged { break }
             word = original
         }
-        publish(.command(command, completion))
+        publish(.command(command, completion), cost: 0)
         return true
     }
 
     /// Puts a reserved entry into the ring and wakes a parked consumer if there is one.
-    private func publish(_ entry: Entry) {
+    private func publish(_ entry: consuming Entry, cost: UInt64) {
         let position = enqueuePosition.wrappingAdd(1, ordering: .relaxed).oldValue
         let index = position & mask
         let cell = cells + index
@@ -169,7 +178,8 @@ package final class IngestQueue: @unchecked Sendable {
         // commands than `commandRoom` overfill a full queue): wait for it.
         var spins = 0
         while cell.pointee.sequence.load(ordering: .acquiring) != position { Self.backOff(&spins) }
-        entries[index] = entry
+        (entries + index).initialize(to: entry)
+        cell.pointee.cost.store(cost, ordering: .relaxed)
         // Release fence: a reader of `enqueuedAt` that sees this store also sees the sequence
         // move past the previous lap's "published" value (the seqlock's write side).
         atomicMemoryFence(ordering: .releasing)
@@ -251,21 +261,28 @@ package final class IngestQueue: @unchecked Sendable {
         }
     }
 
-    /// Claims `count` published entries from `head` with one CAS, moves them out, frees their
-    /// cells and gives their reservations back. Nil if another consumer moved the head first.
+    /// Claims `count` published entries from `head` with one CAS, moves them out (at most two
+    /// `memcpy`s, no retain or release), frees their cells and gives their reservations back. Nil
+    /// if another consumer moved the head first.
     private func claim(head: Int, count: Int) -> [Entry]? {
         guard dequeuePosition.compareExchange(expected: head, desired: head + count, ordering: .relaxed).exchanged else {
             return nil
         }
-        var batch: [Entry] = []
-        batch.reserveCapacity(count)
+        let batch = [Entry](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var moved = 0
+            while moved < count {
+                let start = (head + moved) & mask
+                let run = min(count - moved, capacity - start)
+                (buffer.baseAddress! + moved).moveInitialize(from: entries + start, count: run)
+                moved += run
+            }
+            initialized = count
+        }
         var bytes: UInt64 = 0
         for position in head..<head + count {
-            let index = position & mask
-            guard let entry = entries[index].take() else { preconditionFailure("a published cell without an entry") }
-            if case .write(let unit) = entry { bytes += UInt64(unit.cost) }
-            batch.append(entry)
-            cells[index].sequence.store(position + capacity, ordering: .releasing)
+            let cell = cells + (position & mask)
+            bytes += cell.pointee.cost.load(ordering: .relaxed)
+            cell.pointee.sequence.store(position + capacity, ordering: .releasing)
         }
         let after = budget.wrappingSubtract(UInt64(count) << Self.countShift + bytes, ordering: .acquiringAndReleasing).newValue
         if after & Self.closedBit != 0 && (after >> Self.countShift) & Self.countMask == 0 {
