@@ -43,9 +43,9 @@ func handOff(_ queue: some HandOffQueue, units: Int, producers: Int = 2) {
 /// default budget of pitd (20,000 entries); a queue lives across iterations, as in pitd.
 func ingestQueueBenchmarks() {
     let units = 200_000
-    // The ring's cells: 16 bytes of atomics plus the entry each (the mutex queue's array holds
+    // The ring's cells: 24 bytes of atomics plus the entry each (the mutex queue's array holds
     // the entry and an 8-byte time per queued entry).
-    print("IngestQueue: \(MemoryLayout<IngestQueue.Entry?>.stride) + 16 bytes per ring cell")
+    print("IngestQueue: \(MemoryLayout<IngestQueue.Entry>.stride) + 24 bytes per ring cell")
     let configuration = Benchmark.Configuration(
         metrics: [.wallClock, .throughput, .cpuTotal, .mallocCountTotal],
         warmupIterations: 3,
