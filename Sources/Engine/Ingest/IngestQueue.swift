@@ -29,10 +29,11 @@ import Synchronization
 ///   published, or being moved out), and once `closed` is set no reservation can be made:
 ///   `closed && count == 0` means no entry is queued or ever will be.
 /// - **Ring** (`cells`, `enqueuePosition`, `dequeuePosition`): positions only grow. Cell
-///   `p & mask` has sequence `p` when free for the producer holding ticket `p`, `p + 1` once that
+///   `p % capacity` has sequence `p` when free for the producer holding ticket `p`, `p + 1` once that
 ///   producer has published, and `p + capacity` once a consumer has taken it (free for ticket
-///   `p + capacity`). Sequences of a cell only grow, so there is no ABA. The capacity exceeds
-///   `maxCount` plus room for commands, so with a single consumer (which releases cells in order)
+///   `p + capacity`). Sequences of a cell only grow, so there is no ABA. The capacity is
+///   `maxCount` plus room for commands (not rounded to a power of two: every cell becomes
+///   resident once the ring has wrapped, and an entry is ~620 bytes), so with a single consumer (which releases cells in order)
 ///   a producer holding a reservation always finds its cell free; with several consumers it can
 ///   find the cell of the previous lap still being moved out by a consumer that was preempted
 ///   between claiming and releasing, and then it spins until that consumer releases it.
@@ -79,11 +80,10 @@ package final class IngestQueue: @unchecked Sendable {
     }
 
     private let cells: UnsafeMutablePointer<Cell>
-    /// Uninitialized storage: the entry of position `p` is initialized while cell `p & mask` has
+    /// Uninitialized storage: the entry of position `p` is initialized while cell `p % capacity` has
     /// sequence `p + 1`, i.e. from its producer's publish until a consumer moves it out.
     private let entries: UnsafeMutablePointer<Entry>
     private let capacity: Int
-    private let mask: Int
     /// The byte budget as the budget word can hold it (2^38 bytes: no limit in practice).
     private let byteLimit: UInt64
 
@@ -114,10 +114,7 @@ package final class IngestQueue: @unchecked Sendable {
         self.maxCount = maxCount
         self.maxBytes = maxBytes
         self.byteLimit = UInt64(min(max(maxBytes, 0), 1 << 38))
-        var capacity = 2
-        while capacity < max(maxCount, 0) + Self.commandRoom { capacity <<= 1 }
-        self.capacity = capacity
-        self.mask = capacity - 1
+        capacity = max(maxCount, 0) + Self.commandRoom
         cells = .allocate(capacity: capacity)
         for index in 0..<capacity {
             (cells + index).initialize(to: Cell(sequence: Atomic(index), enqueuedAt: Atomic(0), cost: Atomic(0)))
@@ -130,7 +127,7 @@ package final class IngestQueue: @unchecked Sendable {
         // published and those still queued are the positions from the head to the tail.
         let tail = enqueuePosition.load(ordering: .acquiring)
         for position in dequeuePosition.load(ordering: .acquiring)..<tail {
-            (entries + (position & mask)).deinitialize(count: 1)
+            (entries + position % capacity).deinitialize(count: 1)
         }
         cells.deinitialize(count: capacity)
         cells.deallocate()
@@ -172,7 +169,7 @@ package final class IngestQueue: @unchecked Sendable {
     /// Puts a reserved entry into the ring and wakes a parked consumer if there is one.
     private func publish(_ entry: consuming Entry, cost: UInt64) {
         let position = enqueuePosition.wrappingAdd(1, ordering: .relaxed).oldValue
-        let index = position & mask
+        let index = position % capacity
         let cell = cells + index
         // Free at once unless a consumer is still moving out the previous lap's entry (or more
         // commands than `commandRoom` overfill a full queue): wait for it.
@@ -245,11 +242,14 @@ package final class IngestQueue: @unchecked Sendable {
         var head = dequeuePosition.load(ordering: .relaxed)
         while true {
             var ready = 0
+            var index = head % capacity
             while ready < limit {
                 let position = head + ready
-                let sequence = (cells + (position & mask)).pointee.sequence.load(ordering: .acquiring)
+                let sequence = cells[index].sequence.load(ordering: .acquiring)
                 if sequence == position + 1 {
                     ready += 1
+                    index += 1
+                    if index == capacity { index = 0 }
                 } else if ready == 0 && sequence > position + 1 {
                     break  // taken by another consumer: the head has moved on
                 } else {
@@ -271,7 +271,7 @@ package final class IngestQueue: @unchecked Sendable {
         let batch = [Entry](unsafeUninitializedCapacity: count) { buffer, initialized in
             var moved = 0
             while moved < count {
-                let start = (head + moved) & mask
+                let start = (head + moved) % capacity
                 let run = min(count - moved, capacity - start)
                 (buffer.baseAddress! + moved).moveInitialize(from: entries + start, count: run)
                 moved += run
@@ -279,10 +279,12 @@ package final class IngestQueue: @unchecked Sendable {
             initialized = count
         }
         var bytes: UInt64 = 0
+        var index = head % capacity
         for position in head..<head + count {
-            let cell = cells + (position & mask)
-            bytes += cell.pointee.cost.load(ordering: .relaxed)
-            cell.pointee.sequence.store(position + capacity, ordering: .releasing)
+            bytes += cells[index].cost.load(ordering: .relaxed)
+            cells[index].sequence.store(position + capacity, ordering: .releasing)
+            index += 1
+            if index == capacity { index = 0 }
         }
         let after = budget.wrappingSubtract(UInt64(count) << Self.countShift + bytes, ordering: .acquiringAndReleasing).newValue
         if after & Self.closedBit != 0 && (after >> Self.countShift) & Self.countMask == 0 {
@@ -301,7 +303,7 @@ package final class IngestQueue: @unchecked Sendable {
     private func hasWork() -> Bool {
         var head = dequeuePosition.load(ordering: .relaxed)
         while true {
-            let sequence = (cells + (head & mask)).pointee.sequence.load(ordering: .acquiring)
+            let sequence = cells[head % capacity].sequence.load(ordering: .acquiring)
             if sequence == head + 1 { return true }
             if sequence <= head { break }
             head = dequeuePosition.load(ordering: .relaxed)  // taken meanwhile: look again
@@ -360,7 +362,7 @@ package final class IngestQueue: @unchecked Sendable {
     package var oldestAgeSeconds: Double {
         for _ in 0..<8 {
             let head = dequeuePosition.load(ordering: .acquiring)
-            let cell = cells + (head & mask)
+            let cell = cells + head % capacity
             let sequence = cell.pointee.sequence.load(ordering: .acquiring)
             if sequence == head + 1 {
                 let bits = cell.pointee.enqueuedAt.load(ordering: .relaxed)

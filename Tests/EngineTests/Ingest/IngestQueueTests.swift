@@ -365,7 +365,7 @@ final class TakeResult: @unchecked Sendable {
     /// The age is the oldest queued entry's, after takes and after the ring has wrapped.
     @Test func oldestAgeFollowsTheHead() throws {
         let queue = IngestQueue(maxCount: 4, maxBytes: 1 << 30)
-        for _ in 0..<1000 {  // wrap the 128-cell ring several times
+        for _ in 0..<1000 {  // wrap the 68-cell ring several times
             #expect(queue.offer(WriteUnit(event: nil, items: [])) == .accepted)
             _ = queue.take(maxCount: 1)
         }
