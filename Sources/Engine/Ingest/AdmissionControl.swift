@@ -9,6 +9,11 @@
 /// - counted only while the loop was saturated, i.e. on the CPU or waiting for it for nearly the
 ///   whole interval: a loop that also slept in epoll had spare capacity, and its lateness came
 ///   from other processes on the machine, which shedding would not cure;
+/// - how much of the interval the loop spent waiting in the run queue for a CPU while it was
+///   itself a real consumer (on a CPU for `minimumOnCPU` of the interval): the CPU is then
+///   oversubscribed and pitd is part of why; this is how overload shows when clients share the
+///   machine (a load generator on the same cores starves, its requests queue on its side, and the
+///   loop, never late, sees no backlog of its own). Shedding frees CPU for everyone;
 /// - and how long the oldest queued write has waited for the writer (a slow disk), against a
 ///   target of its own: with group commit every write waits for the commit before it, so a
 ///   queue age of a commit or two is the design working, not a backlog.
@@ -36,11 +41,18 @@ package struct AdmissionControl: Sendable {
         package var saturation: Double
         /// The queue age that counts as `target`, in seconds.
         package var queueTarget: Double
+        /// The share of an interval spent waiting for a CPU that counts as `target`.
+        package var contentionTarget: Double
+        /// The share of an interval a loop must spend on a CPU for its waiting to count.
+        package var minimumOnCPU: Double
 
         package init(target: Double = 0.005, alpha: Double = 0.1, beta: Double = 0.1, decay: Double = 0.05,
-                     maximumShare: Double = 0.95, hardLimitFactor: Double = 4, saturation: Double = 0.9, queueTarget: Double = 0.1)
+                     maximumShare: Double = 0.95, hardLimitFactor: Double = 4, saturation: Double = 0.9, queueTarget: Double = 0.1,
+                    contentionTarget: Double = 0.2, minimumOnCPU: Double = 0.2)
         {
             self.queueTarget = queueTarget
+            self.contentionTarget = contentionTarget
+            self.minimumOnCPU = minimumOnCPU
             self.target = target
             self.alpha = alpha
             self.beta = beta
@@ -55,15 +67,18 @@ package struct AdmissionControl: Sendable {
     package struct Interval: Sendable, Equatable {
         /// The smallest lateness of the loop's probe in the interval, seconds.
         package var loopDelay: Double
-        /// Running-or-runnable time of the loop thread over wall time; nil where the platform
-        /// does not tell (then lateness counts as backlog).
-        package var busy: Double?
+        /// The loop thread's time on a CPU over wall time; nil where the platform does not tell
+        /// (then lateness counts as backlog).
+        package var onCPU: Double?
+        /// The loop thread's time waiting in the run queue over wall time.
+        package var waitingForCPU: Double?
         /// Age of the oldest queued write at the end of the interval, seconds.
         package var queueDelay: Double
 
-        package init(loopDelay: Double, busy: Double?, queueDelay: Double) {
+        package init(loopDelay: Double, onCPU: Double?, waitingForCPU: Double?, queueDelay: Double) {
             self.loopDelay = loopDelay
-            self.busy = busy
+            self.onCPU = onCPU
+            self.waitingForCPU = waitingForCPU
             self.queueDelay = queueDelay
         }
     }
@@ -81,9 +96,15 @@ package struct AdmissionControl: Sendable {
 
     /// The delay an interval counts for.
     package func delay(of interval: Interval) -> Double {
-        let saturated = interval.busy.map { $0 >= configuration.saturation } ?? true
-        let queueDelay = configuration.queueTarget > 0 ? interval.queueDelay * configuration.target / configuration.queueTarget : 0
-        return max(saturated ? interval.loopDelay : 0, queueDelay)
+        let c = configuration
+        var saturated = true
+        var contention = 0.0
+        if let onCPU = interval.onCPU, let waiting = interval.waitingForCPU {
+            saturated = onCPU + waiting >= c.saturation
+            if onCPU >= c.minimumOnCPU && c.contentionTarget > 0 { contention = waiting * c.target / c.contentionTarget }
+        }
+        let queueDelay = c.queueTarget > 0 ? interval.queueDelay * c.target / c.queueTarget : 0
+        return max(saturated ? interval.loopDelay : 0, queueDelay, contention)
     }
 
     /// One controller step at the end of an interval.

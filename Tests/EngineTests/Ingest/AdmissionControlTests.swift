@@ -57,29 +57,37 @@ import Testing
     @Test func lateButNotSaturatedLoopIsNotBacklog() {
         // Another process took the core: the loop was late but slept in epoll most of the time.
         var control = AdmissionControl(configuration: .init(target: 0.005))
-        for _ in 0..<50 { control.update(.init(loopDelay: 0.030, busy: 0.3, queueDelay: 0)) }
+        for _ in 0..<50 { control.update(.init(loopDelay: 0.030, onCPU: 0.1, waitingForCPU: 0.2, queueDelay: 0)) }
         #expect(control.shedShare == 0)
     }
 
     @Test func saturatedAndLateLoopSheds() {
         var control = AdmissionControl(configuration: .init(target: 0.005))
-        for _ in 0..<3 { control.update(.init(loopDelay: 0.012, busy: 0.97, queueDelay: 0)) }
+        for _ in 0..<3 { control.update(.init(loopDelay: 0.012, onCPU: 0.9, waitingForCPU: 0.07, queueDelay: 0)) }
         #expect(control.shedShare > 0.2)
     }
 
     @Test func aWriterFallingBehindShedsWhateverTheLoops() {
         var control = AdmissionControl(configuration: .init(target: 0.005))
-        control.update(.init(loopDelay: 0, busy: 0.1, queueDelay: 0.030))
+        control.update(.init(loopDelay: 0, onCPU: 0.1, waitingForCPU: 0, queueDelay: 0.030))
         #expect(control.shedShare == 0)  // a commit or two of waiting is group commit at work
-        control.update(.init(loopDelay: 0, busy: 0.1, queueDelay: 0.5))
+        control.update(.init(loopDelay: 0, onCPU: 0.1, waitingForCPU: 0, queueDelay: 0.5))
         #expect(control.shedShare == control.configuration.maximumShare)
     }
 
     @Test func unknownBusyCountsTheLateness() {
         let control = AdmissionControl(configuration: .init(target: 0.005))
         let control2 = AdmissionControl(configuration: .init(target: 0.005, queueTarget: 0.005))
-        #expect(control2.delay(of: .init(loopDelay: 0.02, busy: nil, queueDelay: 0.001)) == 0.02)
-        #expect(control2.delay(of: .init(loopDelay: 0.02, busy: 0.5, queueDelay: 0.001)) == 0.001)
-        #expect(control.delay(of: .init(loopDelay: 0, busy: 0.5, queueDelay: 0.1)) == 0.005)
+        #expect(control2.delay(of: .init(loopDelay: 0.02, onCPU: nil, waitingForCPU: nil, queueDelay: 0.001)) == 0.02)
+        #expect(control2.delay(of: .init(loopDelay: 0.02, onCPU: 0.1, waitingForCPU: 0.1, queueDelay: 0.001)) == 0.001)
+        #expect(control.delay(of: .init(loopDelay: 0, onCPU: 0.1, waitingForCPU: 0, queueDelay: 0.1)) == 0.005)
+    }
+
+    @Test func contentionCountsOnlyForALoopThatUsesTheCPU() {
+        let control = AdmissionControl(configuration: .init(target: 0.005, contentionTarget: 0.2, minimumOnCPU: 0.2))
+        // Busy neighbours, an almost idle pitd: shedding its few requests would help no one.
+        #expect(control.delay(of: .init(loopDelay: 0, onCPU: 0.05, waitingForCPU: 0.6, queueDelay: 0)) == 0)
+        // pitd on a CPU 45 % of the time and waiting for one 40 %: twice the contention target.
+        #expect(abs(control.delay(of: .init(loopDelay: 0, onCPU: 0.45, waitingForCPU: 0.4, queueDelay: 0)) - 0.010) < 1e-9)
     }
 }

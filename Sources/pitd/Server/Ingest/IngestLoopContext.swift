@@ -21,7 +21,7 @@ final class IngestLoopContext {
     private var minimumLateness = Double.infinity
     private var intervalStart: NIODeadline
     private var threadTime: LoopThreadTime?
-    private var busyAtStart: UInt64?
+    private var timesAtStart: (onCPU: UInt64, waiting: UInt64)?
     /// Auth headers as sent → parsed credentials. SDKs send the same header on every request, so
     /// parsing it once per loop saves a split-and-decode per request (4 % of the CPU at load).
     private var authCache: [String: SentryAuth] = [:]
@@ -42,7 +42,7 @@ final class IngestLoopContext {
         lastProbe = .now()
         intervalStart = lastProbe
         threadTime = LoopThreadTime()
-        busyAtStart = threadTime?.runningOrRunnable()
+        timesAtStart = threadTime?.read()
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         probe = eventLoop.scheduleRepeatedTask(initialDelay: Self.probePeriod, delay: Self.probePeriod) { _ in
             bound.value.probed()
@@ -56,14 +56,18 @@ final class IngestLoopContext {
         minimumLateness = min(minimumLateness, max(0, lateness))
         probes += 1
         guard probes >= Self.probesPerInterval else { return }
-        let busyNow = threadTime?.runningOrRunnable()
-        var busy: Double?
-        if let busyNow, let busyAtStart {
-            let wall = Double((now - intervalStart).nanoseconds) / 1e9
-            busy = wall > 0 ? Double(busyNow - busyAtStart) / 1e9 / wall : nil
+        let timesNow = threadTime?.read()
+        var onCPU: Double?
+        var waiting: Double?
+        if let timesNow, let timesAtStart {
+            let wall = Double((now - intervalStart).nanoseconds)
+            if wall > 0 {
+                onCPU = Double(timesNow.onCPU &- timesAtStart.onCPU) / wall
+                waiting = Double(timesNow.waiting &- timesAtStart.waiting) / wall
+            }
         }
-        admission.update(.init(loopDelay: minimumLateness, busy: busy, queueDelay: queue.oldestAgeSeconds))
-        busyAtStart = busyNow
+        admission.update(.init(loopDelay: minimumLateness, onCPU: onCPU, waitingForCPU: waiting, queueDelay: queue.oldestAgeSeconds))
+        timesAtStart = timesNow
         intervalStart = now
         minimumLateness = .infinity
         probes = 0
@@ -119,7 +123,7 @@ final class IngestLoopContexts: @unchecked Sendable {
     }
 }
 
-/// The time the calling thread spent on a CPU or waiting in the run queue for one, from Linux's
+/// The time the calling thread spent on a CPU and waiting in the run queue for one, from Linux's
 /// `/proc/thread-self/schedstat` (`on-cpu-ns runqueue-ns timeslices`). Together they are the time
 /// the thread wanted a CPU; the rest it slept (an event loop: in epoll, with nothing to do).
 /// Opened by the loop thread itself (`thread-self` names the opener), read with `pread`.
@@ -137,10 +141,10 @@ private final class LoopThreadTime {
 
     deinit { close(descriptor) }
 
-    /// Nanoseconds running or runnable since the thread started.
-    func runningOrRunnable() -> UInt64? {
+    /// Nanoseconds on a CPU and waiting for one since the thread started.
+    func read() -> (onCPU: UInt64, waiting: UInt64)? {
         var buffer = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        return withUnsafeMutableBytes(of: &buffer) { raw -> UInt64? in
+        return withUnsafeMutableBytes(of: &buffer) { raw -> (onCPU: UInt64, waiting: UInt64)? in
             let count = pread(descriptor, raw.baseAddress, raw.count, 0)
             guard count > 0 else { return nil }
             var fields: [UInt64] = [0, 0]
@@ -156,7 +160,7 @@ private final class LoopThreadTime {
                     if field == 2 { break }
                 }
             }
-            return field == 2 ? fields[0] &+ fields[1] : nil
+            return field == 2 ? (fields[0], fields[1]) : nil
         }
     }
 }
