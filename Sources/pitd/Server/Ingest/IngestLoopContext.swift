@@ -22,6 +22,8 @@ final class IngestLoopContext {
     private var intervalStart: NIODeadline
     private var threadTime: LoopThreadTime?
     private var timesAtStart: (onCPU: UInt64, waiting: UInt64)?
+    private var smoothedOnCPU = 0.0
+    private var smoothedWaiting = 0.0
     /// Auth headers as sent → parsed credentials. SDKs send the same header on every request, so
     /// parsing it once per loop saves a split-and-decode per request (4 % of the CPU at load).
     private var authCache: [String: SentryAuth] = [:]
@@ -62,8 +64,12 @@ final class IngestLoopContext {
         if let timesNow, let timesAtStart {
             let wall = Double((now - intervalStart).nanoseconds)
             if wall > 0 {
-                onCPU = Double(timesNow.onCPU &- timesAtStart.onCPU) / wall
-                waiting = Double(timesNow.waiting &- timesAtStart.waiting) / wall
+                // Averaged over ~200 ms (ten intervals): the scheduler hands out CPU in slices
+                // of milliseconds, so one interval's waiting swings widely even at light load.
+                smoothedOnCPU += (Double(timesNow.onCPU &- timesAtStart.onCPU) / wall - smoothedOnCPU) * 0.1
+                smoothedWaiting += (Double(timesNow.waiting &- timesAtStart.waiting) / wall - smoothedWaiting) * 0.1
+                onCPU = smoothedOnCPU
+                waiting = smoothedWaiting
             }
         }
         admission.update(.init(loopDelay: minimumLateness, onCPU: onCPU, waitingForCPU: waiting, queueDelay: queue.oldestAgeSeconds))
