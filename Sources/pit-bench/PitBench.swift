@@ -85,9 +85,11 @@ func recordedCommand() -> String {
     Redaction.command(["pit-bench"] + CommandLine.arguments.dropFirst())
 }
 
+/// `pitd` beside this executable. From the executable's own path, not `argv[0]`: run through
+/// `PATH`, `argv[0]` is a bare name that would resolve against the current folder.
 func defaultPitd() -> String {
-    let own = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    return own.deletingLastPathComponent().appendingPathComponent("pitd").path
+    let own = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+    return own.resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("pitd").path
 }
 
 struct LoadOptions: ParsableArguments {
