@@ -157,3 +157,21 @@ def test_overload_is_shed_with_retry_after_and_every_200_is_stored(server_factor
     for event_id in accepted:
         assert server.event_status(event_id) == 200
     assert server.health_ok()
+
+
+def test_expect_100_continue_is_answered_before_the_body(server):
+    host = f"127.0.0.1:{server.port}"
+    body, event_id, headers = _event(server, "expect continue")
+    head = (f"POST {server.envelope_path()} HTTP/1.1\r\nHost: {host}\r\nExpect: 100-continue\r\nContent-Length: {len(body)}\r\n"
+            + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(head.encode())
+        interim = b""
+        while b"\r\n\r\n" not in interim:
+            chunk = sock.recv(65536)
+            assert chunk, "connection closed before 100 Continue"
+            interim += chunk
+        assert interim.startswith(b"HTTP/1.1 100"), interim[:40]
+        sock.sendall(body)
+        status, _, answer = _read_responses(sock, 1)[0]
+    assert status == 200 and json.loads(answer) == {"id": event_id}

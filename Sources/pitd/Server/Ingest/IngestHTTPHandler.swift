@@ -206,6 +206,10 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
             head.projectID = try Self.resolveProject(route, auth: head.auth, keys: pipeline.keys)
             if let auth = head.auth { try pipeline.authorize(publicKey: auth.publicKey, projectID: head.projectID) }
             state = .collecting(head, nil)
+            // curl and other clients wait (curl: 1 s) for this before sending a large body.
+            if request.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: .continue))), promise: nil)
+            }
         } catch {
             let refusal = pipeline.rejected(error, itemType: "envelope")
             if refusal.code == .payloadTooLarge {
@@ -273,7 +277,7 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
         // Hummingbird's responses pass here; an ingest request held behind one may start after it.
         if case .end = unwrapOutboundIn(data) {
             context.write(data, promise: promise)
-            forwardedAwaitingResponse -= 1
+            forwardedAwaitingResponse = max(0, forwardedAwaitingResponse - 1)
             if forwardedAwaitingResponse == 0, !held.isEmpty, case .idle = state { releaseHeld(context: context) }
             return
         }
