@@ -13,7 +13,6 @@ final class IngestLoopContext {
     let sink: EventLoopCommitSink
     private(set) var admission: AdmissionControl
     private let queue: IngestQueue
-    private var probe: RepeatedTask?
     private var lastProbe: NIODeadline
     private static let probePeriod = TimeAmount.milliseconds(2)
     private static let probesPerInterval = 10
@@ -46,7 +45,8 @@ final class IngestLoopContext {
         threadTime = LoopThreadTime()
         timesAtStart = threadTime?.read()
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
-        probe = eventLoop.scheduleRepeatedTask(initialDelay: Self.probePeriod, delay: Self.probePeriod) { _ in
+        // Runs for the life of the loop: contexts are made once per loop and never dropped.
+        eventLoop.scheduleRepeatedTask(initialDelay: Self.probePeriod, delay: Self.probePeriod) { _ in
             bound.value.probed()
         }
     }
@@ -77,12 +77,6 @@ final class IngestLoopContext {
         intervalStart = now
         minimumLateness = .infinity
         probes = 0
-    }
-
-    func stop() {
-        probe?.cancel()
-        probe = nil
-        threadTime = nil
     }
 
     func admit() -> Bool { admission.admit() }
