@@ -155,11 +155,15 @@ func printSummary(_ outcome: BenchRunner.Outcome) {
     print(lines.joined(separator: "\n"))
 }
 
-/// `run` and `soak` differ only in their defaults and mode name (which decides the criteria).
-func runConstantRate(mode: String, rate: Double, duration: String, target: TargetOptions, load: LoadOptions) async throws {
+/// `run`, `soak` and `overload` differ only in their defaults and mode name (which decides the
+/// criteria); `adjust` sets what a mode adds to the options.
+func runConstantRate(mode: String, rate: Double, duration: String, target: TargetOptions, load: LoadOptions,
+                     adjust: (inout BenchRunner.Options) -> Void = { _ in }) async throws
+{
     let seconds = try parseDuration(duration)
-    let runner = BenchRunner(options: load.runnerOptions(mode: mode, defaultName: "\(mode)-\(Int(rate))", target: try target.spec()))
-    let outcome = try await runner.run(phases: [RateStep(rate: rate, duration: seconds)])
+    var options = load.runnerOptions(mode: mode, defaultName: "\(mode)-\(Int(rate))", target: try target.spec())
+    adjust(&options)
+    let outcome = try await BenchRunner(options: options).run(phases: [RateStep(rate: rate, duration: seconds)])
     printSummary(outcome)
     if !outcome.record.summary.passed { throw ExitCode(2) }
 }
@@ -201,13 +205,10 @@ struct Overload: AsyncParsableCommand {
     @Option(help: "Capacity measured before, events/s (e.g. the knee of a ramp).") var capacity: Double?
 
     func run() async throws {
-        let seconds = try parseDuration(duration)
-        var options = load.runnerOptions(mode: "overload", defaultName: "overload-\(Int(rate))", target: try target.spec())
-        options.maximumP99Milliseconds = load.maxP99 ?? 100
-        options.capacity = capacity
-        let outcome = try await BenchRunner(options: options).run(phases: [RateStep(rate: rate, duration: seconds)])
-        printSummary(outcome)
-        if !outcome.record.summary.passed { throw ExitCode(2) }
+        try await runConstantRate(mode: "overload", rate: rate, duration: duration, target: target, load: load) { options in
+            options.maximumP99Milliseconds = load.maxP99 ?? 100
+            options.capacity = capacity
+        }
     }
 }
 
