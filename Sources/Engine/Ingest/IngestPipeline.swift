@@ -236,7 +236,8 @@ package final class IngestPipeline: Sendable {
             return try EventExtractor.extract(JSONView(tape: tape, bytes: raw))
         }
         let event = EventNormalizer.normalize(extracted, headerEventID: header?.eventID, sentAt: header?.sentAt, received: received)
-        let grouping = Grouper.group(extracted)
+        var grouping = Grouper.group(extracted)
+        grouping.source = .payload(Array(payload.readableBytesView))
         var errors: String?
         if !event.errors.isEmpty {
             var writer = JSONWriter()

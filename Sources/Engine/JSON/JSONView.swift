@@ -85,6 +85,11 @@ package struct JSONView {
         return current
     }
 
+    /// Whether the member name at `key` is `wanted`, without building a String.
+    package func keyIs(_ key: Int, _ wanted: StaticString) -> Bool {
+        wanted.withUTF8Buffer { keyEquals(key, $0) }
+    }
+
     private func forEachMemberUntil(_ object: Int, _ body: (Int, Int) -> Bool) {
         var key = object + 1
         let end = Int(tape[object].next)
@@ -146,6 +151,18 @@ package struct JSONView {
 
     package func int(_ index: Int?) -> Int? {
         guard let index, tape[index].kind == .number else { return nil }
+        // Plain integers (line numbers, levels) are read from the bytes: no String on the way.
+        let digits = raw(index)
+        if (1...18).contains(digits.count) {
+            var value = 0
+            var plain = true
+            for (offset, byte) in digits.enumerated() {
+                if byte >= 0x30 && byte <= 0x39 { value = value * 10 + Int(byte - 0x30) }
+                else if byte == 0x2D && offset == 0 && digits.count > 1 { continue }
+                else { plain = false; break }
+            }
+            if plain { return digits[0] == 0x2D ? -value : value }
+        }
         let text = String(decoding: raw(index), as: UTF8.self)
         if let value = Int(text) { return value }
         if let value = Double(text), value.isFinite, value.rounded() == value, abs(value) < 9.0e18 { return Int(value) }

@@ -7,8 +7,15 @@ package protocol BatchStore: AnyObject {
     /// Writes every entry of `batch` in one transaction and returns what it did. Throws when the
     /// transaction could not commit; then nothing of the batch is durable.
     func write(_ batch: [IngestQueue.Entry]) throws -> BatchOutcome
+    /// The same, told whether the queue held nothing more when the batch was taken: a store may
+    /// then defer work that later batches can share (SQLiteBatchStore's counters).
+    func write(_ batch: [IngestQueue.Entry], queueEmpty: Bool) throws -> BatchOutcome
     /// Releases the connection; called once, after the last batch.
     func close()
+}
+
+extension BatchStore {
+    package func write(_ batch: [IngestQueue.Entry], queueEmpty: Bool) throws -> BatchOutcome { try write(batch) }
 }
 
 package struct BatchOutcome: Sendable, Equatable {

@@ -43,4 +43,11 @@ package struct SeenCount: Sendable {
         firstSeen = min(firstSeen, timestamp)
         lastSeen = max(lastSeen, timestamp)
     }
+
+    package mutating func merge(_ other: SeenCount) {
+        count += other.count
+        firstSeen = min(firstSeen, other.firstSeen)
+        lastSeen = max(lastSeen, other.lastSeen)
+        newIssues += other.newIssues
+    }
 }

@@ -72,7 +72,8 @@ package final class BatchWriter: Service, Sendable {
     private func loop(store: any BatchStore, name: String) {
         while let batch = queue.take(maxCount: batchSize, commitDelay: commitDelay) {
             let started = ClockTime.monotonicSeconds
-            var result = write(batch, to: store)
+            let queueEmpty = queue.depth.count == 0
+            var result = write(batch, queueEmpty: queueEmpty, to: store)
             // Units queued with ack=queued were answered 200 already: a failed batch holding one
             // is kept and retried (the queue fills meanwhile and new requests are shed with 503)
             // instead of being dropped, until it commits or, once shutting down, a few more tries.
@@ -86,7 +87,7 @@ package final class BatchWriter: Service, Sendable {
                     if queue.isFinished { triesAfterFinish += 1 }
                     Thread.sleep(forTimeInterval: delay)
                     delay = min(delay * 2, 1)
-                    result = write(batch, to: store)
+                    result = write(batch, queueEmpty: queueEmpty, to: store)
                 }
             }
             metrics.commitLatency.recordSeconds(ClockTime.monotonicSeconds - started)
@@ -121,11 +122,11 @@ package final class BatchWriter: Service, Sendable {
 
     /// Writes a batch; a CLI command can hold SQLite's write lock briefly, so a busy database is
     /// retried a few times before the batch fails (failing means 503s, never a lost acknowledged event).
-    private func write(_ batch: [IngestQueue.Entry], to store: any BatchStore) -> Result<BatchOutcome, any Error> {
+    private func write(_ batch: [IngestQueue.Entry], queueEmpty: Bool, to store: any BatchStore) -> Result<BatchOutcome, any Error> {
         var result: Result<BatchOutcome, any Error> = .failure(CancellationError())
         for attempt in 1...3 {
             do {
-                return .success(try store.write(batch))
+                return .success(try store.write(batch, queueEmpty: queueEmpty))
             } catch let error as SQLiteError where error.isBusy && attempt < 3 {
                 logger.warning("database busy, retrying batch", metadata: ["pit.attempt": "\(attempt)"])
                 result = .failure(error)

@@ -16,10 +16,7 @@ package final class SQLiteBatchStore: BatchStore {
         var resolvedInRelease: String?
     }
 
-    private struct ReleaseKey: Hashable {
-        var projectID: Int64
-        var version: String
-    }
+    private typealias ReleaseKey = SQLitePendingCounts.ReleaseKey
 
     private var issueByHash: [IssueKey: Int64] = [:]
     private var issues: [Int64: IssueState] = [:]
@@ -29,7 +26,16 @@ package final class SQLiteBatchStore: BatchStore {
     /// the indexes keep matching the database.
     private var undo: [() -> Void] = []
 
-    package init(path: String, durability: StorageDurability) throws {
+    /// Counters of committed events not written yet, and when they last were.
+    private var pending = SQLitePendingCounts()
+    private var lastCountsWrite = ClockTime.monotonicSeconds
+    /// The longest counters wait under load: how stale an issue's count can look while the queue
+    /// never runs dry.
+    private let countsInterval: Double
+    private static let maximumPendingRows = 200_000
+
+    package init(path: String, durability: StorageDurability, countsInterval: Double = 1) throws {
+        self.countsInterval = countsInterval
         connection = try SQLiteConnection(path: path)
         // WAL lets readers run beside the writer; synchronous NORMAL survives a process crash
         // (kill -9), FULL also survives power loss. Group commit makes FULL cheap (DESIGN.md).
@@ -46,10 +52,15 @@ package final class SQLiteBatchStore: BatchStore {
         try connection.execute("PRAGMA journal_size_limit=67108864")
         try connection.execute("PRAGMA foreign_keys=OFF")
         try loadIndexes()
+        try recountUncountedEvents()
         if durability.journalMode == .wal { checkpointer = try SQLiteCheckpointer(path: path) }
     }
 
     package func close() {
+        if !pending.isEmpty {
+            let counts = pending
+            if (try? connection.transaction({ try writeCounts(counts) })) != nil { pending = SQLitePendingCounts() }
+        }
         checkpointer?.stop()
         checkpointer = nil
         // Everything committed is in the WAL already; this folds it into the database file so a
@@ -85,27 +96,35 @@ package final class SQLiteBatchStore: BatchStore {
 
     // MARK: Batch
 
-    private struct IssueAggregate {
-        var count: Int64 = 0
-        var newUsers: Int64 = 0
-        var firstSeen = Int64.max
-        var lastSeen = Int64.min
-        var lastRelease: String?
-        var statusChanged = false
-    }
-
-    private struct TagKey: Hashable {
-        var issueID: Int64
-        var environment: String
-        var key: String
-        var value: String
-    }
-
-
     package func write(_ batch: [IngestQueue.Entry]) throws -> BatchOutcome {
+        try write(batch, queueEmpty: true)
+    }
+
+    /// Writes the batch's rows; the counters derived from them join `pending` and are written
+    /// with this batch when the queue has run dry (so at light load every acknowledged event is
+    /// counted when its 200 goes out, as before), when a second has passed, or when `pending`
+    /// has grown large.
+    package func write(_ batch: [IngestQueue.Entry], queueEmpty: Bool) throws -> BatchOutcome {
         undo.removeAll(keepingCapacity: true)
+        var counts = SQLitePendingCounts()
         do {
-            return try connection.transaction { try writeInTransaction(batch) }
+            let (outcome, countsWritten) = try connection.transaction { () throws -> (BatchOutcome, Bool) in
+                let outcome = try writeInTransaction(batch, counts: &counts)
+                let due = queueEmpty || pending.size + counts.size > Self.maximumPendingRows
+                    || ClockTime.monotonicSeconds - lastCountsWrite >= countsInterval
+                guard due, !(pending.isEmpty && counts.isEmpty) else { return (outcome, false) }
+                var all = pending
+                all.merge(counts)
+                try writeCounts(all)
+                return (outcome, true)
+            }
+            if countsWritten {
+                pending = SQLitePendingCounts()
+                lastCountsWrite = ClockTime.monotonicSeconds
+            } else {
+                pending.merge(counts)
+            }
+            return outcome
         } catch {
             for inverse in undo.reversed() { inverse() }
             undo.removeAll()
@@ -113,18 +132,14 @@ package final class SQLiteBatchStore: BatchStore {
         }
     }
 
-    private func writeInTransaction(_ batch: [IngestQueue.Entry]) throws -> BatchOutcome {
+    private func writeInTransaction(_ batch: [IngestQueue.Entry], counts: inout SQLitePendingCounts) throws -> BatchOutcome {
         var outcome = BatchOutcome()
-        var aggregates: [Int64: IssueAggregate] = [:]
-        var tags: [TagKey: SeenCount] = [:]
-        var releases: [ReleaseKey: SeenCount] = [:]
-        var hourly = HourlyCounts()
+        var statusChanged: Set<Int64> = []
         let insertEvent = try connection.statement("""
             INSERT OR IGNORE INTO events (project_id, issue_id, event_id, timestamp, received, level, release,
                 environment, user_key, processing_errors, payload_size, payload, dictionary_id)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        let insertUser = try connection.statement("INSERT OR IGNORE INTO issue_users (issue_id, user_key) VALUES (?, ?)")
         let insertItem = try connection.statement("""
             INSERT INTO items (project_id, type, event_id, received, header, payload_size, payload, dictionary_id)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -133,7 +148,7 @@ package final class SQLiteBatchStore: BatchStore {
         for entry in batch {
             switch entry {
             case .command(let command, _):
-                try apply(command, aggregates: &aggregates)
+                try apply(command, counts: counts, statusChanged: &statusChanged)
             case .write(let unit):
                 for item in unit.items {
                     try insertItem.run([
@@ -171,36 +186,46 @@ package final class SQLiteBatchStore: BatchStore {
                     }
                     continue
                 }
+                let rowID = connection.lastInsertRowID
                 outcome.events += 1
-                if created { outcome.newIssues += 1 }
-                hourly.add(event, issueID: issueID, created: created)
-                var aggregate = aggregates[issueID] ?? IssueAggregate()
-                aggregate.count += 1
-                aggregate.firstSeen = min(aggregate.firstSeen, event.timestamp)
-                aggregate.lastSeen = max(aggregate.lastSeen, event.timestamp)
-                if let release = event.release { aggregate.lastRelease = release }
-                if !created, try regressIfResolved(issueID: issueID, release: event.release, projectID: event.projectID) {
-                    aggregate.statusChanged = true
+                if created {
+                    outcome.newIssues += 1
+                    try countNewIssue(event)
+                } else if try regressIfResolved(issueID: issueID, release: event.release, projectID: event.projectID) {
+                    statusChanged.insert(issueID)
                     outcome.regressions += 1
                 }
-                if let user = event.userKey {
-                    try insertUser.run([.int(issueID), .text(user)])
-                    aggregate.newUsers += Int64(connection.changes)
-                }
-                aggregates[issueID] = aggregate
-                for (key, value) in event.facetTags {
-                    tags[TagKey(issueID: issueID, environment: event.environment, key: key, value: value), default: SeenCount()].add(event.timestamp)
-                }
-                if let release = event.release {
-                    let key = ReleaseKey(projectID: event.projectID, version: release)
-                    releases[key, default: SeenCount()].add(event.timestamp)
-                    if created { releases[key]!.newIssues += 1 }
-                }
+                counts.add(
+                    rowID: rowID, issueID: issueID, projectID: event.projectID, timestamp: event.timestamp,
+                    received: event.received, release: event.release, environment: event.environment,
+                    userKey: event.userKey, facetTags: event.facetTags
+                )
             }
         }
-        try flush(aggregates: aggregates, tags: tags, releases: releases)
-        try flush(hourly)
+        try writeStatus(of: statusChanged)
+        // Regressions compare releases by first-seen; later batches see this one's releases even
+        // before their counters are written.
+        for (key, seen) in counts.releases {
+            let known = releaseFirstSeen[key]
+            releaseFirstSeen[key] = min(known ?? Int64.max, seen.firstSeen)
+            undo.append { [unowned self] in self.releaseFirstSeen[key] = known }
+        }
         return outcome
+    }
+
+    /// Counters of a new issue, written at once: creations are rare, and a restart's recount
+    /// (which reads only events) could not tell which event created an issue.
+    private func countNewIssue(_ event: EventRecord) throws {
+        try connection.statement("""
+            INSERT INTO project_hourly (project_id, hour, events, new_issues) VALUES (?, ?, 0, 1)
+            ON CONFLICT (project_id, hour) DO UPDATE SET new_issues = new_issues + 1
+            """).run([.int(event.projectID), .int(HourlyCounts.hour(ofMilliseconds: event.received))])
+        guard let release = event.release else { return }
+        try connection.statement("""
+            INSERT INTO releases (project_id, version, first_seen, last_seen, events, new_issues) VALUES (?, ?, ?, ?, 0, 1)
+            ON CONFLICT (project_id, version) DO UPDATE SET new_issues = new_issues + 1,
+                first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen)
+            """).run([.int(event.projectID), .text(release), .int(event.timestamp), .int(event.timestamp)])
     }
 
     private func resolveIssue(for event: EventRecord) throws -> (Int64, Bool) {
@@ -269,7 +294,7 @@ package final class SQLiteBatchStore: BatchStore {
         return true
     }
 
-    private func apply(_ command: IssueCommand, aggregates: inout [Int64: IssueAggregate]) throws {
+    private func apply(_ command: IssueCommand, counts: SQLitePendingCounts, statusChanged: inout Set<Int64>) throws {
         switch command {
         case .storeDictionary(let id, let bytes, let sampleCount):
             try connection.statement(
@@ -282,59 +307,56 @@ package final class SQLiteBatchStore: BatchStore {
                 state.status = status
                 state.substatus = status == .unresolved ? .ongoing : (status == .ignored ? .archivedForever : .none)
                 if status == .resolved && inNextRelease {
-                    state.resolvedInRelease = try lastRelease.query([.int(id)]) { $0.text(0) }.first ?? nil
+                    // A release seen since the last counters write is newer than the stored one.
+                    let pendingRelease = counts.issues[id]?.lastRelease ?? pending.issues[id]?.lastRelease
+                    state.resolvedInRelease = try pendingRelease ?? (lastRelease.query([.int(id)]) { $0.text(0) }.first ?? nil)
                 } else {
                     state.resolvedInRelease = nil
                 }
                 setState(state, of: id)
-                aggregates[id, default: IssueAggregate()].statusChanged = true
+                statusChanged.insert(id)
             }
         }
     }
 
-    private func flush(_ hourly: HourlyCounts) throws {
-        let upsertIssue = try connection.statement("""
-            INSERT INTO issue_hourly (issue_id, hour, events) VALUES (?, ?, ?)
-            ON CONFLICT (issue_id, hour) DO UPDATE SET events = events + excluded.events
-            """)
-        for (key, count) in hourly.issues {
-            try upsertIssue.run([.int(key.id), .int(key.hour), .int(count)])
-        }
-        let upsertProject = try connection.statement("""
-            INSERT INTO project_hourly (project_id, hour, events, new_issues) VALUES (?, ?, ?, ?)
-            ON CONFLICT (project_id, hour) DO UPDATE SET events = events + excluded.events,
-                new_issues = new_issues + excluded.new_issues
-            """)
-        for (key, counts) in hourly.projects {
-            try upsertProject.run([.int(key.id), .int(key.hour), .int(counts.events), .int(counts.newIssues)])
-        }
-    }
-
-    private func flush(aggregates: [Int64: IssueAggregate], tags: [TagKey: SeenCount], releases: [ReleaseKey: SeenCount]) throws {
-        let updateCounts = try connection.statement("""
-            UPDATE issues SET times_seen = times_seen + ?, users_seen = users_seen + ?,
-                first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?), last_release = COALESCE(?, last_release)
-            WHERE id = ?
-            """)
+    private func writeStatus(of ids: Set<Int64>) throws {
+        guard !ids.isEmpty else { return }
         let updateStatus = try connection.statement("""
             UPDATE issues SET status = ?, substatus = ?, resolved_in_release = ?,
                 resolved_at = CASE WHEN ? = 1 THEN COALESCE(resolved_at, ?) ELSE NULL END
             WHERE id = ?
             """)
         let now = Int64(ClockTime.nowSeconds * 1000)
-        for (id, aggregate) in aggregates {
-            if aggregate.count > 0 {
-                try updateCounts.run([
-                    .int(aggregate.count), .int(aggregate.newUsers), .int(aggregate.firstSeen), .int(aggregate.lastSeen),
-                    .optional(aggregate.lastRelease), .int(id),
-                ])
-            }
-            if aggregate.statusChanged, let state = issues[id] {
-                try updateStatus.run([
-                    .int(Int64(state.status.rawValue)), .int(Int64(state.substatus.rawValue)), .optional(state.resolvedInRelease),
-                    .int(Int64(state.status.rawValue)), .int(now), .int(id),
-                ])
-            }
+        for id in ids {
+            guard let state = issues[id] else { continue }
+            try updateStatus.run([
+                .int(Int64(state.status.rawValue)), .int(Int64(state.substatus.rawValue)), .optional(state.resolvedInRelease),
+                .int(Int64(state.status.rawValue)), .int(now), .int(id),
+            ])
+        }
+    }
+
+    // MARK: Derived counters
+
+    /// Writes counters and moves the watermark past the events they cover, in the caller's
+    /// transaction.
+    private func writeCounts(_ counts: SQLitePendingCounts) throws {
+        let insertUser = try connection.statement("INSERT OR IGNORE INTO issue_users (issue_id, user_key) VALUES (?, ?)")
+        var newUsers: [Int64: Int64] = [:]
+        for user in counts.users {
+            try insertUser.run([.int(user.issueID), .text(user.userKey)])
+            if connection.changes > 0 { newUsers[user.issueID, default: 0] += 1 }
+        }
+        let updateCounts = try connection.statement("""
+            UPDATE issues SET times_seen = times_seen + ?, users_seen = users_seen + ?,
+                first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?), last_release = COALESCE(?, last_release)
+            WHERE id = ?
+            """)
+        for (id, issue) in counts.issues {
+            try updateCounts.run([
+                .int(issue.count), .int(newUsers[id] ?? 0), .int(issue.firstSeen), .int(issue.lastSeen),
+                .optional(issue.lastRelease), .int(id),
+            ])
         }
         let upsertTag = try connection.statement("""
             INSERT INTO issue_tag_values (issue_id, environment, key, value, times_seen, first_seen, last_seen)
@@ -342,7 +364,7 @@ package final class SQLiteBatchStore: BatchStore {
             ON CONFLICT (issue_id, key, value, environment) DO UPDATE SET times_seen = times_seen + excluded.times_seen,
                 first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen)
             """)
-        for (key, counted) in tags {
+        for (key, counted) in counts.tags {
             try upsertTag.run([.int(key.issueID), .text(key.environment), .text(key.key), .text(key.value), .int(counted.count),
                                .int(counted.firstSeen), .int(counted.lastSeen)])
         }
@@ -350,27 +372,88 @@ package final class SQLiteBatchStore: BatchStore {
             INSERT INTO project_environments (project_id, environment, events) VALUES (?, ?, ?)
             ON CONFLICT (project_id, environment) DO UPDATE SET events = events + excluded.events
             """)
-        var environments: [ReleaseKey: Int64] = [:]
-        for (key, counted) in tags where key.key == "environment" {
-            if let projectID = issues[key.issueID]?.projectID {
-                environments[ReleaseKey(projectID: projectID, version: key.value), default: 0] += counted.count
-            }
-        }
-        for (key, count) in environments {
+        for (key, count) in counts.environments {
             try upsertEnvironment.run([.int(key.projectID), .text(key.version), .int(count)])
         }
         let upsertRelease = try connection.statement("""
-            INSERT INTO releases (project_id, version, first_seen, last_seen, events, new_issues) VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO releases (project_id, version, first_seen, last_seen, events, new_issues) VALUES (?, ?, ?, ?, ?, 0)
             ON CONFLICT (project_id, version) DO UPDATE SET events = events + excluded.events,
-                new_issues = new_issues + excluded.new_issues,
                 first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen)
             """)
-        for (key, counted) in releases {
+        for (key, counted) in counts.releases {
             try upsertRelease.run([.int(key.projectID), .text(key.version), .int(counted.firstSeen), .int(counted.lastSeen),
-                                   .int(counted.count), .int(counted.newIssues)])
-            let known = releaseFirstSeen[key]
-            releaseFirstSeen[key] = min(known ?? Int64.max, counted.firstSeen)
-            undo.append { [unowned self] in self.releaseFirstSeen[key] = known }
+                                   .int(counted.count)])
+        }
+        let upsertIssueHour = try connection.statement("""
+            INSERT INTO issue_hourly (issue_id, hour, events) VALUES (?, ?, ?)
+            ON CONFLICT (issue_id, hour) DO UPDATE SET events = events + excluded.events
+            """)
+        for (key, count) in counts.hourly.issues {
+            try upsertIssueHour.run([.int(key.id), .int(key.hour), .int(count)])
+        }
+        let upsertProjectHour = try connection.statement("""
+            INSERT INTO project_hourly (project_id, hour, events, new_issues) VALUES (?, ?, ?, 0)
+            ON CONFLICT (project_id, hour) DO UPDATE SET events = events + excluded.events
+            """)
+        for (key, counted) in counts.hourly.projects {
+            try upsertProjectHour.run([.int(key.id), .int(key.hour), .int(counted.events)])
+        }
+        if counts.throughEventRowID > 0 { try setCountedThrough(counts.throughEventRowID) }
+    }
+
+    private static let watermarkKey = "counts_through_event_id"
+
+    private func setCountedThrough(_ rowID: Int64) throws {
+        try connection.statement("""
+            INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value
+            """).run([.text(Self.watermarkKey), .text(String(rowID))])
+    }
+
+    /// After a crash, events committed after the last counters write are stored but not counted:
+    /// count them again from their rows (tag values from their payloads). A database from before
+    /// the watermark existed counted every batch as it committed.
+    private func recountUncountedEvents() throws {
+        let watermark = try connection.statement("SELECT value FROM settings WHERE key = ?")
+            .query([.text(Self.watermarkKey)]) { $0.text(0).flatMap { Int64($0) } }.first ?? nil
+        let lastRowID = try connection.scalarInt("SELECT MAX(id) FROM events") ?? 0
+        guard let watermark else {
+            try setCountedThrough(lastRowID)
+            return
+        }
+        guard lastRowID > watermark else { return }
+        var dictionaries: [Int64: PayloadDictionary] = [:]
+        for (id, bytes) in try connection.statement("SELECT id, dictionary FROM payload_dictionaries").query([], { ($0.int(0), $0.blob(1)) }) {
+            dictionaries[id] = PayloadDictionary(id: id, bytes: bytes)
+        }
+        var counts = SQLitePendingCounts()
+        let rows = try connection.statement("""
+            SELECT id, project_id, issue_id, timestamp, received, release, environment, user_key, payload, dictionary_id
+            FROM events WHERE id > ? ORDER BY id
+            """)
+        _ = try rows.query([.int(watermark)]) { row in
+            let dictionaryID: Int64? = row.isNull(9) ? nil : row.int(9)
+            counts.add(
+                rowID: row.int(0), issueID: row.int(2), projectID: row.int(1), timestamp: row.int(3), received: row.int(4),
+                release: row.text(5), environment: row.text(6) ?? "", userKey: row.text(7),
+                facetTags: Self.facetTags(ofStoredPayload: row.blob(8), dictionary: dictionaryID.flatMap { dictionaries[$0] },
+                                          needsDictionary: dictionaryID != nil)
+            )
+        }
+        try connection.transaction { try writeCounts(counts) }
+    }
+
+    /// The tag values an event was counted under, derived again from its stored payload as the
+    /// ingest path derived them; none when the payload cannot be read.
+    private static func facetTags(ofStoredPayload stored: [UInt8], dictionary: PayloadDictionary?, needsDictionary: Bool)
+        -> [(key: String, value: String)]
+    {
+        let limit = 1 << 30
+        guard let payload = try? (needsDictionary ? dictionary?.decompress(stored, limit: limit) : PayloadCodec.decompress(stored, limit: limit))
+        else { return [] }
+        return payload.withUnsafeBytes { raw in
+            guard let tape = try? JSONTape.parse(raw), let extracted = try? EventExtractor.extract(JSONView(tape: tape, bytes: raw))
+            else { return [] }
+            return EventNormalizer.facetTags(EventNormalizer.normalize(extracted, headerEventID: nil, sentAt: nil, received: 0))
         }
     }
 }
