@@ -46,15 +46,16 @@ struct KneeTests {
 }
 
 struct ResultsTests {
-    func record(name: String, settings: [String: String], knee: Double?, p99: Double = 5) -> RunRecord {
+    func record(name: String, settings: [String: String], knee: Double?, p99: Double = 5, commit: String = "abc",
+                startedAt: String = "2026-11-22T00:00:00Z", machine: MachineInfo = .current()) -> RunRecord {
         var counts = Counts()
         counts.due = 1000
         counts.sent = 1000
         counts.ok = 1000
         let latency = LatencySummary(p50: 1, p90: 2, p99: p99, p999: p99, max: p99, mean: 1)
         return RunRecord(
-            name: name, mode: "ramp", command: "pit-bench ramp --spawn", startedAt: "2026-11-22T00:00:00Z", commit: "abc",
-            machine: .current(), target: "spawned pitd", settings: settings,
+            name: name, mode: "ramp", command: "pit-bench ramp --spawn", startedAt: startedAt, commit: commit,
+            machine: machine, target: "spawned pitd", settings: settings,
             load: .init(steps: [RateStep(rate: 1000, duration: 1)], connections: 8, gzip: false, mix: false, payload: nil,
                         fingerprints: 100, users: 10, releases: 1, averageBodyBytes: 2900),
             summary: .init(counts: counts, elapsedSeconds: 1, offeredRate: 1000, acceptedRate: 1000, latency: latency,
@@ -100,6 +101,26 @@ struct ResultsTests {
         let report = ReportRenderer.render(read.map { ($0.0.lastPathComponent, $0.1) })
         #expect(report.contains("fast-queued"))
         #expect(report.split(separator: "\n").filter { $0.hasPrefix("| [") }.count == 4)
+    }
+}
+
+extension ResultsTests {
+    @Test func tuneReadsOnlyTheNewestCodesRunsFromAMachineLikeThisOne() throws {
+        var elsewhere = MachineInfo.current()
+        elsewhere.nproc += 6
+        let runs = [
+            // An older binary reached 20k with batch 5000; the newest one only 12k with batch 1000.
+            record(name: "old", settings: ["ack": "committed", "ingest_batch_size": "5000"], knee: 20000, commit: "old",
+                   startedAt: "2026-11-20T00:00:00Z"),
+            record(name: "new", settings: ["ack": "committed", "ingest_batch_size": "1000"], knee: 12000, commit: "new",
+                   startedAt: "2026-11-21T00:00:00Z"),
+            // The newest of all, but on a bigger machine: it does not decide for this one.
+            record(name: "bigger", settings: ["ack": "committed", "ingest_batch_size": "250"], knee: 40000, commit: "newer",
+                   startedAt: "2026-11-22T00:00:00Z", machine: elsewhere),
+        ].map { (name: $0.name, record: $0) }
+        #expect(Tuning.recommend(runs, targetRate: 10000, maximumP99: 50)?.source == "new")
+        #expect(Tuning.recommend(runs, targetRate: 15000, maximumP99: 50) == nil)
+        #expect(Tuning.recommend(runs, targetRate: 30000, maximumP99: 50, machine: elsewhere)?.source == "bigger")
     }
 }
 

@@ -10,9 +10,20 @@ package enum Tuning {
         package var source: String
     }
 
-    package static func recommend(_ records: [(name: String, record: RunRecord)], targetRate: Double, maximumP99: Double) -> Recommendation? {
+    /// Only the newest code's runs count: a knee measured before a change to the write path says
+    /// nothing about the binary being deployed. Runs recorded on a machine like this one (same
+    /// core count and memory within 10 %) are preferred over runs from elsewhere.
+    package static func recommend(_ records: [(name: String, record: RunRecord)], targetRate: Double, maximumP99: Double,
+                                  machine: MachineInfo = .current()) -> Recommendation?
+    {
+        var candidates = records.filter { $0.record.knee != nil && !$0.record.settings.isEmpty }
+        let thisMachine = candidates.filter { isLike($0.record.machine, machine) }
+        if !thisMachine.isEmpty { candidates = thisMachine }
+        // ISO 8601 times in UTC sort as strings.
+        guard let newest = candidates.max(by: { $0.record.startedAt < $1.record.startedAt }) else { return nil }
+        candidates = candidates.filter { $0.record.commit == newest.record.commit }
         var best: Recommendation?
-        for (name, record) in records {
+        for (name, record) in candidates {
             guard let knee = record.knee, !record.settings.isEmpty else { continue }
             guard knee.rate >= targetRate, knee.p99Milliseconds <= maximumP99 else { continue }
             let candidate = Recommendation(settings: record.settings, knee: knee.rate, p99: knee.p99Milliseconds, source: name)
@@ -24,6 +35,10 @@ package enum Tuning {
             }
         }
         return best
+    }
+
+    static func isLike(_ a: MachineInfo, _ b: MachineInfo) -> Bool {
+        a.nproc == b.nproc && abs(Double(a.memoryBytes - b.memoryBytes)) <= 0.1 * Double(max(b.memoryBytes, 1))
     }
 
     /// ack=committed beats queued; FULL beats NORMAL. Durability is never traded for speed here
