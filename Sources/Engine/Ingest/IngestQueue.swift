@@ -213,9 +213,11 @@ package final class IngestQueue: @unchecked Sendable {
     /// With a `commitDelay`, a batch smaller than `limit` waits up to that long for more entries
     /// (PostgreSQL's `commit_delay`): every commit writes whole pages to the WAL, so a few
     /// hundred microseconds of waiting at moderate load saves most of the commits.
-    package func take(maxCount limit: Int, commitDelay: Double = 0) -> [Entry]? {
+    package func take(maxCount limit: Int, commitDelay: Double = 0, idleTimeout: Double? = nil) -> [Entry]? {
         let limit = max(1, limit)
         var deadline: Double?
+        // With an idle timeout, an empty array says nothing arrived for that long.
+        let idleDeadline = idleTimeout.map { ClockTime.monotonicSeconds + $0 }
         while true {
             let (head, ready) = readyEntries(limit: limit)
             if ready > 0 {
@@ -233,7 +235,8 @@ package final class IngestQueue: @unchecked Sendable {
             }
             let word = budget.load(ordering: .acquiring)
             if word & Self.closedBit != 0 && (word >> Self.countShift) & Self.countMask == 0 { return nil }
-            park()
+            if let idleDeadline, ClockTime.monotonicSeconds >= idleDeadline { return [] }
+            park(until: idleDeadline)
         }
     }
 
@@ -315,12 +318,19 @@ package final class IngestQueue: @unchecked Sendable {
     /// Sleeps until a producer publishes, `finish` is called or the last entry of a finished queue
     /// is taken. The head cell is the one to watch: a consumer can take nothing until it is
     /// published, and its producer wakes us after publishing.
-    private func park() {
+    private func park(until deadline: Double?) {
         condition.lock()
         parked.wrappingAdd(1, ordering: .sequentiallyConsistent)
         wakePending.store(false, ordering: .sequentiallyConsistent)
         atomicMemoryFence(ordering: .sequentiallyConsistent)
-        if !hasWork() { condition.wait() }
+        if !hasWork() {
+            if let deadline {
+                let remaining = deadline - ClockTime.monotonicSeconds
+                if remaining > 0 { _ = condition.wait(until: Date(timeIntervalSinceNow: remaining)) }
+            } else {
+                condition.wait()
+            }
+        }
         parked.wrappingSubtract(1, ordering: .relaxed)
         condition.unlock()
     }

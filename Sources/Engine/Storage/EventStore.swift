@@ -10,12 +10,19 @@ package protocol BatchStore: AnyObject {
     /// The same, told whether the queue held nothing more when the batch was taken: a store may
     /// then defer work that later batches can share (SQLiteBatchStore's counters).
     func write(_ batch: [IngestQueue.Entry], queueEmpty: Bool) throws -> BatchOutcome
+    /// How long the store may wait for the next batch before it writes the work it deferred;
+    /// nil when it deferred nothing.
+    var deferredWorkDeadline: Double? { get }
+    /// Writes deferred work now (the writer calls it when no batch came in time).
+    func writeDeferredWork() throws
     /// Releases the connection; called once, after the last batch.
     func close()
 }
 
 extension BatchStore {
     package func write(_ batch: [IngestQueue.Entry], queueEmpty: Bool) throws -> BatchOutcome { try write(batch) }
+    package var deferredWorkDeadline: Double? { nil }
+    package func writeDeferredWork() throws {}
 }
 
 package struct BatchOutcome: Sendable, Equatable {

@@ -70,7 +70,15 @@ package final class BatchWriter: Service, Sendable {
     package func finish() { queue.finish() }
 
     private func loop(store: any BatchStore, name: String) {
-        while let batch = queue.take(maxCount: batchSize, commitDelay: commitDelay) {
+        while let batch = queue.take(maxCount: batchSize, commitDelay: commitDelay,
+                                     idleTimeout: store.deferredWorkDeadline.map { max(0, $0 - ClockTime.monotonicSeconds) })
+        {
+            if batch.isEmpty {
+                do { try store.writeDeferredWork() } catch {
+                    logger.warning("deferred counters not written, retrying with the next batch", metadata: ["error": "\(error)"])
+                }
+                continue
+            }
             let started = ClockTime.monotonicSeconds
             let queueEmpty = queue.depth.count == 0
             var result = write(batch, queueEmpty: queueEmpty, to: store)

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Logging
 import NIOCore
 import Testing
 
@@ -62,20 +63,63 @@ import Testing
         return try derivedRows(path)
     }
 
-    @Test func countersWaitWhileTheQueueIsBusyAndAreWrittenWhenItRunsDry() throws {
+    @Test func countersWaitUnderLoadUntilTheyAreDue() throws {
         let directory = try TemporaryDirectory()
         let expected = try reference(directory)
         let path = directory.path("deferred.db")
-        let store = try SQLiteBatchStore(path: path, durability: durability, countsInterval: 3600)
-        let all = try batches()
-        for batch in all.dropLast() { _ = try store.write(batch, queueEmpty: false) }
+        // As if the events came faster than any light-load rate, even when the queue runs dry.
+        let store = try SQLiteBatchStore(path: path, durability: durability, countsInterval: 3600, lightLoadRate: 0)
+        for batch in try batches() { _ = try store.write(batch, queueEmpty: true) }
         // Events are stored at once; their counters are not written yet.
-        #expect(try SQLiteConnection(path: path, readOnly: true).scalarInt("SELECT COUNT(*) FROM events") == 18)
+        #expect(try SQLiteConnection(path: path, readOnly: true).scalarInt("SELECT COUNT(*) FROM events") == 24)
         #expect(try timesSeen(path) == 0)
-        _ = try store.write(all.last!, queueEmpty: true)
+        let deadline = try #require(store.deferredWorkDeadline)
+        #expect(deadline > ClockTime.monotonicSeconds + 3000)
+        try store.writeDeferredWork()
+        #expect(store.deferredWorkDeadline == nil)
         #expect(try derivedRows(path) == expected)
         store.close()
         #expect(try derivedRows(path) == expected)
+    }
+
+    @Test func atLightLoadEveryBatchThatEmptiesTheQueueIsCountedAtOnce() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("light.db")
+        let store = try SQLiteBatchStore(path: path, durability: durability, countsInterval: 3600)
+        var written: Int64 = 0
+        for batch in try batches() {
+            for entry in batch {
+                Thread.sleep(forTimeInterval: 0.02)  // 50 events/s
+                _ = try store.write([entry], queueEmpty: true)
+                written += 1
+                #expect(try timesSeen(path) == written)
+            }
+        }
+        #expect(store.deferredWorkDeadline == nil)
+        store.close()
+    }
+
+    @Test func theWriterWritesWaitingCountersWhenNoBatchComes() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("writer.db")
+        let queue = IngestQueue(maxCount: 1000, maxBytes: 64 << 20)
+        let store = try SQLiteBatchStore(path: path, durability: durability, countsInterval: 0.2)
+        let writer = BatchWriter(queue: queue, store: store, batchSize: 1000, metrics: PitMetrics(),
+                                 logger: Logger(label: "pit.tests", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let units = try batches().flatMap { $0 }.compactMap { entry -> WriteUnit? in
+            if case .write(let unit) = entry { return unit }
+            return nil
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            // 24 events offered at once; whatever the batches, nothing follows them.
+            for unit in units { #expect(queue.offer(unit) == .accepted) }
+            let deadline = Date().addingTimeInterval(10)
+            while try timesSeen(path) < 24 && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(try timesSeen(path) == 24)
+            writer.finish()
+            try await group.waitForAll()
+        }
     }
 
     @Test func countersAreWrittenAtLeastEveryInterval() throws {
@@ -107,7 +151,8 @@ import Testing
             // The first two batches get counted, the last two are stored but their counters are
             // lost: the store goes away without `close`, as in a kill -9.
             _ = try store.write(all[0], queueEmpty: false)
-            _ = try store.write(all[1], queueEmpty: true)
+            _ = try store.write(all[1], queueEmpty: false)
+            try store.writeDeferredWork()
             _ = try store.write(all[2], queueEmpty: false)
             _ = try store.write(all[3], queueEmpty: false)
             #expect(try timesSeen(path) == 12)

@@ -33,9 +33,15 @@ package final class SQLiteBatchStore: BatchStore {
     /// never runs dry.
     private let countsInterval: Double
     private static let maximumPendingRows = 200_000
+    /// Events per second (smoothed over batches) below which counters are written with every
+    /// batch that empties the queue.
+    private let lightLoadRate: Double
+    private var arrivalRate = 0.0
+    private var lastBatchTime = ClockTime.monotonicSeconds
 
-    package init(path: String, durability: StorageDurability, countsInterval: Double = 1) throws {
+    package init(path: String, durability: StorageDurability, countsInterval: Double = 1, lightLoadRate: Double = 1000) throws {
         self.countsInterval = countsInterval
+        self.lightLoadRate = lightLoadRate
         connection = try SQLiteConnection(path: path)
         // WAL lets readers run beside the writer; synchronous NORMAL survives a process crash
         // (kill -9), FULL also survives power loss. Group commit makes FULL cheap (DESIGN.md).
@@ -100,18 +106,24 @@ package final class SQLiteBatchStore: BatchStore {
         try write(batch, queueEmpty: true)
     }
 
-    /// Writes the batch's rows; the counters derived from them join `pending` and are written
-    /// with this batch when the queue has run dry (so at light load every acknowledged event is
-    /// counted when its 200 goes out, as before), when a second has passed, or when `pending`
+    /// Writes the batch's rows; the counters derived from them join `pending`. They are written
+    /// with this batch at light load (the queue has run dry and fewer than `lightLoadRate` events
+    /// arrive per second: every acknowledged event is counted when its 200 goes out), else once
+    /// `countsInterval` has passed (with a batch, or alone when none comes), or when `pending`
     /// has grown large.
     package func write(_ batch: [IngestQueue.Entry], queueEmpty: Bool) throws -> BatchOutcome {
         undo.removeAll(keepingCapacity: true)
+        let now = ClockTime.monotonicSeconds
+        let sinceLastBatch = max(now - lastBatchTime, 0.001)
+        lastBatchTime = now
+        arrivalRate += (Double(batch.count) / sinceLastBatch - arrivalRate) * 0.2
+        let lightLoad = queueEmpty && arrivalRate < lightLoadRate
         var counts = SQLitePendingCounts()
         do {
             let (outcome, countsWritten) = try connection.transaction { () throws -> (BatchOutcome, Bool) in
                 let outcome = try writeInTransaction(batch, counts: &counts)
-                let due = queueEmpty || pending.size + counts.size > Self.maximumPendingRows
-                    || ClockTime.monotonicSeconds - lastCountsWrite >= countsInterval
+                let due = lightLoad || pending.size + counts.size > Self.maximumPendingRows
+                    || now - lastCountsWrite >= countsInterval
                 guard due, !(pending.isEmpty && counts.isEmpty) else { return (outcome, false) }
                 var all = pending
                 all.merge(counts)
@@ -120,8 +132,9 @@ package final class SQLiteBatchStore: BatchStore {
             }
             if countsWritten {
                 pending = SQLitePendingCounts()
-                lastCountsWrite = ClockTime.monotonicSeconds
+                lastCountsWrite = now
             } else {
+                if pending.isEmpty { lastCountsWrite = now }
                 pending.merge(counts)
             }
             return outcome
@@ -130,6 +143,17 @@ package final class SQLiteBatchStore: BatchStore {
             undo.removeAll()
             throw error
         }
+    }
+
+    package var deferredWorkDeadline: Double? { pending.isEmpty ? nil : lastCountsWrite + countsInterval }
+
+    package func writeDeferredWork() throws {
+        guard !pending.isEmpty else { return }
+        // A failing write waits another interval instead of being retried at once, in a loop.
+        lastCountsWrite = ClockTime.monotonicSeconds
+        let counts = pending
+        try connection.transaction { try writeCounts(counts) }
+        pending = SQLitePendingCounts()
     }
 
     private func writeInTransaction(_ batch: [IngestQueue.Entry], counts: inout SQLitePendingCounts) throws -> BatchOutcome {
