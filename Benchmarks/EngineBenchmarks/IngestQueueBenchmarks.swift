@@ -12,7 +12,9 @@ protocol HandOffQueue: Sendable {
     func take(maxCount limit: Int, commitDelay: Double) -> [IngestQueue.Entry]?
 }
 
-extension IngestQueue: HandOffQueue {}
+extension IngestQueue: HandOffQueue {
+    func take(maxCount limit: Int, commitDelay: Double) -> [IngestQueue.Entry]? { take(maxCount: limit, commitDelay: commitDelay, idleTimeout: nil) }
+}
 extension MutexIngestQueue: HandOffQueue {}
 
 /// 2 producer threads (the event loops) offer `units` small write units between them while 1

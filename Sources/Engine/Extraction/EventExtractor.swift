@@ -156,6 +156,7 @@ package enum EventExtractor {
     static func frames(_ json: JSONView, _ stacktrace: Int) -> [FrameInfo]? {
         guard let list = json.member(stacktrace, "frames"), json.kind(list) == .array else { return nil }
         var result: [FrameInfo] = []
+        result.reserveCapacity(json.count(list))
         json.forEachElement(list) { frame in
             guard json.kind(frame) == .object else { return }
             var info = FrameInfo()
