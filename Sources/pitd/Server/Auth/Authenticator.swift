@@ -1,4 +1,3 @@
-import Dispatch
 import Engine
 import Foundation
 import HTTPTypes
@@ -18,6 +17,9 @@ struct Authenticator: Sendable {
     let sessionLifetimeSeconds: Int64
     /// Set the cookie's Secure flag (the public URL is https).
     let secureCookies: Bool
+    /// Failed sign-ins per account (first key) and per client address (second key).
+    let throttle: LoginThrottle
+    let hasher: PasswordHasher
 
     /// `Authorization: Bearer <token>` → admin or API-token identity; nil when absent or invalid.
     func bearer(_ request: Request) throws -> Identity? {
@@ -42,15 +44,69 @@ struct Authenticator: Sendable {
         return Identity(principal: .user(user), session: session)
     }
 
-    /// Email and password → user identity. Hashing runs off the cooperative pool (scrypt takes
-    /// ~0.1 s of CPU and 32 MiB); an unknown email still costs one hash so timing does not tell
-    /// which emails exist.
-    func signIn(email: String, password: String) async throws -> Identity? {
-        let user = try admin.user(email: email)
-        let stored = user?.passwordHash ?? Self.decoyHash
-        let valid = await Self.offPool { PasswordHash.verify(password, against: stored) }
+    /// The admin token at the sign-in form. Guessing a 256-bit token is hopeless, but each try
+    /// costs a database lookup, so tries count against the client address like passwords do.
+    func signIn(token: String, client: String) throws -> Identity? {
+        let charge: LoginThrottle.Charge
+        do {
+            charge = try throttle.attempt([nil, client])
+        } catch {
+            throw Refusal.throttled(retryAfter: error.retryAfter)
+        }
+        guard let identity = try identity(forToken: token) else { return nil }
+        throttle.succeeded(charge)
+        return identity
+    }
+
+    /// Why a sign-in was not even tried.
+    enum Refusal: Error {
+        /// Too many failures for this account or from this address; try again after this many seconds.
+        case throttled(retryAfter: Int)
+        /// Every password-hashing thread is busy and the line is full.
+        case busy
+    }
+
+    /// Email and password → user identity, nil when they do not match. Throws `Refusal` before
+    /// any hashing when the account or the client address is out of attempts, or when too many
+    /// hashes are in progress.
+    ///
+    /// Hashing runs on `hasher`'s own threads (scrypt takes a few tenths of a second and 128 MiB);
+    /// an unknown email still costs one hash, and is throttled like a real one, so neither timing
+    /// nor throttling tells which emails exist.
+    func signIn(email: String, password: String, client: String) async throws -> Identity? {
+        let charge: LoginThrottle.Charge
+        do {
+            charge = try throttle.attempt([Self.accountKey(email), client])
+        } catch {
+            throw Refusal.throttled(retryAfter: error.retryAfter)
+        }
+        let admin = admin
+        let user = try await BlockingWork.run(timeout: 10) { try admin.user(email: email) }
+        let valid: Bool
+        do {
+            valid = try await hasher.verify(password, against: user?.passwordHash)
+        } catch {
+            throttle.refund(charge)
+            throw Refusal.busy
+        }
         guard valid, let user else { return nil }
+        throttle.succeeded(charge)
+        if PasswordHash.needsRehash(user.passwordHash) { await upgradeHash(of: user, password: password) }
         return Identity(principal: .user(user))
+    }
+
+    /// The password was right but its hash is older than today's parameters: store a new one.
+    /// Best effort; a busy hasher or a failed write leaves the old hash, which still works.
+    private func upgradeHash(of user: User, password: String) async {
+        guard let fresh = try? await hasher.make(password) else { return }
+        let admin = admin
+        _ = try? await BlockingWork.run(timeout: 10) { try admin.upgradePasswordHash(userID: user.id, from: user.passwordHash, to: fresh) }
+    }
+
+    /// Emails are case-insensitive in practice; one account, one bucket. Bounded so a huge
+    /// field cannot make a huge key.
+    static func accountKey(_ email: String) -> String {
+        String(email.trimmingSpaces.lowercased().utf8.prefix(254)) ?? ""
     }
 
     /// Cookies get the Secure flag when the public URL is https, or when a TLS-terminating proxy
@@ -85,14 +141,6 @@ struct Authenticator: Sendable {
                sameSite: .strict)
     }
 
-    /// A valid hash of a random password, verified against when the email is unknown.
-    private static let decoyHash: String = (try? PasswordHash.make(Secret.generate(prefix: ""))) ?? ""
-
-    static func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: work()) }
-        }
-    }
 }
 
 /// API routes: a Bearer token is required; reads need the `read` scope, anything else `write`

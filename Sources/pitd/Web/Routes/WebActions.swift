@@ -186,7 +186,9 @@ struct WebActions: Sendable {
         let form = context.form
         let current = form["current"] ?? ""
         let stored = user.passwordHash
-        guard await Authenticator.offPool({ PasswordHash.verify(current, against: stored) }) else {
+        let busy = Self.redirect("/settings/account/", flash: "The server is busy; try again in a moment.")
+        guard let matches = try? await authenticator.hasher.verify(current, against: stored) else { return busy }
+        guard matches else {
             return Self.redirect("/settings/account/", flash: "The current password is wrong.")
         }
         let password = form["password"] ?? ""
@@ -194,8 +196,7 @@ struct WebActions: Sendable {
         guard password.count >= 8, password.utf8.count <= 1024 else {
             return Self.redirect("/settings/account/", flash: "A password has 8 to 1,024 characters.")
         }
-        let hash = await Authenticator.offPool { try? PasswordHash.make(password) }
-        guard let hash else { throw HTTPError(.internalServerError, message: "Could not hash the password.") }
+        guard let hash = try? await authenticator.hasher.make(password) else { return busy }
         try admin.setPassword(userID: user.id, passwordHash: hash)
         // Setting the password signed every session out, this one too: sign this browser in again.
         let cookie = try authenticator.openSession(for: Identity(principal: .user(user)), secure: authenticator.isSecure(request))

@@ -23,7 +23,7 @@ struct WebRoutes: Sendable {
         router.get("static/pit.css") { _, _ in Self.asset(Layout.stylesheet, type: "text/css; charset=utf-8") }
         router.get("static/pit.js") { _, _ in Self.asset(Layout.script, type: "text/javascript; charset=utf-8") }
         router.get("login") { request, _ in try await loginPage(request) }
-        router.post("login") { request, _ in try await login(request) }
+        router.post("login") { request, context in try await login(request, client: context.clientIP) }
 
         let pages = router.group().add(middleware: WebAuthMiddleware(authenticator: authenticator))
             .add(middleware: WebErrorMiddleware(routes: self))
@@ -115,7 +115,7 @@ struct WebRoutes: Sendable {
 
     /// `POST /login`: `email` + `password`, or `token` (the admin token). The
     /// login form's CSRF token is a double-submit cookie (there is no session yet).
-    func login(_ request: Request) async throws -> Response {
+    func login(_ request: Request, client: String) async throws -> Response {
         let body = try await request.body.collect(upTo: WebAuthMiddleware.maxFormBytes)
         let form = FormFields(urlEncoded: String(buffer: body))
         let next = WebResponses.safeNext(form["next"])
@@ -126,10 +126,25 @@ struct WebRoutes: Sendable {
         }
         var identity: Identity?
         let email = (form["email"] ?? "").trimmingSpaces
-        if let token = form["token"]?.trimmingSpaces, !token.isEmpty {
-            identity = try authenticator.identity(forToken: token)
-        } else if !email.isEmpty {
-            identity = try await authenticator.signIn(email: email, password: form["password"] ?? "")
+        do {
+            if let token = form["token"]?.trimmingSpaces, !token.isEmpty {
+                identity = try authenticator.signIn(token: token, client: client)
+            } else if !email.isEmpty {
+                identity = try await authenticator.signIn(email: email, password: form["password"] ?? "", client: client)
+            }
+        } catch let refusal as Authenticator.Refusal {
+            var response: Response
+            switch refusal {
+            case .throttled(let seconds):
+                response = try await loginPage(request, error: "Too many failed sign-ins. Wait \(Self.duration(seconds)) and try again.",
+                                               email: email, status: .tooManyRequests)
+                response.headers[.retryAfter] = String(seconds)
+            case .busy:
+                response = try await loginPage(request, error: "The server is busy signing others in. Try again in a moment.",
+                                               email: email, status: .serviceUnavailable)
+                response.headers[.retryAfter] = "1"
+            }
+            return response
         }
         guard let identity else {
             return try await loginPage(request, error: email.isEmpty ? "That token is not valid." : "Wrong email or password.",
@@ -151,6 +166,13 @@ struct WebRoutes: Sendable {
         response.setCookie(Cookie(name: Authenticator.loginCSRFCookie, value: "", maxAge: 0, path: "/login", httpOnly: true,
                                   sameSite: .strict))
         return response
+    }
+
+    /// "45 seconds", "3 minutes": how long a throttled sign-in waits, for people.
+    static func duration(_ seconds: Int) -> String {
+        if seconds < 120 { return seconds == 1 ? "1 second" : "\(seconds) seconds" }
+        let minutes = (seconds + 59) / 60
+        return "\(minutes) minutes"
     }
 
     func logout(_ context: PitRequestContext) throws -> Response {

@@ -1,0 +1,49 @@
+import Foundation
+import NIOConcurrencyHelpers
+package import NIOPosix
+
+/// Threads for work that blocks: database calls behind a lock or a `.wait()`, password hashing.
+///
+/// Swift's cooperative pool has one thread per core; a handler that blocks one of them (SQLite's
+/// 5 s busy timeout, a PostgreSQL round trip, 0.1 s of scrypt) takes a core's worth of every
+/// other request's progress with it. These pools are small and separate, so the worst a stuck
+/// database or a flood of sign-ins can do is queue behind them.
+package enum BlockingWork {
+    /// Admin-store calls from request handlers (settings pages, sessions, tokens, `/ready`).
+    package static let admin: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 4)
+        pool.start()
+        return pool
+    }()
+
+    /// The work did not finish within its deadline; it may still be running on its thread.
+    package struct TimedOut: Error, CustomStringConvertible {
+        package let seconds: Double
+        package var description: String { "no answer within \(seconds) s" }
+    }
+
+    /// Runs `work` on `pool` and waits at most `seconds` for it. A late answer is dropped (the
+    /// thread finishes on its own); the caller gets `TimedOut` and goes on.
+    package static func run<T: Sendable>(on pool: NIOThreadPool = admin, timeout seconds: Double,
+                                         _ work: @escaping @Sendable () throws -> T) async throws -> T
+    {
+        let slot = NIOLockedValueBox<CheckedContinuation<T, any Error>?>(nil)
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            slot.withLockedValue { $0 = continuation }
+            let finish: @Sendable (Result<T, any Error>) -> Void = { result in
+                slot.withLockedValue { value -> CheckedContinuation<T, any Error>? in
+                    defer { value = nil }
+                    return value
+                }?.resume(with: result)
+            }
+            pool.submit { state in
+                guard case .active = state else {
+                    finish(.failure(TimedOut(seconds: 0)))
+                    return
+                }
+                finish(Result { try work() })
+            }
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { finish(.failure(TimedOut(seconds: seconds))) }
+        }
+    }
+}
