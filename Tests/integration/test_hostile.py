@@ -1231,3 +1231,49 @@ def test_commit_wait_has_a_deadline(server_factory):
             db.close()
     H.wait_until(lambda: s.event_status(event_id) == 200, timeout=30, what="the held event stored")
     assert s.health_ok()
+
+
+def test_a_locked_database_does_not_stall_other_requests(server):
+    """Admin-store calls block (SQLite's busy timeout, PostgreSQL's waits). Run on the
+    cooperative pool, a few of them stalled every other request, /health included; on their own
+    threads they stall only themselves."""
+    tokens = [server.cli("token", "create", "--label", f"t{n}", "--scopes", "project:read", "--json")["token"] for n in range(6)]
+    if server.backend == "postgres":
+        holder = subprocess.Popen(["psql", server.database_url, "-v", "ON_ERROR_STOP=1", "-qc",
+                                   "BEGIN; LOCK TABLE api_tokens IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1)
+    else:
+        db = sqlite3.connect(str(server.data_dir / "pit.sqlite"), timeout=30, isolation_level=None)
+        db.execute("BEGIN EXCLUSIVE")
+    statuses = []
+
+    def call(token):
+        try:
+            statuses.append(requests.get(server.url + "/api/0/projects/", headers={"Authorization": f"Bearer {token}"},
+                                         timeout=60).status_code)
+        except requests.RequestException as e:
+            statuses.append(repr(e))
+
+    threads = [threading.Thread(target=call, args=(t,)) for t in tokens]
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        slowest = 0.0
+        for _ in range(8):
+            started = time.monotonic()
+            assert requests.get(server.url + "/health", timeout=30).status_code == 200
+            slowest = max(slowest, time.monotonic() - started)
+            time.sleep(0.25)
+        assert slowest < 1.5, f"/health took {slowest:.1f} s while the database was locked"
+    finally:
+        if server.backend == "postgres":
+            holder.wait(timeout=30)
+        else:
+            db.execute("COMMIT")
+            db.close()
+        for t in threads:
+            t.join()
+    assert all(isinstance(s, int) for s in statuses), statuses
+    assert server.health_ok()

@@ -62,7 +62,7 @@ enum PitServer {
         EventLoopCommitSink.defaultDeadline.withLockedValue { $0 = .seconds(Int64(settings.ackTimeoutSeconds)) }
         let (reader, readServices) = settings.backend.makeReadStore(dictionaries: dictionaries, connections: settings.databasePoolSize, logger: logger)
 
-        let authenticator = Authenticator(admin: setup.store, adminTokenHash: tokenHash,
+        let authenticator = Authenticator(admin: AdminAccess(store: setup.store), adminTokenHash: tokenHash,
                                           sessionLifetimeSeconds: Int64(settings.sessionDays) * 86400,
                                           secureCookies: settings.publicURL.lowercased().hasPrefix("https:"),
                                           throttle: LoginThrottle(policies: [
@@ -81,9 +81,9 @@ enum PitServer {
                 return false
             }
         }).register(on: router)
-        APIRoutes(admin: setup.store, reader: reader, queue: queue, baseURL: settings.publicURL, keys: keys)
+        APIRoutes(admin: AdminAccess(store: setup.store), reader: reader, queue: queue, baseURL: settings.publicURL, keys: keys)
             .register(on: router, authenticator: authenticator)
-        WebRoutes(admin: setup.store, reader: reader, queue: queue, authenticator: authenticator, publicURL: settings.publicURL,
+        WebRoutes(admin: AdminAccess(store: setup.store), reader: reader, queue: queue, authenticator: authenticator, publicURL: settings.publicURL,
                   organization: setup.project.organizationSlug, keys: keys)
             .register(on: router)
         let responder = PitResponder(ingest: IngestEndpoint(pipeline: pipeline, logger: logger), fallback: router.buildResponder())

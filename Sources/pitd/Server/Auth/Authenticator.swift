@@ -12,7 +12,7 @@ struct Authenticator: Sendable {
     static let sessionCookie = "pit_session"
     static let loginCSRFCookie = "pit_login_csrf"
 
-    let admin: any AdminStore
+    let admin: AdminAccess
     let adminTokenHash: String
     let sessionLifetimeSeconds: Int64
     /// Set the cookie's Secure flag (the public URL is https).
@@ -22,38 +22,38 @@ struct Authenticator: Sendable {
     let hasher: PasswordHasher
 
     /// `Authorization: Bearer <token>` → admin or API-token identity; nil when absent or invalid.
-    func bearer(_ request: Request) throws -> Identity? {
+    func bearer(_ request: Request) async throws -> Identity? {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { return nil }
-        return try identity(forToken: String(header.dropFirst(7)).trimmingSpaces)
+        return try await identity(forToken: String(header.dropFirst(7)).trimmingSpaces)
     }
 
-    func identity(forToken token: String) throws -> Identity? {
+    func identity(forToken token: String) async throws -> Identity? {
         guard !token.isEmpty, token.utf8.count <= 200 else { return nil }
         if AdminToken.matches(token, storedHash: adminTokenHash) { return Identity(principal: .adminToken) }
-        guard let apiToken = try admin.activeToken(hash: Secret.hash(token), now: ClockTime.nowMilliseconds) else { return nil }
+        guard let apiToken = try await admin({ try $0.activeToken(hash: Secret.hash(token), now: ClockTime.nowMilliseconds) }) else { return nil }
         return Identity(principal: .apiToken(apiToken))
     }
 
     /// The session cookie → identity, when the session exists, has not expired, and its user
     /// still exists.
-    func session(_ request: Request) throws -> Identity? {
+    func session(_ request: Request) async throws -> Identity? {
         guard let value = request.cookies[Self.sessionCookie]?.value, !value.isEmpty, value.utf8.count <= 200 else { return nil }
-        guard let session = try admin.session(tokenHash: Secret.hash(value), now: ClockTime.nowMilliseconds) else { return nil }
+        guard let session = try await admin({ try $0.session(tokenHash: Secret.hash(value), now: ClockTime.nowMilliseconds) }) else { return nil }
         guard let userID = session.userID else { return Identity(principal: .adminToken, session: session) }
-        guard let user = try admin.user(id: userID) else { return nil }
+        guard let user = try await admin({ try $0.user(id: userID) }) else { return nil }
         return Identity(principal: .user(user), session: session)
     }
 
     /// The admin token at the sign-in form. Guessing a 256-bit token is hopeless, but each try
     /// costs a database lookup, so tries count against the client address like passwords do.
-    func signIn(token: String, client: String) throws -> Identity? {
+    func signIn(token: String, client: String) async throws -> Identity? {
         let charge: LoginThrottle.Charge
         do {
             charge = try throttle.attempt([nil, client])
         } catch {
             throw Refusal.throttled(retryAfter: error.retryAfter)
         }
-        guard let identity = try identity(forToken: token) else { return nil }
+        guard let identity = try await identity(forToken: token) else { return nil }
         throttle.succeeded(charge)
         return identity
     }
@@ -80,8 +80,7 @@ struct Authenticator: Sendable {
         } catch {
             throw Refusal.throttled(retryAfter: error.retryAfter)
         }
-        let admin = admin
-        let user = try await BlockingWork.run(timeout: 10) { try admin.user(email: email) }
+        let user = try await admin({ try $0.user(email: email) })
         let valid: Bool
         do {
             valid = try await hasher.verify(password, against: user?.passwordHash)
@@ -99,8 +98,7 @@ struct Authenticator: Sendable {
     /// Best effort; a busy hasher or a failed write leaves the old hash, which still works.
     private func upgradeHash(of user: User, password: String) async {
         guard let fresh = try? await hasher.make(password) else { return }
-        let admin = admin
-        _ = try? await BlockingWork.run(timeout: 10) { try admin.upgradePasswordHash(userID: user.id, from: user.passwordHash, to: fresh) }
+        _ = try? await admin({ try $0.upgradePasswordHash(userID: user.id, from: user.passwordHash, to: fresh) })
     }
 
     /// Emails are case-insensitive in practice; one account, one bucket. Bounded so a huge
@@ -117,19 +115,19 @@ struct Authenticator: Sendable {
     }
 
     /// Opens a browser session; returns the cookie to set.
-    func openSession(for identity: Identity, secure: Bool) throws -> Cookie {
+    func openSession(for identity: Identity, secure: Bool) async throws -> Cookie {
         let token = Secret.generate(prefix: "")
         let now = ClockTime.nowMilliseconds
         let session = WebSession(tokenHash: Secret.hash(token), userID: identity.userID, csrfToken: Secret.generate(prefix: ""),
                                  createdAt: now, expiresAt: now + sessionLifetimeSeconds * 1000)
-        try admin.createSession(session)
-        _ = try? admin.deleteExpiredSessions(now: now)
+        try await admin({ try $0.createSession(session) })
+        _ = try? await admin({ try $0.deleteExpiredSessions(now: now) })
         return Cookie(name: Self.sessionCookie, value: token, maxAge: Int(sessionLifetimeSeconds), path: "/",
                       secure: secure || secureCookies, httpOnly: true, sameSite: .lax)
     }
 
-    func closeSession(_ identity: Identity) throws {
-        if let session = identity.session { try admin.deleteSession(tokenHash: session.tokenHash) }
+    func closeSession(_ identity: Identity) async throws {
+        if let session = identity.session { try await admin({ try $0.deleteSession(tokenHash: session.tokenHash) }) }
     }
 
     func expiredSessionCookie() -> Cookie {
@@ -152,7 +150,7 @@ struct APIAuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         do {
-            guard let identity = try authenticator.bearer(request) else {
+            guard let identity = try await authenticator.bearer(request) else {
                 let presented = request.headers[.authorization] != nil
                 return HTTPResponses.detail(presented ? "Invalid token." : "Authentication credentials were not provided.",
                                             status: .unauthorized)
@@ -177,7 +175,7 @@ struct WebAuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        guard let identity = try authenticator.session(request) else {
+        guard let identity = try await authenticator.session(request) else {
             if request.method == .get || request.method == .head {
                 let target = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
                 return WebResponses.redirect("/login?next=" + WebResponses.queryEscape(target))
