@@ -16,6 +16,9 @@ package enum BlockingWork {
         return pool
     }()
 
+    private static let pending = NIOLockedValueBox(0)
+    private static let maxPending = 1024
+
     /// The work did not finish within its deadline; it may still be running on its thread.
     package struct TimedOut: Error, CustomStringConvertible {
         package let seconds: Double
@@ -27,6 +30,15 @@ package enum BlockingWork {
     package static func run<T: Sendable>(on pool: NIOThreadPool = admin, timeout seconds: Double,
                                          _ work: @escaping @Sendable () throws -> T) async throws -> T
     {
+        // A hung database would otherwise grow the pool's queue by every request that gives up on
+        // it; past this many calls waiting or running, new ones fail at once.
+        let admitted = pending.withLockedValue { count in
+            guard count < maxPending else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else { throw TimedOut(seconds: 0) }
+        let release: @Sendable () -> Void = { pending.withLockedValue { $0 -= 1 } }
         let slot = NIOLockedValueBox<CheckedContinuation<T, any Error>?>(nil)
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             slot.withLockedValue { $0 = continuation }
@@ -37,6 +49,7 @@ package enum BlockingWork {
                 }?.resume(with: result)
             }
             pool.submit { state in
+                defer { release() }
                 guard case .active = state else {
                     finish(.failure(TimedOut(seconds: 0)))
                     return
