@@ -287,6 +287,16 @@ private func millis(_ offset: Double) -> Int64 { Int64((receiveTime + offset) * 
         #expect(fixture.store.indexedCount <= 20)
     }
 
+    @Test func aConnectionKeepsABoundedNumberOfPreparedStatements() throws {
+        let directory = try TemporaryDirectory()
+        let connection = try SQLiteConnection(path: directory.path("pit.db"))
+        let held = try connection.statement("SELECT 1")
+        for n in 0..<2000 { _ = try connection.statement("SELECT \(n) + 1") }
+        #expect(connection.cachedStatements <= SQLiteConnection.statementCacheLimit)
+        // One taken before the cache was emptied still works.
+        #expect(try held.query([]) { $0.int(0) } == [1])
+    }
+
     @Test func commandsForUnknownIssuesAreIgnored() async throws {
         let fixture = try StoreFixture()
         try fixture.write(try fixture.record(eventJSON(1)))
