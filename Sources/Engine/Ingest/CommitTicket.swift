@@ -18,13 +18,21 @@ package struct CommitTicket: Sendable {
     package let sink: EventLoopCommitSink
     package let waiter: NIOLoopBound<any CommitWaiter>
     package let sequence: UInt32
+    /// The ticket's place in its sink's deadline list.
+    fileprivate let serial: UInt64
 
     /// Made on the waiter's loop, which is the sink's: the sink starts the ticket's deadline.
     package init(sink: EventLoopCommitSink, waiter: NIOLoopBound<any CommitWaiter>, sequence: UInt32) {
         self.sink = sink
         self.waiter = waiter
         self.sequence = sequence
-        sink.track(waiter.value, sequence: sequence)
+        serial = sink.track(waiter.value, sequence: sequence)
+    }
+
+    /// The unit never made it into the queue (full, or shutting down): its deadline is moot.
+    /// On the waiter's loop.
+    package func withdraw() {
+        sink.settle(serial)
     }
 }
 
@@ -55,10 +63,24 @@ package final class EventLoopCommitSink: Sendable {
             let waiter: any CommitWaiter
             let sequence: UInt32
             let expires: NIODeadline
+            var settled = false
         }
 
+        /// In serial order; `entries.first` has serial `firstSerial`. Settled entries leave from
+        /// the front, so one answered late (another writer's batch) or never queued costs a flag
+        /// until those before it are settled or expire.
         var entries = CircularBuffer<Entry>()
+        var firstSerial: UInt64 = 0
         var timer: Scheduled<Void>?
+
+        func settle(_ serial: UInt64) {
+            guard serial >= firstSerial, serial - firstSerial < UInt64(entries.count) else { return }
+            entries[entries.index(entries.startIndex, offsetBy: Int(serial - firstSerial))].settled = true
+            while entries.first?.settled == true {
+                entries.removeFirst()
+                firstSerial += 1
+            }
+        }
     }
 
     package init(eventLoop: any EventLoop, deadline: TimeAmount? = nil) {
@@ -72,22 +94,26 @@ package final class EventLoopCommitSink: Sendable {
         eventLoop.execute {
             let pending = self.pending.value
             for ticket in tickets {
-                // Tickets commit in the order they were made, so the delivered ones are at the
-                // front; one that was never queued (a full queue) stays until it expires.
-                if let first = pending.entries.first, first.sequence == ticket.sequence, first.waiter === ticket.waiter.value {
-                    pending.entries.removeFirst()
-                }
+                pending.settle(ticket.serial)
                 ticket.waiter.value.batchFinished(sequence: ticket.sequence, result: result)
             }
         }
     }
 
-    /// Starts a ticket's deadline. On the loop.
-    fileprivate func track(_ waiter: any CommitWaiter, sequence: UInt32) {
+    /// Starts a ticket's deadline; returns its serial. On the loop.
+    fileprivate func track(_ waiter: any CommitWaiter, sequence: UInt32) -> UInt64 {
         let pending = self.pending.value
         pending.entries.append(.init(waiter: waiter, sequence: sequence, expires: eventLoop.now + deadline))
         if pending.timer == nil { schedule(pending) }
+        return pending.firstSerial + UInt64(pending.entries.count - 1)
     }
+
+    fileprivate func settle(_ serial: UInt64) {
+        pending.value.settle(serial)
+    }
+
+    /// Tickets whose deadline is still running (for tests).
+    package var tracked: Int { pending.value.entries.count }
 
     private func schedule(_ pending: Pending) {
         guard let first = pending.entries.first else { return }
@@ -96,8 +122,10 @@ package final class EventLoopCommitSink: Sendable {
             pending.timer = nil
             let now = self.eventLoop.now
             let seconds = Double(self.deadline.nanoseconds) / 1e9
-            while let first = pending.entries.first, first.expires <= now {
+            while let first = pending.entries.first, first.settled || first.expires <= now {
                 pending.entries.removeFirst()
+                pending.firstSerial += 1
+                guard !first.settled else { continue }
                 first.waiter.batchFinished(sequence: first.sequence, result: .failure(CommitDeadlineExceeded(seconds: seconds)))
             }
             self.schedule(pending)

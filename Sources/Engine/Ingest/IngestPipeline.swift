@@ -88,7 +88,9 @@ package final class IngestPipeline: Sendable {
     /// Queues a prepared unit (ack=queued: the answer can go out now; ack=committed: the unit
     /// carries its completion or ticket and the writer reports the commit).
     package func enqueue(_ prepared: Prepared) throws(IngestError) {
-        switch queue.offer(prepared.unit) {
+        let outcome = queue.offer(prepared.unit)
+        if outcome != .accepted { prepared.unit.ticket?.withdraw() }
+        switch outcome {
         case .accepted: return
         case .full: throw rejected(.overloaded("ingest queue is full", retryAfter: retryAfterSeconds), itemType: "envelope")
         case .closed: throw rejected(.overloaded("server is shutting down", retryAfter: retryAfterSeconds), itemType: "envelope")

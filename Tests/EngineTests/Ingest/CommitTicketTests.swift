@@ -82,4 +82,24 @@ private struct WriteFailed: Error {}
         #expect(waiter.outcomes.allSatisfy { $0.success })
         try loop.syncShutdownGracefully()
     }
+
+    /// Another writer's batch may commit first, and a unit the queue refused is never delivered:
+    /// neither keeps the others' entries (and their handlers) around until the deadline.
+    @Test func outOfOrderAndWithdrawnTicketsAreForgottenAtOnce() throws {
+        let loop = EmbeddedEventLoop()
+        let sink = EventLoopCommitSink(eventLoop: loop, deadline: .seconds(30))
+        let waiter = RecordingWaiter()
+        let tickets = (1...4).map { CommitTicket(sink: sink, waiter: NIOLoopBound(waiter, eventLoop: loop), sequence: $0) }
+        #expect(sink.tracked == 4)
+        tickets[0].withdraw()
+        EventLoopCommitSink.deliver([tickets[3]], result: .success(()))
+        loop.run()
+        #expect(sink.tracked == 3, "the 1st is gone; the 4th is settled but waits behind the 2nd and 3rd")
+        EventLoopCommitSink.deliver([tickets[2], tickets[1]], result: .success(()))
+        loop.run()
+        #expect(sink.tracked == 0)
+        loop.advanceTime(by: .seconds(60))
+        #expect(waiter.outcomes.map(\.sequence) == [4, 3, 2], "no deadline failure for anyone")
+        try loop.syncShutdownGracefully()
+    }
 }
