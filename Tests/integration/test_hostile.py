@@ -1009,6 +1009,21 @@ def test_sign_in_is_throttled_per_address(server_factory):
     assert s.health_ok()
 
 
+def test_api_token_guessing_is_throttled_per_address(server_factory):
+    s = server_factory(env={"PIT_LOGIN_FAILURES_PER_IP": "3"})
+    path = "/api/0/projects/"
+    # A burst of good requests is never refused: only failures are charged.
+    for _ in range(10):
+        assert requests.get(s.url + path, headers={"Authorization": f"Bearer {s.token}"}, timeout=10).status_code == 200
+    for n in range(3):
+        r = requests.get(s.url + path, headers={"Authorization": f"Bearer pit_tok_guess{n}"}, timeout=10)
+        assert r.status_code == 401, r.status_code
+    r = requests.get(s.url + path, headers={"Authorization": "Bearer pit_tok_guess9"}, timeout=10)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1, (r.status_code, r.headers)
+    assert "detail" in r.json(), r.text
+    assert s.health_ok()
+
+
 def test_old_password_hashes_are_upgraded_at_sign_in(server_factory):
     s = server_factory()
     _create_user(s)

@@ -58,24 +58,48 @@ package final class LoginThrottle: Sendable {
         precondition(keys.count == policies.count)
         let now = clock()
         let wait = tables.withLockedValue { tables -> Double in
-            var wait = 0.0
-            for (index, key) in keys.enumerated() where policies[index].burst > 0 {
-                guard let key else { continue }
-                let policy = policies[index]
-                let debt = max(0, (tables[index][key] ?? now) - now)
-                wait = max(wait, debt - Double(policy.burst - 1) * policy.interval)
-            }
-            guard wait <= 0 else { return wait }
-            for (index, key) in keys.enumerated() where policies[index].burst > 0 {
-                guard let key else { continue }
-                let paidOff = max(tables[index][key] ?? now, now) + policies[index].interval
-                if tables[index][key] == nil, tables[index].count >= capacity { Self.shrink(&tables[index], now: now, to: capacity * 3 / 4) }
-                tables[index][key] = paidOff
-            }
-            return 0
+            let wait = self.wait(tables, keys, now: now)
+            if wait <= 0 { charge(&tables, keys, now: now) }
+            return wait
         }
         guard wait <= 0 else { throw Refused(retryAfter: max(1, Int(wait.rounded(.up)))) }
         return Charge(keys: keys)
+    }
+
+    /// Refuses when any key is out of attempts, charging nothing: for checks cheap enough to
+    /// charge only when they fail (`failed`), so a burst of good requests is never refused.
+    package func check(_ keys: [String?]) throws(Refused) {
+        precondition(keys.count == policies.count)
+        let now = clock()
+        let wait = tables.withLockedValue { self.wait($0, keys, now: now) }
+        guard wait <= 0 else { throw Refused(retryAfter: max(1, Int(wait.rounded(.up)))) }
+    }
+
+    /// Charges a failure found after the fact (see `check`).
+    package func failed(_ keys: [String?]) {
+        precondition(keys.count == policies.count)
+        let now = clock()
+        tables.withLockedValue { charge(&$0, keys, now: now) }
+    }
+
+    private func wait(_ tables: [[String: Double]], _ keys: [String?], now: Double) -> Double {
+        var wait = 0.0
+        for (index, key) in keys.enumerated() where policies[index].burst > 0 {
+            guard let key else { continue }
+            let policy = policies[index]
+            let debt = max(0, (tables[index][key] ?? now) - now)
+            wait = max(wait, debt - Double(policy.burst - 1) * policy.interval)
+        }
+        return wait
+    }
+
+    private func charge(_ tables: inout [[String: Double]], _ keys: [String?], now: Double) {
+        for (index, key) in keys.enumerated() where policies[index].burst > 0 {
+            guard let key else { continue }
+            let paidOff = max(tables[index][key] ?? now, now) + policies[index].interval
+            if tables[index][key] == nil, tables[index].count >= capacity { Self.shrink(&tables[index], now: now, to: capacity * 3 / 4) }
+            tables[index][key] = paidOff
+        }
     }
 
     /// The password was right: refund the attempt, and forget the first key's (the account's)

@@ -47,6 +47,17 @@ import Testing
         #expect(throws: LoginThrottle.Refused.self) { try throttle.attempt(["c@example.com", "10.0.0.1"]) }
     }
 
+    @Test func cheapChecksAreChargedOnlyWhenTheyFail() throws {
+        let clock = ManualClock()
+        let throttle = LoginThrottle(policies: [.init(burst: 0, interval: 60), .init(burst: 2, interval: 10)], clock: clock.read)
+        // Any number of good requests at once.
+        for _ in 0..<100 { try throttle.check([nil, "10.0.0.1"]) }
+        throttle.failed([nil, "10.0.0.1"])
+        throttle.failed([nil, "10.0.0.1"])
+        #expect(throws: LoginThrottle.Refused(retryAfter: 10)) { try throttle.check([nil, "10.0.0.1"]) }
+        try throttle.check([nil, "10.0.0.2"])
+    }
+
     @Test func refusedAttemptsChargeNothing() throws {
         let clock = ManualClock()
         let throttle = LoginThrottle(policies: [.init(burst: 1, interval: 60), .init(burst: 5, interval: 10)], clock: clock.read)

@@ -22,9 +22,23 @@ struct Authenticator: Sendable {
     let hasher: PasswordHasher
 
     /// `Authorization: Bearer <token>` → admin or API-token identity; nil when absent or invalid.
-    func bearer(_ request: Request) async throws -> Identity? {
+    /// Invalid tokens count against the client address like failed sign-ins (`Refusal`): each
+    /// costs a lookup on the admin store's few threads, which a flood would otherwise take from
+    /// everyone's sessions.
+    /// Unlike a sign-in, a request is charged only when its token fails, so a client's burst
+    /// of parallel requests with a good token is never refused.
+    func bearer(_ request: Request, client: String) async throws -> Identity? {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { return nil }
-        return try await identity(forToken: String(header.dropFirst(7)).trimmingSpaces)
+        do {
+            try throttle.check([nil, client])
+        } catch {
+            throw Refusal.throttled(retryAfter: error.retryAfter)
+        }
+        guard let identity = try await identity(forToken: String(header.dropFirst(7)).trimmingSpaces) else {
+            throttle.failed([nil, client])
+            return nil
+        }
+        return identity
     }
 
     func identity(forToken token: String) async throws -> Identity? {
@@ -150,7 +164,7 @@ struct APIAuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         do {
-            guard let identity = try await authenticator.bearer(request) else {
+            guard let identity = try await authenticator.bearer(request, client: context.clientIP) else {
                 let presented = request.headers[.authorization] != nil
                 return HTTPResponses.detail(presented ? "Invalid token." : "Authentication credentials were not provided.",
                                             status: .unauthorized)
@@ -161,6 +175,9 @@ struct APIAuthMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as HTTPError {
             return HTTPResponses.detail(error.body ?? "\(error.status)", status: error.status, headers: error.headers)
+        } catch Authenticator.Refusal.throttled(let seconds) {
+            return HTTPResponses.detail("Too many requests with invalid credentials; retry in \(seconds) s.", status: .tooManyRequests,
+                                        headers: [.retryAfter: String(seconds)])
         }
     }
 }
