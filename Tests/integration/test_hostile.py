@@ -1292,3 +1292,23 @@ def test_a_locked_database_does_not_stall_other_requests(server):
             t.join()
     assert all(isinstance(s, int) for s in statuses), statuses
     assert server.health_ok()
+
+
+def test_failed_status_change_does_not_show_the_database_error(server):
+    event_id = server.send_event()
+    issue_id = server.event(event_id)["groupID"]
+    secret = "secret-detail-91bc"
+    if server.backend == "postgres":
+        sql = (f"CREATE FUNCTION pit_fail_update() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION '{secret}'; END $$ LANGUAGE plpgsql; "
+               "CREATE TRIGGER pit_fail_update BEFORE UPDATE ON issues FOR EACH ROW EXECUTE FUNCTION pit_fail_update();")
+        cp = subprocess.run(["psql", server.database_url, "-v", "ON_ERROR_STOP=1", "-qc", sql], capture_output=True, text=True, timeout=60)
+        assert cp.returncode == 0, cp.stderr
+    else:
+        db = sqlite3.connect(str(server.data_dir / "pit.sqlite"), timeout=30)
+        db.execute(f"CREATE TRIGGER pit_fail_update BEFORE UPDATE ON issues BEGIN SELECT RAISE(ABORT, '{secret}'); END")
+        db.commit()
+        db.close()
+    r = server.api("PUT", f"/api/0/issues/{issue_id}/", json={"status": "resolved"}, timeout=60)
+    assert r.status_code == 503, (r.status_code, r.text)
+    assert secret not in r.text, r.text
+    assert secret in server.log_text(), "the detail belongs in the log"

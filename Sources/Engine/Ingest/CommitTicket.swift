@@ -40,6 +40,11 @@ package struct CommitTicket: Sendable {
 /// queued and will be written; the client is told to retry, which a duplicate id makes harmless.
 package struct CommitDeadlineExceeded: Error, CustomStringConvertible {
     package let seconds: Double
+
+    package init(seconds: Double) {
+        self.seconds = seconds
+    }
+
     package var description: String { "the event did not commit within \(seconds) s; it stays queued" }
 }
 

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOConcurrencyHelpers
 
 /// The Sentry-shaped JSON API under `/api/0`, behind `Authorization: Bearer <token>` (the admin
 /// token or an API token; reads need `read`, changes `write`, keys/tokens/projects `admin`).
@@ -634,16 +635,33 @@ enum APIBody {
 struct IssueActions: Sendable {
     let queue: IngestQueue
 
+    /// How long a status change waits for the writer before the request gives up (the change
+    /// stays queued and is applied when the database answers).
+    static let deadline = 30.0
+
     func apply(_ ids: [Int64], _ status: IssueStatus, inNextRelease: Bool) async throws {
         let result: Result<Void, any Error>? = await withCheckedContinuation { continuation in
-            let queued = queue.offer(command: .setStatus(issueIDs: ids, status: status, resolveInNextRelease: inNextRelease)) {
-                continuation.resume(returning: $0)
+            // The writer's answer or the deadline, whichever comes first.
+            let once = NIOLockedValueBox<CheckedContinuation<Result<Void, any Error>?, Never>?>(continuation)
+            let resume: @Sendable (Result<Void, any Error>?) -> Void = { result in
+                once.withLockedValue { value in defer { value = nil }; return value }?.resume(returning: result)
             }
-            if !queued { continuation.resume(returning: nil) }
+            let queued = queue.offer(command: .setStatus(issueIDs: ids, status: status, resolveInNextRelease: inNextRelease)) {
+                resume($0)
+            }
+            if queued {
+                DispatchQueue.global().asyncAfter(deadline: .now() + Self.deadline) {
+                    resume(.failure(CommitDeadlineExceeded(seconds: Self.deadline)))
+                }
+            } else {
+                resume(nil)
+            }
         }
         switch result {
         case .none: throw HTTPError(.serviceUnavailable, message: "server is shutting down")
-        case .failure(let error): throw HTTPError(.serviceUnavailable, message: "could not update: \(error)")
+        // The database's error is in the writer's log; the caller learns only that it failed.
+        case .failure: throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "1"],
+                                       message: "The database did not apply the change; retry later.")
         case .success: return
         }
     }
