@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import signal
 import re
 import sqlite3
 import subprocess
@@ -952,3 +953,362 @@ def test_corrupt_payload_does_not_fail_the_list(server):
         r = s.get(server.url + path, timeout=10)
         assert r.status_code == 200, (path, r.status_code)
     assert server.health_ok()
+
+
+# --------------------------------------------------------------------------
+# exhaustion: sign-in guessing, slow and idle connections, stuck storage
+# --------------------------------------------------------------------------
+
+PASSWORD = "correct horse battery staple"
+
+
+def _create_user(s, email="ada@example.com", password=PASSWORD):
+    cp = subprocess.run([str(s.bin), "user", "create", email, "--password-stdin", "--data-dir", str(s.data_dir)],
+                        input=password + "\n", text=True, capture_output=True, timeout=120)
+    assert cp.returncode == 0, cp.stderr
+
+
+def _sign_in(s, email, password, timeout=60):
+    session = requests.Session()
+    page = session.get(s.url + "/login", timeout=timeout)
+    return session.post(s.url + "/login", data={"csrf": _csrf(page.text), "email": email, "password": password, "next": "/"},
+                        allow_redirects=False, timeout=timeout)
+
+
+def test_sign_in_is_throttled_per_account(server_factory):
+    s = server_factory(env={"PIT_LOGIN_FAILURES_PER_ACCOUNT": "3"})
+    _create_user(s)
+    for _ in range(3):
+        assert _sign_in(s, "ada@example.com", "wrong").status_code == 401
+    r = _sign_in(s, "ADA@example.com", "wrong")
+    assert r.status_code == 429, r.status_code
+    assert 1 <= int(r.headers["Retry-After"]) <= 60, r.headers
+    assert "Too many failed sign-ins" in r.text and "Wait" in r.text, r.text[:2000]
+    # The right password waits too: the throttle is on the account, not on wrong guesses only.
+    assert _sign_in(s, "ada@example.com", PASSWORD).status_code == 429
+    # Other accounts from the same address are not locked out.
+    assert _sign_in(s, "grace@example.com", "wrong").status_code == 401
+    assert s.health_ok()
+
+
+def test_sign_in_is_throttled_per_address(server_factory):
+    s = server_factory(env={"PIT_LOGIN_FAILURES_PER_IP": "4"})
+    # All at once (a hash takes seconds in a debug build, long enough for the allowance to refill
+    # between sequential tries): attempts are charged before hashing, so parallel guesses count.
+    statuses = []
+    threads = [threading.Thread(target=lambda n=n: statuses.append(_sign_in(s, f"guess{n}@example.com", "wrong")))
+               for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes = sorted(r.status_code for r in statuses)
+    assert codes == [401] * 4 + [429] * 2, codes
+    refused = next(r for r in statuses if r.status_code == 429)
+    assert int(refused.headers["Retry-After"]) >= 1, refused.headers
+    assert s.health_ok()
+
+
+def test_api_token_guessing_is_throttled_per_address(server_factory):
+    s = server_factory(env={"PIT_LOGIN_FAILURES_PER_IP": "3"})
+    path = "/api/0/projects/"
+    # A burst of good requests is never refused: only failures are charged.
+    for _ in range(10):
+        assert requests.get(s.url + path, headers={"Authorization": f"Bearer {s.token}"}, timeout=10).status_code == 200
+    for n in range(3):
+        r = requests.get(s.url + path, headers={"Authorization": f"Bearer pit_tok_guess{n}"}, timeout=10)
+        assert r.status_code == 401, r.status_code
+    r = requests.get(s.url + path, headers={"Authorization": "Bearer pit_tok_guess9"}, timeout=10)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1, (r.status_code, r.headers)
+    assert "detail" in r.json(), r.text
+    assert s.health_ok()
+
+
+def test_old_password_hashes_are_upgraded_at_sign_in(server_factory):
+    s = server_factory()
+    _create_user(s)
+    salt = base64.b64encode(b"0123456789abcdef").decode()
+    # A hash with the parameters of earlier versions (N = 2^15), made like PasswordHash does.
+    import hashlib
+    digest = base64.b64encode(hashlib.scrypt(PASSWORD.encode(), salt=b"0123456789abcdef", n=1 << 15, r=8, p=1,
+                                             maxmem=64 << 20, dklen=32)).decode()
+    old = f"scrypt$15$8$1${salt}${digest}"
+    if s.backend == "postgres":
+        cp = subprocess.run(["psql", s.database_url, "-v", "ON_ERROR_STOP=1", "-qc",
+                             f"UPDATE users SET password_hash = '{old}'"], capture_output=True, text=True, timeout=60)
+        assert cp.returncode == 0, cp.stderr
+        stored = lambda: subprocess.run(["psql", s.database_url, "-tAc", "SELECT password_hash FROM users"],
+                                        capture_output=True, text=True, timeout=60).stdout.strip()
+    else:
+        db = sqlite3.connect(str(s.data_dir / "pit.sqlite"), timeout=30)
+        db.execute("UPDATE users SET password_hash = ?", (old,))
+        db.commit()
+        db.close()
+
+        def stored():
+            db = sqlite3.connect(str(s.data_dir / "pit.sqlite"), timeout=30)
+            try:
+                return db.execute("SELECT password_hash FROM users").fetchone()[0]
+            finally:
+                db.close()
+    r = _sign_in(s, "ada@example.com", PASSWORD)
+    assert r.status_code == 303, r.status_code
+    upgraded = stored()
+    assert upgraded.startswith("scrypt$17$8$1$"), upgraded
+    assert _sign_in(s, "ada@example.com", PASSWORD).status_code == 303
+
+
+def test_sign_in_flood_is_bounded(server_factory):
+    """40 parallel guesses: each used to take its own 0.1 s scrypt on a shared pool with no
+    limit. Now at most a few hash at once, the rest are refused at once (503/429), memory stays
+    bounded, and other requests keep being answered."""
+    s = server_factory(env={"PIT_LOGIN_FAILURES_PER_IP": "0"})
+    results, health_times = [], []
+
+    def guess(n):
+        try:
+            results.append(_sign_in(s, f"flood{n}@example.com", "wrong", timeout=120).status_code)
+        except requests.RequestException as e:
+            results.append(repr(e))
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(40)]
+    for t in threads:
+        t.start()
+    peak = 0
+    while any(t.is_alive() for t in threads):
+        started = time.monotonic()
+        assert requests.get(s.url + "/health", timeout=10).status_code == 200
+        health_times.append(time.monotonic() - started)
+        peak = max(peak, _proc_status_kb(s.pid, "VmRSS"))
+        time.sleep(0.1)
+    for t in threads:
+        t.join()
+    assert all(r in (401, 503) for r in results), results
+    assert results.count(503) > 0, f"no guess was refused: {results}"
+    assert max(health_times) < 2, f"/health took {max(health_times):.1f} s during the flood"
+    assert peak < 900 * 1024, f"RSS peaked at {peak // 1024} MiB"
+    assert s.health_ok()
+
+
+def _closed_within(sock, seconds, trickle=None) -> float:
+    """Seconds until the server closed `sock` (None if still open after `seconds`); `trickle`
+    is sent every 0.5 s meanwhile."""
+    import socket as socketlib
+    started = time.monotonic()
+    sock.settimeout(0.5)
+    while time.monotonic() - started < seconds:
+        try:
+            if trickle:
+                sock.sendall(trickle)
+            data = sock.recv(4096)
+            if data == b"":
+                return time.monotonic() - started
+        except socketlib.timeout:
+            continue
+        except (ConnectionResetError, BrokenPipeError):
+            return time.monotonic() - started
+    return None
+
+
+def _connect(s):
+    import socket as socketlib
+    return socketlib.create_connection((s.host, s.port), timeout=5)
+
+
+def test_slow_and_idle_connections_are_closed(server_factory):
+    s = server_factory(env={"PIT_HTTP_HEADER_TIMEOUT_SECONDS": "2", "PIT_HTTP_IDLE_TIMEOUT_SECONDS": "3"})
+    # Slowloris: a head that never ends, one header line at a time.
+    slow = _connect(s)
+    slow.sendall(b"POST /api/1/envelope/ HTTP/1.1\r\nHost: x\r\n")
+    took = _closed_within(slow, 15, trickle=b"X-Slow: 1\r\n")
+    assert took is not None and took < 8, f"slow head still open after {took} s"
+    # An idle connection.
+    idle = _connect(s)
+    took = _closed_within(idle, 15)
+    assert took is not None and 2 <= took < 8, took
+    # A body that stops arriving.
+    stalled = _connect(s)
+    stalled.sendall(b"POST /api/1/envelope/ HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n"
+                    b"X-Sentry-Auth: " + H.sentry_auth_header(s.public_key).encode() + b"\r\n\r\n{}")
+    took = _closed_within(stalled, 15)
+    assert took is not None and took < 8, took
+    # A keep-alive client that keeps sending requests is not cut off.
+    with requests.Session() as session:
+        for _ in range(5):
+            assert session.get(s.url + "/health", timeout=5).status_code == 200
+            time.sleep(1)
+    assert s.health_ok()
+
+
+def test_connections_beyond_the_cap_are_refused(server_factory):
+    s = server_factory(env={"PIT_HTTP_MAX_CONNECTIONS": "20"})
+    held = [_connect(s) for _ in range(20)]
+    try:
+        time.sleep(0.5)
+        try:
+            r = requests.get(s.url + "/health", timeout=5)
+            assert r.status_code == 503 and r.headers.get("Retry-After") == "1", (r.status_code, r.text)
+        except requests.ConnectionError:
+            pass  # closed before the answer was read: refused too
+    finally:
+        for sock in held:
+            sock.close()
+    H.wait_until(s.health_ok, timeout=10, what="health once connections are free again")
+
+
+def test_shutdown_does_not_wait_for_a_stalled_request(server_factory):
+    s = server_factory(env={"PIT_SHUTDOWN_GRACE_SECONDS": "2"})
+    sock = _connect(s)
+    sock.sendall(b"POST /api/1/envelope/ HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+                 b"X-Sentry-Auth: " + H.sentry_auth_header(s.public_key).encode() + b"\r\n\r\n")
+    stop = threading.Event()
+
+    def trickle():
+        while not stop.is_set():
+            try:
+                sock.sendall(b"x")
+            except OSError:
+                return
+            time.sleep(0.3)
+
+    t = threading.Thread(target=trickle)
+    t.start()
+    try:
+        time.sleep(1)
+        started = time.monotonic()
+        s.proc.send_signal(signal.SIGTERM)
+        try:
+            s.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            pytest.fail("pitd still running 20 s after SIGTERM with a request trickling in")
+        assert time.monotonic() - started < 15
+    finally:
+        stop.set()
+        t.join()
+        sock.close()
+
+
+def _fail_event_inserts(s, message):
+    """Every event insert fails with `message`, and /ready's probe (a read of `settings`) fails
+    too, so the instance reports its storage unavailable."""
+    if s.backend == "postgres":
+        sql = (f"CREATE FUNCTION pit_fail() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION '{message}'; END $$ LANGUAGE plpgsql; "
+               "CREATE TRIGGER pit_fail BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION pit_fail(); "
+               "ALTER TABLE settings RENAME TO settings_hidden;")
+        cp = subprocess.run(["psql", s.database_url, "-v", "ON_ERROR_STOP=1", "-qc", sql], capture_output=True, text=True, timeout=60)
+        assert cp.returncode == 0, cp.stderr
+    else:
+        db = sqlite3.connect(str(s.data_dir / "pit.sqlite"), timeout=30)
+        db.execute(f"CREATE TRIGGER pit_fail BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, '{message}'); END")
+        db.execute("ALTER TABLE settings RENAME TO settings_hidden")
+        db.commit()
+        db.close()
+
+
+def test_storage_errors_are_not_shown_to_clients(server):
+    secret = "secret-detail-7f3a"
+    _fail_event_inserts(server, secret)
+    body, _ = one_event()
+    r = server.send(body, timeout=60)
+    assert r.status == 503 and r.header("Retry-After"), repr(r)
+    assert secret not in r.body.decode(errors="replace"), r.body
+    ready = requests.get(server.url + "/ready", timeout=10)
+    assert ready.status_code == 503 and ready.json()["status"] == "storage_unavailable", ready.text
+    assert secret not in ready.text, ready.text
+    assert secret in server.log_text(), "the detail belongs in the log"
+
+
+def test_commit_wait_has_a_deadline(server_factory):
+    """A database that hangs (here: a lock held by another process) must not hang every client:
+    the request is answered 503 + Retry-After after ack_timeout_seconds; its event stays queued
+    and is stored once the database is back."""
+    s = server_factory(env={"PIT_ACK_TIMEOUT_SECONDS": "2"})
+    if s.backend == "postgres":
+        holder = subprocess.Popen(["psql", s.database_url, "-v", "ON_ERROR_STOP=1", "-qc",
+                                   "BEGIN; LOCK TABLE events IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(8); COMMIT;"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1)
+    else:
+        db = sqlite3.connect(str(s.data_dir / "pit.sqlite"), timeout=30, isolation_level=None)
+        db.execute("BEGIN EXCLUSIVE")
+    try:
+        body, event_id = one_event()
+        started = time.monotonic()
+        r = s.send(body, timeout=30)
+        took = time.monotonic() - started
+        assert r.status == 503 and r.header("Retry-After"), repr(r)
+        assert took < 6, f"answered after {took:.1f} s"
+    finally:
+        if s.backend == "postgres":
+            holder.wait(timeout=30)
+        else:
+            db.execute("COMMIT")
+            db.close()
+    H.wait_until(lambda: s.event_status(event_id) == 200, timeout=30, what="the held event stored")
+    assert s.health_ok()
+
+
+def test_a_locked_database_does_not_stall_other_requests(server):
+    """Admin-store calls block (SQLite's busy timeout, PostgreSQL's waits). Run on the
+    cooperative pool, a few of them stalled every other request, /health included; on their own
+    threads they stall only themselves."""
+    tokens = [server.cli("token", "create", "--label", f"t{n}", "--scopes", "project:read", "--json")["token"] for n in range(6)]
+    if server.backend == "postgres":
+        holder = subprocess.Popen(["psql", server.database_url, "-v", "ON_ERROR_STOP=1", "-qc",
+                                   "BEGIN; LOCK TABLE api_tokens IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1)
+    else:
+        db = sqlite3.connect(str(server.data_dir / "pit.sqlite"), timeout=30, isolation_level=None)
+        db.execute("BEGIN EXCLUSIVE")
+    statuses = []
+
+    def call(token):
+        try:
+            statuses.append(requests.get(server.url + "/api/0/projects/", headers={"Authorization": f"Bearer {token}"},
+                                         timeout=60).status_code)
+        except requests.RequestException as e:
+            statuses.append(repr(e))
+
+    threads = [threading.Thread(target=call, args=(t,)) for t in tokens]
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        slowest = 0.0
+        for _ in range(8):
+            started = time.monotonic()
+            assert requests.get(server.url + "/health", timeout=30).status_code == 200
+            slowest = max(slowest, time.monotonic() - started)
+            time.sleep(0.25)
+        assert slowest < 1.5, f"/health took {slowest:.1f} s while the database was locked"
+    finally:
+        if server.backend == "postgres":
+            holder.wait(timeout=30)
+        else:
+            db.execute("COMMIT")
+            db.close()
+        for t in threads:
+            t.join()
+    assert all(isinstance(s, int) for s in statuses), statuses
+    assert server.health_ok()
+
+
+def test_failed_status_change_does_not_show_the_database_error(server):
+    event_id = server.send_event()
+    issue_id = server.event(event_id)["groupID"]
+    secret = "secret-detail-91bc"
+    if server.backend == "postgres":
+        sql = (f"CREATE FUNCTION pit_fail_update() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION '{secret}'; END $$ LANGUAGE plpgsql; "
+               "CREATE TRIGGER pit_fail_update BEFORE UPDATE ON issues FOR EACH ROW EXECUTE FUNCTION pit_fail_update();")
+        cp = subprocess.run(["psql", server.database_url, "-v", "ON_ERROR_STOP=1", "-qc", sql], capture_output=True, text=True, timeout=60)
+        assert cp.returncode == 0, cp.stderr
+    else:
+        db = sqlite3.connect(str(server.data_dir / "pit.sqlite"), timeout=30)
+        db.execute(f"CREATE TRIGGER pit_fail_update BEFORE UPDATE ON issues BEGIN SELECT RAISE(ABORT, '{secret}'); END")
+        db.commit()
+        db.close()
+    r = server.api("PUT", f"/api/0/issues/{issue_id}/", json={"status": "resolved"}, timeout=60)
+    assert r.status_code == 503, (r.status_code, r.text)
+    assert secret not in r.text, r.text
+    assert secret in server.log_text(), "the detail belongs in the log"

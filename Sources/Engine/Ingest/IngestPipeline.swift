@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 package import NIOCore
 
 /// When a 200 is sent: after the batch holding the event commits (durable, the default), or as
@@ -44,9 +45,14 @@ package final class IngestPipeline: Sendable {
     /// zstd dictionaries for stored payloads; nil compresses without one.
     package let dictionaries: PayloadDictionaries?
 
+    /// ack=committed: the longest a request waits for its commit before it is answered 503 (the
+    /// fast path's deadline is `EventLoopCommitSink`'s).
+    package let ackTimeout: Double
+
     package init(keys: KeyCache, queue: IngestQueue, ack: AckMode, limits: IngestLimits, metrics: PitMetrics, retryAfterSeconds: Int = 1,
-                 dictionaries: PayloadDictionaries? = nil)
+                 dictionaries: PayloadDictionaries? = nil, ackTimeout: Double = 30)
     {
+        self.ackTimeout = ackTimeout
         self.dictionaries = dictionaries
         self.keys = keys
         self.queue = queue
@@ -82,7 +88,9 @@ package final class IngestPipeline: Sendable {
     /// Queues a prepared unit (ack=queued: the answer can go out now; ack=committed: the unit
     /// carries its completion or ticket and the writer reports the commit).
     package func enqueue(_ prepared: Prepared) throws(IngestError) {
-        switch queue.offer(prepared.unit) {
+        let outcome = queue.offer(prepared.unit)
+        if outcome != .accepted { prepared.unit.ticket?.withdraw() }
+        switch outcome {
         case .accepted: return
         case .full: throw rejected(.overloaded("ingest queue is full", retryAfter: retryAfterSeconds), itemType: "envelope")
         case .closed: throw rejected(.overloaded("server is shutting down", retryAfter: retryAfterSeconds), itemType: "envelope")
@@ -297,18 +305,27 @@ package final class IngestPipeline: Sendable {
             return
         }
         enum Outcome: Sendable { case committed, failed(String), full, closed }
+        let ackTimeout = ackTimeout
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
+            // Whichever comes first, the commit or the deadline, answers; the other finds nothing.
+            let once = NIOLockedValueBox<CheckedContinuation<Outcome, Never>?>(continuation)
+            let resume: @Sendable (Outcome) -> Void = { outcome in
+                once.withLockedValue { value in defer { value = nil }; return value }?.resume(returning: outcome)
+            }
             var unit = prepared.unit
             unit.completion = { result in
                 switch result {
-                case .success: continuation.resume(returning: .committed)
-                case .failure(let error): continuation.resume(returning: .failed("\(error)"))
+                case .success: resume(.committed)
+                case .failure(let error): resume(.failed("\(error)"))
                 }
             }
             switch queue.offer(unit) {
-            case .accepted: break
-            case .full: continuation.resume(returning: .full)
-            case .closed: continuation.resume(returning: .closed)
+            case .accepted:
+                DispatchQueue.global().asyncAfter(deadline: .now() + ackTimeout) {
+                    resume(.failed("\(CommitDeadlineExceeded(seconds: ackTimeout))"))
+                }
+            case .full: resume(.full)
+            case .closed: resume(.closed)
             }
         }
         switch outcome {
@@ -319,8 +336,13 @@ package final class IngestPipeline: Sendable {
         }
     }
 
-    /// The answer when the batch holding a request failed to commit.
+    /// The answer when the batch holding a request failed to commit. `reason` is not echoed:
+    /// database errors name tables, hosts and sometimes values, and anyone with a DSN (every
+    /// browser of a public site) would read them. The writer logs the detail when writes start
+    /// failing.
     package func storageFailure(_ reason: String) -> IngestError {
-        rejected(.overloaded("storage unavailable: \(reason)", retryAfter: retryAfterSeconds), itemType: "envelope")
+        rejected(.overloaded(Self.storageUnavailable, retryAfter: retryAfterSeconds), itemType: "envelope")
     }
+
+    package static let storageUnavailable = "storage unavailable, retry later"
 }

@@ -91,7 +91,10 @@ package struct KeyCacheRefresher: Service {
                 return
             }
             do {
-                try cache.reload(from: store)
+                // On a thread of its own: a store call blocks (SQLite's busy timeout, a PostgreSQL
+                // round trip), and this loop would otherwise block one of the cooperative pool's.
+                let (cache, store) = (cache, store)
+                try await BlockingWork.run(timeout: 30) { try cache.reload(from: store) }
             } catch {
                 logger.warning("could not reload DSN keys", metadata: ["error": "\(error)"])
             }

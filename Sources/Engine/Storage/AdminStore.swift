@@ -30,6 +30,10 @@ package protocol AdminStore: Sendable {
     func user(email: String) throws -> User?
     func users() throws -> [User]
     func setPassword(userID: Int64, passwordHash: String) throws
+    /// Stores a stronger hash of the *same* password (after a sign-in with an old one) without
+    /// signing anyone out, and only while the stored hash is still `old`: a password changed in
+    /// the meantime wins. Returns whether it replaced it.
+    func upgradePasswordHash(userID: Int64, from old: String, to new: String) throws -> Bool
     func createSession(_ session: WebSession) throws
     /// The session with this token hash, if it exists and has not expired at `now`.
     func session(tokenHash: [UInt8], now: Int64) throws -> WebSession?

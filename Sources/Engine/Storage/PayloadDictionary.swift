@@ -73,14 +73,26 @@ package final class PayloadDictionaries: Sendable {
         var current: PayloadDictionary?
         var known: [Int64: PayloadDictionary] = [:]
         var samples: [[UInt8]] = []
+        var sampleBytes = 0
         var training = false
     }
 
     /// Samples collected before the first dictionary is trained.
     package let sampleCount: Int
+    /// What one sample keeps of its payload. A payload's first bytes hold the keys and values
+    /// that repeat across events (SDK name, platform, context names), which is what a dictionary
+    /// learns; 1,000 full 1 MiB events would have held 1 GiB (twice, while training).
+    package let maxSampleBytes: Int
+    /// All samples together. zstd's guidance is ~100× the dictionary (64 KiB): 8 MiB is plenty;
+    /// training starts when either bound is reached.
+    package let maxTotalBytes: Int
 
-    package init(sampleCount: Int = 1000, loader: @escaping @Sendable (Int64) throws -> [UInt8]?) {
+    package init(sampleCount: Int = 1000, maxSampleBytes: Int = 16 * 1024, maxTotalBytes: Int = 8 * 1024 * 1024,
+                 loader: @escaping @Sendable (Int64) throws -> [UInt8]?)
+    {
         self.sampleCount = sampleCount
+        self.maxSampleBytes = max(1, maxSampleBytes)
+        self.maxTotalBytes = max(1, maxTotalBytes)
         self.loader = loader
     }
 
@@ -91,6 +103,7 @@ package final class PayloadDictionaries: Sendable {
             $0.known[dictionary.id] = dictionary
             if ($0.current?.id ?? Int64.min) < dictionary.id { $0.current = dictionary }
             $0.samples.removeAll()
+            $0.sampleBytes = 0
         }
     }
 
@@ -121,10 +134,15 @@ package final class PayloadDictionaries: Sendable {
     package func offerSample(_ payload: ByteBuffer) -> [[UInt8]]? {
         state.withLockedValue { state in
             guard state.current == nil, !state.training else { return nil }
-            state.samples.append(Array(payload.readableBytesView))
-            guard state.samples.count >= sampleCount else { return nil }
+            let sample = Array(payload.readableBytesView.prefix(maxSampleBytes))
+            state.samples.append(sample)
+            state.sampleBytes += sample.count
+            guard state.samples.count >= sampleCount || state.sampleBytes >= maxTotalBytes else { return nil }
             state.training = true
-            defer { state.samples.removeAll() }
+            defer {
+                state.samples.removeAll()
+                state.sampleBytes = 0
+            }
             return state.samples
         }
     }

@@ -1,7 +1,11 @@
 import Configuration
 import Engine
 import Foundation
+import NIOCore
 import SystemPackage
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Every setting of `pitd`, read through one swift-configuration `ConfigReader`. Highest
 /// priority first:
@@ -29,8 +33,15 @@ import SystemPackage
 /// | `admission_target_us` | `5000` | overload shedding: past this event-loop or writer delay, a growing share of new ingest requests is answered 503 at their head; 0 turns it off |
 /// | `admission_contention_percent` | `0` | when set (e.g. 30), a loop that runs at least 20 % of the time and waits this share of it for a CPU (the machine is oversubscribed, pitd among the cause) is as late as `admission_target_us`; 0 ignores CPU contention |
 /// | `admission_busy_percent` | `90` | an event loop's lateness counts only when it was running or runnable this share of the interval (below, other processes made it late) |
+/// | `http_max_connections` | `10000` (less when the open-files limit is lower) | open HTTP connections; beyond it a new one is answered 503 and closed |
+/// | `http_idle_timeout_seconds` | `60` | an HTTP connection is closed after this long without a request, or when a request it is sending stalls this long |
+/// | `http_header_timeout_seconds` | `30` | from the first byte of a request to the end of its head |
+/// | `shutdown_grace_seconds` | `10` | on SIGTERM, how long open requests may finish before their connections are closed |
+/// | `ack_timeout_seconds` | `30` | `ack=committed`: a request whose event has not committed after this long is answered 503 + `Retry-After` (the event stays queued) |
 /// | `key_refresh_seconds` | `2` | how often DSN keys created elsewhere are picked up |
 /// | `session_days` | `14` | how long a web sign-in lasts |
+/// | `login_failures_per_account` | `10` | failed sign-ins an account takes back to back; then one a minute (429 with `Retry-After`); 0 turns it off |
+/// | `login_failures_per_ip` | `30` | failed sign-ins from one client address back to back; then one every 10 s; 0 turns it off (behind a reverse proxy every client shares the proxy's address) |
 /// | `payload_dictionary_samples` | `1000` | events sampled to train the zstd dictionary for stored payloads; 0 disables it |
 /// | `log_level` | `info` | `trace` … `critical` |
 /// | `database_url` | none | `postgres://user:password@host:5432/db`: store everything in PostgreSQL instead of SQLite |
@@ -51,7 +62,11 @@ struct PitSettings: Sendable {
     /// Overload shedding at request heads (`admission_target_us`, 0 turns it off).
     var admission: AdmissionControl.Configuration
     var keyRefreshSeconds: Int
+    var connectionLimits: ConnectionLimits
+    var ackTimeoutSeconds: Int
     var sessionDays: Int
+    var loginFailuresPerAccount: Int
+    var loginFailuresPerIP: Int
     var dictionarySamples: Int
     var logLevel: String
     var databaseURL: String?
@@ -62,6 +77,13 @@ struct PitSettings: Sendable {
     var databasePath: String { dataDirectory + "/pit.sqlite" }
     var adminTokenPath: String { dataDirectory + "/admin-token" }
     var configFilePath: String { dataDirectory + "/pit.json" }
+
+    /// The soft limit on open files, when the system says.
+    static func openFilesLimit() -> Int? {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max else { return nil }
+        return Int(clamping: limit.rlim_cur)
+    }
 
     struct Invalid: Error, CustomStringConvertible {
         let description: String
@@ -140,7 +162,23 @@ struct PitSettings: Sendable {
         admission = AdmissionControl.Configuration(target: Double(admissionTarget) / 1e6, saturation: Double(busyPercent) / 100,
                                                    contentionTarget: Double(contentionPercent) / 100)
         keyRefreshSeconds = try integer("key_refresh_seconds", 2)
+        let maxConnections = try integer("http_max_connections", ConnectionLimits.defaultMaxConnections(openFilesLimit: Self.openFilesLimit()))
+        let idle = try integer("http_idle_timeout_seconds", 60)
+        let header = try integer("http_header_timeout_seconds", 30)
+        let grace = try integer("shutdown_grace_seconds", 10)
+        guard maxConnections >= 1, idle >= 1, header >= 1, grace >= 0 else {
+            throw Invalid(description: "http_max_connections, http_idle_timeout_seconds and http_header_timeout_seconds must be at least 1, shutdown_grace_seconds at least 0")
+        }
+        connectionLimits = ConnectionLimits(maxConnections: maxConnections, idleTimeout: .seconds(Int64(idle)),
+                                            headerTimeout: .seconds(Int64(header)), shutdownGrace: .seconds(Int64(grace)))
+        ackTimeoutSeconds = try integer("ack_timeout_seconds", 30)
+        guard ackTimeoutSeconds >= 1 else { throw Invalid(description: "ack_timeout_seconds must be at least 1") }
         sessionDays = max(1, try integer("session_days", 14))
+        loginFailuresPerAccount = try integer("login_failures_per_account", 10)
+        loginFailuresPerIP = try integer("login_failures_per_ip", 30)
+        guard loginFailuresPerAccount >= 0, loginFailuresPerIP >= 0 else {
+            throw Invalid(description: "login_failures_per_account and login_failures_per_ip must be 0 or more")
+        }
         dictionarySamples = try integer("payload_dictionary_samples", 1000)
         logLevel = reader.string(forKey: "log_level", default: "info")
         let url = reader.string(forKey: "database_url")?.trimmingCharacters(in: .whitespaces)

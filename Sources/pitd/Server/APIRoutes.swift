@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOConcurrencyHelpers
 
 /// The Sentry-shaped JSON API under `/api/0`, behind `Authorization: Bearer <token>` (the admin
 /// token or an API token; reads need `read`, changes `write`, keys/tokens/projects `admin`).
@@ -9,7 +10,7 @@ import Hummingbird
 /// Every handler resolves the project from the URL first and checks that the object asked for
 /// belongs to it, so one project's data is never reachable through another project's URL.
 struct APIRoutes: Sendable {
-    let admin: any AdminStore
+    let admin: AdminAccess
     let reader: any ReadStore
     let queue: IngestQueue
     let baseURL: String
@@ -55,20 +56,20 @@ struct APIRoutes: Sendable {
     func listProjects() async throws -> Response {
         var writer = JSONWriter()
         writer.beginArray()
-        for project in try admin.projects() { SentryAPIRenderer.project(project, into: &writer) }
+        for project in try await admin({ try $0.projects() }) { SentryAPIRenderer.project(project, into: &writer) }
         writer.endArray()
         return HTTPResponses.json(writer)
     }
 
-    func project(_ context: PitRequestContext) throws -> Project {
+    func project(_ context: PitRequestContext) async throws -> Project {
         guard let org = context.parameters.get("org"), let slug = context.parameters.get("project"),
-              let project = try admin.project(organizationSlug: org, slug: slug)
+              let project = try await admin({ try $0.project(organizationSlug: org, slug: slug) })
         else { throw HTTPError(.notFound, message: "The requested resource does not exist") }
         return project
     }
 
     func projectDetail(_ context: PitRequestContext) async throws -> Response {
-        let project = try project(context)
+        let project = try await project(context)
         var writer = JSONWriter()
         SentryAPIRenderer.project(project, into: &writer)
         return HTTPResponses.json(writer)
@@ -83,8 +84,8 @@ struct APIRoutes: Sendable {
         guard let name, !name.trimmingSpaces.isEmpty else { throw HTTPError(.badRequest, message: "name is required") }
         let project: Project
         do {
-            project = try admin.createProject(name: name.trimmingSpaces, id: nil, platform: platform)
-            try? keys.reload(from: admin)
+            project = try await admin({ try $0.createProject(name: name.trimmingSpaces, id: nil, platform: platform) })
+            _ = try? await admin({ try keys.reload(from: $0) })
         } catch let error as AdminError {
             throw HTTPError(.badRequest, message: error.description)
         }
@@ -95,12 +96,12 @@ struct APIRoutes: Sendable {
 
     func renameProject(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         _ = try context.require(.admin)
-        let project = try project(context)
+        let project = try await project(context)
         let name = try await APIBody.read(request) { json in json.string(json.member(0, "name")) }
         var updated = project
         if let name {
             do {
-                updated = try admin.renameProject(id: project.id, name: name) ?? project
+                updated = try await admin({ try $0.renameProject(id: project.id, name: name) }) ?? project
             } catch let error as AdminError {
                 throw HTTPError(.badRequest, message: error.description)
             }
@@ -178,7 +179,7 @@ struct APIRoutes: Sendable {
 
     /// `GET /api/0/organizations/{org}/issues/?project={id}`: one project per request here.
     func listOrganizationIssues(_ request: Request, _ context: PitRequestContext) async throws -> Response {
-        let projects = try admin.projects()
+        let projects = try await admin({ try $0.projects() })
         let wanted = FormFields(query: request)["project"].flatMap { Int64($0) }
         guard let project = wanted.flatMap({ id in projects.first { $0.id == id } }) ?? (wanted == nil ? projects.first : nil),
               project.organizationSlug == context.parameters.get("org")
@@ -194,7 +195,7 @@ struct APIRoutes: Sendable {
     }
 
     func loadIssue(_ id: Int64) async throws -> (IssueRow, Project) {
-        guard let issue = try await reader.issue(id: id), let project = try admin.project(id: issue.projectID) else {
+        guard let issue = try await reader.issue(id: id), let project = try await admin({ try $0.project(id: issue.projectID) }) else {
             throw HTTPError(.notFound, message: "The requested resource does not exist")
         }
         return (issue, project)
@@ -255,7 +256,7 @@ struct APIRoutes: Sendable {
     /// `GET /api/0/projects/{org}/{project}/stats/?stat=received|new_issues&resolution=1h&since=&until=`:
     /// `[[unix seconds, count], ...]` per hour (the last 24 hours by default, at most 90 days).
     func projectStats(_ request: Request, _ context: PitRequestContext) async throws -> Response {
-        let project = try project(context)
+        let project = try await project(context)
         let parameters = FormFields(query: request)
         let stat = parameters["stat"] ?? "received"
         guard stat == "received" || stat == "new_issues" else {
@@ -276,7 +277,7 @@ struct APIRoutes: Sendable {
     }
 
     func environments(_ context: PitRequestContext) async throws -> Response {
-        let project = try project(context)
+        let project = try await project(context)
         var writer = JSONWriter()
         writer.beginArray()
         for (index, name) in try await reader.environments(projectID: project.id).enumerated() {
@@ -312,7 +313,7 @@ struct APIRoutes: Sendable {
 
     /// Sentry's bulk mutate: `PUT …/issues/?id=1&id=2` (or `?query=` for every match).
     func bulkUpdate(_ request: Request, _ context: PitRequestContext) async throws -> Response {
-        let project = try project(context)
+        let project = try await project(context)
         let ids = FormFields(query: request).all("id").compactMap { Int64($0) }
         let (status, inNextRelease) = try await statusUpdate(request)
         let updated: Int
@@ -401,12 +402,12 @@ struct APIRoutes: Sendable {
     }
 
     func projectEvents(_ request: Request, _ context: PitRequestContext) async throws -> Response {
-        let project = try project(context)
+        let project = try await project(context)
         return try await eventsResponse(request, query: try Self.eventQuery(request, projectID: project.id, issueID: nil), issue: nil)
     }
 
     func projectEvent(_ context: PitRequestContext) async throws -> Response {
-        let project = try project(context)
+        let project = try await project(context)
         guard let text = context.parameters.get("event"), let eventID = EventID(text),
               let event = try await reader.event(projectID: project.id, eventID: eventID)
         else { throw HTTPError(.notFound, message: "The requested resource does not exist") }
@@ -458,7 +459,7 @@ struct APIRoutes: Sendable {
     // MARK: Releases
 
     func releases(_ context: PitRequestContext, projectScoped: Bool) async throws -> Response {
-        let projects = Dictionary(try admin.projects().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let projects = Dictionary(try await admin({ try $0.projects() }).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let rows = try await reader.releases(projectID: projectScoped ? try project(context).id : nil)
         var byVersion: [String: [ReleaseRow]] = [:]
         var order: [String] = []
@@ -475,7 +476,7 @@ struct APIRoutes: Sendable {
 
     func releaseDetail(_ context: PitRequestContext) async throws -> Response {
         let version = context.parameters.get("version").map { $0.removingPercentEncoding ?? $0 } ?? ""
-        let projects = Dictionary(try admin.projects().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let projects = Dictionary(try await admin({ try $0.projects() }).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let rows = try await reader.releases(projectID: nil).filter { $0.version == version }
         guard !rows.isEmpty else { throw HTTPError(.notFound, message: "The requested resource does not exist") }
         var writer = JSONWriter()
@@ -486,10 +487,10 @@ struct APIRoutes: Sendable {
     // MARK: Keys
 
     func listKeys(_ context: PitRequestContext) async throws -> Response {
-        let project = try project(context)
+        let project = try await project(context)
         var writer = JSONWriter()
         writer.beginArray()
-        for key in try admin.keys(projectID: project.id) {
+        for key in try await admin({ try $0.keys(projectID: project.id) }) {
             SentryAPIRenderer.projectKey(key, dsn: DataDirectory.dsn(publicURL: baseURL, key: key), into: &writer)
         }
         writer.endArray()
@@ -505,14 +506,17 @@ struct APIRoutes: Sendable {
     /// `POST …/keys/` with `{"name": "...", "rateLimit": {"count": n, "window": s}}`.
     func createKey(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         _ = try context.require(.admin)
-        let project = try project(context)
+        let project = try await project(context)
         let (name, limit) = try await APIBody.read(request, allowEmpty: true) { json in
             (json.string(json.member(0, "name")), try Self.rateLimit(json))
         }
         do {
-            var key = try admin.createKey(projectID: project.id, publicKey: nil, label: name)
-            if case .some(.some) = limit { key = try admin.updateKey(id: key.id, label: nil, enabled: nil, rateLimit: limit) ?? key }
-            try? keys.reload(from: admin)
+            let key = try await admin({ store in
+                let key = try store.createKey(projectID: project.id, publicKey: nil, label: name)
+                guard case .some(.some) = limit else { return key }
+                return try store.updateKey(id: key.id, label: nil, enabled: nil, rateLimit: limit) ?? key
+            })
+            _ = try? await admin({ try keys.reload(from: $0) })
             return keyResponse(key, status: .created)
         } catch let error as AdminError {
             throw HTTPError(.badRequest, message: error.description)
@@ -534,10 +538,10 @@ struct APIRoutes: Sendable {
         }
     }
 
-    func projectKey(_ context: PitRequestContext) throws -> (Project, ProjectKey) {
-        let project = try project(context)
+    func projectKey(_ context: PitRequestContext) async throws -> (Project, ProjectKey) {
+        let project = try await project(context)
         guard let publicKey = context.parameters.get("key"),
-              let key = try admin.keys(projectID: project.id).first(where: { $0.publicKey == publicKey })
+              let key = try await admin({ try $0.keys(projectID: project.id) }).first(where: { $0.publicKey == publicKey })
         else { throw HTTPError(.notFound, message: "The requested resource does not exist") }
         return (project, key)
     }
@@ -545,15 +549,15 @@ struct APIRoutes: Sendable {
     /// `PUT …/keys/{public_key}/` with any of `name`, `isActive`, `rateLimit`.
     func updateKey(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         _ = try context.require(.admin)
-        let (_, key) = try projectKey(context)
+        let (_, key) = try await projectKey(context)
         let (name, active, limit) = try await APIBody.read(request) { json in
             (json.string(json.member(0, "name")), json.bool(json.member(0, "isActive")), try Self.rateLimit(json))
         }
         do {
-            guard let updated = try admin.updateKey(id: key.id, label: name, enabled: active, rateLimit: limit) else {
+            guard let updated = try await admin({ try $0.updateKey(id: key.id, label: name, enabled: active, rateLimit: limit) }) else {
                 throw HTTPError(.notFound, message: "The requested resource does not exist")
             }
-            try? keys.reload(from: admin)
+            _ = try? await admin({ try keys.reload(from: $0) })
             return keyResponse(updated)
         } catch let error as AdminError {
             throw HTTPError(.badRequest, message: error.description)
@@ -564,9 +568,9 @@ struct APIRoutes: Sendable {
     /// and a disabled key can be re-enabled if it was a mistake.
     func disableKey(_ context: PitRequestContext) async throws -> Response {
         _ = try context.require(.admin)
-        let (_, key) = try projectKey(context)
-        _ = try admin.updateKey(id: key.id, label: nil, enabled: false, rateLimit: nil)
-        try? keys.reload(from: admin)
+        let (_, key) = try await projectKey(context)
+        _ = try await admin({ try $0.updateKey(id: key.id, label: nil, enabled: false, rateLimit: nil) })
+        _ = try? await admin({ try keys.reload(from: $0) })
         return Response(status: .noContent)
     }
 
@@ -576,7 +580,7 @@ struct APIRoutes: Sendable {
         _ = try context.require(.admin)
         var writer = JSONWriter()
         writer.beginArray()
-        for token in try admin.tokens() { SentryAPIRenderer.apiToken(token, plainToken: nil, into: &writer) }
+        for token in try await admin({ try $0.tokens() }) { SentryAPIRenderer.apiToken(token, plainToken: nil, into: &writer) }
         writer.endArray()
         return HTTPResponses.json(writer)
     }
@@ -595,7 +599,7 @@ struct APIRoutes: Sendable {
             if !scopes.contains(scope) { scopes.append(scope) }
         }
         if scopes.isEmpty { scopes = [.read] }
-        let (token, plain) = try TokenIssuer(admin: admin).issue(label: name ?? "API token", scopes: scopes, userID: identity.userID)
+        let (token, plain) = try await TokenIssuer(admin: admin).issue(label: name ?? "API token", scopes: scopes, userID: identity.userID)
         var writer = JSONWriter()
         SentryAPIRenderer.apiToken(token, plainToken: plain, into: &writer)
         return HTTPResponses.json(writer, status: .created)
@@ -604,7 +608,7 @@ struct APIRoutes: Sendable {
     func revokeToken(_ context: PitRequestContext) async throws -> Response {
         _ = try context.require(.admin)
         guard let id = context.parameters.get("id").flatMap({ Int64($0) }),
-              try admin.revokeToken(id: id, now: ClockTime.nowMilliseconds)
+              try await admin({ try $0.revokeToken(id: id, now: ClockTime.nowMilliseconds) })
         else { throw HTTPError(.notFound, message: "The requested resource does not exist") }
         return Response(status: .noContent)
     }
@@ -631,16 +635,33 @@ enum APIBody {
 struct IssueActions: Sendable {
     let queue: IngestQueue
 
+    /// How long a status change waits for the writer before the request gives up (the change
+    /// stays queued and is applied when the database answers).
+    static let deadline = 30.0
+
     func apply(_ ids: [Int64], _ status: IssueStatus, inNextRelease: Bool) async throws {
         let result: Result<Void, any Error>? = await withCheckedContinuation { continuation in
-            let queued = queue.offer(command: .setStatus(issueIDs: ids, status: status, resolveInNextRelease: inNextRelease)) {
-                continuation.resume(returning: $0)
+            // The writer's answer or the deadline, whichever comes first.
+            let once = NIOLockedValueBox<CheckedContinuation<Result<Void, any Error>?, Never>?>(continuation)
+            let resume: @Sendable (Result<Void, any Error>?) -> Void = { result in
+                once.withLockedValue { value in defer { value = nil }; return value }?.resume(returning: result)
             }
-            if !queued { continuation.resume(returning: nil) }
+            let queued = queue.offer(command: .setStatus(issueIDs: ids, status: status, resolveInNextRelease: inNextRelease)) {
+                resume($0)
+            }
+            if queued {
+                DispatchQueue.global().asyncAfter(deadline: .now() + Self.deadline) {
+                    resume(.failure(CommitDeadlineExceeded(seconds: Self.deadline)))
+                }
+            } else {
+                resume(nil)
+            }
         }
         switch result {
         case .none: throw HTTPError(.serviceUnavailable, message: "server is shutting down")
-        case .failure(let error): throw HTTPError(.serviceUnavailable, message: "could not update: \(error)")
+        // The database's error is in the writer's log; the caller learns only that it failed.
+        case .failure: throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "1"],
+                                       message: "The database did not apply the change; retry later.")
         case .success: return
         }
     }
@@ -677,13 +698,13 @@ struct IssueActions: Sendable {
 
 /// Creates API tokens: the secret is shown once and only its hash is stored.
 struct TokenIssuer: Sendable {
-    let admin: any AdminStore
+    let admin: AdminAccess
 
-    func issue(label: String, scopes: [TokenScope], userID: Int64?) throws -> (APIToken, String) {
+    func issue(label: String, scopes: [TokenScope], userID: Int64?) async throws -> (APIToken, String) {
         let plain = Secret.generate(prefix: "pit_tok_")
         do {
-            let token = try admin.createToken(hash: Secret.hash(plain), prefix: String(plain.prefix(12)), label: label,
-                                              scopes: scopes, userID: userID)
+            let token = try await admin({ try $0.createToken(hash: Secret.hash(plain), prefix: String(plain.prefix(12)), label: label,
+                                              scopes: scopes, userID: userID) })
             return (token, plain)
         } catch let error as AdminError {
             throw HTTPError(.badRequest, message: error.description)

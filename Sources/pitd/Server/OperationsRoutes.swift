@@ -11,11 +11,13 @@ struct OperationsRoutes: Sendable {
     /// Whether the database answers, asked only while the writers report failures: an idle
     /// instance writes nothing that could show the database is back, and a load balancer that
     /// took it out of rotation on a 503 would never send it the event that would.
-    var probe: (@Sendable () -> Bool)? = nil
+    /// Runs off the cooperative pool with a deadline (`PitServer`): a database that hangs must not
+    /// hang the probe that is meant to report it.
+    var probe: (@Sendable () async -> Bool)? = nil
 
     func register(on router: Router<PitRequestContext>) {
         router.get("health") { _, _ in HTTPResponses.text("ok\n") }
-        router.get("ready") { _, _ in ready() }
+        router.get("ready") { _, _ in await ready() }
         router.get("metrics") { _, _ in
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
@@ -24,16 +26,18 @@ struct OperationsRoutes: Sendable {
         }
     }
 
-    func ready() -> Response {
+    func ready() async -> Response {
         let depth = queue.depth
         let lag = queue.oldestAgeSeconds
         var writer = JSONWriter()
         writer.beginObject()
         let full = depth.count >= queue.maxCount || depth.bytes >= queue.maxBytes
-        if !health.isHealthy, let probe, probe() { health.recordSuccess() }
+        if !health.isHealthy, let probe, await probe() { health.recordSuccess() }
         let storageError = health.lastError
         writer.field("status", storageError != nil ? "storage_unavailable" : (full ? "saturated" : "ready"))
-        writer.field("storage_error", storageError)
+        // The error itself is in the writer's log; `/ready` is public and database errors name
+        // hosts, users and tables.
+        writer.field("storage_error", storageError.map { _ in "the database is not accepting writes; see the server log" })
         writer.field("queue_depth", depth.count)
         writer.field("queue_bytes", depth.bytes)
         writer.field("queue_max_events", queue.maxCount)

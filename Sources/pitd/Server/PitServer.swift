@@ -4,8 +4,11 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import Metrics
+import NIOConcurrencyHelpers
+import NIOCore
 import Prometheus
 import ServiceLifecycle
+import UnixSignals
 
 /// Wires the pipeline together: admin store → key cache → queue → writer → HTTP.
 ///
@@ -53,30 +56,41 @@ enum PitServer {
             dictionaries = registry
         }
         let pipeline = IngestPipeline(keys: keys, queue: queue, ack: settings.ack, limits: settings.limits,
-                                      metrics: metrics, retryAfterSeconds: settings.retryAfterSeconds, dictionaries: dictionaries)
+                                      metrics: metrics, retryAfterSeconds: settings.retryAfterSeconds, dictionaries: dictionaries,
+                                      ackTimeout: Double(settings.ackTimeoutSeconds))
+        // Before the loop contexts make their sinks.
+        EventLoopCommitSink.defaultDeadline.withLockedValue { $0 = .seconds(Int64(settings.ackTimeoutSeconds)) }
         let (reader, readServices) = settings.backend.makeReadStore(dictionaries: dictionaries, connections: settings.databasePoolSize, logger: logger)
 
-        let authenticator = Authenticator(admin: setup.store, adminTokenHash: tokenHash,
+        let authenticator = Authenticator(admin: AdminAccess(store: setup.store), adminTokenHash: tokenHash,
                                           sessionLifetimeSeconds: Int64(settings.sessionDays) * 86400,
-                                          secureCookies: settings.publicURL.lowercased().hasPrefix("https:"))
+                                          secureCookies: settings.publicURL.lowercased().hasPrefix("https:"),
+                                          throttle: LoginThrottle(policies: [
+                                              .init(burst: settings.loginFailuresPerAccount, interval: 60),
+                                              .init(burst: settings.loginFailuresPerIP, interval: 10),
+                                          ]),
+                                          // Two hashes at once is 256 MiB and both cores of a small server.
+                                          hasher: PasswordHasher(threads: min(2, System.coreCount), queueLimit: 8))
         let router = Router(context: PitRequestContext.self)
         OperationsRoutes(queue: queue, health: health, registry: registry, probe: {
             do {
-                _ = try admin.setting(DataDirectory.adminTokenHashSetting)
+                _ = try await BlockingWork.run(timeout: 2) { try admin.setting(DataDirectory.adminTokenHashSetting) }
                 return true
             } catch {
+                logger.debug("readiness probe failed", metadata: ["error": "\(error)"])
                 return false
             }
         }).register(on: router)
-        APIRoutes(admin: setup.store, reader: reader, queue: queue, baseURL: settings.publicURL, keys: keys)
+        APIRoutes(admin: AdminAccess(store: setup.store), reader: reader, queue: queue, baseURL: settings.publicURL, keys: keys)
             .register(on: router, authenticator: authenticator)
-        WebRoutes(admin: setup.store, reader: reader, queue: queue, authenticator: authenticator, publicURL: settings.publicURL,
+        WebRoutes(admin: AdminAccess(store: setup.store), reader: reader, queue: queue, authenticator: authenticator, publicURL: settings.publicURL,
                   organization: setup.project.organizationSlug, keys: keys)
             .register(on: router)
         let responder = PitResponder(ingest: IngestEndpoint(pipeline: pipeline, logger: logger), fallback: router.buildResponder())
         let loopContexts = IngestLoopContexts(queue: queue, admission: settings.admission)
+        let connections = ConnectionCounter(limit: settings.connectionLimits.maxConnections)
         let server = HTTPServerBuilder { responder in
-            PitHTTP1Channel(http1: HTTP1Channel(responder: responder)) {
+            PitHTTP1Channel(http1: HTTP1Channel(responder: responder), limits: settings.connectionLimits, connections: connections) {
                 IngestHTTPHandler(pipeline: pipeline, contexts: loopContexts, logger: logger)
             }
         }
@@ -97,6 +111,11 @@ enum PitServer {
             },
             logger: logger
         )
-        try await app.runService()
+        // Application.runService() would wait for ever on a service that never stops; past the
+        // connections' grace and the writers' drain, shutdown escalates to cancellation.
+        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(Int64(settings.connectionLimits.shutdownGrace.nanoseconds / 1_000_000_000) + 30)
+        configuration.maximumCancellationDuration = .seconds(10)
+        try await ServiceGroup(configuration: configuration).run()
     }
 }

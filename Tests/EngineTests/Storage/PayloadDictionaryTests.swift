@@ -21,6 +21,18 @@ import Testing
         #expect(throws: BodyDecodingError.self) { try dictionary.decompress(withDictionary, limit: 16) }
     }
 
+    /// 1,000 samples of 1 MiB events used to be held whole (1 GiB, and a joined copy while
+    /// training). Samples keep a prefix, and the set is handed over once its bytes reach the cap.
+    @Test func trainingSamplesAreBoundedInBytes() throws {
+        let dictionaries = PayloadDictionaries(sampleCount: 1000, maxSampleBytes: 1024, maxTotalBytes: 10 * 1024) { _ in nil }
+        let huge = ByteBuffer(repeating: UInt8(ascii: "x"), count: 1 << 20)
+        for _ in 0..<9 { #expect(dictionaries.offerSample(huge) == nil) }
+        let samples = try #require(dictionaries.offerSample(huge))
+        #expect(samples.count == 10)
+        #expect(samples.allSatisfy { $0.count == 1024 })
+        #expect(dictionaries.offerSample(huge) == nil, "one training at a time")
+    }
+
     @Test func tooFewSamplesTrainNothing() {
         #expect(PayloadDictionary.train(samples: [[1, 2, 3]]) == nil)
     }

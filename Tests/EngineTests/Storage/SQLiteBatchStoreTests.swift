@@ -262,6 +262,41 @@ private func millis(_ offset: Double) -> Int64 { Int64((receiveTime + offset) * 
         #expect(issue.lastRelease == "2.0")
     }
 
+    /// The writer's indexes are caches: once emptied for size, misses read the database, and
+    /// grouping, regressions and release order come out as if everything had stayed in memory.
+    @Test func boundedIndexesFallBackToTheDatabase() async throws {
+        let fixture = try StoreFixture()
+        fixture.store.close()
+        fixture.store = try SQLiteBatchStore(path: fixture.path, durability: StorageDurability(), indexLimit: 4)
+        for n in 0..<20 { try fixture.write(try fixture.record(eventJSON(n, type: "Error\(n)", release: "1.\(n)", offset: Double(n - 500)))) }
+        #expect(fixture.store.indexedCount <= 20, "\(fixture.store.indexedCount) entries")
+        var issues = try await fixture.issues()
+        #expect(issues.count == 20)
+        let first = try #require(issues.first { $0.shortID == 1 })
+        // Resolved in the next release after 1.0: an event of release 1.5 (first seen later) regresses it,
+        // one of 1.0 itself does not, though neither the issue nor the releases are indexed any more.
+        try fixture.setStatus([first.id], .resolved, inNextRelease: true)
+        for n in 100..<110 { try fixture.write(try fixture.record(eventJSON(n, type: "Other\(n)"))) }
+        #expect(try fixture.write(try fixture.record(eventJSON(200, type: "Error0", release: "1.0"))).regressions == 0)
+        for n in 110..<120 { try fixture.write(try fixture.record(eventJSON(n, type: "Other\(n)"))) }
+        let outcome = try fixture.write(try fixture.record(eventJSON(201, type: "Error0", release: "1.5")))
+        #expect(outcome.regressions == 1 && outcome.newIssues == 0)
+        issues = try await fixture.issues()
+        #expect(issues.count == 40)
+        #expect(issues.first { $0.id == first.id }?.timesSeen == 3)
+        #expect(fixture.store.indexedCount <= 20)
+    }
+
+    @Test func aConnectionKeepsABoundedNumberOfPreparedStatements() throws {
+        let directory = try TemporaryDirectory()
+        let connection = try SQLiteConnection(path: directory.path("pit.db"))
+        let held = try connection.statement("SELECT 1")
+        for n in 0..<2000 { _ = try connection.statement("SELECT \(n) + 1") }
+        #expect(connection.cachedStatements <= SQLiteConnection.statementCacheLimit)
+        // One taken before the cache was emptied still works.
+        #expect(try held.query([]) { $0.int(0) } == [1])
+    }
+
     @Test func commandsForUnknownIssuesAreIgnored() async throws {
         let fixture = try StoreFixture()
         try fixture.write(try fixture.record(eventJSON(1)))

@@ -324,6 +324,12 @@ package final class PostgresAdminStore: AdminStore {
         }
     }
 
+    package func upgradePasswordHash(userID: Int64, from old: String, to new: String) throws -> Bool {
+        try with { db in
+            try db.query("UPDATE users SET password_hash = \(new) WHERE id = \(userID) AND password_hash = \(old)").metadata.rows == 1
+        }
+    }
+
     package func createSession(_ session: WebSession) throws {
         try with { db in
             _ = try db.query("""

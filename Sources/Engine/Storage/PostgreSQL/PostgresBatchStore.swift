@@ -29,7 +29,8 @@ package final class PostgresBatchStore: BatchStore {
     /// Fingerprint hash → issue id, filled only from committed rows. Issue ids never change, so
     /// this is an optimisation (it spares the lookup), never a source of truth.
     private var issueByHash: [HashKey: Int64] = [:]
-    private static let cacheLimit = 1_000_000
+    // About 100 bytes an entry: ~10 MB. A miss costs one indexed SELECT, batched per write.
+    private static let cacheLimit = 100_000
 
     package init(url: PostgresDatabaseURL, logger: Logger) throws {
         session = try PostgresSession(url: url, logger: logger)

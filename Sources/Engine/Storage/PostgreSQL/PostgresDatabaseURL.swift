@@ -60,8 +60,20 @@ package struct PostgresDatabaseURL: Sendable, Equatable, CustomStringConvertible
         var configuration = PostgresConnection.Configuration(host: host, port: port, username: username, password: password,
                                                              database: database, tls: mode)
         configuration.options.connectTimeout = connectTimeout
+        configuration.options.additionalStartupParameters = Self.sessionParameters
         return configuration
     }
+
+    /// Server-side limits for every session Pit opens. Without them a statement stuck behind a
+    /// lock (or a pathological query plan) holds a writer, a pool connection or a request forever;
+    /// with them the server cancels it and the caller gets an error it already knows how to handle
+    /// (the writer retries the batch, a request answers 503).
+    package static let statementTimeoutSeconds = 30
+    package static let sessionParameters: [(String, String)] = [
+        ("statement_timeout", "\(statementTimeoutSeconds)s"),
+        ("lock_timeout", "\(statementTimeoutSeconds)s"),
+        ("idle_in_transaction_session_timeout", "\(2 * statementTimeoutSeconds)s"),
+    ]
 
     package func clientConfiguration(maximumConnections: Int) -> PostgresClient.Configuration {
         let mode: PostgresClient.Configuration.TLS
@@ -74,6 +86,7 @@ package struct PostgresDatabaseURL: Sendable, Equatable, CustomStringConvertible
                                                          database: database, tls: mode)
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
+        configuration.options.additionalStartupParameters = PostgresDatabaseURL.sessionParameters
         return configuration
     }
 }

@@ -28,6 +28,9 @@ package final class PostgresSession: @unchecked Sendable {
     /// write, and the server runs them in order (see `enqueue`).
     private var deferred: [(query: PostgresQuery, handler: ((PostgresQueryResult) throws -> Void)?)] = []
     private static let nextID = NIOLockedCounter()
+    /// How long a round trip may take before the connection is presumed dead: well past
+    /// `statement_timeout`, after which the server itself would have answered with an error.
+    package static let answerDeadline = TimeAmount.seconds(Int64(2 * PostgresDatabaseURL.statementTimeoutSeconds))
 
     package init(url: PostgresDatabaseURL, logger: Logger, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
         configuration = try url.connectionConfiguration()
@@ -80,6 +83,11 @@ package final class PostgresSession: @unchecked Sendable {
         let queued = deferred
         deferred.removeAll()
         let connection = try open()
+        // `statement_timeout` bounds the server's work, not the network: a peer that vanished
+        // without a reset (a partition, a dead host) would leave these waits hanging. Closing the
+        // connection fails every pending query, and the next call reconnects.
+        let watchdog = connection.eventLoop.scheduleTask(in: Self.answerDeadline) { connection.close().whenComplete { _ in } }
+        defer { watchdog.cancel() }
         let futures = queued.map { connection.query($0.query, logger: logger) }
         let last = connection.query(query, logger: logger)
         var failure: (any Error)?

@@ -242,6 +242,13 @@ package final class SQLiteAdminStore: AdminStore {
         }
     }
 
+    package func upgradePasswordHash(userID: Int64, from old: String, to new: String) throws -> Bool {
+        try with { db in
+            try db.statement("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?").run([.text(new), .int(userID), .text(old)])
+            return db.changes == 1
+        }
+    }
+
     package func createSession(_ session: WebSession) throws {
         try with { db in
             try db.statement("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")

@@ -1,5 +1,10 @@
 /// The SQLite write path: one connection, one transaction per batch, and in-memory indexes that
 /// spare a SELECT per event (fingerprint → issue, issue status, release first-seen, short ids).
+///
+/// The indexes are caches of the database, not copies of it: a miss reads the row (on the
+/// writer's connection, so it sees this batch's own writes), and an index that outgrew
+/// `indexLimit` is emptied between batches. Memory stays bounded however many issues and
+/// releases accumulate, and the hot fingerprints are back after one batch.
 package final class SQLiteBatchStore: BatchStore {
     private let connection: SQLiteConnection
     private var checkpointer: SQLiteCheckpointer?
@@ -22,6 +27,7 @@ package final class SQLiteBatchStore: BatchStore {
     private var issues: [Int64: IssueState] = [:]
     private var releaseFirstSeen: [ReleaseKey: Int64] = [:]
     private var nextShortID: [Int64: Int64] = [:]
+    private let indexLimit: Int
     /// Inverse operations for the in-memory indexes, replayed when a batch's transaction fails so
     /// the indexes keep matching the database.
     private var undo: [() -> Void] = []
@@ -39,7 +45,10 @@ package final class SQLiteBatchStore: BatchStore {
     private var arrivalRate = 0.0
     private var lastBatchTime = ClockTime.monotonicSeconds
 
-    package init(path: String, durability: StorageDurability, countsInterval: Double = 1, lightLoadRate: Double = 1000) throws {
+    package init(path: String, durability: StorageDurability, indexLimit: Int = 100_000, countsInterval: Double = 1,
+                 lightLoadRate: Double = 1000) throws
+    {
+        self.indexLimit = max(1, indexLimit)
         self.countsInterval = countsInterval
         self.lightLoadRate = lightLoadRate
         connection = try SQLiteConnection(path: path)
@@ -74,30 +83,55 @@ package final class SQLiteBatchStore: BatchStore {
         try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     }
 
+    /// Short ids must continue from the database's; the other indexes fill as batches need them.
     private func loadIndexes() throws {
-        for (projectID, hash, issueID) in try connection.statement("SELECT project_id, hash, issue_id FROM issue_hashes")
-            .query([], { ($0.int(0), $0.blob(1), $0.int(2)) })
-        {
-            issueByHash[IssueKey(projectID: projectID, hash: hash)] = issueID
-        }
-        let rows = try connection.statement(
-            "SELECT id, project_id, status, substatus, resolved_in_release FROM issues"
-        ).query([]) { row in
-            (row.int(0), IssueState(projectID: row.int(1), status: IssueStatus(rawValue: Int(row.int(2))) ?? .unresolved,
-                                    substatus: IssueSubstatus(rawValue: Int(row.int(3))) ?? .none,
-                                    resolvedInRelease: row.text(4)))
-        }
-        for (id, state) in rows { issues[id] = state }
-        for (projectID, version, firstSeen) in try connection.statement("SELECT project_id, version, first_seen FROM releases")
-            .query([], { ($0.int(0), $0.text(1) ?? "", $0.int(2)) })
-        {
-            releaseFirstSeen[ReleaseKey(projectID: projectID, version: version)] = firstSeen
-        }
+        nextShortID.removeAll()
         for (projectID, maxShortID) in try connection.statement("SELECT project_id, MAX(short_id) FROM issues GROUP BY project_id")
             .query([], { ($0.int(0), $0.int(1)) })
         {
             nextShortID[projectID] = maxShortID + 1
         }
+    }
+
+    /// Entries in the in-memory indexes (for tests: they stay near `indexLimit`).
+    package var indexedCount: Int { issueByHash.count + issues.count + releaseFirstSeen.count }
+
+    private func trimIndexes() {
+        if issueByHash.count > indexLimit { issueByHash.removeAll(keepingCapacity: true) }
+        if issues.count > indexLimit { issues.removeAll(keepingCapacity: true) }
+        if releaseFirstSeen.count > indexLimit { releaseFirstSeen.removeAll(keepingCapacity: true) }
+    }
+
+    private func issueID(for key: IssueKey) throws -> Int64? {
+        if let id = issueByHash[key] { return id }
+        guard let id = try connection.statement("SELECT issue_id FROM issue_hashes WHERE project_id = ? AND hash = ?")
+            .query([.int(key.projectID), .blob(key.hash)], { $0.int(0) }).first
+        else { return nil }
+        issueByHash[key] = id
+        return id
+    }
+
+    private func issueState(_ id: Int64) throws -> IssueState? {
+        if let state = issues[id] { return state }
+        guard let state = try connection.statement("SELECT project_id, status, substatus, resolved_in_release FROM issues WHERE id = ?")
+            .query([.int(id)], { row in
+                IssueState(projectID: row.int(0), status: IssueStatus(rawValue: Int(row.int(1))) ?? .unresolved,
+                           substatus: IssueSubstatus(rawValue: Int(row.int(2))) ?? .none, resolvedInRelease: row.text(3))
+            }).first
+        else { return nil }
+        issues[id] = state
+        return state
+    }
+
+    private func releaseFirstSeen(_ key: ReleaseKey) throws -> Int64? {
+        if let firstSeen = releaseFirstSeen[key] { return firstSeen }
+        let stored = try connection.statement("SELECT first_seen FROM releases WHERE project_id = ? AND version = ?")
+            .query([.int(key.projectID), .text(key.version)], { $0.int(0) }).first
+        // Counters not written yet may hold an earlier sighting than the database's row.
+        let waiting = pending.releases[key]?.firstSeen
+        guard let firstSeen = [stored, waiting].compactMap({ $0 }).min() else { return nil }
+        releaseFirstSeen[key] = firstSeen
+        return firstSeen
     }
 
     // MARK: Batch
@@ -119,6 +153,7 @@ package final class SQLiteBatchStore: BatchStore {
         arrivalRate += (Double(batch.count) / sinceLastBatch - arrivalRate) * 0.2
         let lightLoad = queueEmpty && arrivalRate < lightLoadRate
         var counts = SQLitePendingCounts()
+        trimIndexes()
         do {
             let (outcome, countsWritten) = try connection.transaction { () throws -> (BatchOutcome, Bool) in
                 let outcome = try writeInTransaction(batch, counts: &counts)
@@ -139,8 +174,13 @@ package final class SQLiteBatchStore: BatchStore {
             }
             return outcome
         } catch {
-            for inverse in undo.reversed() { inverse() }
+            // Misses during the batch cached rows it wrote, which the rollback took back: start
+            // the indexes afresh from what is committed.
             undo.removeAll()
+            issueByHash.removeAll()
+            issues.removeAll()
+            releaseFirstSeen.removeAll()
+            try? loadIndexes()
             throw error
         }
     }
@@ -230,9 +270,7 @@ package final class SQLiteBatchStore: BatchStore {
         // Regressions compare releases by first-seen; later batches see this one's releases even
         // before their counters are written.
         for (key, seen) in counts.releases {
-            let known = releaseFirstSeen[key]
-            releaseFirstSeen[key] = min(known ?? Int64.max, seen.firstSeen)
-            undo.append { [unowned self] in self.releaseFirstSeen[key] = known }
+            releaseFirstSeen[key] = min(try releaseFirstSeen(key) ?? Int64.max, seen.firstSeen)
         }
         return outcome
     }
@@ -254,9 +292,10 @@ package final class SQLiteBatchStore: BatchStore {
 
     private func resolveIssue(for event: EventRecord) throws -> (Int64, Bool) {
         for hash in event.grouping.hashes {
-            if let id = issueByHash[IssueKey(projectID: event.projectID, hash: hash.bytes)] {
+            if let id = try issueID(for: IssueKey(projectID: event.projectID, hash: hash.bytes)) {
                 // Register hashes this issue did not have yet (an app hash gained later, say).
-                for other in event.grouping.hashes where issueByHash[IssueKey(projectID: event.projectID, hash: other.bytes)] == nil {
+                for other in event.grouping.hashes {
+                    guard try issueID(for: IssueKey(projectID: event.projectID, hash: other.bytes)) == nil else { continue }
                     try connection.statement("INSERT OR IGNORE INTO issue_hashes (project_id, hash, issue_id) VALUES (?, ?, ?)")
                         .run([.int(event.projectID), .blob(other.bytes), .int(id)])
                     setIssue(id, for: IssueKey(projectID: event.projectID, hash: other.bytes))
@@ -304,11 +343,11 @@ package final class SQLiteBatchStore: BatchStore {
     /// Sentry's `_handle_regression`: a new event reopens a resolved issue, unless the issue was
     /// resolved in a release that is the same as or newer than the event's. Ignored issues stay.
     private func regressIfResolved(issueID: Int64, release: String?, projectID: Int64) throws -> Bool {
-        guard var state = issues[issueID], state.status == .resolved else { return false }
+        guard var state = try issueState(issueID), state.status == .resolved else { return false }
         if let resolvedIn = state.resolvedInRelease {
             guard let release, release != resolvedIn else { return false }
-            let eventFirstSeen = releaseFirstSeen[ReleaseKey(projectID: projectID, version: release)] ?? Int64.max
-            let resolvedFirstSeen = releaseFirstSeen[ReleaseKey(projectID: projectID, version: resolvedIn)] ?? Int64.min
+            let eventFirstSeen = try releaseFirstSeen(ReleaseKey(projectID: projectID, version: release)) ?? Int64.max
+            let resolvedFirstSeen = try releaseFirstSeen(ReleaseKey(projectID: projectID, version: resolvedIn)) ?? Int64.min
             guard eventFirstSeen > resolvedFirstSeen else { return false }
         }
         state.status = .unresolved
@@ -327,7 +366,7 @@ package final class SQLiteBatchStore: BatchStore {
         case .setStatus(let ids, let status, let inNextRelease):
             let lastRelease = try connection.statement("SELECT last_release FROM issues WHERE id = ?")
             for id in ids {
-                guard var state = issues[id] else { continue }
+                guard var state = try issueState(id) else { continue }
                 state.status = status
                 state.substatus = status == .unresolved ? .ongoing : (status == .ignored ? .archivedForever : .none)
                 if status == .resolved && inNextRelease {
@@ -352,7 +391,7 @@ package final class SQLiteBatchStore: BatchStore {
             """)
         let now = Int64(ClockTime.nowSeconds * 1000)
         for id in ids {
-            guard let state = issues[id] else { continue }
+            guard let state = try issueState(id) else { continue }
             try updateStatus.run([
                 .int(Int64(state.status.rawValue)), .int(Int64(state.substatus.rawValue)), .optional(state.resolvedInRelease),
                 .int(Int64(state.status.rawValue)), .int(now), .int(id),

@@ -58,9 +58,19 @@ package final class SQLiteConnection: @unchecked Sendable {
             return cached
         }
         let statement = try SQLiteStatement(connection: self, sql: sql)
+        // Searches compose their SQL from the filters asked for (IN lists of any length, tag
+        // conditions), so a reader could otherwise keep a statement for every query shape anyone
+        // ever sent. Dropping the cache is safe: a statement a caller still holds lives on until
+        // released (it finalizes in deinit), and the hot ones are prepared again at once.
+        if statements.count >= Self.statementCacheLimit { statements.removeAll(keepingCapacity: true) }
         statements[sql] = statement
         return statement
     }
+
+    package static let statementCacheLimit = 256
+
+    /// Prepared statements kept (for tests).
+    package var cachedStatements: Int { statements.count }
 
     package var changes: Int { Int(sqlite3_changes(handle)) }
     package var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }

@@ -1,4 +1,3 @@
-import Dispatch
 import Engine
 import Foundation
 import HTTPTypes
@@ -13,44 +12,113 @@ struct Authenticator: Sendable {
     static let sessionCookie = "pit_session"
     static let loginCSRFCookie = "pit_login_csrf"
 
-    let admin: any AdminStore
+    let admin: AdminAccess
     let adminTokenHash: String
     let sessionLifetimeSeconds: Int64
     /// Set the cookie's Secure flag (the public URL is https).
     let secureCookies: Bool
+    /// Failed sign-ins per account (first key) and per client address (second key).
+    let throttle: LoginThrottle
+    let hasher: PasswordHasher
 
     /// `Authorization: Bearer <token>` → admin or API-token identity; nil when absent or invalid.
-    func bearer(_ request: Request) throws -> Identity? {
+    /// Invalid tokens count against the client address like failed sign-ins (`Refusal`): each
+    /// costs a lookup on the admin store's few threads, which a flood would otherwise take from
+    /// everyone's sessions.
+    /// Unlike a sign-in, a request is charged only when its token fails, so a client's burst
+    /// of parallel requests with a good token is never refused.
+    func bearer(_ request: Request, client: String) async throws -> Identity? {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { return nil }
-        return try identity(forToken: String(header.dropFirst(7)).trimmingSpaces)
+        do {
+            try throttle.check([nil, client])
+        } catch {
+            throw Refusal.throttled(retryAfter: error.retryAfter)
+        }
+        guard let identity = try await identity(forToken: String(header.dropFirst(7)).trimmingSpaces) else {
+            throttle.failed([nil, client])
+            return nil
+        }
+        return identity
     }
 
-    func identity(forToken token: String) throws -> Identity? {
+    func identity(forToken token: String) async throws -> Identity? {
         guard !token.isEmpty, token.utf8.count <= 200 else { return nil }
         if AdminToken.matches(token, storedHash: adminTokenHash) { return Identity(principal: .adminToken) }
-        guard let apiToken = try admin.activeToken(hash: Secret.hash(token), now: ClockTime.nowMilliseconds) else { return nil }
+        guard let apiToken = try await admin({ try $0.activeToken(hash: Secret.hash(token), now: ClockTime.nowMilliseconds) }) else { return nil }
         return Identity(principal: .apiToken(apiToken))
     }
 
     /// The session cookie → identity, when the session exists, has not expired, and its user
     /// still exists.
-    func session(_ request: Request) throws -> Identity? {
+    func session(_ request: Request) async throws -> Identity? {
         guard let value = request.cookies[Self.sessionCookie]?.value, !value.isEmpty, value.utf8.count <= 200 else { return nil }
-        guard let session = try admin.session(tokenHash: Secret.hash(value), now: ClockTime.nowMilliseconds) else { return nil }
+        guard let session = try await admin({ try $0.session(tokenHash: Secret.hash(value), now: ClockTime.nowMilliseconds) }) else { return nil }
         guard let userID = session.userID else { return Identity(principal: .adminToken, session: session) }
-        guard let user = try admin.user(id: userID) else { return nil }
+        guard let user = try await admin({ try $0.user(id: userID) }) else { return nil }
         return Identity(principal: .user(user), session: session)
     }
 
-    /// Email and password → user identity. Hashing runs off the cooperative pool (scrypt takes
-    /// ~0.1 s of CPU and 32 MiB); an unknown email still costs one hash so timing does not tell
-    /// which emails exist.
-    func signIn(email: String, password: String) async throws -> Identity? {
-        let user = try admin.user(email: email)
-        let stored = user?.passwordHash ?? Self.decoyHash
-        let valid = await Self.offPool { PasswordHash.verify(password, against: stored) }
+    /// The admin token at the sign-in form. Guessing a 256-bit token is hopeless, but each try
+    /// costs a database lookup, so tries count against the client address like passwords do.
+    func signIn(token: String, client: String) async throws -> Identity? {
+        let charge: LoginThrottle.Charge
+        do {
+            charge = try throttle.attempt([nil, client])
+        } catch {
+            throw Refusal.throttled(retryAfter: error.retryAfter)
+        }
+        guard let identity = try await identity(forToken: token) else { return nil }
+        throttle.succeeded(charge)
+        return identity
+    }
+
+    /// Why a sign-in was not even tried.
+    enum Refusal: Error {
+        /// Too many failures for this account or from this address; try again after this many seconds.
+        case throttled(retryAfter: Int)
+        /// Every password-hashing thread is busy and the line is full.
+        case busy
+    }
+
+    /// Email and password → user identity, nil when they do not match. Throws `Refusal` before
+    /// any hashing when the account or the client address is out of attempts, or when too many
+    /// hashes are in progress.
+    ///
+    /// Hashing runs on `hasher`'s own threads (scrypt takes a few tenths of a second and 128 MiB);
+    /// an unknown email still costs one hash, and is throttled like a real one, so neither timing
+    /// nor throttling tells which emails exist.
+    func signIn(email: String, password: String, client: String) async throws -> Identity? {
+        let charge: LoginThrottle.Charge
+        do {
+            charge = try throttle.attempt([Self.accountKey(email), client])
+        } catch {
+            throw Refusal.throttled(retryAfter: error.retryAfter)
+        }
+        let user = try await admin({ try $0.user(email: email) })
+        let valid: Bool
+        do {
+            valid = try await hasher.verify(password, against: user?.passwordHash)
+        } catch {
+            throttle.refund(charge)
+            throw Refusal.busy
+        }
         guard valid, let user else { return nil }
+        throttle.succeeded(charge)
+        if PasswordHash.needsRehash(user.passwordHash) { await upgradeHash(of: user, password: password) }
         return Identity(principal: .user(user))
+    }
+
+    /// The password was right but its hash is older than today's parameters: store a new one.
+    /// Best effort; a busy hasher or a failed write leaves the old hash, which still works.
+    private func upgradeHash(of user: User, password: String) async {
+        guard let fresh = try? await hasher.make(password) else { return }
+        _ = try? await admin({ try $0.upgradePasswordHash(userID: user.id, from: user.passwordHash, to: fresh) })
+    }
+
+    /// Emails are case-insensitive in practice; one account, one bucket. Bounded so a huge
+    /// field cannot make a huge key.
+    static func accountKey(_ email: String) -> String {
+        String(email.trimmingSpaces.lowercased().utf8.prefix(254)) ?? ""
     }
 
     /// Cookies get the Secure flag when the public URL is https, or when a TLS-terminating proxy
@@ -61,19 +129,19 @@ struct Authenticator: Sendable {
     }
 
     /// Opens a browser session; returns the cookie to set.
-    func openSession(for identity: Identity, secure: Bool) throws -> Cookie {
+    func openSession(for identity: Identity, secure: Bool) async throws -> Cookie {
         let token = Secret.generate(prefix: "")
         let now = ClockTime.nowMilliseconds
         let session = WebSession(tokenHash: Secret.hash(token), userID: identity.userID, csrfToken: Secret.generate(prefix: ""),
                                  createdAt: now, expiresAt: now + sessionLifetimeSeconds * 1000)
-        try admin.createSession(session)
-        _ = try? admin.deleteExpiredSessions(now: now)
+        try await admin({ try $0.createSession(session) })
+        _ = try? await admin({ try $0.deleteExpiredSessions(now: now) })
         return Cookie(name: Self.sessionCookie, value: token, maxAge: Int(sessionLifetimeSeconds), path: "/",
                       secure: secure || secureCookies, httpOnly: true, sameSite: .lax)
     }
 
-    func closeSession(_ identity: Identity) throws {
-        if let session = identity.session { try admin.deleteSession(tokenHash: session.tokenHash) }
+    func closeSession(_ identity: Identity) async throws {
+        if let session = identity.session { try await admin({ try $0.deleteSession(tokenHash: session.tokenHash) }) }
     }
 
     func expiredSessionCookie() -> Cookie {
@@ -85,14 +153,6 @@ struct Authenticator: Sendable {
                sameSite: .strict)
     }
 
-    /// A valid hash of a random password, verified against when the email is unknown.
-    private static let decoyHash: String = (try? PasswordHash.make(Secret.generate(prefix: ""))) ?? ""
-
-    static func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: work()) }
-        }
-    }
 }
 
 /// API routes: a Bearer token is required; reads need the `read` scope, anything else `write`
@@ -104,7 +164,7 @@ struct APIAuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         do {
-            guard let identity = try authenticator.bearer(request) else {
+            guard let identity = try await authenticator.bearer(request, client: context.clientIP) else {
                 let presented = request.headers[.authorization] != nil
                 return HTTPResponses.detail(presented ? "Invalid token." : "Authentication credentials were not provided.",
                                             status: .unauthorized)
@@ -115,6 +175,9 @@ struct APIAuthMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as HTTPError {
             return HTTPResponses.detail(error.body ?? "\(error.status)", status: error.status, headers: error.headers)
+        } catch Authenticator.Refusal.throttled(let seconds) {
+            return HTTPResponses.detail("Too many requests with invalid credentials; retry in \(seconds) s.", status: .tooManyRequests,
+                                        headers: [.retryAfter: String(seconds)])
         }
     }
 }
@@ -129,7 +192,7 @@ struct WebAuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        guard let identity = try authenticator.session(request) else {
+        guard let identity = try await authenticator.session(request) else {
             if request.method == .get || request.method == .head {
                 let target = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
                 return WebResponses.redirect("/login?next=" + WebResponses.queryEscape(target))

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// The request context of every non-ingest route: who is asking (set by the auth middlewares)
 /// and, for web forms, the already-parsed form fields.
@@ -8,10 +9,17 @@ struct PitRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     var identity: Identity?
     var form = FormFields()
+    /// The peer of the connection (sign-in throttling keys on it). Behind a reverse proxy this
+    /// is the proxy.
+    let remoteAddress: SocketAddress?
 
-    init(source: Source) {
+    init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
     }
+
+    /// The client's IP address as text, without the port; "unknown" when there is none.
+    var clientIP: String { remoteAddress?.ipAddress ?? "unknown" }
 
     /// The caller's identity; throws 401 when the route was reached without one (a wiring bug).
     func requireIdentity() throws -> Identity {

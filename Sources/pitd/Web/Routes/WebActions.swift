@@ -5,7 +5,7 @@ import Hummingbird
 /// The web UI's form posts. Each one changes something and redirects (post/redirect/get), with a
 /// one-shot flash message in a cookie, so a reload never repeats an action.
 struct WebActions: Sendable {
-    let admin: any AdminStore
+    let admin: AdminAccess
     let reader: any ReadStore
     let queue: IngestQueue
     let authenticator: Authenticator
@@ -56,7 +56,7 @@ struct WebActions: Sendable {
     func bulk(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         _ = try context.require(.write)
         let form = context.form
-        guard let projectID = form["project"].flatMap({ Int64($0) }), let project = try admin.project(id: projectID) else {
+        guard let projectID = form["project"].flatMap({ Int64($0) }), let project = try await admin({ try $0.project(id: projectID) }) else {
             throw HTTPError(.notFound, message: "This project does not exist.")
         }
         let status: IssueStatus
@@ -96,8 +96,9 @@ struct WebActions: Sendable {
 
     // MARK: Settings
 
-    func projectForSettings(_ context: PitRequestContext) throws -> Project {
-        guard let slug = context.parameters.get("project"), let project = try admin.project(organizationSlug: organization, slug: slug) else {
+    func projectForSettings(_ context: PitRequestContext) async throws -> Project {
+        guard let slug = context.parameters.get("project"),
+              let project = try await admin({ try $0.project(organizationSlug: organization, slug: slug) }) else {
             throw HTTPError(.notFound, message: "This project does not exist.")
         }
         return project
@@ -106,9 +107,9 @@ struct WebActions: Sendable {
     /// `POST /settings/projects/{slug}/` with `name`.
     func renameProject(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         _ = try context.require(.admin)
-        let project = try projectForSettings(context)
+        let project = try await projectForSettings(context)
         do {
-            _ = try admin.renameProject(id: project.id, name: context.form["name"] ?? "")
+            _ = try await admin({ try $0.renameProject(id: project.id, name: context.form["name"] ?? "") })
         } catch let error as AdminError {
             return Self.redirect("/settings/projects/\(project.slug)/", flash: error.description)
         }
@@ -118,41 +119,53 @@ struct WebActions: Sendable {
     /// `POST /settings/projects/{slug}/keys` with `label`.
     func createKey(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         _ = try context.require(.admin)
-        let project = try projectForSettings(context)
+        let project = try await projectForSettings(context)
         let label = (context.form["label"] ?? "").trimmingSpaces
-        _ = try admin.createKey(projectID: project.id, publicKey: nil, label: label.isEmpty ? nil : label)
-        try? keys.reload(from: admin)
+        _ = try await admin({ try $0.createKey(projectID: project.id, publicKey: nil, label: label.isEmpty ? nil : label) })
+        _ = try? await admin({ try keys.reload(from: $0) })
         return Self.redirect("/settings/projects/\(project.slug)/", flash: "DSN key created.")
     }
 
     /// `POST /settings/projects/{slug}/keys/{id}` with `action` = disable | enable | rotate |
     /// ratelimit (+ `count`, `window`; empty count removes the limit).
     func updateKey(_ request: Request, _ context: PitRequestContext) async throws -> Response {
+        // Whatever happened, the ingest path's key cache learns of it at once.
+        do {
+            let response = try await changeKey(request, context)
+            _ = try? await admin({ try keys.reload(from: $0) })
+            return response
+        } catch {
+            _ = try? await admin({ try keys.reload(from: $0) })
+            throw error
+        }
+    }
+
+    private func changeKey(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         _ = try context.require(.admin)
-        let project = try projectForSettings(context)
-        guard let id = context.parameters.get("key").flatMap({ Int64($0) }), let key = try admin.key(id: id), key.projectID == project.id
+        let project = try await projectForSettings(context)
+        guard let id = context.parameters.get("key").flatMap({ Int64($0) }),
+              let key = try await admin({ try $0.key(id: id) }), key.projectID == project.id
         else { throw HTTPError(.notFound, message: "This key does not exist.") }
         let back = "/settings/projects/\(project.slug)/"
         let form = context.form
-        defer { try? keys.reload(from: admin) }
         switch form["action"] {
         case "disable":
-            _ = try admin.updateKey(id: key.id, label: nil, enabled: false, rateLimit: nil)
+            _ = try await admin({ try $0.updateKey(id: key.id, label: nil, enabled: false, rateLimit: nil) })
             return Self.redirect(back, flash: "Key disabled; SDKs using it get 403 within seconds.")
         case "enable":
-            _ = try admin.updateKey(id: key.id, label: nil, enabled: true, rateLimit: nil)
+            _ = try await admin({ try $0.updateKey(id: key.id, label: nil, enabled: true, rateLimit: nil) })
             return Self.redirect(back, flash: "Key enabled.")
         case "rotate":
             // A new key with the same label and limit; the old one is disabled, so SDKs must
             // switch to the new DSN.
-            let fresh = try admin.createKey(projectID: project.id, publicKey: nil, label: key.label)
-            _ = try admin.updateKey(id: fresh.id, label: nil, enabled: nil, rateLimit: .some(key.rateLimit))
-            _ = try admin.updateKey(id: key.id, label: nil, enabled: false, rateLimit: nil)
+            let fresh = try await admin({ try $0.createKey(projectID: project.id, publicKey: nil, label: key.label) })
+            _ = try await admin({ try $0.updateKey(id: fresh.id, label: nil, enabled: nil, rateLimit: .some(key.rateLimit)) })
+            _ = try await admin({ try $0.updateKey(id: key.id, label: nil, enabled: false, rateLimit: nil) })
             return Self.redirect(back, flash: "Key rotated: the old key is disabled; use the new DSN.")
         case "ratelimit":
             let countText = (form["count"] ?? "").trimmingSpaces
             if countText.isEmpty {
-                _ = try admin.updateKey(id: key.id, label: nil, enabled: nil, rateLimit: .some(nil))
+                _ = try await admin({ try $0.updateKey(id: key.id, label: nil, enabled: nil, rateLimit: .some(nil)) })
                 return Self.redirect(back, flash: "Rate limit removed.")
             }
             let limit: ProjectKey.RateLimit
@@ -162,7 +175,7 @@ struct WebActions: Sendable {
             } catch {
                 return Self.redirect(back, flash: error.detail)
             }
-            _ = try admin.updateKey(id: key.id, label: nil, enabled: nil, rateLimit: .some(limit))
+            _ = try await admin({ try $0.updateKey(id: key.id, label: nil, enabled: nil, rateLimit: .some(limit)) })
             return Self.redirect(back, flash: "Rate limit set to \(limit.count) events per \(limit.windowSeconds) s.")
         default:
             throw HTTPError(.badRequest, message: "Unknown key action.")
@@ -172,7 +185,8 @@ struct WebActions: Sendable {
     /// `POST /settings/tokens/{id}/revoke`.
     func revokeToken(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         _ = try context.require(.admin)
-        guard let id = context.parameters.get("id").flatMap({ Int64($0) }), try admin.revokeToken(id: id, now: ClockTime.nowMilliseconds)
+        guard let id = context.parameters.get("id").flatMap({ Int64($0) }),
+              try await admin({ try $0.revokeToken(id: id, now: ClockTime.nowMilliseconds) })
         else { throw HTTPError(.notFound, message: "This token does not exist.") }
         return Self.redirect("/settings/tokens/", flash: "Token revoked; it stops working at once.")
     }
@@ -186,7 +200,9 @@ struct WebActions: Sendable {
         let form = context.form
         let current = form["current"] ?? ""
         let stored = user.passwordHash
-        guard await Authenticator.offPool({ PasswordHash.verify(current, against: stored) }) else {
+        let busy = Self.redirect("/settings/account/", flash: "The server is busy; try again in a moment.")
+        guard let matches = try? await authenticator.hasher.verify(current, against: stored) else { return busy }
+        guard matches else {
             return Self.redirect("/settings/account/", flash: "The current password is wrong.")
         }
         let password = form["password"] ?? ""
@@ -194,11 +210,10 @@ struct WebActions: Sendable {
         guard password.count >= 8, password.utf8.count <= 1024 else {
             return Self.redirect("/settings/account/", flash: "A password has 8 to 1,024 characters.")
         }
-        let hash = await Authenticator.offPool { try? PasswordHash.make(password) }
-        guard let hash else { throw HTTPError(.internalServerError, message: "Could not hash the password.") }
-        try admin.setPassword(userID: user.id, passwordHash: hash)
+        guard let hash = try? await authenticator.hasher.make(password) else { return busy }
+        try await admin({ try $0.setPassword(userID: user.id, passwordHash: hash) })
         // Setting the password signed every session out, this one too: sign this browser in again.
-        let cookie = try authenticator.openSession(for: Identity(principal: .user(user)), secure: authenticator.isSecure(request))
+        let cookie = try await authenticator.openSession(for: Identity(principal: .user(user)), secure: authenticator.isSecure(request))
         var response = Self.redirect("/settings/account/", flash: "Password changed; other browsers are signed out.")
         response.setCookie(cookie)
         return response

@@ -9,7 +9,7 @@ import Hummingbird
 /// Isolation: every page that takes an issue or event id checks that it belongs to the project
 /// the page is about, so a crafted URL never shows one project's data under another's name.
 struct WebRoutes: Sendable {
-    let admin: any AdminStore
+    let admin: AdminAccess
     let reader: any ReadStore
     let queue: IngestQueue
     let authenticator: Authenticator
@@ -23,12 +23,12 @@ struct WebRoutes: Sendable {
         router.get("static/pit.css") { _, _ in Self.asset(Layout.stylesheet, type: "text/css; charset=utf-8") }
         router.get("static/pit.js") { _, _ in Self.asset(Layout.script, type: "text/javascript; charset=utf-8") }
         router.get("login") { request, _ in try await loginPage(request) }
-        router.post("login") { request, _ in try await login(request) }
+        router.post("login") { request, context in try await login(request, client: context.clientIP) }
 
         let pages = router.group().add(middleware: WebAuthMiddleware(authenticator: authenticator))
             .add(middleware: WebErrorMiddleware(routes: self))
         pages.get("/") { _, _ in WebResponses.redirect(Paths.projects(org: organization)) }
-        pages.post("logout") { _, context in try logout(context) }
+        pages.post("logout") { _, context in try await logout(context) }
         let org = pages.group("organizations/:org")
         org.get("projects") { request, context in try await projectsPage(request, context) }
         org.get("issues") { request, context in try await issueListPage(request, context) }
@@ -85,17 +85,17 @@ struct WebRoutes: Sendable {
         return response
     }
 
-    func chrome(_ request: Request, _ context: PitRequestContext, section: Chrome.Section, project: Project?) throws -> Chrome {
+    func chrome(_ request: Request, _ context: PitRequestContext, section: Chrome.Section, project: Project?) async throws -> Chrome {
         let identity = try context.requireIdentity()
         let flash = WebActions.flash(request).map { Chrome.Flash(.info, $0) }
         return Chrome(organizationSlug: organization, userLabel: identity.principal.isAdminToken ? "admin token" : identity.displayName,
-                      csrfToken: identity.session?.csrfToken ?? "", projects: try admin.projects(), currentProject: project,
+                      csrfToken: identity.session?.csrfToken ?? "", projects: try await admin({ try $0.projects() }), currentProject: project,
                       section: section, flash: flash, now: ClockTime.nowMilliseconds)
     }
 
-    func errorPage(_ request: Request, _ context: PitRequestContext, status: HTTPResponse.Status, message: String) throws -> Response {
+    func errorPage(_ request: Request, _ context: PitRequestContext, status: HTTPResponse.Status, message: String) async throws -> Response {
         let model = ErrorModel(status: Int(status.code), title: status.reasonPhrase, message: message)
-        return Self.page(ErrorPage.render(model, chrome: try chrome(request, context, section: .none, project: nil)), status: status)
+        return await Self.page(ErrorPage.render(model, chrome: try chrome(request, context, section: .none, project: nil)), status: status)
     }
 
     // MARK: Sign-in
@@ -103,7 +103,7 @@ struct WebRoutes: Sendable {
     func loginPage(_ request: Request, error: String? = nil, email: String = "", status: HTTPResponse.Status = .ok) async throws -> Response {
         // Signed in already: go on.
         let parameters = FormFields(query: request)
-        if error == nil, try authenticator.session(request) != nil {
+        if error == nil, try await authenticator.session(request) != nil {
             return WebResponses.redirect(WebResponses.safeNext(parameters["next"]))
         }
         let csrf = Secret.generate(prefix: "")
@@ -115,7 +115,7 @@ struct WebRoutes: Sendable {
 
     /// `POST /login`: `email` + `password`, or `token` (the admin token). The
     /// login form's CSRF token is a double-submit cookie (there is no session yet).
-    func login(_ request: Request) async throws -> Response {
+    func login(_ request: Request, client: String) async throws -> Response {
         let body = try await request.body.collect(upTo: WebAuthMiddleware.maxFormBytes)
         let form = FormFields(urlEncoded: String(buffer: body))
         let next = WebResponses.safeNext(form["next"])
@@ -126,10 +126,25 @@ struct WebRoutes: Sendable {
         }
         var identity: Identity?
         let email = (form["email"] ?? "").trimmingSpaces
-        if let token = form["token"]?.trimmingSpaces, !token.isEmpty {
-            identity = try authenticator.identity(forToken: token)
-        } else if !email.isEmpty {
-            identity = try await authenticator.signIn(email: email, password: form["password"] ?? "")
+        do {
+            if let token = form["token"]?.trimmingSpaces, !token.isEmpty {
+                identity = try await authenticator.signIn(token: token, client: client)
+            } else if !email.isEmpty {
+                identity = try await authenticator.signIn(email: email, password: form["password"] ?? "", client: client)
+            }
+        } catch let refusal as Authenticator.Refusal {
+            var response: Response
+            switch refusal {
+            case .throttled(let seconds):
+                response = try await loginPage(request, error: "Too many failed sign-ins. Wait \(Self.duration(seconds)) and try again.",
+                                               email: email, status: .tooManyRequests)
+                response.headers[.retryAfter] = String(seconds)
+            case .busy:
+                response = try await loginPage(request, error: "The server is busy signing others in. Try again in a moment.",
+                                               email: email, status: .serviceUnavailable)
+                response.headers[.retryAfter] = "1"
+            }
+            return response
         }
         guard let identity else {
             return try await loginPage(request, error: email.isEmpty ? "That token is not valid." : "Wrong email or password.",
@@ -145,7 +160,7 @@ struct WebRoutes: Sendable {
         default:
             sessionIdentity = identity
         }
-        let cookieValue = try authenticator.openSession(for: sessionIdentity, secure: authenticator.isSecure(request))
+        let cookieValue = try await authenticator.openSession(for: sessionIdentity, secure: authenticator.isSecure(request))
         var response = WebResponses.redirect(next == "/login" ? "/" : next)
         response.setCookie(cookieValue)
         response.setCookie(Cookie(name: Authenticator.loginCSRFCookie, value: "", maxAge: 0, path: "/login", httpOnly: true,
@@ -153,31 +168,40 @@ struct WebRoutes: Sendable {
         return response
     }
 
-    func logout(_ context: PitRequestContext) throws -> Response {
-        try authenticator.closeSession(try context.requireIdentity())
+    /// "45 seconds", "3 minutes": how long a throttled sign-in waits, for people.
+    static func duration(_ seconds: Int) -> String {
+        if seconds < 120 { return seconds == 1 ? "1 second" : "\(seconds) seconds" }
+        let minutes = (seconds + 59) / 60
+        return "\(minutes) minutes"
+    }
+
+    func logout(_ context: PitRequestContext) async throws -> Response {
+        try await authenticator.closeSession(try context.requireIdentity())
         return WebResponses.redirect(Paths.login, cookies: [authenticator.expiredSessionCookie()])
     }
 
     // MARK: Helpers
 
     /// The `project` query parameter (a project id), else the first project.
-    func selectedProject(_ parameters: FormFields) throws -> Project? {
+    func selectedProject(_ parameters: FormFields) async throws -> Project? {
         if let id = parameters["project"].flatMap({ Int64($0) }) {
-            guard let project = try admin.project(id: id) else { throw HTTPError(.notFound, message: "This project does not exist.") }
+            guard let project = try await admin({ try $0.project(id: id) })
+            else { throw HTTPError(.notFound, message: "This project does not exist.") }
             return project
         }
-        return try admin.projects().first
+        return try await admin({ try $0.projects() }).first
     }
 
-    func pathProject(_ context: PitRequestContext) throws -> Project {
-        guard let slug = context.parameters.get("project"), let project = try admin.project(organizationSlug: organization, slug: slug)
+    func pathProject(_ context: PitRequestContext) async throws -> Project {
+        guard let slug = context.parameters.get("project"),
+              let project = try await admin({ try $0.project(organizationSlug: organization, slug: slug) })
         else { throw HTTPError(.notFound, message: "This project does not exist.") }
         return project
     }
 
     func pathIssue(_ context: PitRequestContext) async throws -> (IssueRow, Project) {
         guard let id = context.parameters.get("id").flatMap({ Int64($0) }), let issue = try await reader.issue(id: id),
-              let project = try admin.project(id: issue.projectID)
+              let project = try await admin({ try $0.project(id: issue.projectID) })
         else { throw HTTPError(.notFound, message: "This issue does not exist.") }
         return (issue, project)
     }
@@ -201,24 +225,24 @@ struct WebRoutes: Sendable {
         let now = ClockTime.nowMilliseconds
         let hour = HourlyCounts.hour(ofMilliseconds: now)
         var entries: [ProjectsModel.Entry] = []
-        for project in try admin.projects() {
+        for project in try await admin({ try $0.projects() }) {
             let hourly = try await reader.projectHourly(projectID: project.id, fromHour: hour - 23, toHour: hour)
             let counts = try await reader.counts(projectID: project.id)
             entries.append(ProjectsModel.Entry(
-                project: project, keys: try admin.keys(projectID: project.id).map(dsn),
+                project: project, keys: try await admin({ try $0.keys(projectID: project.id) }).map(dsn),
                 eventsPerHour: Self.hourly(hourly.mapValues(\.events), hours: 24, now: now),
                 newIssuesPerHour: Self.hourly(hourly.mapValues(\.newIssues), hours: 24, now: now),
                 chartStart: (hour - 23) * 3_600_000, totalEvents: counts.events, totalIssues: counts.issues
             ))
         }
-        let chrome = try chrome(request, context, section: .projects, project: nil)
+        let chrome = try await chrome(request, context, section: .projects, project: nil)
         return Self.page(ProjectsPage.render(ProjectsModel(entries: entries), chrome: chrome), request: request)
     }
 
     func issueListPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         let parameters = FormFields(query: request)
-        guard let project = try selectedProject(parameters) else {
-            return try errorPage(request, context, status: .notFound, message: "There are no projects yet.")
+        guard let project = try await selectedProject(parameters) else {
+            return try await errorPage(request, context, status: .notFound, message: "There are no projects yet.")
         }
         // The filter form without script sends its selects separately; fold them into the query.
         let text = parameters["status"] != nil || parameters["level"] != nil || parameters["release"] != nil
@@ -258,7 +282,7 @@ struct WebRoutes: Sendable {
             releases: try await reader.releases(projectID: project.id).prefix(50).map(\.version), rows: rows, totalMatches: total,
             nextCursor: next, isPagedIn: query.cursor != nil, queryError: queryError
         )
-        let chrome = try chrome(request, context, section: .issues, project: project)
+        let chrome = try await chrome(request, context, section: .issues, project: project)
         return Self.page(IssueListPage.render(model, chrome: chrome), status: queryError == nil ? .ok : .badRequest, request: request)
     }
 
@@ -306,7 +330,7 @@ struct WebRoutes: Sendable {
             environment: environment, environments: try await reader.environments(projectID: project.id), chart: chart,
             statsPeriod: period
         )
-        let chrome = try chrome(request, context, section: .issues, project: project)
+        let chrome = try await chrome(request, context, section: .issues, project: project)
         return Self.page(IssueDetailPage.render(model, chrome: chrome), request: request)
     }
 
@@ -332,7 +356,7 @@ struct WebRoutes: Sendable {
             issue = row
             project = owner
         } else {
-            project = try pathProject(context)
+            project = try await pathProject(context)
         }
         var query = EventQuery(projectID: project.id, issueID: issue?.id)
         query.environment = Self.nonEmpty(parameters["environment"])
@@ -347,27 +371,27 @@ struct WebRoutes: Sendable {
             releases: try await reader.releases(projectID: project.id).prefix(50).map(\.version),
             nextCursor: events.count == query.limit ? events.last?.rowID : nil, isPagedIn: query.before != nil
         )
-        let chrome = try chrome(request, context, section: issueScoped ? .issues : .events, project: project)
+        let chrome = try await chrome(request, context, section: issueScoped ? .issues : .events, project: project)
         return Self.page(EventListPage.render(model, chrome: chrome), request: request)
     }
 
     func eventDetailPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
-        let project = try pathProject(context)
+        let project = try await pathProject(context)
         guard let text = context.parameters.get("event"), let eventID = EventID(text),
               let event = try await reader.event(projectID: project.id, eventID: eventID)
         else { throw HTTPError(.notFound, message: "This event does not exist in this project.") }
         let model = EventDetailModel(project: project, event: event, issue: try await reader.issue(id: event.issueID))
-        let chrome = try chrome(request, context, section: .events, project: project)
+        let chrome = try await chrome(request, context, section: .events, project: project)
         return Self.page(EventDetailPage.render(model, chrome: chrome), request: request)
     }
 
-    func projectsByID() throws -> [Int64: Project] {
-        Dictionary(try admin.projects().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+    func projectsByID() async throws -> [Int64: Project] {
+        Dictionary(try await admin({ try $0.projects() }).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     func releasesPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
-        let model = ReleasesModel(releases: try await reader.releases(projectID: nil), projects: try projectsByID())
-        let chrome = try chrome(request, context, section: .releases, project: nil)
+        let model = await ReleasesModel(releases: try await reader.releases(projectID: nil), projects: try projectsByID())
+        let chrome = try await chrome(request, context, section: .releases, project: nil)
         return Self.page(ReleasesPage.render(model, chrome: chrome), request: request)
     }
 
@@ -375,22 +399,22 @@ struct WebRoutes: Sendable {
         let version = context.parameters.get("version").map { $0.removingPercentEncoding ?? $0 } ?? ""
         let rows = try await reader.releases(projectID: nil).filter { $0.version == version }
         guard !rows.isEmpty else { throw HTTPError(.notFound, message: "No events were seen with this release.") }
-        let model = ReleaseDetailModel(version: version, rows: rows, projects: try projectsByID())
-        let chrome = try chrome(request, context, section: .releases, project: nil)
+        let model = await ReleaseDetailModel(version: version, rows: rows, projects: try projectsByID())
+        let chrome = try await chrome(request, context, section: .releases, project: nil)
         return Self.page(ReleaseDetailPage.render(model, chrome: chrome), request: request)
     }
 
     func projectSettingsPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
-        let project = try pathProject(context)
-        let model = ProjectSettingsModel(project: project, keys: try admin.keys(projectID: project.id).map(dsn))
-        let chrome = try chrome(request, context, section: .settings, project: project)
+        let project = try await pathProject(context)
+        let model = ProjectSettingsModel(project: project, keys: try await admin({ try $0.keys(projectID: project.id) }).map(dsn))
+        let chrome = try await chrome(request, context, section: .settings, project: project)
         return Self.page(ProjectSettingsPage.render(model, chrome: chrome), request: request)
     }
 
     func tokensPage(_ request: Request, _ context: PitRequestContext, created: (token: String, label: String)?) async throws -> Response {
         _ = try context.require(.admin)
-        let model = TokensModel(tokens: try admin.tokens(), createdToken: created?.token, createdLabel: created?.label)
-        let chrome = try chrome(request, context, section: .settings, project: nil)
+        let model = TokensModel(tokens: try await admin({ try $0.tokens() }), createdToken: created?.token, createdLabel: created?.label)
+        let chrome = try await chrome(request, context, section: .settings, project: nil)
         return Self.page(TokensPage.render(model, chrome: chrome), request: request)
     }
 
@@ -400,7 +424,7 @@ struct WebRoutes: Sendable {
         let identity = try context.require(.admin)
         let scopes = context.form.all("scopes").compactMap(TokenScope.parse)
         let label = Self.nonEmpty(context.form["label"]) ?? "API token"
-        let (_, plain) = try TokenIssuer(admin: admin).issue(label: label, scopes: scopes.isEmpty ? [.read] : scopes,
+        let (_, plain) = try await TokenIssuer(admin: admin).issue(label: label, scopes: scopes.isEmpty ? [.read] : scopes,
                                                               userID: identity.userID)
         return try await tokensPage(request, context, created: (plain, label))
     }
@@ -409,7 +433,7 @@ struct WebRoutes: Sendable {
         let identity = try context.requireIdentity()
         var user: User?
         if case .user(let current) = identity.principal { user = current }
-        let chrome = try chrome(request, context, section: .settings, project: nil)
+        let chrome = try await chrome(request, context, section: .settings, project: nil)
         return Self.page(AccountPage.render(AccountModel(user: user), chrome: chrome), request: request)
     }
 }
@@ -430,7 +454,7 @@ struct WebErrorMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as HTTPError {
-            return try routes.errorPage(request, context, status: error.status, message: error.body ?? error.status.reasonPhrase)
+            return try await routes.errorPage(request, context, status: error.status, message: error.body ?? error.status.reasonPhrase)
         }
     }
 }

@@ -1,0 +1,67 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+package import NIOPosix
+
+/// Threads for work that blocks: database calls behind a lock or a `.wait()`, password hashing.
+///
+/// Swift's cooperative pool has one thread per core; a handler that blocks one of them (SQLite's
+/// 5 s busy timeout, a PostgreSQL round trip, 0.1 s of scrypt) takes a core's worth of every
+/// other request's progress with it. These pools are small and separate, so the worst a stuck
+/// database or a flood of sign-ins can do is queue behind them.
+package enum BlockingWork {
+    /// Admin-store calls from request handlers (settings pages, sessions, tokens, `/ready`).
+    package static let admin: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 4)
+        pool.start()
+        return pool
+    }()
+
+    private static let pending = NIOLockedValueBox(0)
+    private static let maxPending = 1024
+
+    /// The work did not finish within its deadline; it may still be running on its thread.
+    package struct TimedOut: Error, CustomStringConvertible {
+        package let seconds: Double
+        package var description: String { "no answer within \(seconds) s" }
+    }
+
+    /// Runs `work` on `pool` and waits at most `seconds` for it. A late answer is dropped (the
+    /// thread finishes on its own); the caller gets `TimedOut` and goes on.
+    package static func run<T: Sendable>(on pool: NIOThreadPool = admin, timeout seconds: Double,
+                                         _ work: @escaping @Sendable () throws -> T) async throws -> T
+    {
+        // A hung database would otherwise grow the pool's queue by every request that gives up on
+        // it; past this many calls waiting or running, new ones fail at once.
+        let admitted = pending.withLockedValue { count in
+            guard count < maxPending else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else { throw TimedOut(seconds: 0) }
+        let release: @Sendable () -> Void = { pending.withLockedValue { $0 -= 1 } }
+        let slot = NIOLockedValueBox<CheckedContinuation<T, any Error>?>(nil)
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            slot.withLockedValue { $0 = continuation }
+            let finish: @Sendable (Result<T, any Error>) -> Void = { result in
+                slot.withLockedValue { value -> CheckedContinuation<T, any Error>? in
+                    defer { value = nil }
+                    return value
+                }?.resume(with: result)
+            }
+            pool.submit { state in
+                defer { release() }
+                guard case .active = state else {
+                    finish(.failure(TimedOut(seconds: 0)))
+                    return
+                }
+                finish(Result { try work() })
+            }
+            // The deadline runs on an event loop: Dispatch's global queue runs no more blocks at once
+            // than there are cores, so blocking work queued there (tests, libraries) held it back.
+            MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) {
+                finish(.failure(TimedOut(seconds: seconds)))
+            }
+        }
+    }
+}

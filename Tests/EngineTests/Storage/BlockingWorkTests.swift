@@ -1,0 +1,19 @@
+import Engine
+import Foundation
+import Testing
+
+@Suite struct BlockingWorkTests {
+    @Test func answersComeBackAndErrorsPassThrough() async throws {
+        #expect(try await BlockingWork.run(timeout: 5) { 6 * 7 } == 42)
+        await #expect(throws: AdminError.self) { try await BlockingWork.run(timeout: 5) { throw AdminError("no") } }
+    }
+
+    /// A call that hangs (a locked database) gives up its caller at the deadline.
+    @Test func aHungCallTimesOut() async throws {
+        let started = ContinuousClock.now
+        await #expect(throws: BlockingWork.TimedOut.self) {
+            try await BlockingWork.run(timeout: 0.2) { Thread.sleep(forTimeInterval: 3) }
+        }
+        #expect(ContinuousClock.now - started < .seconds(2))
+    }
+}
