@@ -114,7 +114,8 @@ import Testing
             group.addTask { try await writer.run() }
             // 24 events offered at once; whatever the batches, nothing follows them.
             for unit in units { #expect(queue.offer(unit) == .accepted) }
-            let deadline = Date().addingTimeInterval(10)
+            // Generous: the rest of the suite can hold the threads that start the writer for seconds.
+            let deadline = Date().addingTimeInterval(60)
             while try timesSeen(path) < 24 && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
             #expect(try timesSeen(path) == 24)
             writer.finish()
