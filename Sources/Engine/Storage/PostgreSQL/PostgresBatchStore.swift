@@ -98,6 +98,9 @@ package final class PostgresBatchStore: BatchStore {
                 INSERT INTO payload_dictionaries (id, created_at, sample_count, dictionary)
                 VALUES (\(id), \(ClockTime.nowMilliseconds), \(Int64(sampleCount)), \(ByteBuffer(bytes: bytes))) ON CONFLICT DO NOTHING
                 """)
+        case .purgeIssues:
+            // PostgresPurgeStore deletes emptied issues itself: nothing here is held in memory.
+            break
         case .setStatus(let ids, let status, let inNextRelease):
             let substatus: IssueSubstatus = status == .unresolved ? .ongoing : (status == .ignored ? .archivedForever : .none)
             let keepRelease = status == .resolved && inNextRelease
