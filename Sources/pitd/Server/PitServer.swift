@@ -23,6 +23,9 @@ enum PitServer {
     static func run(settings: PitSettings, logger: Logger) async throws {
         let directory = DataDirectory(settings: settings)
         let setup = try directory.initialise(logger: logger)
+        // `pitd restore` refuses while this is held.
+        let serverLock = try ServerLock.shared(path: settings.serverLockPath)
+        defer { withExtendedLifetime(serverLock) {} }
         guard let tokenHash = try setup.store.setting(DataDirectory.adminTokenHashSetting) else {
             throw PitSettings.Invalid(description: "no admin token in \(settings.backend)")
         }
@@ -52,15 +55,25 @@ enum PitServer {
             }
             dictionaries = registry
         }
+        let retention = settings.retentionPolicy
+        try retention.reload(from: setup.store)
+        let diskGuard = DiskGuard(path: settings.dataDirectory, minimumFreeBytes: settings.minFreeDiskBytes, logger: logger)
         let pipeline = IngestPipeline(keys: keys, queue: queue, ack: settings.ack, limits: settings.limits,
-                                      metrics: metrics, retryAfterSeconds: settings.retryAfterSeconds, dictionaries: dictionaries)
+                                      metrics: metrics, retryAfterSeconds: settings.retryAfterSeconds, dictionaries: dictionaries,
+                                      diskGuard: diskGuard, retention: retention)
+        let backend = settings.backend
+        let purger = RetentionPurger(
+            makeStore: { try backend.makePurgeStore(logger: logger) }, policy: retention, admin: setup.store, queue: queue,
+            interval: Double(settings.retentionIntervalSeconds),
+            configuration: .init(batchSize: settings.retentionBatchSize, pause: Double(settings.retentionBatchPauseMilliseconds) / 1000),
+            logger: logger)
         let (reader, readServices) = settings.backend.makeReadStore(dictionaries: dictionaries, connections: settings.databasePoolSize, logger: logger)
 
         let authenticator = Authenticator(admin: setup.store, adminTokenHash: tokenHash,
                                           sessionLifetimeSeconds: Int64(settings.sessionDays) * 86400,
                                           secureCookies: settings.publicURL.lowercased().hasPrefix("https:"))
         let router = Router(context: PitRequestContext.self)
-        OperationsRoutes(queue: queue, health: health, registry: registry, probe: {
+        OperationsRoutes(queue: queue, health: health, registry: registry, diskGuard: diskGuard, probe: {
             do {
                 _ = try admin.setting(DataDirectory.adminTokenHashSetting)
                 return true
@@ -68,7 +81,7 @@ enum PitServer {
                 return false
             }
         }).register(on: router)
-        APIRoutes(admin: setup.store, reader: reader, queue: queue, baseURL: settings.publicURL, keys: keys)
+        APIRoutes(admin: setup.store, reader: reader, queue: queue, baseURL: settings.publicURL, keys: keys, retention: retention)
             .register(on: router, authenticator: authenticator)
         WebRoutes(admin: setup.store, reader: reader, queue: queue, authenticator: authenticator, publicURL: settings.publicURL,
                   organization: setup.project.organizationSlug, keys: keys)
@@ -87,8 +100,9 @@ enum PitServer {
             responder: responder,
             server: server,
             configuration: .init(address: .hostname(settings.bind.host, port: settings.bind.port), serverName: "pitd"),
-            // The read pool starts first and stops last; the writers drain before it.
-            services: readServices + [writer, refresher],
+            // The read pool starts first and stops last; the writers drain before it. The purge
+            // stops first of all: it may be waiting on the writer for an issue command.
+            services: readServices + [writer, refresher, diskGuard, purger],
             onServerRunning: { channel in
                 logger.info("pitd listening", metadata: ["pit.address": "\(channel.localAddress.map { "\($0)" } ?? "?")",
                                                          "pit.ack": "\(settings.ack.rawValue)",
