@@ -78,8 +78,15 @@ package enum SQLiteBackup {
         } catch {
             throw Failure("\(path) is not an SQLite database: \(error)")
         }
-        try check(connection)
-        let version = Int(try connection.scalarInt("PRAGMA user_version") ?? 0)
+        let version: Int
+        do {
+            try check(connection)
+            version = Int(try connection.scalarInt("PRAGMA user_version") ?? 0)
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            throw Failure("\(path) is not a sound SQLite database: \(error)")
+        }
         guard version > 0, (try? connection.scalarInt("SELECT COUNT(*) FROM projects")) != nil else {
             throw Failure("\(path) is not a Pit database")
         }
