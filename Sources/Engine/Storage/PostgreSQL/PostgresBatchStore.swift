@@ -30,6 +30,10 @@ package final class PostgresBatchStore: BatchStore {
     /// this is an optimisation (it spares the lookup), never a source of truth.
     private var issueByHash: [HashKey: Int64] = [:]
     private static let cacheLimit = 1_000_000
+    /// The retention purge (any instance's) deletes issues last seen more than a retention (at
+    /// least a day) ago, so an entry learned within the hour names an issue it keeps; older
+    /// entries could name a deleted one and events would be written to an issue that is gone.
+    private var cacheExpiresAt = ClockTime.monotonicSeconds + 3600
 
     package init(url: PostgresDatabaseURL, logger: Logger) throws {
         session = try PostgresSession(url: url, logger: logger)
@@ -47,7 +51,10 @@ package final class PostgresBatchStore: BatchStore {
             do {
                 var outcome = try session.transaction { try writeInTransaction(batch, learned: &learned, regressed: regressed) }
                 outcome.regressions = regressed.count
-                if issueByHash.count + learned.count > Self.cacheLimit { issueByHash.removeAll(keepingCapacity: true) }
+                if issueByHash.count + learned.count > Self.cacheLimit || ClockTime.monotonicSeconds > cacheExpiresAt {
+                    issueByHash.removeAll(keepingCapacity: true)
+                    cacheExpiresAt = ClockTime.monotonicSeconds + 3600
+                }
                 issueByHash.merge(learned) { _, new in new }
                 return outcome
             } catch let error as PSQLError where Self.isTransient(error) && attempt < 8 {
