@@ -23,6 +23,10 @@ package protocol PurgeStore: AnyObject {
     /// Gives up to `maxPages` free pages back to the file system; returns how many it freed
     /// (0 when there is nothing to free or the database cannot shrink in place).
     func reclaimSpace(maxPages: Int) throws -> Int
+    /// How long the last call held its transaction open, from the moment it had its locks:
+    /// the pacing must not count the time it waited for the writer as its own. Nil when the
+    /// store cannot tell (then the call's whole duration counts).
+    var lastHoldSeconds: Double? { get }
     func close()
 }
 

@@ -10,17 +10,33 @@ import ServiceLifecycle
 /// thread, and tests drive it directly.
 package struct RetentionPass {
     package struct Configuration: Sendable, Equatable {
-        /// Rows per transaction: the most the writer can wait for is one such batch.
+        /// Most rows per transaction.
         package var batchSize: Int
-        /// Sleep between batches, so the writer's transactions take turns with the purge's.
+        /// Least sleep between batches.
         package var pause: Double
         /// Pages per incremental-vacuum step (8 KiB each).
         package var vacuumPages: Int
+        /// How long one batch may hold the write lock: a slower batch halves the next one's size,
+        /// a much faster one doubles it (up to `batchSize`). The writer waits at most about this.
+        package var targetBatchSeconds: Double
+        /// Sleep at least this many times a batch's duration after it, so the purge holds the
+        /// write lock at most 1 / (1 + idleFactor) of the time.
+        package var idleFactor: Double
+        /// The purge waits (up to `maximumYield` per batch) while the writer's oldest queued write
+        /// has waited longer than this: ingest comes first.
+        package var writerLagLimit: Double
+        package var maximumYield: Double
 
-        package init(batchSize: Int = 1000, pause: Double = 0.02, vacuumPages: Int = 256) {
+        package init(batchSize: Int = 1000, pause: Double = 0.02, vacuumPages: Int = 256, targetBatchSeconds: Double = 0.02,
+                     idleFactor: Double = 3, writerLagLimit: Double = 0.1, maximumYield: Double = 0.5)
+        {
+            self.writerLagLimit = writerLagLimit
+            self.maximumYield = maximumYield
             self.batchSize = batchSize
             self.pause = pause
             self.vacuumPages = vacuumPages
+            self.targetBatchSeconds = targetBatchSeconds
+            self.idleFactor = idleFactor
         }
     }
 
@@ -33,6 +49,8 @@ package struct RetentionPass {
         package var emptiedIssues = 0
         package var reclaimedPages = 0
         package var batches = 0
+        /// Seconds spent inside purge transactions (the rest of a pass is pauses).
+        package var busySeconds = 0.0
         package var interrupted = false
 
         package init() {}
@@ -56,78 +74,115 @@ package struct RetentionPass {
         self.pause = pause
     }
 
+    /// Interrupted by a stop request between two batches.
+    private struct Interrupted: Error {}
+
+    /// Batch size and pauses that adapt to how long batches take (pure, testable).
+    package struct Pacing: Sendable, Equatable {
+        package private(set) var size: Int
+        let limit: Int
+        let target: Double
+
+        package init(limit: Int, target: Double) {
+            self.limit = max(1, limit)
+            self.size = self.limit
+            self.target = target
+        }
+
+        /// After a batch that took `seconds`: the next size, and the sleep before it.
+        package mutating func record(seconds: Double, minimumPause: Double, idleFactor: Double) -> Double {
+            if target > 0 {
+                if seconds > target { size = max(1, min(size / 2, limit)) } else if seconds < target / 2 { size = min(limit, size * 2) }
+            }
+            return max(minimumPause, seconds * idleFactor)
+        }
+    }
+
     package func run(nowMilliseconds now: Int64 = ClockTime.nowMilliseconds) throws -> Summary {
         var summary = Summary()
         var emptied: [Int64] = []
-        let limit = max(1, configuration.batchSize)
+        var pacing = Pacing(limit: configuration.batchSize, target: configuration.targetBatchSeconds)
         func flushIssues(_ force: Bool) throws {
-            guard !emptied.isEmpty, force || emptied.count >= limit else { return }
-            if let deleted = try store.deleteIssuesWithoutEvents(emptied) {
-                _ = deleted
-            } else {
-                try deleteIssuesThroughWriter(emptied)
-            }
+            guard !emptied.isEmpty, force || emptied.count >= configuration.batchSize else { return }
+            if try store.deleteIssuesWithoutEvents(emptied) == nil { try deleteIssuesThroughWriter(emptied) }
             summary.emptiedIssues += emptied.count
             emptied.removeAll()
         }
-
-        let projects = try store.projectIDs()
-        var cutoffs: [Int64: Int64] = [:]
-        for projectID in projects {
-            guard let cutoff = policy.cutoff(projectID: projectID, nowMilliseconds: now) else { continue }
-            cutoffs[projectID] = cutoff
-            while true {
-                let batch = try store.purgeEvents(.expired(projectID: projectID, receivedBefore: cutoff), limit: limit)
-                summary.batches += 1
-                summary.events += batch.events
-                emptied += batch.emptiedIssues
-                try flushIssues(false)
-                if batch.events < limit { break }
-                guard pause(configuration.pause) else { summary.interrupted = true; try flushIssues(true); return summary }
+        /// Runs one batch, then sleeps as the pacing says; throws `Interrupted` when stopped.
+        func batch<T>(_ body: (Int) throws -> T) throws -> T {
+            let started = ClockTime.monotonicSeconds
+            let result = try body(pacing.size)
+            let took = store.lastHoldSeconds ?? (ClockTime.monotonicSeconds - started)
+            summary.batches += 1
+            summary.busySeconds += took
+            guard pause(pacing.record(seconds: took, minimumPause: configuration.pause, idleFactor: configuration.idleFactor)) else {
+                throw Interrupted()
             }
-            summary.counterRows += try store.purgeCounters(projectID: projectID, beforeHour: HourlyCounts.hour(ofMilliseconds: cutoff))
+            return result
         }
 
-        if let newest = cutoffs.values.max() {
-            var cursor: Int64 = 0
-            while true {
-                let batch = try store.purgeItems(after: cursor, limit: limit, newestCutoff: newest) { cutoffs[$0] }
-                summary.batches += 1
-                summary.items += batch.deleted
-                cursor = batch.cursor
-                if batch.done { break }
-                guard pause(configuration.pause) else { summary.interrupted = true; try flushIssues(true); return summary }
+        do {
+            let projects = try store.projectIDs()
+            var cutoffs: [Int64: Int64] = [:]
+            for projectID in projects {
+                guard let cutoff = policy.cutoff(projectID: projectID, nowMilliseconds: now) else { continue }
+                cutoffs[projectID] = cutoff
+                while true {
+                    var asked = 0
+                    let purged = try batch { size in
+                        asked = size
+                        return try store.purgeEvents(.expired(projectID: projectID, receivedBefore: cutoff), limit: size)
+                    }
+                    summary.events += purged.events
+                    emptied += purged.emptiedIssues
+                    try flushIssues(false)
+                    if purged.events < asked { break }
+                }
+                summary.counterRows += try store.purgeCounters(projectID: projectID, beforeHour: HourlyCounts.hour(ofMilliseconds: cutoff))
             }
-        }
 
-        if let maximum = policy.maxDatabaseBytes, let used = try store.usedBytes(), used > maximum {
-            // Down to 95 % of the cap, so the next few batches of ingest do not start it again.
-            let target = maximum / 20 * 19
-            var boundary: Int64?
-            while let used = try store.usedBytes(), used > target {
-                let batch = try store.purgeEvents(.oldest, limit: limit)
-                summary.batches += 1
-                summary.eventsOverSize += batch.events
-                emptied += batch.emptiedIssues
-                boundary = batch.newestReceived ?? boundary
-                try flushIssues(false)
-                if batch.events == 0 { break }
-                guard pause(configuration.pause) else { summary.interrupted = true; try flushIssues(true); return summary }
-            }
-            if let boundary {
-                for projectID in projects {
-                    summary.counterRows += try store.purgeCounters(projectID: projectID, beforeHour: HourlyCounts.hour(ofMilliseconds: boundary))
+            if let newest = cutoffs.values.max() {
+                var cursor: Int64 = 0
+                while true {
+                    let purged = try batch { size in
+                        try store.purgeItems(after: cursor, limit: size, newestCutoff: newest) { cutoffs[$0] }
+                    }
+                    summary.items += purged.deleted
+                    cursor = purged.cursor
+                    if purged.done { break }
                 }
             }
-        }
 
-        try flushIssues(true)
+            if let maximum = policy.maxDatabaseBytes, let used = try store.usedBytes(), used > maximum {
+                // Down to 95 % of the cap, so the next few batches of ingest do not start it again.
+                let target = maximum / 20 * 19
+                var boundary: Int64?
+                while let used = try store.usedBytes(), used > target {
+                    let purged = try batch { size in try store.purgeEvents(.oldest, limit: size) }
+                    summary.eventsOverSize += purged.events
+                    emptied += purged.emptiedIssues
+                    boundary = purged.newestReceived ?? boundary
+                    try flushIssues(false)
+                    if purged.events == 0 { break }
+                }
+                if let boundary {
+                    for projectID in projects {
+                        summary.counterRows += try store.purgeCounters(projectID: projectID,
+                                                                       beforeHour: HourlyCounts.hour(ofMilliseconds: boundary))
+                    }
+                }
+            }
 
-        while true {
-            let freed = try store.reclaimSpace(maxPages: configuration.vacuumPages)
-            summary.reclaimedPages += freed
-            if freed < configuration.vacuumPages { break }
-            guard pause(configuration.pause) else { summary.interrupted = true; return summary }
+            try flushIssues(true)
+
+            while true {
+                let freed = try batch { _ in try store.reclaimSpace(maxPages: configuration.vacuumPages) }
+                summary.reclaimedPages += freed
+                if freed < configuration.vacuumPages { break }
+            }
+        } catch is Interrupted {
+            summary.interrupted = true
+            try flushIssues(true)
         }
         return summary
     }
@@ -209,7 +264,7 @@ package final class RetentionPurger: Service, @unchecked Sendable {
                 let started = ClockTime.monotonicSeconds
                 let pass = RetentionPass(store: store!, policy: policy, configuration: configuration,
                                          deleteIssuesThroughWriter: { [self] in try deleteThroughWriter($0) },
-                                         pause: { [self] in sleep($0) })
+                                         pause: { [self] in pauseBetweenBatches($0) })
                 let summary = try pass.run()
                 purgedEvents.increment(by: summary.events + summary.eventsOverSize)
                 purgedItems.increment(by: summary.items)
@@ -220,6 +275,7 @@ package final class RetentionPurger: Service, @unchecked Sendable {
                         "pit.items": "\(summary.items)", "pit.issues_emptied": "\(summary.emptiedIssues)",
                         "pit.counter_rows": "\(summary.counterRows)", "pit.reclaimed_pages": "\(summary.reclaimedPages)",
                         "pit.seconds": "\(String(format: "%.2f", seconds))",
+                        "pit.busy_seconds": "\(String(format: "%.2f", summary.busySeconds))",
                         "pit.events_per_second": "\(Int(Double(summary.events + summary.eventsOverSize) / max(seconds, 0.001)))",
                         "pit.interrupted": "\(summary.interrupted)",
                     ])
@@ -233,6 +289,19 @@ package final class RetentionPurger: Service, @unchecked Sendable {
             }
         }
         store?.close()
+    }
+
+    /// Sleeps `seconds`, then longer while the writer is behind: a purge batch taking the write
+    /// lock then would only add to that wait. Bounded, so a writer that is always behind (a busy
+    /// machine) still lets the purge progress.
+    private func pauseBetweenBatches(_ seconds: Double) -> Bool {
+        guard sleep(seconds) else { return false }
+        var waited = 0.0
+        while queue.oldestAgeSeconds > configuration.writerLagLimit && waited < configuration.maximumYield {
+            guard sleep(0.01) else { return false }
+            waited += 0.01
+        }
+        return true
     }
 
     /// SQLite: issue rows go through the writer's queue as a command; waits for its commit.

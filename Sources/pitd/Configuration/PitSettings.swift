@@ -40,8 +40,9 @@ import SystemPackage
 /// | `max_database_bytes` | `0` | SQLite: past this size of live data the oldest events are purged whatever their age (down to 95 %); 0 = no cap |
 /// | `min_free_disk_bytes` | `1073741824` | below this much free space under the data directory ingest answers 503 and `/ready` says `disk_low`; 0 turns it off |
 /// | `retention_interval_seconds` | `3600` | time between purge passes |
-/// | `retention_batch_size` | `1000` | rows deleted per purge transaction (the longest the writer waits for the purge) |
-/// | `retention_batch_pause_ms` | `20` | pause between purge transactions |
+/// | `retention_batch_size` | `1000` | most rows per purge transaction (halved while a batch takes over 20 ms) |
+/// | `retention_writer_lag_ms` | `100` | the purge waits (up to 0.5 s per batch) while the writer's oldest queued event has waited longer |
+/// | `retention_batch_pause_ms` | `20` | least pause between purge transactions (also at least 3× the batch's duration) |
 struct PitSettings: Sendable {
     var dataDirectory: String
     var bind: (host: String, port: Int)
@@ -70,6 +71,7 @@ struct PitSettings: Sendable {
     var retentionIntervalSeconds: Int
     var retentionBatchSize: Int
     var retentionBatchPauseMilliseconds: Int
+    var retentionWriterLagMilliseconds: Int
 
     var databasePath: String { dataDirectory + "/pit.sqlite" }
     var serverLockPath: String { dataDirectory + "/pitd.lock" }
@@ -184,6 +186,7 @@ struct PitSettings: Sendable {
         retentionIntervalSeconds = try integer("retention_interval_seconds", 3600)
         retentionBatchSize = try integer("retention_batch_size", 1000)
         retentionBatchPauseMilliseconds = try integer("retention_batch_pause_ms", 20)
+        retentionWriterLagMilliseconds = max(1, try integer("retention_writer_lag_ms", 100))
         guard retentionIntervalSeconds >= 1, (1...100_000).contains(retentionBatchSize), (0...60_000).contains(retentionBatchPauseMilliseconds) else {
             throw Invalid(description: "retention_interval_seconds must be at least 1, retention_batch_size 1...100000, retention_batch_pause_ms 0...60000")
         }

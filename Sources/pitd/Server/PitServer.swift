@@ -65,7 +65,8 @@ enum PitServer {
         let purger = RetentionPurger(
             makeStore: { try backend.makePurgeStore(logger: logger) }, policy: retention, admin: setup.store, queue: queue,
             interval: Double(settings.retentionIntervalSeconds),
-            configuration: .init(batchSize: settings.retentionBatchSize, pause: Double(settings.retentionBatchPauseMilliseconds) / 1000),
+            configuration: .init(batchSize: settings.retentionBatchSize, pause: Double(settings.retentionBatchPauseMilliseconds) / 1000,
+                                 writerLagLimit: Double(settings.retentionWriterLagMilliseconds) / 1000),
             logger: logger)
         let (reader, readServices) = settings.backend.makeReadStore(dictionaries: dictionaries, connections: settings.databasePoolSize, logger: logger)
 

@@ -155,6 +155,25 @@ private func scalar(_ path: String, _ sql: String) throws -> Int64 {
         #expect(try scalar(fixture.path, "PRAGMA page_count") < pagesBefore)
     }
 
+    /// A slow batch halves the next and buys a pause three times its length, so the purge holds
+    /// the write lock a quarter of the time at most; fast batches grow back to the limit.
+    @Test func pacingKeepsBatchesShortAndTheLockShareSmall() {
+        var pacing = RetentionPass.Pacing(limit: 1000, target: 0.02)
+        #expect(pacing.size == 1000)
+        #expect(abs(pacing.record(seconds: 0.08, minimumPause: 0.02, idleFactor: 3) - 0.24) < 1e-9)
+        #expect(pacing.size == 500)
+        _ = pacing.record(seconds: 0.05, minimumPause: 0.02, idleFactor: 3)
+        #expect(pacing.size == 250)
+        #expect(abs(pacing.record(seconds: 0.015, minimumPause: 0.02, idleFactor: 3) - 0.045) < 1e-9)
+        #expect(pacing.size == 250)
+        #expect(pacing.record(seconds: 0.001, minimumPause: 0.02, idleFactor: 3) == 0.02)
+        #expect(pacing.size == 500)
+        for _ in 0..<5 { _ = pacing.record(seconds: 0.001, minimumPause: 0.02, idleFactor: 3) }
+        #expect(pacing.size == 1000)
+        for _ in 0..<20 { _ = pacing.record(seconds: 1, minimumPause: 0.02, idleFactor: 3) }
+        #expect(pacing.size == 1)
+    }
+
     @Test func ingestDropsEventsAlreadyPastRetention() throws {
         let policy = RetentionPolicy(defaultDays: 7)
         let pipeline = IngestPipeline(keys: KeyCache(), queue: IngestQueue(maxCount: 1, maxBytes: 1), ack: .queued,

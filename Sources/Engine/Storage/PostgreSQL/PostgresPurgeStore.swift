@@ -141,5 +141,8 @@ package final class PostgresPurgeStore: PurgeStore {
 
     package func usedBytes() throws -> Int64? { nil }
 
+    /// Row locks are taken as the statements run; the round trips are the cost to pace.
+    package var lastHoldSeconds: Double? { nil }
+
     package func reclaimSpace(maxPages: Int) throws -> Int { 0 }
 }

@@ -17,6 +17,24 @@ package final class SQLitePurgeStore: PurgeStore {
 
     package func close() {}
 
+    package private(set) var lastHoldSeconds: Double?
+
+    /// A write transaction timed from the moment BEGIN IMMEDIATE has the write lock.
+    private func held<T>(_ body: () throws -> T) throws -> T {
+        lastHoldSeconds = nil
+        try connection.execute("BEGIN IMMEDIATE")
+        let started = ClockTime.monotonicSeconds
+        do {
+            let result = try body()
+            try connection.execute("COMMIT")
+            lastHoldSeconds = ClockTime.monotonicSeconds - started
+            return result
+        } catch {
+            try? connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+
     package func projectIDs() throws -> [Int64] {
         try connection.statement("SELECT id FROM projects ORDER BY id").query([]) { $0.int(0) }
     }
@@ -24,7 +42,7 @@ package final class SQLitePurgeStore: PurgeStore {
     private static let rowColumns = "id, project_id, issue_id, received, level, environment, release, user_key"
 
     package func purgeEvents(_ selection: PurgeSelection, limit: Int) throws -> PurgedEvents {
-        try connection.transaction {
+        try held {
             // Rows come oldest first (ids grow with arrival); an expired batch stops at the first
             // row still inside retention, so kept rows are never scanned twice in one batch.
             var ids: [Int64] = []
@@ -96,7 +114,7 @@ package final class SQLitePurgeStore: PurgeStore {
     }
 
     package func purgeItems(after cursor: Int64, limit: Int, newestCutoff: Int64, cutoff: (Int64) -> Int64?) throws -> PurgedItems {
-        try connection.transaction {
+        try held {
             let rows = try connection.statement("SELECT id, project_id, received FROM items WHERE id > ? ORDER BY id LIMIT ?")
                 .query([.int(cursor), .int(Int64(limit))]) { ($0.int(0), $0.int(1), $0.int(2)) }
             var next = cursor
@@ -119,7 +137,7 @@ package final class SQLitePurgeStore: PurgeStore {
     }
 
     package func purgeCounters(projectID: Int64, beforeHour hour: Int64) throws -> Int {
-        try connection.transaction {
+        try held {
             try connection.statement("DELETE FROM project_hourly WHERE project_id = ? AND hour < ?").run([.int(projectID), .int(hour)])
             return connection.changes
         }
@@ -135,12 +153,15 @@ package final class SQLitePurgeStore: PurgeStore {
     }
 
     package func reclaimSpace(maxPages: Int) throws -> Int {
+        lastHoldSeconds = nil
         // Only an incremental-vacuum database can hand pages back while it is in use; one created
         // with auto_vacuum=NONE reuses its free pages for new rows and shrinks with `pitd vacuum`.
         guard try connection.scalarInt("PRAGMA auto_vacuum") == 2 else { return 0 }
         let before = try connection.scalarInt("PRAGMA freelist_count") ?? 0
         guard before > 0 else { return 0 }
+        let started = ClockTime.monotonicSeconds
         try connection.execute("PRAGMA incremental_vacuum(\(maxPages))")
+        lastHoldSeconds = ClockTime.monotonicSeconds - started
         let after = try connection.scalarInt("PRAGMA freelist_count") ?? 0
         return Int(before - after)
     }
