@@ -5,7 +5,8 @@ struct PitdCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pitd",
         abstract: "Pit: a Sentry-compatible event server. One binary, one SQLite file, or PostgreSQL for scale-out.",
-        subcommands: [ServeCommand.self, InitCommand.self, ProjectCommand.self, KeyCommand.self, UserCommand.self, TokenCommand.self],
+        subcommands: [ServeCommand.self, InitCommand.self, ProjectCommand.self, KeyCommand.self, UserCommand.self, TokenCommand.self,
+                      BackupCommand.self, RestoreCommand.self, VacuumCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }

@@ -44,15 +44,22 @@ package final class IngestPipeline: Sendable {
     private let parser: EnvelopeParser
     /// zstd dictionaries for stored payloads; nil compresses without one.
     package let dictionaries: PayloadDictionaries?
+    /// Refuses ingest while the disk is nearly full (`min_free_disk_bytes`).
+    package let diskGuard: DiskGuard?
+    /// Drops events already past their project's retention.
+    package let retention: RetentionPolicy?
 
     /// ack=committed: the longest a request waits for its commit before it is answered 503 (the
     /// fast path's deadline is `EventLoopCommitSink`'s).
     package let ackTimeout: Double
 
     package init(keys: KeyCache, queue: IngestQueue, ack: AckMode, limits: IngestLimits, metrics: PitMetrics, retryAfterSeconds: Int = 1,
-                 dictionaries: PayloadDictionaries? = nil, ackTimeout: Double = 30)
+                 dictionaries: PayloadDictionaries? = nil, diskGuard: DiskGuard? = nil, retention: RetentionPolicy? = nil,
+                 ackTimeout: Double = 30)
     {
         self.ackTimeout = ackTimeout
+        self.diskGuard = diskGuard
+        self.retention = retention
         self.dictionaries = dictionaries
         self.keys = keys
         self.queue = queue
@@ -79,6 +86,7 @@ package final class IngestPipeline: Sendable {
     }
 
     package func prepare(_ request: Request, endpoint: Endpoint) throws(IngestError) -> Prepared {
+        if let refusal = diskGuard?.refusal { throw rejected(refusal, itemType: "envelope") }
         switch endpoint {
         case .envelope: return try prepareEnvelope(request)
         case .store: return try prepareStore(request)
@@ -159,7 +167,7 @@ package final class IngestPipeline: Sendable {
             guard body.readableBytes <= limits.maxEventBytes else { throw IngestError.tooLarge("event exceeds \(limits.maxEventBytes) bytes") }
             let received = ClockTime.nowSeconds
             let event = try makeEventRecord(body, header: nil, projectID: request.projectID, received: received)
-            return Prepared(unit: WriteUnit(event: event, items: []), eventID: event.eventID, itemTypes: [.event])
+            return Prepared(unit: WriteUnit(event: keepingUnexpired(event), items: []), eventID: event.eventID, itemTypes: [.event])
         } catch {
             throw rejected(error, itemType: "event")
         }
@@ -234,7 +242,7 @@ package final class IngestPipeline: Sendable {
                 ))
             }
         }
-        return (WriteUnit(event: event, items: items), envelope.header.eventID ?? event?.eventID)
+        return (WriteUnit(event: keepingUnexpired(event), items: items), envelope.header.eventID ?? event?.eventID)
     }
 
     package func makeEventRecord(_ payload: ByteBuffer, header: EnvelopeHeader?, projectID: Int64, received: Double) throws(IngestError) -> EventRecord {

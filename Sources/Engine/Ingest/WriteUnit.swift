@@ -65,6 +65,8 @@ package enum IssueCommand: Sendable {
     case setStatus(issueIDs: [Int64], status: IssueStatus, resolveInNextRelease: Bool)
     /// Stores a newly trained payload dictionary (see `PayloadDictionaries`).
     case storeDictionary(id: Int64, bytes: [UInt8], sampleCount: Int)
+    /// Retention: deletes those issues that have no events left (see `RetentionPurger`).
+    case purgeIssues(issueIDs: [Int64])
 }
 
 package enum IssueStatus: Int, Sendable, CaseIterable {

@@ -4,8 +4,8 @@ import Engine
 struct ProjectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "project",
-        abstract: "Create and list projects.",
-        subcommands: [Create.self, List.self]
+        abstract: "Create and list projects; set their retention.",
+        subcommands: [Create.self, List.self, Retention.self]
     )
 
     struct Create: AsyncParsableCommand {

@@ -47,6 +47,13 @@ import Glibc
 /// | `database_url` | none | `postgres://user:password@host:5432/db`: store everything in PostgreSQL instead of SQLite |
 /// | `writers` | `1` | PostgreSQL: writer threads draining the queue, each with its own connection; SQLite always uses one |
 /// | `database_pool_size` | `8` | PostgreSQL connections for the read API |
+/// | `retention_days` | `90` | events (and items, hourly counters, issues left without events) older than this are purged; per project: `pitd project retention`; 0 keeps everything |
+/// | `max_database_bytes` | `0` | SQLite: past this size of live data the oldest events are purged whatever their age (down to 95 %); 0 = no cap |
+/// | `min_free_disk_bytes` | `1073741824` | below this much free space under the data directory ingest answers 503 and `/ready` says `disk_low`; 0 turns it off |
+/// | `retention_interval_seconds` | `3600` | time between purge passes |
+/// | `retention_batch_size` | `1000` | most rows per purge transaction (halved while a batch takes over 20 ms) |
+/// | `retention_writer_lag_ms` | `100` | the purge waits (up to 0.5 s per batch) while the writer's oldest queued event has waited longer |
+/// | `retention_batch_pause_ms` | `20` | least pause between purge transactions (also at least 3× the batch's duration) |
 struct PitSettings: Sendable {
     var dataDirectory: String
     var bind: (host: String, port: Int)
@@ -73,8 +80,21 @@ struct PitSettings: Sendable {
     var writers: Int
     var databasePoolSize: Int
     var backend: StorageBackend
+    var retentionDays: Int
+    var maxDatabaseBytes: Int64
+    var minFreeDiskBytes: Int64
+    var retentionIntervalSeconds: Int
+    var retentionBatchSize: Int
+    var retentionBatchPauseMilliseconds: Int
+    var retentionWriterLagMilliseconds: Int
 
     var databasePath: String { dataDirectory + "/pit.sqlite" }
+    var serverLockPath: String { dataDirectory + "/pitd.lock" }
+
+    /// Retention as configured; per-project overrides are loaded from the database.
+    var retentionPolicy: RetentionPolicy {
+        RetentionPolicy(defaultDays: retentionDays, maxDatabaseBytes: maxDatabaseBytes > 0 && !backend.isPostgres ? maxDatabaseBytes : nil)
+    }
     var adminTokenPath: String { dataDirectory + "/admin-token" }
     var configFilePath: String { dataDirectory + "/pit.json" }
 
@@ -192,5 +212,21 @@ struct PitSettings: Sendable {
         guard (1...64).contains(writers) else { throw Invalid(description: "writers must be 1...64") }
         databasePoolSize = try integer("database_pool_size", 8)
         guard databasePoolSize >= 1 else { throw Invalid(description: "database_pool_size must be at least 1") }
+        retentionDays = try integer("retention_days", 90)
+        guard (0...RetentionPolicy.maximumDays).contains(retentionDays) else {
+            throw Invalid(description: "retention_days must be 0 (keep forever) to \(RetentionPolicy.maximumDays)")
+        }
+        maxDatabaseBytes = Int64(try integer("max_database_bytes", 0))
+        minFreeDiskBytes = Int64(try integer("min_free_disk_bytes", 1 << 30))
+        guard maxDatabaseBytes >= 0, minFreeDiskBytes >= 0 else {
+            throw Invalid(description: "max_database_bytes and min_free_disk_bytes must not be negative")
+        }
+        retentionIntervalSeconds = try integer("retention_interval_seconds", 3600)
+        retentionBatchSize = try integer("retention_batch_size", 1000)
+        retentionBatchPauseMilliseconds = try integer("retention_batch_pause_ms", 20)
+        retentionWriterLagMilliseconds = max(1, try integer("retention_writer_lag_ms", 100))
+        guard retentionIntervalSeconds >= 1, (1...100_000).contains(retentionBatchSize), (0...60_000).contains(retentionBatchPauseMilliseconds) else {
+            throw Invalid(description: "retention_interval_seconds must be at least 1, retention_batch_size 1...100000, retention_batch_pause_ms 0...60000")
+        }
     }
 }

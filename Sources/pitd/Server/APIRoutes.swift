@@ -17,6 +17,8 @@ struct APIRoutes: Sendable {
     /// Reloaded after a key changes here, so this instance applies it at once (others within
     /// `key_refresh_seconds`).
     let keys: KeyCache
+    /// Per-project retention overrides (`/retention/`); nil where the server runs without one.
+    var retention: RetentionPolicy? = nil
 
     func register(on router: Router<PitRequestContext>, authenticator: Authenticator) {
         let api = router.group("api/0").add(middleware: APIAuthMiddleware(authenticator: authenticator))
@@ -33,6 +35,8 @@ struct APIRoutes: Sendable {
         api.get("projects/:org/:project/releases") { _, context in try await releases(context, projectScoped: true) }
         api.get("projects/:org/:project/stats") { request, context in try await projectStats(request, context) }
         api.get("projects/:org/:project/environments") { _, context in try await environments(context) }
+        api.get("projects/:org/:project/retention") { _, context in try await projectRetention(context) }
+        api.put("projects/:org/:project/retention") { request, context in try await setProjectRetention(request, context) }
         api.get("organizations/:org/releases") { _, context in try await releases(context, projectScoped: false) }
         api.get("organizations/:org/releases/:version") { _, context in try await releaseDetail(context) }
         api.get("projects/:org/:project/keys") { _, context in try await listKeys(context) }

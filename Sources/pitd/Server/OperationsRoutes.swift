@@ -8,6 +8,8 @@ struct OperationsRoutes: Sendable {
     let queue: IngestQueue
     let health: StorageHealth
     let registry: PrometheusCollectorRegistry
+    /// Low free disk makes the instance not ready (ingest answers 503 meanwhile).
+    var diskGuard: DiskGuard? = nil
     /// Whether the database answers, asked only while the writers report failures: an idle
     /// instance writes nothing that could show the database is back, and a load balancer that
     /// took it out of rotation on a 503 would never send it the event that would.
@@ -34,10 +36,15 @@ struct OperationsRoutes: Sendable {
         let full = depth.count >= queue.maxCount || depth.bytes >= queue.maxBytes
         if !health.isHealthy, let probe, await probe() { health.recordSuccess() }
         let storageError = health.lastError
-        writer.field("status", storageError != nil ? "storage_unavailable" : (full ? "saturated" : "ready"))
+        let diskLow = diskGuard?.isLow ?? false
+        writer.field("status", storageError != nil ? "storage_unavailable" : (diskLow ? "disk_low" : (full ? "saturated" : "ready")))
         // The error itself is in the writer's log; `/ready` is public and database errors name
         // hosts, users and tables.
         writer.field("storage_error", storageError.map { _ in "the database is not accepting writes; see the server log" })
+        if let diskGuard {
+            if diskGuard.lastFreeBytes != Int64.max { writer.field("disk_free_bytes", diskGuard.lastFreeBytes) }
+            writer.field("min_free_disk_bytes", diskGuard.minimumFreeBytes)
+        }
         writer.field("queue_depth", depth.count)
         writer.field("queue_bytes", depth.bytes)
         writer.field("queue_max_events", queue.maxCount)
@@ -45,6 +52,6 @@ struct OperationsRoutes: Sendable {
         writer.key("writer_lag_seconds")
         writer.value(lag)
         writer.endObject()
-        return HTTPResponses.json(writer, status: full || storageError != nil ? .serviceUnavailable : .ok)
+        return HTTPResponses.json(writer, status: full || diskLow || storageError != nil ? .serviceUnavailable : .ok)
     }
 }

@@ -26,6 +26,9 @@ enum PitServer {
     static func run(settings: PitSettings, logger: Logger) async throws {
         let directory = DataDirectory(settings: settings)
         let setup = try directory.initialise(logger: logger)
+        // `pitd restore` refuses while this is held.
+        let serverLock = try ServerLock.shared(path: settings.serverLockPath)
+        defer { withExtendedLifetime(serverLock) {} }
         guard let tokenHash = try setup.store.setting(DataDirectory.adminTokenHashSetting) else {
             throw PitSettings.Invalid(description: "no admin token in \(settings.backend)")
         }
@@ -55,11 +58,21 @@ enum PitServer {
             }
             dictionaries = registry
         }
+        let retention = settings.retentionPolicy
+        try retention.reload(from: setup.store)
+        let diskGuard = DiskGuard(path: settings.dataDirectory, minimumFreeBytes: settings.minFreeDiskBytes, logger: logger)
         let pipeline = IngestPipeline(keys: keys, queue: queue, ack: settings.ack, limits: settings.limits,
                                       metrics: metrics, retryAfterSeconds: settings.retryAfterSeconds, dictionaries: dictionaries,
-                                      ackTimeout: Double(settings.ackTimeoutSeconds))
+                                      diskGuard: diskGuard, retention: retention, ackTimeout: Double(settings.ackTimeoutSeconds))
         // Before the loop contexts make their sinks.
         EventLoopCommitSink.defaultDeadline.withLockedValue { $0 = .seconds(Int64(settings.ackTimeoutSeconds)) }
+        let backend = settings.backend
+        let purger = RetentionPurger(
+            makeStore: { try backend.makePurgeStore(logger: logger) }, policy: retention, admin: setup.store, queue: queue,
+            interval: Double(settings.retentionIntervalSeconds),
+            configuration: .init(batchSize: settings.retentionBatchSize, pause: Double(settings.retentionBatchPauseMilliseconds) / 1000,
+                                 writerLagLimit: Double(settings.retentionWriterLagMilliseconds) / 1000),
+            logger: logger)
         let (reader, readServices) = settings.backend.makeReadStore(dictionaries: dictionaries, connections: settings.databasePoolSize, logger: logger)
 
         let authenticator = Authenticator(admin: AdminAccess(store: setup.store), adminTokenHash: tokenHash,
@@ -72,7 +85,7 @@ enum PitServer {
                                           // Two hashes at once is 256 MiB and both cores of a small server.
                                           hasher: PasswordHasher(threads: min(2, System.coreCount), queueLimit: 8))
         let router = Router(context: PitRequestContext.self)
-        OperationsRoutes(queue: queue, health: health, registry: registry, probe: {
+        OperationsRoutes(queue: queue, health: health, registry: registry, diskGuard: diskGuard, probe: {
             do {
                 _ = try await BlockingWork.run(timeout: 2) { try admin.setting(DataDirectory.adminTokenHashSetting) }
                 return true
@@ -81,7 +94,8 @@ enum PitServer {
                 return false
             }
         }).register(on: router)
-        APIRoutes(admin: AdminAccess(store: setup.store), reader: reader, queue: queue, baseURL: settings.publicURL, keys: keys)
+        APIRoutes(admin: AdminAccess(store: setup.store), reader: reader, queue: queue, baseURL: settings.publicURL, keys: keys,
+                  retention: retention)
             .register(on: router, authenticator: authenticator)
         WebRoutes(admin: AdminAccess(store: setup.store), reader: reader, queue: queue, authenticator: authenticator, publicURL: settings.publicURL,
                   organization: setup.project.organizationSlug, keys: keys)
@@ -101,8 +115,9 @@ enum PitServer {
             responder: responder,
             server: server,
             configuration: .init(address: .hostname(settings.bind.host, port: settings.bind.port), serverName: "pitd"),
-            // The read pool starts first and stops last; the writers drain before it.
-            services: readServices + [writer, refresher],
+            // The read pool starts first and stops last; the writers drain before it. The purge
+            // stops first of all: it may be waiting on the writer for an issue command.
+            services: readServices + [writer, refresher, diskGuard, purger],
             onServerRunning: { channel in
                 logger.info("pitd listening", metadata: ["pit.address": "\(channel.localAddress.map { "\($0)" } ?? "?")",
                                                          "pit.ack": "\(settings.ack.rawValue)",

@@ -31,6 +31,10 @@ package final class PostgresBatchStore: BatchStore {
     private var issueByHash: [HashKey: Int64] = [:]
     // About 100 bytes an entry: ~10 MB. A miss costs one indexed SELECT, batched per write.
     private static let cacheLimit = 100_000
+    /// The retention purge (any instance's) deletes issues last seen more than a retention (at
+    /// least a day) ago, so an entry learned within the hour names an issue it keeps; older
+    /// entries could name a deleted one and events would be written to an issue that is gone.
+    private var cacheExpiresAt = ClockTime.monotonicSeconds + 3600
 
     package init(url: PostgresDatabaseURL, logger: Logger) throws {
         session = try PostgresSession(url: url, logger: logger)
@@ -48,7 +52,10 @@ package final class PostgresBatchStore: BatchStore {
             do {
                 var outcome = try session.transaction { try writeInTransaction(batch, learned: &learned, regressed: regressed) }
                 outcome.regressions = regressed.count
-                if issueByHash.count + learned.count > Self.cacheLimit { issueByHash.removeAll(keepingCapacity: true) }
+                if issueByHash.count + learned.count > Self.cacheLimit || ClockTime.monotonicSeconds > cacheExpiresAt {
+                    issueByHash.removeAll(keepingCapacity: true)
+                    cacheExpiresAt = ClockTime.monotonicSeconds + 3600
+                }
                 issueByHash.merge(learned) { _, new in new }
                 return outcome
             } catch let error as PSQLError where Self.isTransient(error) && attempt < 8 {
@@ -99,6 +106,9 @@ package final class PostgresBatchStore: BatchStore {
                 INSERT INTO payload_dictionaries (id, created_at, sample_count, dictionary)
                 VALUES (\(id), \(ClockTime.nowMilliseconds), \(Int64(sampleCount)), \(ByteBuffer(bytes: bytes))) ON CONFLICT DO NOTHING
                 """)
+        case .purgeIssues:
+            // PostgresPurgeStore deletes emptied issues itself: nothing here is held in memory.
+            break
         case .setStatus(let ids, let status, let inNextRelease):
             let substatus: IssueSubstatus = status == .unresolved ? .ongoing : (status == .ignored ? .archivedForever : .none)
             let keepRelease = status == .resolved && inNextRelease

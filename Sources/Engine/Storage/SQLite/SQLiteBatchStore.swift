@@ -363,6 +363,8 @@ package final class SQLiteBatchStore: BatchStore {
             try connection.statement(
                 "INSERT INTO payload_dictionaries (id, created_at, sample_count, dictionary) VALUES (?, ?, ?, ?)"
             ).run([.int(id), .int(ClockTime.nowMilliseconds), .int(Int64(sampleCount)), .blob(bytes)])
+        case .purgeIssues(let ids):
+            try purgeIssues(ids)
         case .setStatus(let ids, let status, let inNextRelease):
             let lastRelease = try connection.statement("SELECT last_release FROM issues WHERE id = ?")
             for id in ids {
@@ -379,6 +381,27 @@ package final class SQLiteBatchStore: BatchStore {
                 setState(state, of: id)
                 statusChanged.insert(id)
             }
+        }
+    }
+
+    /// Retention: issues whose events have all been purged go, and with them their fingerprints
+    /// from the index, so a later event with such a fingerprint starts a new issue.
+    private func purgeIssues(_ ids: [Int64]) throws {
+        var deleted = Set<Int64>()
+        for id in ids {
+            if try Self.deleteIssueIfEmpty(id, connection: connection) { deleted.insert(id) }
+        }
+        guard !deleted.isEmpty else { return }
+        // By issue: the index is a cache and may not hold every fingerprint of these issues.
+        let deleteHashes = try connection.statement("DELETE FROM issue_hashes WHERE issue_id = ?")
+        for id in deleted { try deleteHashes.run([.int(id)]) }
+        for key in issueByHash.compactMap({ deleted.contains($0.value) ? $0.key : nil }) {
+            let previous = issueByHash.removeValue(forKey: key)
+            undo.append { [unowned self] in self.issueByHash[key] = previous }
+        }
+        for id in deleted {
+            let previous = issues.removeValue(forKey: id)
+            undo.append { [unowned self] in self.issues[id] = previous }
         }
     }
 

@@ -269,6 +269,12 @@ package enum SQLiteSchema {
     /// the migrations.
     static func prepare(_ connection: SQLiteConnection, journalMode: StorageDurability.JournalMode = .wal) throws {
         try connection.execute("PRAGMA page_size=\(pageSize)")
+        // Like the page size, only a new file takes this: the retention purge then hands free
+        // pages back with `PRAGMA incremental_vacuum` while the server runs. A database created
+        // before keeps auto_vacuum=NONE (free pages are reused by new events, the file never
+        // shrinks) until `pitd vacuum` rebuilds it once, offline: switching needs a full VACUUM,
+        // which would hold the write lock for minutes on a big file and need its size again free.
+        try connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
         try connection.execute("PRAGMA journal_mode=\(journalMode.rawValue)")
         try migrate(connection)
     }
