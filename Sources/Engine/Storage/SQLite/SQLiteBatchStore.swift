@@ -45,7 +45,7 @@ package final class SQLiteBatchStore: BatchStore {
     private var arrivalRate = 0.0
     private var lastBatchTime = ClockTime.monotonicSeconds
 
-    package init(path: String, durability: StorageDurability, indexLimit: Int = 100_000, countsInterval: Double = 1,
+    package init(path: String, durability: StorageDurability, indexLimit: Int = 100_000, countsInterval: Double = 0.5,
                  lightLoadRate: Double = 1000) throws
     {
         self.indexLimit = max(1, indexLimit)
@@ -199,6 +199,8 @@ package final class SQLiteBatchStore: BatchStore {
     private func writeInTransaction(_ batch: [IngestQueue.Entry], counts: inout SQLitePendingCounts) throws -> BatchOutcome {
         var outcome = BatchOutcome()
         var statusChanged: Set<Int64> = []
+        var userTags: [SQLitePendingCounts.TagKey: SeenCount] = [:]
+        let insertUser = try connection.statement("INSERT OR IGNORE INTO issue_users (issue_id, user_key) VALUES (?, ?)")
         let insertEvent = try connection.statement("""
             INSERT OR IGNORE INTO events (project_id, issue_id, event_id, timestamp, received, level, release,
                 environment, user_key, processing_errors, payload_size, payload, dictionary_id)
@@ -262,10 +264,19 @@ package final class SQLiteBatchStore: BatchStore {
                 counts.add(
                     rowID: rowID, issueID: issueID, projectID: event.projectID, timestamp: event.timestamp,
                     received: event.received, release: event.release, environment: event.environment,
-                    userKey: event.userKey, facetTags: event.facetTags
+                    facetTags: event.facetTags
                 )
+                if let user = event.userKey {
+                    try insertUser.run([.int(issueID), .text(user)])
+                    if connection.changes > 0 { counts.issues[issueID]!.newUsers += 1 }
+                }
+                for (key, value) in event.facetTags where SQLitePendingCounts.perUserTagKeys.contains(key) {
+                    userTags[SQLitePendingCounts.TagKey(issueID: issueID, environment: event.environment, key: key, value: value),
+                             default: SeenCount()].add(event.timestamp)
+                }
             }
         }
+        try writeTags(userTags)
         try writeStatus(of: statusChanged)
         // Regressions compare releases by first-seen; later batches see this one's releases even
         // before their counters are written.
@@ -427,12 +438,6 @@ package final class SQLiteBatchStore: BatchStore {
     /// Writes counters and moves the watermark past the events they cover, in the caller's
     /// transaction.
     private func writeCounts(_ counts: SQLitePendingCounts) throws {
-        let insertUser = try connection.statement("INSERT OR IGNORE INTO issue_users (issue_id, user_key) VALUES (?, ?)")
-        var newUsers: [Int64: Int64] = [:]
-        for user in counts.users {
-            try insertUser.run([.int(user.issueID), .text(user.userKey)])
-            if connection.changes > 0 { newUsers[user.issueID, default: 0] += 1 }
-        }
         let updateCounts = try connection.statement("""
             UPDATE issues SET times_seen = times_seen + ?, users_seen = users_seen + ?,
                 first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?), last_release = COALESCE(?, last_release)
@@ -440,20 +445,11 @@ package final class SQLiteBatchStore: BatchStore {
             """)
         for (id, issue) in counts.issues {
             try updateCounts.run([
-                .int(issue.count), .int(newUsers[id] ?? 0), .int(issue.firstSeen), .int(issue.lastSeen),
+                .int(issue.count), .int(issue.newUsers), .int(issue.firstSeen), .int(issue.lastSeen),
                 .optional(issue.lastRelease), .int(id),
             ])
         }
-        let upsertTag = try connection.statement("""
-            INSERT INTO issue_tag_values (issue_id, environment, key, value, times_seen, first_seen, last_seen)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (issue_id, key, value, environment) DO UPDATE SET times_seen = times_seen + excluded.times_seen,
-                first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen)
-            """)
-        for (key, counted) in counts.tags {
-            try upsertTag.run([.int(key.issueID), .text(key.environment), .text(key.key), .text(key.value), .int(counted.count),
-                               .int(counted.firstSeen), .int(counted.lastSeen)])
-        }
+        try writeTags(counts.tags)
         let upsertEnvironment = try connection.statement("""
             INSERT INTO project_environments (project_id, environment, events) VALUES (?, ?, ?)
             ON CONFLICT (project_id, environment) DO UPDATE SET events = events + excluded.events
@@ -485,6 +481,20 @@ package final class SQLiteBatchStore: BatchStore {
             try upsertProjectHour.run([.int(key.id), .int(key.hour), .int(counted.events)])
         }
         if counts.throughEventRowID > 0 { try setCountedThrough(counts.throughEventRowID) }
+    }
+
+    private func writeTags(_ tags: [SQLitePendingCounts.TagKey: SeenCount]) throws {
+        guard !tags.isEmpty else { return }
+        let upsertTag = try connection.statement("""
+            INSERT INTO issue_tag_values (issue_id, environment, key, value, times_seen, first_seen, last_seen)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (issue_id, key, value, environment) DO UPDATE SET times_seen = times_seen + excluded.times_seen,
+                first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen)
+            """)
+        for (key, counted) in tags {
+            try upsertTag.run([.int(key.issueID), .text(key.environment), .text(key.key), .text(key.value), .int(counted.count),
+                               .int(counted.firstSeen), .int(counted.lastSeen)])
+        }
     }
 
     private static let watermarkKey = "counts_through_event_id"
@@ -520,12 +530,19 @@ package final class SQLiteBatchStore: BatchStore {
             let dictionaryID: Int64? = row.isNull(9) ? nil : row.int(9)
             counts.add(
                 rowID: row.int(0), issueID: row.int(2), projectID: row.int(1), timestamp: row.int(3), received: row.int(4),
-                release: row.text(5), environment: row.text(6) ?? "", userKey: row.text(7),
+                release: row.text(5), environment: row.text(6) ?? "",
                 facetTags: Self.facetTags(ofStoredPayload: row.blob(8), dictionary: dictionaryID.flatMap { dictionaries[$0] },
                                           needsDictionary: dictionaryID != nil)
             )
         }
-        try connection.transaction { try writeCounts(counts) }
+        try connection.transaction {
+            try writeCounts(counts)
+            // The users of these events were stored with them; which of them were new when they
+            // came is lost with the process, but an issue's users are its rows in issue_users.
+            let recountUsers = try connection.statement(
+                "UPDATE issues SET users_seen = (SELECT COUNT(*) FROM issue_users WHERE issue_id = issues.id) WHERE id = ?")
+            for id in counts.issues.keys { try recountUsers.run([.int(id)]) }
+        }
     }
 
     /// The tag values an event was counted under, derived again from its stored payload as the
