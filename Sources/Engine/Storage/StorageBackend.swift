@@ -51,7 +51,8 @@ package enum StorageBackend: Sendable, CustomStringConvertible {
         }
     }
 
-    /// The read side, and the services it needs running (PostgreSQL's connection pool).
+    /// The read side, and the services it needs running (PostgreSQL's connection pool, then the
+    /// counter roll-up, which uses the pool and so stops before it).
     /// `connections` bounds PostgreSQL's pool (the setting `database_pool_size`).
     package func makeReadStore(dictionaries: PayloadDictionaries?, connections: Int = 8, logger: Logger)
         -> (store: any ReadStore, services: [any Service])
@@ -61,7 +62,7 @@ package enum StorageBackend: Sendable, CustomStringConvertible {
             return (SQLiteReadStore(path: path, dictionaries: dictionaries), [])
         case .postgres(let url):
             let store = PostgresReadStore(url: url, maxConnections: connections, dictionaries: dictionaries, logger: logger)
-            return (store, [store.client])
+            return (store, [store.client, PostgresRollup(client: store.client, logger: logger)])
         }
     }
 }
