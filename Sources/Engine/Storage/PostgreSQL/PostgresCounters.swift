@@ -40,15 +40,17 @@ enum PostgresCounters {
         """
 
     /// `issues` with its counters as they stand, columns named as the table's. `pendingOnly`
-    /// keeps just the issues that have deltas (an inner join), for lists that take the others
-    /// straight from the table's sort indexes.
+    /// keeps just the issues that have deltas, for lists that take the others straight from the
+    /// table's sort indexes; they are fetched by primary key (the planner would otherwise scan
+    /// every issue of the project to join a few hundred: 10 ms instead of 1 with 10,000 issues).
     static func liveIssues(pendingOnly: Bool = false) -> String {
         """
         (SELECT i.id, i.project_id, i.short_id, i.kind, i.title, i.culprit, i.metadata, i.level, i.status, i.substatus,
                 i.resolved_in_release, LEAST(i.first_seen, p.first_seen) AS first_seen, GREATEST(i.last_seen, p.last_seen) AS last_seen,
                 i.times_seen + COALESCE(p.events, 0) AS times_seen, i.users_seen + COALESCE(p.users, 0) AS users_seen,
                 i.first_release, COALESCE(p.last_release, i.last_release) AS last_release
-         FROM issues i \(pendingOnly ? "JOIN" : "LEFT JOIN") \(pendingIssues) p ON p.issue_id = i.id)
+         FROM issues i \(pendingOnly ? "JOIN" : "LEFT JOIN") \(pendingIssues) p ON p.issue_id = i.id
+         \(pendingOnly ? "WHERE i.id = ANY(ARRAY(SELECT issue_id FROM issue_deltas))" : ""))
         """
     }
 }
