@@ -26,6 +26,7 @@ package struct PostgresRollup: Service {
     }
 
     package func run() async throws {
+        var failing = false
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }
@@ -34,10 +35,14 @@ package struct PostgresRollup: Service {
             }
             do {
                 try await rollUp()
+                if failing { logger.info("counter roll-up succeeds again") }
+                failing = false
             } catch {
                 // A deadlock with a writer reopening issues, or a database that is away: the
                 // deltas stay where they are, still counted by readers, until the next turn.
-                logger.warning("counter roll-up failed", metadata: ["error": "\(String(reflecting: error))"])
+                // Logged once per outage, not once a second.
+                logger.log(level: failing ? .debug : .warning, "counter roll-up failed", metadata: ["error": "\(String(reflecting: error))"])
+                failing = true
             }
         }
     }
