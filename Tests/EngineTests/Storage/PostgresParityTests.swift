@@ -68,6 +68,10 @@ struct PostgresParityTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await right.client.run() }
             defer { group.cancelAll() }
+            // Counters are read through their pending deltas first, then once rolled up.
+            try await compare(left, right)
+            #expect(try await PostgresRollup(client: right.client, logger: PostgresTestDatabase.logger).rollUp())
+            #expect(try PostgresTestDatabase.pendingDeltas(database) == 0)
             try await compare(left, right)
         }
     }
@@ -158,5 +162,17 @@ enum PostgresTestDatabase {
         var url = admin
         url.database = name
         return url
+    }
+
+    /// Rows waiting in the counter delta tables.
+    static func pendingDeltas(_ url: PostgresDatabaseURL) throws -> Int64 {
+        let session = try PostgresSession(url: url, logger: logger)
+        defer { session.close() }
+        var total: Int64 = 0
+        for table in ["issue_deltas", "issue_tag_deltas", "release_deltas", "project_environment_deltas", "issue_hourly_deltas",
+                      "project_hourly_deltas"] {
+            for row in try session.query(PostgresQuery(unsafeSQL: "SELECT COUNT(*) FROM \(table)")) { total += try row.decode(Int64.self) }
+        }
+        return total
     }
 }

@@ -5,14 +5,16 @@ import PostgresNIO
 
 /// The PostgreSQL write path. Several instances, each with several of these (one per writer
 /// thread), write into one database at once, so nothing about issues may be trusted from memory:
-/// every count is an atomic `UPDATE … SET times_seen = times_seen + n`, a fingerprint belongs to
-/// the issue whose hash row committed first (`INSERT … ON CONFLICT DO NOTHING`), and a regression
-/// is a conditional `UPDATE … WHERE status = resolved RETURNING`, which exactly one writer wins.
+/// every count is a delta row that `PostgresRollup` later adds to its counter (readers add the
+/// pending ones), a fingerprint belongs to the issue whose hash row committed first
+/// (`INSERT … ON CONFLICT DO NOTHING`), and a regression is a conditional
+/// `UPDATE … WHERE status = resolved RETURNING`, which exactly one writer wins.
 ///
 /// A batch is a handful of statements whatever its size: whole columns are bound as arrays and
-/// inserted with `unnest`. Rows are locked in a fixed order (hashes, events, users, issues by id,
-/// tags, releases, each sorted) so concurrent batches rarely deadlock; when they do, or a
-/// serialization failure occurs, the batch is retried from the start.
+/// inserted with `unnest`. It inserts and never updates a counter row, so concurrent batches do
+/// not queue on each other's row locks; the few rows it does lock (hashes, users, resolved issues)
+/// are taken in key order so batches rarely deadlock; when they do, or a serialization failure
+/// occurs, the batch is retried from the start.
 package final class PostgresBatchStore: BatchStore {
     private let session: PostgresSession
     private let logger: Logger
@@ -114,7 +116,8 @@ package final class PostgresBatchStore: BatchStore {
             let keepRelease = status == .resolved && inNextRelease
             session.enqueue("""
                 UPDATE issues SET status = \(Int64(status.rawValue)), substatus = \(Int64(substatus.rawValue)),
-                    resolved_in_release = CASE WHEN \(keepRelease) THEN last_release ELSE NULL END,
+                    resolved_in_release = CASE WHEN \(keepRelease) THEN COALESCE((SELECT d.last_release FROM issue_deltas d
+                        WHERE d.issue_id = issues.id AND d.last_release IS NOT NULL ORDER BY d.seq DESC LIMIT 1), last_release) ELSE NULL END,
                     resolved_at = CASE WHEN \(status == .resolved) THEN COALESCE(resolved_at, \(ClockTime.nowMilliseconds)) ELSE NULL END
                 WHERE id = ANY(\(ids.sorted()))
                 """)
@@ -311,84 +314,69 @@ package final class PostgresBatchStore: BatchStore {
 
         let ids = aggregates.keys.sorted()
         guard !ids.isEmpty else { return }
-        // Lock the batch's issues in id order before anything else touches them or their users:
-        // the statements below may visit rows in any order (a data-modifying CTE runs beside its
-        // UPDATE), and two writers locking the same hot issues in different orders deadlock
-        // (measured: PostgreSQL's 1 s deadlock_timeout per occurrence with two writers).
-        session.enqueue("SELECT id FROM issues WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE")
         if !regressionCandidates.isEmpty {
             regress(regressionCandidates.sorted(), regressed: regressed)
         }
-        // New users per issue come from the same statement's insert, so the counts stay exact when
-        // another writer stores the same user at once.
+        // Nothing below updates a row another batch could be updating: each counter is a new
+        // delta row (see `PostgresSchema.ownMigrations`). The one shared write left is a user's
+        // first event on an issue, which waits only for a concurrent batch inserting the same
+        // new pair (inserted in key order, so two batches cannot wait on each other); the users
+        // it did insert are counted in the same statement, so `users_seen` stays exact.
         let sortedUsers = users.sorted()
         session.enqueue("""
             WITH new_users AS (
                 INSERT INTO issue_users (issue_id, user_key) SELECT * FROM unnest(\(sortedUsers.map(\.issueID)), \(sortedUsers.map(\.key)))
                 ON CONFLICT DO NOTHING RETURNING issue_id
             ), user_counts AS (SELECT issue_id, COUNT(*) AS added FROM new_users GROUP BY issue_id)
-            UPDATE issues SET times_seen = issues.times_seen + c.count, users_seen = issues.users_seen + COALESCE(u.added, 0),
-                first_seen = LEAST(issues.first_seen, c.first_seen), last_seen = GREATEST(issues.last_seen, c.last_seen),
-                last_release = COALESCE(c.last_release, issues.last_release)
+            INSERT INTO issue_deltas (issue_id, events, users, first_seen, last_seen, last_release)
+            SELECT c.id, c.count, COALESCE(u.added, 0), c.first_seen, c.last_seen, c.last_release
             FROM unnest(\(ids), \(ids.map { aggregates[$0]!.count }), \(ids.map { aggregates[$0]!.firstSeen }),
                         \(ids.map { aggregates[$0]!.lastSeen }), \(PostgresNullableArray(ids.map { aggregates[$0]!.lastRelease })))
                 AS c(id, count, first_seen, last_seen, last_release)
             LEFT JOIN user_counts u ON u.issue_id = c.id
-            WHERE issues.id = c.id
             """)
         if !tags.isEmpty {
             let keys = tags.keys.sorted()
             session.enqueue("""
-                INSERT INTO issue_tag_values (issue_id, environment, key, value, times_seen, first_seen, last_seen)
+                INSERT INTO issue_tag_deltas (issue_id, environment, key, value, times_seen, first_seen, last_seen)
                 SELECT * FROM unnest(\(keys.map(\.issueID)), \(keys.map(\.environment)), \(keys.map(\.key)), \(keys.map(\.value)),
                                      \(keys.map { tags[$0]!.count }), \(keys.map { tags[$0]!.firstSeen }), \(keys.map { tags[$0]!.lastSeen }))
-                ON CONFLICT (issue_id, key, value, environment) DO UPDATE SET times_seen = issue_tag_values.times_seen + excluded.times_seen,
-                    first_seen = LEAST(issue_tag_values.first_seen, excluded.first_seen),
-                    last_seen = GREATEST(issue_tag_values.last_seen, excluded.last_seen)
                 """)
         }
         if !releases.isEmpty {
             let keys = releases.keys.sorted()
             session.enqueue("""
-                INSERT INTO releases (project_id, version, first_seen, last_seen, events, new_issues)
+                INSERT INTO release_deltas (project_id, version, first_seen, last_seen, events, new_issues)
                 SELECT * FROM unnest(\(keys.map(\.projectID)), \(keys.map(\.version)), \(keys.map { releases[$0]!.firstSeen }),
                                      \(keys.map { releases[$0]!.lastSeen }), \(keys.map { releases[$0]!.count }),
                                      \(keys.map { releases[$0]!.newIssues }))
-                ON CONFLICT (project_id, version) DO UPDATE SET events = releases.events + excluded.events,
-                    new_issues = releases.new_issues + excluded.new_issues,
-                    first_seen = LEAST(releases.first_seen, excluded.first_seen),
-                    last_seen = GREATEST(releases.last_seen, excluded.last_seen)
                 """)
         }
         if !environments.isEmpty {
             let keys = environments.keys.sorted()
             session.enqueue("""
-                INSERT INTO project_environments (project_id, environment, events)
+                INSERT INTO project_environment_deltas (project_id, environment, events)
                 SELECT * FROM unnest(\(keys.map(\.projectID)), \(keys.map(\.version)), \(keys.map { environments[$0]! }))
-                ON CONFLICT (project_id, environment) DO UPDATE SET events = project_environments.events + excluded.events
                 """)
         }
-        try flush(hourly)
+        flush(hourly)
     }
 
-    /// Per-hour counters for the UI's charts (see `HourlyCounts`), added like every other counter.
-    private func flush(_ hourly: HourlyCounts) throws {
+    /// Per-hour counters for the UI's charts (see `HourlyCounts`), appended like every other counter.
+    private func flush(_ hourly: HourlyCounts) {
         if !hourly.issues.isEmpty {
             let keys = hourly.issues.keys.sorted { ($0.id, $0.hour) < ($1.id, $1.hour) }
             session.enqueue("""
-                INSERT INTO issue_hourly (issue_id, hour, events)
+                INSERT INTO issue_hourly_deltas (issue_id, hour, events)
                 SELECT * FROM unnest(\(keys.map(\.id)), \(keys.map(\.hour)), \(keys.map { hourly.issues[$0]! }))
-                ON CONFLICT (issue_id, hour) DO UPDATE SET events = issue_hourly.events + excluded.events
                 """)
         }
         if !hourly.projects.isEmpty {
             let keys = hourly.projects.keys.sorted { ($0.id, $0.hour) < ($1.id, $1.hour) }
             session.enqueue("""
-                INSERT INTO project_hourly (project_id, hour, events, new_issues)
+                INSERT INTO project_hourly_deltas (project_id, hour, events, new_issues)
                 SELECT * FROM unnest(\(keys.map(\.id)), \(keys.map(\.hour)), \(keys.map { hourly.projects[$0]!.events }),
                                      \(keys.map { hourly.projects[$0]!.newIssues }))
-                ON CONFLICT (project_id, hour) DO UPDATE SET events = project_hourly.events + excluded.events,
-                    new_issues = project_hourly.new_issues + excluded.new_issues
                 """)
         }
     }
@@ -472,6 +460,12 @@ package final class PostgresBatchStore: BatchStore {
     /// it was resolved in a release that is the same as or newer (first seen later) than the
     /// event's. The row lock and the `status = resolved` re-check make exactly one writer see it.
     private func regress(_ candidates: [TagKey], regressed: RegressionCount) {
+        // Only resolved issues are locked, in id order, so that two writers reopening the same
+        // issues (or one and the roll-up, which locks in id order too) do not deadlock.
+        session.enqueue("""
+            SELECT id FROM issues WHERE id = ANY(\(Array(Set(candidates.map(\.issueID))).sorted()))
+                AND status = \(Int64(IssueStatus.resolved.rawValue)) ORDER BY id FOR UPDATE
+            """)
         session.enqueue("""
             UPDATE issues i SET status = \(Int64(IssueStatus.unresolved.rawValue)), substatus = \(Int64(IssueSubstatus.regressed.rawValue)),
                 resolved_in_release = NULL, resolved_at = NULL
@@ -479,10 +473,10 @@ package final class PostgresBatchStore: BatchStore {
             WHERE i.id = c.issue_id AND i.status = \(Int64(IssueStatus.resolved.rawValue)) AND (
                 i.resolved_in_release IS NULL OR (
                     c.has_release AND c.release <> i.resolved_in_release
-                    AND COALESCE((SELECT r.first_seen FROM releases r WHERE r.project_id = i.project_id AND r.version = c.release),
-                                 9223372036854775807)
-                      > COALESCE((SELECT r.first_seen FROM releases r WHERE r.project_id = i.project_id AND r.version = i.resolved_in_release),
-                                 -9223372036854775808)))
+                    AND COALESCE((SELECT MIN(r.first_seen) FROM \(unescaped: PostgresCounters.allReleases) r
+                                   WHERE r.project_id = i.project_id AND r.version = c.release), 9223372036854775807)
+                      > COALESCE((SELECT MIN(r.first_seen) FROM \(unescaped: PostgresCounters.allReleases) r
+                                  WHERE r.project_id = i.project_id AND r.version = i.resolved_in_release), -9223372036854775808)))
             RETURNING i.id
             """) { rows in
             regressed.count += Set(try rows.map { try $0.decode(Int64.self) }).count

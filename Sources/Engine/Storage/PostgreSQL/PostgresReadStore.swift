@@ -22,13 +22,14 @@ package final class PostgresReadStore: ReadStore {
     /// Lists leave the grouping explanation out (`grouping` = ""): only the issue page shows it.
     private static let issueColumns = """
         SELECT id, project_id, short_id, kind, title, culprit, metadata, level, status, substatus, resolved_in_release,
-            first_seen, last_seen, times_seen, users_seen, first_release, last_release, '' FROM issues
+            first_seen, last_seen, times_seen, users_seen, first_release, last_release, ''
         """
 
+    /// Counters as they stand (`PostgresCounters`): what was rolled up plus what is pending.
     private static let issueDetailColumns = """
         SELECT id, project_id, short_id, kind, title, culprit, metadata, level, status, substatus, resolved_in_release,
             first_seen, last_seen, times_seen, users_seen, first_release, last_release,
-            COALESCE((SELECT grouping FROM issue_groupings g WHERE g.issue_id = issues.id), '') FROM issues
+            COALESCE((SELECT grouping FROM issue_groupings g WHERE g.issue_id = issues.id), '') FROM \(PostgresCounters.liveIssues()) AS issues
         """
 
     private func issues(_ query: PostgresQuery) async throws -> [IssueRow] {
@@ -99,37 +100,44 @@ package final class PostgresReadStore: ReadStore {
         facets += query.releases.map { ("release", $0) }
         if !query.environments.isEmpty {
             let environments = bind(query.environments)
-            sql += " AND id IN (SELECT t.issue_id FROM issue_tag_values t WHERE t.key = 'environment'"
+            sql += " AND id IN (SELECT t.issue_id FROM \(PostgresCounters.allTagValues) t WHERE t.key = 'environment'"
                 + " AND t.value = ANY(\(environments)))"
             for (key, value) in facets {
-                sql += " AND id IN (SELECT t.issue_id FROM issue_tag_values t WHERE t.key = \(bind(key))"
+                sql += " AND id IN (SELECT t.issue_id FROM \(PostgresCounters.allTagValues) t WHERE t.key = \(bind(key))"
                     + " AND t.value = \(bind(value)) AND t.environment = ANY(\(environments)))"
             }
         } else {
             for (key, value) in facets {
-                sql += " AND id IN (SELECT t.issue_id FROM issue_tag_values t WHERE t.key = \(bind(key))"
+                sql += " AND id IN (SELECT t.issue_id FROM \(PostgresCounters.allTagValues) t WHERE t.key = \(bind(key))"
                     + " AND t.value = \(bind(value)))"
             }
         }
         return sql
     }
 
+    /// A page of issues in two parts: those without pending deltas straight from the table's sort
+    /// index (their counters are exact), and those with deltas, few whatever the project's size,
+    /// with their counters brought up to date; the page is the best of both. Both parts read one
+    /// snapshot, so an issue whose deltas are rolled up meanwhile is in exactly one of them.
     package func issues(projectID: Int64, query: IssueQuery) async throws -> [IssueRow] {
         var bind = Binder()
-        var sql = Self.issueColumns + Self.issueFilter(projectID: projectID, query: query, now: ClockTime.nowMilliseconds, bind: &bind)
+        var filter = Self.issueFilter(projectID: projectID, query: query, now: ClockTime.nowMilliseconds, bind: &bind)
         let column = query.sort.column
         if let cursor = query.cursor {
             let value = bind(cursor.value)
-            sql += " AND (\(column) < \(value) OR (\(column) = \(value) AND id < \(bind(cursor.id))))"
+            filter += " AND (\(column) < \(value) OR (\(column) = \(value) AND id < \(bind(cursor.id))))"
         }
-        sql += " ORDER BY \(column) DESC, id DESC LIMIT \(bind(Int64(max(1, min(query.limit, 1000)))))"
+        let order = " ORDER BY \(column) DESC, id DESC LIMIT \(bind(Int64(max(1, min(query.limit, 1000)))))"
+        let sql = Self.issueColumns + " FROM (("
+            + Self.issueColumns + " FROM issues" + filter + " AND id NOT IN (SELECT issue_id FROM issue_deltas)" + order + ") UNION ALL ("
+            + Self.issueColumns + " FROM \(PostgresCounters.liveIssues(pendingOnly: true)) AS issues" + filter + ")) AS issues" + order
         return try await issues(PostgresQuery(unsafeSQL: sql, binds: bind.bindings))
     }
 
     package func issueCount(projectID: Int64, query: IssueQuery) async throws -> Int {
         var bind = Binder()
         // Counted up to IssueQuery.maxHits + 1, as SQLite's store does.
-        let sql = "SELECT COUNT(*) FROM (SELECT 1 FROM issues"
+        let sql = "SELECT COUNT(*) FROM (SELECT 1 FROM \(PostgresCounters.liveIssues()) AS issues"
             + Self.issueFilter(projectID: projectID, query: query, now: ClockTime.nowMilliseconds, bind: &bind)
             + " LIMIT \(IssueQuery.maxHits + 1)) AS matches"
         return Int(try await scalar(PostgresQuery(unsafeSQL: sql, binds: bind.bindings)) ?? 0)
@@ -168,7 +176,9 @@ package final class PostgresReadStore: ReadStore {
 
     package func counts(projectID: Int64) async throws -> (events: Int64, issues: Int64, items: Int64) {
         let query: PostgresQuery = """
-            SELECT (SELECT COALESCE(SUM(times_seen), 0)::BIGINT FROM issues WHERE project_id = \(projectID)),
+            SELECT (SELECT COALESCE(SUM(times_seen), 0)::BIGINT FROM issues WHERE project_id = \(projectID))
+                     + (SELECT COALESCE(SUM(d.events), 0)::BIGINT FROM issue_deltas d JOIN issues i ON i.id = d.issue_id
+                        WHERE i.project_id = \(projectID)),
                    (SELECT COUNT(*) FROM issues WHERE project_id = \(projectID)),
                    (SELECT COUNT(*) FROM items WHERE project_id = \(projectID))
             """
@@ -235,7 +245,8 @@ package final class PostgresReadStore: ReadStore {
     /// orders byte-wise (`COLLATE "C"`), as SQLite's default collation does.
     private func tagValueRows(issueID: Int64, key: String?, environment: String?, limit: Int) async throws -> [(String, TagValue)] {
         var bind = Binder()
-        var sql = "SELECT key, value, SUM(times_seen)::BIGINT, MIN(first_seen), MAX(last_seen) FROM issue_tag_values WHERE issue_id = \(bind(issueID))"
+        var sql = "SELECT key, value, SUM(times_seen)::BIGINT, MIN(first_seen), MAX(last_seen) FROM \(PostgresCounters.allTagValues) t"
+            + " WHERE issue_id = \(bind(issueID))"
         if let key { sql += " AND key = \(bind(key))" }
         if let environment { sql += " AND environment = \(bind(environment))" }
         sql += " GROUP BY key, value ORDER BY key COLLATE \"C\", SUM(times_seen) DESC, value COLLATE \"C\" LIMIT \(bind(Int64(max(1, limit))))"
@@ -249,8 +260,9 @@ package final class PostgresReadStore: ReadStore {
 
     package func releases(projectID: Int64?) async throws -> [ReleaseRow] {
         var bind = Binder()
-        let sql = "SELECT project_id, version, first_seen, last_seen, events, new_issues FROM releases"
-            + (projectID.map { " WHERE project_id = \(bind($0))" } ?? "") + " ORDER BY first_seen DESC, version COLLATE \"C\" LIMIT 1000"
+        let sql = "SELECT project_id, version, MIN(first_seen), MAX(last_seen), SUM(events)::BIGINT, SUM(new_issues)::BIGINT"
+            + " FROM \(PostgresCounters.allReleases) r" + (projectID.map { " WHERE project_id = \(bind($0))" } ?? "")
+            + " GROUP BY project_id, version ORDER BY MIN(first_seen) DESC, version COLLATE \"C\" LIMIT 1000"
         var result: [ReleaseRow] = []
         for try await row in try await client.query(PostgresQuery(unsafeSQL: sql, binds: bind.bindings), logger: logger) {
             let (project, version, first, last, events, newIssues) = try row.decode((Int64, String, Int64, Int64, Int64, Int64).self)
@@ -263,7 +275,8 @@ package final class PostgresReadStore: ReadStore {
         guard !issueIDs.isEmpty else { return [:] }
         var result: [Int64: [Int64: Int64]] = [:]
         let query: PostgresQuery = """
-            SELECT issue_id, hour, events FROM issue_hourly WHERE issue_id = ANY(\(issueIDs)) AND hour BETWEEN \(fromHour) AND \(toHour)
+            SELECT issue_id, hour, SUM(events)::BIGINT FROM \(unescaped: PostgresCounters.allIssueHourly) h
+            WHERE issue_id = ANY(\(issueIDs)) AND hour BETWEEN \(fromHour) AND \(toHour) GROUP BY issue_id, hour
             """
         for try await row in try await client.query(query, logger: logger) {
             let (issue, hour, events) = try row.decode((Int64, Int64, Int64).self)
@@ -275,7 +288,8 @@ package final class PostgresReadStore: ReadStore {
     package func projectHourly(projectID: Int64, fromHour: Int64, toHour: Int64) async throws -> [Int64: HourlyCounts.ProjectCounts] {
         var result: [Int64: HourlyCounts.ProjectCounts] = [:]
         let query: PostgresQuery = """
-            SELECT hour, events, new_issues FROM project_hourly WHERE project_id = \(projectID) AND hour BETWEEN \(fromHour) AND \(toHour)
+            SELECT hour, SUM(events)::BIGINT, SUM(new_issues)::BIGINT FROM \(unescaped: PostgresCounters.allProjectHourly) h
+            WHERE project_id = \(projectID) AND hour BETWEEN \(fromHour) AND \(toHour) GROUP BY hour
             """
         for try await row in try await client.query(query, logger: logger) {
             let (hour, events, newIssues) = try row.decode((Int64, Int64, Int64).self)
@@ -286,8 +300,8 @@ package final class PostgresReadStore: ReadStore {
 
     package func environments(projectID: Int64) async throws -> [String] {
         let query: PostgresQuery = """
-            SELECT environment FROM project_environments WHERE project_id = \(projectID)
-            ORDER BY events DESC, environment COLLATE "C" LIMIT 100
+            SELECT environment FROM \(unescaped: PostgresCounters.allEnvironments) e WHERE project_id = \(projectID)
+            GROUP BY environment ORDER BY SUM(events) DESC, environment COLLATE "C" LIMIT 100
             """
         var result: [String] = []
         for try await row in try await client.query(query, logger: logger) { result.append(try row.decode(String.self)) }

@@ -249,6 +249,69 @@ enum PostgresSchema {
         """,
     ]
 
+    /// PostgreSQL's own migrations, for what SQLite has no use for; recorded as versions 1001,
+    /// 1002… so that `migrations` keeps matching SQLite's one for one whatever either adds later.
+    /// They create tables only (no views), so a shared migration that alters an older table never
+    /// trips over a dependency made here.
+    static let ownMigrations: [String] = [
+        // 1001: an append-only ingest path. Every batch of a busy project used to update the same
+        // rows (its popular issues, the hour's counters, its releases and environments), so
+        // concurrent writers, on one instance or several, queued on those row locks and each
+        // UPDATE of an issue rewrote every index of `issues` (two trigram GIN indexes among them).
+        // Writers now insert what they counted here, one row per key and batch;
+        // `PostgresRollup` moves the rows into the counters in the background and readers add
+        // whatever is still pending, so answers are exact at every moment. `seq` orders an issue's
+        // deltas, for its last release. No indexes: the roll-up keeps these tables to about a
+        // second of writes, which readers scan faster than writers would maintain an index.
+        """
+        CREATE TABLE issue_deltas (
+            seq BIGINT GENERATED ALWAYS AS IDENTITY,
+            issue_id BIGINT NOT NULL,
+            events BIGINT NOT NULL,
+            users BIGINT NOT NULL,
+            first_seen BIGINT NOT NULL,
+            last_seen BIGINT NOT NULL,
+            last_release TEXT
+        );
+        CREATE TABLE issue_tag_deltas (
+            issue_id BIGINT NOT NULL,
+            environment TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            times_seen BIGINT NOT NULL,
+            first_seen BIGINT NOT NULL,
+            last_seen BIGINT NOT NULL
+        );
+        CREATE TABLE release_deltas (
+            project_id BIGINT NOT NULL,
+            version TEXT NOT NULL,
+            first_seen BIGINT NOT NULL,
+            last_seen BIGINT NOT NULL,
+            events BIGINT NOT NULL,
+            new_issues BIGINT NOT NULL
+        );
+        CREATE TABLE project_environment_deltas (
+            project_id BIGINT NOT NULL,
+            environment TEXT NOT NULL,
+            events BIGINT NOT NULL
+        );
+        CREATE TABLE issue_hourly_deltas (
+            issue_id BIGINT NOT NULL,
+            hour BIGINT NOT NULL,
+            events BIGINT NOT NULL
+        );
+        CREATE TABLE project_hourly_deltas (
+            project_id BIGINT NOT NULL,
+            hour BIGINT NOT NULL,
+            events BIGINT NOT NULL,
+            new_issues BIGINT NOT NULL
+        )
+        """,
+    ]
+
+    /// The version `ownMigrations[0]` is recorded as.
+    static let ownMigrationBase = 1001
+
     /// Any constant key: the advisory lock that lets one of several instances starting at once
     /// migrate while the others wait, then find nothing left to do.
     static let migrationLock: Int64 = 0x5069_745F_4D69_6772
@@ -261,19 +324,32 @@ enum PostgresSchema {
             try session.query("""
                 CREATE TABLE IF NOT EXISTS pit_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)
                 """)
-            var current = 0
-            for row in try session.query("SELECT COALESCE(MAX(version), 0) FROM pit_migrations") {
-                current = Int(try row.decode(Int64.self))
+            var shared = 0
+            var own = 0
+            for row in try session.query("""
+                SELECT COALESCE(MAX(version) FILTER (WHERE version < \(Int64(ownMigrationBase))), 0),
+                       COALESCE(MAX(version) FILTER (WHERE version >= \(Int64(ownMigrationBase))), 0) FROM pit_migrations
+                """)
+            {
+                let (a, b) = try row.decode((Int64, Int64).self)
+                shared = Int(a)
+                own = b == 0 ? 0 : Int(b) - ownMigrationBase + 1
             }
-            guard current < migrations.count else { return }
-            for version in current..<migrations.count {
-                // The extended protocol takes one statement at a time.
-                for statement in migrations[version].split(separator: ";") where !statement.allSatisfy(\.isWhitespace) {
-                    try session.query(PostgresQuery(unsafeSQL: String(statement)))
-                }
-                try session.query("INSERT INTO pit_migrations (version, applied_at) VALUES (\(Int64(version + 1)), \(ClockTime.nowMilliseconds))")
+            for version in shared..<max(shared, migrations.count) {
+                try apply(migrations[version], as: version + 1, session)
+            }
+            for index in own..<max(own, ownMigrations.count) {
+                try apply(ownMigrations[index], as: ownMigrationBase + index, session)
             }
         }
+    }
+
+    private static func apply(_ migration: String, as version: Int, _ session: PostgresSession) throws {
+        // The extended protocol takes one statement at a time.
+        for statement in migration.split(separator: ";") where !statement.allSatisfy(\.isWhitespace) {
+            try session.query(PostgresQuery(unsafeSQL: String(statement)))
+        }
+        try session.query("INSERT INTO pit_migrations (version, applied_at) VALUES (\(Int64(version)), \(ClockTime.nowMilliseconds))")
     }
 
     /// The sequence that numbers a project's issues (created with the project).
