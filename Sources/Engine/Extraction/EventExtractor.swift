@@ -60,6 +60,14 @@ package enum EventExtractor {
         return event
     }
 
+    /// Parses and extracts a whole event payload: the ingest path's first step, and how stored
+    /// payloads are read again (a new issue's grouping explanation, a recount after a crash).
+    package static func extract(payload raw: UnsafeRawBufferPointer) throws(IngestError) -> ExtractedEvent {
+        let tape: JSONTape
+        do { tape = try JSONTape.parse(raw) } catch { throw .badRequest("invalid event payload: \(error)") }
+        return try extract(JSONView(tape: tape, bytes: raw))
+    }
+
     static func nonEmpty(_ text: String?) -> String? {
         guard let text, !text.isEmpty else { return nil }
         return text

@@ -27,10 +27,7 @@ package enum GroupingSource: Sendable {
         switch self {
         case .event(let event): return event
         case .payload(let bytes):
-            let extracted = bytes.withUnsafeBytes { raw -> ExtractedEvent? in
-                guard let tape = try? JSONTape.parse(raw) else { return nil }
-                return try? EventExtractor.extract(JSONView(tape: tape, bytes: raw))
-            }
+            let extracted = bytes.withUnsafeBytes { try? EventExtractor.extract(payload: $0) }
             // The same bytes were extracted once already, on the way in.
             return extracted ?? ExtractedEvent()
         }

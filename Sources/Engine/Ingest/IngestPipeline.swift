@@ -247,9 +247,7 @@ package final class IngestPipeline: Sendable {
 
     package func makeEventRecord(_ payload: ByteBuffer, header: EnvelopeHeader?, projectID: Int64, received: Double) throws(IngestError) -> EventRecord {
         let extracted = try payload.withUnsafeReadableBytes { (raw) throws(IngestError) -> ExtractedEvent in
-            let tape: JSONTape
-            do { tape = try JSONTape.parse(raw) } catch { throw .badRequest("invalid event payload: \(error)") }
-            return try EventExtractor.extract(JSONView(tape: tape, bytes: raw))
+            try EventExtractor.extract(payload: raw)
         }
         let event = EventNormalizer.normalize(extracted, headerEventID: header?.eventID, sentAt: header?.sentAt, received: received)
         var grouping = Grouper.group(extracted)

@@ -13,22 +13,10 @@ struct PurgeTally {
         var userKey: String?
     }
 
-    struct TagKey: Hashable {
-        var issueID: Int64
-        var environment: String
-        var key: String
-        var value: String
-    }
-
-    struct ProjectValue: Hashable {
-        var projectID: Int64
-        var value: String
-    }
-
     var events = 0
     var issues: [Int64: Int64] = [:]
     var projectOfIssue: [Int64: Int64] = [:]
-    var tags: [TagKey: Int64] = [:]
+    var tags: [IssueTagValue: Int64] = [:]
     var environments: [ProjectValue: Int64] = [:]
     var releases: [ProjectValue: Int64] = [:]
     var newestReceived: Int64?
@@ -39,7 +27,7 @@ struct PurgeTally {
         projectOfIssue[row.issueID] = row.projectID
         newestReceived = max(newestReceived ?? row.received, row.received)
         func tag(_ key: String, _ value: String) {
-            tags[TagKey(issueID: row.issueID, environment: row.environment, key: key, value: value), default: 0] += 1
+            tags[IssueTagValue(issueID: row.issueID, environment: row.environment, key: key, value: value), default: 0] += 1
         }
         tag("environment", row.environment)
         tag("level", Level(rawValue: Int(row.level))?.name ?? "error")

@@ -51,3 +51,19 @@ package struct SeenCount: Sendable {
         newIssues += other.newIssues
     }
 }
+
+/// One issue's tag value in one environment: a row of `issue_tag_values`, counted by the writer
+/// and lowered by the retention purge.
+package struct IssueTagValue: Hashable, Sendable {
+    package var issueID: Int64
+    package var environment: String
+    package var key: String
+    package var value: String
+}
+
+/// A project's release version or environment name: a row of `releases` or
+/// `project_environments`.
+package struct ProjectValue: Hashable, Sendable {
+    package var projectID: Int64
+    package var value: String
+}

@@ -21,11 +21,9 @@ package final class SQLiteBatchStore: BatchStore {
         var resolvedInRelease: String?
     }
 
-    private typealias ReleaseKey = SQLitePendingCounts.ReleaseKey
-
     private var issueByHash: [IssueKey: Int64] = [:]
     private var issues: [Int64: IssueState] = [:]
-    private var releaseFirstSeen: [ReleaseKey: Int64] = [:]
+    private var releaseFirstSeen: [ProjectValue: Int64] = [:]
     private var nextShortID: [Int64: Int64] = [:]
     private let indexLimit: Int
     /// Inverse operations for the in-memory indexes, replayed when a batch's transaction fails so
@@ -123,10 +121,10 @@ package final class SQLiteBatchStore: BatchStore {
         return state
     }
 
-    private func releaseFirstSeen(_ key: ReleaseKey) throws -> Int64? {
+    private func releaseFirstSeen(_ key: ProjectValue) throws -> Int64? {
         if let firstSeen = releaseFirstSeen[key] { return firstSeen }
         let stored = try connection.statement("SELECT first_seen FROM releases WHERE project_id = ? AND version = ?")
-            .query([.int(key.projectID), .text(key.version)], { $0.int(0) }).first
+            .query([.int(key.projectID), .text(key.value)], { $0.int(0) }).first
         // Counters not written yet may hold an earlier sighting than the database's row.
         let waiting = pending.releases[key]?.firstSeen
         guard let firstSeen = [stored, waiting].compactMap({ $0 }).min() else { return nil }
@@ -199,7 +197,7 @@ package final class SQLiteBatchStore: BatchStore {
     private func writeInTransaction(_ batch: [IngestQueue.Entry], counts: inout SQLitePendingCounts) throws -> BatchOutcome {
         var outcome = BatchOutcome()
         var statusChanged: Set<Int64> = []
-        var userTags: [SQLitePendingCounts.TagKey: SeenCount] = [:]
+        var userTags: [IssueTagValue: SeenCount] = [:]
         let insertUser = try connection.statement("INSERT OR IGNORE INTO issue_users (issue_id, user_key) VALUES (?, ?)")
         let insertEvent = try connection.statement("""
             INSERT OR IGNORE INTO events (project_id, issue_id, event_id, timestamp, received, level, release,
@@ -271,7 +269,7 @@ package final class SQLiteBatchStore: BatchStore {
                     if connection.changes > 0 { counts.issues[issueID]!.newUsers += 1 }
                 }
                 for (key, value) in event.facetTags where SQLitePendingCounts.perUserTagKeys.contains(key) {
-                    userTags[SQLitePendingCounts.TagKey(issueID: issueID, environment: event.environment, key: key, value: value),
+                    userTags[IssueTagValue(issueID: issueID, environment: event.environment, key: key, value: value),
                              default: SeenCount()].add(event.timestamp)
                 }
             }
@@ -357,8 +355,8 @@ package final class SQLiteBatchStore: BatchStore {
         guard var state = try issueState(issueID), state.status == .resolved else { return false }
         if let resolvedIn = state.resolvedInRelease {
             guard let release, release != resolvedIn else { return false }
-            let eventFirstSeen = try releaseFirstSeen(ReleaseKey(projectID: projectID, version: release)) ?? Int64.max
-            let resolvedFirstSeen = try releaseFirstSeen(ReleaseKey(projectID: projectID, version: resolvedIn)) ?? Int64.min
+            let eventFirstSeen = try releaseFirstSeen(ProjectValue(projectID: projectID, value: release)) ?? Int64.max
+            let resolvedFirstSeen = try releaseFirstSeen(ProjectValue(projectID: projectID, value: resolvedIn)) ?? Int64.min
             guard eventFirstSeen > resolvedFirstSeen else { return false }
         }
         state.status = .unresolved
@@ -455,7 +453,7 @@ package final class SQLiteBatchStore: BatchStore {
             ON CONFLICT (project_id, environment) DO UPDATE SET events = events + excluded.events
             """)
         for (key, count) in counts.environments {
-            try upsertEnvironment.run([.int(key.projectID), .text(key.version), .int(count)])
+            try upsertEnvironment.run([.int(key.projectID), .text(key.value), .int(count)])
         }
         let upsertRelease = try connection.statement("""
             INSERT INTO releases (project_id, version, first_seen, last_seen, events, new_issues) VALUES (?, ?, ?, ?, ?, 0)
@@ -463,7 +461,7 @@ package final class SQLiteBatchStore: BatchStore {
                 first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen)
             """)
         for (key, counted) in counts.releases {
-            try upsertRelease.run([.int(key.projectID), .text(key.version), .int(counted.firstSeen), .int(counted.lastSeen),
+            try upsertRelease.run([.int(key.projectID), .text(key.value), .int(counted.firstSeen), .int(counted.lastSeen),
                                    .int(counted.count)])
         }
         let upsertIssueHour = try connection.statement("""
@@ -483,7 +481,7 @@ package final class SQLiteBatchStore: BatchStore {
         if counts.throughEventRowID > 0 { try setCountedThrough(counts.throughEventRowID) }
     }
 
-    private func writeTags(_ tags: [SQLitePendingCounts.TagKey: SeenCount]) throws {
+    private func writeTags(_ tags: [IssueTagValue: SeenCount]) throws {
         guard !tags.isEmpty else { return }
         let upsertTag = try connection.statement("""
             INSERT INTO issue_tag_values (issue_id, environment, key, value, times_seen, first_seen, last_seen)
@@ -553,10 +551,7 @@ package final class SQLiteBatchStore: BatchStore {
         let limit = 1 << 30
         guard let payload = try? (needsDictionary ? dictionary?.decompress(stored, limit: limit) : PayloadCodec.decompress(stored, limit: limit))
         else { return [] }
-        return payload.withUnsafeBytes { raw in
-            guard let tape = try? JSONTape.parse(raw), let extracted = try? EventExtractor.extract(JSONView(tape: tape, bytes: raw))
-            else { return [] }
-            return EventNormalizer.facetTags(EventNormalizer.normalize(extracted, headerEventID: nil, sentAt: nil, received: 0))
-        }
+        guard let extracted = payload.withUnsafeBytes({ try? EventExtractor.extract(payload: $0) }) else { return [] }
+        return EventNormalizer.facetTags(EventNormalizer.normalize(extracted, headerEventID: nil, sentAt: nil, received: 0))
     }
 }

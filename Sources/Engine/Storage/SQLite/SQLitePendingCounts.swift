@@ -22,25 +22,13 @@ struct SQLitePendingCounts {
         var newUsers: Int64 = 0
     }
 
-    struct TagKey: Hashable {
-        var issueID: Int64
-        var environment: String
-        var key: String
-        var value: String
-    }
-
-    struct ReleaseKey: Hashable {
-        var projectID: Int64
-        var version: String
-    }
-
     /// Tag keys with a value per user: written with each batch, like the users themselves.
     static let perUserTagKeys: Set<String> = ["user", "user.email"]
 
     var issues: [Int64: IssueCounts] = [:]
-    var tags: [TagKey: SeenCount] = [:]
-    var releases: [ReleaseKey: SeenCount] = [:]
-    var environments: [ReleaseKey: Int64] = [:]
+    var tags: [IssueTagValue: SeenCount] = [:]
+    var releases: [ProjectValue: SeenCount] = [:]
+    var environments: [ProjectValue: Int64] = [:]
     var hourly = HourlyCounts()
     var throughEventRowID: Int64 = 0
 
@@ -64,10 +52,10 @@ struct SQLitePendingCounts {
         }
         issues[issueID] = counts
         for (key, value) in facetTags where !Self.perUserTagKeys.contains(key) {
-            tags[TagKey(issueID: issueID, environment: environment, key: key, value: value), default: SeenCount()].add(timestamp)
-            if key == "environment" { environments[ReleaseKey(projectID: projectID, version: value), default: 0] += 1 }
+            tags[IssueTagValue(issueID: issueID, environment: environment, key: key, value: value), default: SeenCount()].add(timestamp)
+            if key == "environment" { environments[ProjectValue(projectID: projectID, value: value), default: 0] += 1 }
         }
-        if let release { releases[ReleaseKey(projectID: projectID, version: release), default: SeenCount()].add(timestamp) }
+        if let release { releases[ProjectValue(projectID: projectID, value: release), default: SeenCount()].add(timestamp) }
         let hour = HourlyCounts.hour(ofMilliseconds: received)
         hourly.issues[HourlyCounts.Key(id: issueID, hour: hour), default: 0] += 1
         hourly.projects[HourlyCounts.Key(id: projectID, hour: hour), default: HourlyCounts.ProjectCounts()].events += 1
