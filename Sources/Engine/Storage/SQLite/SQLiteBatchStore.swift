@@ -26,9 +26,6 @@ package final class SQLiteBatchStore: BatchStore {
     private var releaseFirstSeen: [ProjectValue: Int64] = [:]
     private var nextShortID: [Int64: Int64] = [:]
     private let indexLimit: Int
-    /// Inverse operations for the in-memory indexes, replayed when a batch's transaction fails so
-    /// the indexes keep matching the database.
-    private var undo: [() -> Void] = []
 
     /// Counters of committed events not written yet, and when they last were.
     private var pending = SQLitePendingCounts()
@@ -144,7 +141,6 @@ package final class SQLiteBatchStore: BatchStore {
     /// `countsInterval` has passed (with a batch, or alone when none comes), or when `pending`
     /// has grown large.
     package func write(_ batch: [IngestQueue.Entry], queueEmpty: Bool) throws -> BatchOutcome {
-        undo.removeAll(keepingCapacity: true)
         let now = ClockTime.monotonicSeconds
         let sinceLastBatch = max(now - lastBatchTime, 0.001)
         lastBatchTime = now
@@ -172,9 +168,8 @@ package final class SQLiteBatchStore: BatchStore {
             }
             return outcome
         } catch {
-            // Misses during the batch cached rows it wrote, which the rollback took back: start
-            // the indexes afresh from what is committed.
-            undo.removeAll()
+            // The batch cached rows it wrote (new issues, misses, status changes), which the
+            // rollback took back: start the indexes afresh from what is committed.
             issueByHash.removeAll()
             issues.removeAll()
             releaseFirstSeen.removeAll()
@@ -223,7 +218,6 @@ package final class SQLiteBatchStore: BatchStore {
                     outcome.items += 1
                 }
                 guard let event = unit.event else { continue }
-                let undoMark = undo.count
                 let (issueID, created) = try resolveIssue(for: event)
                 try insertEvent.run([
                     .int(event.projectID), .int(issueID), .blob(event.eventID.bytes), .int(event.timestamp),
@@ -245,8 +239,10 @@ package final class SQLiteBatchStore: BatchStore {
                         }
                         try connection.statement("DELETE FROM issues WHERE id = ?").run([.int(issueID)])
                         try connection.statement("DELETE FROM issue_groupings WHERE issue_id = ?").run([.int(issueID)])
-                        for inverse in undo[undoMark...].reversed() { inverse() }
-                        undo.removeSubrange(undoMark...)
+                        // None of its fingerprints had an issue before (else it was not created).
+                        for hash in event.grouping.hashes { issueByHash[IssueKey(projectID: event.projectID, hash: hash.bytes)] = nil }
+                        issues[issueID] = nil
+                        nextShortID[event.projectID]? -= 1
                     }
                     continue
                 }
@@ -307,14 +303,13 @@ package final class SQLiteBatchStore: BatchStore {
                     guard try issueID(for: IssueKey(projectID: event.projectID, hash: other.bytes)) == nil else { continue }
                     try connection.statement("INSERT OR IGNORE INTO issue_hashes (project_id, hash, issue_id) VALUES (?, ?, ?)")
                         .run([.int(event.projectID), .blob(other.bytes), .int(id)])
-                    setIssue(id, for: IssueKey(projectID: event.projectID, hash: other.bytes))
+                    issueByHash[IssueKey(projectID: event.projectID, hash: other.bytes)] = id
                 }
                 return (id, false)
             }
         }
         let shortID = nextShortID[event.projectID] ?? 1
         nextShortID[event.projectID] = shortID + 1
-        undo.append { [unowned self] in self.nextShortID[event.projectID] = shortID }
         try connection.statement("""
             INSERT INTO issues (project_id, short_id, kind, title, culprit, metadata, level, status, substatus,
                 first_seen, last_seen, times_seen, users_seen, first_release, last_release)
@@ -331,23 +326,12 @@ package final class SQLiteBatchStore: BatchStore {
         for hash in event.grouping.hashes {
             try connection.statement("INSERT OR IGNORE INTO issue_hashes (project_id, hash, issue_id) VALUES (?, ?, ?)")
                 .run([.int(event.projectID), .blob(hash.bytes), .int(id)])
-            setIssue(id, for: IssueKey(projectID: event.projectID, hash: hash.bytes))
+            issueByHash[IssueKey(projectID: event.projectID, hash: hash.bytes)] = id
         }
-        setState(IssueState(projectID: event.projectID, status: .unresolved, substatus: .new, resolvedInRelease: nil), of: id)
+        issues[id] = IssueState(projectID: event.projectID, status: .unresolved, substatus: .new, resolvedInRelease: nil)
         return (id, true)
     }
 
-    private func setIssue(_ id: Int64, for key: IssueKey) {
-        let previous = issueByHash[key]
-        issueByHash[key] = id
-        undo.append { [unowned self] in self.issueByHash[key] = previous }
-    }
-
-    private func setState(_ state: IssueState, of id: Int64) {
-        let previous = issues[id]
-        issues[id] = state
-        undo.append { [unowned self] in self.issues[id] = previous }
-    }
 
     /// Sentry's `_handle_regression`: a new event reopens a resolved issue, unless the issue was
     /// resolved in a release that is the same as or newer than the event's. Ignored issues stay.
@@ -362,7 +346,7 @@ package final class SQLiteBatchStore: BatchStore {
         state.status = .unresolved
         state.substatus = .regressed
         state.resolvedInRelease = nil
-        setState(state, of: issueID)
+        issues[issueID] = state
         return true
     }
 
@@ -387,7 +371,7 @@ package final class SQLiteBatchStore: BatchStore {
                 } else {
                     state.resolvedInRelease = nil
                 }
-                setState(state, of: id)
+                issues[id] = state
                 statusChanged.insert(id)
             }
         }
@@ -404,14 +388,8 @@ package final class SQLiteBatchStore: BatchStore {
         // By issue: the index is a cache and may not hold every fingerprint of these issues.
         let deleteHashes = try connection.statement("DELETE FROM issue_hashes WHERE issue_id = ?")
         for id in deleted { try deleteHashes.run([.int(id)]) }
-        for key in issueByHash.compactMap({ deleted.contains($0.value) ? $0.key : nil }) {
-            let previous = issueByHash.removeValue(forKey: key)
-            undo.append { [unowned self] in self.issueByHash[key] = previous }
-        }
-        for id in deleted {
-            let previous = issues.removeValue(forKey: id)
-            undo.append { [unowned self] in self.issues[id] = previous }
-        }
+        for key in issueByHash.compactMap({ deleted.contains($0.value) ? $0.key : nil }) { issueByHash[key] = nil }
+        for id in deleted { issues[id] = nil }
     }
 
     private func writeStatus(of ids: Set<Int64>) throws {
