@@ -15,21 +15,19 @@ package enum PayloadCodec {
     package static func compress(_ bytes: UnsafeRawBufferPointer, level: Int32 = 3, dictionary: OpaquePointer? = nil) -> [UInt8] {
         let context = CompressionContext.current
         let bound = ZSTD_compressBound(bytes.count)
-        var compressed = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
-            // Parameters stick to the context, so the level and dictionary are set on every call (the checksum once,
-            // at creation). A referenced CDict carries its own level.
-            ZSTD_CCtx_refCDict(context, dictionary)
-            if dictionary == nil { ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level) }
-            let rc = ZSTD_compress2(context, buffer.baseAddress, buffer.count, bytes.baseAddress, bytes.count)
-            // With a bound-sized destination the only failure left is running out of memory.
-            precondition(ZSTD_isError(rc) == 0, "ZSTD_compress2 failed: \(String(cString: ZSTD_getErrorName(rc)))")
-            count = rc
-        }
-        // compressBound reserves more than the input size; a stored payload that kept that slack would waste most
-        // of what compression saved, so copy into a right-sized array when the slack is large.
-        if compressed.count < compressed.capacity / 2 {
-            compressed = compressed.withUnsafeBufferPointer { Array($0) }
-        }
+        // Compressed into the thread's scratch buffer and copied out at its exact size: one array
+        // per payload, where a bound-sized array would keep compressBound's slack (or need a
+        // second array to drop it).
+        let scratch = CompressionContext.scratch(capacity: bound)
+        // Parameters stick to the context, so the level and dictionary are set on every call (the checksum once,
+        // at creation). A referenced CDict carries its own level.
+        ZSTD_CCtx_refCDict(context, dictionary)
+        if dictionary == nil { ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level) }
+        let rc = ZSTD_compress2(context, scratch.baseAddress, scratch.count, bytes.baseAddress, bytes.count)
+        // With a bound-sized destination the only failure left is running out of memory.
+        precondition(ZSTD_isError(rc) == 0, "ZSTD_compress2 failed: \(String(cString: ZSTD_getErrorName(rc)))")
+        let compressed = Array(UnsafeBufferPointer(rebasing: scratch[0..<rc]))
+        CompressionContext.release(scratch)
         return compressed
     }
 
@@ -100,6 +98,32 @@ private enum CompressionContext {
         precondition(rc == 0, "pthread_key_create failed: \(rc)")
         return key
     }()
+
+    /// Per-thread output space for `compress`, kept between calls up to `keptScratchBytes`.
+    private static let scratchKey: pthread_key_t = {
+        var key = pthread_key_t()
+        let rc = pthread_key_create(&key) { free($0) }
+        precondition(rc == 0, "pthread_key_create failed: \(rc)")
+        return key
+    }()
+    private static let keptScratchBytes = 64 * 1024
+
+    /// At least `capacity` bytes; hand it back with `release` (the thread keeps small ones).
+    static func scratch(capacity: Int) -> UnsafeMutableBufferPointer<UInt8> {
+        if capacity <= keptScratchBytes {
+            if let kept = pthread_getspecific(scratchKey) {
+                return UnsafeMutableBufferPointer(start: kept.assumingMemoryBound(to: UInt8.self), count: keptScratchBytes)
+            }
+            guard let fresh = malloc(keptScratchBytes) else { preconditionFailure("out of memory") }
+            pthread_setspecific(scratchKey, fresh)
+            return UnsafeMutableBufferPointer(start: fresh.assumingMemoryBound(to: UInt8.self), count: keptScratchBytes)
+        }
+        return UnsafeMutableBufferPointer<UInt8>.allocate(capacity: capacity)
+    }
+
+    static func release(_ scratch: UnsafeMutableBufferPointer<UInt8>) {
+        if scratch.count > keptScratchBytes { scratch.deallocate() }
+    }
 
     static var current: OpaquePointer {
         if let existing = pthread_getspecific(key) {

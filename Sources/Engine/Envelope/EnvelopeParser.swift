@@ -89,7 +89,7 @@ package struct EnvelopeParser: Sendable {
                 switch json.string(key) {
                 case "event_id":
                     guard !json.isNull(value) else { return }
-                    guard let text = json.string(value), let id = EventID(text) else {
+                    guard let id = json.withStringUTF8(value, { EventID(hex: $0) }) else {
                         throw .badRequest("invalid event_id in envelope header")
                     }
                     header.eventID = id
@@ -97,13 +97,19 @@ package struct EnvelopeParser: Sendable {
                     header.dsn = json.string(value)
                 case "sent_at":
                     sentAtCount += 1
-                    if let text = json.string(value) { header.sentAt = Timestamp.parse(text) }
+                    header.sentAt = json.withStringUTF8(value) { Timestamp.parse(utf8: $0) }
                 default: break
                 }
             }
             guard sentAtCount <= 1 else { throw .badRequest("duplicate sent_at in envelope header") }
             return header
         }
+    }
+
+    /// The item's content type; the common one is the literal (no String allocated per item).
+    private static func contentType(_ json: JSONView, _ index: Int?) -> String? {
+        if json.withStringUTF8(index, { $0.elementsEqual("application/json".utf8) ? true : nil }) == true { return "application/json" }
+        return json.string(index)
     }
 
     private struct ParsedItemHeader {
@@ -132,7 +138,7 @@ package struct EnvelopeParser: Sendable {
             let item = EnvelopeItem(
                 type: ItemType(typeName),
                 payload: ByteBuffer(),
-                contentType: json.string(json.member(0, "content_type")),
+                contentType: Self.contentType(json, json.member(0, "content_type")),
                 filename: json.string(json.member(0, "filename")),
                 attachmentType: json.string(json.member(0, "attachment_type")),
                 itemCount: json.int(json.member(0, "item_count")),

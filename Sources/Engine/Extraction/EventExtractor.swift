@@ -1,3 +1,5 @@
+package import NIOCore
+
 /// One pass over an event payload's tape that pulls out what is indexed or grouped
 /// (PROTOCOL.md §4), accepting the legacy and alternative shapes SDKs send.
 package enum EventExtractor {
@@ -14,7 +16,7 @@ package enum EventExtractor {
             guard let name = json.string(key) else { return }
             switch name {
             case "event_id":
-                if let text = json.string(value), let id = EventID(text) { event.eventID = id }
+                if let id = json.withStringUTF8(value, { EventID(hex: $0) }) { event.eventID = id }
                 else if !json.isNull(value) { event.invalidEventID = true }
             case "timestamp":
                 event.timestamp = timestamp(json, value)
@@ -68,7 +70,21 @@ package enum EventExtractor {
         return try extract(JSONView(tape: tape, bytes: raw))
     }
 
+    /// The same from a buffer, whose bytes the frames' strings then share (the ingest path).
+    package static func extract(payload: ByteBuffer) throws(IngestError) -> ExtractedEvent {
+        try payload.withUnsafeReadableBytes { (raw) throws(IngestError) -> ExtractedEvent in
+            let tape: JSONTape
+            do { tape = try JSONTape.parse(raw) } catch { throw .badRequest("invalid event payload: \(error)") }
+            return try extract(JSONView(tape: tape, bytes: raw, source: payload))
+        }
+    }
+
     static func nonEmpty(_ text: String?) -> String? {
+        guard let text, !text.isEmpty else { return nil }
+        return text
+    }
+
+    static func nonEmpty(_ text: PayloadText?) -> PayloadText? {
         guard let text, !text.isEmpty else { return nil }
         return text
     }
@@ -80,7 +96,7 @@ package enum EventExtractor {
             guard let value = json.double(index), value.isFinite else { return nil }
             return value
         case .string:
-            return json.string(index).flatMap(Timestamp.parse)
+            return json.withStringUTF8(index) { Timestamp.parse(utf8: $0) }
         default: return nil
         }
     }
@@ -171,16 +187,16 @@ package enum EventExtractor {
             // Member names compared as bytes: frames are most of an event's members, and a
             // String per name was a measurable share of extraction.
             json.forEachMember(frame) { key, value in
-                if json.keyIs(key, "function") { info.function = nonEmpty(json.string(value)) }
-                else if json.keyIs(key, "module") { info.module = nonEmpty(json.string(value)) }
-                else if json.keyIs(key, "filename") { info.filename = nonEmpty(json.string(value)) }
+                if json.keyIs(key, "function") { info.function = nonEmpty(json.text(value)) }
+                else if json.keyIs(key, "module") { info.module = nonEmpty(json.text(value)) }
+                else if json.keyIs(key, "filename") { info.filename = nonEmpty(json.text(value)) }
                 else if json.keyIs(key, "lineno") { info.lineno = json.int(value) }
                 else if json.keyIs(key, "in_app") { info.inApp = json.bool(value) }
-                else if json.keyIs(key, "context_line") { info.contextLine = json.string(value) }
-                else if json.keyIs(key, "abs_path") { info.absPath = nonEmpty(json.string(value)) }
+                else if json.keyIs(key, "context_line") { info.contextLine = json.text(value) }
+                else if json.keyIs(key, "abs_path") { info.absPath = nonEmpty(json.text(value)) }
                 else if json.keyIs(key, "colno") { info.colno = json.int(value) }
-                else if json.keyIs(key, "raw_function") { info.rawFunction = nonEmpty(json.string(value)) }
-                else if json.keyIs(key, "package") { info.package = nonEmpty(json.string(value)) }
+                else if json.keyIs(key, "raw_function") { info.rawFunction = nonEmpty(json.text(value)) }
+                else if json.keyIs(key, "package") { info.package = nonEmpty(json.text(value)) }
                 else if json.keyIs(key, "platform") { info.platform = nonEmpty(json.string(value)) }
             }
             result.append(info)
@@ -190,6 +206,7 @@ package enum EventExtractor {
 
     static func tags(_ json: JSONView, _ index: Int) -> [(key: String, value: String)] {
         var result: [(key: String, value: String)] = []
+        result.reserveCapacity(json.count(index))
         switch json.kind(index) {
         case .object:
             json.forEachMember(index) { key, value in

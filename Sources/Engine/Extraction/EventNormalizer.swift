@@ -43,7 +43,11 @@ package enum EventNormalizer {
 
         var environment = event.environment
         var tags: [(key: String, value: String)] = []
-        var seen: Set<String> = []
+        // Room for the fields `facetTags` adds, so its appends do not regrow the array.
+        tags.reserveCapacity(event.tags.count + 10)
+        // Most events carry a dozen tags: a linear scan finds duplicates without a Set's
+        // allocation; past `linearScanLimit` keys (a hostile client) the Set takes over.
+        var seen = SeenKeys()
         for (key, value) in event.tags {
             let key = key.trimmingSpaces
             if key == "environment" {
@@ -59,15 +63,16 @@ package enum EventNormalizer {
                 errors.append(("invalid_data", "tags.\(key)"))
                 continue
             }
-            guard seen.insert(key).inserted else { continue }
+            guard seen.insert(key, in: tags) else { continue }
             tags.append((key, value))
         }
-        for (key, value) in [("server_name", event.serverName), ("site", event.site)] {
-            if let value, !seen.contains(key), FieldLimits.isValidTag(value, maxScalars: FieldLimits.tagValueScalars) {
-                seen.insert(key)
+        func addField(_ key: String, _ value: String?) {
+            if let value, FieldLimits.isValidTag(value, maxScalars: FieldLimits.tagValueScalars), seen.insert(key, in: tags) {
                 tags.append((key, value))
             }
         }
+        addField("server_name", event.serverName)
+        addField("site", event.site)
         if event.environment == nil {
             // The field was bounded at extraction; a value from the `environment` tag was not.
             var limiter = FieldLimiter()
@@ -87,8 +92,11 @@ package enum EventNormalizer {
 
     /// The tags a facet (tag distribution) is kept for: the event's own tags plus the fields
     /// Sentry exposes as tags.
-    package static func facetTags(_ event: NormalizedEvent) -> [(key: String, value: String)] {
-        var result = event.tags
+    package static func facetTags(_ event: consuming NormalizedEvent) -> [(key: String, value: String)] {
+        // Taken over rather than copied: `normalize` reserved room for the fields added here,
+        // so on the ingest path (the event's last use) this allocates nothing.
+        var result: [(key: String, value: String)] = []
+        swap(&result, &event.tags)
         result.append(("level", event.level.name))
         result.append(("environment", event.environment))
         if let release = event.release { result.append(("release", release)) }
@@ -99,5 +107,20 @@ package enum EventNormalizer {
         // Searchable as `user.email:` in the issue search even when the user also has an id.
         if let email = event.extracted.user?.email, !email.isEmpty { result.append(("user.email", email)) }
         return result
+    }
+}
+
+/// The tag keys already taken, for `EventNormalizer.normalize`.
+private struct SeenKeys {
+    static let linearScanLimit = 32
+    private var set: Set<String>?
+
+    /// Records `key`; false when `tags` (the keys taken so far) already has it.
+    mutating func insert(_ key: String, in tags: [(key: String, value: String)]) -> Bool {
+        if set == nil, tags.count < Self.linearScanLimit {
+            return !tags.contains { $0.key == key }
+        }
+        if set == nil { set = Set(tags.map(\.key)) }
+        return set!.insert(key).inserted
     }
 }

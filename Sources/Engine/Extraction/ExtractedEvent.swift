@@ -83,16 +83,18 @@ package struct ExceptionInfo: Sendable, Equatable {
     package init() {}
 }
 
+/// A stack frame's grouping inputs. Its strings are `PayloadText`s: on ingest they share the
+/// payload's bytes, since grouping hashes and compares them and never needs a `String`.
 package struct FrameInfo: Sendable, Equatable {
-    package var function: String?
-    package var rawFunction: String?
-    package var module: String?
-    package var package: String?
-    package var filename: String?
-    package var absPath: String?
+    package var function: PayloadText?
+    package var rawFunction: PayloadText?
+    package var module: PayloadText?
+    package var package: PayloadText?
+    package var filename: PayloadText?
+    package var absPath: PayloadText?
     package var lineno: Int?
     package var colno: Int?
-    package var contextLine: String?
+    package var contextLine: PayloadText?
     package var inApp: Bool?
     package var platform: String?
 

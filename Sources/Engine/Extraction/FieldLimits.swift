@@ -59,15 +59,16 @@ package enum FieldLimits {
 struct FieldLimiter {
     var errors: [(type: String, name: String)] = []
 
-    mutating func bound(_ value: inout String?, _ name: String, maxBytes: Int?) {
+    /// `name` is an autoclosure: names like `exception.values.0.type` are built only for an error.
+    mutating func bound(_ value: inout String?, _ name: @autoclosure () -> String, maxBytes: Int?) {
         guard var text = value else { return }
         if FieldLimits.containsNUL(text) {
             text = FieldLimits.removingNUL(text)
-            errors.append(("invalid_data", name))
+            errors.append(("invalid_data", name()))
         }
         if let maxBytes, text.utf8.count > maxBytes {
             text = FieldLimits.prefix(text, maxBytes: maxBytes)
-            errors.append(("value_too_long", name))
+            errors.append(("value_too_long", name()))
         }
         value = text.isEmpty ? nil : text
     }
@@ -76,6 +77,10 @@ struct FieldLimiter {
     /// title and culprit), without an error per frame.
     static func clean(_ value: inout String?) {
         if let text = value, FieldLimits.containsNUL(text) { value = FieldLimits.removingNUL(text) }
+    }
+
+    static func clean(_ value: inout PayloadText?) {
+        if let text = value, text.contains(0) { value = text.removingNUL }
     }
 }
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+package import NIOCore
 
 /// What grouping decided for one event.
 package struct GroupingResult: Sendable {
@@ -16,18 +17,26 @@ package struct GroupingResult: Sendable {
 }
 
 /// The event a grouping came from. The ingest path keeps the payload bytes rather than the
-/// extracted event: one array instead of a few dozen strings and arrays per queued event, all of
+/// extracted event: one buffer instead of a few dozen strings and arrays per queued event, all of
 /// which the writer thread used to free (7 % of its time at 10,000 events/s, perf); the event is
-/// extracted again only for the rare new issue.
+/// extracted again only for the rare new issue. The buffer is the request's own (see
+/// `GroupingSource.payload(sharing:)`), so keeping it costs neither a copy nor a malloc.
 package enum GroupingSource: Sendable {
     case event(ExtractedEvent)
-    case payload([UInt8])
+    case payload(ByteBuffer)
+
+    /// Shares the payload's storage unless the storage is much larger than the payload (an event
+    /// beside a large attachment in one envelope), which a queued event should not pin.
+    package static func payload(sharing payload: ByteBuffer) -> GroupingSource {
+        if payload.storageCapacity <= 2 * payload.readableBytes + 4096 { return .payload(payload) }
+        return .payload(ByteBuffer(bytes: payload.readableBytesView))
+    }
 
     var event: ExtractedEvent {
         switch self {
         case .event(let event): return event
-        case .payload(let bytes):
-            let extracted = bytes.withUnsafeBytes { try? EventExtractor.extract(payload: $0) }
+        case .payload(let buffer):
+            let extracted = try? EventExtractor.extract(payload: buffer)
             // The same bytes were extracted once already, on the way in.
             return extracted ?? ExtractedEvent()
         }
@@ -148,11 +157,17 @@ package enum Grouper {
     /// `GrouperFastPathTests` checks both paths agree.
     package static func fastHashes(_ event: ExtractedEvent, exceptions: [ExceptionInfo]) -> [GroupHash]? {
         if let fingerprint = event.fingerprint, !isDefaultFingerprint(fingerprint) { return nil }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * FrameScratch.capacity) { storage in
+            var scratch = FrameScratch(storage: storage)
+            return fastHashes(event, exceptions: exceptions, scratch: &scratch)
+        }
+    }
+
+    private static func fastHashes(_ event: ExtractedEvent, exceptions: [ExceptionInfo], scratch: inout FrameScratch) -> [GroupHash] {
         var app = Insecure.MD5()
         var system = Insecure.MD5()
         var appHasStack = false
         var systemHasStack = false
-        var scratch: [UInt8] = []
         if !exceptions.isEmpty {
             for exception in exceptions {
                 var appStack = false
@@ -194,8 +209,8 @@ package enum Grouper {
                 feed(normalized, into: &system)
             }
         }
-        let appHash = GroupHash(bytes: Array(app.finalize()))
-        let systemHash = GroupHash(bytes: Array(system.finalize()))
+        let appHash = GroupHash(digest: app.finalize())
+        let systemHash = GroupHash(digest: system.finalize())
         if !appHasStack && !systemHasStack { return [systemHash] }
         if !appHasStack { return [systemHash] }
         return appHash == systemHash ? [appHash] : [appHash, systemHash]
@@ -211,50 +226,140 @@ package enum Grouper {
     }
 
     /// The frame rules of `frameComponent`, feeding contributing values straight into the hashers.
+    /// Values are fed as bytes: a frame's strings are slices of the payload (`PayloadText`), and
+    /// the usual frame (no `$` in its names, an ASCII file name) is hashed without a `String`.
     private static func feedFrames(
         _ frames: [FrameInfo], platform eventPlatform: String, app: inout Insecure.MD5, system: inout Insecure.MD5,
-        appContributes: inout Bool, systemContributes: inout Bool, scratch: inout [UInt8]
+        appContributes: inout Bool, systemContributes: inout Bool, scratch: inout FrameScratch
     ) {
-        // Indexed, with the values held in two optionals: this loop runs for every frame of
+        // Indexed, with the values held in scratch buffers: this loop runs for every frame of
         // every event, and a per-frame array or a copy of the previous frame (eight strings to
         // retain and release) showed up in the ingest profile.
         for index in frames.indices {
             if index > frames.startIndex, isRecursion(frames[index - 1], frames[index]) { continue }
-            let platform = frames[index].platform ?? eventPlatform
+            let frame = frames[index]
+            let platform = frame.platform ?? eventPlatform
             let isJavaScript = platform == "javascript" || platform == "node"
-            var location: String?
-            if let module = frames[index].module {
-                location = cleanModule(module, platform: platform)
-            } else if let filename = frames[index].filename ?? frames[index].absPath, !isOpaquePath(frames[index].absPath ?? filename) {
-                let base = filename.split(separator: "/").last.map(String.init) ?? filename
-                location = (base.split(separator: "\\").last.map(String.init) ?? base).lowercased()
-            }
-            var function: String?
-            if let name = frames[index].function ?? frames[index].rawFunction,
-               !(isJavaScript && (name == "<anonymous>" || name == "eval" || name == "[native code]" || name == "?"))
+            let location = location(of: frame, platform: platform, scratch: &scratch)
+            var function: PayloadText?
+            if let name = frame.function ?? frame.rawFunction,
+               !(isJavaScript && (name.equals("<anonymous>") || name.equals("eval") || name.equals("[native code]") || name.equals("?")))
             {
                 function = cleanFunction(name, platform: platform)
             }
-            var hasContextLine = false
-            if let line = frames[index].contextLine, contextLinePlatforms.contains(platform) {
-                collapseWhitespace(line, into: &scratch)
-                hasContextLine = !scratch.isEmpty && scratch.count <= 120
+            var contextLine: UnsafeRawBufferPointer?
+            if let line = frame.contextLine, contextLinePlatforms.contains(platform) {
+                contextLine = line.withUTF8 { scratch.collapseWhitespace($0) }
             }
-            guard location != nil || function != nil || hasContextLine else { continue }
-            let contextLine = hasContextLine ? scratch : nil
-            feedFrame(location: location, function: function, contextLine: contextLine, into: &system)
+            guard location != nil || function != nil || contextLine != nil else { continue }
+            feedFrame(location: location, function: function, contextLine: contextLine, scratch: scratch, into: &system)
             systemContributes = true
-            if frames[index].inApp == true {
-                feedFrame(location: location, function: function, contextLine: contextLine, into: &app)
+            if frame.inApp == true {
+                feedFrame(location: location, function: function, contextLine: contextLine, scratch: scratch, into: &app)
                 appContributes = true
             }
         }
     }
 
-    private static func feedFrame(location: String?, function: String?, contextLine: [UInt8]?, into hasher: inout Insecure.MD5) {
-        if let location { feed(location, into: &hasher) }
-        if let function { feed(function, into: &hasher) }
-        if let contextLine { feed(contextLine, into: &hasher) }
+    /// Where a frame's location value is, for `feedFrames`.
+    private enum FrameLocation {
+        /// The module as sent (no `$` to clean).
+        case text(PayloadText)
+        /// The lower-cased base name, in `FrameScratch.location`.
+        case scratch
+        case string(String)
+    }
+
+    /// Fixed buffers on the stack that `feedFrames` reuses from frame to frame: a base name to
+    /// lower-case, a context line to collapse. Values that do not fit take the `String` path.
+    struct FrameScratch {
+        static let capacity = 256
+        let location: UnsafeMutableBufferPointer<UInt8>
+        let contextLine: UnsafeMutableBufferPointer<UInt8>
+        var locationCount = 0
+
+        init(storage: UnsafeMutableBufferPointer<UInt8>) {
+            location = UnsafeMutableBufferPointer(rebasing: storage[0..<Self.capacity])
+            contextLine = UnsafeMutableBufferPointer(rebasing: storage[Self.capacity..<2 * Self.capacity])
+        }
+
+        var locationBytes: UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: location[0..<locationCount]))
+        }
+
+        /// `Grouper.collapseWhitespace` into `contextLine`; nil when the result is empty or longer
+        /// than the 120 bytes a contributing context line may have (so it never needs more room).
+        func collapseWhitespace(_ line: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+            var count = 0
+            var pendingSpace = false
+            for byte in line {
+                if byte == 0x20 || byte == 0x09 {
+                    pendingSpace = count > 0
+                    continue
+                }
+                if pendingSpace {
+                    guard count < 120 else { return nil }
+                    contextLine[count] = 0x20
+                    count += 1
+                    pendingSpace = false
+                }
+                guard count < 120 else { return nil }
+                contextLine[count] = byte
+                count += 1
+            }
+            guard count > 0 else { return nil }
+            return UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: contextLine[0..<count]))
+        }
+    }
+
+    /// `frameComponent`'s location: the cleaned module, else the lower-cased file name.
+    private static func location(of frame: FrameInfo, platform: String, scratch: inout FrameScratch) -> FrameLocation? {
+        if let module = frame.module {
+            if module.contains(UInt8(ascii: "$")) { return .string(cleanModule(module.string, platform: platform)) }
+            return .text(module)
+        }
+        guard let filename = frame.filename ?? frame.absPath, !isOpaquePath(frame.absPath ?? filename) else { return nil }
+        let fits = filename.withUTF8 { bytes -> Bool in
+            guard !bytes.contains(where: { $0 >= 0x80 }) else { return false }
+            // `split(separator:).last ?? whole`, first on "/", then on "\\", lower-cased.
+            let slash = lastComponent(bytes[...], separator: UInt8(ascii: "/"))
+            let base = lastComponent(slash, separator: UInt8(ascii: "\\"))
+            guard base.count <= FrameScratch.capacity else { return false }
+            for (offset, byte) in base.enumerated() { scratch.location[offset] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
+            scratch.locationCount = base.count
+            return true
+        }
+        return fits ? .scratch : .string(basename(filename.string))
+    }
+
+    /// The last non-empty `separator`-separated part of `bytes`, or all of it when there is none:
+    /// what `split(separator:).last ?? bytes` gives, without the array.
+    private static func lastComponent(_ bytes: Slice<UnsafeRawBufferPointer>, separator: UInt8) -> Slice<UnsafeRawBufferPointer> {
+        var end = bytes.endIndex
+        while end > bytes.startIndex && bytes[end - 1] == separator { end -= 1 }
+        guard end > bytes.startIndex else { return bytes }
+        var start = end
+        while start > bytes.startIndex && bytes[start - 1] != separator { start -= 1 }
+        return bytes[start..<end]
+    }
+
+    /// The lower-cased last path component, on either separator.
+    static func basename(_ filename: String) -> String {
+        let base = filename.split(separator: "/").last.map(String.init) ?? filename
+        return (base.split(separator: "\\").last.map(String.init) ?? base).lowercased()
+    }
+
+    private static func feedFrame(location: FrameLocation?, function: PayloadText?, contextLine: UnsafeRawBufferPointer?,
+                                  scratch: FrameScratch, into hasher: inout Insecure.MD5)
+    {
+        switch location {
+        case .text(let text): text.withUTF8 { hasher.update(bufferPointer: $0) }
+        case .scratch: hasher.update(bufferPointer: scratch.locationBytes)
+        case .string(let string): feed(string, into: &hasher)
+        case nil: break
+        }
+        if let function { function.withUTF8 { hasher.update(bufferPointer: $0) } }
+        if let contextLine { hasher.update(bufferPointer: contextLine) }
     }
 
     package static func md5(_ values: [String]) -> GroupHash {
@@ -263,7 +368,7 @@ package enum Grouper {
             var value = value
             value.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
         }
-        return GroupHash(bytes: Array(hasher.finalize()))
+        return GroupHash(digest: hasher.finalize())
     }
 
     // MARK: Fingerprints
@@ -291,9 +396,9 @@ package enum Grouper {
             case "transaction": out.append(event.transaction ?? "<no-transaction>")
             case "type", "error.type": out.append(main?.type ?? "<no-type>")
             case "value", "error.value": out.append(main?.value ?? "<no-value>")
-            case "function", "stack.function": out.append(topFrame?.function ?? "<no-function>")
-            case "module", "stack.module": out.append(topFrame?.module ?? "<no-module>")
-            case "package", "stack.package": out.append(topFrame?.package ?? "<no-package>")
+            case "function", "stack.function": out.append(topFrame?.function?.string ?? "<no-function>")
+            case "module", "stack.module": out.append(topFrame?.module?.string ?? "<no-module>")
+            case "package", "stack.package": out.append(topFrame?.package?.string ?? "<no-package>")
             case "level": out.append(event.level.name)
             case "logger": out.append(event.logger ?? "<no-logger>")
             case "message": out.append(event.message?.display ?? "<no-message>")
@@ -419,20 +524,18 @@ package enum Grouper {
         let isJavaScript = platform == "javascript" || platform == "node"
         var values: [GroupingComponent.Value] = []
         if let module = frame.module {
-            values.append(.component(GroupingComponent(id: "module", contributes: true, values: [.text(cleanModule(module, platform: platform))])))
+            values.append(.component(GroupingComponent(id: "module", contributes: true, values: [.text(cleanModule(module.string, platform: platform))])))
         } else if let filename = frame.filename ?? frame.absPath, !isOpaquePath(frame.absPath ?? filename) {
-            let base = filename.split(separator: "/").last.map(String.init) ?? filename
-            let basename = (base.split(separator: "\\").last.map(String.init) ?? base).lowercased()
-            values.append(.component(GroupingComponent(id: "filename", contributes: true, values: [.text(basename)])))
+            values.append(.component(GroupingComponent(id: "filename", contributes: true, values: [.text(basename(filename.string))])))
         }
-        if let function = frame.function ?? frame.rawFunction {
+        if let function = (frame.function ?? frame.rawFunction)?.string {
             if isJavaScript && ["<anonymous>", "eval", "[native code]", "?"].contains(function) {
                 values.append(.component(GroupingComponent(id: "function", contributes: false, hint: "ignored unknown function", values: [.text(function)])))
             } else {
                 values.append(.component(GroupingComponent(id: "function", contributes: true, values: [.text(cleanFunction(function, platform: platform))])))
             }
         }
-        if let line = frame.contextLine, contextLinePlatforms.contains(platform) {
+        if let line = frame.contextLine?.string, contextLinePlatforms.contains(platform) {
             let collapsed = collapseWhitespace(line)
             if collapsed.utf8.count <= 120 && !collapsed.isEmpty {
                 values.append(.component(GroupingComponent(id: "context-line", contributes: true, values: [.text(collapsed)])))
@@ -447,14 +550,15 @@ package enum Grouper {
     /// Trims and collapses runs of spaces and tabs to one space, on bytes (the per-frame hot path).
     static func collapseWhitespace(_ line: String) -> String {
         var out: [UInt8] = []
-        collapseWhitespace(line, into: &out)
+        var line = line
+        line.withUTF8 { collapseWhitespace(UnsafeRawBufferPointer($0), into: &out) }
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func collapseWhitespace(_ line: String, into out: inout [UInt8]) {
+    static func collapseWhitespace(_ line: UnsafeRawBufferPointer, into out: inout [UInt8]) {
         out.removeAll(keepingCapacity: true)
         var pendingSpace = false
-        for byte in line.utf8 {
+        for byte in line {
             if byte == 0x20 || byte == 0x09 {
                 pendingSpace = !out.isEmpty
             } else {
@@ -464,8 +568,8 @@ package enum Grouper {
         }
     }
 
-    static func isOpaquePath(_ path: String) -> Bool {
-        path.hasPrefix("http://") || path.hasPrefix("https://") || path == "<anonymous>" || path == "[native code]"
+    static func isOpaquePath(_ path: PayloadText) -> Bool {
+        path.hasPrefix("http://") || path.hasPrefix("https://") || path.equals("<anonymous>") || path.equals("[native code]")
             || path.hasPrefix("blob:")
     }
 
@@ -479,6 +583,14 @@ package enum Grouper {
             result = String(result[..<range.upperBound])
         }
         return result
+    }
+
+    /// `cleanFunction` keeping the payload's bytes when nothing is to be cleaned (nearly always).
+    static func cleanFunction(_ function: PayloadText, platform: String) -> PayloadText {
+        guard platform == "javascript" || platform == "node" || platform == "ruby" || function.contains(UInt8(ascii: "$")) else {
+            return function
+        }
+        return PayloadText(cleanFunction(function.string, platform: platform))
     }
 
     static func cleanFunction(_ function: String, platform: String) -> String {
@@ -528,7 +640,7 @@ package enum Grouper {
         }
         var seen: Set<[String]> = []
         children = children.filter { child in
-            let key = [child.type ?? "", child.value.map(GroupingValueNormalizer.normalize) ?? ""] + child.frames.map { "\($0.module ?? $0.filename ?? ""):\($0.function ?? "")" }
+            let key = [child.type ?? "", child.value.map(GroupingValueNormalizer.normalize) ?? ""] + child.frames.map { "\(($0.module ?? $0.filename)?.string ?? ""):\($0.function?.string ?? "")" }
             return seen.insert(key).inserted
         }
         if children.isEmpty { return [root] }
@@ -546,7 +658,7 @@ package enum Grouper {
         if let main = event.exceptions.last(where: { !$0.isExceptionGroup }) ?? event.exceptions.last {
             let type = main.type ?? "Error"
             let value = main.value ?? ""
-            let firstLine = value.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: true).first.map(String.init) ?? ""
+            let firstLine = Self.firstLine(value)
             let title = firstLine.isEmpty ? type : "\(type): \(truncate(firstLine, 100))"
             metadata.field("type", type)
             metadata.field("value", truncate(value, 1024))
@@ -559,7 +671,7 @@ package enum Grouper {
             return (title, truncate(culprit, 200), metadata.bytes, "error")
         }
         let message = event.message?.display ?? ""
-        let firstLine = message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: true).first.map(String.init) ?? ""
+        let firstLine = Self.firstLine(message)
         let title = firstLine.isEmpty ? (event.transaction ?? "<unlabeled event>") : truncate(firstLine, 100)
         metadata.field("title", title)
         if !message.isEmpty { metadata.field("value", truncate(message, 1024)) }
@@ -567,21 +679,32 @@ package enum Grouper {
         return (title, truncate(culprit, 200), metadata.bytes, "default")
     }
 
+    /// The first non-empty line, as `split(separator: "\n", maxSplits: 1).first` gives it,
+    /// without the array (or a copy when the text is one line).
+    static func firstLine(_ text: String) -> Substring {
+        var rest = text[...]
+        while rest.first == "\n" { rest = rest.dropFirst() }
+        guard let newline = rest.firstIndex(of: "\n") else { return rest }
+        return rest[..<newline]
+    }
+
     static func inAppMix(_ frames: [FrameInfo]) -> String {
-        let inApp = frames.filter { $0.inApp == true }.count
+        var inApp = 0
+        for frame in frames where frame.inApp == true { inApp += 1 }
         if inApp == 0 { return "system-only" }
         return inApp == frames.count ? "in-app-only" : "mixed"
     }
 
     static func frameCulprit(_ frame: FrameInfo, platform: String) -> String {
+        let function = frame.function?.string
         if platform == "javascript" || platform == "node" {
-            let location = frame.absPath ?? frame.filename ?? ""
-            guard let function = frame.function else { return location }
+            let location = (frame.absPath ?? frame.filename)?.string ?? ""
+            guard let function else { return location }
             return location.isEmpty ? function : "\(function)(\(location))"
         }
-        let location = frame.module ?? frame.filename ?? ""
-        if let function = frame.function, !location.isEmpty { return "\(location) in \(function)" }
-        return location.isEmpty ? (frame.function ?? "") : location
+        let location = (frame.module ?? frame.filename)?.string ?? ""
+        if let function, !location.isEmpty { return "\(location) in \(function)" }
+        return location.isEmpty ? (function ?? "") : location
     }
 
     /// Counts Unicode scalars, not `Character`s: one letter followed by a million combining
@@ -589,6 +712,12 @@ package enum Grouper {
     static func truncate(_ text: String, _ limit: Int) -> String {
         let scalars = text.unicodeScalars
         guard scalars.count > limit else { return text }
+        return String(String.UnicodeScalarView(scalars.prefix(limit - 1))) + "…"
+    }
+
+    static func truncate(_ text: Substring, _ limit: Int) -> String {
+        let scalars = text.unicodeScalars
+        guard scalars.count > limit else { return String(text) }
         return String(String.UnicodeScalarView(scalars.prefix(limit - 1))) + "…"
     }
 }

@@ -1,3 +1,5 @@
+import Crypto
+
 /// One node of the grouping tree: what Sentry shows under "why are these events grouped".
 /// Leaves are the strings that feed the hash when their component contributes.
 package struct GroupingComponent: Sendable, Equatable {
@@ -56,11 +58,31 @@ package struct GroupingComponent: Sendable, Equatable {
     }
 }
 
-/// A 16-byte group hash (md5, as Sentry's `hash_from_values`).
+/// A 16-byte group hash (md5, as Sentry's `hash_from_values`). Held as two words rather than an
+/// array: every ingested event computes one or two, and an array each was two mallocs per event.
 package struct GroupHash: Hashable, Sendable, CustomStringConvertible {
-    package var bytes: [UInt8]
+    private let high: UInt64
+    private let low: UInt64
 
-    package init(bytes: [UInt8]) { self.bytes = bytes }
+    /// The first 16 bytes of `bytes`.
+    package init(bytes: UnsafeRawBufferPointer) {
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for index in 0..<min(16, bytes.count) {
+            if index < 8 { high = high << 8 | UInt64(bytes[index]) } else { low = low << 8 | UInt64(bytes[index]) }
+        }
+        self.high = high
+        self.low = low
+    }
+
+    /// Read through `withUnsafeBytes`: iterating a swift-crypto digest copies it into an array.
+    init(digest: Insecure.MD5Digest) {
+        self = digest.withUnsafeBytes { GroupHash(bytes: $0) }
+    }
+
+    package var bytes: [UInt8] {
+        (0..<16).map { index in UInt8(truncatingIfNeeded: (index < 8 ? high >> (56 - 8 * index) : low >> (56 - 8 * (index - 8)))) }
+    }
 
     package var description: String {
         let digits = Array("0123456789abcdef".utf8)

@@ -246,12 +246,10 @@ package final class IngestPipeline: Sendable {
     }
 
     package func makeEventRecord(_ payload: ByteBuffer, header: EnvelopeHeader?, projectID: Int64, received: Double) throws(IngestError) -> EventRecord {
-        let extracted = try payload.withUnsafeReadableBytes { (raw) throws(IngestError) -> ExtractedEvent in
-            try EventExtractor.extract(payload: raw)
-        }
+        let extracted = try EventExtractor.extract(payload: payload)
         let event = EventNormalizer.normalize(extracted, headerEventID: header?.eventID, sentAt: header?.sentAt, received: received)
         var grouping = Grouper.group(extracted)
-        grouping.source = .payload(Array(payload.readableBytesView))
+        grouping.source = .payload(sharing: payload)
         var errors: String?
         if !event.errors.isEmpty {
             var writer = JSONWriter()
@@ -263,11 +261,14 @@ package final class IngestPipeline: Sendable {
             errors = writer.string
         }
         let compressed = compress(payload)
+        let (eventID, timestamp, level, release, environment) = (event.eventID, event.timestamp, event.level, event.release, event.environment)
+        // The event's last use: its tag array is taken over, not copied.
+        let facetTags = EventNormalizer.facetTags(consume event)
         return EventRecord(
-            projectID: projectID, eventID: event.eventID,
-            timestamp: Int64(event.timestamp * 1000), received: Int64(received * 1000),
-            level: event.level, release: event.release, environment: event.environment,
-            userKey: extracted.user?.identity, facetTags: EventNormalizer.facetTags(event),
+            projectID: projectID, eventID: eventID,
+            timestamp: Int64(timestamp * 1000), received: Int64(received * 1000),
+            level: level, release: release, environment: environment,
+            userKey: extracted.user?.identity, facetTags: facetTags,
             processingErrors: errors, grouping: grouping,
             payloadSize: payload.readableBytes, compressedPayload: compressed.bytes, dictionaryID: compressed.dictionaryID
         )

@@ -1,13 +1,19 @@
+import Foundation
+package import NIOCore
+
 /// Read access to a parsed document: the tape plus the bytes it points into.
 ///
 /// Only valid while `bytes` is (inside the `withUnsafeReadableBytes` scope that parsed it).
 package struct JSONView {
     package let tape: JSONTape
     package let bytes: UnsafeRawBufferPointer
+    /// The buffer `bytes` are the readable bytes of, when there is one: `text` then shares it.
+    package let source: ByteBuffer?
 
-    package init(tape: JSONTape, bytes: UnsafeRawBufferPointer) {
+    package init(tape: JSONTape, bytes: UnsafeRawBufferPointer, source: ByteBuffer? = nil) {
         self.tape = tape
         self.bytes = bytes
+        self.source = source
     }
 
     package func kind(_ index: Int) -> JSONTape.Kind { tape[index].kind }
@@ -123,6 +129,26 @@ package struct JSONView {
         return Self.unescape(span)
     }
 
+    /// `body` on a string token's UTF-8 (decoded only when it has escapes); nil for other kinds.
+    package func withStringUTF8<R>(_ index: Int?, _ body: (UnsafeRawBufferPointer) -> R?) -> R? {
+        guard let index, tape[index].kind == .string else { return nil }
+        if !tape[index].escaped { return body(raw(index)) }
+        guard var text = string(index) else { return nil }
+        return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// A string token as a `PayloadText`: a slice of `source` (no copy) unless it has escapes.
+    package func text(_ index: Int?) -> PayloadText? {
+        guard let index, tape[index].kind == .string else { return nil }
+        let entry = tape[index]
+        if !entry.escaped, let source,
+           let slice = source.getSlice(at: source.readerIndex + Int(entry.start), length: Int(entry.end - entry.start))
+        {
+            return PayloadText(utf8: slice)
+        }
+        return string(index).map { PayloadText($0) }
+    }
+
     /// A string, or the source text of a number/bool (Sentry coerces scalar tag values to strings).
     package func scalarText(_ index: Int?) -> String? {
         guard let index else { return nil }
@@ -146,7 +172,16 @@ package struct JSONView {
     /// which callers treat as invalid.
     package func double(_ index: Int?) -> Double? {
         guard let index, tape[index].kind == .number else { return nil }
-        return Double(String(decoding: raw(index), as: UTF8.self))
+        let digits = raw(index)
+        // The tape validated JSON's number grammar (no spaces, `inf`, `nan` or hex), on which
+        // C's `strtod` and `Double(String)` agree; a NUL-terminated copy on the stack spares the
+        // String an epoch timestamp with a fraction (over 15 bytes) would allocate.
+        guard digits.count < 64 else { return Double(String(decoding: digits, as: UTF8.self)) }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: digits.count + 1) { buffer -> Double? in
+            for i in 0..<digits.count { buffer[i] = CChar(bitPattern: digits[i]) }
+            buffer[digits.count] = 0
+            return strtod(buffer.baseAddress!, nil)
+        }
     }
 
     package func int(_ index: Int?) -> Int? {

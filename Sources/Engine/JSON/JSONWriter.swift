@@ -4,31 +4,31 @@
 package struct JSONWriter: Sendable {
     package private(set) var bytes: [UInt8] = []
     /// Whether the next value in the current container needs a leading comma.
-    private var needsComma: [Bool] = [false]
+    private var needsComma = CommaStack()
 
     package init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
     package var string: String { String(decoding: bytes, as: UTF8.self) }
 
     private mutating func separator() {
-        if needsComma[needsComma.count - 1] { bytes.append(UInt8(ascii: ",")) }
-        needsComma[needsComma.count - 1] = true
+        if needsComma.top { bytes.append(UInt8(ascii: ",")) }
+        needsComma.top = true
     }
 
     // Containers open through `valuePrefix` (not `separator`) so they consume a pending key; with
     // `separator` the key stayed pending and the first scalar after an empty nested container
     // lost its comma (`"a":[[]"x"]`).
-    package mutating func beginObject() { valuePrefix(); bytes.append(UInt8(ascii: "{")); needsComma.append(false) }
-    package mutating func endObject() { needsComma.removeLast(); bytes.append(UInt8(ascii: "}")) }
-    package mutating func beginArray() { valuePrefix(); bytes.append(UInt8(ascii: "[")); needsComma.append(false) }
-    package mutating func endArray() { needsComma.removeLast(); bytes.append(UInt8(ascii: "]")) }
+    package mutating func beginObject() { valuePrefix(); bytes.append(UInt8(ascii: "{")); needsComma.push() }
+    package mutating func endObject() { needsComma.pop(); bytes.append(UInt8(ascii: "}")) }
+    package mutating func beginArray() { valuePrefix(); bytes.append(UInt8(ascii: "[")); needsComma.push() }
+    package mutating func endArray() { needsComma.pop(); bytes.append(UInt8(ascii: "]")) }
 
     /// Writes `"key":`; the value that follows must not add its own separator.
     package mutating func key(_ key: String) {
         separator()
         Self.appendQuoted(key, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
-        needsComma[needsComma.count - 1] = false
+        needsComma.top = false
         pendingKey = true
     }
 
@@ -37,7 +37,7 @@ package struct JSONWriter: Sendable {
     private mutating func valuePrefix() {
         if pendingKey {
             pendingKey = false
-            needsComma[needsComma.count - 1] = true
+            needsComma.top = true
         } else {
             separator()
         }
@@ -66,27 +66,74 @@ package struct JSONWriter: Sendable {
     package mutating func field(_ name: String, _ number: Int64) { key(name); value(number) }
     package mutating func field(_ name: String, _ flag: Bool) { key(name); value(flag) }
 
+    /// A payload string written as it is, without a `String` in between.
+    package mutating func field(_ name: String, _ text: PayloadText) {
+        key(name)
+        valuePrefix()
+        text.withUTF8 { Self.appendQuoted(utf8: $0, to: &bytes) }
+    }
+
     package static func appendQuoted(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { appendQuoted(utf8: UnsafeRawBufferPointer($0), to: &out) }
+    }
+
+    package static func appendQuoted(utf8 text: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
+        for byte in text {
             switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case UInt8(ascii: "\""): out.append(0x5C); out.append(0x22)
+            case UInt8(ascii: "\\"): out.append(0x5C); out.append(0x5C)
+            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
             case 0..<0x20:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+                out.append(0x5C); out.append(UInt8(ascii: "u")); out.append(0x30); out.append(0x30)
+                out.append(hexDigit(byte >> 4)); out.append(hexDigit(byte & 0xF))
             default: out.append(byte)
             }
         }
         out.append(UInt8(ascii: "\""))
     }
 
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? nibble + UInt8(ascii: "0") : nibble - 10 + UInt8(ascii: "a")
+    }
+
     package static func quoted(_ text: String) -> String {
         var out: [UInt8] = []
         appendQuoted(text, to: &out)
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Whether each open container already has a member, as bits: an array of flags was a malloc
+/// per writer, and the writer builds a metadata object for every ingested event. Containers
+/// nested past 64 levels spill into an array.
+private struct CommaStack: Sendable {
+    private var bits: UInt64 = 0
+    /// The level of the innermost open container; 0 is the top level.
+    private var level = 0
+    private var spilled: [Bool] = []
+
+    var top: Bool {
+        get { level < 64 ? bits & (1 << UInt64(level)) != 0 : spilled[level - 64] }
+        set {
+            if level < 64 {
+                if newValue { bits |= 1 << UInt64(level) } else { bits &= ~(1 << UInt64(level)) }
+            } else {
+                spilled[level - 64] = newValue
+            }
+        }
+    }
+
+    mutating func push() {
+        level += 1
+        if level >= 64 { spilled.append(false) } else { top = false }
+    }
+
+    mutating func pop() {
+        if level >= 64 { spilled.removeLast() }
+        level -= 1
     }
 }

@@ -48,13 +48,24 @@ package struct EventID: Hashable, Sendable, CustomStringConvertible {
     package var description: String { hex }
 
     package var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8](repeating: 0, count: 32)
-        for i in 0..<16 {
-            out[i] = digits[Int(high >> (60 - UInt64(i) * 4) & 0xF)]
-            out[16 + i] = digits[Int(low >> (60 - UInt64(i) * 4) & 0xF)]
+        withHexUTF8 { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// `body` on the 32 hex digits, written on the stack: every ingest answer carries the id, and
+    /// the digit table, the array and the String were three mallocs per request.
+    package func withHexUTF8<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { out in
+            for i in 0..<16 {
+                out[i] = Self.hexDigit(high >> (60 - UInt64(i) * 4))
+                out[16 + i] = Self.hexDigit(low >> (60 - UInt64(i) * 4))
+            }
+            return try body(UnsafeRawBufferPointer(out))
         }
-        return String(decoding: out, as: UTF8.self)
+    }
+
+    @inline(__always) private static func hexDigit(_ value: UInt64) -> UInt8 {
+        let nibble = UInt8(truncatingIfNeeded: value & 0xF)
+        return nibble < 10 ? nibble + UInt8(ascii: "0") : nibble - 10 + UInt8(ascii: "a")
     }
 
     /// Big-endian bytes, the form stored in the database.

@@ -4,14 +4,27 @@
 package enum Timestamp {
     /// Seconds since the epoch, or nil when the text is not a timestamp Sentry accepts.
     package static func parse(_ text: String) -> Double? {
-        var utf8 = Array(text.utf8)
-        if utf8.count > 64 { return nil }
+        var text = text
+        return text.withUTF8 { parse(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `parse` on UTF-8 bytes; works on a copy on the stack (a String or an array per timestamp
+    /// were two of an envelope's mallocs).
+    package static func parse(utf8 text: UnsafeRawBufferPointer) -> Double? {
+        if text.count > 64 { return nil }
         // Epoch seconds sent as a string ("1700000000.5") are accepted by Relay too.
-        if let first = utf8.first, first != UInt8(ascii: "-"), !utf8.contains(UInt8(ascii: "-")) {
-            if let value = Double(text), value.isFinite { return value }
+        if let first = text.first, first != UInt8(ascii: "-"), !text.contains(UInt8(ascii: "-")) {
+            if let value = Double(String(decoding: text, as: UTF8.self)), value.isFinite { return value }
             return nil
         }
-        utf8.append(0)  // sentinel so lookahead never goes out of bounds
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: text.count + 1) { utf8 in
+            for index in 0..<text.count { utf8[index] = text[index] }
+            utf8[text.count] = 0  // sentinel so lookahead never goes out of bounds
+            return parseRFC3339(utf8)
+        }
+    }
+
+    private static func parseRFC3339(_ utf8: UnsafeMutableBufferPointer<UInt8>) -> Double? {
         var i = 0
         func digits(_ count: Int) -> Int? {
             var value = 0

@@ -1,4 +1,5 @@
 import Engine
+import NIOCore
 import PitPayloads
 import Testing
 
@@ -29,14 +30,20 @@ struct GrouperFastPathTests {
     func fastPathMatchesTheTree(json: String) throws {
         let event = try extract(json)
         #expect(Grouper.group(event).hashes == Grouper.explain(event).hashes)
+        // Frame strings shared with the payload buffer and frame strings as `String`s (the
+        // extraction of stored payloads) group alike.
+        let owned = try withJSON(json) { try EventExtractor.extract($0) }
+        #expect(Grouper.group(owned).hashes == Grouper.group(event).hashes)
     }
 
     @Test func fastPathMatchesTheTreeOnSyntheticTraffic() throws {
         let generator = SyntheticEvents(fingerprints: 300)
         for index in 0..<300 {
             let payload = generator.eventPayload(index: index, eventID: .random(), timestamp: receiveTime)
-            let event = try withJSON(String(decoding: payload, as: UTF8.self)) { try EventExtractor.extract($0) }
+            let event = try EventExtractor.extract(payload: ByteBuffer(bytes: payload))
             #expect(Grouper.group(event).hashes == Grouper.explain(event).hashes)
+            let owned = try withJSON(String(decoding: payload, as: UTF8.self)) { try EventExtractor.extract($0) }
+            #expect(Grouper.group(owned).hashes == Grouper.group(event).hashes)
         }
     }
 
@@ -44,5 +51,24 @@ struct GrouperFastPathTests {
         let event = try extract(#"{"fingerprint":["a","{{ type }}"],"exception":{"values":[{"type":"ValueError"}]}}"#)
         #expect(Grouper.fastHashes(event, exceptions: event.exceptions) == nil)
         #expect(Grouper.group(event).hashes == [Grouper.md5(["a", "ValueError"])])
+    }
+}
+
+/// The byte-level frame rules of the fast path against the `String` rules they replace.
+struct GrouperFrameBytesTests {
+    static let filenames = ["", "/", "///", "a/b/", "C:\\Src\\App.PY", "mixed/dir\\File.Js", "/srv/ÄPP/Ünïcode.py", "plain.py", "trailing\\\\"]
+
+    @Test(arguments: filenames)
+    func fileNamesGroupAsTheStringRulesDo(filename: String) throws {
+        let json = #"{"platform":"python","exception":{"values":[{"type":"E","stacktrace":{"frames":[{"filename":\#(JSONWriter.quoted(filename)),"function":"f","in_app":true}]}}]}}"#
+        let event = try extract(json)
+        #expect(Grouper.group(event).hashes == Grouper.explain(event).hashes)
+    }
+
+    @Test func escapedFrameStringsAreDecoded() throws {
+        let event = try extract(#"{"exception":{"values":[{"type":"E","stacktrace":{"frames":[{"module":"a\u002eb","function":"f\"g","in_app":true}]}}]}}"#)
+        let frame = try #require(event.exceptions.first?.frames.first)
+        #expect(frame.module == "a.b" && frame.function?.string == "f\"g")
+        #expect(Grouper.group(event).hashes == Grouper.explain(event).hashes)
     }
 }

@@ -11,9 +11,10 @@ func withJSON<T>(_ text: String, _ body: (JSONView) throws -> T) throws -> T {
     }
 }
 
-/// Runs the extractor over a JSON event payload.
+/// Runs the extractor over a JSON event payload from a buffer, as the ingest path does (frame
+/// strings then share the buffer's bytes).
 func extract(_ json: String) throws -> ExtractedEvent {
-    try withJSON(json) { try EventExtractor.extract($0) }
+    try EventExtractor.extract(payload: ByteBuffer(string: json))
 }
 
 /// Groups a JSON event payload.

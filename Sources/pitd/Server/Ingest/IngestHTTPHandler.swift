@@ -368,7 +368,7 @@ extension IngestHTTPHandler {
                 body = allocator.buffer(capacity: 48)
                 if let id {
                     body.writeStaticString(#"{"id":""#)
-                    body.writeString(id.hex)
+                    id.withHexUTF8 { _ = body.writeBytes($0) }
                     body.writeStaticString(#""}"#)
                 } else {
                     body.writeStaticString("{}")
