@@ -187,21 +187,30 @@ package enum EventExtractor {
             // Member names compared as bytes: frames are most of an event's members, and a
             // String per name was a measurable share of extraction.
             json.forEachMember(frame) { key, value in
-                if json.keyIs(key, "function") { info.function = nonEmpty(json.text(value)) }
-                else if json.keyIs(key, "module") { info.module = nonEmpty(json.text(value)) }
-                else if json.keyIs(key, "filename") { info.filename = nonEmpty(json.text(value)) }
+                if json.keyIs(key, "function") { info.function = nonEmpty(frameText(json, value)) }
+                else if json.keyIs(key, "module") { info.module = nonEmpty(frameText(json, value)) }
+                else if json.keyIs(key, "filename") { info.filename = nonEmpty(frameText(json, value)) }
                 else if json.keyIs(key, "lineno") { info.lineno = json.int(value) }
                 else if json.keyIs(key, "in_app") { info.inApp = json.bool(value) }
-                else if json.keyIs(key, "context_line") { info.contextLine = json.text(value) }
-                else if json.keyIs(key, "abs_path") { info.absPath = nonEmpty(json.text(value)) }
+                else if json.keyIs(key, "context_line") { info.contextLine = frameText(json, value) }
+                else if json.keyIs(key, "abs_path") { info.absPath = nonEmpty(frameText(json, value)) }
                 else if json.keyIs(key, "colno") { info.colno = json.int(value) }
-                else if json.keyIs(key, "raw_function") { info.rawFunction = nonEmpty(json.text(value)) }
-                else if json.keyIs(key, "package") { info.package = nonEmpty(json.text(value)) }
-                else if json.keyIs(key, "platform") { info.platform = nonEmpty(json.string(value)) }
+                else if json.keyIs(key, "raw_function") { info.rawFunction = nonEmpty(frameText(json, value)) }
+                else if json.keyIs(key, "package") { info.package = nonEmpty(frameText(json, value)) }
+                else if json.keyIs(key, "platform") { info.platform = nonEmpty(json.string(value).map(FieldLimits.removingNUL)) }
             }
             result.append(info)
         }
         return result
+    }
+
+    /// A frame string without NULs, which would reach titles and culprits. JSON forbids raw
+    /// control characters in strings (the tape refuses them), so only an escaped `\u0000` can
+    /// put one there: unescaped strings, the payload slices, need no scan.
+    static func frameText(_ json: JSONView, _ index: Int) -> PayloadText? {
+        guard json.kind(index) == .string else { return nil }
+        guard json.tape[index].escaped, let text = json.string(index) else { return json.text(index) }
+        return PayloadText(FieldLimits.removingNUL(text))
     }
 
     static func tags(_ json: JSONView, _ index: Int) -> [(key: String, value: String)] {

@@ -78,10 +78,6 @@ struct FieldLimiter {
     static func clean(_ value: inout String?) {
         if let text = value, FieldLimits.containsNUL(text) { value = FieldLimits.removingNUL(text) }
     }
-
-    static func clean(_ value: inout PayloadText?) {
-        if let text = value, text.contains(0) { value = text.removingNUL }
-    }
 }
 
 extension ExtractedEvent {
@@ -117,25 +113,8 @@ extension ExtractedEvent {
             limiter.bound(&exceptions[index].value, "exception.values.\(index).value", maxBytes: FieldLimits.message)
             limiter.bound(&exceptions[index].module, "exception.values.\(index).module", maxBytes: FieldLimits.exceptionType)
             FieldLimiter.clean(&exceptions[index].mechanismType)
-            Self.clean(&exceptions[index].frames)
         }
-        if var frames = threadFrames {
-            Self.clean(&frames)
-            threadFrames = frames
-        }
+        // Frame strings lose their NULs as they are extracted (`EventExtractor.frameText`).
         errors.append(contentsOf: limiter.errors)
-    }
-
-    private static func clean(_ frames: inout [FrameInfo]) {
-        for index in frames.indices {
-            FieldLimiter.clean(&frames[index].function)
-            FieldLimiter.clean(&frames[index].rawFunction)
-            FieldLimiter.clean(&frames[index].module)
-            FieldLimiter.clean(&frames[index].package)
-            FieldLimiter.clean(&frames[index].filename)
-            FieldLimiter.clean(&frames[index].absPath)
-            FieldLimiter.clean(&frames[index].contextLine)
-            FieldLimiter.clean(&frames[index].platform)
-        }
     }
 }

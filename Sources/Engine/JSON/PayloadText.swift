@@ -64,11 +64,6 @@ package struct PayloadText: Sendable, Hashable, ExpressibleByStringLiteral, Cust
         other.withUTF8Buffer { wanted in withUTF8 { $0.elementsEqual(wanted) } }
     }
 
-    /// The text without U+0000, which PostgreSQL refuses and which would reach titles.
-    package var removingNUL: PayloadText {
-        contains(0) ? PayloadText(FieldLimits.removingNUL(string)) : self
-    }
-
     package static func == (lhs: PayloadText, rhs: PayloadText) -> Bool {
         lhs.withUTF8 { a in rhs.withUTF8 { b in a.elementsEqual(b) } }
     }
