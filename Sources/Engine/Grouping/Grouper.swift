@@ -232,32 +232,24 @@ package enum Grouper {
         _ frames: [FrameInfo], platform eventPlatform: String, app: inout Insecure.MD5, system: inout Insecure.MD5,
         appContributes: inout Bool, systemContributes: inout Bool, scratch: inout FrameScratch
     ) {
-        // Indexed, with the values held in scratch buffers: this loop runs for every frame of
-        // every event, and a per-frame array or a copy of the previous frame (eight strings to
-        // retain and release) showed up in the ingest profile.
-        // Through a buffer pointer and `borrowing` helpers: a copy of a frame is seven
-        // `PayloadText` retains and releases, which were 4 % of an event loop's CPU (perf).
+        // Indexed through a buffer pointer, with `borrowing` helpers and no `PayloadText` bound
+        // to a local: a copied frame is seven retains and releases, a copied text one, and these
+        // were 4 % of an event loop's CPU (perf). Cleaned values go to scratch buffers.
         frames.withUnsafeBufferPointer { frames in
             for index in frames.indices {
                 if index > frames.startIndex, isRecursion(frames[index - 1], frames[index]) { continue }
                 let platform = frames[index].platform ?? eventPlatform
-                let isJavaScript = platform == "javascript" || platform == "node"
                 let location = location(of: frames[index], platform: platform, scratch: &scratch)
-                var function: PayloadText?
-                if let name = frames[index].function ?? frames[index].rawFunction,
-                   !(isJavaScript && (name.equals("<anonymous>") || name.equals("eval") || name.equals("[native code]") || name.equals("?")))
-                {
-                    function = cleanFunction(name, platform: platform)
-                }
+                let function = function(of: frames[index], platform: platform)
                 var contextLine: UnsafeRawBufferPointer?
-                if contextLinePlatforms.contains(platform), let line = frames[index].contextLine {
-                    contextLine = line.withUTF8 { scratch.collapseWhitespace($0) }
+                if usesContextLine(platform) {
+                    contextLine = frames[index].contextLine?.withUTF8 { scratch.collapseWhitespace($0) } ?? nil
                 }
                 guard location != nil || function != nil || contextLine != nil else { continue }
-                feedFrame(location: location, function: function, contextLine: contextLine, scratch: scratch, into: &system)
+                feedFrame(frames[index], location: location, function: function, contextLine: contextLine, scratch: scratch, into: &system)
                 systemContributes = true
                 if frames[index].inApp == true {
-                    feedFrame(location: location, function: function, contextLine: contextLine, scratch: scratch, into: &app)
+                    feedFrame(frames[index], location: location, function: function, contextLine: contextLine, scratch: scratch, into: &app)
                     appContributes = true
                 }
             }
@@ -266,11 +258,38 @@ package enum Grouper {
 
     /// Where a frame's location value is, for `feedFrames`.
     private enum FrameLocation {
-        /// The module as sent (no `$` to clean).
-        case text(PayloadText)
+        /// The frame's module as sent (no `$` to clean).
+        case module
         /// The lower-cased base name, in `FrameScratch.location`.
         case scratch
         case string(String)
+    }
+
+    /// Which of a frame's values is its function, for `feedFrames`.
+    private enum FrameFunction {
+        /// `function`, or `raw_function` when there is no `function`, as sent.
+        case function
+        case rawFunction
+        case string(String)
+    }
+
+    /// `frameComponent`'s function rule: unknown JavaScript functions do not count, and only
+    /// JavaScript, Ruby and names with `$` are cleaned (into a `String`).
+    private static func function(of frame: borrowing FrameInfo, platform: String) -> FrameFunction? {
+        let useRaw = frame.function == nil
+        guard useRaw ? frame.rawFunction != nil : true else { return nil }
+        let isJavaScript = platform == "javascript" || platform == "node"
+        func test(_ predicate: (PayloadText) -> Bool) -> Bool {
+            (useRaw ? frame.rawFunction.map(predicate) : frame.function.map(predicate)) ?? false
+        }
+        if isJavaScript && test({ $0.equals("<anonymous>") || $0.equals("eval") || $0.equals("[native code]") || $0.equals("?") }) {
+            return nil
+        }
+        if isJavaScript || platform == "ruby" || test({ $0.contains(UInt8(ascii: "$")) }) {
+            let name = (useRaw ? frame.rawFunction?.string : frame.function?.string) ?? ""
+            return .string(cleanFunction(name, platform: platform))
+        }
+        return useRaw ? .rawFunction : .function
     }
 
     /// Fixed buffers on the stack that `feedFrames` reuses from frame to frame: a base name to
@@ -317,12 +336,15 @@ package enum Grouper {
 
     /// `frameComponent`'s location: the cleaned module, else the lower-cased file name.
     private static func location(of frame: borrowing FrameInfo, platform: String, scratch: inout FrameScratch) -> FrameLocation? {
-        if let module = frame.module {
-            if module.contains(UInt8(ascii: "$")) { return .string(cleanModule(module.string, platform: platform)) }
-            return .text(module)
+        if let hasDollar = frame.module?.contains(UInt8(ascii: "$")) {
+            return hasDollar ? .string(cleanModule(frame.module?.string ?? "", platform: platform)) : .module
         }
-        guard let filename = frame.filename ?? frame.absPath, !isOpaquePath(frame.absPath ?? filename) else { return nil }
-        let fits = filename.withUTF8 { bytes -> Bool in
+        let useAbsPath = frame.filename == nil
+        guard !(useAbsPath && frame.absPath == nil) else { return nil }
+        // `isOpaquePath(absPath ?? filename)`
+        let opaque = (frame.absPath.map(isOpaquePath) ?? frame.filename.map(isOpaquePath)) ?? false
+        guard !opaque else { return nil }
+        let fits: Bool? = (useAbsPath ? frame.absPath : frame.filename)?.withUTF8 { bytes -> Bool in
             guard !bytes.contains(where: { $0 >= 0x80 }) else { return false }
             // `split(separator:).last ?? whole`, first on "/", then on "\\", lower-cased.
             let slash = lastComponent(bytes[...], separator: UInt8(ascii: "/"))
@@ -332,7 +354,8 @@ package enum Grouper {
             scratch.locationCount = base.count
             return true
         }
-        return fits ? .scratch : .string(basename(filename.string))
+        if fits == true { return .scratch }
+        return .string(basename((useAbsPath ? frame.absPath?.string : frame.filename?.string) ?? ""))
     }
 
     /// The last non-empty `separator`-separated part of `bytes`, or all of it when there is none:
@@ -352,16 +375,21 @@ package enum Grouper {
         return (base.split(separator: "\\").last.map(String.init) ?? base).lowercased()
     }
 
-    private static func feedFrame(location: FrameLocation?, function: PayloadText?, contextLine: UnsafeRawBufferPointer?,
-                                  scratch: FrameScratch, into hasher: inout Insecure.MD5)
+    private static func feedFrame(_ frame: borrowing FrameInfo, location: FrameLocation?, function: FrameFunction?,
+                                  contextLine: UnsafeRawBufferPointer?, scratch: FrameScratch, into hasher: inout Insecure.MD5)
     {
         switch location {
-        case .text(let text): text.withUTF8 { hasher.update(bufferPointer: $0) }
+        case .module: frame.module?.withUTF8 { hasher.update(bufferPointer: $0) }
         case .scratch: hasher.update(bufferPointer: scratch.locationBytes)
         case .string(let string): feed(string, into: &hasher)
         case nil: break
         }
-        if let function { function.withUTF8 { hasher.update(bufferPointer: $0) } }
+        switch function {
+        case .function: frame.function?.withUTF8 { hasher.update(bufferPointer: $0) }
+        case .rawFunction: frame.rawFunction?.withUTF8 { hasher.update(bufferPointer: $0) }
+        case .string(let string): feed(string, into: &hasher)
+        case nil: break
+        }
         if let contextLine { hasher.update(bufferPointer: contextLine) }
     }
 
@@ -517,11 +545,20 @@ package enum Grouper {
     }
 
     static func isRecursion(_ a: borrowing FrameInfo, _ b: borrowing FrameInfo) -> Bool {
-        a.absPath == b.absPath && a.package == b.package && a.module == b.module && a.filename == b.filename
-            && a.function == b.function && a.lineno == b.lineno && a.colno == b.colno
+        // Line numbers first: neighbouring frames nearly always differ there, and the integers
+        // are compared without touching (retaining) the strings.
+        a.lineno == b.lineno && a.colno == b.colno && a.function == b.function && a.module == b.module
+            && a.filename == b.filename && a.absPath == b.absPath && a.package == b.package
     }
 
-    static let contextLinePlatforms: Set<String> = ["javascript", "node", "python", "php", "ruby"]
+    /// Platforms whose context lines group (Sentry's rule). A `switch` rather than a `Set`: it
+    /// runs per frame, and hashing the platform showed in the profile.
+    static func usesContextLine(_ platform: String) -> Bool {
+        switch platform {
+        case "javascript", "node", "python", "php", "ruby": true
+        default: false
+        }
+    }
 
     static func frameComponent(_ frame: FrameInfo, platform: String) -> GroupingComponent {
         let isJavaScript = platform == "javascript" || platform == "node"
@@ -538,7 +575,7 @@ package enum Grouper {
                 values.append(.component(GroupingComponent(id: "function", contributes: true, values: [.text(cleanFunction(function, platform: platform))])))
             }
         }
-        if let line = frame.contextLine?.string, contextLinePlatforms.contains(platform) {
+        if let line = frame.contextLine?.string, usesContextLine(platform) {
             let collapsed = collapseWhitespace(line)
             if collapsed.utf8.count <= 120 && !collapsed.isEmpty {
                 values.append(.component(GroupingComponent(id: "context-line", contributes: true, values: [.text(collapsed)])))
@@ -586,14 +623,6 @@ package enum Grouper {
             result = String(result[..<range.upperBound])
         }
         return result
-    }
-
-    /// `cleanFunction` keeping the payload's bytes when nothing is to be cleaned (nearly always).
-    static func cleanFunction(_ function: PayloadText, platform: String) -> PayloadText {
-        guard platform == "javascript" || platform == "node" || platform == "ruby" || function.contains(UInt8(ascii: "$")) else {
-            return function
-        }
-        return PayloadText(cleanFunction(function.string, platform: platform))
     }
 
     static func cleanFunction(_ function: String, platform: String) -> String {

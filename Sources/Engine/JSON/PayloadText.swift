@@ -1,57 +1,38 @@
 package import NIOCore
 
-/// A string from an event payload, kept as the payload's own bytes where it can be.
+/// A string from an event payload, kept as the payload's own bytes.
 ///
 /// Stack frames are most of an event's strings (a Python error carries ~35 frame strings longer
 /// than Swift's 15-byte small-string limit), and grouping only hashes or compares them. A `String`
 /// per frame field was a third of the mallocs of an ingested envelope (package-benchmark
-/// allocation stacks, results/). A `PayloadText` shares the payload's `ByteBuffer` storage (a
-/// retain, no copy); only strings with JSON escapes, which need decoding, own a `String`.
+/// allocation stacks, results/). A `PayloadText` is a slice of the payload's `ByteBuffer` (a
+/// retain, no copy); only strings with JSON escapes, which need decoding, get a buffer of their
+/// own. One stored buffer rather than an enum of buffer or `String`: reading a borrowed text then
+/// needs no retain, where a `switch` over the enum copied its payload out (perf).
 package struct PayloadText: Sendable, Hashable, ExpressibleByStringLiteral, CustomStringConvertible {
-    private enum Storage: Sendable {
-        /// The string's bytes in the payload: valid UTF-8 (the tape validated it), no escapes.
-        case bytes(ByteBuffer)
-        case string(String)
-    }
+    private let buffer: ByteBuffer
 
-    private var storage: Storage
+    package init(_ string: String) { buffer = ByteBuffer(string: string) }
 
-    package init(_ string: String) { storage = .string(string) }
-
-    package init(stringLiteral value: String) { storage = .string(value) }
+    package init(stringLiteral value: String) { self.init(value) }
 
     /// `bytes` must be valid UTF-8.
-    package init(utf8 bytes: ByteBuffer) { storage = .bytes(bytes) }
+    package init(utf8 bytes: ByteBuffer) { buffer = bytes }
 
-    package var string: String {
-        switch storage {
-        case .bytes(let buffer): return String(buffer: buffer)
-        case .string(let string): return string
-        }
-    }
+    package var string: String { String(buffer: buffer) }
 
     package var description: String { string }
 
-    package var utf8Count: Int {
-        switch storage {
-        case .bytes(let buffer): return buffer.readableBytes
-        case .string(let string): return string.utf8.count
-        }
-    }
+    package var utf8Count: Int { buffer.readableBytes }
 
-    package var isEmpty: Bool { utf8Count == 0 }
+    package var isEmpty: Bool { buffer.readableBytes == 0 }
 
     package func withUTF8<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        switch storage {
-        case .bytes(let buffer):
-            return try buffer.withUnsafeReadableBytes(body)
-        case .string(var string):
-            return try string.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
-        }
+        try buffer.withUnsafeReadableBytes(body)
     }
 
     package func contains(_ byte: UInt8) -> Bool {
-        withUTF8 { $0.contains(byte) }
+        buffer.readableBytesView.contains(byte)
     }
 
     package func hasPrefix(_ prefix: StaticString) -> Bool {
@@ -65,7 +46,7 @@ package struct PayloadText: Sendable, Hashable, ExpressibleByStringLiteral, Cust
     }
 
     package static func == (lhs: PayloadText, rhs: PayloadText) -> Bool {
-        lhs.withUTF8 { a in rhs.withUTF8 { b in a.elementsEqual(b) } }
+        lhs.buffer.readableBytesView == rhs.buffer.readableBytesView
     }
 
     package func hash(into hasher: inout Hasher) {
