@@ -235,21 +235,25 @@ package enum Grouper {
         // Indexed through a buffer pointer, with `borrowing` helpers and no `PayloadText` bound
         // to a local: a copied frame is seven retains and releases, a copied text one, and these
         // were 4 % of an event loop's CPU (perf). Cleaned values go to scratch buffers.
+        // Frames are read through pointers (`pointee` is an addressor): a subscript of the array
+        // or buffer copies the whole frame.
         frames.withUnsafeBufferPointer { frames in
+            guard let base = frames.baseAddress else { return }
             for index in frames.indices {
-                if index > frames.startIndex, isRecursion(frames[index - 1], frames[index]) { continue }
-                let platform = frames[index].platform ?? eventPlatform
-                let location = location(of: frames[index], platform: platform, scratch: &scratch)
-                let function = function(of: frames[index], platform: platform)
+                let frame = base + index
+                if index > 0, isRecursion(frame - 1, frame) { continue }
+                let platform = frame.pointee.platform ?? eventPlatform
+                let location = location(of: frame, platform: platform, scratch: &scratch)
+                let function = function(of: frame, platform: platform)
                 var contextLine: UnsafeRawBufferPointer?
                 if usesContextLine(platform) {
-                    contextLine = frames[index].contextLine?.withUTF8 { scratch.collapseWhitespace($0) } ?? nil
+                    contextLine = frame.pointee.contextLine?.withUTF8 { scratch.collapseWhitespace($0) } ?? nil
                 }
                 guard location != nil || function != nil || contextLine != nil else { continue }
-                feedFrame(frames[index], location: location, function: function, contextLine: contextLine, scratch: scratch, into: &system)
+                feedFrame(frame, location: location, function: function, contextLine: contextLine, scratch: scratch, into: &system)
                 systemContributes = true
-                if frames[index].inApp == true {
-                    feedFrame(frames[index], location: location, function: function, contextLine: contextLine, scratch: scratch, into: &app)
+                if frame.pointee.inApp == true {
+                    feedFrame(frame, location: location, function: function, contextLine: contextLine, scratch: scratch, into: &app)
                     appContributes = true
                 }
             }
@@ -275,18 +279,18 @@ package enum Grouper {
 
     /// `frameComponent`'s function rule: unknown JavaScript functions do not count, and only
     /// JavaScript, Ruby and names with `$` are cleaned (into a `String`).
-    private static func function(of frame: borrowing FrameInfo, platform: String) -> FrameFunction? {
-        let useRaw = frame.function == nil
-        guard useRaw ? frame.rawFunction != nil : true else { return nil }
+    private static func function(of frame: UnsafePointer<FrameInfo>, platform: String) -> FrameFunction? {
+        let useRaw = frame.pointee.function == nil
+        guard useRaw ? frame.pointee.rawFunction != nil : true else { return nil }
         let isJavaScript = platform == "javascript" || platform == "node"
         func test(_ predicate: (PayloadText) -> Bool) -> Bool {
-            (useRaw ? frame.rawFunction.map(predicate) : frame.function.map(predicate)) ?? false
+            (useRaw ? frame.pointee.rawFunction.map(predicate) : frame.pointee.function.map(predicate)) ?? false
         }
         if isJavaScript && test({ $0.equals("<anonymous>") || $0.equals("eval") || $0.equals("[native code]") || $0.equals("?") }) {
             return nil
         }
         if isJavaScript || platform == "ruby" || test({ $0.contains(UInt8(ascii: "$")) }) {
-            let name = (useRaw ? frame.rawFunction?.string : frame.function?.string) ?? ""
+            let name = (useRaw ? frame.pointee.rawFunction?.string : frame.pointee.function?.string) ?? ""
             return .string(cleanFunction(name, platform: platform))
         }
         return useRaw ? .rawFunction : .function
@@ -335,16 +339,16 @@ package enum Grouper {
     }
 
     /// `frameComponent`'s location: the cleaned module, else the lower-cased file name.
-    private static func location(of frame: borrowing FrameInfo, platform: String, scratch: inout FrameScratch) -> FrameLocation? {
-        if let hasDollar = frame.module?.contains(UInt8(ascii: "$")) {
-            return hasDollar ? .string(cleanModule(frame.module?.string ?? "", platform: platform)) : .module
+    private static func location(of frame: UnsafePointer<FrameInfo>, platform: String, scratch: inout FrameScratch) -> FrameLocation? {
+        if let hasDollar = frame.pointee.module?.contains(UInt8(ascii: "$")) {
+            return hasDollar ? .string(cleanModule(frame.pointee.module?.string ?? "", platform: platform)) : .module
         }
-        let useAbsPath = frame.filename == nil
-        guard !(useAbsPath && frame.absPath == nil) else { return nil }
+        let useAbsPath = frame.pointee.filename == nil
+        guard !(useAbsPath && frame.pointee.absPath == nil) else { return nil }
         // `isOpaquePath(absPath ?? filename)`
-        let opaque = (frame.absPath.map(isOpaquePath) ?? frame.filename.map(isOpaquePath)) ?? false
+        let opaque = (frame.pointee.absPath.map(isOpaquePath) ?? frame.pointee.filename.map(isOpaquePath)) ?? false
         guard !opaque else { return nil }
-        let fits: Bool? = (useAbsPath ? frame.absPath : frame.filename)?.withUTF8 { bytes -> Bool in
+        let fits: Bool? = (useAbsPath ? frame.pointee.absPath : frame.pointee.filename)?.withUTF8 { bytes -> Bool in
             guard !bytes.contains(where: { $0 >= 0x80 }) else { return false }
             // `split(separator:).last ?? whole`, first on "/", then on "\\", lower-cased.
             let slash = lastComponent(bytes[...], separator: UInt8(ascii: "/"))
@@ -355,7 +359,7 @@ package enum Grouper {
             return true
         }
         if fits == true { return .scratch }
-        return .string(basename((useAbsPath ? frame.absPath?.string : frame.filename?.string) ?? ""))
+        return .string(basename((useAbsPath ? frame.pointee.absPath?.string : frame.pointee.filename?.string) ?? ""))
     }
 
     /// The last non-empty `separator`-separated part of `bytes`, or all of it when there is none:
@@ -375,18 +379,18 @@ package enum Grouper {
         return (base.split(separator: "\\").last.map(String.init) ?? base).lowercased()
     }
 
-    private static func feedFrame(_ frame: borrowing FrameInfo, location: FrameLocation?, function: FrameFunction?,
+    private static func feedFrame(_ frame: UnsafePointer<FrameInfo>, location: FrameLocation?, function: FrameFunction?,
                                   contextLine: UnsafeRawBufferPointer?, scratch: FrameScratch, into hasher: inout Insecure.MD5)
     {
         switch location {
-        case .module: frame.module?.withUTF8 { hasher.update(bufferPointer: $0) }
+        case .module: frame.pointee.module?.withUTF8 { hasher.update(bufferPointer: $0) }
         case .scratch: hasher.update(bufferPointer: scratch.locationBytes)
         case .string(let string): feed(string, into: &hasher)
         case nil: break
         }
         switch function {
-        case .function: frame.function?.withUTF8 { hasher.update(bufferPointer: $0) }
-        case .rawFunction: frame.rawFunction?.withUTF8 { hasher.update(bufferPointer: $0) }
+        case .function: frame.pointee.function?.withUTF8 { hasher.update(bufferPointer: $0) }
+        case .rawFunction: frame.pointee.rawFunction?.withUTF8 { hasher.update(bufferPointer: $0) }
         case .string(let string): feed(string, into: &hasher)
         case nil: break
         }
@@ -542,6 +546,14 @@ package enum Grouper {
             app: GroupingComponent(id: "stacktrace", contributes: appContributes, values: app),
             system: GroupingComponent(id: "stacktrace", contributes: systemContributes, values: system)
         )
+    }
+
+    static func isRecursion(_ a: UnsafePointer<FrameInfo>, _ b: UnsafePointer<FrameInfo>) -> Bool {
+        // Line numbers first: neighbouring frames nearly always differ there, and the integers
+        // are compared without touching (retaining) the strings.
+        a.pointee.lineno == b.pointee.lineno && a.pointee.colno == b.pointee.colno && a.pointee.function == b.pointee.function
+            && a.pointee.module == b.pointee.module && a.pointee.filename == b.pointee.filename
+            && a.pointee.absPath == b.pointee.absPath && a.pointee.package == b.pointee.package
     }
 
     static func isRecursion(_ a: borrowing FrameInfo, _ b: borrowing FrameInfo) -> Bool {
