@@ -83,7 +83,8 @@ enum PitServer {
                                               .init(burst: settings.loginFailuresPerIP, interval: 10),
                                           ]),
                                           // Two hashes at once is 256 MiB and both cores of a small server.
-                                          hasher: PasswordHasher(threads: min(2, System.coreCount), queueLimit: 8))
+                                          hasher: PasswordHasher(threads: min(2, System.coreCount), queueLimit: 8),
+                                          trustedProxies: settings.trustedProxies)
         let router = Router(context: PitRequestContext.self)
         OperationsRoutes(queue: queue, health: health, registry: registry, diskGuard: diskGuard, probe: {
             do {

@@ -20,6 +20,19 @@ struct Authenticator: Sendable {
     /// Failed sign-ins per account (first key) and per client address (second key).
     let throttle: LoginThrottle
     let hasher: PasswordHasher
+    /// Reverse proxies whose forwarding headers name the client (`trusted_proxies`).
+    var trustedProxies = TrustedProxies()
+
+    /// The address failed attempts are charged to: the peer, or behind a trusted proxy the
+    /// client it forwarded for.
+    func clientAddress(_ request: Request, peer: String) -> String {
+        guard !trustedProxies.isEmpty else { return peer }
+        return trustedProxies.clientAddress(peer: peer, forwardedFor: request.headers[values: Self.forwardedForHeader],
+                                            forwarded: request.headers[values: Self.forwardedHeader])
+    }
+
+    private static let forwardedForHeader = HTTPField.Name("X-Forwarded-For")!
+    private static let forwardedHeader = HTTPField.Name("Forwarded")!
 
     /// `Authorization: Bearer <token>` → admin or API-token identity; nil when absent or invalid.
     /// Invalid tokens count against the client address like failed sign-ins (`Refusal`): each
@@ -164,7 +177,7 @@ struct APIAuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         do {
-            guard let identity = try await authenticator.bearer(request, client: context.clientIP) else {
+            guard let identity = try await authenticator.bearer(request, client: authenticator.clientAddress(request, peer: context.clientIP)) else {
                 let presented = request.headers[.authorization] != nil
                 return HTTPResponses.detail(presented ? "Invalid token." : "Authentication credentials were not provided.",
                                             status: .unauthorized)

@@ -9,8 +9,8 @@ struct PitRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     var identity: Identity?
     var form = FormFields()
-    /// The peer of the connection (sign-in throttling keys on it). Behind a reverse proxy this
-    /// is the proxy.
+    /// The peer of the connection. Behind a reverse proxy this is the proxy; sign-in throttling
+    /// keys on `Authenticator.clientAddress`, which looks past proxies listed in `trusted_proxies`.
     let remoteAddress: SocketAddress?
 
     init(source: ApplicationRequestContextSource) {
