@@ -77,6 +77,15 @@ struct Identity: Sendable {
         if case .user(let user) = principal { return user.id }
         return nil
     }
+
+    /// The account this request acts for: the signed-in user, or the owner of the API token.
+    var actingUserID: Int64? {
+        switch principal {
+        case .user(let user): user.id
+        case .apiToken(let token): token.userID
+        case .adminToken: nil
+        }
+    }
 }
 
 /// `application/x-www-form-urlencoded` fields in order; repeated names (checkbox lists) kept.
