@@ -57,7 +57,7 @@ struct Authenticator: Sendable {
 
     func identity(forToken token: String) async throws -> Identity? {
         guard !token.isEmpty, token.utf8.count <= 200 else { return nil }
-        if AdminToken.matches(token, storedHash: try await adminToken.current(admin)) { return Identity(principal: .adminToken) }
+        if AdminToken.matches(token, storedHash: await adminToken.current(admin)) { return Identity(principal: .adminToken) }
         guard let apiToken = try await admin({ try $0.activeToken(hash: Secret.hash(token), now: ClockTime.nowMilliseconds) }) else { return nil }
         return Identity(principal: .apiToken(apiToken))
     }
@@ -183,13 +183,14 @@ final class AdminTokenHash: Sendable {
         state = NIOLockedValueBox((hash, ClockTime.monotonicSeconds))
     }
 
-    func current(_ admin: AdminAccess) async throws -> String {
+    func current(_ admin: AdminAccess) async -> String {
         let (hash, loadedAt) = state.withLockedValue { $0 }
         let now = ClockTime.monotonicSeconds
         guard now - loadedAt > Self.maxAge else { return hash }
-        // A missing setting would mean no admin token at all; keep the last one rather than
-        // accept an empty hash.
-        let fresh = try await admin({ try $0.setting(DataDirectory.adminTokenHashSetting) }) ?? hash
+        // While the database does not answer, the admin token keeps working as it was (it never
+        // needed the database before rotation existed); the next read is a second later. A
+        // missing setting would mean no admin token at all: keep the last one, not an empty hash.
+        let fresh = (try? await admin({ try $0.setting(DataDirectory.adminTokenHashSetting) })).flatMap { $0 } ?? hash
         state.withLockedValue { $0 = (fresh, now) }
         return fresh
     }
