@@ -10,14 +10,19 @@ package struct User: Sendable, Equatable {
     package var passwordHash: String
     package var isAdmin: Bool
     package var createdAt: Int64
+    /// When an administrator disabled the account; nil while it may sign in.
+    package var disabledAt: Int64?
 
-    package init(id: Int64, email: String, passwordHash: String, isAdmin: Bool, createdAt: Int64) {
+    package init(id: Int64, email: String, passwordHash: String, isAdmin: Bool, createdAt: Int64, disabledAt: Int64? = nil) {
         self.id = id
         self.email = email
         self.passwordHash = passwordHash
         self.isAdmin = isAdmin
         self.createdAt = createdAt
+        self.disabledAt = disabledAt
     }
+
+    package var isActive: Bool { disabledAt == nil }
 }
 
 /// A signed-in browser. The cookie carries a random token; the store keeps only its SHA-256.

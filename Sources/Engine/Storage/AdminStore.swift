@@ -29,7 +29,14 @@ package protocol AdminStore: Sendable {
     func user(id: Int64) throws -> User?
     func user(email: String) throws -> User?
     func users() throws -> [User]
-    func setPassword(userID: Int64, passwordHash: String) throws
+    /// Replaces the password and signs the user out everywhere; with `revokeTokens` the user's
+    /// API tokens are revoked too (an administrator's reset after a suspected compromise).
+    /// Returns how many tokens were revoked.
+    @discardableResult
+    func setPassword(userID: Int64, passwordHash: String, revokeTokens: Bool) throws -> Int
+    /// Disables (signs out everywhere, refuses sign-ins and the user's API tokens) or enables
+    /// an account. Returns the user as it is now; nil when there is no such user.
+    func setUserActive(id: Int64, active: Bool, now: Int64) throws -> User?
     /// Stores a stronger hash of the *same* password (after a sign-in with an old one) without
     /// signing anyone out, and only while the stored hash is still `old`: a password changed in
     /// the meantime wins. Returns whether it replaced it.
@@ -42,10 +49,14 @@ package protocol AdminStore: Sendable {
     func deleteExpiredSessions(now: Int64) throws -> Int
     func createToken(hash: [UInt8], prefix: String, label: String, scopes: [TokenScope], userID: Int64?) throws -> APIToken
     func tokens() throws -> [APIToken]
-    /// A token that is not revoked, by the SHA-256 of its secret; marks it used.
+    /// A token that is not revoked and whose owner (if it has one) is not disabled, by the
+    /// SHA-256 of its secret; marks it used.
     func activeToken(hash: [UInt8], now: Int64) throws -> APIToken?
     /// Returns false when there is no such token.
     func revokeToken(id: Int64, now: Int64) throws -> Bool
+    /// Stores `hash` as the admin token's (setting `settingKey`) and closes every browser session
+    /// opened with the old token, in one transaction.
+    func replaceAdminToken(settingKey: String, hash: String) throws
 }
 
 package struct Project: Sendable, Equatable {

@@ -39,7 +39,7 @@ struct InitCommand: AsyncParsableCommand {
             if let token = setup.adminToken {
                 print("Admin token:    \(token)\(setup.createdToken ? "" : " (unchanged)")")
             } else {
-                print("Admin token:    unchanged (its file \(settings.adminTokenPath) was removed; the database keeps only a hash)")
+                print("Admin token:    unchanged; the database keeps only its hash, and \(settings.adminTokenPath) is missing or holds an older token (rotated from another instance?). `pitd token rotate-admin` makes a new one.")
             }
         }
     }

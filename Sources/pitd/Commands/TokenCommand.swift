@@ -4,8 +4,8 @@ import Engine
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "token",
-        abstract: "Create, list and revoke API tokens (Authorization: Bearer for /api/0).",
-        subcommands: [Create.self, List.self, Revoke.self]
+        abstract: "Create, list and revoke API tokens (Authorization: Bearer for /api/0); replace the admin token.",
+        subcommands: [Create.self, List.self, Revoke.self, RotateAdmin.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -73,6 +73,32 @@ struct TokenCommand: AsyncParsableCommand {
             let store = try DataDirectory(settings: settings).initialise().store
             guard try store.revokeToken(id: id, now: ClockTime.nowMilliseconds) else { throw ValidationError("no token \(id)") }
             print("revoked token \(id)")
+        }
+    }
+
+    struct RotateAdmin: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-admin",
+            abstract: "Replace the admin token: the old one stops working (within a second on a running server) and the browser sessions it opened are closed; the new one is written to <data-dir>/admin-token (mode 0600) and printed."
+        )
+
+        @OptionGroup var common: CommonOptions
+        @Flag(help: "Print JSON {admin_token, file}.") var json = false
+
+        func run() async throws {
+            let settings = try await common.settings()
+            let directory = DataDirectory(settings: settings)
+            let token = try directory.rotateAdminToken(store: try directory.initialise().store)
+            if json {
+                var writer = JSONWriter()
+                writer.beginObject()
+                writer.field("admin_token", token)
+                writer.field("file", settings.adminTokenPath)
+                writer.endObject()
+                print(writer.string)
+            } else {
+                print(token)
+            }
         }
     }
 }

@@ -5,8 +5,8 @@ import Foundation
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
-        abstract: "Create and list the accounts that sign in to the web UI.",
-        subcommands: [Create.self, List.self, SetPassword.self]
+        abstract: "Create, list, disable and enable the accounts that sign in to the web UI.",
+        subcommands: [Create.self, List.self, SetPassword.self, Disable.self, Enable.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -54,27 +54,69 @@ struct UserCommand: AsyncParsableCommand {
                 writer.endArray()
                 print(writer.string)
             } else {
-                for user in users { print("\(user.id)\t\(user.email)\t\(user.isAdmin ? "admin" : "member")") }
+                for user in users {
+                    print("\(user.id)\t\(user.email)\t\(user.isAdmin ? "admin" : "member")\t\(user.isActive ? "active" : "disabled")")
+                }
             }
         }
     }
 
     struct SetPassword: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "set-password",
-                                                        abstract: "Set a user's password; signs the user out everywhere.")
+        static let configuration = CommandConfiguration(
+            commandName: "set-password",
+            abstract: "Set a user's password; signs the user out everywhere and revokes the user's API tokens (unless --keep-tokens)."
+        )
 
         @OptionGroup var common: CommonOptions
         @Argument(help: "Email address.") var email: String
         @Flag(help: "Read the password from the first line of stdin instead of asking.") var passwordStdin = false
+        @Flag(help: "Leave the user's API tokens working (by default a reset revokes them: whoever knew the old password may have made some).")
+        var keepTokens = false
 
         func run() async throws {
             let settings = try await common.settings()
             let store = try DataDirectory(settings: settings).initialise().store
             guard let user = try store.user(email: email) else { throw ValidationError("no user with email \(email)") }
-            try store.setPassword(userID: user.id, passwordHash: try PasswordHash.make(try readPassword(fromStdin: passwordStdin)))
-            print("password changed for \(user.email)")
+            let revoked = try store.setPassword(userID: user.id, passwordHash: try PasswordHash.make(try readPassword(fromStdin: passwordStdin)),
+                                                revokeTokens: !keepTokens)
+            print("password changed for \(user.email); signed out everywhere" + (keepTokens ? "" : ", \(revoked) API token(s) revoked"))
         }
     }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Disable a user: signed out at once, sign-ins refused, the user's API tokens stop working (until `pitd user enable`)."
+        )
+
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Email address.") var email: String
+
+        func run() async throws {
+            let user = try await setActive(false, email: email, common: common)
+            print("disabled \(user.email)")
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a disabled user again.")
+
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Email address.") var email: String
+
+        func run() async throws {
+            let user = try await setActive(true, email: email, common: common)
+            print("enabled \(user.email)")
+        }
+    }
+}
+
+private func setActive(_ active: Bool, email: String, common: CommonOptions) async throws -> User {
+    let settings = try await common.settings()
+    let store = try DataDirectory(settings: settings).initialise().store
+    guard let user = try store.user(email: email),
+          let updated = try store.setUserActive(id: user.id, active: active, now: ClockTime.nowMilliseconds)
+    else { throw ValidationError("no user with email \(email)") }
+    return updated
 }
 
 /// Passwords are at least 8 characters; longer than 1,024 is refused so a hash is never asked
@@ -105,6 +147,7 @@ private func writeUser(_ user: User, into writer: inout JSONWriter) {
     writer.field("id", user.id)
     writer.field("email", user.email)
     writer.field("is_admin", user.isAdmin)
+    writer.field("is_active", user.isActive)
     writer.field("created_at", Timestamp.format(milliseconds: user.createdAt))
     writer.endObject()
 }

@@ -41,10 +41,11 @@ import Glibc
 /// | `key_refresh_seconds` | `2` | how often DSN keys created elsewhere are picked up |
 /// | `session_days` | `14` | how long a web sign-in lasts |
 /// | `login_failures_per_account` | `10` | failed sign-ins an account takes back to back; then one a minute (429 with `Retry-After`); 0 turns it off |
-/// | `login_failures_per_ip` | `30` | failed sign-ins from one client address back to back; then one every 10 s; 0 turns it off (behind a reverse proxy every client shares the proxy's address) |
+/// | `login_failures_per_ip` | `30` | failed sign-ins from one client address back to back; then one every 10 s; 0 turns it off |
+/// | `trusted_proxies` | none | reverse proxies (addresses or CIDR blocks, comma-separated or a JSON array) whose `X-Forwarded-For` / `Forwarded` name the client address for `login_failures_per_ip` |
 /// | `payload_dictionary_samples` | `1000` | events sampled to train the zstd dictionary for stored payloads; 0 disables it |
 /// | `log_level` | `info` | `trace` … `critical` |
-/// | `database_url` | none | `postgres://user:password@host:5432/db`: store everything in PostgreSQL instead of SQLite |
+/// | `database_url` | none | `postgres://user:password@host:5432/db[?sslmode=…]`: store everything in PostgreSQL instead of SQLite; TLS is required to non-loopback hosts unless `sslmode` says otherwise |
 /// | `writers` | `1` | PostgreSQL: writer threads draining the queue, each with its own connection; SQLite always uses one |
 /// | `database_pool_size` | `8` | PostgreSQL connections for the read API |
 /// | `retention_days` | `90` | events (and items, hourly counters, issues left without events) older than this are purged; per project: `pitd project retention`; 0 keeps everything |
@@ -74,6 +75,7 @@ struct PitSettings: Sendable {
     var sessionDays: Int
     var loginFailuresPerAccount: Int
     var loginFailuresPerIP: Int
+    var trustedProxies: TrustedProxies
     var dictionarySamples: Int
     var logLevel: String
     var databaseURL: String?
@@ -198,6 +200,11 @@ struct PitSettings: Sendable {
         loginFailuresPerIP = try integer("login_failures_per_ip", 30)
         guard loginFailuresPerAccount >= 0, loginFailuresPerIP >= 0 else {
             throw Invalid(description: "login_failures_per_account and login_failures_per_ip must be 0 or more")
+        }
+        do {
+            trustedProxies = try TrustedProxies(reader.stringArray(forKey: "trusted_proxies") ?? reader.string(forKey: "trusted_proxies").map { [$0] } ?? [])
+        } catch {
+            throw Invalid(description: error.description)
         }
         dictionarySamples = try integer("payload_dictionary_samples", 1000)
         logLevel = reader.string(forKey: "log_level", default: "info")

@@ -19,6 +19,8 @@ struct APIRoutes: Sendable {
     let keys: KeyCache
     /// Per-project retention overrides (`/retention/`); nil where the server runs without one.
     var retention: RetentionPolicy? = nil
+    /// The one organisation's slug, for the member routes.
+    var organization = "pit"
 
     func register(on router: Router<PitRequestContext>, authenticator: Authenticator) {
         let api = router.group("api/0").add(middleware: APIAuthMiddleware(authenticator: authenticator))
@@ -46,6 +48,11 @@ struct APIRoutes: Sendable {
         api.get("api-tokens") { _, context in try await listTokens(context) }
         api.post("api-tokens") { request, context in try await createToken(request, context) }
         api.delete("api-tokens/:id") { _, context in try await revokeToken(context) }
+        api.get("users/:user") { _, context in try await userDetail(context) }
+        api.put("users/:user") { request, context in try await updateUser(request, context) }
+        api.get("organizations/:org/members") { _, context in try await listMembers(context) }
+        api.get("organizations/:org/members/:member") { _, context in try await memberDetail(context) }
+        api.delete("organizations/:org/members/:member") { _, context in try await removeMember(context) }
         api.get("issues/:id") { _, context in try await issueDetail(context) }
         api.put("issues/:id") { request, context in try await updateIssue(request, context) }
         api.get("issues/:id/events") { request, context in try await issueEvents(request, context) }

@@ -35,8 +35,11 @@ enum PitServer {
         logger.info("pitd data directory", metadata: ["pit.data_dir": "\(settings.dataDirectory)",
                                                       "pit.database": "\(settings.backend)"])
         logger.info("DSN of the default project", metadata: ["pit.dsn": "\(directory.dsn(for: setup.key))"])
-        if setup.createdToken, let token = setup.adminToken {
-            logger.notice("admin token created (shown once here; also in the 0600 file admin-token)", metadata: ["pit.admin_token": "\(token)"])
+        // Never the token itself: logs are shipped and kept where the data directory's 0600
+        // file is not. `pitd init --json` prints it for the operator.
+        if setup.createdToken {
+            logger.notice("admin token created; read it from its file (owner-only) or with `pitd init --json`",
+                          metadata: ["pit.admin_token_file": "\(settings.adminTokenPath)"])
         }
 
         let registry = Self.registry
@@ -75,7 +78,7 @@ enum PitServer {
             logger: logger)
         let (reader, readServices) = settings.backend.makeReadStore(dictionaries: dictionaries, connections: settings.databasePoolSize, logger: logger)
 
-        let authenticator = Authenticator(admin: AdminAccess(store: setup.store), adminTokenHash: tokenHash,
+        let authenticator = Authenticator(admin: AdminAccess(store: setup.store), adminToken: AdminTokenHash(tokenHash),
                                           sessionLifetimeSeconds: Int64(settings.sessionDays) * 86400,
                                           secureCookies: settings.publicURL.lowercased().hasPrefix("https:"),
                                           throttle: LoginThrottle(policies: [
@@ -83,7 +86,8 @@ enum PitServer {
                                               .init(burst: settings.loginFailuresPerIP, interval: 10),
                                           ]),
                                           // Two hashes at once is 256 MiB and both cores of a small server.
-                                          hasher: PasswordHasher(threads: min(2, System.coreCount), queueLimit: 8))
+                                          hasher: PasswordHasher(threads: min(2, System.coreCount), queueLimit: 8),
+                                          trustedProxies: settings.trustedProxies)
         let router = Router(context: PitRequestContext.self)
         OperationsRoutes(queue: queue, health: health, registry: registry, diskGuard: diskGuard, probe: {
             do {
@@ -95,7 +99,7 @@ enum PitServer {
             }
         }).register(on: router)
         APIRoutes(admin: AdminAccess(store: setup.store), reader: reader, queue: queue, baseURL: settings.publicURL, keys: keys,
-                  retention: retention)
+                  retention: retention, organization: setup.project.organizationSlug)
             .register(on: router, authenticator: authenticator)
         WebRoutes(admin: AdminAccess(store: setup.store), reader: reader, queue: queue, authenticator: authenticator, publicURL: settings.publicURL,
                   organization: setup.project.organizationSlug, keys: keys)

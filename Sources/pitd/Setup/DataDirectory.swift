@@ -1,6 +1,9 @@
 import Crypto
 import Engine
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 
 /// Creates and opens a data directory and its database (SQLite in the directory, or PostgreSQL; migrated), the default organisation,
@@ -35,9 +38,7 @@ struct DataDirectory {
         let created = storedHash == AdminToken.hash(candidate)
         var token: String?
         if created {
-            guard FileManager.default.createFile(atPath: settings.adminTokenPath, contents: Data((candidate + "\n").utf8),
-                                                 attributes: [.posixPermissions: 0o600])
-            else { throw PitSettings.Invalid(description: "cannot write \(settings.adminTokenPath)") }
+            try SecretFile.store(candidate + "\n", at: settings.adminTokenPath)
             token = candidate
         } else if let saved = try? String(contentsOfFile: settings.adminTokenPath, encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines), AdminToken.hash(saved) == storedHash
@@ -45,6 +46,26 @@ struct DataDirectory {
             token = saved
         }
         return Setup(project: project, key: key, adminToken: token, createdToken: created, store: store)
+    }
+
+    /// Replaces the admin token: a new one is made, its hash replaces the old one's (which
+    /// stops working, and the browser sessions it opened are closed), and the file is rewritten.
+    /// The new file is written before the database changes and moved into place after, so a
+    /// failure leaves either the old token working with its file or the new one with its file.
+    func rotateAdminToken(store: any AdminStore) throws -> String {
+        let token = AdminToken.generate()
+        let staged = settings.adminTokenPath + ".new"
+        try SecretFile.store(token + "\n", at: staged)
+        do {
+            try store.replaceAdminToken(settingKey: Self.adminTokenHashSetting, hash: AdminToken.hash(token))
+        } catch {
+            try? FileManager.default.removeItem(atPath: staged)
+            throw error
+        }
+        guard rename(staged, settings.adminTokenPath) == 0 else {
+            throw PitSettings.Invalid(description: "the admin token changed, but \(staged) could not replace \(settings.adminTokenPath): \(String(cString: strerror(errno)))")
+        }
+        return token
     }
 
     func dsn(for key: ProjectKey) -> String { Self.dsn(publicURL: settings.publicURL, key: key) }
@@ -56,6 +77,22 @@ struct DataDirectory {
         let port = url.port.map { ":\($0)" } ?? ""
         let path = url.path.hasSuffix("/") ? String(url.path.dropLast()) : url.path
         return "\(scheme)://\(key.publicKey)@\(host)\(port)\(path)/\(key.projectID)"
+    }
+}
+
+/// A file only its owner can read, created with that mode: writing it first and changing the
+/// mode after would leave the secret readable by everyone for a moment.
+enum SecretFile {
+    static func store(_ text: String, at path: String) throws {
+        unlink(path)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw PitSettings.Invalid(description: "cannot create \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count, fsync(fd) == 0 else {
+            throw PitSettings.Invalid(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
     }
 }
 

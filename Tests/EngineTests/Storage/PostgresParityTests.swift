@@ -137,6 +137,30 @@ struct PostgresParityTests {
         }
     }
 
+    /// Issue 10 (Medium, unbounded growth): the writer's fingerprint cache is emptied past its
+    /// limit, and a fingerprint it forgot still finds its issue in the database.
+    @Test func fingerprintCacheStaysBounded() async throws {
+        let database = try PostgresTestDatabase.create()
+        let admin = try PostgresAdminStore(url: database, logger: PostgresTestDatabase.logger)
+        _ = try admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
+        let writer = try PostgresBatchStore(url: database, logger: PostgresTestDatabase.logger, cacheLimit: 4)
+        defer { writer.close() }
+        let fixture = try StoreFixture()
+        for round in 0..<3 {
+            let entries: [IngestQueue.Entry] = try (0..<5).map { n in
+                .write(WriteUnit(event: try fixture.record(eventJSON(round * 10 + n + 1, type: "Error\(n)")), items: []))
+            }
+            let outcome = try writer.write(entries)
+            #expect(outcome.newIssues == (round == 0 ? 5 : 0))
+            #expect(writer.indexedCount <= 5, "\(writer.indexedCount) entries after round \(round)")
+        }
+        let session = try PostgresSession(url: database, logger: PostgresTestDatabase.logger)
+        defer { session.close() }
+        var issues: Int64 = -1
+        for row in try session.query("SELECT COUNT(*) FROM issues") { issues = try row.decode(Int64.self) }
+        #expect(issues == 5)
+    }
+
     private func expectSame(_ a: [EventRow], _ b: [EventRow], _ what: String) throws {
         #expect(a.count == b.count, "\(what): \(a.count) vs \(b.count) events")
         for (x, y) in zip(a, b) {

@@ -124,6 +124,32 @@ private func scalar(_ path: String, _ sql: String) throws -> Int64 {
         #expect(reloaded.override(projectID: 2) == nil && reloaded.days(projectID: 2) == 90)
     }
 
+    /// Issue 10: the purge lowered an issue's event count but not its distinct users. A user
+    /// whose every event of the issue is gone leaves it; one with an event left stays, in
+    /// whichever environment that event was.
+    @Test func purgeRecountsUsersSeen() async throws {
+        let fixture = try StoreFixture()
+        let old = receiveTime - 100 * day
+        // u1: old and recent (other environment); u2: old only, three events over several
+        // batches; u3: recent only.
+        try fixture.write(try fixture.record(eventJSON(1, user: #"{"id":"u1"}"#), received: old))
+        for id in 2...4 { try fixture.write(try fixture.record(eventJSON(id, user: #"{"id":"u2"}"#), received: old)) }
+        try fixture.write(try fixture.record(eventJSON(5, user: #"{"id":"u1"}"#, environment: "staging"), received: receiveTime))
+        try fixture.write(try fixture.record(eventJSON(6, user: #"{"id":"u3"}"#), received: receiveTime))
+        #expect(try await fixture.onlyIssue().usersSeen == 3)
+
+        let summary = try purge(fixture, policy: RetentionPolicy(defaultDays: 90))
+        #expect(summary.events == 4)
+        let issue = try await fixture.onlyIssue()
+        #expect(issue.timesSeen == 2)
+        #expect(issue.usersSeen == 2)
+        let connection = try SQLiteConnection(path: fixture.path, readOnly: true)
+        #expect(try connection.statement("SELECT user_key FROM issue_users ORDER BY user_key").query([]) { $0.text(0) ?? "" } == ["id:u1", "id:u3"])
+        // A second pass changes nothing.
+        _ = try purge(fixture, policy: RetentionPolicy(defaultDays: 90))
+        #expect(try await fixture.onlyIssue().usersSeen == 2)
+    }
+
     @Test func sizeCapDeletesOldestFirst() async throws {
         let fixture = try StoreFixture()
         for id in 1...20 {
@@ -278,5 +304,46 @@ struct PostgresRetentionPurgeTests {
         #expect(try count("SELECT events FROM releases WHERE version = '1.0'") == 1)
         #expect(try count("SELECT COUNT(*) FROM issue_hashes WHERE issue_id NOT IN (SELECT id FROM issues)") == 0)
         #expect(try count("SELECT COUNT(*) FROM issue_tag_values WHERE issue_id NOT IN (SELECT id FROM issues)") == 0)
+    }
+
+    /// Issue 10 on PostgreSQL: distinct users are counted down with the events.
+    @Test func purgeRecountsUsersSeen() async throws {
+        let database = try PostgresTestDatabase.create()
+        let admin = try PostgresAdminStore(url: database, logger: PostgresTestDatabase.logger)
+        _ = try admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
+        let writer = try PostgresBatchStore(url: database, logger: PostgresTestDatabase.logger)
+        defer { writer.close() }
+        let fixture = try StoreFixture()
+        let old = receiveTime - 100 * day
+        var entries: [IngestQueue.Entry] = []
+        func add(_ id: Int, _ user: String, environment: String? = nil, received: Double) throws {
+            entries.append(.write(WriteUnit(event: try fixture.record(eventJSON(id, user: "{\"id\":\"\(user)\"}", environment: environment),
+                                                                      received: received), items: [])))
+        }
+        try add(1, "u1", received: old)
+        for id in 2...4 { try add(id, "u2", received: old) }
+        try add(5, "u1", environment: "staging", received: receiveTime)
+        try add(6, "u3", received: receiveTime)
+        _ = try writer.write(entries)
+        let reader = PostgresReadStore(url: database, logger: PostgresTestDatabase.logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await reader.client.run() }
+            defer { group.cancelAll() }
+            _ = try await PostgresRollup(client: reader.client, logger: PostgresTestDatabase.logger).rollUp()
+        }
+
+        let store = try PostgresPurgeStore(url: database, logger: PostgresTestDatabase.logger)
+        defer { store.close() }
+        let pass = RetentionPass(store: store, policy: RetentionPolicy(defaultDays: 90), configuration: .init(batchSize: 2, pause: 0)) { _ in }
+        #expect(try pass.run(nowMilliseconds: nowMilliseconds).events == 4)
+
+        let session = try PostgresSession(url: database, logger: PostgresTestDatabase.logger)
+        defer { session.close() }
+        var usersSeen: Int64 = -1
+        for row in try session.query("SELECT users_seen FROM issues") { usersSeen = try row.decode(Int64.self) }
+        #expect(usersSeen == 2)
+        var users: [String] = []
+        for row in try session.query("SELECT user_key FROM issue_users ORDER BY user_key") { users.append(try row.decode(String.self)) }
+        #expect(users == ["id:u1", "id:u3"])
     }
 }

@@ -32,7 +32,7 @@ import Testing
 
         try store.createSession(WebSession(tokenHash: Secret.hash("c2"), userID: user.id, csrfToken: "c", createdAt: 0,
                                            expiresAt: .max))
-        try store.setPassword(userID: user.id, passwordHash: "new")
+        try store.setPassword(userID: user.id, passwordHash: "new", revokeTokens: false)
         #expect(try store.session(tokenHash: Secret.hash("c2"), now: 0) == nil, "a new password signs out everywhere")
 
         let token = try store.createToken(hash: Secret.hash("secret"), prefix: "pit_tok_abcd", label: "ci", scopes: [.write],

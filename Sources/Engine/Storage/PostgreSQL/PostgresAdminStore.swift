@@ -270,12 +270,12 @@ package final class PostgresAdminStore: AdminStore {
 
     // MARK: Users and sessions
 
-    private static let userColumns = "SELECT id, email, password_hash, is_admin, created_at FROM users"
+    private static let userColumns = "SELECT id, email, password_hash, is_admin, created_at, disabled_at FROM users"
 
     private static func users(_ result: PostgresQueryResult) throws -> [User] {
         try result.map { row in
-            let (id, email, hash, admin, created) = try row.decode((Int64, String, String, Int64, Int64).self)
-            return User(id: id, email: email, passwordHash: hash, isAdmin: admin != 0, createdAt: created)
+            let (id, email, hash, admin, created, disabled) = try row.decode((Int64, String, String, Int64, Int64, Int64?).self)
+            return User(id: id, email: email, passwordHash: hash, isAdmin: admin != 0, createdAt: created, disabledAt: disabled)
         }
     }
 
@@ -314,12 +314,31 @@ package final class PostgresAdminStore: AdminStore {
         try with { try Self.users($0.query(PostgresQuery(unsafeSQL: Self.userColumns + " ORDER BY id"))) }
     }
 
-    package func setPassword(userID: Int64, passwordHash: String) throws {
+    @discardableResult
+    package func setPassword(userID: Int64, passwordHash: String, revokeTokens: Bool) throws -> Int {
         try with { db in
             try db.transaction {
                 try db.query("UPDATE users SET password_hash = \(passwordHash) WHERE id = \(userID)")
                 // A new password signs every browser out.
                 try db.query("DELETE FROM sessions WHERE user_id = \(userID)")
+                guard revokeTokens else { return 0 }
+                return try db.query("""
+                    UPDATE api_tokens SET revoked_at = \(ClockTime.nowMilliseconds) WHERE user_id = \(userID) AND revoked_at IS NULL
+                    """).metadata.rows ?? 0
+            }
+        }
+    }
+
+    package func setUserActive(id: Int64, active: Bool, now: Int64) throws -> User? {
+        try with { db in
+            try db.transaction {
+                if active {
+                    try db.query("UPDATE users SET disabled_at = NULL WHERE id = \(id)")
+                } else {
+                    try db.query("UPDATE users SET disabled_at = COALESCE(disabled_at, \(now)) WHERE id = \(id)")
+                    try db.query("DELETE FROM sessions WHERE user_id = \(id)")
+                }
+                return try Self.users(db, where: "id = $1", id).first
             }
         }
     }
@@ -394,7 +413,8 @@ package final class PostgresAdminStore: AdminStore {
         try with { db in
             var bindings = PostgresBindings()
             bindings.append(ByteBuffer(bytes: hash))
-            guard let token = try Self.tokens(db.query(PostgresQuery(unsafeSQL: Self.tokenColumns + " WHERE token_hash = $1 AND revoked_at IS NULL",
+            guard let token = try Self.tokens(db.query(PostgresQuery(unsafeSQL: Self.tokenColumns + " WHERE token_hash = $1 AND revoked_at IS NULL"
+                                                                     + " AND (user_id IS NULL OR user_id IN (SELECT id FROM users WHERE disabled_at IS NULL))",
                                                                      binds: bindings))).first
             else { return nil }
             // Last use at minute precision: enough for "last used", and it spares a write per request.
@@ -402,6 +422,15 @@ package final class PostgresAdminStore: AdminStore {
                 try db.query("UPDATE api_tokens SET last_used_at = \(now) WHERE id = \(token.id)")
             }
             return token
+        }
+    }
+
+    package func replaceAdminToken(settingKey: String, hash: String) throws {
+        try with { db in
+            try db.transaction {
+                try db.query("INSERT INTO settings (key, value) VALUES (\(settingKey), \(hash)) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                try db.query("DELETE FROM sessions WHERE user_id IS NULL")
+            }
         }
     }
 

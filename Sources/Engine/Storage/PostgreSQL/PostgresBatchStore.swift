@@ -31,17 +31,22 @@ package final class PostgresBatchStore: BatchStore {
     /// Fingerprint hash → issue id, filled only from committed rows. Issue ids never change, so
     /// this is an optimisation (it spares the lookup), never a source of truth.
     private var issueByHash: [HashKey: Int64] = [:]
-    // About 100 bytes an entry: ~10 MB. A miss costs one indexed SELECT, batched per write.
-    private static let cacheLimit = 100_000
+    // About 100 bytes an entry: ~10 MB at the default. A miss costs one indexed SELECT, batched
+    // per write.
+    private let cacheLimit: Int
     /// The retention purge (any instance's) deletes issues last seen more than a retention (at
     /// least a day) ago, so an entry learned within the hour names an issue it keeps; older
     /// entries could name a deleted one and events would be written to an issue that is gone.
     private var cacheExpiresAt = ClockTime.monotonicSeconds + 3600
 
-    package init(url: PostgresDatabaseURL, logger: Logger) throws {
+    package init(url: PostgresDatabaseURL, logger: Logger, cacheLimit: Int = 100_000) throws {
         session = try PostgresSession(url: url, logger: logger)
         self.logger = logger
+        self.cacheLimit = max(1, cacheLimit)
     }
+
+    /// Entries in the fingerprint cache (for tests: it stays near `cacheLimit`).
+    package var indexedCount: Int { issueByHash.count }
 
     package func close() { session.close() }
 
@@ -54,7 +59,7 @@ package final class PostgresBatchStore: BatchStore {
             do {
                 var outcome = try session.transaction { try writeInTransaction(batch, learned: &learned, regressed: regressed) }
                 outcome.regressions = regressed.count
-                if issueByHash.count + learned.count > Self.cacheLimit || ClockTime.monotonicSeconds > cacheExpiresAt {
+                if issueByHash.count + learned.count > cacheLimit || ClockTime.monotonicSeconds > cacheExpiresAt {
                     issueByHash.removeAll(keepingCapacity: true)
                     cacheExpiresAt = ClockTime.monotonicSeconds + 3600
                 }

@@ -70,6 +70,31 @@ package final class PostgresPurgeStore: PurgeStore {
                     AS d(project_id, version, n)
                 WHERE r.project_id = d.project_id AND r.version = d.version
                 """)
+            if !tally.users.isEmpty {
+                // A user leaves an issue when the issue's `user` tag counts (rows and pending
+                // deltas), just lowered, hold no event of them any more. Asked before stale tag
+                // rows go; only a user row actually deleted lowers `users_seen`, so a user seen
+                // going by several batches is taken off once.
+                let users = tally.users.sorted()
+                session.enqueue("""
+                    WITH asked AS (
+                        SELECT * FROM unnest(\(users.map(\.issueID)), \(users.map(\.userKey))) AS d(issue_id, user_key)
+                    ), counted AS (
+                        SELECT t.issue_id, t.value AS user_key, SUM(GREATEST(t.times_seen, 0)) AS n FROM issue_tag_values t
+                        JOIN asked a ON t.issue_id = a.issue_id AND t.key = 'user' AND t.value = a.user_key GROUP BY 1, 2
+                        UNION ALL
+                        SELECT t.issue_id, t.value, SUM(t.times_seen) FROM issue_tag_deltas t
+                        JOIN asked a ON t.issue_id = a.issue_id AND t.key = 'user' AND t.value = a.user_key GROUP BY 1, 2
+                    ), lost AS (
+                        DELETE FROM issue_users u USING asked a
+                        WHERE u.issue_id = a.issue_id AND u.user_key = a.user_key
+                            AND COALESCE((SELECT SUM(c.n) FROM counted c WHERE c.issue_id = a.issue_id AND c.user_key = a.user_key), 0) <= 0
+                        RETURNING u.issue_id
+                    )
+                    UPDATE issues i SET users_seen = GREATEST(i.users_seen - l.n, 0)
+                    FROM (SELECT issue_id, COUNT(*) AS n FROM lost GROUP BY issue_id) l WHERE i.id = l.issue_id
+                    """)
+            }
             session.enqueue("""
                 DELETE FROM issue_tag_values WHERE issue_id = ANY(\(issueIDs)) AND (times_seen <= 0 OR last_seen < \(cutoff))
                 """)

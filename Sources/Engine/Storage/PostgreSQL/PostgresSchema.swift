@@ -247,6 +247,10 @@ enum PostgresSchema {
         CREATE INDEX issues_culprit_trigrams ON issues USING gin (culprit gin_trgm_ops);
         CREATE INDEX issues_project_level ON issues (project_id, level, last_seen DESC, id DESC)
         """,
+        // 7: accounts an administrator disabled.
+        """
+        ALTER TABLE users ADD COLUMN disabled_at BIGINT
+        """,
     ]
 
     /// PostgreSQL's own migrations, for what SQLite has no use for; recorded as versions 1001,

@@ -198,11 +198,11 @@ package final class SQLiteAdminStore: AdminStore {
 
     // MARK: Users and sessions
 
-    private static let userColumns = "SELECT id, email, password_hash, is_admin, created_at FROM users"
+    private static let userColumns = "SELECT id, email, password_hash, is_admin, created_at, disabled_at FROM users"
 
     private static func user(_ row: SQLiteStatement) -> User {
         User(id: row.int(0), email: row.text(1) ?? "", passwordHash: row.text(2) ?? "", isAdmin: row.int(3) != 0,
-             createdAt: row.int(4))
+             createdAt: row.int(4), disabledAt: row.isNull(5) ? nil : row.int(5))
     }
 
     package func createUser(email: String, passwordHash: String, isAdmin: Bool) throws -> User {
@@ -232,12 +232,31 @@ package final class SQLiteAdminStore: AdminStore {
         try with { try $0.statement(Self.userColumns + " ORDER BY id").query([], Self.user) }
     }
 
-    package func setPassword(userID: Int64, passwordHash: String) throws {
+    @discardableResult
+    package func setPassword(userID: Int64, passwordHash: String, revokeTokens: Bool) throws -> Int {
         try with { db in
             try db.transaction {
                 try db.statement("UPDATE users SET password_hash = ? WHERE id = ?").run([.text(passwordHash), .int(userID)])
                 // A new password signs every browser out.
                 try db.statement("DELETE FROM sessions WHERE user_id = ?").run([.int(userID)])
+                guard revokeTokens else { return 0 }
+                try db.statement("UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL")
+                    .run([.int(ClockTime.nowMilliseconds), .int(userID)])
+                return db.changes
+            }
+        }
+    }
+
+    package func setUserActive(id: Int64, active: Bool, now: Int64) throws -> User? {
+        try with { db in
+            try db.transaction {
+                if active {
+                    try db.statement("UPDATE users SET disabled_at = NULL WHERE id = ?").run([.int(id)])
+                } else {
+                    try db.statement("UPDATE users SET disabled_at = COALESCE(disabled_at, ?) WHERE id = ?").run([.int(now), .int(id)])
+                    try db.statement("DELETE FROM sessions WHERE user_id = ?").run([.int(id)])
+                }
+                return try db.statement(Self.userColumns + " WHERE id = ?").query([.int(id)], Self.user).first
             }
         }
     }
@@ -305,7 +324,7 @@ package final class SQLiteAdminStore: AdminStore {
 
     package func activeToken(hash: [UInt8], now: Int64) throws -> APIToken? {
         try with { db in
-            guard let token = try db.statement(Self.tokenColumns + " WHERE token_hash = ? AND revoked_at IS NULL")
+            guard let token = try db.statement(Self.tokenColumns + " WHERE token_hash = ? AND revoked_at IS NULL" + Self.ownerIsActive)
                 .query([.blob(hash)], Self.token).first
             else { return nil }
             // Last use at minute precision: enough for "last used", and it spares a write per request.
@@ -313,6 +332,20 @@ package final class SQLiteAdminStore: AdminStore {
                 try db.statement("UPDATE api_tokens SET last_used_at = ? WHERE id = ?").run([.int(now), .int(token.id)])
             }
             return token
+        }
+    }
+
+    /// A token of a disabled user stops working with the account, and works again if it is
+    /// enabled; tokens without an owner (the CLI's) are not tied to any account.
+    private static let ownerIsActive = " AND (user_id IS NULL OR user_id IN (SELECT id FROM users WHERE disabled_at IS NULL))"
+
+    package func replaceAdminToken(settingKey: String, hash: String) throws {
+        try with { db in
+            try db.transaction {
+                try db.statement("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                    .run([.text(settingKey), .text(hash)])
+                try db.statement("DELETE FROM sessions WHERE user_id IS NULL").run([])
+            }
         }
     }
 

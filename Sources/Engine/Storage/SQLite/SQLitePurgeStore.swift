@@ -94,6 +94,7 @@ package final class SQLitePurgeStore: PurgeStore {
         let releases = try connection.statement(
             "UPDATE releases SET events = MAX(events - ?, 0) WHERE project_id = ? AND version = ?")
         for (key, count) in tally.releases { try releases.run([.int(count), .int(key.projectID), .text(key.value)]) }
+        try dropLostUsers(tally.users)
 
         // Per issue: tag values last seen before the cutoff or counted down to nothing, and hours
         // wholly before it. The hour holding the cutoff stays: its later events are still there.
@@ -111,6 +112,26 @@ package final class SQLitePurgeStore: PurgeStore {
             if try anyEvent.query([.int(id)], { _ in true }).isEmpty { result.emptiedIssues.append(id) }
         }
         return result
+    }
+
+    /// An issue's users whose every event is gone leave `issue_users` and its `users_seen`.
+    /// Asked of the user tag counts just lowered, before stale tag rows are dropped. A user row
+    /// is removed once even when several batches see it go, since only a deleted row counts.
+    private func dropLostUsers(_ users: Set<PurgeTally.IssueUser>) throws {
+        guard !users.isEmpty else { return }
+        let remaining = try connection.statement("""
+            SELECT COALESCE(SUM(MAX(times_seen, 0)), 0) FROM issue_tag_values WHERE issue_id = ? AND key = 'user' AND value = ?
+            """)
+        let drop = try connection.statement("DELETE FROM issue_users WHERE issue_id = ? AND user_key = ?")
+        var lost: [Int64: Int64] = [:]
+        for user in users.sorted() {
+            let left = try remaining.query([.int(user.issueID), .text(user.userKey)]) { $0.int(0) }.first ?? 0
+            guard left <= 0 else { continue }
+            try drop.run([.int(user.issueID), .text(user.userKey)])
+            if connection.changes > 0 { lost[user.issueID, default: 0] += 1 }
+        }
+        let lower = try connection.statement("UPDATE issues SET users_seen = MAX(users_seen - ?, 0) WHERE id = ?")
+        for (id, count) in lost { try lower.run([.int(count), .int(id)]) }
     }
 
     package func purgeItems(after cursor: Int64, limit: Int, newestCutoff: Int64, cutoff: (Int64) -> Int64?) throws -> PurgedItems {

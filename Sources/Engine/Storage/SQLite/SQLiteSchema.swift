@@ -257,6 +257,10 @@ package enum SQLiteSchema {
         END;
         CREATE INDEX issues_project_level ON issues (project_id, level, last_seen DESC, id DESC);
         """,
+        // 7: accounts an administrator disabled (`pitd user disable`, `PUT /api/0/users/{id}/`).
+        """
+        ALTER TABLE users ADD COLUMN disabled_at INTEGER;
+        """,
     ]
 
     /// Page size for new databases. Event rows are ~1.2 KB compressed: with 4 KiB pages only

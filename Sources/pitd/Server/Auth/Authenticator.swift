@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOConcurrencyHelpers
 
 /// Turns credentials into an `Identity`: Bearer tokens for the API (the admin token or an API
 /// token), the session cookie for the web UI, and email + password or a token at sign-in.
@@ -13,13 +14,26 @@ struct Authenticator: Sendable {
     static let loginCSRFCookie = "pit_login_csrf"
 
     let admin: AdminAccess
-    let adminTokenHash: String
+    let adminToken: AdminTokenHash
     let sessionLifetimeSeconds: Int64
     /// Set the cookie's Secure flag (the public URL is https).
     let secureCookies: Bool
     /// Failed sign-ins per account (first key) and per client address (second key).
     let throttle: LoginThrottle
     let hasher: PasswordHasher
+    /// Reverse proxies whose forwarding headers name the client (`trusted_proxies`).
+    var trustedProxies = TrustedProxies()
+
+    /// The address failed attempts are charged to: the peer, or behind a trusted proxy the
+    /// client it forwarded for.
+    func clientAddress(_ request: Request, peer: String) -> String {
+        guard !trustedProxies.isEmpty else { return peer }
+        return trustedProxies.clientAddress(peer: peer, forwardedFor: request.headers[values: Self.forwardedForHeader],
+                                            forwarded: request.headers[values: Self.forwardedHeader])
+    }
+
+    private static let forwardedForHeader = HTTPField.Name("X-Forwarded-For")!
+    private static let forwardedHeader = HTTPField.Name("Forwarded")!
 
     /// `Authorization: Bearer <token>` → admin or API-token identity; nil when absent or invalid.
     /// Invalid tokens count against the client address like failed sign-ins (`Refusal`): each
@@ -43,18 +57,19 @@ struct Authenticator: Sendable {
 
     func identity(forToken token: String) async throws -> Identity? {
         guard !token.isEmpty, token.utf8.count <= 200 else { return nil }
-        if AdminToken.matches(token, storedHash: adminTokenHash) { return Identity(principal: .adminToken) }
+        if AdminToken.matches(token, storedHash: await adminToken.current(admin)) { return Identity(principal: .adminToken) }
         guard let apiToken = try await admin({ try $0.activeToken(hash: Secret.hash(token), now: ClockTime.nowMilliseconds) }) else { return nil }
         return Identity(principal: .apiToken(apiToken))
     }
 
     /// The session cookie → identity, when the session exists, has not expired, and its user
-    /// still exists.
+    /// still exists and is not disabled.
     func session(_ request: Request) async throws -> Identity? {
         guard let value = request.cookies[Self.sessionCookie]?.value, !value.isEmpty, value.utf8.count <= 200 else { return nil }
         guard let session = try await admin({ try $0.session(tokenHash: Secret.hash(value), now: ClockTime.nowMilliseconds) }) else { return nil }
         guard let userID = session.userID else { return Identity(principal: .adminToken, session: session) }
-        guard let user = try await admin({ try $0.user(id: userID) }) else { return nil }
+        // Disabling deletes the user's sessions; this also covers one opened in the same instant.
+        guard let user = try await admin({ try $0.user(id: userID) }), user.isActive else { return nil }
         return Identity(principal: .user(user), session: session)
     }
 
@@ -86,7 +101,8 @@ struct Authenticator: Sendable {
     ///
     /// Hashing runs on `hasher`'s own threads (scrypt takes a few tenths of a second and 128 MiB);
     /// an unknown email still costs one hash, and is throttled like a real one, so neither timing
-    /// nor throttling tells which emails exist.
+    /// nor throttling tells which emails exist. A disabled account is hashed and refused the same
+    /// way, with the answer of a wrong password, so it does not tell which accounts are disabled.
     func signIn(email: String, password: String, client: String) async throws -> Identity? {
         let charge: LoginThrottle.Charge
         do {
@@ -102,7 +118,7 @@ struct Authenticator: Sendable {
             throttle.refund(charge)
             throw Refusal.busy
         }
-        guard valid, let user else { return nil }
+        guard valid, let user, user.isActive else { return nil }
         throttle.succeeded(charge)
         if PasswordHash.needsRehash(user.passwordHash) { await upgradeHash(of: user, password: password) }
         return Identity(principal: .user(user))
@@ -155,6 +171,31 @@ struct Authenticator: Sendable {
 
 }
 
+/// The admin token's hash as the server checks it. `pitd token rotate-admin` replaces it in the
+/// database, possibly from another process or another instance, so it is read again when the
+/// copy here is more than `maxAge` seconds old: the old token stops working within that time
+/// everywhere, at the cost of one small read per second at most.
+final class AdminTokenHash: Sendable {
+    static let maxAge = 1.0
+    private let state: NIOLockedValueBox<(hash: String, loadedAt: Double)>
+
+    init(_ hash: String) {
+        state = NIOLockedValueBox((hash, ClockTime.monotonicSeconds))
+    }
+
+    func current(_ admin: AdminAccess) async -> String {
+        let (hash, loadedAt) = state.withLockedValue { $0 }
+        let now = ClockTime.monotonicSeconds
+        guard now - loadedAt > Self.maxAge else { return hash }
+        // While the database does not answer, the admin token keeps working as it was (it never
+        // needed the database before rotation existed); the next read is a second later. A
+        // missing setting would mean no admin token at all: keep the last one, not an empty hash.
+        let fresh = (try? await admin({ try $0.setting(DataDirectory.adminTokenHashSetting) })).flatMap { $0 } ?? hash
+        state.withLockedValue { $0 = (fresh, now) }
+        return fresh
+    }
+}
+
 /// API routes: a Bearer token is required; reads need the `read` scope, anything else `write`
 /// (admin-only handlers check `admin` themselves). Errors keep Sentry's `{"detail": ...}` body.
 struct APIAuthMiddleware: RouterMiddleware {
@@ -164,7 +205,7 @@ struct APIAuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         do {
-            guard let identity = try await authenticator.bearer(request, client: context.clientIP) else {
+            guard let identity = try await authenticator.bearer(request, client: authenticator.clientAddress(request, peer: context.clientIP)) else {
                 let presented = request.headers[.authorization] != nil
                 return HTTPResponses.detail(presented ? "Invalid token." : "Authentication credentials were not provided.",
                                             status: .unauthorized)

@@ -9,8 +9,8 @@ struct PitRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     var identity: Identity?
     var form = FormFields()
-    /// The peer of the connection (sign-in throttling keys on it). Behind a reverse proxy this
-    /// is the proxy.
+    /// The peer of the connection. Behind a reverse proxy this is the proxy; sign-in throttling
+    /// keys on `Authenticator.clientAddress`, which looks past proxies listed in `trusted_proxies`.
     let remoteAddress: SocketAddress?
 
     init(source: ApplicationRequestContextSource) {
@@ -76,6 +76,15 @@ struct Identity: Sendable {
     var userID: Int64? {
         if case .user(let user) = principal { return user.id }
         return nil
+    }
+
+    /// The account this request acts for: the signed-in user, or the owner of the API token.
+    var actingUserID: Int64? {
+        switch principal {
+        case .user(let user): user.id
+        case .apiToken(let token): token.userID
+        case .adminToken: nil
+        }
     }
 }
 

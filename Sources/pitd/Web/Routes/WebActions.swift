@@ -211,7 +211,9 @@ struct WebActions: Sendable {
             return Self.redirect("/settings/account/", flash: "A password has 8 to 1,024 characters.")
         }
         guard let hash = try? await authenticator.hasher.make(password) else { return busy }
-        try await admin({ try $0.setPassword(userID: user.id, passwordHash: hash) })
+        // The person changing their own password keeps their tokens; an administrator's reset (`pitd user
+        // set-password`) revokes them.
+        _ = try await admin({ try $0.setPassword(userID: user.id, passwordHash: hash, revokeTokens: false) })
         // Setting the password signed every session out, this one too: sign this browser in again.
         let cookie = try await authenticator.openSession(for: Identity(principal: .user(user)), secure: authenticator.isSecure(request))
         var response = Self.redirect("/settings/account/", flash: "Password changed; other browsers are signed out.")

@@ -23,7 +23,7 @@ struct WebRoutes: Sendable {
         router.get("static/pit.css") { _, _ in Self.asset(Layout.stylesheet, type: "text/css; charset=utf-8") }
         router.get("static/pit.js") { _, _ in Self.asset(Layout.script, type: "text/javascript; charset=utf-8") }
         router.get("login") { request, _ in try await loginPage(request) }
-        router.post("login") { request, context in try await login(request, client: context.clientIP) }
+        router.post("login") { request, context in try await login(request, client: authenticator.clientAddress(request, peer: context.clientIP)) }
 
         let pages = router.group().add(middleware: WebAuthMiddleware(authenticator: authenticator))
             .add(middleware: WebErrorMiddleware(routes: self))
