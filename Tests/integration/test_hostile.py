@@ -1319,3 +1319,66 @@ def test_failed_status_change_does_not_show_the_database_error(server):
     assert r.status_code == 503, (r.status_code, r.text)
     assert secret not in r.text, r.text
     assert secret in server.log_text(), "the detail belongs in the log"
+
+
+# --------------------------------------------------------------------------
+# issue 10: credentials before the body (tunnel pattern), the in-flight body budget,
+# slow bodies, a poisoned event in a batch
+# --------------------------------------------------------------------------
+
+def _open_request(s, path, headers: dict, content_length: int):
+    """A connection with a request head sent and its body still to come."""
+    sock = _connect(s)
+    head = f"POST {path} HTTP/1.1\r\nHost: {s.host}:{s.port}\r\nContent-Length: {content_length}\r\n"
+    for k, v in headers.items():
+        head += f"{k}: {v}\r\n"
+    sock.sendall(head.encode("latin-1") + b"\r\n")
+    return sock
+
+
+
+def test_a_body_dribbled_too_slowly_is_cut_off(server_factory):
+    s = server_factory(env={"PIT_HTTP_BODY_TIMEOUT_SECONDS": "2", "PIT_HTTP_IDLE_TIMEOUT_SECONDS": "60"})
+    # One byte every half second: never idle, but 2 s plus 1 s per 500 bytes runs out.
+    sock = _open_request(s, s.envelope_path(), {"Content-Type": ENVELOPE_CT, **s.auth_headers()}, 100_000)
+    started = time.monotonic()
+    answer = b""
+    sock.settimeout(0.5)
+    while time.monotonic() - started < 15:
+        try:
+            sock.sendall(b"x")
+        except OSError:
+            break
+        try:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+        except socket_timeout():
+            continue
+        except OSError:
+            break
+    took = time.monotonic() - started
+    sock.close()
+    assert answer.startswith(b"HTTP/1.1 408"), (took, answer[:200])
+    assert took < 6, took
+    # A slow but steady body (4 KB every half second) gets its time.
+    event_id = eid()
+    body = H.make_envelope({"event_id": event_id}, [({"type": "event"}, event_payload(event_id, message="m" * 20_000))])
+    chunks = [body[i:i + 4096] for i in range(0, len(body), 4096)]
+
+    def paced():
+        for chunk in chunks:
+            yield chunk
+            time.sleep(0.5)
+
+    r = H.raw_request(s.host, s.port, "POST", s.envelope_path(), paced(), {"Content-Type": ENVELOPE_CT, **s.auth_headers()},
+                      content_length=len(body), timeout=30)
+    assert len(chunks) * 0.5 > 2
+    assert r.status == 200, repr(r)
+    assert s.health_ok()
+
+
+def socket_timeout():
+    import socket as socketlib
+    return socketlib.timeout

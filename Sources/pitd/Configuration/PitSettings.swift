@@ -36,6 +36,8 @@ import Glibc
 /// | `http_max_connections` | `10000` (less when the open-files limit is lower) | open HTTP connections; beyond it a new one is answered 503 and closed |
 /// | `http_idle_timeout_seconds` | `60` | an HTTP connection is closed after this long without a request, or when a request it is sending stalls this long |
 /// | `http_header_timeout_seconds` | `30` | from the first byte of a request to the end of its head |
+/// | `http_body_timeout_seconds` | `30` | a request body must arrive within this long plus 1 s per `http_body_min_rate_bytes` received; else 408 and the connection is closed |
+/// | `http_body_min_rate_bytes` | `500` | see `http_body_timeout_seconds` (Apache mod_reqtimeout's `body=30,MinRate=500`) |
 /// | `shutdown_grace_seconds` | `10` | on SIGTERM, how long open requests may finish before their connections are closed |
 /// | `ack_timeout_seconds` | `30` | `ack=committed`: a request whose event has not committed after this long is answered 503 + `Retry-After` (the event stays queued) |
 /// | `key_refresh_seconds` | `2` | how often DSN keys created elsewhere are picked up |
@@ -186,11 +188,14 @@ struct PitSettings: Sendable {
         let idle = try integer("http_idle_timeout_seconds", 60)
         let header = try integer("http_header_timeout_seconds", 30)
         let grace = try integer("shutdown_grace_seconds", 10)
-        guard maxConnections >= 1, idle >= 1, header >= 1, grace >= 0 else {
-            throw Invalid(description: "http_max_connections, http_idle_timeout_seconds and http_header_timeout_seconds must be at least 1, shutdown_grace_seconds at least 0")
+        let body = try integer("http_body_timeout_seconds", 30)
+        let bodyRate = try integer("http_body_min_rate_bytes", 500)
+        guard maxConnections >= 1, idle >= 1, header >= 1, body >= 1, bodyRate >= 1, grace >= 0 else {
+            throw Invalid(description: "http_max_connections, http_idle_timeout_seconds, http_header_timeout_seconds, http_body_timeout_seconds and http_body_min_rate_bytes must be at least 1, shutdown_grace_seconds at least 0")
         }
         connectionLimits = ConnectionLimits(maxConnections: maxConnections, idleTimeout: .seconds(Int64(idle)),
-                                            headerTimeout: .seconds(Int64(header)), shutdownGrace: .seconds(Int64(grace)))
+                                            headerTimeout: .seconds(Int64(header)), bodyTimeout: .seconds(Int64(body)),
+                                            bodyMinimumRate: bodyRate, shutdownGrace: .seconds(Int64(grace)))
         ackTimeoutSeconds = try integer("ack_timeout_seconds", 30)
         guard ackTimeoutSeconds >= 1 else { throw Invalid(description: "ack_timeout_seconds must be at least 1") }
         sessionDays = max(1, try integer("session_days", 14))
