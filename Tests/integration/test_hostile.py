@@ -1382,3 +1382,69 @@ def test_a_body_dribbled_too_slowly_is_cut_off(server_factory):
 def socket_timeout():
     import socket as socketlib
     return socketlib.timeout
+
+
+
+def _poison(s, event_id: str):
+    """The database refuses the event with this id, and only it."""
+    if s.backend == "postgres":
+        sql = ("CREATE FUNCTION pit_poison() RETURNS trigger AS $$ BEGIN "
+               f"IF encode(NEW.event_id, 'hex') = '{event_id}' THEN RAISE EXCEPTION 'poison'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql; "
+               "CREATE TRIGGER pit_poison BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION pit_poison();")
+        cp = subprocess.run(["psql", s.database_url, "-v", "ON_ERROR_STOP=1", "-qc", sql], capture_output=True, text=True, timeout=60)
+        assert cp.returncode == 0, cp.stderr
+    else:
+        db = sqlite3.connect(str(s.data_dir / "pit.sqlite"), timeout=30)
+        db.execute("CREATE TRIGGER pit_poison BEFORE INSERT ON events "
+                   f"WHEN lower(hex(NEW.event_id)) = '{event_id}' BEGIN SELECT RAISE(ABORT, 'poison'); END")
+        db.commit()
+        db.close()
+
+
+def _send_together(s, bodies: list) -> list:
+    """Sends the bodies at once, each on its own connection; returns the responses in order."""
+    out: list = [None] * len(bodies)
+    barrier = threading.Barrier(len(bodies))
+
+    def one(i):
+        barrier.wait()
+        out[i] = s.send(bodies[i], timeout=60)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(bodies))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return out
+
+
+@pytest.mark.parametrize("ack", ["committed", "queued"])
+def test_a_poisoned_event_does_not_fail_its_batch(server_factory, ack):
+    # A commit delay gathers the events into one batch, as load does.
+    s = server_factory(env={"PIT_ACK": ack, "PIT_COMMIT_DELAY_US": "300000", "PIT_ADMISSION_TARGET_US": "0"})
+    s.send_event()
+    ids = [eid() for _ in range(10)]
+    poisoned = ids[4]
+    _poison(s, poisoned)
+    bodies = [one_event(i, message=f"batch {n}")[0] for n, i in enumerate(ids)]
+    responses = _send_together(s, bodies)
+    for event_id, r in zip(ids, responses):
+        if event_id == poisoned and ack == "committed":
+            assert r.status == 400, repr(r)
+            assert "poison" not in r.text, r.text
+        else:
+            assert r.status == 200, f"{event_id}: {r!r}"
+    for event_id in ids:
+        if event_id != poisoned:
+            H.wait_until(lambda: s.event_status(event_id) == 200, timeout=15, what=f"event {event_id} stored")
+    # With ack=queued the refused event is given up once a later write commits, not retried.
+    s.send_event()
+    time.sleep(1.5)
+    assert s.event_status(poisoned) == 404
+    assert requests.get(s.url + "/ready", timeout=10).status_code == 200
+    refusals = [line for line in s.log_text().splitlines() if "database refused one event" in line]
+    assert len(refusals) == 1 and poisoned in refusals[0], refusals
+    metrics = requests.get(s.url + "/metrics", timeout=10).text
+    assert re.search(r'pit_events_rejected_total\{[^}]*reason="storage_rejected"[^}]*\} 1', metrics), \
+        [line for line in metrics.splitlines() if "rejected" in line]
+    assert s.health_ok()

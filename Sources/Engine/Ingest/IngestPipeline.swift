@@ -310,7 +310,7 @@ package final class IngestPipeline: Sendable {
             recordAccepted(itemTypes: prepared.itemTypes)
             return
         }
-        enum Outcome: Sendable { case committed, failed(String), full, closed }
+        enum Outcome: Sendable { case committed, failed(String), refused, full, closed }
         let ackTimeout = ackTimeout
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
             // Whichever comes first, the commit or the deadline, answers; the other finds nothing.
@@ -322,6 +322,7 @@ package final class IngestPipeline: Sendable {
             unit.completion = { result in
                 switch result {
                 case .success: resume(.committed)
+                case .failure(let error) where error is UnitRejected: resume(.refused)
                 case .failure(let error): resume(.failed("\(error)"))
                 }
             }
@@ -339,6 +340,7 @@ package final class IngestPipeline: Sendable {
         case .full: throw rejected(.overloaded("ingest queue is full", retryAfter: retryAfterSeconds), itemType: "envelope")
         case .closed: throw rejected(.overloaded("server is shutting down", retryAfter: retryAfterSeconds), itemType: "envelope")
         case .failed(let reason): throw storageFailure(reason)
+        case .refused: throw Self.storageRefusal
         }
     }
 
@@ -351,4 +353,8 @@ package final class IngestPipeline: Sendable {
     }
 
     package static let storageUnavailable = "storage unavailable, retry later"
+
+    /// The answer when the database refused this request's unit alone and stored the rest of its
+    /// batch (counted by the writer, which saw it happen).
+    package static let storageRefusal = IngestError.badRequest(UnitRejected.detail)
 }

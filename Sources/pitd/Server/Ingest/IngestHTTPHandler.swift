@@ -266,6 +266,8 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
         case .success:
             pipeline.recordAccepted(itemTypes: awaiting.itemTypes)
             respond(.success(awaiting.eventID), head: awaiting.head, context: context)
+        case .failure(let error) where error is UnitRejected:
+            respond(.failure(IngestPipeline.storageRefusal), head: awaiting.head, context: context)
         case .failure(let error):
             respond(.failure(pipeline.storageFailure("\(error)")), head: awaiting.head, context: context)
         }
