@@ -24,8 +24,9 @@ import Glibc
 /// | `synchronous` | `NORMAL` | SQLite `synchronous`: `NORMAL` survives kill -9, `FULL` also power loss |
 /// | `journal_mode` | `WAL` | SQLite journal mode: `WAL` or `DELETE` |
 /// | `queue_max_events` | `20000` | queued write units before 503 |
-/// | `queue_max_bytes` | `268435456` | queued bytes (compressed) before 503 |
+/// | `queue_max_bytes` | `268435456` | memory held by queued write units (estimated: compressed payload, decoded event, strings) before 503 |
 /// | `max_request_bytes` | `209715200` | request body as received |
+/// | `ingest_inflight_bytes` | `268435456` | request bodies held at once across all connections (as received while collected, decompressed while prepared); a request that does not fit is answered 503 + `Retry-After` and its connection closed; at least `max_request_bytes` |
 /// | `max_envelope_bytes` | `209715200` | decompressed envelope |
 /// | `max_event_bytes` | `1048576` | one event, transaction or feedback item |
 /// | `max_attachment_bytes` | `209715200` | one attachment |
@@ -67,6 +68,7 @@ struct PitSettings: Sendable {
     var queueMaxEvents: Int
     var queueMaxBytes: Int
     var limits: IngestLimits
+    var inflightBytes: Int
     var retryAfterSeconds: Int
     /// Overload shedding at request heads (`admission_target_us`, 0 turns it off).
     var admission: AdmissionControl.Configuration
@@ -172,6 +174,10 @@ struct PitSettings: Sendable {
         limits.maxEventBytes = try integer("max_event_bytes", limits.maxEventBytes)
         limits.maxAttachmentBytes = try integer("max_attachment_bytes", limits.maxAttachmentBytes)
         self.limits = limits
+        inflightBytes = try integer("ingest_inflight_bytes", 256 * 1024 * 1024)
+        guard inflightBytes >= limits.maxRequestBytes else {
+            throw Invalid(description: "ingest_inflight_bytes (\(inflightBytes)) must be at least max_request_bytes (\(limits.maxRequestBytes)): a request that may be sent could never be read")
+        }
         retryAfterSeconds = try integer("retry_after_seconds", 1)
         let admissionTarget = try integer("admission_target_us", 5000)
         guard (0...10_000_000).contains(admissionTarget) else { throw Invalid(description: "admission_target_us must be 0...10000000") }
