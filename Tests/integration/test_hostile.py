@@ -1463,7 +1463,7 @@ def test_parallel_gzip_bodies_are_bounded(server_factory):
         except Exception as e:  # reported below
             status = repr(e)
         with lock:
-            statuses.append(status)
+            statuses.append((auth, status))
 
     def watch():
         while not stop.is_set():
@@ -1488,12 +1488,16 @@ def test_parallel_gzip_bodies_are_bounded(server_factory):
         stop.set()
         watcher.join()
     assert not any(t.is_alive() for t in threads), "requests hung"
-    assert all(isinstance(x, int) and x in (400, 401, 413, 503) for x in statuses), statuses
-    assert statuses.count(401) == 20, statuses
+    # Without credentials: 401 from the header line, or 503 when the decodes of the others hold
+    # the budget. With: 413 (inflates past max_envelope_bytes) or 503 (budget spent).
+    assert all(status in ((400, 413, 503) if auth else (401, 503)) for auth, status in statuses), statuses
+    assert len(statuses) == 40 and any(status == 401 for _, status in statuses), statuses
     assert s.health_ok()
     slow = [h for h in health_times if h[0] >= 2 or h[1] != 200]
     assert not slow, f"/health slow or failing during the attack: {slow[:5]} of {len(health_times)}"
     grew = max(peak[0], _proc_status_kb(s.pid, "VmRSS")) - baseline
+    print(f"parallel gzip bodies: RSS {baseline // 1024} MiB before, grew {grew // 1024} MiB at most; "
+          f"/health slowest {max(h[0] for h in health_times):.2f} s over {len(health_times)} probes; statuses {sorted(statuses)}")
     assert grew < 500 * 1024, f"RSS grew by {grew // 1024} MiB"
     s.send_event()
 

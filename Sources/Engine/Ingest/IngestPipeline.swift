@@ -217,23 +217,32 @@ package final class IngestPipeline: Sendable {
     }
 
     /// Decodes the body. A compressed body's decoded bytes count against the in-flight budget
-    /// while the request is prepared (`reserved`, released by the caller); the decoder never
-    /// produces more than the budget has left, and a body that needs more is shed with 503
-    /// rather than refused with 413, since it may fit once other requests are done.
+    /// while the request is prepared (`reserved`, released by the caller): the room the decoder
+    /// may fill is reserved before it starts, so concurrent decodes cannot together exceed the
+    /// budget, and what it did not use is given back. A body that needs more than the budget has
+    /// left is shed with 503 rather than refused with 413: it may fit once others are done.
     private func decode(_ request: Request, reserved: inout Int) throws(IngestError) -> ByteBuffer {
         guard let encoding = ContentEncoding(headerValue: request.contentEncoding ?? "") else {
             throw .unsupportedMediaType("unsupported content encoding \(request.contentEncoding ?? "")")
         }
         var limit = limits.maxEnvelopeBytes
-        var budgetBound = false
-        if encoding != .identity, let inflight, inflight.available < limit {
-            limit = inflight.available
-            budgetBound = true
-        }
         var loopBound = false
-        if encoding != .identity, let loopLimit = request.loopDecodeLimit, loopLimit < limit {
-            limit = loopLimit
-            loopBound = true
+        var budgetBound = false
+        if encoding != .identity {
+            if let loopLimit = request.loopDecodeLimit, loopLimit < limit {
+                limit = loopLimit
+                loopBound = true
+            }
+            if let inflight {
+                let available = inflight.available
+                if available < limit {
+                    limit = available
+                    budgetBound = true
+                    loopBound = false
+                }
+                guard inflight.reserve(limit) else { throw Self.inflightExceeded(retryAfter: retryAfterSeconds) }
+                reserved = limit
+            }
         }
         let decoded: ByteBuffer
         do {
@@ -248,8 +257,8 @@ package final class IngestPipeline: Sendable {
         } catch {
             throw .badRequest("could not decode body")
         }
-        if encoding != .identity, let inflight {
-            guard inflight.reserve(decoded.readableBytes) else { throw Self.inflightExceeded(retryAfter: retryAfterSeconds) }
+        if reserved > decoded.readableBytes {
+            inflight?.release(reserved - decoded.readableBytes)
             reserved = decoded.readableBytes
         }
         return decoded
