@@ -1319,3 +1319,296 @@ def test_failed_status_change_does_not_show_the_database_error(server):
     assert r.status_code == 503, (r.status_code, r.text)
     assert secret not in r.text, r.text
     assert secret in server.log_text(), "the detail belongs in the log"
+
+
+# --------------------------------------------------------------------------
+# issue 10: credentials before the body (tunnel pattern), the in-flight body budget,
+# slow bodies, a poisoned event in a batch
+# --------------------------------------------------------------------------
+
+def _open_request(s, path, headers: dict, content_length: int):
+    """A connection with a request head sent and its body still to come."""
+    sock = _connect(s)
+    head = f"POST {path} HTTP/1.1\r\nHost: {s.host}:{s.port}\r\nContent-Length: {content_length}\r\n"
+    for k, v in headers.items():
+        head += f"{k}: {v}\r\n"
+    sock.sendall(head.encode("latin-1") + b"\r\n")
+    return sock
+
+
+def _answer_while_body_incomplete(sock, first_bytes: bytes, within: float = 5.0):
+    """Sends the first bytes of a body that is declared much longer and returns the status the
+    server answered with before the rest came (None if it waited for more)."""
+    sock.sendall(first_bytes)
+    sock.settimeout(within)
+    data = b""
+    started = time.monotonic()
+    try:
+        while b"\r\n" not in data and time.monotonic() - started < within:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except (OSError, TimeoutError):
+        pass
+    finally:
+        sock.close()
+    m = re.match(rb"HTTP/1\.1 (\d{3})", data)
+    return int(m.group(1)) if m else None
+
+
+def _tunnel_header(s, key=None, project=None) -> bytes:
+    return jb({"event_id": eid(), "dsn": s.dsn_for(key or s.public_key, project or s.project_id)}) + b"\n"
+
+
+def _gzip_stream(first: bytes, filler: bytes, mib: int) -> bytes:
+    c = zlib.compressobj(6, zlib.DEFLATED, 31)
+    out = [c.compress(first)]
+    block = filler * ((1 << 20) // len(filler))
+    out += [c.compress(block) for _ in range(mib)]
+    out.append(c.flush())
+    return b"".join(out)
+
+
+def test_tunnel_credentials_are_checked_before_the_body(server_factory):
+    s = server_factory()
+    ct = {"Content-Type": ENVELOPE_CT}
+    # An unknown key in the envelope header: 403 as soon as the header line is in, though 1 GiB
+    # of (compressed) body is declared to follow.
+    bad = _gzip_stream(_tunnel_header(s, key="0" * 32) + jb({"type": "attachment", "length": GiB}) + b"\n", b"\0", 1024)
+    sock = _open_request(s, s.envelope_path(), {**ct, "Content-Encoding": "gzip"}, len(bad))
+    assert _answer_while_body_incomplete(sock, bad[:65536]) == 403
+    # No dsn at all (identity body): 401 at once.
+    sock = _open_request(s, s.envelope_path(), ct, 10 << 20)
+    assert _answer_while_body_incomplete(sock, jb({"event_id": eid()}) + b"\n" + b"x" * 1000) == 401
+    # Another project's URL: 403.
+    sock = _open_request(s, s.envelope_path(project_id="999"), ct, 10 << 20)
+    assert _answer_while_body_incomplete(sock, _tunnel_header(s) + b"x" * 1000) == 403
+    # No line end within 64 KiB, plain or inflated from a few hundred bytes: 401.
+    sock = _open_request(s, s.envelope_path(), ct, 10 << 20)
+    assert _answer_while_body_incomplete(sock, b"{" + b"a" * 100_000) == 401
+    endless = _gzip_stream(b'{"dsn":"', b"a", 1024)
+    sock = _open_request(s, s.envelope_path(), {**ct, "Content-Encoding": "gzip"}, len(endless))
+    assert _answer_while_body_incomplete(sock, endless[:200_000]) == 401
+    # Corrupt gzip: 400 without waiting for the rest.
+    sock = _open_request(s, s.envelope_path(), {**ct, "Content-Encoding": "gzip"}, 10 << 20)
+    assert _answer_while_body_incomplete(sock, b"\x1f\x8b\x08\x00" + b"\xff" * 5000) == 400
+    # /api/store/ without credentials: nothing to look in, 401 from the head.
+    r = s.send(jb(event_payload()), path="/api/store/", auth=False, content_type="application/json")
+    assert r.status == 401, repr(r)
+    # Nothing was inflated: the 1 GiB bomb above cost at most its 64 KiB window.
+    hwm = _proc_status_kb(s.pid, "VmHWM")
+    assert hwm < 150 * 1024, f"peak RSS {hwm // 1024} MiB: an unauthenticated body was inflated"
+    # The tunnel pattern itself still works, in every encoding.
+    for encoding, encode in (("identity", lambda b: b), ("gzip", gz), ("br", brotli.compress), ("deflate", zlib.compress)):
+        event_id = eid()
+        body = jb({"event_id": event_id, "dsn": s.dsn}) + b"\n" + jb({"type": "event"}) + b"\n" + jb(event_payload(event_id)) + b"\n"
+        headers = {} if encoding == "identity" else {"Content-Encoding": encoding}
+        r = s.send(encode(body), headers=headers, auth=False)
+        assert r.status == 200, f"{encoding}: {r!r}"
+        expect_stored(s, event_id, r)
+    # A lone header without a newline is still read as the header.
+    r = s.send(jb({"dsn": s.dsn}), auth=False)
+    assert r.status == 200, repr(r)
+    assert s.health_ok()
+
+
+def test_inflight_budget_sheds_bodies_that_do_not_fit(server_factory):
+    s = server_factory(env={"PIT_MAX_REQUEST_BYTES": str(1 << 20), "PIT_INGEST_INFLIGHT_BYTES": str(3 << 19)})
+    auth = {"Content-Type": ENVELOPE_CT, **s.auth_headers()}
+    first = _open_request(s, s.envelope_path(), auth, 1_000_000)
+    first.sendall(b"x" * 900_000)
+    time.sleep(0.5)
+    # 900 KB more would hold 1.8 MB against a 1.5 MB budget: 503 with Retry-After at once.
+    second = _open_request(s, s.envelope_path(), auth, 1_000_000)
+    second.sendall(b"x" * 900_000)
+    second.settimeout(5)
+    answer = b""
+    try:
+        while b"\r\n\r\n" not in answer:
+            chunk = second.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    except OSError:
+        pass
+    second.close()
+    assert answer.startswith(b"HTTP/1.1 503"), answer[:200]
+    assert re.search(rb"(?i)\r\nretry-after: \d+", answer), answer[:300]
+    first.close()
+    # The budget is given back when requests end.
+    H.wait_until(lambda: s.send(one_event()[0]).status == 200, timeout=10, what="ingest once the bodies are gone")
+
+
+def test_parallel_gzip_bodies_are_bounded(server_factory):
+    """20 parallel ~200 KB gzip bodies that inflate to 200 MiB each, with credentials and
+    without: answered (never 200), the server stays up, memory stays bounded and /health
+    answers promptly throughout."""
+    s = server_factory()
+    baseline = _proc_status_kb(s.pid, "VmRSS")
+    prefix = jb({"event_id": eid()}) + b"\n" + jb({"type": "attachment", "length": GiB}) + b"\n"
+    with_auth = _gzip_stream(prefix, b"\0", 200)
+    without_auth = _gzip_stream(jb({"event_id": eid()}) + b"\n" + jb({"type": "attachment", "length": GiB}) + b"\n", b"\0", 200)
+    assert len(with_auth) < 400_000
+    statuses: list = []
+    lock = threading.Lock()
+    stop = threading.Event()
+    health_times: list = []
+    peak = [0]
+
+    def attack(body, auth):
+        try:
+            r = s.send(body, headers={"Content-Encoding": "gzip"}, auth=auth, timeout=120)
+            status = r.status
+        except Exception as e:  # reported below
+            status = repr(e)
+        with lock:
+            statuses.append((auth, status))
+
+    def watch():
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                r = requests.get(s.url + "/health", timeout=10)
+                health_times.append((time.monotonic() - started, r.status_code))
+            except requests.RequestException as e:
+                health_times.append((time.monotonic() - started, repr(e)))
+            peak[0] = max(peak[0], _proc_status_kb(s.pid, "VmRSS"))
+            time.sleep(0.1)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    threads = [threading.Thread(target=attack, args=(with_auth if n % 2 == 0 else without_auth, n % 2 == 0)) for n in range(40)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=300)
+    finally:
+        stop.set()
+        watcher.join()
+    assert not any(t.is_alive() for t in threads), "requests hung"
+    # Without credentials: 401 from the header line, or 503 when the decodes of the others hold
+    # the budget. With: 413 (inflates past max_envelope_bytes) or 503 (budget spent).
+    assert all(status in ((400, 413, 503) if auth else (401, 503)) for auth, status in statuses), statuses
+    assert len(statuses) == 40 and any(status == 401 for _, status in statuses), statuses
+    assert s.health_ok()
+    slow = [h for h in health_times if h[0] >= 2 or h[1] != 200]
+    assert not slow, f"/health slow or failing during the attack: {slow[:5]} of {len(health_times)}"
+    grew = max(peak[0], _proc_status_kb(s.pid, "VmRSS")) - baseline
+    print(f"parallel gzip bodies: RSS {baseline // 1024} MiB before, grew {grew // 1024} MiB at most; "
+          f"/health slowest {max(h[0] for h in health_times):.2f} s over {len(health_times)} probes; statuses {sorted(statuses)}")
+    assert grew < 500 * 1024, f"RSS grew by {grew // 1024} MiB"
+    s.send_event()
+
+
+def test_a_body_dribbled_too_slowly_is_cut_off(server_factory):
+    s = server_factory(env={"PIT_HTTP_BODY_TIMEOUT_SECONDS": "2", "PIT_HTTP_IDLE_TIMEOUT_SECONDS": "60"})
+    # One byte every half second: never idle, but 2 s plus 1 s per 500 bytes runs out.
+    sock = _open_request(s, s.envelope_path(), {"Content-Type": ENVELOPE_CT, **s.auth_headers()}, 100_000)
+    started = time.monotonic()
+    answer = b""
+    sock.settimeout(0.5)
+    while time.monotonic() - started < 15:
+        try:
+            sock.sendall(b"x")
+        except OSError:
+            break
+        try:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+        except socket_timeout():
+            continue
+        except OSError:
+            break
+    took = time.monotonic() - started
+    sock.close()
+    assert answer.startswith(b"HTTP/1.1 408"), (took, answer[:200])
+    assert took < 6, took
+    # A slow but steady body (4 KB every half second) gets its time.
+    event_id = eid()
+    body = H.make_envelope({"event_id": event_id}, [({"type": "event"}, event_payload(event_id, message="m" * 20_000))])
+    chunks = [body[i:i + 4096] for i in range(0, len(body), 4096)]
+
+    def paced():
+        for chunk in chunks:
+            yield chunk
+            time.sleep(0.5)
+
+    r = H.raw_request(s.host, s.port, "POST", s.envelope_path(), paced(), {"Content-Type": ENVELOPE_CT, **s.auth_headers()},
+                      content_length=len(body), timeout=30)
+    assert len(chunks) * 0.5 > 2
+    assert r.status == 200, repr(r)
+    assert s.health_ok()
+
+
+def socket_timeout():
+    import socket as socketlib
+    return socketlib.timeout
+
+
+def _poison(s, event_id: str):
+    """The database refuses the event with this id, and only it."""
+    if s.backend == "postgres":
+        sql = ("CREATE FUNCTION pit_poison() RETURNS trigger AS $$ BEGIN "
+               f"IF encode(NEW.event_id, 'hex') = '{event_id}' THEN RAISE EXCEPTION 'poison'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql; "
+               "CREATE TRIGGER pit_poison BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION pit_poison();")
+        cp = subprocess.run(["psql", s.database_url, "-v", "ON_ERROR_STOP=1", "-qc", sql], capture_output=True, text=True, timeout=60)
+        assert cp.returncode == 0, cp.stderr
+    else:
+        db = sqlite3.connect(str(s.data_dir / "pit.sqlite"), timeout=30)
+        db.execute("CREATE TRIGGER pit_poison BEFORE INSERT ON events "
+                   f"WHEN lower(hex(NEW.event_id)) = '{event_id}' BEGIN SELECT RAISE(ABORT, 'poison'); END")
+        db.commit()
+        db.close()
+
+
+def _send_together(s, bodies: list) -> list:
+    """Sends the bodies at once, each on its own connection; returns the responses in order."""
+    out: list = [None] * len(bodies)
+    barrier = threading.Barrier(len(bodies))
+
+    def one(i):
+        barrier.wait()
+        out[i] = s.send(bodies[i], timeout=60)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(bodies))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return out
+
+
+@pytest.mark.parametrize("ack", ["committed", "queued"])
+def test_a_poisoned_event_does_not_fail_its_batch(server_factory, ack):
+    # A commit delay gathers the events into one batch, as load does.
+    s = server_factory(env={"PIT_ACK": ack, "PIT_COMMIT_DELAY_US": "300000", "PIT_ADMISSION_TARGET_US": "0"})
+    s.send_event()
+    ids = [eid() for _ in range(10)]
+    poisoned = ids[4]
+    _poison(s, poisoned)
+    bodies = [one_event(i, message=f"batch {n}")[0] for n, i in enumerate(ids)]
+    responses = _send_together(s, bodies)
+    for event_id, r in zip(ids, responses):
+        if event_id == poisoned and ack == "committed":
+            assert r.status == 400, repr(r)
+            assert "poison" not in r.text, r.text
+        else:
+            assert r.status == 200, f"{event_id}: {r!r}"
+    for event_id in ids:
+        if event_id != poisoned:
+            H.wait_until(lambda: s.event_status(event_id) == 200, timeout=15, what=f"event {event_id} stored")
+    # With ack=queued the refused event is given up once a later write commits, not retried.
+    s.send_event()
+    time.sleep(1.5)
+    assert s.event_status(poisoned) == 404
+    assert requests.get(s.url + "/ready", timeout=10).status_code == 200
+    refusals = [line for line in s.log_text().splitlines() if "database refused one event" in line]
+    assert len(refusals) == 1 and poisoned in refusals[0], refusals
+    metrics = requests.get(s.url + "/metrics", timeout=10).text
+    assert re.search(r'pit_events_rejected_total\{[^}]*reason="storage_rejected"[^}]*\} 1', metrics), \
+        [line for line in metrics.splitlines() if "rejected" in line]
+    assert s.health_ok()

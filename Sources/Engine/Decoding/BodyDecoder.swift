@@ -86,7 +86,7 @@ package enum BodyDecoder {
 
     /// RFC 1950: CM = 8 (deflate), CINFO ≤ 7 (window ≤ 32 KiB), and the header read big-endian is a multiple of 31.
     /// Raw deflate practically never passes this: CM = 8 would mean a non-final stored block as its first block.
-    private static func startsWithZlibHeader(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    static func startsWithZlibHeader(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard bytes.count >= 2 else { return false }
         let cmf = bytes[0]
         let flg = bytes[1]

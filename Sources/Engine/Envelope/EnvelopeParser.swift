@@ -77,6 +77,11 @@ package struct EnvelopeParser: Sendable {
         return buffer.readSlice(length: buffer.readableBytes)!
     }
 
+    /// The envelope header alone, from its line (the ingest path reads it before the body is in).
+    package func parseHeader(_ line: ByteBuffer) throws(IngestError) -> EnvelopeHeader {
+        try parseEnvelopeHeader(line)
+    }
+
     private func parseEnvelopeHeader(_ line: ByteBuffer) throws(IngestError) -> EnvelopeHeader {
         try line.withUnsafeReadableBytes { (raw) throws(IngestError) -> EnvelopeHeader in
             let tape: JSONTape

@@ -21,6 +21,8 @@ package final class IngestPipeline: Sendable {
         /// True when `authorize` already admitted `auth` (the fast path checks the key before it
         /// reads the body, and the key's rate limit must count the request once).
         package var authorized: Bool
+        /// Set by `prepareOnLoop`: the most a compressed body may inflate to here.
+        var loopDecodeLimit: Int?
 
         package init(projectID: Int64, auth: SentryAuth?, contentEncoding: String?, contentType: String?, body: ByteBuffer,
                      authorized: Bool = false)
@@ -52,12 +54,15 @@ package final class IngestPipeline: Sendable {
     /// ack=committed: the longest a request waits for its commit before it is answered 503 (the
     /// fast path's deadline is `EventLoopCommitSink`'s).
     package let ackTimeout: Double
+    /// Bytes of bodies held across all requests (`ingest_inflight_bytes`); nil: no bound.
+    package let inflight: InflightBudget?
 
     package init(keys: KeyCache, queue: IngestQueue, ack: AckMode, limits: IngestLimits, metrics: PitMetrics, retryAfterSeconds: Int = 1,
                  dictionaries: PayloadDictionaries? = nil, diskGuard: DiskGuard? = nil, retention: RetentionPolicy? = nil,
-                 ackTimeout: Double = 30)
+                 ackTimeout: Double = 30, inflight: InflightBudget? = nil)
     {
         self.ackTimeout = ackTimeout
+        self.inflight = inflight
         self.diskGuard = diskGuard
         self.retention = retention
         self.dictionaries = dictionaries
@@ -84,6 +89,28 @@ package final class IngestPipeline: Sendable {
         package var eventID: EventID?
         package var itemTypes: [ItemType]
     }
+
+    /// The most a compressed body may inflate to on an event loop. Events are a few KiB; a body
+    /// that inflates past this is a large upload or a bomb (a 200 KB gzip body, or a few hundred
+    /// bytes of zstd, inflate to 200 MiB: about a second of CPU), which would hold up every
+    /// other connection of the loop, `/health` included.
+    package static let loopDecodeLimit = 1 << 20
+
+    /// `prepare` for an event loop: nil when the compressed body inflates past
+    /// `loopDecodeLimit`; the caller then runs `prepare` on a thread of its own. At most that
+    /// much decoding is done twice, and only for such bodies.
+    package func prepareOnLoop(_ request: Request, endpoint: Endpoint) throws(IngestError) -> Prepared? {
+        var request = request
+        request.loopDecodeLimit = Self.loopDecodeLimit
+        do throws(IngestError) {
+            return try prepare(request, endpoint: endpoint)
+        } catch where error == Self.decodeOffLoop {
+            return nil
+        }
+    }
+
+    /// Not an answer: `decode` tells `prepareOnLoop` the body is too big to inflate on the loop.
+    private static let decodeOffLoop = IngestError.internalError("body to be decoded off the event loop")
 
     package func prepare(_ request: Request, endpoint: Endpoint) throws(IngestError) -> Prepared {
         if let refusal = diskGuard?.refusal { throw rejected(refusal, itemType: "envelope") }
@@ -112,6 +139,7 @@ package final class IngestPipeline: Sendable {
 
     /// Counts a refusal (the error is returned for `throw`).
     package func rejected(_ error: IngestError, itemType: String) -> IngestError {
+        if error == Self.decodeOffLoop { return error }
         metrics.rejected(reason: error.code.description, itemType: itemType)
         return error
     }
@@ -132,17 +160,17 @@ package final class IngestPipeline: Sendable {
     }
 
     private func prepareEnvelope(_ request: Request) throws(IngestError) -> Prepared {
+        var request = request
         do throws(IngestError) {
+            if request.auth == nil { try authorizeTunnel(&request) }
             if let auth = request.auth, !request.authorized { try authorize(publicKey: auth.publicKey, projectID: request.projectID) }
-            let body = try decode(request)
+            var reserved = 0
+            defer { inflight?.release(reserved) }
+            let body = try decode(request, reserved: &reserved)
             let envelope = try parser.parse(body)
-            if request.auth == nil {
-                // The tunnel pattern: the only credentials are in the envelope header.
-                guard let text = envelope.header.dsn else { throw IngestError.unauthorized("missing authorization information") }
-                guard let dsn = DSN(text) else { throw IngestError.unauthorized("invalid dsn in envelope header") }
-                guard dsn.projectID == request.projectID else { throw IngestError.forbidden("dsn project does not match the URL") }
-                try authorize(publicKey: dsn.publicKey, projectID: request.projectID)
-            } else if let text = envelope.header.dsn, let dsn = DSN(text), dsn.publicKey != request.auth?.publicKey {
+            // The tunnel pattern's credentials came from this header (`authorizeTunnel`), so only
+            // a request that carried its own can disagree with it.
+            if let text = envelope.header.dsn, let dsn = DSN(text), dsn.publicKey != request.auth?.publicKey {
                 throw IngestError.forbidden("envelope dsn does not match the request's key")
             }
             let received = ClockTime.nowSeconds
@@ -162,7 +190,9 @@ package final class IngestPipeline: Sendable {
         do throws(IngestError) {
             guard let auth = request.auth else { throw IngestError.unauthorized("missing authorization information") }
             if !request.authorized { try authorize(publicKey: auth.publicKey, projectID: request.projectID) }
-            var body = try decode(request)
+            var reserved = 0
+            defer { inflight?.release(reserved) }
+            var body = try decode(request, reserved: &reserved)
             body = try Self.unwrapLegacyStoreBody(body, limit: limits.maxEventBytes)
             guard body.readableBytes <= limits.maxEventBytes else { throw IngestError.tooLarge("event exceeds \(limits.maxEventBytes) bytes") }
             let received = ClockTime.nowSeconds
@@ -186,17 +216,97 @@ package final class IngestPipeline: Sendable {
         }
     }
 
-    private func decode(_ request: Request) throws(IngestError) -> ByteBuffer {
+    /// Decodes the body. A compressed body's decoded bytes count against the in-flight budget
+    /// while the request is prepared (`reserved`, released by the caller): the room the decoder
+    /// may fill is reserved before it starts, so concurrent decodes cannot together exceed the
+    /// budget, and what it did not use is given back. A body that needs more than the budget has
+    /// left is shed with 503 rather than refused with 413: it may fit once others are done.
+    private func decode(_ request: Request, reserved: inout Int) throws(IngestError) -> ByteBuffer {
         guard let encoding = ContentEncoding(headerValue: request.contentEncoding ?? "") else {
             throw .unsupportedMediaType("unsupported content encoding \(request.contentEncoding ?? "")")
         }
+        var limit = limits.maxEnvelopeBytes
+        var loopBound = false
+        var budgetBound = false
+        if encoding != .identity {
+            if let loopLimit = request.loopDecodeLimit, loopLimit < limit {
+                limit = loopLimit
+                loopBound = true
+            }
+            if let inflight {
+                let available = inflight.available
+                if available < limit {
+                    limit = available
+                    budgetBound = true
+                    loopBound = false
+                }
+                guard inflight.reserve(limit) else { throw Self.inflightExceeded(retryAfter: retryAfterSeconds) }
+                reserved = limit
+            }
+        }
+        let decoded: ByteBuffer
         do {
-            return try BodyDecoder.decode(request.body, encoding: encoding, limit: limits.maxEnvelopeBytes)
+            decoded = try BodyDecoder.decode(request.body, encoding: encoding, limit: limit)
         } catch let error as BodyDecodingError {
-            if error.code == .tooLarge { throw .tooLarge("decompressed body exceeds \(limits.maxEnvelopeBytes) bytes") }
+            if error.code == .tooLarge {
+                if loopBound { throw Self.decodeOffLoop }
+                if budgetBound { throw Self.inflightExceeded(retryAfter: retryAfterSeconds) }
+                throw .tooLarge("decompressed body exceeds \(limits.maxEnvelopeBytes) bytes")
+            }
             throw .badRequest("could not decode \(encoding) body: \(error.message)")
         } catch {
             throw .badRequest("could not decode body")
+        }
+        if reserved > decoded.readableBytes {
+            inflight?.release(reserved - decoded.readableBytes)
+            reserved = decoded.readableBytes
+        }
+        return decoded
+    }
+
+    /// The in-flight body budget is spent: shed like a full queue.
+    package static func inflightExceeded(retryAfter: Int) -> IngestError {
+        .overloaded("too many request bodies in flight, retry later", retryAfter: retryAfter)
+    }
+
+    /// The tunnel pattern's credentials, checked from the envelope header line alone (the fast
+    /// path finds it while the body arrives): the header's `dsn` must name this project and a
+    /// key that `authorize` admits. Returns the credentials the request then carries, already
+    /// authorized, so `prepare` neither counts the key's rate limit again nor parses twice.
+    package func authorizeEnvelopeHeader(_ line: ByteBuffer, projectID: Int64) throws(IngestError) -> SentryAuth {
+        do throws(IngestError) {
+            return try checkEnvelopeHeader(line, projectID: projectID)
+        } catch {
+            throw rejected(error, itemType: "envelope")
+        }
+    }
+
+    private func checkEnvelopeHeader(_ line: ByteBuffer, projectID: Int64) throws(IngestError) -> SentryAuth {
+        let header = try parser.parseHeader(line)
+        guard let text = header.dsn else { throw IngestError.unauthorized("missing authorization information") }
+        guard let dsn = DSN(text) else { throw IngestError.unauthorized("invalid dsn in envelope header") }
+        guard dsn.projectID == projectID else { throw IngestError.forbidden("dsn project does not match the URL") }
+        try authorize(publicKey: dsn.publicKey, projectID: projectID)
+        return SentryAuth(publicKey: dsn.publicKey)
+    }
+
+    /// A whole body without credentials (callers off the fast path, which probes as the body
+    /// arrives): its header line is found and checked before anything is decompressed.
+    private func authorizeTunnel(_ request: inout Request) throws(IngestError) {
+        guard let encoding = ContentEncoding(headerValue: request.contentEncoding ?? "") else {
+            throw .unsupportedMediaType("unsupported content encoding \(request.contentEncoding ?? "")")
+        }
+        let probe = EnvelopeHeaderProbe(encoding: encoding)
+        var outcome = probe.feed(request.body)
+        if case .needMore = outcome { outcome = probe.finish() }
+        switch outcome {
+        case .found(let line):
+            request.auth = try checkEnvelopeHeader(line, projectID: request.projectID)
+            request.authorized = true
+        case .refused(let error):
+            throw error
+        case .needMore:
+            throw .unauthorized("missing authorization information")
         }
     }
 
@@ -311,7 +421,7 @@ package final class IngestPipeline: Sendable {
             recordAccepted(itemTypes: prepared.itemTypes)
             return
         }
-        enum Outcome: Sendable { case committed, failed(String), full, closed }
+        enum Outcome: Sendable { case committed, failed(String), refused, full, closed }
         let ackTimeout = ackTimeout
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
             // Whichever comes first, the commit or the deadline, answers; the other finds nothing.
@@ -323,6 +433,7 @@ package final class IngestPipeline: Sendable {
             unit.completion = { result in
                 switch result {
                 case .success: resume(.committed)
+                case .failure(let error) where error is UnitRejected: resume(.refused)
                 case .failure(let error): resume(.failed("\(error)"))
                 }
             }
@@ -340,6 +451,7 @@ package final class IngestPipeline: Sendable {
         case .full: throw rejected(.overloaded("ingest queue is full", retryAfter: retryAfterSeconds), itemType: "envelope")
         case .closed: throw rejected(.overloaded("server is shutting down", retryAfter: retryAfterSeconds), itemType: "envelope")
         case .failed(let reason): throw storageFailure(reason)
+        case .refused: throw Self.storageRefusal
         }
     }
 
@@ -352,4 +464,8 @@ package final class IngestPipeline: Sendable {
     }
 
     package static let storageUnavailable = "storage unavailable, retry later"
+
+    /// The answer when the database refused this request's unit alone and stored the rest of its
+    /// batch (counted by the writer, which saw it happen).
+    package static let storageRefusal = IngestError.badRequest(UnitRejected.detail)
 }

@@ -52,10 +52,52 @@ package struct WriteUnit: Sendable {
     /// True when someone waits for the outcome; false once its client has its 200 (ack=queued).
     package var awaitsCommit: Bool { completion != nil || ticket != nil }
 
-    /// What the unit costs the queue's byte budget.
+    /// What the unit costs the queue's byte budget: an estimate of the memory it holds while
+    /// queued, not only its compressed payload. An event keeps its decoded payload too (the
+    /// grouping's source, read again for a new issue's explanation), typically 4-10 times the
+    /// compressed size, plus its strings and hashes; counting the compressed bytes alone let a
+    /// queue "full" at `queue_max_bytes` hold several times that. Read once per offer: a few
+    /// dozen additions, no allocation.
     package var cost: Int {
-        (event.map { $0.compressedPayload.count + 1024 } ?? 0)
-            + items.reduce(0) { $0 + $1.compressedPayload.count + $1.header.utf8.count + 128 }
+        var total = 0
+        if let event { total += event.estimatedBytes }
+        for item in items {
+            total += Self.recordOverhead + item.compressedPayload.count + Self.stringBytes(item.header) + Self.stringBytes(item.type)
+        }
+        return total
+    }
+
+    /// A heap object's header plus malloc's rounding, per array or string that owns storage.
+    static let allocationOverhead = 32
+    /// The inline part of a record (its fields) with the array and strings that every record has.
+    static let recordOverhead = 256
+
+    static func stringBytes(_ string: String) -> Int { allocationOverhead + string.utf8.count }
+    static func stringBytes(_ string: String?) -> Int { string.map(stringBytes) ?? 0 }
+}
+
+extension EventRecord {
+    /// See `WriteUnit.cost`.
+    var estimatedBytes: Int {
+        let overhead = WriteUnit.allocationOverhead
+        var total = WriteUnit.recordOverhead + compressedPayload.count
+        total += WriteUnit.stringBytes(release) + WriteUnit.stringBytes(environment) + WriteUnit.stringBytes(userKey)
+            + WriteUnit.stringBytes(processingErrors)
+        total += overhead + facetTags.count * 32
+        for tag in facetTags { total += WriteUnit.stringBytes(tag.key) + WriteUnit.stringBytes(tag.value) }
+        total += overhead + grouping.hashes.count * (8 + overhead + 16)
+        total += WriteUnit.stringBytes(grouping.title) + WriteUnit.stringBytes(grouping.culprit) + WriteUnit.stringBytes(grouping.kind)
+            + overhead + grouping.metadata.count
+        switch grouping.source {
+        case .payload(let bytes):
+            total += overhead + bytes.count
+        case .event(let extracted):
+            // Not made by the ingest path (it keeps the payload); a per-frame figure stands in for
+            // walking every string of the event.
+            let frames = extracted.exceptions.reduce(extracted.threadFrames?.count ?? 0) { $0 + $1.frames.count }
+            total += 1024 + extracted.exceptions.count * 256 + frames * 256 + extracted.tags.count * 96
+        }
+        return total
     }
 }
 

@@ -24,8 +24,9 @@ import Glibc
 /// | `synchronous` | `NORMAL` | SQLite `synchronous`: `NORMAL` survives kill -9, `FULL` also power loss |
 /// | `journal_mode` | `WAL` | SQLite journal mode: `WAL` or `DELETE` |
 /// | `queue_max_events` | `20000` | queued write units before 503 |
-/// | `queue_max_bytes` | `268435456` | queued bytes (compressed) before 503 |
+/// | `queue_max_bytes` | `268435456` | memory held by queued write units (estimated: compressed payload, decoded event, strings) before 503 |
 /// | `max_request_bytes` | `209715200` | request body as received |
+/// | `ingest_inflight_bytes` | `268435456` | request bodies held at once across all connections (as received while collected, decompressed while prepared); a request that does not fit is answered 503 + `Retry-After` and its connection closed; at least `max_request_bytes` |
 /// | `max_envelope_bytes` | `209715200` | decompressed envelope |
 /// | `max_event_bytes` | `1048576` | one event, transaction or feedback item |
 /// | `max_attachment_bytes` | `209715200` | one attachment |
@@ -37,6 +38,8 @@ import Glibc
 /// | `http_max_connections` | `10000` (less when the open-files limit is lower) | open HTTP connections; beyond it a new one is answered 503 and closed |
 /// | `http_idle_timeout_seconds` | `60` | an HTTP connection is closed after this long without a request, or when a request it is sending stalls this long |
 /// | `http_header_timeout_seconds` | `30` | from the first byte of a request to the end of its head |
+/// | `http_body_timeout_seconds` | `30` | a request body must arrive within this long plus 1 s per `http_body_min_rate_bytes` received; else 408 and the connection is closed |
+/// | `http_body_min_rate_bytes` | `500` | see `http_body_timeout_seconds` (Apache mod_reqtimeout's `body=30,MinRate=500`) |
 /// | `shutdown_grace_seconds` | `10` | on SIGTERM, how long open requests may finish before their connections are closed |
 /// | `ack_timeout_seconds` | `30` | `ack=committed`: a request whose event has not committed after this long is answered 503 + `Retry-After` (the event stays queued) |
 /// | `key_refresh_seconds` | `2` | how often DSN keys created elsewhere are picked up |
@@ -67,6 +70,7 @@ struct PitSettings: Sendable {
     var queueMaxEvents: Int
     var queueMaxBytes: Int
     var limits: IngestLimits
+    var inflightBytes: Int
     var retryAfterSeconds: Int
     /// Overload shedding at request heads (`admission_target_us`, 0 turns it off).
     var admission: AdmissionControl.Configuration
@@ -173,6 +177,10 @@ struct PitSettings: Sendable {
         limits.maxEventBytes = try integer("max_event_bytes", limits.maxEventBytes)
         limits.maxAttachmentBytes = try integer("max_attachment_bytes", limits.maxAttachmentBytes)
         self.limits = limits
+        inflightBytes = try integer("ingest_inflight_bytes", 256 * 1024 * 1024)
+        guard inflightBytes >= limits.maxRequestBytes else {
+            throw Invalid(description: "ingest_inflight_bytes (\(inflightBytes)) must be at least max_request_bytes (\(limits.maxRequestBytes)): a request that may be sent could never be read")
+        }
         retryAfterSeconds = try integer("retry_after_seconds", 1)
         let admissionTarget = try integer("admission_target_us", 5000)
         guard (0...10_000_000).contains(admissionTarget) else { throw Invalid(description: "admission_target_us must be 0...10000000") }
@@ -192,11 +200,14 @@ struct PitSettings: Sendable {
         let idle = try integer("http_idle_timeout_seconds", 60)
         let header = try integer("http_header_timeout_seconds", 30)
         let grace = try integer("shutdown_grace_seconds", 10)
-        guard maxConnections >= 1, idle >= 1, header >= 1, grace >= 0 else {
-            throw Invalid(description: "http_max_connections, http_idle_timeout_seconds and http_header_timeout_seconds must be at least 1, shutdown_grace_seconds at least 0")
+        let body = try integer("http_body_timeout_seconds", 30)
+        let bodyRate = try integer("http_body_min_rate_bytes", 500)
+        guard maxConnections >= 1, idle >= 1, header >= 1, body >= 1, bodyRate >= 1, grace >= 0 else {
+            throw Invalid(description: "http_max_connections, http_idle_timeout_seconds, http_header_timeout_seconds, http_body_timeout_seconds and http_body_min_rate_bytes must be at least 1, shutdown_grace_seconds at least 0")
         }
         connectionLimits = ConnectionLimits(maxConnections: maxConnections, idleTimeout: .seconds(Int64(idle)),
-                                            headerTimeout: .seconds(Int64(header)), shutdownGrace: .seconds(Int64(grace)))
+                                            headerTimeout: .seconds(Int64(header)), bodyTimeout: .seconds(Int64(body)),
+                                            bodyMinimumRate: bodyRate, shutdownGrace: .seconds(Int64(grace)))
         ackTimeoutSeconds = try integer("ack_timeout_seconds", 30)
         guard ackTimeoutSeconds >= 1 else { throw Invalid(description: "ack_timeout_seconds must be at least 1") }
         sessionDays = max(1, try integer("session_days", 14))

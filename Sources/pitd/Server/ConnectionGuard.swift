@@ -13,6 +13,12 @@ struct ConnectionLimits: Sendable {
     var idleTimeout: TimeAmount
     /// From the first byte of a request to the end of its head.
     var headerTimeout: TimeAmount
+    /// A body has this long from its head, plus a second per `bodyMinimumRate` bytes received,
+    /// to arrive in full (Apache mod_reqtimeout's `body=…,MinRate=…`). The idle timeout alone
+    /// let a client keep a request open for ever by sending a byte just before each timeout.
+    var bodyTimeout: TimeAmount
+    /// Bytes per second; see `bodyTimeout`.
+    var bodyMinimumRate: Int
     /// After shutdown begins, how long open connections may finish their requests.
     var shutdownGrace: TimeAmount
 
@@ -98,6 +104,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var lastActivity = NIODeadline.now()
     /// When the first bytes of a head arrived, while the head is incomplete.
     private var headStarted: NIODeadline?
+    /// While a body is being read: when its clock started and how many bytes have come.
+    private var bodyStarted: NIODeadline?
+    private var bodyBytes = 0
+    /// A response head went out and its end has not.
+    private var responding = false
     private var timer: Scheduled<Void>?
     private var shutdownTimer: Scheduled<Void>?
     private weak var context: ChannelHandlerContext?
@@ -137,16 +148,21 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             unanswered += 1
             readingBody = true
             headStarted = nil
-        case .body:
-            break
+            bodyStarted = lastActivity
+            bodyBytes = 0
+        case .body(let chunk):
+            bodyBytes += chunk.readableBytes
         case .end:
             readingBody = false
+            bodyStarted = nil
         }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .head = unwrapOutboundIn(data) { responding = true }
         if case .end = unwrapOutboundIn(data) {
+            responding = false
             unanswered = max(0, unanswered - 1)
             lastActivity = .now()
             // A pipelined head that started during the server's turn gets its full time now.
@@ -185,15 +201,37 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private func nextCheck() -> NIODeadline {
         var deadline = lastActivity + limits.idleTimeout
         if let headStarted { deadline = min(deadline, headStarted + limits.headerTimeout) }
-        return max(deadline, .now() + .milliseconds(100))
+        if let bodyDeadline { deadline = min(deadline, bodyDeadline) }
+        // A body may start after this is armed (its head arrives between checks); checking at
+        // least every `bodyTimeout` finds it overdue within that much, without re-arming the
+        // timer for every request.
+        let now = NIODeadline.now()
+        deadline = min(deadline, now + limits.bodyTimeout)
+        return max(deadline, now + .milliseconds(100))
+    }
+
+    /// When the body being read must be complete, at the rate it has come so far.
+    private var bodyDeadline: NIODeadline? {
+        guard let bodyStarted else { return nil }
+        let allowance = Int64(bodyBytes / max(1, limits.bodyMinimumRate))
+        return bodyStarted + limits.bodyTimeout + .seconds(min(allowance, Int64(Int32.max)))
     }
 
     private func check(context: ChannelHandlerContext) {
         let now = NIODeadline.now()
         let serverBusy = unanswered > 0 && !readingBody
+        if unanswered > 1, bodyStarted != nil {
+            // An earlier request on this connection is still owed its answer, and reads may be
+            // paused until it is given: the body's clock starts when it can flow.
+            bodyStarted = now
+            bodyBytes = 0
+        }
         if !serverBusy {
             if let headStarted, now - headStarted >= limits.headerTimeout {
                 return close(context, reason: "request head not complete in time")
+            }
+            if let bodyDeadline, now >= bodyDeadline {
+                return timeOutBody(context)
             }
             if now - lastActivity >= limits.idleTimeout {
                 return close(context, reason: readingBody ? "request body stalled" : "idle")
@@ -204,6 +242,25 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
         arm(context: context)
     }
+
+    /// A body arriving slower than `bodyMinimumRate`: 408, unless a response has begun (an
+    /// early refusal), then close. Whatever handler was collecting the body sees the channel go
+    /// inactive and lets go of it.
+    private func timeOutBody(_ context: ChannelHandlerContext) {
+        bodyStarted = nil
+        guard !responding, unanswered == 1 else { return close(context, reason: "request body too slow") }
+        logger.debug("closing HTTP connection", metadata: ["pit.reason": "request body too slow"])
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Length", value: String(Self.bodyTimeoutAnswer.readableBytes))
+        headers.add(name: "Connection", value: "close")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .requestTimeout, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(Self.bodyTimeoutAnswer))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+
+    /// Sentry's error body shape (`{"detail": …}`), as every other refusal has.
+    private static let bodyTimeoutAnswer = ByteBuffer(string: #"{"detail":"request body not received in time"}"#)
 
     private func close(_ context: ChannelHandlerContext, reason: String) {
         logger.debug("closing HTTP connection", metadata: ["pit.reason": "\(reason)"])

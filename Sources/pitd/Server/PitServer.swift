@@ -66,7 +66,8 @@ enum PitServer {
         let diskGuard = DiskGuard(path: settings.dataDirectory, minimumFreeBytes: settings.minFreeDiskBytes, logger: logger)
         let pipeline = IngestPipeline(keys: keys, queue: queue, ack: settings.ack, limits: settings.limits,
                                       metrics: metrics, retryAfterSeconds: settings.retryAfterSeconds, dictionaries: dictionaries,
-                                      diskGuard: diskGuard, retention: retention, ackTimeout: Double(settings.ackTimeoutSeconds))
+                                      diskGuard: diskGuard, retention: retention, ackTimeout: Double(settings.ackTimeoutSeconds),
+                                      inflight: InflightBudget(limit: settings.inflightBytes))
         // Before the loop contexts make their sinks.
         EventLoopCommitSink.defaultDeadline.withLockedValue { $0 = .seconds(Int64(settings.ackTimeoutSeconds)) }
         let backend = settings.backend

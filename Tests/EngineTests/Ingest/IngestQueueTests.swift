@@ -48,6 +48,25 @@ private func eventIndex(_ entry: IngestQueue.Entry) -> Int? {
         #expect(queue.offer(try unit(2)) == .accepted)
     }
 
+    @Test func costCountsWhatTheUnitHolds() throws {
+        // 100 KB of one character compresses to a few hundred bytes, but the queued unit also
+        // keeps the decoded payload (the grouping's source): the budget must see those bytes.
+        let pipeline = IngestPipeline(keys: KeyCache(), queue: IngestQueue(maxCount: 1, maxBytes: 1), ack: .queued,
+                                      limits: IngestLimits(), metrics: PitMetrics())
+        func big(_ index: Int) throws -> WriteUnit {
+            let payload = #"{"event_id":"\#(String(format: "%032x", index))","message":"\#(String(repeating: "x", count: 100_000))"}"#
+            return WriteUnit(event: try pipeline.makeEventRecord(ByteBuffer(string: payload), header: nil, projectID: 1,
+                                                                 received: receiveTime), items: [])
+        }
+        let first = try big(1)
+        #expect(try #require(first.event).compressedPayload.count < 2_000)
+        #expect(first.cost >= 100_000)
+        #expect(first.cost < 110_000)
+        let queue = IngestQueue(maxCount: 100, maxBytes: 150_000)
+        #expect(queue.offer(first) == .accepted)
+        #expect(queue.offer(try big(2)) == .full)
+    }
+
     @Test func oversizedUnitIsAcceptedIntoAnEmptyQueue() throws {
         // Otherwise a unit bigger than the whole budget could never be written.
         let queue = IngestQueue(maxCount: 10, maxBytes: 10)

@@ -158,13 +158,26 @@ extension PSQLError {
 /// A statement or connection failure, described for logs and 503 bodies.
 package struct PostgresStoreError: Error, CustomStringConvertible {
     package let description: String
+    /// The server's SQLSTATE, nil for a connection-level failure.
+    package let sqlState: String?
 
     package init(_ error: any Error) {
         if let error = error as? PSQLError {
             description = error.summary
+            sqlState = error.sqlState
         } else {
             description = "\(error)"
+            sqlState = nil
         }
+    }
+
+    /// The server refused the values of a statement: data exceptions (22: invalid text such as
+    /// a NUL byte), integrity violations (23), program limits (54: an index row too big) and
+    /// errors raised by triggers (P0). Another unit of the same batch may well write. Connection,
+    /// resource, operator and rollback errors (08, 53, 57, 58, 40) fail any write.
+    package var mayBeCausedByData: Bool {
+        guard let sqlState else { return false }
+        return ["22", "23", "54", "P0"].contains(sqlState.prefix(2))
     }
 }
 

@@ -7,6 +7,16 @@ package struct SQLiteError: Error, CustomStringConvertible {
 
     /// SQLITE_BUSY / SQLITE_LOCKED: another connection holds the lock past the busy timeout.
     package var isBusy: Bool { code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED }
+
+    /// The statement refused the values it was given (a constraint or trigger, a value too big,
+    /// a type or range mismatch): another unit of the same batch may well write. Busy, I/O, full,
+    /// read-only, corrupt or missing-table errors are about the database and fail any write.
+    package var mayBeCausedByData: Bool {
+        switch code & 0xFF {
+        case SQLITE_CONSTRAINT, SQLITE_TOOBIG, SQLITE_MISMATCH, SQLITE_RANGE: true
+        default: false
+        }
+    }
 }
 
 /// One SQLite connection with a prepared-statement cache.

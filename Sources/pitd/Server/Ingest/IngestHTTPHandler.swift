@@ -2,6 +2,7 @@ import Engine
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// The ingest hot path: a channel handler placed right after the HTTP/1 decoder, ahead of
 /// Hummingbird, that answers `POST`/`OPTIONS` on ingest URLs itself and passes every other
@@ -16,7 +17,13 @@ import NIOHTTP1
 /// loop once per batch to answer all of that loop's requests.
 ///
 /// Admission and auth run when the head arrives, before the body is read: an overloaded server
-/// answers 503 without parsing anything, and an unknown key costs no decompression.
+/// answers 503 without parsing anything, and an unknown key costs no decompression. A request
+/// without credentials in its head (the tunnel pattern) is checked as soon as its envelope header
+/// line has arrived (`EnvelopeHeaderProbe`), and refused then, without reading the rest.
+///
+/// Every body byte held counts against the process-wide `InflightBudget` from the chunk that
+/// brings it until the request is prepared; a chunk that does not fit is answered 503 and the
+/// connection closed.
 ///
 /// Requests on one connection are answered in order: parts arriving while an ingest request
 /// waits for its commit, or an ingest request arriving while Hummingbird still owes a response,
@@ -54,6 +61,9 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
         case collecting(Head, ByteBuffer?)
         /// The answer is known before the body (refused, shed, preflight): the body is dropped.
         case discarding(Head, Answer)
+        /// A body that inflates past `IngestPipeline.loopDecodeLimit` is prepared on a pool
+        /// thread; its answer waits, as later requests do.
+        case preparing(Head)
         /// Queued with a ticket; the writer reports the commit through `batchFinished`.
         case awaitingCommit(Awaiting)
         case closed
@@ -74,6 +84,11 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
     private var sequence: UInt32 = 0
     /// Counts parts passed on to Hummingbird.
     private var forwardedParts = 0
+    /// Looks for the envelope header of the body being collected while its request has no
+    /// credentials yet; nil otherwise.
+    private var probe: EnvelopeHeaderProbe?
+    /// Bytes of the body being collected, reserved in `pipeline.inflight`.
+    private var bodyReserved = 0
 
     init(pipeline: IngestPipeline, contexts: IngestLoopContexts, logger: Logger) {
         self.pipeline = pipeline
@@ -89,12 +104,22 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
         state = .closed
+        releaseBody()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         state = .closed
         held.removeAll()
+        releaseBody()
         context.fireChannelInactive()
+    }
+
+    /// The body being collected is no longer held (answered, prepared, or the connection is gone).
+    private func releaseBody() {
+        probe = nil
+        guard bodyReserved > 0 else { return }
+        pipeline.inflight?.release(bodyReserved)
+        bodyReserved = 0
     }
 
     // MARK: Inbound
@@ -118,9 +143,13 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
         context.fireUserInboundEventTriggered(event)
     }
 
+    /// The current request waits for the server (its preparation off the loop, or its commit):
+    /// later parts are held and reads paused.
     private var isAwaitingCommit: Bool {
-        if case .awaitingCommit = state { return true }
-        return false
+        switch state {
+        case .awaitingCommit, .preparing: return true
+        default: return false
+        }
     }
 
     private var isIdle: Bool {
@@ -151,12 +180,37 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
         case .forwarding:
             if case .end = part { state = .idle }
             forward(part, context: context)
-        case .collecting(let head, var body):
+        case .collecting(var head, var body):
             switch part {
             case .head:
                 break
             case .body(var chunk):
                 state = .idle  // drop the reference so `body` stays uniquely owned while it grows
+                if let inflight = pipeline.inflight {
+                    guard inflight.reserve(chunk.readableBytes) else {
+                        refuse(pipeline.rejected(IngestPipeline.inflightExceeded(retryAfter: pipeline.retryAfterSeconds), itemType: "envelope"),
+                               head: head, context: context)
+                        return
+                    }
+                    bodyReserved += chunk.readableBytes
+                }
+                if let probe {
+                    switch probe.feed(chunk) {
+                    case .needMore:
+                        break
+                    case .found(let line):
+                        do throws(IngestError) {
+                            head.auth = try pipeline.authorizeEnvelopeHeader(line, projectID: head.projectID)
+                            self.probe = nil
+                        } catch {
+                            refuse(error, head: head, context: context)
+                            return
+                        }
+                    case .refused(let error):
+                        refuse(pipeline.rejected(error, itemType: "envelope"), head: head, context: context)
+                        return
+                    }
+                }
                 if body == nil {
                     body = chunk
                 } else {
@@ -168,11 +222,31 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
                 }
                 state = .collecting(head, body)
             case .end:
+                if let probe {
+                    // The body ended before a newline: the header is all of it.
+                    switch probe.finish() {
+                    case .found(let line):
+                        do throws(IngestError) {
+                            head.auth = try pipeline.authorizeEnvelopeHeader(line, projectID: head.projectID)
+                        } catch {
+                            respond(.failure(error), head: head, context: context)
+                            return
+                        }
+                    case .refused(let error):
+                        respond(.failure(pipeline.rejected(error, itemType: "envelope")), head: head, context: context)
+                        return
+                    case .needMore:
+                        respond(.failure(pipeline.rejected(.unauthorized("missing authorization information"), itemType: "envelope")),
+                                head: head, context: context)
+                        return
+                    }
+                    self.probe = nil
+                }
                 finish(head, body: body ?? ByteBuffer(), context: context)
             }
         case .discarding(let head, let answer):
             if case .end = part { respond(answer, head: head, context: context) }
-        case .awaitingCommit, .closed:
+        case .preparing, .awaitingCommit, .closed:
             break
         }
     }
@@ -204,7 +278,19 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
             head.auth = try loop.auth(xSentryAuth: request.headers.first(name: "x-sentry-auth"),
                                       authorization: request.headers.first(name: "authorization"), query: query)
             head.projectID = try Self.resolveProject(route, auth: head.auth, keys: pipeline.keys)
-            if let auth = head.auth { try pipeline.authorize(publicKey: auth.publicKey, projectID: head.projectID) }
+            if let auth = head.auth {
+                try pipeline.authorize(publicKey: auth.publicKey, projectID: head.projectID)
+            } else {
+                // The tunnel pattern: the credentials are in the envelope header, which the
+                // probe reads as the body arrives. A legacy /store/ event has no such header.
+                if route.endpoint == .store, head.contentType?.lowercased().hasPrefix("application/x-sentry-envelope") != true {
+                    throw .unauthorized("missing authorization information")
+                }
+                guard let encoding = ContentEncoding(headerValue: head.contentEncoding ?? "") else {
+                    throw .unsupportedMediaType("unsupported content encoding \(head.contentEncoding ?? "")")
+                }
+                probe = EnvelopeHeaderProbe(encoding: encoding)
+            }
             state = .collecting(head, nil)
             // curl and other clients wait (curl: 1 s) for this before sending a large body.
             if request.headers.first(name: "expect")?.lowercased() == "100-continue" {
@@ -233,16 +319,65 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
 
     /// The rest of an oversized body is not worth reading: answer 413 and close.
     private func refuseTooLarge(_ head: Head, context: ChannelHandlerContext) {
+        refuse(.tooLarge("request body exceeds \(pipeline.limits.maxRequestBytes) bytes"), head: head, context: context)
+    }
+
+    /// Answers while the body is still arriving and closes: the rest is not worth reading.
+    private func refuse(_ error: IngestError, head: Head, context: ChannelHandlerContext) {
         var head = head
         head.keepAlive = false
-        respond(.failure(.tooLarge("request body exceeds \(pipeline.limits.maxRequestBytes) bytes")), head: head, context: context)
+        respond(.failure(error), head: head, context: context)
     }
 
     private func finish(_ head: Head, body: ByteBuffer, context: ChannelHandlerContext) {
         let request = IngestPipeline.Request(projectID: head.projectID, auth: head.auth, contentEncoding: head.contentEncoding,
                                              contentType: head.contentType, body: body, authorized: head.auth != nil)
         do throws(IngestError) {
-            var prepared = try pipeline.prepare(request, endpoint: head.route.pipelineEndpoint)
+            guard let prepared = try pipeline.prepareOnLoop(request, endpoint: head.route.pipelineEndpoint) else {
+                prepareOffLoop(request, head: head, context: context)
+                return
+            }
+            submit(prepared, head: head, context: context)
+        } catch {
+            respond(.failure(error), head: head, context: context)
+        }
+    }
+
+    /// Inflating the body would hold up the loop: prepare it on the thread pool, then carry on
+    /// here. The body stays counted in the in-flight budget until then.
+    private func prepareOffLoop(_ request: IngestPipeline.Request, head: Head, context: ChannelHandlerContext) {
+        state = .preparing(head)
+        let pipeline = pipeline
+        let endpoint = head.route.pipelineEndpoint
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) { () -> Result<IngestPipeline.Prepared, IngestError> in
+            do throws(IngestError) {
+                return .success(try pipeline.prepare(request, endpoint: endpoint))
+            } catch {
+                return .failure(error)
+            }
+        }.whenComplete { result in
+            handler.value.preparedOffLoop(result, head: head)
+        }
+    }
+
+    private func preparedOffLoop(_ result: Result<Result<IngestPipeline.Prepared, IngestError>, any Error>, head: Head) {
+        // The connection may have closed meanwhile; then there is nobody to answer.
+        guard case .preparing = state, let context else { return }
+        state = .idle
+        switch result {
+        case .success(.success(let prepared)): submit(prepared, head: head, context: context)
+        case .success(.failure(let error)): respond(.failure(error), head: head, context: context)
+        case .failure: respond(.shed, head: head, context: context)  // the pool is shutting down
+        }
+    }
+
+    /// Queues a prepared request and answers it (ack=queued) or waits for its commit.
+    private func submit(_ prepared: IngestPipeline.Prepared, head: Head, context: ChannelHandlerContext) {
+        // Prepared: the body is no longer held (the unit counts against the queue's budget).
+        releaseBody()
+        var prepared = prepared
+        do throws(IngestError) {
             switch pipeline.ack {
             case .queued:
                 try pipeline.enqueue(prepared)
@@ -266,6 +401,8 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
         case .success:
             pipeline.recordAccepted(itemTypes: awaiting.itemTypes)
             respond(.success(awaiting.eventID), head: awaiting.head, context: context)
+        case .failure(let error) where error is UnitRejected:
+            respond(.failure(IngestPipeline.storageRefusal), head: awaiting.head, context: context)
         case .failure(let error):
             respond(.failure(pipeline.storageFailure("\(error)")), head: awaiting.head, context: context)
         }
@@ -293,6 +430,7 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
     }
 
     private func respond(_ answer: Answer, head: Head, context: ChannelHandlerContext) {
+        releaseBody()
         if case .failure(let error) = answer { IngestAnswer.log(error, logger: logger) }
         let keepAlive = head.keepAlive && !quiescePending
         let (responseHead, body) = answer.render(version: head.version, keepAlive: keepAlive, allocator: context.channel.allocator)
