@@ -1,3 +1,5 @@
+import NIOCore
+
 /// An error event ready for the writer: normalised, grouped, payload compressed.
 package struct EventRecord: Sendable {
     package var projectID: Int64
@@ -85,12 +87,14 @@ extension EventRecord {
             + WriteUnit.stringBytes(processingErrors)
         total += overhead + facetTags.count * 32
         for tag in facetTags { total += WriteUnit.stringBytes(tag.key) + WriteUnit.stringBytes(tag.value) }
-        total += overhead + grouping.hashes.count * (8 + overhead + 16)
+        total += overhead + grouping.hashes.count * 16
         total += WriteUnit.stringBytes(grouping.title) + WriteUnit.stringBytes(grouping.culprit) + WriteUnit.stringBytes(grouping.kind)
             + overhead + grouping.metadata.count
         switch grouping.source {
-        case .payload(let bytes):
-            total += overhead + bytes.count
+        case .payload(let buffer):
+            // The request's own storage, shared rather than copied (`GroupingSource.payload(sharing:)`):
+            // all of it stays alive while the unit is queued.
+            total += overhead + buffer.storageCapacity
         case .event(let extracted):
             // Not made by the ingest path (it keeps the payload); a per-frame figure stands in for
             // walking every string of the event.
