@@ -18,12 +18,13 @@ struct PitBench: AsyncParsableCommand {
               pit-bench --spawn --rate 12000 --duration 5m
               pit-bench ramp --spawn --start 2000 --step 2000 --interval 10s
               pit-bench soak --spawn --rate 10000 --duration 5m --max-p99 50
+              pit-bench chaos --dsn http://KEY@127.0.0.1:8000/1 --verify-database pit-data/pit.sqlite --rate 4000 --duration 4m
               pit-bench sweep --batch-sizes 250,1000,5000 --synchronous NORMAL,FULL --ack committed,queued
               pit-bench tune --rate 10000 --max-p99 50
               pit-bench report
               pit-bench redact
             """,
-        subcommands: [Run.self, Ramp.self, Soak.self, Overload.self, Sweep.self, Tune.self, Browse.self, Report.self, Redact.self],
+        subcommands: [Run.self, Ramp.self, Soak.self, Chaos.self, Overload.self, Sweep.self, Tune.self, Browse.self, Report.self, Redact.self],
         defaultSubcommand: Run.self
     )
 }
@@ -47,6 +48,8 @@ struct TargetOptions: ParsableArguments {
     var instances = 1
     @Option(help: "Admin/API token, to verify stored events through the read API of a --dsn target (recorded as <redacted>).")
     var token: String?
+    @Option(help: "Database of a --dsn target (SQLite file or postgres:// URL): every acknowledged event id is looked up there after the run, not a sample through the API.")
+    var verifyDatabase: String?
     @Option(help: "Organization slug for verification through the API.") var organization = "pit"
     @Option(help: "Project slug for verification through the API.") var project = "default"
 
@@ -162,6 +165,7 @@ func runConstantRate(mode: String, rate: Double, duration: String, target: Targe
 {
     let seconds = try parseDuration(duration)
     var options = load.runnerOptions(mode: mode, defaultName: "\(mode)-\(Int(rate))", target: try target.spec())
+    options.verifyDatabase = target.verifyDatabase
     adjust(&options)
     let outcome = try await BenchRunner(options: options).run(phases: [RateStep(rate: rate, duration: seconds)])
     printSummary(outcome)
@@ -191,6 +195,26 @@ struct Soak: AsyncParsableCommand {
 
     func run() async throws {
         try await runConstantRate(mode: "soak", rate: rate, duration: duration, target: target, load: load)
+    }
+}
+
+struct Chaos: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "A rate against a server that something else kills and restarts (scripts/chaos-soak): connection errors and timeouts are counted, not failures; passes when every acknowledged event is stored (--verify-database or --token) and every answer is 2xx, 429 or 503 with Retry-After."
+    )
+    @OptionGroup var target: TargetOptions
+    @OptionGroup var load: LoadOptions
+    @Option(help: "Requests per second (about half the capacity).") var rate: Double = 4000
+    @Option(help: "Duration (30s, 5m).") var duration = "4m"
+
+    func validate() throws {
+        guard !target.spawn, target.dsn != nil || ProcessInfo.processInfo.environment["PIT_DSN"] != nil else {
+            throw ValidationError("chaos needs a server that survives being killed: give --dsn (or PIT_DSN)")
+        }
+    }
+
+    func run() async throws {
+        try await runConstantRate(mode: "chaos", rate: rate, duration: duration, target: target, load: load)
     }
 }
 

@@ -1,5 +1,6 @@
 import Engine
 import NIOCore
+import NIOHTTP1
 import PitBenchCore
 import PitPayloads
 import Testing
@@ -56,6 +57,46 @@ struct LoadGeneratorTests {
         #expect(result.latency.p99 > 50, "p99 \(result.latency.p99) ms")
         #expect(result.latency.max >= 150, "max \(result.latency.max) ms")
         #expect(result.latency.p50 < 20)
+    }
+
+    @Test("a 503 without an integer Retry-After is counted; one with it is not", arguments: [("1", 0), (nil, 200), ("soon", 200)])
+    func unavailableWithoutRetryAfter(retryAfter: String?, expected: Int) async throws {
+        let server = StubServer(answer: .init(status: .serviceUnavailable, retryAfter: retryAfter))
+        try await server.start()
+        let generator = LoadGenerator()
+        let source = RequestSource(mode: .errors, generator: SyntheticEvents(), templateCount: 4, gzip: false)
+        let result = try await generator.run(target: target(port: server.port), steps: [RateStep(rate: 100, duration: 2)],
+                                             source: source, options: GeneratorOptions(maxConnections: 8))
+        await generator.shutdown()
+        try await server.stop()
+        #expect(result.totals.unavailable == 200)
+        #expect(result.unavailableWithoutRetryAfter == expected)
+        #expect(result.acceptedEventIDs.isEmpty)
+    }
+
+    @Test("a server that goes away and comes back on its port: refused connections counted, ingest resumes")
+    func serverRestartedMidRun() async throws {
+        let first = StubServer()
+        try await first.start()
+        let port = first.port
+        let generator = LoadGenerator()
+        let source = RequestSource(mode: .errors, generator: SyntheticEvents(), templateCount: 4, gzip: false)
+        async let run = generator.run(target: target(port: port), steps: [RateStep(rate: 200, duration: 4)],
+                                      source: source, options: GeneratorOptions(maxConnections: 8))
+        try await Task.sleep(for: .seconds(1))
+        try await first.stop()
+        try await Task.sleep(for: .milliseconds(500))
+        let second = StubServer(port: port)
+        try await second.start()
+        let result = try await run
+        await generator.shutdown()
+        try await second.stop()
+        #expect(result.totals.connectionErrors > 0, "the refused reconnects while the server was away")
+        // Requests due while it was away wait for a connection and are sent once it is back.
+        #expect(result.totals.ok + result.totals.connectionErrors >= 800)
+        #expect(result.totals.ok >= 700, "ok \(result.totals.ok)")
+        #expect(result.timeline.last(where: { $0.targetRate > 0 }).map { $0.counts.ok > 0 } == true, "ingest resumed")
+        #expect(result.acceptedEventIDs.count == result.totals.ok)
     }
 
     @Test func connectionRefusedIsCountedNotHung() async throws {

@@ -2,31 +2,42 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// A minimal HTTP/1.1 server for generator tests: answers every request with 200 `{}`, after an
-/// optional stall that can be switched on for a window of time.
+/// A minimal HTTP/1.1 server for generator tests: answers every request with `answer` (200 `{}`
+/// unless told otherwise), after an optional stall that can be switched on for a window of time.
 final class StubServer: @unchecked Sendable {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private(set) var port = 0
     private var channel: (any Channel)?
     /// Requests arriving in [stallStart, stallEnd) (uptime nanoseconds) are answered at stallEnd.
     let stall: (start: UInt64, end: UInt64)?
+    let answer: Answer
+    /// 0: any free port.
+    private let requestedPort: Int
 
-    init(stall: (start: UInt64, end: UInt64)? = nil) {
+    struct Answer: Sendable {
+        var status: HTTPResponseStatus = .ok
+        var retryAfter: String?
+    }
+
+    init(stall: (start: UInt64, end: UInt64)? = nil, answer: Answer = Answer(), port: Int = 0) {
         self.stall = stall
+        self.answer = answer
+        self.requestedPort = port
     }
 
     func start() async throws {
         let stall = self.stall
+        let answer = self.answer
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(Handler(stall: stall))
+                    try channel.pipeline.syncOperations.addHandler(Handler(stall: stall, answer: answer))
                 }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: "127.0.0.1", port: requestedPort).get()
         self.channel = channel
         port = channel.localAddress?.port ?? 0
     }
@@ -40,10 +51,14 @@ final class StubServer: @unchecked Sendable {
         typealias InboundIn = HTTPServerRequestPart
         typealias OutboundOut = HTTPServerResponsePart
         let stall: (start: UInt64, end: UInt64)?
+        let answer: Answer
         /// pit-bench's control client (health checks, read API lookups) reads until the server
         /// closes, so `Connection: close` must be honoured.
         var keepAlive = true
-        init(stall: (start: UInt64, end: UInt64)?) { self.stall = stall }
+        init(stall: (start: UInt64, end: UInt64)?, answer: Answer) {
+            self.stall = stall
+            self.answer = answer
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let part = unwrapInboundIn(data)
@@ -61,8 +76,9 @@ final class StubServer: @unchecked Sendable {
         }
 
         func respond(_ context: ChannelHandlerContext) {
-            var head = HTTPResponseHead(version: .http1_1, status: .ok)
+            var head = HTTPResponseHead(version: .http1_1, status: answer.status)
             head.headers.add(name: "Content-Length", value: "2")
+            if let retryAfter = answer.retryAfter { head.headers.add(name: "Retry-After", value: retryAfter) }
             context.write(wrapOutboundOut(.head(head)), promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "{}")))), promise: nil)
             if keepAlive {

@@ -191,6 +191,8 @@ package struct LoadResult: Sendable {
     package var latency: LatencySummary
     /// Event ids of error envelopes answered 2xx: what must be stored.
     package var acceptedEventIDs: [EventID]
+    /// 503 answers without an integer `Retry-After`: a client cannot tell when to come back.
+    package var unavailableWithoutRetryAfter = 0
     package var elapsedSeconds: Double
     /// Set when the generator itself could not keep the schedule (its tick ran late or its CPU was
     /// saturated): then the figures measure pit-bench, not the server.
@@ -318,6 +320,7 @@ private final class GeneratorRun: @unchecked Sendable {
     var stepHistograms: [Histogram<UInt64>]
     var totals = Counts()
     var accepted: [EventID] = []
+    var unavailableWithoutRetryAfter = 0
     var timeline: [SecondSample] = []
     var lastTickNanos: UInt64 = 0
     var maxTickLagNanos: UInt64 = 0
@@ -327,6 +330,7 @@ private final class GeneratorRun: @unchecked Sendable {
     var busySeconds = 0
     var tickTask: RepeatedTask?
     var sampler_: Connection?
+    var samplerOpening = false
     var queueDepth: Int?
     var storedTotal: Int?
     var finished = false
@@ -399,11 +403,16 @@ private final class GeneratorRun: @unchecked Sendable {
     }
 
     func openSampler() {
+        guard !samplerOpening else { return }
+        samplerOpening = true
         let connection = Connection(id: -1)
         connection.isSampler = true
-        connect(connection).whenSuccess { [self] channel in
-            connection.channel = channel
-            sampler_ = connection
+        connect(connection).whenComplete { [self] result in
+            samplerOpening = false
+            if case .success(let channel) = result {
+                connection.channel = channel
+                sampler_ = connection
+            }
         }
     }
 
@@ -501,7 +510,7 @@ private final class GeneratorRun: @unchecked Sendable {
 
     // MARK: Responses
 
-    func completed(_ connection: Connection, status: Int) {
+    func completed(_ connection: Connection, status: Int, retryAfterSeconds: Int? = nil) {
         if connection.isSampler {
             queueDepth = Self.metric("pit_queue_depth", in: connection.body)
             storedTotal = Self.metric("pit_events_stored_total", in: connection.body)
@@ -519,7 +528,9 @@ private final class GeneratorRun: @unchecked Sendable {
             counts.ok = 1
             if connection.isError, let id = connection.eventID { accepted.append(id) }
         case 429: counts.tooManyRequests = 1
-        case 503: counts.unavailable = 1
+        case 503:
+            counts.unavailable = 1
+            if retryAfterSeconds == nil { unavailableWithoutRetryAfter += 1 }
         case 400..<500: counts.otherClientErrors = 1
         default: counts.serverErrors = 1
         }
@@ -616,6 +627,8 @@ private final class GeneratorRun: @unchecked Sendable {
     }
 
     func pollReady() {
+        // A server killed and restarted under load (a chaos run) closed the sampler's connection.
+        if target.metricsPath != nil && sampler_ == nil && !finished { openSampler() }
         guard let path = target.metricsPath, let connection = sampler_, connection.request == nil,
               let channel = connection.channel, channel.isActive else { return }
         connection.request = Request(index: -1, step: 0, dueNanos: Self.now())
@@ -663,6 +676,7 @@ private final class GeneratorRun: @unchecked Sendable {
         }
         promise.succeed(LoadResult(
             timeline: timeline, steps: steps, totals: totals, latency: .from(overall), acceptedEventIDs: accepted,
+            unavailableWithoutRetryAfter: unavailableWithoutRetryAfter,
             elapsedSeconds: Double(now - startNanos) / 1e9, generatorLimited: limited
         ))
     }
@@ -674,6 +688,7 @@ private final class ResponseHandler: ChannelInboundHandler, RemovableChannelHand
     private let run: GeneratorRun
     private let connection: GeneratorRun.Connection
     private var status = 0
+    private var retryAfterSeconds: Int?
 
     init(run: GeneratorRun, connection: GeneratorRun.Connection) {
         self.run = run
@@ -684,10 +699,11 @@ private final class ResponseHandler: ChannelInboundHandler, RemovableChannelHand
         switch unwrapInboundIn(data) {
         case .head(let head):
             status = Int(head.status.code)
+            retryAfterSeconds = head.headers.first(name: "Retry-After").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         case .body(let buffer):
             if connection.isSampler { connection.body += String(buffer: buffer) }
         case .end:
-            run.completed(connection, status: status)
+            run.completed(connection, status: status, retryAfterSeconds: retryAfterSeconds)
         }
     }
 

@@ -61,7 +61,8 @@ package struct RunRecord: Sendable, Codable, Equatable {
     }
 
     package struct Summary: Sendable, Codable, Equatable {
-        package init(counts: Counts, elapsedSeconds: Double, offeredRate: Double, acceptedRate: Double, latency: LatencySummary, acceptedEvents: Int, storedEvents: Int?, missingEvents: Int?, verification: String, generatorLimited: String?, server: ServerSummary?, passed: Bool, failures: [String]) {
+        package init(counts: Counts, elapsedSeconds: Double, offeredRate: Double, acceptedRate: Double, latency: LatencySummary, acceptedEvents: Int, storedEvents: Int?, missingEvents: Int?, verification: String, generatorLimited: String?, server: ServerSummary?, passed: Bool, failures: [String], unavailableWithoutRetryAfter: Int? = nil) {
+            self.unavailableWithoutRetryAfter = unavailableWithoutRetryAfter
             self.counts = counts
             self.elapsedSeconds = elapsedSeconds
             self.offeredRate = offeredRate
@@ -91,6 +92,8 @@ package struct RunRecord: Sendable, Codable, Equatable {
         package var server: ServerSummary?
         package var passed: Bool
         package var failures: [String]
+        /// 503 answers that lacked an integer `Retry-After` (nil in runs recorded before it was counted).
+        package var unavailableWithoutRetryAfter: Int?
     }
 
     package struct ServerSummary: Sendable, Codable, Equatable {
