@@ -167,6 +167,33 @@ import Testing
         #expect(try derivedRows(path) == expected)
     }
 
+    @Test func aRecountThatCannotBeWrittenDoesNotStopTheStart() throws {
+        // After a crash on a full disk the recount's own write fails too: the store must open
+        // (pitd then answers 503, not "connection refused") and count once writes succeed.
+        let directory = try TemporaryDirectory()
+        let expected = try reference(directory)
+        let path = directory.path("crashed.db")
+        let all = try batches()
+        do {
+            let store = try SQLiteBatchStore(path: path, durability: durability, countsInterval: 3600)
+            _ = try store.write(all[0], queueEmpty: false)
+            try store.writeDeferredWork()
+            for batch in all[1...] { _ = try store.write(batch, queueEmpty: false) }
+        }
+        // A trigger stands in for the full disk: any counters write fails.
+        let blocker = try SQLiteConnection(path: path)
+        try blocker.execute("""
+            CREATE TRIGGER refuse_counts BEFORE UPDATE ON issues BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END
+            """)
+        let reopened = try SQLiteBatchStore(path: path, durability: durability)
+        #expect(try timesSeen(path) == 6)
+        #expect(reopened.deferredWorkDeadline != nil)
+        try blocker.execute("DROP TRIGGER refuse_counts")
+        try reopened.writeDeferredWork()
+        reopened.close()
+        #expect(try derivedRows(path) == expected)
+    }
+
     @Test func aDatabaseWithoutTheWatermarkIsTakenAsCounted() throws {
         let directory = try TemporaryDirectory()
         let expected = try reference(directory)

@@ -29,6 +29,9 @@ package final class SQLiteBatchStore: BatchStore {
 
     /// Counters of committed events not written yet, and when they last were.
     private var pending = SQLitePendingCounts()
+    /// Issues whose `users_seen` a crash recount could not yet set (the disk was full at start);
+    /// set with the next counters write.
+    private var usersToRecount: Set<Int64> = []
     private var lastCountsWrite = ClockTime.monotonicSeconds
     /// The longest counters wait under load: how stale an issue's count can look while the queue
     /// never runs dry.
@@ -69,7 +72,10 @@ package final class SQLiteBatchStore: BatchStore {
     package func close() {
         if !pending.isEmpty {
             let counts = pending
-            if (try? connection.transaction({ try writeCounts(counts) })) != nil { pending = SQLitePendingCounts() }
+            if (try? connection.transaction({ try writeCounts(counts) })) != nil {
+                pending = SQLitePendingCounts()
+                usersToRecount = []
+            }
         }
         checkpointer?.stop()
         checkpointer = nil
@@ -161,6 +167,7 @@ package final class SQLiteBatchStore: BatchStore {
             }
             if countsWritten {
                 pending = SQLitePendingCounts()
+                usersToRecount = []
                 lastCountsWrite = now
             } else {
                 if pending.isEmpty { lastCountsWrite = now }
@@ -187,6 +194,7 @@ package final class SQLiteBatchStore: BatchStore {
         let counts = pending
         try connection.transaction { try writeCounts(counts) }
         pending = SQLitePendingCounts()
+        usersToRecount = []
     }
 
     private func writeInTransaction(_ batch: [IngestQueue.Entry], counts: inout SQLitePendingCounts) throws -> BatchOutcome {
@@ -456,6 +464,12 @@ package final class SQLiteBatchStore: BatchStore {
         for (key, counted) in counts.hourly.projects {
             try upsertProjectHour.run([.int(key.id), .int(key.hour), .int(counted.events)])
         }
+        if !usersToRecount.isEmpty {
+            // After every increment above: the count of an issue's rows is then exact.
+            let recountUsers = try connection.statement(
+                "UPDATE issues SET users_seen = (SELECT COUNT(*) FROM issue_users WHERE issue_id = issues.id) WHERE id = ?")
+            for id in usersToRecount { try recountUsers.run([.int(id)]) }
+        }
         if counts.throughEventRowID > 0 { try setCountedThrough(counts.throughEventRowID) }
     }
 
@@ -511,13 +525,17 @@ package final class SQLiteBatchStore: BatchStore {
                                           needsDictionary: dictionaryID != nil)
             )
         }
-        try connection.transaction {
-            try writeCounts(counts)
-            // The users of these events were stored with them; which of them were new when they
-            // came is lost with the process, but an issue's users are its rows in issue_users.
-            let recountUsers = try connection.statement(
-                "UPDATE issues SET users_seen = (SELECT COUNT(*) FROM issue_users WHERE issue_id = issues.id) WHERE id = ?")
-            for id in counts.issues.keys { try recountUsers.run([.int(id)]) }
+        // The users of these events were stored with them; which of them were new when they
+        // came is lost with the process, but an issue's users are its rows in issue_users.
+        usersToRecount = Set(counts.issues.keys)
+        do {
+            try connection.transaction { try writeCounts(counts) }
+            usersToRecount = []
+        } catch {
+            // A full disk (the crash may have come from it) must not keep the server from
+            // starting and answering 503: the counts wait with the first batch's, as any
+            // deferred counts do, and are written once there is room.
+            pending = counts
         }
     }
 
