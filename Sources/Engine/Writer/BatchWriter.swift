@@ -22,6 +22,8 @@ package final class BatchWriter: Service, Sendable {
     private let logger: Logger
     private let health: StorageHealth?
     private let name: String
+    /// One "batch write failed" line per second while storage is down.
+    private let failureLog = LogGate(intervalSeconds: 1)
 
     package convenience init(queue: IngestQueue, store: any BatchStore, batchSize: Int, commitDelay: Double = 0, metrics: PitMetrics,
                              health: StorageHealth? = nil, logger: Logger)
@@ -111,7 +113,11 @@ package final class BatchWriter: Service, Sendable {
                     logger.error("database writes fail; answering 503 until they succeed", metadata: ["pit.writer": "\(name)", "error": "\(error)"])
                 }
                 metrics.writerFailures.increment()
-                logger.error("batch write failed", metadata: ["pit.batch_size": "\(settlement.unwritten.count)", "error": "\(error)"])
+                if let heldBack = failureLog.pass() {
+                    logger.error("batch write failed", metadata: [
+                        "pit.batch_size": "\(settlement.unwritten.count)", "error": "\(error)", "pit.similar_lines_dropped": "\(heldBack)",
+                    ])
+                }
             } else if evidence || settlement.suspects.isEmpty {
                 if health?.recordSuccess() == true { logger.notice("database writes succeed again", metadata: ["pit.writer": "\(name)"]) }
             }

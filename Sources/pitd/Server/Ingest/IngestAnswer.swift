@@ -51,10 +51,16 @@ struct IngestAnswer {
         return IngestAnswer(status: error.status, headers: headers, body: SentryAPIRenderer.detail(error.detail))
     }
 
-    /// Refusals worth an operator's attention (5xx) are logged at warning, the rest at debug.
+    private static let refusalLog = LogGate(intervalSeconds: 1)
+
+    /// Refusals worth an operator's attention (5xx) are logged at warning, at most one a second
+    /// (while storage is down every request is refused), the rest at debug.
     static func log(_ error: IngestError, logger: Logger) {
         if error.status >= 500 {
-            logger.warning("ingest refused", metadata: ["http.status": "\(error.status)", "pit.reason": "\(error.detail)"])
+            guard let heldBack = refusalLog.pass() else { return }
+            logger.warning("ingest refused", metadata: [
+                "http.status": "\(error.status)", "pit.reason": "\(error.detail)", "pit.similar_lines_dropped": "\(heldBack)",
+            ])
         } else {
             logger.debug("ingest rejected", metadata: ["http.status": "\(error.status)", "pit.reason": "\(error.detail)"])
         }
