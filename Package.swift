@@ -173,7 +173,7 @@ if ProcessInfo.processInfo.environment["PIT_FUZZ"] != nil {
     let fuzzTargets: [(name: String, path: String, dependencies: [Target.Dependency])] = [
         ("FuzzIngest", "Tests/Fuzz/Ingest", ["Engine", .product(name: "NIOCore", package: "swift-nio")]),
         ("FuzzEnvelope", "Tests/Fuzz/Envelope", ["Engine", .product(name: "NIOCore", package: "swift-nio")]),
-        ("FuzzEvent", "Tests/Fuzz/Event", ["Engine"]),
+        ("FuzzEvent", "Tests/Fuzz/Event", ["Engine", .product(name: "NIOCore", package: "swift-nio")]),
         ("FuzzGzip", "Tests/Fuzz/Decoding/Gzip", ["Engine", .product(name: "NIOCore", package: "swift-nio")]),
         ("FuzzDeflate", "Tests/Fuzz/Decoding/Deflate", ["Engine", .product(name: "NIOCore", package: "swift-nio")]),
         ("FuzzBrotli", "Tests/Fuzz/Decoding/Brotli", ["Engine", .product(name: "NIOCore", package: "swift-nio")]),
