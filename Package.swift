@@ -166,3 +166,31 @@ if ProcessInfo.processInfo.environment["PIT_BENCHMARKS"] != nil {
         )
     )
 }
+
+// libFuzzer targets, opt-in so that ordinary builds never see them (they only link with
+// libFuzzer's runtime). scripts/fuzz sets PIT_FUZZ=1 and builds them with the sanitizer flags that
+// work with SwiftPM (see Tests/Fuzz/README.md) into a scratch path of their own.
+if ProcessInfo.processInfo.environment["PIT_FUZZ"] != nil {
+    let fuzzTargets: [(name: String, path: String, dependencies: [Target.Dependency])] = [
+        ("FuzzIngest", "Tests/Fuzz/Ingest", ["Engine", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzEnvelope", "Tests/Fuzz/Envelope", ["Engine", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzEvent", "Tests/Fuzz/Event", ["Engine", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzGzip", "Tests/Fuzz/Decoding/Gzip", ["Engine", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzDeflate", "Tests/Fuzz/Decoding/Deflate", ["Engine", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzBrotli", "Tests/Fuzz/Decoding/Brotli", ["Engine", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzZstd", "Tests/Fuzz/Decoding/Zstd", ["Engine", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzAuth", "Tests/Fuzz/Auth", ["Engine"]),
+    ]
+    for target in fuzzTargets {
+        package.targets.append(
+            .executableTarget(
+                name: target.name,
+                dependencies: target.dependencies,
+                path: target.path,
+                // The seed corpus sits next to the code it feeds.
+                exclude: ["corpus"],
+                swiftSettings: swiftSettings
+            )
+        )
+    }
+}
