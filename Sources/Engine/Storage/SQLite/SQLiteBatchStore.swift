@@ -9,9 +9,11 @@ package final class SQLiteBatchStore: BatchStore {
     private let connection: SQLiteConnection
     private var checkpointer: SQLiteCheckpointer?
 
+    /// Keyed by the hash itself (two words), not its bytes: an array per lookup was a malloc
+    /// per event on the writer thread.
     private struct IssueKey: Hashable {
         var projectID: Int64
-        var hash: [UInt8]
+        var hash: GroupHash
     }
 
     private struct IssueState {
@@ -106,7 +108,7 @@ package final class SQLiteBatchStore: BatchStore {
     private func issueID(for key: IssueKey) throws -> Int64? {
         if let id = issueByHash[key] { return id }
         guard let id = try connection.statement("SELECT issue_id FROM issue_hashes WHERE project_id = ? AND hash = ?")
-            .query([.int(key.projectID), .blob(key.hash)], { $0.int(0) }).first
+            .query([.int(key.projectID), .blob(key.hash.bytes)], { $0.int(0) }).first
         else { return nil }
         issueByHash[key] = id
         return id
@@ -248,7 +250,7 @@ package final class SQLiteBatchStore: BatchStore {
                         try connection.statement("DELETE FROM issues WHERE id = ?").run([.int(issueID)])
                         try connection.statement("DELETE FROM issue_groupings WHERE issue_id = ?").run([.int(issueID)])
                         // None of its fingerprints had an issue before (else it was not created).
-                        for hash in event.grouping.hashes { issueByHash[IssueKey(projectID: event.projectID, hash: hash.bytes)] = nil }
+                        for hash in event.grouping.hashes { issueByHash[IssueKey(projectID: event.projectID, hash: hash)] = nil }
                         issues[issueID] = nil
                         nextShortID[event.projectID]? -= 1
                     }
@@ -305,13 +307,13 @@ package final class SQLiteBatchStore: BatchStore {
 
     private func resolveIssue(for event: EventRecord) throws -> (Int64, Bool) {
         for hash in event.grouping.hashes {
-            if let id = try issueID(for: IssueKey(projectID: event.projectID, hash: hash.bytes)) {
+            if let id = try issueID(for: IssueKey(projectID: event.projectID, hash: hash)) {
                 // Register hashes this issue did not have yet (an app hash gained later, say).
                 for other in event.grouping.hashes {
-                    guard try issueID(for: IssueKey(projectID: event.projectID, hash: other.bytes)) == nil else { continue }
+                    guard try issueID(for: IssueKey(projectID: event.projectID, hash: other)) == nil else { continue }
                     try connection.statement("INSERT OR IGNORE INTO issue_hashes (project_id, hash, issue_id) VALUES (?, ?, ?)")
                         .run([.int(event.projectID), .blob(other.bytes), .int(id)])
-                    issueByHash[IssueKey(projectID: event.projectID, hash: other.bytes)] = id
+                    issueByHash[IssueKey(projectID: event.projectID, hash: other)] = id
                 }
                 return (id, false)
             }
@@ -334,7 +336,7 @@ package final class SQLiteBatchStore: BatchStore {
         for hash in event.grouping.hashes {
             try connection.statement("INSERT OR IGNORE INTO issue_hashes (project_id, hash, issue_id) VALUES (?, ?, ?)")
                 .run([.int(event.projectID), .blob(hash.bytes), .int(id)])
-            issueByHash[IssueKey(projectID: event.projectID, hash: hash.bytes)] = id
+            issueByHash[IssueKey(projectID: event.projectID, hash: hash)] = id
         }
         issues[id] = IssueState(projectID: event.projectID, status: .unresolved, substatus: .new, resolvedInRelease: nil)
         return (id, true)
