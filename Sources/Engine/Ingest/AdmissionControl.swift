@@ -14,11 +14,6 @@
 ///   oversubscribed and pitd is part of why; this is how overload shows when clients share the
 ///   machine (a load generator on the same cores starves, its requests queue on its side, and the
 ///   loop, never late, sees no backlog of its own). Shedding frees CPU for everyone;
-/// - how full the loop is: its demand (on a CPU or runnable) over the interval. NIO serves each
-///   ready socket in turn, so a saturated loop is only a little late on its probe while the
-///   backlog grows in the sockets' buffers and in the clients; demand near 1 is what shows it.
-///   Counted only for a loop that is itself busy (`minimumOnCPU`), so other processes' load on
-///   an otherwise idle server does not make it shed;
 /// - and how long the oldest queued write has waited for the writer (a slow disk), against a
 ///   target of its own: with group commit every write waits for the commit before it, so a
 ///   queue age of a commit or two is the design working, not a backlog.
@@ -50,16 +45,11 @@ package struct AdmissionControl: Sendable {
         package var contentionTarget: Double
         /// The share of an interval a loop must spend on a CPU for its waiting to count.
         package var minimumOnCPU: Double
-        /// The loop's demand (time on a CPU plus time runnable, over wall time) from which it
-        /// counts as full: at `utilization` it is as late as `target`, at 1 twice that. 0 turns
-        /// the signal off.
-        package var utilization: Double
 
         package init(target: Double = 0.005, alpha: Double = 0.1, beta: Double = 0.1, decay: Double = 0.05,
                      maximumShare: Double = 0.95, hardLimitFactor: Double = 4, saturation: Double = 0.9, queueTarget: Double = 0.1,
-                    contentionTarget: Double = 0.2, minimumOnCPU: Double = 0.2, utilization: Double = 0)
+                    contentionTarget: Double = 0.2, minimumOnCPU: Double = 0.2)
         {
-            self.utilization = utilization
             self.queueTarget = queueTarget
             self.contentionTarget = contentionTarget
             self.minimumOnCPU = minimumOnCPU
@@ -113,13 +103,8 @@ package struct AdmissionControl: Sendable {
             saturated = onCPU + waiting >= c.saturation
             if onCPU >= c.minimumOnCPU && c.contentionTarget > 0 { contention = waiting * c.target / c.contentionTarget }
         }
-        var full = 0.0
-        if c.utilization > 0, let onCPU = interval.onCPU, let waiting = interval.waitingForCPU, onCPU >= c.minimumOnCPU {
-            let demand = onCPU + waiting
-            if demand >= c.utilization { full = c.target * (1 + (demand - c.utilization) / max(0.01, 1 - c.utilization)) }
-        }
         let queueDelay = c.queueTarget > 0 ? interval.queueDelay * c.target / c.queueTarget : 0
-        return max(saturated ? interval.loopDelay : 0, queueDelay, contention, full)
+        return max(saturated ? interval.loopDelay : 0, queueDelay, contention)
     }
 
     /// One controller step at the end of an interval.

@@ -33,7 +33,6 @@ import Glibc
 /// | `retry_after_seconds` | `1` | `Retry-After` on 503 |
 /// | `admission_target_us` | `5000` | overload shedding: past this event-loop or writer delay, a growing share of new ingest requests is answered 503 at their head; 0 turns it off |
 /// | `admission_contention_percent` | `0` | when set (e.g. 30), a loop that runs at least 20 % of the time and waits this share of it for a CPU (the machine is oversubscribed, pitd among the cause) is as late as `admission_target_us`; 0 ignores CPU contention |
-/// | `admission_utilization_percent` | `0` | when set (e.g. 95), an event loop that is on a CPU or runnable this share of the time, and on a CPU at least 20 % of it, counts as late as `admission_target_us` (more as it nears 100 %); 0 ignores it |
 /// | `admission_busy_percent` | `90` | an event loop's lateness counts only when it was running or runnable this share of the interval (below, other processes made it late) |
 /// | `http_max_connections` | `10000` (less when the open-files limit is lower) | open HTTP connections; beyond it a new one is answered 503 and closed |
 /// | `http_idle_timeout_seconds` | `60` | an HTTP connection is closed after this long without a request, or when a request it is sending stalls this long |
@@ -190,11 +189,8 @@ struct PitSettings: Sendable {
         // beside its test clients did in CI), not only when pitd's own load does.
         let contentionPercent = try integer("admission_contention_percent", 0)
         guard (0...100).contains(contentionPercent) else { throw Invalid(description: "admission_contention_percent must be 0...100") }
-        let utilizationPercent = try integer("admission_utilization_percent", 0)
-        guard (0...100).contains(utilizationPercent) else { throw Invalid(description: "admission_utilization_percent must be 0...100") }
         admission = AdmissionControl.Configuration(target: Double(admissionTarget) / 1e6, saturation: Double(busyPercent) / 100,
-                                                   contentionTarget: Double(contentionPercent) / 100,
-                                                   utilization: Double(utilizationPercent) / 100)
+                                                   contentionTarget: Double(contentionPercent) / 100)
         keyRefreshSeconds = try integer("key_refresh_seconds", 2)
         let maxConnections = try integer("http_max_connections", ConnectionLimits.defaultMaxConnections(openFilesLimit: Self.openFilesLimit()))
         let idle = try integer("http_idle_timeout_seconds", 60)

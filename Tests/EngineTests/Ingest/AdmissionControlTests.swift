@@ -90,24 +90,4 @@ import Testing
         // pitd on a CPU 45 % of the time and waiting for one 40 %: twice the contention target.
         #expect(abs(control.delay(of: .init(loopDelay: 0, onCPU: 0.45, waitingForCPU: 0.4, queueDelay: 0)) - 0.010) < 1e-9)
     }
-
-    @Test func aFullLoopCountsAsLateFromTheUtilizationOn() {
-        let control = AdmissionControl(configuration: .init(target: 0.005, saturation: 1.01, contentionTarget: 0, utilization: 0.95))
-        // Busy but with room to spare, or idle beside busy neighbours: no delay.
-        #expect(control.delay(of: .init(loopDelay: 0, onCPU: 0.7, waitingForCPU: 0.2, queueDelay: 0)) == 0)
-        #expect(control.delay(of: .init(loopDelay: 0, onCPU: 0.1, waitingForCPU: 0.89, queueDelay: 0)) == 0)
-        // Full: the target at 95 % demand, twice the target at 100 %.
-        #expect(abs(control.delay(of: .init(loopDelay: 0, onCPU: 0.6, waitingForCPU: 0.35, queueDelay: 0)) - 0.005) < 1e-9)
-        #expect(abs(control.delay(of: .init(loopDelay: 0, onCPU: 0.7, waitingForCPU: 0.3, queueDelay: 0)) - 0.010) < 1e-9)
-        // Off unless set.
-        #expect(AdmissionControl(configuration: .init(target: 0.005, saturation: 1.01, contentionTarget: 0)).delay(of: .init(loopDelay: 0, onCPU: 0.7, waitingForCPU: 0.3, queueDelay: 0)) == 0)
-    }
-
-    @Test func aFullLoopShedsUntilItIsNoLongerFull() {
-        var control = AdmissionControl(configuration: .init(target: 0.005, saturation: 1.01, contentionTarget: 0, utilization: 0.95))
-        for _ in 0..<20 { control.update(.init(loopDelay: 0, onCPU: 0.7, waitingForCPU: 0.3, queueDelay: 0)) }
-        #expect(control.shedShare > 0.5)
-        for _ in 0..<100 { control.update(.init(loopDelay: 0, onCPU: 0.5, waitingForCPU: 0.2, queueDelay: 0)) }
-        #expect(control.shedShare == 0)
-    }
 }
