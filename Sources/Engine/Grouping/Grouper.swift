@@ -221,10 +221,6 @@ package enum Grouper {
         text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
     }
 
-    private static func feed(_ bytes: [UInt8], into hasher: inout Insecure.MD5) {
-        bytes.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-    }
-
     /// The frame rules of `frameComponent`, feeding contributing values straight into the hashers.
     /// Values are fed as bytes: a frame's strings are slices of the payload (`PayloadText`), and
     /// the usual frame (no `$` in its names, an ASCII file name) is hashed without a `String`.
@@ -241,7 +237,7 @@ package enum Grouper {
             guard let base = frames.baseAddress else { return }
             for index in frames.indices {
                 let frame = base + index
-                if index > 0, isRecursion(frame - 1, frame) { continue }
+                if index > 0, isRecursion((frame - 1).pointee, frame.pointee) { continue }
                 let platform = frame.pointee.platform ?? eventPlatform
                 let location = location(of: frame, platform: platform, scratch: &scratch)
                 let function = function(of: frame, platform: platform)
@@ -546,14 +542,6 @@ package enum Grouper {
             app: GroupingComponent(id: "stacktrace", contributes: appContributes, values: app),
             system: GroupingComponent(id: "stacktrace", contributes: systemContributes, values: system)
         )
-    }
-
-    static func isRecursion(_ a: UnsafePointer<FrameInfo>, _ b: UnsafePointer<FrameInfo>) -> Bool {
-        // Line numbers first: neighbouring frames nearly always differ there, and the integers
-        // are compared without touching (retaining) the strings.
-        a.pointee.lineno == b.pointee.lineno && a.pointee.colno == b.pointee.colno && a.pointee.function == b.pointee.function
-            && a.pointee.module == b.pointee.module && a.pointee.filename == b.pointee.filename
-            && a.pointee.absPath == b.pointee.absPath && a.pointee.package == b.pointee.package
     }
 
     static func isRecursion(_ a: borrowing FrameInfo, _ b: borrowing FrameInfo) -> Bool {

@@ -63,6 +63,16 @@ import Testing
         return try derivedRows(path)
     }
 
+    /// Writes every batch, the first `countedBatches` with their counters, and drops the store
+    /// without `close`, as a kill -9 would: the other batches are stored but not counted.
+    private func crash(_ path: String, countedBatches: Int) throws {
+        let all = try batches()
+        let store = try SQLiteBatchStore(path: path, durability: durability, countsInterval: 3600)
+        for batch in all[..<countedBatches] { _ = try store.write(batch, queueEmpty: false) }
+        try store.writeDeferredWork()
+        for batch in all[countedBatches...] { _ = try store.write(batch, queueEmpty: false) }
+    }
+
     @Test func countersWaitUnderLoadUntilTheyAreDue() throws {
         let directory = try TemporaryDirectory()
         let expected = try reference(directory)
@@ -146,18 +156,8 @@ import Testing
         let directory = try TemporaryDirectory()
         let expected = try reference(directory)
         let path = directory.path("crashed.db")
-        let all = try batches()
-        do {
-            let store = try SQLiteBatchStore(path: path, durability: durability, countsInterval: 3600)
-            // The first two batches get counted, the last two are stored but their counters are
-            // lost: the store goes away without `close`, as in a kill -9.
-            _ = try store.write(all[0], queueEmpty: false)
-            _ = try store.write(all[1], queueEmpty: false)
-            try store.writeDeferredWork()
-            _ = try store.write(all[2], queueEmpty: false)
-            _ = try store.write(all[3], queueEmpty: false)
-            #expect(try timesSeen(path) == 12)
-        }
+        try crash(path, countedBatches: 2)
+        #expect(try timesSeen(path) == 12)
         let reopened = try SQLiteBatchStore(path: path, durability: durability)
         #expect(try derivedRows(path) == expected)
         reopened.close()
@@ -173,13 +173,7 @@ import Testing
         let directory = try TemporaryDirectory()
         let expected = try reference(directory)
         let path = directory.path("crashed.db")
-        let all = try batches()
-        do {
-            let store = try SQLiteBatchStore(path: path, durability: durability, countsInterval: 3600)
-            _ = try store.write(all[0], queueEmpty: false)
-            try store.writeDeferredWork()
-            for batch in all[1...] { _ = try store.write(batch, queueEmpty: false) }
-        }
+        try crash(path, countedBatches: 1)
         // A trigger stands in for the full disk: any counters write fails.
         let blocker = try SQLiteConnection(path: path)
         try blocker.execute("""
