@@ -22,12 +22,20 @@ package struct MachineInfo: Sendable, Codable, Equatable {
         )
     }
 
-    /// `git rev-parse HEAD` of the working directory, plus `-dirty` when it has changes.
+    /// `git rev-parse HEAD`, plus `-dirty` when the checkout has changes, of the checkout that
+    /// holds this pit-bench binary (`.build/release/pit-bench`), else of the working directory.
+    /// The documented rated run starts from an empty folder, outside any checkout, and recorded
+    /// "unknown" when only the working directory was asked.
     package static func gitCommit() -> String {
+        let binaryFolder = Bundle.main.executableURL?.resolvingSymlinksInPath().deletingLastPathComponent().path
+        return binaryFolder.flatMap { gitCommit(in: $0) } ?? gitCommit(in: nil) ?? "unknown"
+    }
+
+    private static func gitCommit(in directory: String?) -> String? {
         func git(_ arguments: [String]) -> String? {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["git"] + arguments
+            process.arguments = ["git"] + (directory.map { ["-C", $0] } ?? []) + arguments
             let pipe = Pipe()
             process.standardOutput = pipe
             process.standardError = FileHandle.nullDevice
@@ -37,7 +45,7 @@ package struct MachineInfo: Sendable, Codable, Equatable {
             guard process.terminationStatus == 0 else { return nil }
             return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        guard let commit = git(["rev-parse", "HEAD"]) else { return "unknown" }
+        guard let commit = git(["rev-parse", "HEAD"]) else { return nil }
         let dirty = !(git(["status", "--porcelain", "--untracked-files=no"]) ?? "").isEmpty
         return dirty ? commit + "-dirty" : commit
     }
