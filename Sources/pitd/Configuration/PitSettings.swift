@@ -1,5 +1,8 @@
 import Configuration
-import Engine
+import PitModel
+import PitStorage
+import PitIngest
+import PitBackends
 import Foundation
 import NIOCore
 import SystemPackage
