@@ -78,6 +78,7 @@ package enum PayloadCodec {
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             let room = limit - output.count + 1
+            let before = input.pos
             let (rc, produced) = chunk.withUnsafeMutableBytes { buffer in
                 var out = ZSTD_outBuffer(dst: buffer.baseAddress, size: min(buffer.count, room), pos: 0)
                 let rc = ZSTD_decompressStream(context, &out, &input)
@@ -88,10 +89,13 @@ package enum PayloadCodec {
             }
             guard output.count + produced <= limit else { throw PayloadCodecError.tooLarge(limit: limit) }
             output.append(contentsOf: chunk[..<produced])
-            // 0: the last frame is decoded and flushed; otherwise more input is needed or output is pending.
+            // 0: the frame is decoded and flushed (another may follow); otherwise more input is
+            // needed or output is pending.
             if input.pos == input.size && rc == 0 { return output }
-            if input.pos == input.size && produced < min(chunk.count, room) {
-                throw PayloadCodecError.corrupt("truncated zstd frame")
+            // zstd makes progress whenever it has input and room: standing still means it waits
+            // for input that will never come.
+            if input.pos == before && produced == 0 {
+                throw PayloadCodecError.corrupt(input.pos == input.size ? "truncated stream" : "decoder stalled")
             }
         }
     }
