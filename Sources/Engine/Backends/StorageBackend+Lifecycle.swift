@@ -1,7 +1,7 @@
 package import Logging
 package import PitStorage
-import SQLiteStore
 import PostgresStore
+import SQLiteStore
 
 extension StorageBackend {
     /// The retention purge's own connection to the database.

@@ -1,9 +1,9 @@
 package import Logging
-package import ServiceLifecycle
-package import PitStorage
 package import PitIngest
-import SQLiteStore
+package import PitStorage
 package import PostgresStore
+import SQLiteStore
+package import ServiceLifecycle
 
 /// The one place that knows which back end a server runs on. Without a `database_url` everything
 /// is SQLite in the data directory; with one, PostgreSQL, for any number of stateless instances.

@@ -1,10 +1,10 @@
 import Foundation
 package import Logging
 import Metrics
-import ServiceLifecycle
+package import PitIngest
 import PitModel
 package import PitStorage
-package import PitIngest
+import ServiceLifecycle
 
 /// One retention pass over a `PurgeStore`: each project's expired events in small batches with a
 /// pause between them, then expired items, the hourly counters of hours gone, the oldest events

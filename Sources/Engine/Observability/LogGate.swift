@@ -1,5 +1,5 @@
-import Synchronization
 import PitModel
+import Synchronization
 
 /// Lets one log line through per interval and counts the ones it holds back.
 ///

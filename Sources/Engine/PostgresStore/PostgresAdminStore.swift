@@ -1,9 +1,9 @@
 package import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import PostgresNIO
 import PitModel
 package import PitStorage
+import PostgresNIO
 
 /// `AdminStore` over a few PostgreSQL connections. Its calls are short and synchronous, like
 /// `SQLiteAdminStore`'s, but some run per request (API tokens, browser sessions), so a call takes

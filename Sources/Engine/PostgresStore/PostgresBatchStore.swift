@@ -1,10 +1,10 @@
 import Foundation
 package import Logging
 import NIOCore
-import PostgresNIO
+package import PitIngest
 import PitModel
 import PitStorage
-package import PitIngest
+import PostgresNIO
 
 /// The PostgreSQL write path. Several instances, each with several of these (one per writer
 /// thread), write into one database at once, so nothing about issues may be trusted from memory:

@@ -1,8 +1,8 @@
 import Foundation
 import NIOCore
 package import NIOSSL
-package import PostgresNIO
 import PitStorage
+package import PostgresNIO
 
 /// `postgres://user:password@host:port/database?sslmode=…&sslrootcert=…`, the libpq URL form (also
 /// `postgresql://`).

@@ -1,8 +1,8 @@
 import Foundation
 package import Logging
 import NIOCore
-import PostgresNIO
 package import PitModel
+import PostgresNIO
 
 /// What pit-bench and the tests ask a PostgreSQL server directly: fresh databases for runs, the
 /// stored event ids for verification, and the size of a database.

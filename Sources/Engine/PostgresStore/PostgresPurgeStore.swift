@@ -1,6 +1,6 @@
 package import Logging
-import PostgresNIO
 package import PitStorage
+import PostgresNIO
 
 /// Retention deletes for PostgreSQL, on a session of their own. A batch is one transaction of a
 /// few statements: delete the oldest expired events (`RETURNING` what the counters need), then

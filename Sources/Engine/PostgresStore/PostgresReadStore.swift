@@ -1,8 +1,8 @@
 package import Logging
 import NIOCore
-package import PostgresNIO
 package import PitModel
 package import PitStorage
+package import PostgresNIO
 
 /// The read side over postgres-nio's `PostgresClient` and its connection pool. The client is a
 /// `Service`: the owner runs it in its ServiceGroup (before the HTTP server, so it stops after it).

@@ -1,5 +1,5 @@
-import PostgresNIO
 import PitModel
+import PostgresNIO
 
 /// PostgreSQL's versioned migrations, one for each of `SQLiteSchema.migrations` with the same
 /// tables, columns and meaning (checked by the parity test). Append only: a released migration is

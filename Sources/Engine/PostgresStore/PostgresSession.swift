@@ -3,9 +3,9 @@ package import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-package import PostgresNIO
 import PitModel
 import PitStorage
+package import PostgresNIO
 
 /// One PostgreSQL connection used synchronously: each call blocks the calling thread until the
 /// server answers. The batch writers own one each on their dedicated threads (never an event

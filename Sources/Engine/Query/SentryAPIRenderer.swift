@@ -1,6 +1,6 @@
+import PitIngest
 package import PitModel
 package import PitStorage
-import PitIngest
 
 /// Renders stored rows in the shapes of Sentry's `/api/0` so existing tooling can read them.
 package enum SentryAPIRenderer {

@@ -1,6 +1,6 @@
+package import PitIngest
 import PitModel
 package import PitStorage
-package import PitIngest
 
 /// The SQLite write path: one connection, one transaction per batch, and in-memory indexes that
 /// spare a SELECT per event (fingerprint → issue, issue status, release first-seen, short ids).

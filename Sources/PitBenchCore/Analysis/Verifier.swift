@@ -1,8 +1,8 @@
-package import PitModel
-import SQLiteStore
-package import PostgresStore
 import Foundation
 import Logging
+package import PitModel
+package import PostgresStore
+import SQLiteStore
 
 /// Checks that every event the server acknowledged is stored.
 package enum Verifier {

@@ -1,7 +1,7 @@
-import PitModel
-package import PostgresStore
 import Foundation
 import Logging
+import PitModel
+package import PostgresStore
 
 /// A `pitd` started by pit-bench in a temporary data directory with the settings under test,
 /// stopped (SIGTERM, then SIGKILL) afterwards.

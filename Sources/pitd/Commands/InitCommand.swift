@@ -1,6 +1,6 @@
 import ArgumentParser
-import PitModel
 import Foundation
+import PitModel
 import PitStorage
 
 struct InitCommand: AsyncParsableCommand {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import PitModel
-import PitStorage
 import PitQuery
+import PitStorage
 
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

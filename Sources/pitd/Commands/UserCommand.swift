@@ -1,7 +1,7 @@
 import ArgumentParser
+import Foundation
 import PitModel
 import PitStorage
-import Foundation
 
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,10 +1,10 @@
 import Configuration
-import PitModel
-import PitStorage
-import PitIngest
-import PitBackends
 import Foundation
 import NIOCore
+import PitBackends
+import PitIngest
+import PitModel
+import PitStorage
 import SystemPackage
 #if canImport(Glibc)
 import Glibc

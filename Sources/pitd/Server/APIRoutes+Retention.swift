@@ -1,6 +1,6 @@
+import Hummingbird
 import PitModel
 import PitStorage
-import Hummingbird
 
 /// `GET|PUT /api/0/projects/{org}/{project}/retention/`: Pit's own endpoint (Sentry's retention
 /// is a plan setting, not in its API). The body and answer are

@@ -1,6 +1,6 @@
+import Hummingbird
 import PitModel
 import PitStorage
-import Hummingbird
 
 /// Accounts in Sentry's shapes, for administrators only (an account's email is nobody else's
 /// business): `GET|PUT /api/0/users/{id}/` (`{"isActive": false}` disables the account) and the

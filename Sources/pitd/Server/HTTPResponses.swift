@@ -1,7 +1,7 @@
-import PitModel
-import PitQuery
 import HTTPTypes
 import Hummingbird
+import PitModel
+import PitQuery
 
 /// Response helpers shared by the ingest endpoints and the API.
 enum HTTPResponses {

@@ -1,7 +1,3 @@
-import PitObservability
-import PitStorage
-import PitIngest
-import PitLifecycle
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -9,10 +5,14 @@ import Logging
 import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
+import PitBackends
+import PitIngest
+import PitLifecycle
+import PitObservability
+import PitStorage
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
-import PitBackends
 
 /// Wires the pipeline together: admin store → key cache → queue → writer → HTTP.
 ///

@@ -1,6 +1,6 @@
 import Crypto
-import PitStorage
 import Foundation
+import PitStorage
 #if canImport(Glibc)
 import Glibc
 #endif

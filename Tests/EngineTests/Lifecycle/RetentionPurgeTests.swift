@@ -1,13 +1,13 @@
+import Foundation
+import Logging
+import PitIngest
+import PitLifecycle
 import PitModel
 import PitObservability
 import PitStorage
-import PitIngest
-import SQLiteStore
-import PostgresStore
-import PitLifecycle
-import Foundation
-import Logging
 import PostgresNIO
+import PostgresStore
+import SQLiteStore
 import Testing
 
 private let day = 86_400.0

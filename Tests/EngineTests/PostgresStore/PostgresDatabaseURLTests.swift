@@ -1,7 +1,7 @@
-import PitStorage
-import PostgresStore
 import NIOSSL
+import PitStorage
 import PostgresNIO
+import PostgresStore
 import Testing
 
 @Suite struct PostgresDatabaseURLTests {

@@ -1,10 +1,10 @@
-import PitStorage
-import PitIngest
-import PostgresStore
 import Foundation
-import Synchronization
 import Logging
+import PitIngest
+import PitStorage
 import PostgresNIO
+import PostgresStore
+import Synchronization
 import Testing
 
 /// PostgreSQL's writers append counter deltas and a roll-up folds them in later (see

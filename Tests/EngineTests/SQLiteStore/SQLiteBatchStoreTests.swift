@@ -1,10 +1,10 @@
+import Foundation
+import NIOCore
+import PitIngest
 import PitModel
 import PitObservability
 import PitStorage
-import PitIngest
 import SQLiteStore
-import Foundation
-import NIOCore
 import Testing
 
 /// A batch store and a read store over one database in a fresh temporary directory.

@@ -1,7 +1,7 @@
-import PitStorage
-import PitIngest
-import SQLiteStore
 import Foundation
+import PitIngest
+import PitStorage
+import SQLiteStore
 import Testing
 
 /// The browsing side of the SQLite store: accounts, sessions, tokens, hourly counters, tag

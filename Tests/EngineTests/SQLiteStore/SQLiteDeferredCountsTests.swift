@@ -1,11 +1,11 @@
-import PitModel
-import PitObservability
-import PitStorage
-import PitIngest
-import SQLiteStore
 import Foundation
 import Logging
 import NIOCore
+import PitIngest
+import PitModel
+import PitObservability
+import PitStorage
+import SQLiteStore
 import Testing
 
 /// The writer's derived counters (issue counts and users, tag values, releases, environments,

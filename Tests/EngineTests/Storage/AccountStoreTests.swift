@@ -1,8 +1,8 @@
+import Foundation
 import PitModel
 import PitStorage
-import SQLiteStore
 import PostgresStore
-import Foundation
+import SQLiteStore
 import Testing
 
 /// Disabling accounts, password resets and admin token rotation, on both admin stores.

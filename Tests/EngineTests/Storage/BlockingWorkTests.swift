@@ -1,5 +1,5 @@
-import PitStorage
 import Foundation
+import PitStorage
 import Testing
 
 @Suite struct BlockingWorkTests {

@@ -1,7 +1,7 @@
-import PitStorage
-import SQLiteStore
 import Foundation
 import NIOConcurrencyHelpers
+import PitStorage
+import SQLiteStore
 import Testing
 
 /// What stands between an online password guesser and the accounts (and everyone else's CPU):

@@ -1,7 +1,7 @@
+import NIOCore
+import PitIngest
 import PitModel
 import PitObservability
-import PitIngest
-import NIOCore
 
 // An event payload as ingest handles an event item: JSON tape, extraction, normalisation,
 // grouping and compression, through `IngestPipeline.makeEventRecord` (the function the envelope

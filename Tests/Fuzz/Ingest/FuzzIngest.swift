@@ -1,8 +1,8 @@
+import NIOCore
+import PitIngest
 import PitModel
 import PitObservability
 import PitStorage
-import PitIngest
-import NIOCore
 
 // The whole CPU side of ingest, as a request reaches it: body decoding, envelope parsing, JSON
 // tape, extraction, normalisation, grouping and payload compression (`IngestPipeline.prepare`).

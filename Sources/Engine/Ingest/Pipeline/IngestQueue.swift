@@ -4,8 +4,8 @@ import Glibc
 import Darwin
 #endif
 import Foundation
-import Synchronization
 package import PitModel
+import Synchronization
 
 /// The bounded hand-off between request handlers and the batch writers.
 ///

@@ -1,7 +1,7 @@
 package import Logging
 import NIOConcurrencyHelpers
-import ServiceLifecycle
 package import PitStorage
+import ServiceLifecycle
 
 /// Public DSN key → project, in memory so auth costs one dictionary lookup per request.
 ///

@@ -1,10 +1,10 @@
 import CoreMetrics
 import Foundation
 package import Logging
-import ServiceLifecycle
 package import PitModel
 package import PitObservability
 package import PitStorage
+import ServiceLifecycle
 
 /// Drains the ingest queue into the store on one dedicated thread: take what is queued (up to
 /// `ingest_batch_size`), write it in one transaction, commit, then complete the acks of that batch.

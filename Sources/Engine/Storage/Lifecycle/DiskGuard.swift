@@ -1,8 +1,8 @@
 import Foundation
 package import Logging
+package import PitModel
 import ServiceLifecycle
 import Synchronization
-package import PitModel
 
 /// Refuses ingest before the disk under the data directory fills: SQLite that hits ENOSPC fails
 /// the writer's transactions (every acknowledged-but-queued event with them) and may not even

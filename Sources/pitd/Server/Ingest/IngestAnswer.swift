@@ -1,7 +1,7 @@
+import Logging
 import PitModel
 import PitObservability
 import PitQuery
-import Logging
 
 /// What an ingest request is answered, apart from the HTTP machinery that writes it (the event
 /// loop fast path and the Hummingbird route for legacy GETs both use it).

@@ -1,9 +1,9 @@
-import PitModel
-import PitIngest
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import PitIngest
+import PitModel
 import PitObservability
 
 /// The ingest hot path: a channel handler placed right after the HTTP/1 decoder, ahead of

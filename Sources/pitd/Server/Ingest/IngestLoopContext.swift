@@ -1,5 +1,5 @@
-import PitModel
 import PitIngest
+import PitModel
 #if canImport(Glibc)
 import Glibc
 #endif

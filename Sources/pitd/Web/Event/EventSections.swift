@@ -1,5 +1,5 @@
-import PitStorage
 import PitModel
+import PitStorage
 
 /// The body of one event, shared by the issue page and the event page: exceptions with stack
 /// traces, message, breadcrumbs, tags, request, user, contexts, SDK, extra data and raw JSON.

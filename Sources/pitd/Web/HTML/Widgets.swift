@@ -1,6 +1,6 @@
 import PitModel
-import PitStorage
 import PitQuery
+import PitStorage
 
 /// Small pieces that several pages share.
 enum Widgets {

@@ -1,5 +1,5 @@
-import PitStorage
 import PitModel
+import PitStorage
 
 /// `/organizations/{org}/issues/{id}/` and `…/events/{rowID}/`: one issue with one of its events.
 enum IssueDetailPage {

@@ -1,9 +1,9 @@
-import PitModel
-import PitStorage
-import PitIngest
 import Foundation
 import HTTPTypes
 import Hummingbird
+import PitIngest
+import PitModel
+import PitStorage
 
 /// The web UI's pages: each handler loads what its page shows from the stores into the page's
 /// model and renders it. Pages never query anything themselves.

@@ -1,6 +1,6 @@
 import CZstd
-import PitIngest
 import NIOCore
+import PitIngest
 import Testing
 
 private let compressedEncodings: [ContentEncoding] = [.gzip, .deflate, .brotli, .zstd]

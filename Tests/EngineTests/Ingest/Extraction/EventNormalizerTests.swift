@@ -1,5 +1,5 @@
-import PitModel
 import PitIngest
+import PitModel
 import Testing
 
 private func normalize(_ json: String, headerEventID: EventID? = nil, sentAt: Double? = nil) throws -> NormalizedEvent {

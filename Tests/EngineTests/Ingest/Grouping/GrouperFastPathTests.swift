@@ -1,9 +1,9 @@
-import PitStorage
-import PitIngest
 import NIOCore
-import PitPayloads
-import Testing
+import PitIngest
 import PitModel
+import PitPayloads
+import PitStorage
+import Testing
 
 /// `Grouper.group` hashes on a fast path that never builds the component tree; these tests hold
 /// it to the tree's answer (`Grouper.explain`) on every shape of event the grouper knows.

@@ -1,7 +1,7 @@
-import PitStorage
 import PitIngest
-import Testing
 import PitModel
+import PitStorage
+import Testing
 
 /// A frame as JSON.
 private func frame(module: String? = nil, function: String? = nil, filename: String? = nil, absPath: String? = nil,

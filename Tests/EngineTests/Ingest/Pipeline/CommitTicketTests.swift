@@ -1,6 +1,6 @@
-import PitIngest
 import NIOCore
 import NIOEmbedded
+import PitIngest
 import Testing
 
 /// Records the outcomes a waiter is told, with the loop it was told on.

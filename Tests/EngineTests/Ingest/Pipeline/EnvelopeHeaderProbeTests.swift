@@ -1,7 +1,7 @@
-import PitIngest
 import NIOCore
-import Testing
+import PitIngest
 import PitModel
+import Testing
 
 /// The tunnel pattern's credentials are read from the envelope's first line while the body
 /// arrives: found however the body is split and encoded, refused within a bounded amount of

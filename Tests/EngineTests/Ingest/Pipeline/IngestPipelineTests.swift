@@ -1,11 +1,11 @@
-import PitModel
-import PitObservability
-import PitStorage
-import PitIngest
-import SQLiteStore
 import Foundation
 import Logging
 import NIOCore
+import PitIngest
+import PitModel
+import PitObservability
+import PitStorage
+import SQLiteStore
 import Testing
 
 /// Admin data, key cache, queue, SQLite store, batch writer and pipeline over one temporary database.

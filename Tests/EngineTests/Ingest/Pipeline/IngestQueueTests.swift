@@ -2,11 +2,11 @@
 import Glibc
 #endif
 import Dispatch
-import PitModel
-import PitObservability
-import PitIngest
 import Foundation
 import NIOCore
+import PitIngest
+import PitModel
+import PitObservability
 import Testing
 
 /// Write units that can be told apart: each carries an event with a distinct event id.

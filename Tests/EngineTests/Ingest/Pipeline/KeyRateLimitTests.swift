@@ -1,6 +1,6 @@
+import PitIngest
 import PitModel
 import PitStorage
-import PitIngest
 import Testing
 
 @Suite struct KeyRateLimitTests {

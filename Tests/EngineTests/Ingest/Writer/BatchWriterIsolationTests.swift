@@ -1,14 +1,14 @@
-import PitModel
-import PitObservability
-import PitStorage
-import PitIngest
-import SQLiteStore
-import PostgresStore
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import PitIngest
+import PitModel
+import PitObservability
+import PitStorage
 import PostgresNIO
+import PostgresStore
+import SQLiteStore
 import Testing
 
 /// A database that refuses one event (a trigger on its id) must cost that event only: the rest of

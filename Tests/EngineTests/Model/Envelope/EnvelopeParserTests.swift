@@ -1,5 +1,5 @@
-import PitModel
 import NIOCore
+import PitModel
 import Testing
 
 private func parse(_ body: [UInt8], limits: IngestLimits = IngestLimits()) throws(IngestError) -> Envelope {

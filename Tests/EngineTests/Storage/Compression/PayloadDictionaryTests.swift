@@ -1,12 +1,12 @@
-import PitModel
-import PitObservability
-import PitStorage
-import PitIngest
-import SQLiteStore
 import Foundation
 import Logging
 import NIOCore
+import PitIngest
+import PitModel
+import PitObservability
 import PitPayloads
+import PitStorage
+import SQLiteStore
 import Testing
 
 @Suite struct PayloadDictionaryTests {
