@@ -1,10 +1,10 @@
-import Engine
 import Foundation
 import Hummingbird
-import PitPayloads
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import PitModel
+import PitPayloads
 
 /// Do-nothing HTTP servers that collect a request body and answer 200 `{}`: the ceilings the
 /// ingest path is measured against, on the same machine and in the same sitting

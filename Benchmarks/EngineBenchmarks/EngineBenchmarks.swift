@@ -1,8 +1,12 @@
 import Benchmark
-import Engine
 import Foundation
 import NIOCore
+import PitIngest
+import PitModel
+import PitObservability
 import PitPayloads
+import PitStorage
+import SQLiteStore
 
 /// Engine microbenchmarks. Run: `PIT_BENCHMARKS=1 swift package --allow-writing-to-directory results benchmark`.
 /// Throughput figures are in bytes (parse) or rows (writer) per second of wall-clock time.

@@ -2,8 +2,8 @@
 import Glibc
 #endif
 import Benchmark
-import Engine
 import Foundation
+import PitIngest
 
 /// What the hand-off benchmark needs of a queue, so the lock-free ring and its mutex baseline run
 /// the same code.

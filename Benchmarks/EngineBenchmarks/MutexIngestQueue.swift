@@ -1,5 +1,6 @@
-import Engine
 import Foundation
+import PitIngest
+import PitModel
 
 /// The ingest queue as it was before the lock-free ring (Engine's `IngestQueue` up to commit
 /// 23b005c), kept here only as the baseline of the `IngestQueue` microbenchmarks: a mutex +

@@ -1,7 +1,8 @@
-import Engine
 package import Foundation
 import Logging
+import PitModel
 import PitPayloads
+import PostgresStore
 
 /// One pit-bench invocation: target (spawned pitd or a DSN), load, progress, verification and
 /// the record in `results/`.

@@ -1,3 +1,4 @@
+import PitModel
 import Synchronization
 
 /// Lets one log line through per interval and counts the ones it holds back.

@@ -1,3 +1,7 @@
+import PitIngest
+package import PitModel
+package import PitStorage
+
 /// Renders stored rows in the shapes of Sentry's `/api/0` so existing tooling can read them.
 package enum SentryAPIRenderer {
     /// Sentry's short ids: the project slug upper-cased and the per-project number in base 36.

@@ -1,6 +1,8 @@
-package import Engine
 import Foundation
 import Logging
+package import PitModel
+package import PostgresStore
+import SQLiteStore
 
 /// Checks that every event the server acknowledged is stored.
 package enum Verifier {

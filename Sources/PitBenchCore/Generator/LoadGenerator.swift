@@ -1,9 +1,9 @@
-package import Engine
 import Foundation
 import Histogram
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+package import PitModel
 
 /// Where the load goes.
 package struct LoadTarget: Sendable {

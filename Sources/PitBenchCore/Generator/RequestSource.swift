@@ -1,6 +1,6 @@
-package import Engine
 import Foundation
 package import NIOCore
+package import PitModel
 package import PitPayloads
 
 /// Produces request bodies with unique event ids cheaply: envelopes are generated once as

@@ -1,6 +1,7 @@
-package import Engine
 import Foundation
 import Logging
+import PitModel
+package import PostgresStore
 
 /// A `pitd` started by pit-bench in a temporary data directory with the settings under test,
 /// stopped (SIGTERM, then SIGKILL) afterwards.

@@ -1,6 +1,7 @@
 import ArgumentParser
-import Engine
 import Foundation
+import PitModel
+import PitStorage
 
 struct InitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

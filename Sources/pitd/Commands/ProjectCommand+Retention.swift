@@ -1,5 +1,6 @@
 import ArgumentParser
-import Engine
+import PitModel
+import PitStorage
 
 extension ProjectCommand {
     /// `pitd project retention ID [DAYS|default]`: shows or sets how long a project keeps events.

@@ -1,5 +1,7 @@
 import ArgumentParser
-import Engine
+import PitModel
+import PitQuery
+import PitStorage
 
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

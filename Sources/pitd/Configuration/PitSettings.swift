@@ -1,7 +1,10 @@
 import Configuration
-import Engine
 import Foundation
 import NIOCore
+import PitBackends
+import PitIngest
+import PitModel
+import PitStorage
 import SystemPackage
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
-import Engine
 import Hummingbird
+import PitModel
+import PitStorage
 
 /// `GET|PUT /api/0/projects/{org}/{project}/retention/`: Pit's own endpoint (Sentry's retention
 /// is a plan setting, not in its API). The body and answer are

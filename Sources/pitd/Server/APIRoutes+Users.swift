@@ -1,5 +1,6 @@
-import Engine
 import Hummingbird
+import PitModel
+import PitStorage
 
 /// Accounts in Sentry's shapes, for administrators only (an account's email is nobody else's
 /// business): `GET|PUT /api/0/users/{id}/` (`{"isActive": false}` disables the account) and the

@@ -1,8 +1,11 @@
-import Engine
 import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOConcurrencyHelpers
+import PitIngest
+import PitModel
+import PitQuery
+import PitStorage
 
 /// The Sentry-shaped JSON API under `/api/0`, behind `Authorization: Bearer <token>` (the admin
 /// token or an API token; reads need `read`, changes `write`, keys/tokens/projects `admin`).

@@ -1,6 +1,6 @@
-import Engine
 import HTTPTypes
 import Hummingbird
+import PitStorage
 
 /// The admin store as request handlers reach it: every call runs on `BlockingWork.admin`'s
 /// threads, with a deadline.

@@ -1,6 +1,7 @@
-import Engine
 import HTTPTypes
 import Hummingbird
+import PitModel
+import PitQuery
 
 /// Response helpers shared by the ingest endpoints and the API.
 enum HTTPResponses {

@@ -1,6 +1,8 @@
-import Engine
 import HTTPTypes
 import Hummingbird
+import PitIngest
+import PitModel
+import PitStorage
 import Prometheus
 
 /// `/health` (liveness), `/ready` (queue depth, writer lag, whether the database takes writes) and `/metrics` (Prometheus text).

@@ -1,4 +1,3 @@
-import Engine
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -6,6 +5,11 @@ import Logging
 import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
+import PitBackends
+import PitIngest
+import PitLifecycle
+import PitObservability
+import PitStorage
 import Prometheus
 import ServiceLifecycle
 import UnixSignals

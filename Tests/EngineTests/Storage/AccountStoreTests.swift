@@ -1,5 +1,8 @@
-import Engine
 import Foundation
+import PitModel
+import PitStorage
+import PostgresStore
+import SQLiteStore
 import Testing
 
 /// Disabling accounts, password resets and admin token rotation, on both admin stores.

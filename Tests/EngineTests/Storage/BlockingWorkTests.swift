@@ -1,5 +1,5 @@
-import Engine
 import Foundation
+import PitStorage
 import Testing
 
 @Suite struct BlockingWorkTests {

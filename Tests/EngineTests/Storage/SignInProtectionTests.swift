@@ -1,6 +1,7 @@
-import Engine
 import Foundation
 import NIOConcurrencyHelpers
+import PitStorage
+import SQLiteStore
 import Testing
 
 /// What stands between an online password guesser and the accounts (and everyone else's CPU):

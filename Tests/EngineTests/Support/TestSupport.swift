@@ -1,6 +1,7 @@
-import Engine
 import Foundation
 import NIOCore
+import PitIngest
+import PitModel
 
 /// Parses `text` and runs `body` on a view of it (the view is only valid inside `body`).
 func withJSON<T>(_ text: String, _ body: (JSONView) throws -> T) throws -> T {

@@ -1,5 +1,5 @@
-import Engine
 import NIOCore
+import PitModel
 
 // The envelope parser on raw (already decoded) bodies, twice: with the server's limits, and with
 // limits small enough that fuzzed inputs reach every "too many / too large" branch.

@@ -1,5 +1,7 @@
-import Engine
 import NIOCore
+import PitIngest
+import PitModel
+import PitObservability
 
 // An event payload as ingest handles an event item: JSON tape, extraction, normalisation,
 // grouping and compression, through `IngestPipeline.makeEventRecord` (the function the envelope

@@ -1,5 +1,8 @@
-import Engine
 import NIOCore
+import PitIngest
+import PitModel
+import PitObservability
+import PitStorage
 
 // The whole CPU side of ingest, as a request reaches it: body decoding, envelope parsing, JSON
 // tape, extraction, normalisation, grouping and payload compression (`IngestPipeline.prepare`).

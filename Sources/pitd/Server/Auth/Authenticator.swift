@@ -1,8 +1,9 @@
-import Engine
 import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOConcurrencyHelpers
+import PitModel
+import PitStorage
 
 /// Turns credentials into an `Identity`: Bearer tokens for the API (the admin token or an API
 /// token), the session cookie for the web UI, and email + password or a token at sign-in.

@@ -1,7 +1,7 @@
-import Engine
 import Foundation
 import Hummingbird
 import NIOCore
+import PitStorage
 
 /// The request context of every non-ingest route: who is asking (set by the auth middlewares)
 /// and, for web forms, the already-parsed form fields.

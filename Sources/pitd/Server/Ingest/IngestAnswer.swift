@@ -1,5 +1,7 @@
-import Engine
 import Logging
+import PitModel
+import PitObservability
+import PitQuery
 
 /// What an ingest request is answered, apart from the HTTP machinery that writes it (the event
 /// loop fast path and the Hummingbird route for legacy GETs both use it).

@@ -1,7 +1,8 @@
-import Engine
 import HTTPTypes
 import Hummingbird
 import Logging
+import PitIngest
+import PitModel
 
 /// The ingest URLs' rare requests, which the event-loop fast path (`IngestHTTPHandler`) passes
 /// on to Hummingbird: the legacy `GET /api/{pid}/store/?sentry_data=` and methods other than

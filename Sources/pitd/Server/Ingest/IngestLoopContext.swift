@@ -1,4 +1,5 @@
-import Engine
+import PitIngest
+import PitModel
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,4 +1,6 @@
-import Engine
+import PitModel
+import PitQuery
+import PitStorage
 
 /// Small pieces that several pages share.
 enum Widgets {

@@ -1,4 +1,5 @@
-import Engine
+import PitModel
+import PitStorage
 
 /// `/organizations/{org}/issues/{id}/` and `…/events/{rowID}/`: one issue with one of its events.
 enum IssueDetailPage {

@@ -1,6 +1,8 @@
-import Engine
 import Foundation
 import Hummingbird
+import PitIngest
+import PitModel
+import PitStorage
 
 /// The web UI's form posts. Each one changes something and redirects (post/redirect/get), with a
 /// one-shot flash message in a cookie, so a reload never repeats an action.

@@ -1,7 +1,9 @@
-import Engine
 import Foundation
 import HTTPTypes
 import Hummingbird
+import PitIngest
+import PitModel
+import PitStorage
 
 /// The web UI's pages: each handler loads what its page shows from the stores into the page's
 /// model and renders it. Pages never query anything themselves.

@@ -1,5 +1,5 @@
-import Engine
 import NIOCore
+import PitIngest
 
 // The brotli request-body decoder on arbitrary bytes, with a limit small enough that fuzzed
 // inputs (bombs included) reach it: every input must decode, or be refused as corrupt or too

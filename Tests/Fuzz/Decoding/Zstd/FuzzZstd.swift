@@ -1,5 +1,6 @@
-import Engine
 import NIOCore
+import PitIngest
+import PitStorage
 
 // The zstd request-body decoder on arbitrary bytes, with a limit small enough that fuzzed
 // inputs (bombs included) reach it: every input must decode, or be refused as corrupt or too
