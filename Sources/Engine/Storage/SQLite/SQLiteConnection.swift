@@ -5,6 +5,11 @@ package struct SQLiteError: Error, CustomStringConvertible {
     package let message: String
     package var description: String { "SQLite error \(code): \(message)" }
 
+    package init(code: Int32, message: String) {
+        self.code = code
+        self.message = message
+    }
+
     /// SQLITE_BUSY / SQLITE_LOCKED: another connection holds the lock past the busy timeout.
     package var isBusy: Bool { code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED }
 
