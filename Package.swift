@@ -114,7 +114,6 @@ let package = Package(
             name: "pit-bench",
             dependencies: [
                 "PitBenchCore",
-                "Engine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
