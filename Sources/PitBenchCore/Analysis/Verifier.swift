@@ -1,5 +1,6 @@
 package import Engine
 import Foundation
+import NIOConcurrencyHelpers
 
 /// Checks that every event the server acknowledged is stored, through the server's HTTP API:
 /// pit-bench never opens a database.
@@ -54,29 +55,36 @@ package enum Verifier {
 
     /// The ids the server has no event for; nil when it has no verification endpoint (the first
     /// request answered 404 or 405, or not in the endpoint's shape: another Sentry-compatible
-    /// server).
+    /// server). After the first, batches go out a few at a time (pitd reads with up to 4
+    /// connections), missing ids kept in the order asked.
     package static func missingIDs(_ api: API, _ ids: ArraySlice<EventID>) throws -> [EventID]? {
-        let path = api.projectPath + "/events/verify/"
-        var missing: [EventID] = []
-        var start = ids.startIndex
-        repeat {
-            let batch = ids[start..<min(start + batchSize, ids.endIndex)]
-            let response = try SimpleHTTP.post(host: api.host, port: api.port, path: path,
-                                               headers: api.headers.merging(["Content-Type": "application/json"]) { $1 },
-                                               body: body(batch))
-            if start == ids.startIndex && (response.status == 404 || response.status == 405) { return nil }
-            guard response.status == 200 else {
-                throw BenchError("verification request answered \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))")
+        let batches = stride(from: ids.startIndex, to: max(ids.endIndex, ids.startIndex + 1), by: batchSize).map {
+            ids[$0..<min($0 + batchSize, ids.endIndex)]
+        }
+        let first = try post(api, batches[0])
+        if first.status == 404 || first.status == 405 || (first.status == 200 && answer(first.body) == nil) { return nil }
+        var firstResults = [Result<[EventID], any Error>](repeating: .success([]), count: batches.count)
+        firstResults[0] = Result { try missingIDs(in: first, checked: batches[0].count) }
+        let results = NIOLockedValueBox(firstResults)
+        let rest = batches.count - 1
+        let width = min(rest, 4)
+        // `width` workers take every `width`-th batch; `concurrentPerform` runs them in parallel.
+        DispatchQueue.concurrentPerform(iterations: width) { worker in
+            for index in stride(from: 1 + worker, to: batches.count, by: width) {
+                let result = Result { try missingIDs(in: try post(api, batches[index]), checked: batches[index].count) }
+                results.withLockedValue { $0[index] = result }
             }
-            if start == ids.startIndex && answer(response.body) == nil { return nil }
-            missing += try missingIDs(in: response.body, checked: batch.count)
-            start += batchSize
-        } while start < ids.endIndex
-        return missing
+        }
+        return try results.withLockedValue { $0 }.flatMap { try $0.get() }
+    }
+
+    package static func post(_ api: API, _ batch: ArraySlice<EventID>) throws -> SimpleHTTP.Response {
+        try SimpleHTTP.post(host: api.host, port: api.port, path: api.projectPath + "/events/verify/",
+                            headers: api.headers.merging(["Content-Type": "application/json"]) { $1 }, body: body(batch))
     }
 
     /// `{"event_ids": [...]}`.
-    static func body(_ ids: ArraySlice<EventID>) -> [UInt8] {
+    package static func body(_ ids: ArraySlice<EventID>) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(16 + ids.count * 35)
         bytes += Array(#"{"event_ids":["#.utf8)
@@ -91,10 +99,10 @@ package enum Verifier {
     }
 
     /// The answer's `missing` ids, after checking it answered for the whole batch.
-    static func missingIDs(in body: [UInt8], checked: Int) throws -> [EventID] {
-        guard let answer = answer(body) else {
-            throw BenchError("verification answer is not {checked, missing}: \(String(decoding: body.prefix(300), as: UTF8.self))")
-        }
+    package static func missingIDs(in response: SimpleHTTP.Response, checked: Int) throws -> [EventID] {
+        let text = String(decoding: response.body.prefix(300), as: UTF8.self)
+        guard response.status == 200 else { throw BenchError("verification request answered \(response.status): \(text)") }
+        guard let answer = answer(response.body) else { throw BenchError("verification answer is not {checked, missing}: \(text)") }
         guard answer.checked == checked else { throw BenchError("verification checked \(answer.checked) of \(checked) ids") }
         return try answer.missing.map { text in
             guard let id = EventID(text) else { throw BenchError("verification answered a malformed event id \(text)") }
@@ -102,7 +110,7 @@ package enum Verifier {
         }
     }
 
-    static func answer(_ body: [UInt8]) -> (checked: Int, missing: [String])? {
+    package static func answer(_ body: [UInt8]) -> (checked: Int, missing: [String])? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
               let checked = object["checked"] as? Int, let missing = object["missing"] as? [String]
         else { return nil }

@@ -6,6 +6,11 @@ package enum SimpleHTTP {
     package struct Response: Sendable {
         package var status: Int
         package var body: [UInt8]
+
+        package init(status: Int, body: [UInt8]) {
+            self.status = status
+            self.body = body
+        }
     }
 
     package static func get(host: String, port: Int, path: String, headers: [String: String] = [:], timeout: Double = 5) throws -> Response {
