@@ -56,6 +56,8 @@ private final class FakeStore: BatchStore, @unchecked Sendable {
         var failuresLeft = Int.max
         /// Units whose writes fail with a data error (alone or in their batch).
         var poisoned: Set<Int> = []
+        /// From this write call on, nothing is poisoned any more (a database that recovers).
+        var recoverAtCall: Int?
         var writeCalls = 0
         var committed: [Int] = []
         /// How long after a batch written with an empty queue its deferred work is due.
@@ -77,6 +79,7 @@ private final class FakeStore: BatchStore, @unchecked Sendable {
         let now = clock.now
         return try state.withLockedValue { state in
             state.writeCalls += 1
+            if let call = state.recoverAtCall, state.writeCalls >= call { state.poisoned = [] }
             if let failure = state.failure {
                 state.failuresLeft -= 1
                 if state.failuresLeft <= 0 {
@@ -360,6 +363,32 @@ private func makeQueue(maxCount: Int = 1000) -> IngestQueue { IngestQueue(maxCou
             #expect(store.committed == Array(1..<offered))
         }
         #expect(Array(clock.sleeps.prefix(3)) == [0.05, 0.1, 0.2])
+    }
+
+    /// A database that refuses every write with a data-like error and recovers in the middle of
+    /// a retry of the held units: the part of them written after the recovery commits, and that
+    /// is taken as proof that the units which failed alone before it are bad, so acknowledged
+    /// events are refused for good (dropped). Recorded as a known issue, not fixed here.
+    @Test func recoveryDuringARetryKeepsEveryHeldUnit() async throws {
+        let clock = ManualClock()
+        let store = FakeStore(clock: clock)
+        // 101 units fail alone in 201 writes (whole batch, halves, ... singles); the retry's
+        // isolation starts at call 202, and the database recovers 50 calls into it.
+        store.state.withLockedValue {
+            $0.poisoned = Set(1...101)
+            $0.recoverAtCall = 252
+        }
+        let queue = makeQueue()
+        for number in 1...101 { #expect(queue.offer(try unit(number)) == .accepted) }
+        try await withWriter(store, queue: queue, batchSize: 200) {
+            let recovered = try await eventually { !store.committed.isEmpty }
+            #expect(recovered)
+            // The rest of that retry runs on at once on the writer thread.
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        withKnownIssue("units that failed alone before the database recovered are refused although it was the database") {
+            #expect(store.committed == Array(1...101))
+        }
     }
 
     /// Shutting down while the database refuses everything: a few more tries, then the writer
