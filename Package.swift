@@ -199,7 +199,7 @@ let package = Package(
         .target(
             name: "PitBenchCore",
             dependencies: [
-                "PitModel", "SQLiteStore", "PostgresStore",
+                "PitModel",
                 "PitPayloads",
                 "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),

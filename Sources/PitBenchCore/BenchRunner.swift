@@ -1,8 +1,6 @@
 package import Foundation
-import Logging
 import PitModel
 import PitPayloads
-import PostgresStore
 
 /// One pit-bench invocation: target (spawned pitd or a DSN), load, progress, verification and
 /// the record in `results/`.
@@ -30,9 +28,6 @@ package struct BenchRunner: Sendable {
         /// For an overload run: the capacity measured before it; the run fails if it accepts
         /// less than 90 % of it (a server that collapses past its knee).
         package var capacity: Double?
-        /// A `--dsn` target's own database (SQLite file or `postgres://` URL): every acknowledged
-        /// event id is looked up there after the run, instead of a sample through the read API.
-        package var verifyDatabase: String?
         package var resultsDirectory: URL?
         package var quiet = false
 
@@ -98,7 +93,7 @@ package struct BenchRunner: Sendable {
             guard let t = LoadTarget(dsn: text, gzip: options.gzip) else { throw BenchError("not a DSN: \(text)") }
             target = t
         }
-        let emptyDatabaseBytes = spawned.map(Self.databaseBytes) ?? 0
+        let emptyDatabaseBytes = spawned.map { $0.databaseBytes.database + $0.databaseBytes.wal } ?? 0
         let sampler = spawned.map { ProcSampler(pid: $0.pid, databasePath: $0.database == nil ? $0.databasePath : nil) }
         let loadGenerator = LoadGenerator()
         let progress = ProgressPrinter(quiet: options.quiet, totalSeconds: phases.reduce(0) { $0 + $1.duration })
@@ -141,44 +136,46 @@ package struct BenchRunner: Sendable {
         await loadGenerator.shutdown()
         progress.finish()
 
-        // Stop the spawned server first: SIGTERM drains and commits, so what is on disk afterwards
-        // is exactly what survived.
-        for server in others { server.stop() }
-        spawned?.stop()
+        // Verified through the server's API while it still runs: an acknowledged event is
+        // committed before its 200 (ack=committed) or held until it is (ack=queued), so what the
+        // API finds is what a restart would find. Then SIGTERM drains the rest.
         var verification = Verifier.Outcome(stored: 0, missing: 0, method: "not verified")
         var verified = false
+        let prefix = target.path.components(separatedBy: "/api/").first ?? ""
+        var api: Verifier.API?
         switch options.target {
-        case .dsn where options.verifyDatabase != nil:
-            let location = options.verifyDatabase ?? ""
-            if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
-                verification = try Verifier.postgres(try PostgresDatabaseURL(location), accepted: accepted)
-            } else {
-                verification = try Verifier.database(path: location, accepted: accepted)
-            }
-            verified = true
         case .spawn:
-            if let server = spawned {
-                if let database = server.database {
-                    verification = try Verifier.postgres(database, accepted: accepted)
-                } else {
-                    verification = try Verifier.database(path: server.databasePath, accepted: accepted)
-                }
-                verified = true
+            if let server = spawned, let token = server.adminToken {
+                api = Verifier.API(host: "127.0.0.1", port: server.port, pathPrefix: prefix, organization: "pit", project: "default",
+                                   token: token)
             }
         case .dsn(_, let token?, let organization, let project):
-            let prefix = target.path.components(separatedBy: "/api/").first ?? ""
-            verification = Verifier.api(host: target.host, port: target.port, pathPrefix: prefix, organization: organization,
-                                        project: project, token: token, accepted: accepted)
-            verified = true
+            api = Verifier.API(host: target.host, port: target.port, pathPrefix: prefix, organization: organization, project: project,
+                               token: token)
         case .dsn:
             break
+        }
+        var verificationError: (any Error)?
+        if let api {
+            do {
+                verification = try Verifier.verify(api, accepted: accepted)
+                verified = true
+            } catch {
+                verificationError = error
+            }
+        }
+        for server in others { server.stop() }
+        spawned?.stop()
+        if let verificationError {
+            for server in others { server.removeData() }
+            spawned?.removeData()
+            throw verificationError
         }
 
         var server: RunRecord.ServerSummary?
         if let spawned {
             let samples = timeline.compactMap(\.server)
-            let database = spawned.database == nil ? ProcSampler.size(spawned.databasePath) ?? 0 : Self.databaseBytes(spawned)
-            let wal = spawned.database == nil ? ProcSampler.size(spawned.databasePath + "-wal") ?? 0 : 0
+            let (database, wal) = spawned.databaseBytes
             let cpus = samples.compactMap(\.cpu)
             server = RunRecord.ServerSummary(
                 peakRSSBytes: samples.compactMap(\.rssBytes).max(),
@@ -210,7 +207,7 @@ package struct BenchRunner: Sendable {
             if totals.serverErrors + totals.otherClientErrors > 0 {
                 failures.append("\(totals.serverErrors + totals.otherClientErrors) answers other than 2xx, 429 and 503")
             }
-            if !verified { failures.append("acknowledged events not verified (give --verify-database or --token)") }
+            if !verified { failures.append("acknowledged events not verified (give --token: pitd's admin token or an API token with read scope)") }
             if accepted.isEmpty { failures.append("no event acknowledged") }
         }
         if unavailableWithoutRetryAfter > 0 {
@@ -330,15 +327,5 @@ final class ProgressPrinter: @unchecked Sendable {
 
     func finish() {
         if terminal && !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
-    }
-}
-
-extension BenchRunner {
-    /// The database's size on disk: the SQLite file and its WAL, or PostgreSQL's database size.
-    static func databaseBytes(_ server: SpawnedServer) -> Int {
-        if let database = server.database {
-            return (try? PostgresInspection.databaseBytes(database, logger: Logger(label: "pit-bench"))) ?? 0
-        }
-        return (ProcSampler.size(server.databasePath) ?? 0) + (ProcSampler.size(server.databasePath + "-wal") ?? 0)
     }
 }

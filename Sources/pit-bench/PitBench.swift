@@ -19,7 +19,7 @@ struct PitBench: AsyncParsableCommand {
               pit-bench --spawn --rate 12000 --duration 5m
               pit-bench ramp --spawn --start 2000 --step 2000 --interval 10s
               pit-bench soak --spawn --rate 10000 --duration 5m --max-p99 50
-              pit-bench chaos --dsn http://KEY@127.0.0.1:8000/1 --verify-database pit-data/pit.sqlite --rate 4000 --duration 4m
+              PIT_TOKEN=$(cat pit-data/admin-token) pit-bench chaos --dsn http://KEY@127.0.0.1:8000/1 --rate 4000 --duration 4m
               pit-bench sweep --batch-sizes 250,1000,5000 --synchronous NORMAL,FULL --ack committed,queued
               pit-bench tune --rate 10000 --max-p99 50
               pit-bench report
@@ -47,15 +47,14 @@ struct TargetOptions: ParsableArguments {
     var settings: [String] = []
     @Option(help: "With --spawn and --set database_url=postgres://…: pitd instances sharing one fresh database, load spread over them.")
     var instances = 1
-    @Option(help: "Admin/API token, to verify stored events through the read API of a --dsn target (recorded as <redacted>).")
+    @Option(help: "Admin token or API token with read scope, to verify stored events through the API of a --dsn target: every acknowledged id with pitd, a sample through the read API with another server (default: PIT_TOKEN; recorded as <redacted>).")
     var token: String?
-    @Option(help: "Database of a --dsn target (SQLite file or postgres:// URL): every acknowledged event id is looked up there after the run, not a sample through the API.")
-    var verifyDatabase: String?
     @Option(help: "Organization slug for verification through the API.") var organization = "pit"
     @Option(help: "Project slug for verification through the API.") var project = "default"
 
     func spec() throws -> BenchRunner.TargetSpec {
         if spawn { return try spawnSpec() }
+        let token = token ?? ProcessInfo.processInfo.environment["PIT_TOKEN"]
         if let dsn { return .dsn(dsn, token: token, organization: organization, project: project) }
         let binary = pitd ?? defaultPitd()
         let choice = DefaultTarget.choose(environment: ProcessInfo.processInfo.environment) {
@@ -166,7 +165,6 @@ func runConstantRate(mode: String, rate: Double, duration: String, target: Targe
 {
     let seconds = try parseDuration(duration)
     var options = load.runnerOptions(mode: mode, defaultName: "\(mode)-\(Int(rate))", target: try target.spec())
-    options.verifyDatabase = target.verifyDatabase
     adjust(&options)
     let outcome = try await BenchRunner(options: options).run(phases: [RateStep(rate: rate, duration: seconds)])
     printSummary(outcome)
@@ -201,7 +199,7 @@ struct Soak: AsyncParsableCommand {
 
 struct Chaos: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "A rate against a server that something else kills and restarts (scripts/chaos-soak): connection errors and timeouts are counted, not failures; passes when every acknowledged event is stored (--verify-database or --token) and every answer is 2xx, 429 or 503 with Retry-After."
+        abstract: "A rate against a server that something else kills and restarts (scripts/chaos-soak): connection errors and timeouts are counted, not failures; passes when every acknowledged event is stored (looked up through pitd's API with --token or PIT_TOKEN) and every answer is 2xx, 429 or 503 with Retry-After."
     )
     @OptionGroup var target: TargetOptions
     @OptionGroup var load: LoadOptions

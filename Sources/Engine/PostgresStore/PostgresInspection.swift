@@ -1,11 +1,9 @@
 import Foundation
 package import Logging
-import NIOCore
-package import PitModel
 import PostgresNIO
 
-/// What pit-bench and the tests ask a PostgreSQL server directly: fresh databases for runs, the
-/// stored event ids for verification, and the size of a database.
+/// Throw-away databases for `pitd database` (which pit-bench runs for a spawned pitd): create a
+/// fresh one, measure it, drop it.
 package enum PostgresInspection {
     /// Creates an empty database on the server `server` names and returns its URL.
     package static func createDatabase(on server: PostgresDatabaseURL, prefix: String = "pit_bench", logger: Logger) throws -> PostgresDatabaseURL {
@@ -23,16 +21,6 @@ package enum PostgresInspection {
         let session = try PostgresSession(url: server, logger: logger)
         defer { session.close() }
         try session.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(url.database) WITH (FORCE)"))
-    }
-
-    package static func eventIDs(_ url: PostgresDatabaseURL, logger: Logger) throws -> Set<EventID> {
-        let session = try PostgresSession(url: url, logger: logger)
-        defer { session.close() }
-        var ids = Set<EventID>()
-        for row in try session.query("SELECT event_id FROM events") {
-            if let id = EventID(bytes: Array(try row.decode(ByteBuffer.self).readableBytesView)) { ids.insert(id) }
-        }
-        return ids
     }
 
     package static func databaseBytes(_ url: PostgresDatabaseURL, logger: Logger) throws -> Int {

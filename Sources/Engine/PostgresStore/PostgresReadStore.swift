@@ -172,6 +172,19 @@ package final class PostgresReadStore: ReadStore {
         return try await events(PostgresQuery(unsafeSQL: Self.eventColumns + " WHERE project_id = $1 AND event_id = $2", binds: bindings)).first
     }
 
+    package func missingEvents(projectID: Int64, eventIDs: [EventID]) async throws -> [EventID] {
+        guard !eventIDs.isEmpty else { return [] }
+        // The ids travel as one text array (hex), so a batch is one statement: the planner looks
+        // each up in the (project_id, event_id) index.
+        let query: PostgresQuery = """
+            SELECT encode(event_id, 'hex') FROM events
+            WHERE project_id = \(projectID) AND event_id IN (SELECT decode(id, 'hex') FROM unnest(\(eventIDs.map(\.hex))::text[]) AS id)
+            """
+        var found = Set<String>()
+        for try await row in try await client.query(query, logger: logger) { found.insert(try row.decode(String.self)) }
+        return eventIDs.filter { !found.contains($0.hex) }
+    }
+
     package func latestEvent(issueID: Int64) async throws -> EventRow? {
         try await events(issueID: issueID, limit: 1, before: nil).first
     }

@@ -6,6 +6,11 @@ package struct SQLiteError: StoreError, CustomStringConvertible {
     package let message: String
     package var description: String { "SQLite error \(code): \(message)" }
 
+    package init(code: Int32, message: String) {
+        self.code = code
+        self.message = message
+    }
+
     /// SQLITE_BUSY / SQLITE_LOCKED: another connection holds the lock past the busy timeout.
     package var isBusy: Bool { code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED }
 

@@ -194,6 +194,15 @@ package final class SQLiteReadStore: ReadStore {
         }
     }
 
+    package func missingEvents(projectID: Int64, eventIDs: [EventID]) async throws -> [EventID] {
+        try await read { db in
+            let statement = try db.statement("SELECT 1 FROM events WHERE project_id = ? AND event_id = ?")
+            return try eventIDs.filter { id in
+                try statement.query([.int(projectID), .blob(id.bytes)]) { _ in true }.isEmpty
+            }
+        }
+    }
+
     package func latestEvent(issueID: Int64) async throws -> EventRow? {
         try await events(issueID: issueID, limit: 1, before: nil).first
     }

@@ -6,9 +6,28 @@ package enum SimpleHTTP {
     package struct Response: Sendable {
         package var status: Int
         package var body: [UInt8]
+
+        package init(status: Int, body: [UInt8]) {
+            self.status = status
+            self.body = body
+        }
     }
 
     package static func get(host: String, port: Int, path: String, headers: [String: String] = [:], timeout: Double = 5) throws -> Response {
+        try request("GET", host: host, port: port, path: path, headers: headers, timeout: timeout)
+    }
+
+    package static func post(host: String, port: Int, path: String, headers: [String: String] = [:], body: [UInt8],
+                             timeout: Double = 30) throws -> Response
+    {
+        var headers = headers
+        headers["Content-Length"] = String(body.count)
+        return try request("POST", host: host, port: port, path: path, headers: headers, body: body, timeout: timeout)
+    }
+
+    static func request(_ method: String, host: String, port: Int, path: String, headers: [String: String], body: [UInt8] = [],
+                        timeout: Double) throws -> Response
+    {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw BenchError("socket() failed") }
         defer { close(fd) }
@@ -24,10 +43,10 @@ package enum SimpleHTTP {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { throw BenchError("connect to \(host):\(port) failed") }
-        var request = "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\n"
+        var request = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
         request += "\r\n"
-        let bytes = Array(request.utf8)
+        let bytes = Array(request.utf8) + body
         var written = 0
         while written < bytes.count {
             let n = bytes[written...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }

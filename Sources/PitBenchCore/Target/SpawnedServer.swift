@@ -1,23 +1,24 @@
 import Foundation
-import Logging
-import PitModel
-package import PostgresStore
 
 /// A `pitd` started by pit-bench in a temporary data directory with the settings under test,
 /// stopped (SIGTERM, then SIGKILL) afterwards.
 ///
 /// With a `database_url` setting the URL names a PostgreSQL server: the first instance of a run
-/// creates a fresh database on it (dropped by `removeData`), and further instances of the same run
-/// (`sharing:`) use that database too.
+/// has `pitd database create` make a fresh database on it (dropped by `removeData`), and further
+/// instances of the same run (`sharing:`) use that database too. pit-bench itself never connects
+/// to a database.
 package final class SpawnedServer: @unchecked Sendable {
     package let dataDirectory: String
     package let port: Int
     package let dsn: String
+    /// The admin token `pitd init` printed (read scope for verification).
+    package let adminToken: String?
     package let settings: [String: String]
-    /// The run's PostgreSQL database, nil with SQLite.
-    package let database: PostgresDatabaseURL?
-    private let databaseServer: PostgresDatabaseURL?
+    /// The run's PostgreSQL database URL, nil with SQLite.
+    package let database: String?
+    private let databaseServer: String?
     private let ownsDatabase: Bool
+    private let pitd: String
     private let process: Process
     private let log: FileHandle
 
@@ -28,14 +29,17 @@ package final class SpawnedServer: @unchecked Sendable {
         let port = try port ?? Self.freePort()
         self.dataDirectory = directory
         self.port = port
+        self.pitd = pitd
         var settings = settings
         if let other, let database = other.database {
             self.database = database
             databaseServer = other.databaseServer
             ownsDatabase = false
-        } else if let text = settings["database_url"], !text.isEmpty {
-            let server = try PostgresDatabaseURL(text)
-            database = try PostgresInspection.createDatabase(on: server, logger: Logger(label: "pit-bench"))
+        } else if let server = settings["database_url"], !server.isEmpty {
+            let created = try Self.runCapturing(pitd, ["database", "create", "--url", server])
+                .split(separator: "\n").last.map { String($0).trimmingCharacters(in: .whitespaces) }
+            guard let created, !created.isEmpty else { throw BenchError("pitd database create printed no URL") }
+            database = created
             databaseServer = server
             ownsDatabase = true
         } else {
@@ -43,15 +47,17 @@ package final class SpawnedServer: @unchecked Sendable {
             databaseServer = nil
             ownsDatabase = false
         }
-        if let database { settings["database_url"] = database.url }
+        if let database { settings["database_url"] = database }
         self.settings = settings
         let bind = "127.0.0.1:\(port)"
         let overrides = settings.sorted { $0.key < $1.key }.flatMap { ["--set", "\($0.key)=\($0.value)"] }
         let initOutput = try Self.runCapturing(pitd, ["init", "--data-dir", directory, "--bind", bind, "--json"] + overrides)
-        guard let range = initOutput.range(of: #""dsn":""#),
-              let end = initOutput[range.upperBound...].firstIndex(of: "\"")
+        guard let line = initOutput.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
+              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let dsn = object["dsn"] as? String
         else { throw BenchError("pitd init printed no DSN: \(initOutput)") }
-        dsn = String(initOutput[range.upperBound..<end])
+        self.dsn = dsn
+        adminToken = object["admin_token"] as? String
         let logPath = directory + "/pitd.log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -91,8 +97,18 @@ package final class SpawnedServer: @unchecked Sendable {
     package func removeData() {
         try? FileManager.default.removeItem(atPath: dataDirectory)
         if ownsDatabase, let database, let databaseServer {
-            try? PostgresInspection.dropDatabase(database, server: databaseServer, logger: Logger(label: "pit-bench"))
+            _ = try? Self.runCapturing(pitd, ["database", "drop", "--url", database, "--via", databaseServer])
         }
+    }
+
+    /// The database's size: the SQLite file and its WAL (their sizes on disk, the database is
+    /// not opened), or PostgreSQL's size of the database as `pitd database size` reports it.
+    package var databaseBytes: (database: Int, wal: Int) {
+        if let database {
+            let text = (try? Self.runCapturing(pitd, ["database", "size", "--url", database])) ?? ""
+            return (Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, 0)
+        }
+        return (ProcSampler.size(databasePath) ?? 0, ProcSampler.size(databasePath + "-wal") ?? 0)
     }
 
     static func runCapturing(_ executable: String, _ arguments: [String]) throws -> String {
@@ -165,7 +181,7 @@ package final class ProcSampler: ServerSampling, @unchecked Sendable {
             if fields.count > 13, let utime = Double(fields[11]), let stime = Double(fields[12]) {
                 let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
                 let cpu = (utime + stime) / ticks
-                let now = ClockTime.monotonicSeconds
+                let now = ProcessInfo.processInfo.systemUptime
                 lock.lock()
                 if let lastCPU, let lastTime, now > lastTime { sample.cpu = (cpu - lastCPU) / (now - lastTime) }
                 lastCPU = cpu

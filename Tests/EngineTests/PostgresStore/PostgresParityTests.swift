@@ -113,6 +113,13 @@ struct PostgresParityTests {
             try expectSame(try await left.events(events), try await right.events(events), "project \(project) prod events")
         }
         #expect(try await left.releases(projectID: nil) == right.releases(projectID: nil))
+        // The verification lookup: ids of the other project and ids never sent are missing, in
+        // the order asked.
+        let asked = [4, 1, 11, 3, 9].map { EventID(String(format: "%032x", $0))! }
+        let missing = [4, 11, 9].map { EventID(String(format: "%032x", $0))! }
+        #expect(try await left.missingEvents(projectID: 1, eventIDs: asked) == missing)
+        #expect(try await right.missingEvents(projectID: 1, eventIDs: asked) == missing)
+        #expect(try await right.missingEvents(projectID: 1, eventIDs: []) == [])
         let all = try await left.issues(projectID: 1, query: IssueQuery()) + left.issues(projectID: 2, query: IssueQuery())
         #expect(all.count == 4)
         let ids = all.map(\.id)

@@ -27,18 +27,21 @@ package final class BatchWriter: Service, Sendable {
     private let name: String
     /// One "batch write failed" line per second while storage is down.
     private let failureLog = LogGate(intervalSeconds: 1)
+    /// Retry times, back-off and the deferred-work deadline; tests drive it by hand.
+    private let clock: any WriterClock
 
     package convenience init(queue: IngestQueue, store: any BatchStore, batchSize: Int, commitDelay: Double = 0, metrics: PitMetrics,
-                             health: StorageHealth? = nil, logger: Logger)
+                             health: StorageHealth? = nil, clock: any WriterClock = SystemWriterClock(), logger: Logger)
     {
         self.init(queue: queue, stores: [store], batchSize: batchSize, commitDelay: commitDelay, metrics: metrics, health: health,
-                  logger: logger)
+                  clock: clock, logger: logger)
     }
 
     package init(queue: IngestQueue, stores: [any BatchStore], batchSize: Int, commitDelay: Double = 0, metrics: PitMetrics,
-                 health: StorageHealth? = nil, logger: Logger)
+                 health: StorageHealth? = nil, clock: any WriterClock = SystemWriterClock(), logger: Logger)
     {
         precondition(!stores.isEmpty, "a writer needs a store")
+        self.clock = clock
         self.health = health
         self.name = "pit-writer"
         self.commitDelay = max(0, commitDelay)
@@ -78,13 +81,17 @@ package final class BatchWriter: Service, Sendable {
         var held = HeldUnits()
         while let batch = queue.take(maxCount: batchSize, commitDelay: commitDelay, idleTimeout: idleTimeout(store, held)) {
             if batch.isEmpty {
-                do { try store.writeDeferredWork() } catch {
-                    logger.warning("deferred counters not written, retrying with the next batch", metadata: ["error": "\(error)"])
+                // Woken for held units, or early by a clock that parks briefly: the deferred
+                // work waits for its own deadline.
+                if let deadline = store.deferredWorkDeadline, clock.now >= deadline {
+                    do { try store.writeDeferredWork() } catch {
+                        logger.warning("deferred counters not written, retrying with the next batch", metadata: ["error": "\(error)"])
+                    }
                 }
-                if !held.units.isEmpty, ClockTime.monotonicSeconds >= held.retryAt { retryHeld(&held, evidence: false, store: store, name: name) }
+                if !held.units.isEmpty, clock.now >= held.retryAt { retryHeld(&held, evidence: false, store: store, name: name) }
                 continue
             }
-            let started = ClockTime.monotonicSeconds
+            let started = clock.now
             let queueEmpty = queue.depth.count == 0
             var settlement = settle(batch, queueEmpty: queueEmpty, store: store)
             // Units queued with ack=queued were answered 200 already: those left unwritten by a
@@ -99,12 +106,12 @@ package final class BatchWriter: Service, Sendable {
                         logger.error("database writes fail; holding acknowledged events", metadata: ["pit.writer": "\(name)", "error": "\(error)"])
                     }
                     if queue.isFinished { triesAfterFinish += 1 }
-                    Thread.sleep(forTimeInterval: delay)
+                    clock.sleep(delay)
                     delay = min(delay * 2, 1)
                     settlement.retryUnwritten(settle(batch, indices: settlement.unwritten, queueEmpty: queueEmpty, store: store))
                 }
             }
-            metrics.commitLatency.recordSeconds(ClockTime.monotonicSeconds - started)
+            metrics.commitLatency.recordSeconds(clock.now - started)
             metrics.batchSize.record(batch.count)
             let depth = queue.depth
             metrics.queueDepth.record(depth.count)
@@ -133,13 +140,13 @@ package final class BatchWriter: Service, Sendable {
                     // Failing alone while nothing else was written says nothing about whether
                     // the unit or the database is at fault: hold it (and its answer) until a
                     // later batch commits or the retry interval passes.
-                    if held.units.isEmpty { held.retryAt = ClockTime.monotonicSeconds + HeldUnits.retryInterval }
+                    if held.units.isEmpty { held.retryAt = clock.now + HeldUnits.retryInterval }
                     held.units.append(batch[index])
                     outcomes[index] = nil
                 }
             }
             complete(batch, with: outcomes)
-            if !held.units.isEmpty, evidence || ClockTime.monotonicSeconds >= held.retryAt {
+            if !held.units.isEmpty, evidence || clock.now >= held.retryAt {
                 retryHeld(&held, evidence: evidence, store: store, name: name)
             }
             if held.units.count > HeldUnits.limit { holdUntilWritten(&held, store: store, name: name) }
@@ -157,10 +164,10 @@ package final class BatchWriter: Service, Sendable {
 
     /// The idle timeout of `take`: the store's deferred work or the next retry of held units.
     private func idleTimeout(_ store: any BatchStore, _ held: HeldUnits) -> Double? {
-        let now = ClockTime.monotonicSeconds
+        let now = clock.now
         let deferred = store.deferredWorkDeadline.map { max(0, $0 - now) }
-        guard !held.units.isEmpty else { return deferred }
-        return min(deferred ?? .infinity, max(0, held.retryAt - now))
+        guard !held.units.isEmpty else { return deferred.map(clock.idleWait) }
+        return clock.idleWait(min(deferred ?? .infinity, max(0, held.retryAt - now)))
     }
 
     private func record(_ outcome: BatchOutcome) {
@@ -213,7 +220,7 @@ package final class BatchWriter: Service, Sendable {
             }
         }
         complete(units, with: outcomes)
-        held.retryAt = ClockTime.monotonicSeconds + HeldUnits.retryInterval
+        held.retryAt = clock.now + HeldUnits.retryInterval
     }
 
     /// Too many held units: the database refuses every write alike. Stop taking batches and
@@ -225,7 +232,7 @@ package final class BatchWriter: Service, Sendable {
         var triesAfterFinish = 0
         while !held.units.isEmpty, triesAfterFinish < 5 {
             if queue.isFinished { triesAfterFinish += 1 }
-            Thread.sleep(forTimeInterval: delay)
+            clock.sleep(delay)
             delay = min(delay * 2, 1)
             retryHeld(&held, evidence: false, store: store, name: name)
         }

@@ -31,6 +31,9 @@ package protocol ReadStore: Sendable {
     func projectHourly(projectID: Int64, fromHour: Int64, toHour: Int64) async throws -> [Int64: HourlyCounts.ProjectCounts]
     /// Environments seen in a project, most events first.
     func environments(projectID: Int64) async throws -> [String]
+    /// Which of `eventIDs` the project has no event for, in the order asked: one lookup in the
+    /// (project, event id) index per id (pit-bench checks millions of acknowledged ids with it).
+    func missingEvents(projectID: Int64, eventIDs: [EventID]) async throws -> [EventID]
 }
 
 /// A filtered slice of events: of a project, or of one issue when `issueID` is set.

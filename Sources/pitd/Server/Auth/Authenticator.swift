@@ -212,7 +212,7 @@ struct APIAuthMiddleware: RouterMiddleware {
                                             status: .unauthorized)
             }
             context.identity = identity
-            let needed: TokenScope = request.method == .get || request.method == .head ? .read : .write
+            let needed: TokenScope = request.method == .get || request.method == .head || APIRoutes.isReadOnlyPost(request) ? .read : .write
             _ = try context.require(needed)
             return try await next(request, context)
         } catch let error as HTTPError {
