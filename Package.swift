@@ -159,7 +159,7 @@ let package = Package(
         .executableTarget(
             name: "pitd",
             dependencies: [
-                "PitModel", "PitObservability", "PitStorage", "PitIngest", "SQLiteStore", "PitQuery", "PitLifecycle", "PitBackends",
+                "PitModel", "PitObservability", "PitStorage", "PitIngest", "SQLiteStore", "PostgresStore", "PitQuery", "PitLifecycle", "PitBackends",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -238,7 +238,7 @@ let package = Package(
         .testTarget(
             name: "PitBenchTests",
             dependencies: [
-                "PitBenchCore", "PitPayloads",
+                "PitBenchCore", "PitPayloads", "PitModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -290,6 +290,8 @@ package final class BatchWriter: Service, Sendable {
     private func settle(_ batch: [IngestQueue.Entry], indices: [Int], queueEmpty: Bool, store: any BatchStore) -> Settlement {
         var settlement = Settlement()
         var parts: [ArraySlice<Int>] = [indices[...]]
+        // Units that failed alone before any part committed.
+        var failedBeforeAnyCommit: [Int] = []
         while let part = parts.popLast() {
             guard !part.isEmpty else { continue }
             if settlement.failure != nil {
@@ -304,6 +306,7 @@ package final class BatchWriter: Service, Sendable {
             case .failure(let error) where Self.mayBeCausedByData(error):
                 if part.count == 1 {
                     settlement.suspects.append((part.first!, error))
+                    if settlement.committed.isEmpty { failedBeforeAnyCommit.append(part.first!) }
                 } else {
                     // Last in, first out: the first half is written first, keeping queue order.
                     let middle = part.startIndex + part.count / 2
@@ -313,6 +316,27 @@ package final class BatchWriter: Service, Sendable {
             case .failure(let error):
                 settlement.failure = error
                 settlement.unwritten += part
+            }
+        }
+        // A database that refuses every write alike and recovers part way through looks, to the
+        // units that failed before the recovery, like data at fault. Only a unit that fails after
+        // a write has succeeded is a suspect: the early ones are written once more, alone.
+        guard !failedBeforeAnyCommit.isEmpty, settlement.failure == nil, !settlement.committed.isEmpty else { return settlement }
+        settlement.suspects.removeAll { failedBeforeAnyCommit.contains($0.index) }
+        for index in failedBeforeAnyCommit {
+            if settlement.failure != nil {
+                settlement.unwritten.append(index)
+                continue
+            }
+            switch write([batch[index]], queueEmpty: queueEmpty, to: store) {
+            case .success(let outcome):
+                settlement.outcome.add(outcome)
+                settlement.committed.append(index)
+            case .failure(let error) where Self.mayBeCausedByData(error):
+                settlement.suspects.append((index, error))
+            case .failure(let error):
+                settlement.failure = error
+                settlement.unwritten.append(index)
             }
         }
         return settlement
