@@ -58,8 +58,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(
-            name: "pitd",
+        // pitd as a library (HTTP server, API, web UI, auth, configuration), so its routes are
+        // tested in-process (Tests/pitdTests); the `pitd` executable is the command line on top.
+        .target(
+            name: "PitdServer",
             dependencies: [
                 "Engine",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -68,7 +70,6 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -78,6 +79,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
+            path: "Sources/pitd/Server",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "pitd",
+            dependencies: [
+                "PitdServer",
+                "Engine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/pitd/Commands",
             swiftSettings: swiftSettings
         ),
         // Do-nothing servers: the ceilings of the closed-loop benchmark (scripts/bench-closed-loop).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import PitdServer
 
 /// `pitd backup FILE`: an online, consistent copy of the SQLite database, taken beside a running
 /// server (see `SQLiteBackup`).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import PitdServer
 
 struct KeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

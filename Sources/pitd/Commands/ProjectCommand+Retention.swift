@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import PitdServer
 
 extension ProjectCommand {
     /// `pitd project retention ID [DAYS|default]`: shows or sets how long a project keeps events.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import PitdServer
 
 struct ProjectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PitdServer
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import PitdServer
 
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

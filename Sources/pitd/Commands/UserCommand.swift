@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import PitdServer
 
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
