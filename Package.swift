@@ -16,7 +16,6 @@ let package = Package(
     products: [
         .executable(name: "pitd", targets: ["pitd"]),
         .executable(name: "pit-bench", targets: ["pit-bench"]),
-        .library(name: "Engine", targets: ["Engine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -40,22 +39,121 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CSystem/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CBrotli", path: "Sources/CSystem/CBrotli", providers: [.apt(["libbrotli-dev"])]),
         .systemLibrary(name: "CZstd", path: "Sources/CSystem/CZstd", providers: [.apt(["libzstd-dev"])]),
+        // The engine, in layers along the event path (ARCHITECTURE.md). Each target depends only
+        // on targets listed above it; scripts/check-imports keeps every `import` to that order.
+        //
+        // The Sentry protocol and the records every layer shares: DSN, auth, limits, the envelope and
+        // its item types, event ids, timestamps, `IngestError`, the JSON tape, issue states.
         .target(
-            name: "Engine",
+            name: "PitModel",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            path: "Sources/Engine/Model",
+            swiftSettings: swiftSettings
+        ),
+        // Metrics and rate-limited logging.
+        .target(
+            name: "PitObservability",
             dependencies: [
-                "CSQLite", "CZlib", "CBrotli", "CZstd",
+                "PitModel",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            path: "Sources/Engine/Observability",
+            swiftSettings: swiftSettings
+        ),
+        // What every storage back end shares: the admin, read and purge contracts, accounts and
+        // password hashing, hourly counts, storage health, blocking work off the cooperative pool,
+        // at-rest payload compression, the disk guard and retention settings.
+        .target(
+            name: "PitStorage",
+            dependencies: [
+                "PitModel", "CZstd",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            path: "Sources/Engine/Storage",
+            swiftSettings: swiftSettings
+        ),
+        // Request to commit: decoding, extraction, grouping, the pipeline, queue, admission and the
+        // batch writer. It writes through `BatchStore`, a contract it owns in its own types.
+        .target(
+            name: "PitIngest",
+            dependencies: [
+                "PitModel", "PitObservability", "PitStorage", "CZlib", "CBrotli", "CZstd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
+            path: "Sources/Engine/Ingest",
+            swiftSettings: swiftSettings
+        ),
+        // The two back ends, each on its own: neither depends on the other.
+        .target(
+            name: "SQLiteStore",
+            dependencies: [
+                "PitModel", "PitObservability", "PitStorage", "PitIngest", "CSQLite",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Engine/SQLiteStore",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "PitModel", "PitObservability", "PitStorage", "PitIngest",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Sources/Engine/PostgresStore",
+            swiftSettings: swiftSettings
+        ),
+        // Read models for the API and the web UI: Sentry's JSON for stored events and issues, stats windows.
+        .target(
+            name: "PitQuery",
+            dependencies: [
+                "PitModel", "PitStorage", "PitIngest",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/Engine/Query",
+            swiftSettings: swiftSettings
+        ),
+        // The retention purger: a service beside the writer, on any back end's `PurgeStore`.
+        .target(
+            name: "PitLifecycle",
+            dependencies: [
+                "PitModel", "PitObservability", "PitStorage", "PitIngest",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Engine/Lifecycle",
+            swiftSettings: swiftSettings
+        ),
+        // The one place that knows both back ends: opens the one the settings name.
+        .target(
+            name: "PitBackends",
+            dependencies: [
+                "PitModel", "PitObservability", "PitStorage", "PitIngest", "SQLiteStore", "PostgresStore", "PitLifecycle",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Engine/Backends",
             swiftSettings: swiftSettings
         ),
         // pitd as a library (HTTP server, API, web UI, auth, configuration), so its routes are
@@ -63,12 +161,13 @@ let package = Package(
         .target(
             name: "PitdServer",
             dependencies: [
-                "Engine",
+                "PitModel", "PitObservability", "PitStorage", "PitIngest", "SQLiteStore", "PitQuery", "PitLifecycle", "PitBackends",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -85,8 +184,7 @@ let package = Package(
         .executableTarget(
             name: "pitd",
             dependencies: [
-                "PitdServer",
-                "Engine",
+                "PitdServer", "PitModel", "PitStorage", "PitQuery", "SQLiteStore", "PitBackends",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -97,7 +195,7 @@ let package = Package(
         .executableTarget(
             name: "pit-ceiling",
             dependencies: [
-                "Engine", "PitPayloads",
+                "PitModel", "PitPayloads",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -107,18 +205,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Synthetic Sentry traffic shared by pit-bench, the microbenchmarks and the tests.
-        .target(name: "PitPayloads", dependencies: ["Engine"], swiftSettings: swiftSettings),
+        .target(name: "PitPayloads", dependencies: ["PitModel"], swiftSettings: swiftSettings),
         // The load generator and soak harness as a library, so its scheduler, knee detection and
         // results are unit-tested; `pit-bench` is the command line on top.
         .target(
             name: "PitBenchCore",
             dependencies: [
-                "Engine",
+                "PitModel", "SQLiteStore", "PostgresStore",
                 "PitPayloads",
                 "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: swiftSettings
@@ -127,7 +227,7 @@ let package = Package(
             name: "pit-bench",
             dependencies: [
                 "PitBenchCore",
-                "Engine",
+                "PitModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -135,9 +235,11 @@ let package = Package(
         .testTarget(
             name: "EngineTests",
             dependencies: [
-                "Engine", "PitPayloads", "CZlib", "CBrotli", "CZstd",
+                "PitModel", "PitObservability", "PitStorage", "PitIngest", "SQLiteStore", "PostgresStore", "PitQuery",
+                "PitLifecycle", "PitPayloads", "CZlib", "CBrotli", "CZstd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -148,9 +250,7 @@ let package = Package(
         .testTarget(
             name: "pitdTests",
             dependencies: [
-                "PitdServer",
-                "Engine",
-                "PitPayloads",
+                "PitdServer", "PitModel", "PitObservability", "PitStorage", "PitIngest", "PitQuery", "PitBackends", "PitPayloads",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -162,8 +262,7 @@ let package = Package(
         .testTarget(
             name: "PitBenchTests",
             dependencies: [
-                "PitBenchCore",
-                "Engine",
+                "PitBenchCore", "PitPayloads",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -182,7 +281,7 @@ if ProcessInfo.processInfo.environment["PIT_BENCHMARKS"] != nil {
         .executableTarget(
             name: "EngineBenchmarks",
             dependencies: [
-                "Engine",
+                "PitModel", "PitObservability", "PitStorage", "PitIngest", "SQLiteStore",
                 "PitPayloads",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -199,14 +298,14 @@ if ProcessInfo.processInfo.environment["PIT_BENCHMARKS"] != nil {
 // work with SwiftPM (see Tests/Fuzz/README.md) into a scratch path of their own.
 if ProcessInfo.processInfo.environment["PIT_FUZZ"] != nil {
     let fuzzTargets: [(name: String, path: String, dependencies: [Target.Dependency])] = [
-        ("FuzzIngest", "Tests/Fuzz/Ingest", ["Engine", .product(name: "NIOCore", package: "swift-nio")]),
-        ("FuzzEnvelope", "Tests/Fuzz/Envelope", ["Engine", .product(name: "NIOCore", package: "swift-nio")]),
-        ("FuzzEvent", "Tests/Fuzz/Event", ["Engine", .product(name: "NIOCore", package: "swift-nio")]),
-        ("FuzzGzip", "Tests/Fuzz/Decoding/Gzip", ["Engine", .product(name: "NIOCore", package: "swift-nio")]),
-        ("FuzzDeflate", "Tests/Fuzz/Decoding/Deflate", ["Engine", .product(name: "NIOCore", package: "swift-nio")]),
-        ("FuzzBrotli", "Tests/Fuzz/Decoding/Brotli", ["Engine", .product(name: "NIOCore", package: "swift-nio")]),
-        ("FuzzZstd", "Tests/Fuzz/Decoding/Zstd", ["Engine", .product(name: "NIOCore", package: "swift-nio")]),
-        ("FuzzAuth", "Tests/Fuzz/Auth", ["Engine"]),
+        ("FuzzIngest", "Tests/Fuzz/Ingest", ["PitModel", "PitObservability", "PitStorage", "PitIngest", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzEnvelope", "Tests/Fuzz/Envelope", ["PitModel", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzEvent", "Tests/Fuzz/Event", ["PitModel", "PitObservability", "PitIngest", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzGzip", "Tests/Fuzz/Decoding/Gzip", ["PitIngest", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzDeflate", "Tests/Fuzz/Decoding/Deflate", ["PitIngest", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzBrotli", "Tests/Fuzz/Decoding/Brotli", ["PitIngest", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzZstd", "Tests/Fuzz/Decoding/Zstd", ["PitIngest", "PitStorage", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzAuth", "Tests/Fuzz/Auth", ["PitModel", "PitIngest"]),
     ]
     for target in fuzzTargets {
         package.targets.append(

@@ -1,4 +1,4 @@
-import Engine
+import PitModel
 import Foundation
 import Hummingbird
 import PitPayloads

@@ -1,5 +1,9 @@
 import Benchmark
-import Engine
+import PitModel
+import PitObservability
+import PitStorage
+import PitIngest
+import SQLiteStore
 import Foundation
 import NIOCore
 import PitPayloads

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Benchmark
-import Engine
+import PitIngest
 import Foundation
 
 /// What the hand-off benchmark needs of a queue, so the lock-free ring and its mutex baseline run

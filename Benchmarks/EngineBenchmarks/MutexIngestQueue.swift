@@ -1,4 +1,5 @@
-import Engine
+import PitModel
+import PitIngest
 import Foundation
 
 /// The ingest queue as it was before the lock-free ring (Engine's `IngestQueue` up to commit

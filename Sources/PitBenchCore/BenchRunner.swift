@@ -1,4 +1,5 @@
-import Engine
+import PitModel
+import PostgresStore
 package import Foundation
 import Logging
 import PitPayloads

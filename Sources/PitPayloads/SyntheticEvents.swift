@@ -1,4 +1,4 @@
-package import Engine
+package import PitModel
 
 /// Realistic Sentry traffic for pit-bench and the microbenchmarks: Python-like error envelopes of
 /// about 2.9 KiB on average (an exception with 8-16 frames, tags, breadcrumbs, contexts, user), and the other

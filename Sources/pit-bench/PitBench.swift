@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PitBenchCore
+import PitModel
 
 @main
 struct PitBench: AsyncParsableCommand {

@@ -1,4 +1,3 @@
-import Engine
 import NIOCore
 import NIOHTTP1
 import PitBenchCore

@@ -2,6 +2,9 @@ import Foundation
 package import Logging
 import Metrics
 import ServiceLifecycle
+import PitModel
+package import PitStorage
+package import PitIngest
 
 /// One retention pass over a `PurgeStore`: each project's expired events in small batches with a
 /// pause between them, then expired items, the hourly counters of hours gone, the oldest events
@@ -285,7 +288,7 @@ package final class RetentionPurger: Service, @unchecked Sendable {
             } catch {
                 logger.warning("retention purge pass failed; retrying next pass", metadata: ["pit.error": "\(error)"])
                 // A lost PostgreSQL session reconnects on its own; a fresh store also re-reads the schema.
-                if !(error is SQLiteError) { store?.close(); store = nil }
+                if (error as? any StoreError)?.leavesStoreUsable != true { store?.close(); store = nil }
             }
         }
         store?.close()

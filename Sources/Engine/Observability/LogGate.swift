@@ -1,4 +1,5 @@
 import Synchronization
+import PitModel
 
 /// Lets one log line through per interval and counts the ones it holds back.
 ///

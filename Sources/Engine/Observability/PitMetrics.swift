@@ -65,6 +65,7 @@ package final class PitMetrics: Sendable {
 }
 
 import NIOConcurrencyHelpers
+package import PitModel
 
 private final class InstrumentCache<Instrument: Sendable>: Sendable {
     private let instruments = NIOLockedValueBox<[String: Instrument]>([:])

@@ -1,3 +1,6 @@
+package import PitModel
+package import PitStorage
+
 /// Sentry's `/api/0` shapes for tags, releases and API tokens.
 extension SentryAPIRenderer {
     /// Sentry's display names for its built-in tag keys.

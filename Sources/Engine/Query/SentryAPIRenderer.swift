@@ -1,3 +1,7 @@
+package import PitModel
+package import PitStorage
+import PitIngest
+
 /// Renders stored rows in the shapes of Sentry's `/api/0` so existing tooling can read them.
 package enum SentryAPIRenderer {
     /// Sentry's short ids: the project slug upper-cased and the per-project number in base 36.

@@ -1,3 +1,5 @@
+package import PitModel
+
 /// Numbers a client puts in a query string, converted without trapping.
 ///
 /// `Int64(Double)` traps on NaN, infinities and values past ±2^63, and Int64 arithmetic traps on

@@ -1,3 +1,5 @@
+package import PitModel
+
 /// Organisations, projects, DSN keys and settings: the small, rarely written tables that the CLI
 /// (`pitd init`, `project`, `key`) and the server share. Safe to use from another process while
 /// `pitd serve` runs: every write is a short transaction and the server re-reads keys every few
@@ -66,6 +68,15 @@ package struct Project: Sendable, Equatable {
     package var name: String
     package var platform: String?
     package var createdAt: Int64
+
+    package init(id: Int64, organizationSlug: String, slug: String, name: String, platform: String? = nil, createdAt: Int64) {
+        self.id = id
+        self.organizationSlug = organizationSlug
+        self.slug = slug
+        self.name = name
+        self.platform = platform
+        self.createdAt = createdAt
+    }
 }
 
 package struct ProjectKey: Sendable, Equatable {

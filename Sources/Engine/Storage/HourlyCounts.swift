@@ -6,11 +6,21 @@ package struct HourlyCounts: Sendable {
     package struct Key: Hashable, Sendable {
         package var id: Int64
         package var hour: Int64
+
+        package init(id: Int64, hour: Int64) {
+            self.id = id
+            self.hour = hour
+        }
     }
 
     package struct ProjectCounts: Sendable {
         package var events: Int64 = 0
         package var newIssues: Int64 = 0
+
+        package init(events: Int64 = 0, newIssues: Int64 = 0) {
+            self.events = events
+            self.newIssues = newIssues
+        }
     }
 
     package var issues: [Key: Int64] = [:]
@@ -19,13 +29,6 @@ package struct HourlyCounts: Sendable {
     package init() {}
 
     package static func hour(ofMilliseconds milliseconds: Int64) -> Int64 { milliseconds / 3_600_000 }
-
-    package mutating func add(_ event: EventRecord, issueID: Int64, created: Bool) {
-        let hour = Self.hour(ofMilliseconds: event.received)
-        issues[Key(id: issueID, hour: hour), default: 0] += 1
-        projects[Key(id: event.projectID, hour: hour), default: ProjectCounts()].events += 1
-        if created { projects[Key(id: event.projectID, hour: hour), default: ProjectCounts()].newIssues += 1 }
-    }
 }
 
 /// How often something (a tag value, a release) was seen in one batch, and when first and
@@ -59,6 +62,13 @@ package struct IssueTagValue: Hashable, Sendable {
     package var environment: String
     package var key: String
     package var value: String
+
+    package init(issueID: Int64, environment: String, key: String, value: String) {
+        self.issueID = issueID
+        self.environment = environment
+        self.key = key
+        self.value = value
+    }
 }
 
 /// A project's release version or environment name: a row of `releases` or
@@ -66,4 +76,9 @@ package struct IssueTagValue: Hashable, Sendable {
 package struct ProjectValue: Hashable, Sendable {
     package var projectID: Int64
     package var value: String
+
+    package init(projectID: Int64, value: String) {
+        self.projectID = projectID
+        self.value = value
+    }
 }

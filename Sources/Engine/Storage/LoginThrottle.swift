@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import PitModel
 
 /// Failed sign-in attempts per account and per client address, as token buckets.
 ///

@@ -1,4 +1,6 @@
-package import Engine
+package import PitModel
+import SQLiteStore
+package import PostgresStore
 import Foundation
 import Logging
 

@@ -1,4 +1,4 @@
-package import Engine
+package import PitModel
 import Foundation
 import Histogram
 import NIOCore

@@ -1,4 +1,5 @@
-package import Engine
+import PitModel
+package import PostgresStore
 import Foundation
 import Logging
 

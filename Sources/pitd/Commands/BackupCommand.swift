@@ -1,6 +1,7 @@
 import ArgumentParser
-import Engine
+import SQLiteStore
 import Foundation
+import PitBackends
 import PitdServer
 
 /// `pitd backup FILE`: an online, consistent copy of the SQLite database, taken beside a running

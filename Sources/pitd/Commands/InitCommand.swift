@@ -1,6 +1,7 @@
 import ArgumentParser
-import Engine
+import PitModel
 import Foundation
+import PitStorage
 import PitdServer
 
 struct InitCommand: AsyncParsableCommand {

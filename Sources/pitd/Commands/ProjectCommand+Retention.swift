@@ -1,5 +1,6 @@
 import ArgumentParser
-import Engine
+import PitModel
+import PitStorage
 import PitdServer
 
 extension ProjectCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PitModel
 import PitdServer
 
 struct ServeCommand: AsyncParsableCommand {

@@ -1,5 +1,7 @@
 import ArgumentParser
-import Engine
+import PitModel
+import PitStorage
+import PitQuery
 import PitdServer
 
 struct TokenCommand: AsyncParsableCommand {

@@ -1,4 +1,7 @@
-import Engine
+import PitModel
+import PitStorage
+import PitIngest
+import PitQuery
 import HTTPTypes
 import Hummingbird
 

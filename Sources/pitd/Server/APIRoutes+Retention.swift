@@ -1,4 +1,5 @@
-import Engine
+import PitModel
+import PitStorage
 import Hummingbird
 
 /// `GET|PUT /api/0/projects/{org}/{project}/retention/`: Pit's own endpoint (Sentry's retention

@@ -1,4 +1,7 @@
-import Engine
+import PitModel
+import PitStorage
+import PitIngest
+import PitQuery
 import Hummingbird
 
 /// Hourly series: Sentry's per-issue `stats` and the project's `stats/` endpoint.

@@ -1,4 +1,7 @@
-import Engine
+import PitModel
+import PitStorage
+import PitIngest
+import PitQuery
 import Hummingbird
 
 /// API tokens: list, create (the secret is in the answer once), revoke; admin only.

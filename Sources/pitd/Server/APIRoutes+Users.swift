@@ -1,4 +1,5 @@
-import Engine
+import PitModel
+import PitStorage
 import Hummingbird
 
 /// Accounts in Sentry's shapes, for administrators only (an account's email is nobody else's

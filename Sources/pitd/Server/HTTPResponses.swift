@@ -1,4 +1,5 @@
-import Engine
+import PitModel
+import PitQuery
 import HTTPTypes
 import Hummingbird
 

@@ -1,4 +1,7 @@
-import Engine
+import PitModel
+import PitStorage
+import PitIngest
+import PitQuery
 
 /// The time the server's sign-in, session and token checks read. The server uses the system
 /// clocks; tests pass a clock they move by hand, so session expiry and sign-in throttling are

@@ -1,4 +1,7 @@
-import Engine
+import PitObservability
+import PitStorage
+import PitIngest
+import PitLifecycle
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -9,6 +12,7 @@ import NIOCore
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
+import PitBackends
 
 /// Wires the pipeline together: admin store → key cache → queue → writer → HTTP.
 ///

@@ -1,4 +1,7 @@
-import Engine
+import PitModel
+import PitStorage
+import PitIngest
+import PitQuery
 import Hummingbird
 
 /// Creates API tokens: the secret is shown once and only its hash is stored.

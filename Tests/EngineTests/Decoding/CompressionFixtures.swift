@@ -1,7 +1,7 @@
 import CBrotli
 import CZlib
 import CZstd
-import Engine
+import PitIngest
 
 /// Encoders for tests only: the server never compresses request bodies, so these live beside the tests.
 /// Each is streaming so that decompression bombs can be built from zeros chunk by chunk.

@@ -1,4 +1,4 @@
-import Engine
+import PitModel
 import NIOCore
 import Testing
 

@@ -1,4 +1,5 @@
-import Engine
+import PitModel
+import PitIngest
 import Testing
 
 private func normalize(_ json: String) throws -> NormalizedEvent {

@@ -1,7 +1,9 @@
-import Engine
+import PitStorage
+import PitIngest
 import NIOCore
 import PitPayloads
 import Testing
+import PitModel
 
 /// `Grouper.group` hashes on a fast path that never builds the component tree; these tests hold
 /// it to the tree's answer (`Grouper.explain`) on every shape of event the grouper knows.

@@ -1,5 +1,7 @@
-import Engine
+import PitStorage
+import PitIngest
 import Testing
+import PitModel
 
 /// A frame as JSON.
 private func frame(module: String? = nil, function: String? = nil, filename: String? = nil, absPath: String? = nil,

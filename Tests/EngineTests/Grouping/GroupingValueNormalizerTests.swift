@@ -1,4 +1,4 @@
-import Engine
+import PitIngest
 import Testing
 
 private func parameterize(_ value: String) -> String {

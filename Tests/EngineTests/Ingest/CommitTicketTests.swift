@@ -1,4 +1,4 @@
-import Engine
+import PitIngest
 import NIOCore
 import NIOEmbedded
 import Testing

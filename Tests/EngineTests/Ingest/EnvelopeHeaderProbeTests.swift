@@ -1,6 +1,7 @@
-import Engine
+import PitIngest
 import NIOCore
 import Testing
+import PitModel
 
 /// The tunnel pattern's credentials are read from the envelope's first line while the body
 /// arrives: found however the body is split and encoded, refused within a bounded amount of

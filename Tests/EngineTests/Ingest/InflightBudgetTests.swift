@@ -1,4 +1,4 @@
-import Engine
+import PitIngest
 import Testing
 
 @Suite struct InflightBudgetTests {

@@ -1,4 +1,8 @@
-import Engine
+import PitModel
+import PitObservability
+import PitStorage
+import PitIngest
+import SQLiteStore
 import Foundation
 import Logging
 import NIOCore

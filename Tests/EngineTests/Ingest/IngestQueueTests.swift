@@ -2,7 +2,9 @@
 import Glibc
 #endif
 import Dispatch
-import Engine
+import PitModel
+import PitObservability
+import PitIngest
 import Foundation
 import NIOCore
 import Testing

@@ -1,4 +1,4 @@
-import Engine
+import PitModel
 import Testing
 
 /// A named byte sequence, so parameterised failures say which input broke.

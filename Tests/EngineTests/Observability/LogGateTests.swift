@@ -1,4 +1,4 @@
-import Engine
+import PitObservability
 import Testing
 
 @Suite struct LogGateTests {

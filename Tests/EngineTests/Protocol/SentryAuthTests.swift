@@ -1,4 +1,4 @@
-import Engine
+import PitModel
 import Testing
 
 private func auth(xSentryAuth: String? = nil, authorization: String? = nil, query: String? = nil) throws(IngestError) -> SentryAuth? {

@@ -1,4 +1,4 @@
-import Engine
+import PitModel
 import Testing
 
 @Suite struct TrustedProxiesTests {

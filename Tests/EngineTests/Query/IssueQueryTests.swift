@@ -1,4 +1,5 @@
-import Engine
+import PitModel
+import PitStorage
 import Testing
 
 private func tags(_ query: IssueQuery) -> [String] { query.tags.map { "\($0.key)=\($0.value)" } }

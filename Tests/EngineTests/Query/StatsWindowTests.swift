@@ -1,4 +1,5 @@
-import Engine
+import PitModel
+import PitQuery
 import Testing
 
 /// Client numbers of the read API (issue 10): each of these trapped in `Int64(Double)` or in the

@@ -1,4 +1,7 @@
-import Engine
+import PitModel
+import PitStorage
+import SQLiteStore
+import PostgresStore
 import Foundation
 import Testing
 

@@ -1,4 +1,8 @@
-import Engine
+import PitModel
+import PitObservability
+import PitStorage
+import PitIngest
+import SQLiteStore
 import Foundation
 import Logging
 import NIOCore
@@ -18,7 +22,7 @@ import Testing
         #expect(withDictionary.count * 2 < plain.count, "\(withDictionary.count) vs \(plain.count) bytes")
         // A payload compressed with a dictionary does not decode without it, nor above the limit.
         #expect(throws: (any Error).self) { try PayloadCodec.decompress(withDictionary, limit: 1 << 20) }
-        #expect(throws: BodyDecodingError.self) { try dictionary.decompress(withDictionary, limit: 16) }
+        #expect(throws: PayloadCodecError.self) { try dictionary.decompress(withDictionary, limit: 16) }
     }
 
     /// 1,000 samples of 1 MiB events used to be held whole (1 GiB, and a joined copy while

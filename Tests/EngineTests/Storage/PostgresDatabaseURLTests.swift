@@ -1,4 +1,5 @@
-import Engine
+import PitStorage
+import PostgresStore
 import NIOSSL
 import PostgresNIO
 import Testing

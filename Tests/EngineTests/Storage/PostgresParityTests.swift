@@ -1,9 +1,13 @@
-import Engine
+import PitStorage
+import PitIngest
+import SQLiteStore
+import PostgresStore
 import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
 import Testing
+import PitModel
 
 /// The same events through SQLite's and PostgreSQL's stores must give the same read answers:
 /// the two back ends' schemas and writers have one meaning. Runs when PIT_TEST_DATABASE_URL names a

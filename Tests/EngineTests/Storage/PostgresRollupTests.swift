@@ -1,4 +1,6 @@
-import Engine
+import PitStorage
+import PitIngest
+import PostgresStore
 import Foundation
 import Synchronization
 import Logging

@@ -1,4 +1,10 @@
-import Engine
+import PitModel
+import PitObservability
+import PitStorage
+import PitIngest
+import SQLiteStore
+import PostgresStore
+import PitLifecycle
 import Foundation
 import Logging
 import PostgresNIO

@@ -1,4 +1,6 @@
-import Engine
+import PitStorage
+import PitIngest
+import SQLiteStore
 import Foundation
 import Testing
 

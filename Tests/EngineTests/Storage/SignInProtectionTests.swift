@@ -1,4 +1,5 @@
-import Engine
+import PitStorage
+import SQLiteStore
 import Foundation
 import NIOConcurrencyHelpers
 import Testing

@@ -1,4 +1,5 @@
-import Engine
+import PitModel
+import PitIngest
 import Foundation
 import NIOCore
 

@@ -1,4 +1,9 @@
-import Engine
+import PitModel
+import PitObservability
+import PitStorage
+import PitIngest
+import SQLiteStore
+import PostgresStore
 import Foundation
 import Logging
 import NIOConcurrencyHelpers

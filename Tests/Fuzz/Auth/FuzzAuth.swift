@@ -1,4 +1,5 @@
-import Engine
+import PitModel
+import PitIngest
 
 // The parsers of what a client puts in request headers and the query string: Sentry auth
 // (X-Sentry-Auth, Authorization: Sentry/Basic/DSN, ?sentry_key=), DSNs (also from the tunnel's

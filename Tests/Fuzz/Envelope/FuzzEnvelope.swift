@@ -1,4 +1,4 @@
-import Engine
+import PitModel
 import NIOCore
 
 // The envelope parser on raw (already decoded) bodies, twice: with the server's limits, and with

@@ -1,4 +1,6 @@
-import Engine
+import PitModel
+import PitObservability
+import PitIngest
 import NIOCore
 
 // An event payload as ingest handles an event item: JSON tape, extraction, normalisation,

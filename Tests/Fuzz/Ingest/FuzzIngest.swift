@@ -1,4 +1,7 @@
-import Engine
+import PitModel
+import PitObservability
+import PitStorage
+import PitIngest
 import NIOCore
 
 // The whole CPU side of ingest, as a request reaches it: body decoding, envelope parsing, JSON

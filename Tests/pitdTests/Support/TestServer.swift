@@ -1,4 +1,9 @@
-import Engine
+import PitBackends
+import PitIngest
+import PitModel
+import PitObservability
+import PitQuery
+import PitStorage
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -1,4 +1,5 @@
-import Engine
+import PitModel
+import PitStorage
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -1,4 +1,4 @@
-import Engine
+import PitStorage
 import Foundation
 import Hummingbird
 import NIOCore

@@ -1,5 +1,8 @@
 import Configuration
-package import Engine
+import PitModel
+package import PitStorage
+import PitIngest
+package import PitBackends
 import Foundation
 import NIOCore
 import SystemPackage

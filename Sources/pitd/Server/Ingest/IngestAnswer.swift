@@ -1,4 +1,6 @@
-import Engine
+import PitModel
+import PitObservability
+import PitQuery
 import Logging
 
 /// What an ingest request is answered, apart from the HTTP machinery that writes it (the event

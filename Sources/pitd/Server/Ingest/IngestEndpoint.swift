@@ -1,4 +1,5 @@
-import Engine
+import PitModel
+import PitIngest
 import HTTPTypes
 import Hummingbird
 import Logging

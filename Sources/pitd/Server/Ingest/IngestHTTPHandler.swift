@@ -1,8 +1,10 @@
-import Engine
+import PitModel
+import PitIngest
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import PitObservability
 
 /// The ingest hot path: a channel handler placed right after the HTTP/1 decoder, ahead of
 /// Hummingbird, that answers `POST`/`OPTIONS` on ingest URLs itself and passes every other

@@ -1,4 +1,5 @@
-import Engine
+import PitModel
+import PitIngest
 #if canImport(Glibc)
 import Glibc
 #endif

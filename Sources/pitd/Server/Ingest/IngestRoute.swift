@@ -1,4 +1,4 @@
-import Engine
+import PitIngest
 
 /// An ingest URL: `[/prefix]/api/{project_id}/envelope|store[/]` or `[/prefix]/api/store[/]`.
 /// Matched by hand before any router: it is the hot path, and DSNs may carry any path prefix.

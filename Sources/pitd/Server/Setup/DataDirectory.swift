@@ -1,10 +1,11 @@
 import Crypto
-package import Engine
+package import PitStorage
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 package import Logging
+import PitBackends
 
 /// Creates and opens a data directory and its database (SQLite in the directory, or PostgreSQL; migrated), the default organisation,
 /// project and DSN key, and the admin token. Idempotent: an existing secret is never replaced.

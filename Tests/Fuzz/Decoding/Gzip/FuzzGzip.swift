@@ -1,4 +1,4 @@
-import Engine
+import PitIngest
 import NIOCore
 
 // The gzip request-body decoder on arbitrary bytes, with a limit small enough that fuzzed

@@ -1,4 +1,5 @@
-import Engine
+import PitStorage
+import PitIngest
 import NIOCore
 
 // The zstd request-body decoder on arbitrary bytes, with a limit small enough that fuzzed

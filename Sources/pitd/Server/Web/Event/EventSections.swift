@@ -1,4 +1,5 @@
-import Engine
+import PitStorage
+import PitModel
 
 /// The body of one event, shared by the issue page and the event page: exceptions with stack
 /// traces, message, breadcrumbs, tags, request, user, contexts, SDK, extra data and raw JSON.

@@ -1,4 +1,4 @@
-import Engine
+import PitModel
 
 /// The one-line view of an event for lists: who and what, without reading the whole payload
 /// into an `EventView`.

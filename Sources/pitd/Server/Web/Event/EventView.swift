@@ -1,4 +1,4 @@
-import Engine
+import PitModel
 
 /// The parts of a stored Sentry event that the event page shows, read from the original payload.
 ///

@@ -1,4 +1,4 @@
-import Engine
+import PitModel
 
 /// "Why are these events grouped": the stored grouping explanation (the JSON written by
 /// `GroupingResult.explanation`: `[{"variant","hash","fingerprint"?,"component"?}]` with

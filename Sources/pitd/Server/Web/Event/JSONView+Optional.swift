@@ -1,4 +1,4 @@
-import Engine
+import PitModel
 
 extension JSONView {
     /// The elements of an array, or none when `index` is nil or not an array. (Passing a default

@@ -1,4 +1,4 @@
-import Engine
+import PitModel
 
 /// Display forms of numbers and times, shared by the pages.
 enum Format {

@@ -1,4 +1,5 @@
-import Engine
+import PitStorage
+
 
 /// The page chrome, the stylesheet and the script. Pages pass their body; the layout adds the
 /// document head, the top bar with navigation, project switcher and sign-out form, and the flash.

@@ -1,4 +1,6 @@
-import Engine
+import PitModel
+import PitStorage
+import PitQuery
 
 /// Small pieces that several pages share.
 enum Widgets {

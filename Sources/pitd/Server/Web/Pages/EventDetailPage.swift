@@ -1,4 +1,6 @@
-import Engine
+import PitModel
+import PitStorage
+
 
 /// `/organizations/{org}/projects/{slug}/events/{eventID}/`: one event found by its id.
 enum EventDetailPage {

@@ -1,4 +1,5 @@
-import Engine
+import PitModel
+import PitStorage
 
 /// `/organizations/{org}/issues/{id}/events/` and `/organizations/{org}/projects/{slug}/events/`.
 enum EventListPage {

@@ -1,4 +1,5 @@
-import Engine
+import PitStorage
+import PitModel
 
 /// `/organizations/{org}/issues/{id}/` and `…/events/{rowID}/`: one issue with one of its events.
 enum IssueDetailPage {

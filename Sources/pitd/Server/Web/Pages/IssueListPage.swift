@@ -1,4 +1,5 @@
-import Engine
+import PitModel
+import PitStorage
 
 /// The issue filter form's fields and Sentry's single `query` string, in both directions.
 ///

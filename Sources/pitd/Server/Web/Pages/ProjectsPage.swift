@@ -1,4 +1,5 @@
-import Engine
+import PitStorage
+
 
 /// `/organizations/{org}/projects/`: each project with its last 24 hours, DSNs and SDK setup.
 enum ProjectsPage {

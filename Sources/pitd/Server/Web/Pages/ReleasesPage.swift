@@ -1,4 +1,5 @@
-import Engine
+import PitStorage
+
 
 /// `/organizations/{org}/releases/`: every release of every project.
 enum ReleasesPage {

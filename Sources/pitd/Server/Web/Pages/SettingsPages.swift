@@ -1,4 +1,4 @@
-import Engine
+import PitStorage
 
 /// The links between the settings pages.
 enum SettingsNav {

@@ -1,4 +1,5 @@
-import Engine
+import PitModel
+import PitStorage
 
 // What each page needs, filled by the route handlers from the stores. Pages only read these;
 // they never query anything themselves, so rendering is a pure function of the model.

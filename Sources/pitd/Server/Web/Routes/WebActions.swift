@@ -1,4 +1,6 @@
-import Engine
+import PitModel
+import PitStorage
+import PitIngest
 import Foundation
 import Hummingbird
 

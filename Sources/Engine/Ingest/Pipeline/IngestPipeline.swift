@@ -1,0 +1,474 @@
+import Foundation
+import NIOConcurrencyHelpers
+package import NIOCore
+package import PitModel
+package import PitObservability
+package import PitStorage
+
+/// When a 200 is sent: after the batch holding the event commits (durable, the default), or as
+/// soon as it is queued (faster; a crash loses what is still queued).
+package enum AckMode: String, Sendable, CaseIterable {
+    case committed, queued
+}
+
+/// From request bytes to a queued write: auth, decode, parse, extract, normalise, group, enqueue,
+/// and (ack=committed) wait for the commit. Runs on the request's task; everything here is CPU
+/// work, the blocking I/O happens on the writer thread.
+package final class IngestPipeline: Sendable {
+    package struct Request: Sendable {
+        package var projectID: Int64
+        package var auth: SentryAuth?
+        package var contentEncoding: String?
+        package var contentType: String?
+        package var body: ByteBuffer
+        /// True when `authorize` already admitted `auth` (the fast path checks the key before it
+        /// reads the body, and the key's rate limit must count the request once).
+        package var authorized: Bool
+        /// Set by `prepareOnLoop`: the most a compressed body may inflate to here.
+        var loopDecodeLimit: Int?
+
+        package init(projectID: Int64, auth: SentryAuth?, contentEncoding: String?, contentType: String?, body: ByteBuffer,
+                     authorized: Bool = false)
+        {
+            self.projectID = projectID
+            self.auth = auth
+            self.contentEncoding = contentEncoding
+            self.contentType = contentType
+            self.body = body
+            self.authorized = authorized
+        }
+    }
+
+    package let keys: KeyCache
+    package let queue: IngestQueue
+    package let ack: AckMode
+    package let limits: IngestLimits
+    package let metrics: PitMetrics
+    /// `Retry-After` seconds on 503: small, since a full queue drains within a batch or two.
+    package let retryAfterSeconds: Int
+    private let parser: EnvelopeParser
+    /// zstd dictionaries for stored payloads; nil compresses without one.
+    package let dictionaries: PayloadDictionaries?
+    /// Refuses ingest while the disk is nearly full (`min_free_disk_bytes`).
+    package let diskGuard: DiskGuard?
+    /// Drops events already past their project's retention.
+    package let retention: RetentionPolicy?
+
+    /// ack=committed: the longest a request waits for its commit before it is answered 503 (the
+    /// fast path's deadline is `EventLoopCommitSink`'s).
+    package let ackTimeout: Double
+    /// Bytes of bodies held across all requests (`ingest_inflight_bytes`); nil: no bound.
+    package let inflight: InflightBudget?
+
+    package init(keys: KeyCache, queue: IngestQueue, ack: AckMode, limits: IngestLimits, metrics: PitMetrics, retryAfterSeconds: Int = 1,
+                 dictionaries: PayloadDictionaries? = nil, diskGuard: DiskGuard? = nil, retention: RetentionPolicy? = nil,
+                 ackTimeout: Double = 30, inflight: InflightBudget? = nil)
+    {
+        self.ackTimeout = ackTimeout
+        self.inflight = inflight
+        self.diskGuard = diskGuard
+        self.retention = retention
+        self.dictionaries = dictionaries
+        self.keys = keys
+        self.queue = queue
+        self.ack = ack
+        self.limits = limits
+        self.metrics = metrics
+        self.retryAfterSeconds = retryAfterSeconds
+        self.parser = EnvelopeParser(limits: limits)
+    }
+
+    // MARK: Endpoints
+
+    /// Which ingest URL a request came to.
+    package enum Endpoint: Sendable { case envelope, store }
+
+    /// A request turned into what it wants written: the CPU work of ingest (auth, decode, parse,
+    /// extract, group, compress), done synchronously on the caller's thread (an event loop on the
+    /// fast path), nothing queued yet.
+    package struct Prepared: Sendable {
+        package var unit: WriteUnit
+        /// The id to answer with (nil → `{}`).
+        package var eventID: EventID?
+        package var itemTypes: [ItemType]
+    }
+
+    /// The most a compressed body may inflate to on an event loop. Events are a few KiB; a body
+    /// that inflates past this is a large upload or a bomb (a 200 KB gzip body, or a few hundred
+    /// bytes of zstd, inflate to 200 MiB: about a second of CPU), which would hold up every
+    /// other connection of the loop, `/health` included.
+    package static let loopDecodeLimit = 1 << 20
+
+    /// `prepare` for an event loop: nil when the compressed body inflates past
+    /// `loopDecodeLimit`; the caller then runs `prepare` on a thread of its own. At most that
+    /// much decoding is done twice, and only for such bodies.
+    package func prepareOnLoop(_ request: Request, endpoint: Endpoint) throws(IngestError) -> Prepared? {
+        var request = request
+        request.loopDecodeLimit = Self.loopDecodeLimit
+        do throws(IngestError) {
+            return try prepare(request, endpoint: endpoint)
+        } catch where error == Self.decodeOffLoop {
+            return nil
+        }
+    }
+
+    /// Not an answer: `decode` tells `prepareOnLoop` the body is too big to inflate on the loop.
+    private static let decodeOffLoop = IngestError.internalError("body to be decoded off the event loop")
+
+    package func prepare(_ request: Request, endpoint: Endpoint) throws(IngestError) -> Prepared {
+        if let refusal = diskGuard?.refusal { throw rejected(refusal, itemType: "envelope") }
+        switch endpoint {
+        case .envelope: return try prepareEnvelope(request)
+        case .store: return try prepareStore(request)
+        }
+    }
+
+    /// Queues a prepared unit (ack=queued: the answer can go out now; ack=committed: the unit
+    /// carries its completion or ticket and the writer reports the commit).
+    package func enqueue(_ prepared: Prepared) throws(IngestError) {
+        let outcome = queue.offer(prepared.unit)
+        if outcome != .accepted { prepared.unit.ticket?.withdraw() }
+        switch outcome {
+        case .accepted: return
+        case .full: throw rejected(.overloaded("ingest queue is full", retryAfter: retryAfterSeconds), itemType: "envelope")
+        case .closed: throw rejected(.overloaded("server is shutting down", retryAfter: retryAfterSeconds), itemType: "envelope")
+        }
+    }
+
+    /// Counts the items of a request that got its 200.
+    package func recordAccepted(itemTypes: [ItemType]) {
+        for type in itemTypes { metrics.accepted(type) }
+    }
+
+    /// Counts a refusal (the error is returned for `throw`).
+    package func rejected(_ error: IngestError, itemType: String) -> IngestError {
+        if error == Self.decodeOffLoop { return error }
+        metrics.rejected(reason: error.code.description, itemType: itemType)
+        return error
+    }
+
+    /// `POST /api/{pid}/envelope/`. Returns the event id to answer with (nil → `{}`).
+    package func envelope(_ request: Request) async throws(IngestError) -> EventID? {
+        let prepared = try prepare(request, endpoint: .envelope)
+        try await submit(prepared)
+        return prepared.eventID
+    }
+
+    /// `POST /api/{pid}/store/`: a legacy JSON event, a base64+zlib body, or an envelope when the
+    /// content type says so.
+    package func store(_ request: Request) async throws(IngestError) -> EventID {
+        let prepared = try prepare(request, endpoint: .store)
+        try await submit(prepared)
+        return prepared.eventID ?? EventID.random()
+    }
+
+    private func prepareEnvelope(_ request: Request) throws(IngestError) -> Prepared {
+        var request = request
+        do throws(IngestError) {
+            if request.auth == nil { try authorizeTunnel(&request) }
+            if let auth = request.auth, !request.authorized { try authorize(publicKey: auth.publicKey, projectID: request.projectID) }
+            var reserved = 0
+            defer { inflight?.release(reserved) }
+            let body = try decode(request, reserved: &reserved)
+            let envelope = try parser.parse(body)
+            // The tunnel pattern's credentials came from this header (`authorizeTunnel`), so only
+            // a request that carried its own can disagree with it.
+            if let text = envelope.header.dsn, let dsn = DSN(text), dsn.publicKey != request.auth?.publicKey {
+                throw IngestError.forbidden("envelope dsn does not match the request's key")
+            }
+            let received = ClockTime.nowSeconds
+            let (unit, eventID) = try makeUnit(envelope, projectID: request.projectID, received: received)
+            return Prepared(unit: unit, eventID: eventID, itemTypes: envelope.items.map(\.type))
+        } catch {
+            throw rejected(error, itemType: "envelope")
+        }
+    }
+
+    private func prepareStore(_ request: Request) throws(IngestError) -> Prepared {
+        if request.contentType?.lowercased().hasPrefix("application/x-sentry-envelope") == true {
+            var prepared = try prepareEnvelope(request)
+            if prepared.eventID == nil { prepared.eventID = EventID.random() }
+            return prepared
+        }
+        do throws(IngestError) {
+            guard let auth = request.auth else { throw IngestError.unauthorized("missing authorization information") }
+            if !request.authorized { try authorize(publicKey: auth.publicKey, projectID: request.projectID) }
+            var reserved = 0
+            defer { inflight?.release(reserved) }
+            var body = try decode(request, reserved: &reserved)
+            body = try Self.unwrapLegacyStoreBody(body, limit: limits.maxEventBytes)
+            guard body.readableBytes <= limits.maxEventBytes else { throw IngestError.tooLarge("event exceeds \(limits.maxEventBytes) bytes") }
+            let received = ClockTime.nowSeconds
+            let event = try makeEventRecord(body, header: nil, projectID: request.projectID, received: received)
+            return Prepared(unit: WriteUnit(event: keepingUnexpired(event), items: []), eventID: event.eventID, itemTypes: [.event])
+        } catch {
+            throw rejected(error, itemType: "event")
+        }
+    }
+
+    // MARK: Steps
+
+    /// Checks that the key exists, is enabled, belongs to the project and is within its rate limit
+    /// (which this call counts against).
+    package func authorize(publicKey: String, projectID: Int64) throws(IngestError) {
+        guard let entry = keys.lookup(publicKey) else { throw .forbidden("unknown public key") }
+        guard entry.enabled else { throw .forbidden("public key disabled") }
+        guard entry.projectID == projectID else { throw .forbidden("project id does not match the key's project") }
+        if let limit = entry.rateLimit, let retryAfter = keys.admit(publicKey, limit: limit, nowSeconds: Int64(ClockTime.nowSeconds)) {
+            throw .rateLimited("key rate limit of \(limit.count) events per \(limit.windowSeconds) s exceeded", retryAfter: retryAfter)
+        }
+    }
+
+    /// Decodes the body. A compressed body's decoded bytes count against the in-flight budget
+    /// while the request is prepared (`reserved`, released by the caller): the room the decoder
+    /// may fill is reserved before it starts, so concurrent decodes cannot together exceed the
+    /// budget, and what it did not use is given back. A body that needs more than the budget has
+    /// left is shed with 503 rather than refused with 413: it may fit once others are done.
+    private func decode(_ request: Request, reserved: inout Int) throws(IngestError) -> ByteBuffer {
+        guard let encoding = ContentEncoding(headerValue: request.contentEncoding ?? "") else {
+            throw .unsupportedMediaType("unsupported content encoding \(request.contentEncoding ?? "")")
+        }
+        var limit = limits.maxEnvelopeBytes
+        var loopBound = false
+        var budgetBound = false
+        if encoding != .identity {
+            if let loopLimit = request.loopDecodeLimit, loopLimit < limit {
+                limit = loopLimit
+                loopBound = true
+            }
+            if let inflight {
+                let available = inflight.available
+                if available < limit {
+                    limit = available
+                    budgetBound = true
+                    loopBound = false
+                }
+                guard inflight.reserve(limit) else { throw Self.inflightExceeded(retryAfter: retryAfterSeconds) }
+                reserved = limit
+            }
+        }
+        let decoded: ByteBuffer
+        do {
+            decoded = try BodyDecoder.decode(request.body, encoding: encoding, limit: limit)
+        } catch let error as BodyDecodingError {
+            if error.code == .tooLarge {
+                if loopBound { throw Self.decodeOffLoop }
+                if budgetBound { throw Self.inflightExceeded(retryAfter: retryAfterSeconds) }
+                throw .tooLarge("decompressed body exceeds \(limits.maxEnvelopeBytes) bytes")
+            }
+            throw .badRequest("could not decode \(encoding) body: \(error.message)")
+        } catch {
+            throw .badRequest("could not decode body")
+        }
+        if reserved > decoded.readableBytes {
+            inflight?.release(reserved - decoded.readableBytes)
+            reserved = decoded.readableBytes
+        }
+        return decoded
+    }
+
+    /// The in-flight body budget is spent: shed like a full queue.
+    package static func inflightExceeded(retryAfter: Int) -> IngestError {
+        .overloaded("too many request bodies in flight, retry later", retryAfter: retryAfter)
+    }
+
+    /// The tunnel pattern's credentials, checked from the envelope header line alone (the fast
+    /// path finds it while the body arrives): the header's `dsn` must name this project and a
+    /// key that `authorize` admits. Returns the credentials the request then carries, already
+    /// authorized, so `prepare` neither counts the key's rate limit again nor parses twice.
+    package func authorizeEnvelopeHeader(_ line: ByteBuffer, projectID: Int64) throws(IngestError) -> SentryAuth {
+        do throws(IngestError) {
+            return try checkEnvelopeHeader(line, projectID: projectID)
+        } catch {
+            throw rejected(error, itemType: "envelope")
+        }
+    }
+
+    private func checkEnvelopeHeader(_ line: ByteBuffer, projectID: Int64) throws(IngestError) -> SentryAuth {
+        let header = try parser.parseHeader(line)
+        guard let text = header.dsn else { throw IngestError.unauthorized("missing authorization information") }
+        guard let dsn = DSN(text) else { throw IngestError.unauthorized("invalid dsn in envelope header") }
+        guard dsn.projectID == projectID else { throw IngestError.forbidden("dsn project does not match the URL") }
+        try authorize(publicKey: dsn.publicKey, projectID: projectID)
+        return SentryAuth(publicKey: dsn.publicKey)
+    }
+
+    /// A whole body without credentials (callers off the fast path, which probes as the body
+    /// arrives): its header line is found and checked before anything is decompressed.
+    private func authorizeTunnel(_ request: inout Request) throws(IngestError) {
+        guard let encoding = ContentEncoding(headerValue: request.contentEncoding ?? "") else {
+            throw .unsupportedMediaType("unsupported content encoding \(request.contentEncoding ?? "")")
+        }
+        let probe = EnvelopeHeaderProbe(encoding: encoding)
+        var outcome = probe.feed(request.body)
+        if case .needMore = outcome { outcome = probe.finish() }
+        switch outcome {
+        case .found(let line):
+            request.auth = try checkEnvelopeHeader(line, projectID: request.projectID)
+            request.authorized = true
+        case .refused(let error):
+            throw error
+        case .needMore:
+            throw .unauthorized("missing authorization information")
+        }
+    }
+
+    /// Old SDKs post `base64(zlib(json))` to /store/ without headers saying so.
+    static func unwrapLegacyStoreBody(_ body: ByteBuffer, limit: Int) throws(IngestError) -> ByteBuffer {
+        guard let first = body.readableBytesView.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else {
+            throw .badRequest("empty event")
+        }
+        guard first != UInt8(ascii: "{") && first != UInt8(ascii: "[") else { return body }
+        guard let compressed = Base64.decode(String(decoding: body.readableBytesView, as: UTF8.self)) else {
+            throw .badRequest("event is neither JSON nor base64")
+        }
+        do {
+            return try BodyDecoder.decode(ByteBuffer(bytes: compressed), encoding: .deflate, limit: limit)
+        } catch let error as BodyDecodingError where error.code == .tooLarge {
+            throw .tooLarge("event exceeds \(limit) bytes")
+        } catch {
+            throw .badRequest("invalid base64/zlib event body")
+        }
+    }
+
+    private func makeUnit(_ envelope: Envelope, projectID: Int64, received: Double) throws(IngestError) -> (WriteUnit, EventID?) {
+        var event: EventRecord?
+        var items: [ItemRecord] = []
+        for item in envelope.items {
+            switch item.type {
+            case .event:
+                event = try makeEventRecord(item.payload, header: envelope.header, projectID: projectID, received: received)
+            case _ where item.type.isDropped:
+                continue
+            default:
+                if item.type.isJSON && item.payload.readableBytes > 0 {
+                    try item.payload.withUnsafeReadableBytes { (raw) throws(IngestError) in
+                        do { _ = try JSONTape.parse(raw) } catch { throw .badRequest("invalid \(item.type) item: \(error)") }
+                    }
+                }
+                items.append(ItemRecord(
+                    projectID: projectID, type: item.type.description, eventID: envelope.header.eventID,
+                    received: Int64(received * 1000),
+                    header: String(decoding: item.rawHeader.readableBytesView, as: UTF8.self),
+                    payloadSize: item.payload.readableBytes,
+                    compressedPayload: PayloadCodec.compress(item.payload)
+                ))
+            }
+        }
+        return (WriteUnit(event: keepingUnexpired(event), items: items), envelope.header.eventID ?? event?.eventID)
+    }
+
+    package func makeEventRecord(_ payload: ByteBuffer, header: EnvelopeHeader?, projectID: Int64, received: Double) throws(IngestError) -> EventRecord {
+        let extracted = try EventExtractor.extract(payload: payload)
+        let event = EventNormalizer.normalize(extracted, headerEventID: header?.eventID, sentAt: header?.sentAt, received: received)
+        var grouping = Grouper.group(extracted)
+        grouping.source = .payload(sharing: payload)
+        var errors: String?
+        if !event.errors.isEmpty {
+            var writer = JSONWriter()
+            writer.beginArray()
+            for error in event.errors {
+                writer.beginObject(); writer.field("type", error.type); writer.field("name", error.name); writer.endObject()
+            }
+            writer.endArray()
+            errors = writer.string
+        }
+        let compressed = compress(payload)
+        let (eventID, timestamp, level, release, environment) = (event.eventID, event.timestamp, event.level, event.release, event.environment)
+        // The event's last use: its tag array is taken over, not copied.
+        let facetTags = EventNormalizer.facetTags(consume event)
+        return EventRecord(
+            projectID: projectID, eventID: eventID,
+            timestamp: Int64(timestamp * 1000), received: Int64(received * 1000),
+            level: level, release: release, environment: environment,
+            userKey: extracted.user?.identity, facetTags: facetTags,
+            processingErrors: errors, grouping: grouping,
+            payloadSize: payload.readableBytes, compressedPayload: compressed.bytes, dictionaryID: compressed.dictionaryID
+        )
+    }
+
+    /// Compresses an event payload, with the trained dictionary once there is one. The first
+    /// payloads are kept as training samples; when there are enough, a dictionary is trained on a
+    /// thread of its own and stored through the writer, and later events use it.
+    private func compress(_ payload: ByteBuffer) -> (bytes: [UInt8], dictionaryID: Int64?) {
+        guard let dictionaries else { return (PayloadCodec.compress(payload), nil) }
+        if let samples = dictionaries.offerSample(payload) {
+            let queue = self.queue
+            let thread = Thread {
+                guard let bytes = PayloadDictionary.train(samples: samples) else {
+                    dictionaries.trainingFailed()
+                    return
+                }
+                let id = ClockTime.nowMilliseconds
+                let queued = queue.offer(command: .storeDictionary(id: id, bytes: bytes, sampleCount: samples.count)) { result in
+                    if case .success = result, let dictionary = PayloadDictionary(id: id, bytes: bytes) {
+                        dictionaries.install(dictionary)
+                    } else {
+                        dictionaries.trainingFailed()
+                    }
+                }
+                if !queued { dictionaries.trainingFailed() }
+            }
+            thread.name = "pit-dictionary-training"
+            thread.start()
+        }
+        return dictionaries.compress(payload)
+    }
+
+    /// Queues the unit; with ack=committed waits for its batch to commit. The async path of the
+    /// few callers off the event loops (tests, the legacy GET store); the HTTP fast path queues
+    /// with a `CommitTicket` instead.
+    private func submit(_ prepared: Prepared) async throws(IngestError) {
+        if ack == .queued {
+            try enqueue(prepared)
+            recordAccepted(itemTypes: prepared.itemTypes)
+            return
+        }
+        enum Outcome: Sendable { case committed, failed(String), refused, full, closed }
+        let ackTimeout = ackTimeout
+        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
+            // Whichever comes first, the commit or the deadline, answers; the other finds nothing.
+            let once = NIOLockedValueBox<CheckedContinuation<Outcome, Never>?>(continuation)
+            let resume: @Sendable (Outcome) -> Void = { outcome in
+                once.withLockedValue { value in defer { value = nil }; return value }?.resume(returning: outcome)
+            }
+            var unit = prepared.unit
+            unit.completion = { result in
+                switch result {
+                case .success: resume(.committed)
+                case .failure(let error) where error is UnitRejected: resume(.refused)
+                case .failure(let error): resume(.failed("\(error)"))
+                }
+            }
+            switch queue.offer(unit) {
+            case .accepted:
+                DispatchQueue.global().asyncAfter(deadline: .now() + ackTimeout) {
+                    resume(.failed("\(CommitDeadlineExceeded(seconds: ackTimeout))"))
+                }
+            case .full: resume(.full)
+            case .closed: resume(.closed)
+            }
+        }
+        switch outcome {
+        case .committed: recordAccepted(itemTypes: prepared.itemTypes)
+        case .full: throw rejected(.overloaded("ingest queue is full", retryAfter: retryAfterSeconds), itemType: "envelope")
+        case .closed: throw rejected(.overloaded("server is shutting down", retryAfter: retryAfterSeconds), itemType: "envelope")
+        case .failed(let reason): throw storageFailure(reason)
+        case .refused: throw Self.storageRefusal
+        }
+    }
+
+    /// The answer when the batch holding a request failed to commit. `reason` is not echoed:
+    /// database errors name tables, hosts and sometimes values, and anyone with a DSN (every
+    /// browser of a public site) would read them. The writer logs the detail when writes start
+    /// failing.
+    package func storageFailure(_ reason: String) -> IngestError {
+        rejected(.overloaded(Self.storageUnavailable, retryAfter: retryAfterSeconds), itemType: "envelope")
+    }
+
+    package static let storageUnavailable = "storage unavailable, retry later"
+
+    /// The answer when the database refused this request's unit alone and stored the rest of its
+    /// batch (counted by the writer, which saw it happen).
+    package static let storageRefusal = IngestError.badRequest(UnitRejected.detail)
+}

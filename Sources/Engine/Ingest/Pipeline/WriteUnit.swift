@@ -1,0 +1,107 @@
+import NIOCore
+package import PitModel
+
+/// An error event ready for the writer: normalised, grouped, payload compressed.
+package struct EventRecord: Sendable {
+    package var projectID: Int64
+    package var eventID: EventID
+    /// Milliseconds since the epoch.
+    package var timestamp: Int64
+    package var received: Int64
+    package var level: Level
+    package var release: String?
+    package var environment: String
+    package var userKey: String?
+    package var facetTags: [(key: String, value: String)]
+    /// Processing errors as JSON, nil when there were none.
+    package var processingErrors: String?
+    package var grouping: GroupingResult
+    package var payloadSize: Int
+    package var compressedPayload: [UInt8]
+    /// The zstd dictionary `compressedPayload` needs, if any.
+    package var dictionaryID: Int64? = nil
+}
+
+/// Any other envelope item, kept durably per type until its processor exists.
+package struct ItemRecord: Sendable {
+    package var projectID: Int64
+    package var type: String
+    package var eventID: EventID?
+    package var received: Int64
+    package var header: String
+    package var payloadSize: Int
+    package var compressedPayload: [UInt8]
+    package var dictionaryID: Int64? = nil
+}
+
+/// Everything one request wants written, acknowledged together after its batch commits.
+package struct WriteUnit: Sendable {
+    package var event: EventRecord?
+    package var items: [ItemRecord]
+    /// Called once by the writer with the outcome of the batch that held this unit.
+    package var completion: (@Sendable (Result<Void, any Error>) -> Void)?
+    /// The event-loop waiter of this unit (the ingest fast path), told once per batch per loop.
+    package var ticket: CommitTicket?
+
+    package init(event: EventRecord?, items: [ItemRecord], completion: (@Sendable (Result<Void, any Error>) -> Void)? = nil,
+                 ticket: CommitTicket? = nil)
+    {
+        self.event = event
+        self.items = items
+        self.completion = completion
+        self.ticket = ticket
+    }
+
+    /// True when someone waits for the outcome; false once its client has its 200 (ack=queued).
+    package var awaitsCommit: Bool { completion != nil || ticket != nil }
+
+    /// What the unit costs the queue's byte budget: an estimate of the memory it holds while
+    /// queued, not only its compressed payload. An event keeps its decoded payload too (the
+    /// grouping's source, read again for a new issue's explanation), typically 4-10 times the
+    /// compressed size, plus its strings and hashes; counting the compressed bytes alone let a
+    /// queue "full" at `queue_max_bytes` hold several times that. Read once per offer: a few
+    /// dozen additions, no allocation.
+    package var cost: Int {
+        var total = 0
+        if let event { total += event.estimatedBytes }
+        for item in items {
+            total += Self.recordOverhead + item.compressedPayload.count + Self.stringBytes(item.header) + Self.stringBytes(item.type)
+        }
+        return total
+    }
+
+    /// A heap object's header plus malloc's rounding, per array or string that owns storage.
+    static let allocationOverhead = 32
+    /// The inline part of a record (its fields) with the array and strings that every record has.
+    static let recordOverhead = 256
+
+    static func stringBytes(_ string: String) -> Int { allocationOverhead + string.utf8.count }
+    static func stringBytes(_ string: String?) -> Int { string.map(stringBytes) ?? 0 }
+}
+
+extension EventRecord {
+    /// See `WriteUnit.cost`.
+    var estimatedBytes: Int {
+        let overhead = WriteUnit.allocationOverhead
+        var total = WriteUnit.recordOverhead + compressedPayload.count
+        total += WriteUnit.stringBytes(release) + WriteUnit.stringBytes(environment) + WriteUnit.stringBytes(userKey)
+            + WriteUnit.stringBytes(processingErrors)
+        total += overhead + facetTags.count * 32
+        for tag in facetTags { total += WriteUnit.stringBytes(tag.key) + WriteUnit.stringBytes(tag.value) }
+        total += overhead + grouping.hashes.count * 16
+        total += WriteUnit.stringBytes(grouping.title) + WriteUnit.stringBytes(grouping.culprit) + WriteUnit.stringBytes(grouping.kind)
+            + overhead + grouping.metadata.count
+        switch grouping.source {
+        case .payload(let buffer):
+            // The request's own storage, shared rather than copied (`GroupingSource.payload(sharing:)`):
+            // all of it stays alive while the unit is queued.
+            total += overhead + buffer.storageCapacity
+        case .event(let extracted):
+            // Not made by the ingest path (it keeps the payload); a per-frame figure stands in for
+            // walking every string of the event.
+            let frames = extracted.exceptions.reduce(extracted.threadFrames?.count ?? 0) { $0 + $1.frames.count }
+            total += 1024 + extracted.exceptions.count * 256 + frames * 256 + extracted.tags.count * 96
+        }
+        return total
+    }
+}

@@ -1,0 +1,300 @@
+import PitStorage
+
+/// Versioned migrations, tracked in `PRAGMA user_version`. Append only: a released migration
+/// is never edited.
+///
+/// Layout choices (DESIGN.md "hot table stays lean"): `events` has an integer, time-ordered
+/// primary key; the random 16-byte event id lives in one secondary index that dedupes
+/// (project, event_id); payloads are zstd-compressed blobs; per-issue counters, users and tag
+/// facets are aggregated per batch in their own small tables.
+package enum SQLiteSchema {
+    static let migrations: [String] = [
+        // 1: the ingest foundation.
+        """
+        CREATE TABLE organizations (
+            id INTEGER PRIMARY KEY,
+            slug TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE projects (
+            id INTEGER PRIMARY KEY,
+            organization_id INTEGER NOT NULL REFERENCES organizations(id),
+            slug TEXT NOT NULL,
+            name TEXT NOT NULL,
+            platform TEXT,
+            created_at INTEGER NOT NULL,
+            UNIQUE (organization_id, slug)
+        );
+        CREATE TABLE project_keys (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL REFERENCES projects(id),
+            public_key TEXT NOT NULL UNIQUE,
+            label TEXT NOT NULL DEFAULT 'Default',
+            enabled INTEGER NOT NULL DEFAULT 1,
+            rate_limit_count INTEGER,
+            rate_limit_window INTEGER,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE api_tokens (
+            id INTEGER PRIMARY KEY,
+            token_hash BLOB NOT NULL UNIQUE,
+            label TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            revoked_at INTEGER
+        );
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE issues (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL REFERENCES projects(id),
+            short_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            title TEXT NOT NULL,
+            culprit TEXT NOT NULL,
+            metadata TEXT NOT NULL,
+            level INTEGER NOT NULL,
+            status INTEGER NOT NULL DEFAULT 0,
+            substatus INTEGER NOT NULL DEFAULT 0,
+            resolved_in_release TEXT,
+            resolved_at INTEGER,
+            first_seen INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL,
+            times_seen INTEGER NOT NULL DEFAULT 0,
+            users_seen INTEGER NOT NULL DEFAULT 0,
+            first_release TEXT,
+            last_release TEXT,
+            grouping TEXT NOT NULL,
+            UNIQUE (project_id, short_id)
+        );
+        CREATE INDEX issues_project_last_seen ON issues (project_id, last_seen DESC);
+        CREATE TABLE issue_hashes (
+            project_id INTEGER NOT NULL,
+            hash BLOB NOT NULL,
+            issue_id INTEGER NOT NULL REFERENCES issues(id),
+            PRIMARY KEY (project_id, hash)
+        ) WITHOUT ROWID;
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL,
+            issue_id INTEGER NOT NULL,
+            event_id BLOB NOT NULL,
+            timestamp INTEGER NOT NULL,
+            received INTEGER NOT NULL,
+            level INTEGER NOT NULL,
+            release TEXT,
+            environment TEXT NOT NULL,
+            user_key TEXT,
+            processing_errors TEXT,
+            payload_size INTEGER NOT NULL,
+            payload BLOB NOT NULL
+        );
+        CREATE UNIQUE INDEX events_event_id ON events (project_id, event_id);
+        CREATE INDEX events_issue ON events (issue_id, id);
+        CREATE TABLE issue_users (
+            issue_id INTEGER NOT NULL,
+            user_key TEXT NOT NULL,
+            PRIMARY KEY (issue_id, user_key)
+        ) WITHOUT ROWID;
+        CREATE TABLE issue_tags (
+            issue_id INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            times_seen INTEGER NOT NULL,
+            first_seen INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL,
+            PRIMARY KEY (issue_id, key, value)
+        ) WITHOUT ROWID;
+        CREATE TABLE releases (
+            project_id INTEGER NOT NULL,
+            version TEXT NOT NULL,
+            first_seen INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL,
+            events INTEGER NOT NULL DEFAULT 0,
+            new_issues INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (project_id, version)
+        ) WITHOUT ROWID;
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            event_id BLOB,
+            received INTEGER NOT NULL,
+            header TEXT NOT NULL,
+            payload_size INTEGER NOT NULL,
+            payload BLOB NOT NULL
+        );
+        CREATE INDEX items_project_type ON items (project_id, type, id);
+        """,
+        // 2: payloads compressed with zstd dictionaries trained on the server's own events.
+        """
+        CREATE TABLE payload_dictionaries (
+            id INTEGER PRIMARY KEY,
+            created_at INTEGER NOT NULL,
+            sample_count INTEGER NOT NULL,
+            dictionary BLOB NOT NULL
+        );
+        ALTER TABLE events ADD COLUMN dictionary_id INTEGER;
+        ALTER TABLE items ADD COLUMN dictionary_id INTEGER;
+        """,
+        // 3: accounts and the browsing side (issue 4): users, sessions, richer API tokens, hourly
+        // counters for charts and sparklines (kept by the writer so a chart never scans events),
+        // and an index for a project's event stream.
+        """
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            password_hash TEXT NOT NULL,
+            is_admin INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE sessions (
+            token_hash BLOB PRIMARY KEY,
+            user_id INTEGER,
+            csrf_token TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        ALTER TABLE api_tokens ADD COLUMN prefix TEXT NOT NULL DEFAULT '';
+        ALTER TABLE api_tokens ADD COLUMN user_id INTEGER;
+        ALTER TABLE api_tokens ADD COLUMN last_used_at INTEGER;
+        CREATE TABLE issue_hourly (
+            issue_id INTEGER NOT NULL,
+            hour INTEGER NOT NULL,
+            events INTEGER NOT NULL,
+            PRIMARY KEY (issue_id, hour)
+        ) WITHOUT ROWID;
+        CREATE TABLE project_hourly (
+            project_id INTEGER NOT NULL,
+            hour INTEGER NOT NULL,
+            events INTEGER NOT NULL,
+            new_issues INTEGER NOT NULL,
+            PRIMARY KEY (project_id, hour)
+        ) WITHOUT ROWID;
+        CREATE INDEX events_project ON events (project_id, id);
+        CREATE INDEX issues_project_first_seen ON issues (project_id, first_seen DESC);
+        CREATE INDEX issues_project_times_seen ON issues (project_id, times_seen DESC);
+        CREATE INDEX issues_project_users_seen ON issues (project_id, users_seen DESC);
+        -- Tag counts per environment too, so the tag distribution of an issue can follow the
+        -- page's environment filter without reading events.
+        CREATE TABLE issue_tag_values (
+            issue_id INTEGER NOT NULL,
+            environment TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            times_seen INTEGER NOT NULL,
+            first_seen INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL,
+            PRIMARY KEY (issue_id, key, value, environment)
+        ) WITHOUT ROWID;
+        INSERT INTO issue_tag_values (issue_id, environment, key, value, times_seen, first_seen, last_seen)
+            SELECT t.issue_id, COALESCE((SELECT e.value FROM issue_tags e WHERE e.issue_id = t.issue_id AND e.key = 'environment'
+                ORDER BY e.times_seen DESC LIMIT 1), 'production'), t.key, t.value, t.times_seen, t.first_seen, t.last_seen
+            FROM issue_tags t;
+        DROP TABLE issue_tags;
+        CREATE INDEX issue_tag_values_key_value ON issue_tag_values (key, value, issue_id);
+        INSERT INTO issue_hourly (issue_id, hour, events)
+            SELECT issue_id, received / 3600000, COUNT(*) FROM events GROUP BY 1, 2;
+        INSERT INTO project_hourly (project_id, hour, events, new_issues)
+            SELECT project_id, received / 3600000, COUNT(*), 0 FROM events GROUP BY 1, 2;
+        INSERT INTO project_hourly (project_id, hour, events, new_issues)
+            SELECT project_id, first_seen / 3600000, 0, COUNT(*) FROM issues WHERE true GROUP BY 1, 2
+            ON CONFLICT (project_id, hour) DO UPDATE SET new_issues = excluded.new_issues;
+        """,
+        // 4: lean issue rows. The grouping explanation (~7 KB of JSON per issue) moves to its own
+        // table: inline it made every issue row overflow its page, so an issue search or count
+        // read ~8 KB per issue (measured: 68-160 ms per issue list page with 10,000 issues).
+        // The sort indexes end with id, the keyset tie-breaker, so no page of the list needs a
+        // sort even when many issues share a timestamp or count.
+        """
+        CREATE TABLE issue_groupings (
+            issue_id INTEGER PRIMARY KEY,
+            grouping TEXT NOT NULL
+        );
+        INSERT INTO issue_groupings (issue_id, grouping) SELECT id, grouping FROM issues;
+        ALTER TABLE issues DROP COLUMN grouping;
+        DROP INDEX issues_project_last_seen;
+        DROP INDEX issues_project_first_seen;
+        DROP INDEX issues_project_times_seen;
+        DROP INDEX issues_project_users_seen;
+        CREATE INDEX issues_project_last_seen ON issues (project_id, last_seen DESC, id DESC);
+        CREATE INDEX issues_project_first_seen ON issues (project_id, first_seen DESC, id DESC);
+        CREATE INDEX issues_project_times_seen ON issues (project_id, times_seen DESC, id DESC);
+        CREATE INDEX issues_project_users_seen ON issues (project_id, users_seen DESC, id DESC);
+        """,
+        // 5: the default issue search (`is:unresolved`, newest first) and its count read an index
+        // range instead of every issue; a project's environments (every page's filter) come from
+        // a small table the writer keeps instead of a join over all tag values (29 ms cold with
+        // 10,000 issues).
+        """
+        CREATE INDEX issues_project_status_last_seen ON issues (project_id, status, last_seen DESC, id DESC);
+        CREATE TABLE project_environments (
+            project_id INTEGER NOT NULL,
+            environment TEXT NOT NULL,
+            events INTEGER NOT NULL,
+            PRIMARY KEY (project_id, environment)
+        ) WITHOUT ROWID;
+        INSERT INTO project_environments (project_id, environment, events)
+            SELECT i.project_id, t.value, SUM(t.times_seen) FROM issue_tag_values t JOIN issues i ON i.id = t.issue_id
+            WHERE t.key = 'environment' GROUP BY i.project_id, t.value;
+        """,
+        // 6: free-text issue search through an FTS5 trigram index (substring matches, case-
+        // insensitive, as LIKE '%term%' but without reading every issue: a search with no match
+        // over 10,000 issues read them all), and an index for level filters.
+        """
+        CREATE VIRTUAL TABLE issue_search USING fts5(title, culprit, content='issues', content_rowid='id', tokenize='trigram');
+        INSERT INTO issue_search (rowid, title, culprit) SELECT id, title, culprit FROM issues;
+        CREATE TRIGGER issues_search_insert AFTER INSERT ON issues BEGIN
+            INSERT INTO issue_search (rowid, title, culprit) VALUES (new.id, new.title, new.culprit);
+        END;
+        CREATE TRIGGER issues_search_delete AFTER DELETE ON issues BEGIN
+            INSERT INTO issue_search (issue_search, rowid, title, culprit) VALUES ('delete', old.id, old.title, old.culprit);
+        END;
+        CREATE TRIGGER issues_search_update AFTER UPDATE OF title, culprit ON issues BEGIN
+            INSERT INTO issue_search (issue_search, rowid, title, culprit) VALUES ('delete', old.id, old.title, old.culprit);
+            INSERT INTO issue_search (rowid, title, culprit) VALUES (new.id, new.title, new.culprit);
+        END;
+        CREATE INDEX issues_project_level ON issues (project_id, level, last_seen DESC, id DESC);
+        """,
+        // 7: accounts an administrator disabled (`pitd user disable`, `PUT /api/0/users/{id}/`).
+        """
+        ALTER TABLE users ADD COLUMN disabled_at INTEGER;
+        """,
+    ]
+
+    /// Page size for new databases. Event rows are ~1.2 KB compressed: with 4 KiB pages only
+    /// three fit on a leaf and a quarter of every page is wasted. Every commit writes whole pages
+    /// to the WAL, so pages much larger than the rows cost write bandwidth at small batch sizes;
+    /// 8 KiB is the measured compromise (pit-bench, results/).
+    static let pageSize = 8192
+
+    /// Creates or opens a database: page size (effective only while the file is empty), WAL, then
+    /// the migrations.
+    static func prepare(_ connection: SQLiteConnection, journalMode: StorageDurability.JournalMode = .wal) throws {
+        try connection.execute("PRAGMA page_size=\(pageSize)")
+        // Like the page size, only a new file takes this: the retention purge then hands free
+        // pages back with `PRAGMA incremental_vacuum` while the server runs. A database created
+        // before keeps auto_vacuum=NONE (free pages are reused by new events, the file never
+        // shrinks) until `pitd vacuum` rebuilds it once, offline: switching needs a full VACUUM,
+        // which would hold the write lock for minutes on a big file and need its size again free.
+        try connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
+        try connection.execute("PRAGMA journal_mode=\(journalMode.rawValue)")
+        try migrate(connection)
+    }
+
+    /// Applies the migrations the database has not seen yet, each in its own transaction.
+    package static func migrate(_ connection: SQLiteConnection, through last: Int? = nil) throws {
+        let current = Int(try connection.scalarInt("PRAGMA user_version") ?? 0)
+        let target = min(last ?? migrations.count, migrations.count)
+        guard current < target else { return }
+        for version in current..<target {
+            try connection.transaction {
+                try connection.execute(migrations[version])
+                try connection.execute("PRAGMA user_version = \(version + 1)")
+            }
+        }
+    }
+}
