@@ -156,8 +156,10 @@ let package = Package(
             path: "Sources/Engine/Backends",
             swiftSettings: swiftSettings
         ),
-        .executableTarget(
-            name: "pitd",
+        // pitd as a library (HTTP server, API, web UI, auth, configuration), so its routes are
+        // tested in-process (Tests/pitdTests); the `pitd` executable is the command line on top.
+        .target(
+            name: "PitdServer",
             dependencies: [
                 "PitModel", "PitObservability", "PitStorage", "PitIngest", "SQLiteStore", "PostgresStore", "PitQuery", "PitLifecycle", "PitBackends",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -167,7 +169,6 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -177,6 +178,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
+            path: "Sources/pitd/Server",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "pitd",
+            dependencies: [
+                "PitdServer", "PitModel", "PitStorage", "PitQuery", "SQLiteStore", "PitBackends",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/pitd/Commands",
             swiftSettings: swiftSettings
         ),
         // Do-nothing servers: the ceilings of the closed-loop benchmark (scripts/bench-closed-loop).
@@ -233,6 +245,18 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "pitdTests",
+            dependencies: [
+                "PitdServer", "PitModel", "PitObservability", "PitStorage", "PitIngest", "PitQuery", "PitBackends", "PitPayloads",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PitBackends
+import PitdServer
 import SQLiteStore
 
 /// `pitd backup FILE`: an online, consistent copy of the SQLite database, taken beside a running

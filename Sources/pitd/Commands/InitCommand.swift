@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PitModel
 import PitStorage
+import PitdServer
 
 struct InitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

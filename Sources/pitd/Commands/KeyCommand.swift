@@ -1,6 +1,7 @@
 import ArgumentParser
 import PitModel
 import PitStorage
+import PitdServer
 
 struct KeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import PitModel
 import PitStorage
+import PitdServer
 
 extension ProjectCommand {
     /// `pitd project retention ID [DAYS|default]`: shows or sets how long a project keeps events.

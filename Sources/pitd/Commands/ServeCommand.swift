@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PitModel
+import PitdServer
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

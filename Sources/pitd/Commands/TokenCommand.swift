@@ -2,6 +2,7 @@ import ArgumentParser
 import PitModel
 import PitQuery
 import PitStorage
+import PitdServer
 
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

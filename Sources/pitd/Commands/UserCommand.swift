@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PitModel
 import PitStorage
+import PitdServer
 
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
-import Logging
+package import Logging
 import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
@@ -19,7 +19,7 @@ import UnixSignals
 /// Services start in order and stop in reverse, one at a time: on SIGTERM the HTTP server stops
 /// accepting and finishes its requests, the key refresher stops, then the writer drains the queue
 /// and commits everything that was accepted, and the database closes last.
-enum PitServer {
+package enum PitServer {
     /// Prometheus is process-global in swift-metrics; bootstrap it once.
     static let registry: PrometheusCollectorRegistry = {
         let registry = PrometheusCollectorRegistry()
@@ -27,7 +27,7 @@ enum PitServer {
         return registry
     }()
 
-    static func run(settings: PitSettings, logger: Logger) async throws {
+    package static func run(settings: PitSettings, logger: Logger) async throws {
         let directory = DataDirectory(settings: settings)
         let setup = try directory.initialise(logger: logger)
         // `pitd restore` refuses while this is held.
@@ -46,6 +46,23 @@ enum PitServer {
                           metadata: ["pit.admin_token_file": "\(settings.adminTokenPath)"])
         }
 
+        let app = try application(settings: settings, setup: setup, adminTokenHash: tokenHash, logger: logger)
+        // Application.runService() would wait for ever on a service that never stops; past the
+        // connections' grace and the writers' drain, shutdown escalates to cancellation.
+        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(Int64(settings.connectionLimits.shutdownGrace.nanoseconds / 1_000_000_000) + 30)
+        configuration.maximumCancellationDuration = .seconds(10)
+        try await ServiceGroup(configuration: configuration).run()
+    }
+
+    typealias PitApplication = Application<PitResponder<RouterResponder<PitRequestContext>>>
+
+    /// The server over an initialised data directory, not yet running: `run` serves it, and the
+    /// tests drive it with HummingbirdTesting. `clock` is the time sessions, tokens and sign-in
+    /// throttling read.
+    static func application(settings: PitSettings, setup: DataDirectory.Setup, adminTokenHash tokenHash: String, logger: Logger,
+                            clock: PitClock = .system) throws -> PitApplication
+    {
         let registry = Self.registry
         let metrics = PitMetrics()
         let keys = KeyCache()
@@ -89,10 +106,10 @@ enum PitServer {
                                           throttle: LoginThrottle(policies: [
                                               .init(burst: settings.loginFailuresPerAccount, interval: 60),
                                               .init(burst: settings.loginFailuresPerIP, interval: 10),
-                                          ]),
+                                          ], clock: clock.monotonicSeconds),
                                           // Two hashes at once is 256 MiB and both cores of a small server.
                                           hasher: PasswordHasher(threads: min(2, System.coreCount), queueLimit: 8),
-                                          trustedProxies: settings.trustedProxies)
+                                          trustedProxies: settings.trustedProxies, clock: clock)
         let router = Router(context: PitRequestContext.self)
         OperationsRoutes(queue: queue, health: health, registry: registry, diskGuard: diskGuard, probe: {
             do {
@@ -120,7 +137,7 @@ enum PitServer {
 
         let refresher = KeyCacheRefresher(cache: keys, store: setup.store, interval: .seconds(settings.keyRefreshSeconds),
                                           logger: logger)
-        let app = Application(
+        return Application(
             responder: responder,
             server: server,
             configuration: .init(address: .hostname(settings.bind.host, port: settings.bind.port), serverName: "pitd"),
@@ -135,11 +152,5 @@ enum PitServer {
             },
             logger: logger
         )
-        // Application.runService() would wait for ever on a service that never stops; past the
-        // connections' grace and the writers' drain, shutdown escalates to cancellation.
-        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        configuration.maximumGracefulShutdownDuration = .seconds(Int64(settings.connectionLimits.shutdownGrace.nanoseconds / 1_000_000_000) + 30)
-        configuration.maximumCancellationDuration = .seconds(10)
-        try await ServiceGroup(configuration: configuration).run()
     }
 }

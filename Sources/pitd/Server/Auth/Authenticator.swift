@@ -24,6 +24,8 @@ struct Authenticator: Sendable {
     let hasher: PasswordHasher
     /// Reverse proxies whose forwarding headers name the client (`trusted_proxies`).
     var trustedProxies = TrustedProxies()
+    /// Session expiry and token expiry read this clock's wall time.
+    var clock = PitClock.system
 
     /// The address failed attempts are charged to: the peer, or behind a trusted proxy the
     /// client it forwarded for.
@@ -59,7 +61,7 @@ struct Authenticator: Sendable {
     func identity(forToken token: String) async throws -> Identity? {
         guard !token.isEmpty, token.utf8.count <= 200 else { return nil }
         if AdminToken.matches(token, storedHash: await adminToken.current(admin)) { return Identity(principal: .adminToken) }
-        guard let apiToken = try await admin({ try $0.activeToken(hash: Secret.hash(token), now: ClockTime.nowMilliseconds) }) else { return nil }
+        guard let apiToken = try await admin({ try $0.activeToken(hash: Secret.hash(token), now: clock.wallMilliseconds()) }) else { return nil }
         return Identity(principal: .apiToken(apiToken))
     }
 
@@ -67,7 +69,7 @@ struct Authenticator: Sendable {
     /// still exists and is not disabled.
     func session(_ request: Request) async throws -> Identity? {
         guard let value = request.cookies[Self.sessionCookie]?.value, !value.isEmpty, value.utf8.count <= 200 else { return nil }
-        guard let session = try await admin({ try $0.session(tokenHash: Secret.hash(value), now: ClockTime.nowMilliseconds) }) else { return nil }
+        guard let session = try await admin({ try $0.session(tokenHash: Secret.hash(value), now: clock.wallMilliseconds()) }) else { return nil }
         guard let userID = session.userID else { return Identity(principal: .adminToken, session: session) }
         // Disabling deletes the user's sessions; this also covers one opened in the same instant.
         guard let user = try await admin({ try $0.user(id: userID) }), user.isActive else { return nil }
@@ -148,7 +150,7 @@ struct Authenticator: Sendable {
     /// Opens a browser session; returns the cookie to set.
     func openSession(for identity: Identity, secure: Bool) async throws -> Cookie {
         let token = Secret.generate(prefix: "")
-        let now = ClockTime.nowMilliseconds
+        let now = clock.wallMilliseconds()
         let session = WebSession(tokenHash: Secret.hash(token), userID: identity.userID, csrfToken: Secret.generate(prefix: ""),
                                  createdAt: now, expiresAt: now + sessionLifetimeSeconds * 1000)
         try await admin({ try $0.createSession(session) })

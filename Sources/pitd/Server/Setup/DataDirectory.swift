@@ -1,30 +1,35 @@
 import Crypto
 import Foundation
-import PitStorage
+package import PitStorage
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Logging
+package import Logging
 import PitBackends
 
 /// Creates and opens a data directory and its database (SQLite in the directory, or PostgreSQL; migrated), the default organisation,
 /// project and DSN key, and the admin token. Idempotent: an existing secret is never replaced.
-struct DataDirectory {
-    let settings: PitSettings
+package struct DataDirectory {
+    package let settings: PitSettings
 
-    struct Setup {
-        var project: Project
-        var key: ProjectKey
+    package init(settings: PitSettings) {
+        self.settings = settings
+    }
+
+    package struct Setup {
+        package var project: Project
+        package var key: ProjectKey
         /// The admin token in plain text when it can be shown (just created, or the operator's
         /// 0600 token file still exists); nil otherwise.
-        var adminToken: String?
-        var createdToken: Bool
-        var store: any AdminStore
+        package var adminToken: String?
+        package var createdToken: Bool
+        package var store: any AdminStore
     }
 
     static let adminTokenHashSetting = "admin_token_sha256"
 
-    func initialise(logger: Logger = Logger(label: "pitd")) throws -> Setup {
+    package func initialise(logger: Logger = Logger(label: "pitd")) throws -> Setup {
         try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         let store = try settings.backend.makeAdminStore(logger: logger)
@@ -53,7 +58,7 @@ struct DataDirectory {
     /// stops working, and the browser sessions it opened are closed), and the file is rewritten.
     /// The new file is written before the database changes and moved into place after, so a
     /// failure leaves either the old token working with its file or the new one with its file.
-    func rotateAdminToken(store: any AdminStore) throws -> String {
+    package func rotateAdminToken(store: any AdminStore) throws -> String {
         let token = AdminToken.generate()
         let staged = settings.adminTokenPath + ".new"
         try SecretFile.store(token + "\n", at: staged)
@@ -69,7 +74,7 @@ struct DataDirectory {
         return token
     }
 
-    func dsn(for key: ProjectKey) -> String { Self.dsn(publicURL: settings.publicURL, key: key) }
+    package func dsn(for key: ProjectKey) -> String { Self.dsn(publicURL: settings.publicURL, key: key) }
 
     static func dsn(publicURL: String, key: ProjectKey) -> String {
         guard let url = URL(string: publicURL), let scheme = url.scheme, let host = url.host else {

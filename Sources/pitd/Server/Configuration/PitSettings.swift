@@ -1,11 +1,12 @@
 import Configuration
 import Foundation
 import NIOCore
-import PitBackends
+package import PitBackends
 import PitIngest
 import PitModel
-import PitStorage
+package import PitStorage
 import SystemPackage
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -61,10 +62,10 @@ import Glibc
 /// | `retention_batch_size` | `1000` | most rows per purge transaction (halved while a batch takes over 20 ms) |
 /// | `retention_writer_lag_ms` | `100` | the purge waits (up to 0.5 s per batch) while the writer's oldest queued event has waited longer |
 /// | `retention_batch_pause_ms` | `20` | least pause between purge transactions (also at least 3× the batch's duration) |
-struct PitSettings: Sendable {
-    var dataDirectory: String
+package struct PitSettings: Sendable {
+    package var dataDirectory: String
     var bind: (host: String, port: Int)
-    var publicURL: String
+    package var publicURL: String
     var ack: AckMode
     var batchSize: Int
     var commitDelayMicroseconds: Int
@@ -84,11 +85,11 @@ struct PitSettings: Sendable {
     var loginFailuresPerIP: Int
     var trustedProxies: TrustedProxies
     var dictionarySamples: Int
-    var logLevel: String
+    package var logLevel: String
     var databaseURL: String?
     var writers: Int
     var databasePoolSize: Int
-    var backend: StorageBackend
+    package var backend: StorageBackend
     var retentionDays: Int
     var maxDatabaseBytes: Int64
     var minFreeDiskBytes: Int64
@@ -97,14 +98,14 @@ struct PitSettings: Sendable {
     var retentionBatchPauseMilliseconds: Int
     var retentionWriterLagMilliseconds: Int
 
-    var databasePath: String { dataDirectory + "/pit.sqlite" }
-    var serverLockPath: String { dataDirectory + "/pitd.lock" }
+    package var databasePath: String { dataDirectory + "/pit.sqlite" }
+    package var serverLockPath: String { dataDirectory + "/pitd.lock" }
 
     /// Retention as configured; per-project overrides are loaded from the database.
-    var retentionPolicy: RetentionPolicy {
+    package var retentionPolicy: RetentionPolicy {
         RetentionPolicy(defaultDays: retentionDays, maxDatabaseBytes: maxDatabaseBytes > 0 && !backend.isPostgres ? maxDatabaseBytes : nil)
     }
-    var adminTokenPath: String { dataDirectory + "/admin-token" }
+    package var adminTokenPath: String { dataDirectory + "/admin-token" }
     var configFilePath: String { dataDirectory + "/pit.json" }
 
     /// The soft limit on open files, when the system says.
@@ -114,13 +115,13 @@ struct PitSettings: Sendable {
         return Int(clamping: limit.rlim_cur)
     }
 
-    struct Invalid: Error, CustomStringConvertible {
-        let description: String
+    package struct Invalid: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// Resolves the data directory first (flag, then `PIT_DATA_DIR`, then `./pit-data`), since the
     /// config file lives in it, then reads everything else.
-    static func load(dataDirectory flag: String?, overrides: [String: String]) async throws -> PitSettings {
+    package static func load(dataDirectory flag: String?, overrides: [String: String]) async throws -> PitSettings {
         let environment = ProcessInfo.processInfo.environment
         let directory = flag ?? environment["PIT_DATA_DIR"] ?? "./pit-data"
         let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path

@@ -4,7 +4,7 @@ import Foundation
 /// using the data directory. `pitd serve` holds it shared for its whole life (several servers
 /// on one PostgreSQL-backed directory stay possible); restore needs it exclusively. The kernel
 /// drops it when the process ends, kill -9 included, so a crash never leaves a stale lock.
-final class ServerLock {
+package final class ServerLock {
     private let descriptor: Int32
 
     private init(descriptor: Int32) { self.descriptor = descriptor }
@@ -12,7 +12,7 @@ final class ServerLock {
     deinit { close(descriptor) }
 
     /// Held by a serving pitd.
-    static func shared(path: String) throws -> ServerLock {
+    package static func shared(path: String) throws -> ServerLock {
         let descriptor = try openLockFile(path)
         guard flock(descriptor, LOCK_SH | LOCK_NB) == 0 else {
             close(descriptor)
@@ -26,7 +26,7 @@ final class ServerLock {
     }
 
     /// Nil when a server holds the lock; the pid it wrote, if any, comes with the refusal.
-    static func exclusive(path: String) throws -> Result<ServerLock, ServerRunning> {
+    package static func exclusive(path: String) throws -> Result<ServerLock, ServerRunning> {
         let descriptor = try openLockFile(path)
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let pid = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -36,9 +36,9 @@ final class ServerLock {
         return .success(ServerLock(descriptor: descriptor))
     }
 
-    struct ServerRunning: Error, CustomStringConvertible {
-        var pid: Int32?
-        var description: String {
+    package struct ServerRunning: Error, CustomStringConvertible {
+        package var pid: Int32?
+        package var description: String {
             "a pitd server\(pid.map { " (pid \($0))" } ?? "") is using this data directory; stop it before restoring"
         }
     }

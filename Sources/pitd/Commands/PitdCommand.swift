@@ -1,4 +1,5 @@
 import ArgumentParser
+import PitdServer
 
 @main
 struct PitdCommand: AsyncParsableCommand {

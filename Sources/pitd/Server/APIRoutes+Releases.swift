@@ -1,0 +1,35 @@
+import PitModel
+import PitStorage
+import PitIngest
+import PitQuery
+import Foundation
+import Hummingbird
+
+/// Releases of the organisation or one project.
+extension APIRoutes {
+    func releases(_ context: PitRequestContext, projectScoped: Bool) async throws -> Response {
+        let projects = Dictionary(try await admin({ try $0.projects() }).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let rows = try await reader.releases(projectID: projectScoped ? try project(context).id : nil)
+        var byVersion: [String: [ReleaseRow]] = [:]
+        var order: [String] = []
+        for row in rows {
+            if byVersion[row.version] == nil { order.append(row.version) }
+            byVersion[row.version, default: []].append(row)
+        }
+        var writer = JSONWriter()
+        writer.beginArray()
+        for version in order { SentryAPIRenderer.release(byVersion[version] ?? [], projects: projects, into: &writer) }
+        writer.endArray()
+        return HTTPResponses.json(writer)
+    }
+
+    func releaseDetail(_ context: PitRequestContext) async throws -> Response {
+        let version = context.parameters.get("version").map { $0.removingPercentEncoding ?? $0 } ?? ""
+        let projects = Dictionary(try await admin({ try $0.projects() }).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let rows = try await reader.releases(projectID: nil).filter { $0.version == version }
+        guard !rows.isEmpty else { throw HTTPError(.notFound, message: "The requested resource does not exist") }
+        var writer = JSONWriter()
+        SentryAPIRenderer.release(rows, projects: projects, into: &writer)
+        return HTTPResponses.json(writer)
+    }
+}
