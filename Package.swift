@@ -161,7 +161,7 @@ let package = Package(
         .target(
             name: "PitdServer",
             dependencies: [
-                "PitModel", "PitObservability", "PitStorage", "PitIngest", "SQLiteStore", "PostgresStore", "PitQuery", "PitLifecycle", "PitBackends",
+                "PitModel", "PitObservability", "PitStorage", "PitIngest", "SQLiteStore", "PitQuery", "PitLifecycle", "PitBackends",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -184,7 +184,7 @@ let package = Package(
         .executableTarget(
             name: "pitd",
             dependencies: [
-                "PitdServer", "PitModel", "PitStorage", "PitQuery", "SQLiteStore", "PitBackends",
+                "PitdServer", "PitModel", "PitStorage", "PitQuery", "SQLiteStore", "PostgresStore", "PitBackends",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
