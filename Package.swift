@@ -298,7 +298,10 @@ if ProcessInfo.processInfo.environment["PIT_BENCHMARKS"] != nil {
 // work with SwiftPM (see Tests/Fuzz/README.md) into a scratch path of their own.
 if ProcessInfo.processInfo.environment["PIT_FUZZ"] != nil {
     let fuzzTargets: [(name: String, path: String, dependencies: [Target.Dependency])] = [
-        ("FuzzIngest", "Tests/Fuzz/Ingest", ["PitModel", "PitObservability", "PitStorage", "PitIngest", .product(name: "NIOCore", package: "swift-nio")]),
+        (
+            "FuzzIngest", "Tests/Fuzz/Ingest",
+            ["PitModel", "PitObservability", "PitStorage", "PitIngest", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         ("FuzzEnvelope", "Tests/Fuzz/Envelope", ["PitModel", .product(name: "NIOCore", package: "swift-nio")]),
         ("FuzzEvent", "Tests/Fuzz/Event", ["PitModel", "PitObservability", "PitIngest", .product(name: "NIOCore", package: "swift-nio")]),
         ("FuzzGzip", "Tests/Fuzz/Decoding/Gzip", ["PitIngest", .product(name: "NIOCore", package: "swift-nio")]),

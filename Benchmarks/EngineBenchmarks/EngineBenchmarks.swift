@@ -50,8 +50,9 @@ let benchmarks: @Sendable () -> Void = {
 
     // The same plus payload compression, i.e. everything before the queue.
     let keys = KeyCache()
-    let pipeline = IngestPipeline(keys: keys, queue: IngestQueue(maxCount: 1, maxBytes: 1), ack: .queued,
-                                  limits: IngestLimits(), metrics: PitMetrics())
+    let pipeline = IngestPipeline(
+        keys: keys, queue: IngestQueue(maxCount: 1, maxBytes: 1), ack: .queued,
+        limits: IngestLimits(), metrics: PitMetrics())
     Benchmark("EventRecord") { benchmark in
         for _ in benchmark.scaledIterations {
             for envelope in envelopes {

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Benchmark
 import Foundation
 import PitIngest
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// What the hand-off benchmark needs of a queue, so the lock-free ring and its mutex baseline run
 /// the same code.
@@ -13,7 +14,9 @@ protocol HandOffQueue: Sendable {
 }
 
 extension IngestQueue: HandOffQueue {
-    func take(maxCount limit: Int, commitDelay: Double) -> [IngestQueue.Entry]? { take(maxCount: limit, commitDelay: commitDelay, idleTimeout: nil) }
+    func take(maxCount limit: Int, commitDelay: Double) -> [IngestQueue.Entry]? {
+        take(maxCount: limit, commitDelay: commitDelay, idleTimeout: nil)
+    }
 }
 extension MutexIngestQueue: HandOffQueue {}
 

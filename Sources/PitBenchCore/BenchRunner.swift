@@ -116,7 +116,11 @@ package struct BenchRunner: Sendable {
                 ) { sample in
                     progress.update(sample, secondOffset: offset)
                 }
-                timeline += result.timeline.map { var s = $0; s.second += offset; return s }
+                timeline += result.timeline.map {
+                    var s = $0
+                    s.second += offset
+                    return s
+                }
                 steps += result.steps
                 totals.add(result.totals)
                 accepted += result.acceptedEventIDs
@@ -128,7 +132,10 @@ package struct BenchRunner: Sendable {
             }
         } catch {
             await loadGenerator.shutdown()
-            for server in others { server.stop(); server.removeData() }
+            for server in others {
+                server.stop()
+                server.removeData()
+            }
             spawned?.stop()
             spawned?.removeData()
             throw error
@@ -146,12 +153,14 @@ package struct BenchRunner: Sendable {
         switch options.target {
         case .spawn:
             if let server = spawned, let token = server.adminToken {
-                api = Verifier.API(host: "127.0.0.1", port: server.port, pathPrefix: prefix, organization: "pit", project: "default",
-                                   token: token)
+                api = Verifier.API(
+                    host: "127.0.0.1", port: server.port, pathPrefix: prefix, organization: "pit", project: "default",
+                    token: token)
             }
         case .dsn(_, let token?, let organization, let project):
-            api = Verifier.API(host: target.host, port: target.port, pathPrefix: prefix, organization: organization, project: project,
-                               token: token)
+            api = Verifier.API(
+                host: target.host, port: target.port, pathPrefix: prefix, organization: organization, project: project,
+                token: token)
         case .dsn:
             break
         }
@@ -207,7 +216,9 @@ package struct BenchRunner: Sendable {
             if totals.serverErrors + totals.otherClientErrors > 0 {
                 failures.append("\(totals.serverErrors + totals.otherClientErrors) answers other than 2xx, 429 and 503")
             }
-            if !verified { failures.append("acknowledged events not verified (give --token: pitd's admin token or an API token with read scope)") }
+            if !verified {
+                failures.append("acknowledged events not verified (give --token: pitd's admin token or an API token with read scope)")
+            }
             if accepted.isEmpty { failures.append("no event acknowledged") }
         }
         if unavailableWithoutRetryAfter > 0 {
@@ -227,7 +238,8 @@ package struct BenchRunner: Sendable {
             }
             let scheduledSeconds = max(1, steps.reduce(0) { $0 + $1.duration })
             if let capacity = options.capacity, Double(totals.ok) / scheduledSeconds < 0.9 * capacity {
-                failures.append(String(format: "accepted %.0f/s, below 90%% of the capacity %.0f/s", Double(totals.ok) / scheduledSeconds, capacity))
+                failures.append(
+                    String(format: "accepted %.0f/s, below 90%% of the capacity %.0f/s", Double(totals.ok) / scheduledSeconds, capacity))
             }
         }
         if verified && verification.missing > 0 { failures.append("\(verification.missing) acknowledged events missing from storage") }
@@ -235,7 +247,9 @@ package struct BenchRunner: Sendable {
         // generator-limited step at or below the knee makes the run unusable.
         // A chaos run is judged on what was stored and how it was answered, not on timing, so a
         // late generator (the machine is busy restarting pitd) does not fail it.
-        if let limited, options.mode != "chaos", options.mode != "ramp" || steps.contains(where: { $0.generatorLimited != nil && $0.rate <= (knee?.rate ?? 0) }) {
+        if let limited, options.mode != "chaos",
+            options.mode != "ramp" || steps.contains(where: { $0.generatorLimited != nil && $0.rate <= (knee?.rate ?? 0) })
+        {
             failures.append("generator-limited: \(limited)")
         }
         if options.mode == "ramp" && knee == nil { failures.append("no step met the criteria") }
@@ -243,28 +257,33 @@ package struct BenchRunner: Sendable {
         // Rates over the phases that ran (a ramp stops after its first failing step).
         let scheduled = max(1, steps.reduce(0) { $0 + $1.duration })
         let offered = Double(totals.due) / scheduled
-        let record = Redaction.run(RunRecord(
-            name: options.name, mode: options.mode, command: options.command,
-            startedAt: ISO8601DateFormatter().string(from: startedAt), commit: MachineInfo.gitCommit(),
-            machine: .current(),
-            target: spawned.map { "spawned pitd" + (others.isEmpty ? "" : " ×\(others.count + 1)") + ($0.database == nil ? "" : " (PostgreSQL)") }
-                ?? target.host + ":\(target.port)",
-            settings: settings,
-            load: .init(steps: phases, connections: generatorOptions.maxConnections, gzip: options.gzip, mix: options.mix,
-                        payload: options.payloadFile, fingerprints: options.fingerprints, users: options.users,
-                        releases: options.releases, averageBodyBytes: source.averageBodyBytes),
-            summary: .init(
-                counts: totals, elapsedSeconds: elapsed, offeredRate: offered,
-                acceptedRate: Double(totals.ok) / scheduled,
-                latency: overall, acceptedEvents: accepted.count,
-                storedEvents: verified ? verification.stored : nil, missingEvents: verified ? verification.missing : nil,
-                verification: verification.method, generatorLimited: limited, server: server,
-                passed: failures.isEmpty, failures: failures, unavailableWithoutRetryAfter: unavailableWithoutRetryAfter
-            ),
-            steps: steps,
-            knee: knee.map { .init(rate: $0.rate, p99Milliseconds: $0.latency.p99) },
-            criteria: .init(maximumP99Milliseconds: criteria.maximumP99Milliseconds, minimumAcceptedRatio: criteria.minimumAcceptedRatio)
-        ))
+        let record = Redaction.run(
+            RunRecord(
+                name: options.name, mode: options.mode, command: options.command,
+                startedAt: ISO8601DateFormatter().string(from: startedAt), commit: MachineInfo.gitCommit(),
+                machine: .current(),
+                target: spawned.map {
+                    "spawned pitd" + (others.isEmpty ? "" : " ×\(others.count + 1)") + ($0.database == nil ? "" : " (PostgreSQL)")
+                }
+                    ?? target.host + ":\(target.port)",
+                settings: settings,
+                load: .init(
+                    steps: phases, connections: generatorOptions.maxConnections, gzip: options.gzip, mix: options.mix,
+                    payload: options.payloadFile, fingerprints: options.fingerprints, users: options.users,
+                    releases: options.releases, averageBodyBytes: source.averageBodyBytes),
+                summary: .init(
+                    counts: totals, elapsedSeconds: elapsed, offeredRate: offered,
+                    acceptedRate: Double(totals.ok) / scheduled,
+                    latency: overall, acceptedEvents: accepted.count,
+                    storedEvents: verified ? verification.stored : nil, missingEvents: verified ? verification.missing : nil,
+                    verification: verification.method, generatorLimited: limited, server: server,
+                    passed: failures.isEmpty, failures: failures, unavailableWithoutRetryAfter: unavailableWithoutRetryAfter
+                ),
+                steps: steps,
+                knee: knee.map { .init(rate: $0.rate, p99Milliseconds: $0.latency.p99) },
+                criteria: .init(
+                    maximumP99Milliseconds: criteria.maximumP99Milliseconds, minimumAcceptedRatio: criteria.minimumAcceptedRatio)
+            ))
         var directory: URL?
         if let results = options.resultsDirectory {
             let folder = results.appendingPathComponent(ResultsStore.directoryName(name: options.name))
@@ -284,7 +303,8 @@ package struct BenchRunner: Sendable {
             p50: passing.map(\.latency.p50).max() ?? 0, p90: passing.map(\.latency.p90).max() ?? 0,
             p99: passing.map(\.latency.p99).max() ?? 0, p999: passing.map(\.latency.p999).max() ?? 0,
             max: passing.map(\.latency.max).max() ?? 0,
-            mean: passing.reduce(0) { $0 + $1.latency.mean * Double($1.counts.completed) } / Double(max(1, passing.reduce(0) { $0 + $1.counts.completed }))
+            mean: passing.reduce(0) { $0 + $1.latency.mean * Double($1.counts.completed) }
+                / Double(max(1, passing.reduce(0) { $0 + $1.counts.completed }))
         )
     }
 }
@@ -311,9 +331,10 @@ final class ProgressPrinter: @unchecked Sendable {
         lock.unlock()
         let second = sample.second + secondOffset + 1
         let eta = max(0, Int(totalSeconds) - second)
-        var line = String(format: "%4ds  target %6.0f/s  ok %6d/s  503 %4d  p50 %7.2f ms  p99 %7.2f ms  errors %d  ETA %ds",
-                          second, sample.targetRate, sample.counts.ok, sample.counts.unavailable, sample.p50Milliseconds,
-                          sample.p99Milliseconds, errors, eta)
+        var line = String(
+            format: "%4ds  target %6.0f/s  ok %6d/s  503 %4d  p50 %7.2f ms  p99 %7.2f ms  errors %d  ETA %ds",
+            second, sample.targetRate, sample.counts.ok, sample.counts.unavailable, sample.p50Milliseconds,
+            sample.p99Milliseconds, errors, eta)
         if let server = sample.server {
             if let rss = server.rssBytes { line += String(format: "  rss %.0f MB", Double(rss) / 1_048_576) }
             if let cpu = server.cpu { line += String(format: "  cpu %.2f", cpu) }

@@ -33,7 +33,8 @@ package struct SyntheticEvents: Sendable {
         var w = JSONWriter(capacity: 3200)
         w.beginObject()
         w.field("event_id", eventID.hex)
-        w.key("timestamp"); w.value(timestamp)
+        w.key("timestamp")
+        w.value(timestamp)
         w.field("platform", "python")
         w.field("level", "error")
         w.field("logger", "app.\(Self.modules[issue % Self.modules.count].split(separator: ".").last ?? "main")")
@@ -41,15 +42,27 @@ package struct SyntheticEvents: Sendable {
         w.field("release", "app@1.\(index % releases).0")
         w.field("environment", index % 10 == 0 ? "staging" : "production")
         w.field("transaction", "/orders/\(Self.functions[issue % Self.functions.count])")
-        w.key("sdk"); w.beginObject()
-        w.field("name", "sentry.python"); w.field("version", "2.68.0")
+        w.key("sdk")
+        w.beginObject()
+        w.field("name", "sentry.python")
+        w.field("version", "2.68.0")
         w.endObject()
-        w.key("exception"); w.beginObject(); w.key("values"); w.beginArray()
+        w.key("exception")
+        w.beginObject()
+        w.key("values")
+        w.beginArray()
         w.beginObject()
         w.field("type", Self.errorTypes[issue % Self.errorTypes.count])
         w.field("value", "invalid literal for order \(index) in fingerprint group \(issue)")
-        w.key("mechanism"); w.beginObject(); w.field("type", "logging"); w.field("handled", true); w.endObject()
-        w.key("stacktrace"); w.beginObject(); w.key("frames"); w.beginArray()
+        w.key("mechanism")
+        w.beginObject()
+        w.field("type", "logging")
+        w.field("handled", true)
+        w.endObject()
+        w.key("stacktrace")
+        w.beginObject()
+        w.key("frames")
+        w.beginArray()
         let frameCount = 8 + issue % 9
         for f in 0..<frameCount {
             let module = Self.modules[(issue + f) % Self.modules.count]
@@ -64,39 +77,59 @@ package struct SyntheticEvents: Sendable {
             w.field("in_app", inApp)
             w.endObject()
         }
-        w.endArray(); w.endObject()
+        w.endArray()
         w.endObject()
-        w.endArray(); w.endObject()
-        w.key("tags"); w.beginObject()
+        w.endObject()
+        w.endArray()
+        w.endObject()
+        w.key("tags")
+        w.beginObject()
         w.field("browser", index % 3 == 0 ? "Chrome 131" : "Firefox 133")
         w.field("customer_tier", index % 5 == 0 ? "enterprise" : "free")
         w.field("region", ["eu-west-1", "us-east-1", "ap-south-1"][index % 3])
         w.field("endpoint", "orders")
         w.endObject()
-        w.key("user"); w.beginObject()
+        w.key("user")
+        w.beginObject()
         let user = index % users
-        w.field("id", "user-\(user)"); w.field("email", "user\(user)@example.com")
+        w.field("id", "user-\(user)")
+        w.field("email", "user\(user)@example.com")
         w.endObject()
-        w.key("contexts"); w.beginObject()
-        w.key("os"); w.beginObject(); w.field("name", "Linux"); w.field("version", "6.1.0"); w.endObject()
-        w.key("runtime"); w.beginObject(); w.field("name", "CPython"); w.field("version", "3.12.4"); w.endObject()
-        w.key("trace"); w.beginObject()
+        w.key("contexts")
+        w.beginObject()
+        w.key("os")
+        w.beginObject()
+        w.field("name", "Linux")
+        w.field("version", "6.1.0")
+        w.endObject()
+        w.key("runtime")
+        w.beginObject()
+        w.field("name", "CPython")
+        w.field("version", "3.12.4")
+        w.endObject()
+        w.key("trace")
+        w.beginObject()
         w.field("trace_id", EventID(high: UInt64(index) &* 0x9E37_79B9_7F4A_7C15, low: UInt64(index)).hex)
         w.field("span_id", String(EventID(high: 0, low: UInt64(index) &* 31).hex.suffix(16)))
         w.field("op", "http.server")
         w.endObject()
         w.endObject()
-        w.key("breadcrumbs"); w.beginObject(); w.key("values"); w.beginArray()
+        w.key("breadcrumbs")
+        w.beginObject()
+        w.key("values")
+        w.beginArray()
         for b in 0..<1 {
             w.beginObject()
-            w.key("timestamp"); w.value(timestamp - 1 - Double(b))
+            w.key("timestamp")
+            w.value(timestamp - 1 - Double(b))
             w.field("type", b % 2 == 0 ? "http" : "default")
             w.field("category", b % 2 == 0 ? "httplib" : "query")
             w.field("message", b % 2 == 0 ? "GET https://api.internal/v1/orders/\(index)" : "SELECT * FROM orders WHERE id = %s")
             w.field("level", "info")
             w.endObject()
         }
-        w.endArray(); w.endObject()
+        w.endArray()
+        w.endObject()
         w.endObject()
         return w.bytes
     }
@@ -106,7 +139,9 @@ package struct SyntheticEvents: Sendable {
         let payload = eventPayload(index: index, eventID: eventID, timestamp: timestamp)
         var out: [UInt8] = []
         out.reserveCapacity(payload.count + 200)
-        out += Array("{\"event_id\":\"\(eventID.hex)\",\"sent_at\":\"\(Timestamp.format(timestamp))\",\"sdk\":{\"name\":\"sentry.python\",\"version\":\"2.68.0\"}}\n".utf8)
+        out += Array(
+            "{\"event_id\":\"\(eventID.hex)\",\"sent_at\":\"\(Timestamp.format(timestamp))\",\"sdk\":{\"name\":\"sentry.python\",\"version\":\"2.68.0\"}}\n"
+                .utf8)
         out += Array("{\"type\":\"event\",\"content_type\":\"application/json\",\"length\":\(payload.count)}\n".utf8)
         out += payload
         out.append(UInt8(ascii: "\n"))
@@ -114,7 +149,9 @@ package struct SyntheticEvents: Sendable {
     }
 
     package enum Kind: String, Sendable, CaseIterable {
-        case error, transaction, session, checkIn = "check_in", log
+        case error, transaction, session
+        case checkIn = "check_in"
+        case log
     }
 
     /// The kind of request `index` carries in `--mix` mode: mostly transactions and errors, with
@@ -132,8 +169,11 @@ package struct SyntheticEvents: Sendable {
     /// An envelope of `kind`; error envelopes carry the event id that the server answers with.
     package func envelope(kind: Kind, index: Int, eventID: EventID, timestamp: Double) -> [UInt8] {
         let sentAt = Timestamp.format(timestamp)
-        func wrap(_ header: String, _ type: String, _ payload: [UInt8], contentType: String = "application/json", extra: String = "") -> [UInt8] {
-            var out = Array("\(header)\n{\"type\":\"\(type)\",\"content_type\":\"\(contentType)\",\"length\":\(payload.count)\(extra)}\n".utf8)
+        func wrap(_ header: String, _ type: String, _ payload: [UInt8], contentType: String = "application/json", extra: String = "")
+            -> [UInt8]
+        {
+            var out = Array(
+                "\(header)\n{\"type\":\"\(type)\",\"content_type\":\"\(contentType)\",\"length\":\(payload.count)\(extra)}\n".utf8)
             out += payload
             out.append(UInt8(ascii: "\n"))
             return out
@@ -142,25 +182,31 @@ package struct SyntheticEvents: Sendable {
         case .error:
             return errorEnvelope(index: index, eventID: eventID, timestamp: timestamp)
         case .transaction:
-            let payload = Array("""
+            let payload = Array(
+                """
                 {"type":"transaction","event_id":"\(eventID.hex)","transaction":"/api/orders/{id}","start_timestamp":\(timestamp - 0.2),"timestamp":\(timestamp),"platform":"python","release":"app@1.\(index % releases).0","environment":"production","contexts":{"trace":{"trace_id":"\(eventID.hex)","span_id":"\(eventID.hex.prefix(16))","op":"http.server","status":"ok"}},"spans":[{"span_id":"\(eventID.hex.suffix(16))","parent_span_id":"\(eventID.hex.prefix(16))","trace_id":"\(eventID.hex)","op":"db","description":"SELECT * FROM orders WHERE id = %s","start_timestamp":\(timestamp - 0.15),"timestamp":\(timestamp - 0.1)}]}
                 """.utf8)
             return wrap("{\"event_id\":\"\(eventID.hex)\",\"sent_at\":\"\(sentAt)\"}", "transaction", payload)
         case .session:
-            let payload = Array("""
+            let payload = Array(
+                """
                 {"sid":"\(eventID.hex)","did":"user-\(index % users)","init":true,"started":"\(sentAt)","timestamp":"\(sentAt)","status":"\(index % 50 == 0 ? "crashed" : "exited")","errors":\(index % 50 == 0 ? 1 : 0),"duration":12.5,"attrs":{"release":"app@1.\(index % releases).0","environment":"production"}}
                 """.utf8)
             return wrap("{\"sent_at\":\"\(sentAt)\"}", "session", payload)
         case .checkIn:
-            let payload = Array("""
+            let payload = Array(
+                """
                 {"check_in_id":"\(eventID.hex)","monitor_slug":"nightly-\(index % 10)","status":"ok","duration":3.2,"environment":"production"}
                 """.utf8)
             return wrap("{\"sent_at\":\"\(sentAt)\"}", "check_in", payload)
         case .log:
-            let payload = Array("""
+            let payload = Array(
+                """
                 {"version":2,"items":[{"timestamp":\(timestamp),"trace_id":"\(eventID.hex)","level":"info","body":"user logged in","attributes":{"user.id":{"value":"user-\(index % users)","type":"string"}}},{"timestamp":\(timestamp),"trace_id":"\(eventID.hex)","level":"warn","body":"slow query","attributes":{"db.duration_ms":{"value":812,"type":"integer"}}}]}
                 """.utf8)
-            return wrap("{\"sent_at\":\"\(sentAt)\"}", "log", payload, contentType: "application/vnd.sentry.items.log+json", extra: ",\"item_count\":2")
+            return wrap(
+                "{\"sent_at\":\"\(sentAt)\"}", "log", payload, contentType: "application/vnd.sentry.items.log+json",
+                extra: ",\"item_count\":2")
         }
     }
 }

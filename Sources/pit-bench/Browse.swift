@@ -27,15 +27,18 @@ struct Browse: AsyncParsableCommand {
     @Flag(help: "Do not write a results directory.") var noRecord = false
 
     func run() async throws {
-        let target = try BrowseBench.Target(url: url, token: token, organization: organization, project: project,
-                                            includeUI: !apiOnly)
+        let target = try BrowseBench.Target(
+            url: url, token: token, organization: organization, project: project,
+            includeUI: !apiOnly)
         let seconds = try parseDuration(duration)
         let (groups, dataset) = try BrowseBench.discover(target)
         let cookie = apiOnly ? nil : try BrowseBench.signIn(target)
         print("browsing \(groups.count) page groups (\(groups.map { "\($0.name): \($0.paths.count)" }.joined(separator: ", ")))")
         let startedAt = ISO8601DateFormatter().string(from: Date())
-        let outcome = BrowseBench.run(target, groups: groups, cookie: cookie, rate: rate, duration: seconds,
-                                      connections: connections) { print($0) }
+        let outcome = BrowseBench.run(
+            target, groups: groups, cookie: cookie, rate: rate, duration: seconds,
+            connections: connections
+        ) { print($0) }
         let passed = outcome.allSatisfy { $0.errors == 0 && $0.latency.p99 <= maxP99 && $0.requests > 0 }
         let record = BrowseBench.Record(
             name: name, mode: "browse", command: recordedCommand(),

@@ -25,7 +25,9 @@ struct PitBench: AsyncParsableCommand {
               pit-bench report
               pit-bench redact
             """,
-        subcommands: [Run.self, Ramp.self, Soak.self, Chaos.self, Overload.self, Sweep.self, Tune.self, Browse.self, Report.self, Redact.self],
+        subcommands: [
+            Run.self, Ramp.self, Soak.self, Chaos.self, Overload.self, Sweep.self, Tune.self, Browse.self, Report.self, Redact.self,
+        ],
         defaultSubcommand: Run.self
     )
 }
@@ -43,11 +45,16 @@ struct TargetOptions: ParsableArguments {
     var dsn: String?
     @Flag(help: "Start a local pitd in a temporary data directory and stop it afterwards.") var spawn = false
     @Option(help: "pitd binary for --spawn and for finding the pitd of ./pit-data (default: next to pit-bench).") var pitd: String?
-    @Option(name: .customLong("set"), help: ArgumentHelp("pitd setting for a spawned pitd, e.g. --set ingest_batch_size=5000.", valueName: "key=value"))
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp("pitd setting for a spawned pitd, e.g. --set ingest_batch_size=5000.", valueName: "key=value"))
     var settings: [String] = []
     @Option(help: "With --spawn and --set database_url=postgres://…: pitd instances sharing one fresh database, load spread over them.")
     var instances = 1
-    @Option(help: "Admin token or API token with read scope, to verify stored events through the API of a --dsn target: every acknowledged id with pitd, a sample through the read API with another server (default: PIT_TOKEN; recorded as <redacted>).")
+    @Option(
+        help:
+            "Admin token or API token with read scope, to verify stored events through the API of a --dsn target: every acknowledged id with pitd, a sample through the read API with another server (default: PIT_TOKEN; recorded as <redacted>)."
+    )
     var token: String?
     @Option(help: "Organization slug for verification through the API.") var organization = "pit"
     @Option(help: "Project slug for verification through the API.") var project = "default"
@@ -110,8 +117,9 @@ struct LoadOptions: ParsableArguments {
     @Flag(help: "No progress output.") var quiet = false
 
     func runnerOptions(mode: String, defaultName: String, target: BenchRunner.TargetSpec) -> BenchRunner.Options {
-        var options = BenchRunner.Options(name: name ?? defaultName, mode: mode,
-                                          command: recordedCommand(), target: target)
+        var options = BenchRunner.Options(
+            name: name ?? defaultName, mode: mode,
+            command: recordedCommand(), target: target)
         options.connections = connections
         options.gzip = gzip
         options.mix = mix
@@ -132,25 +140,31 @@ func printSummary(_ outcome: BenchRunner.Outcome) {
     var lines = [
         "",
         "\(r.name) (\(r.mode)) — \(r.target)\(r.settings.isEmpty ? "" : " " + r.settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))",
-        String(format: "  offered %.0f/s, accepted %.0f/s over %.1f s; request bodies %d bytes on average%@", s.offeredRate, s.acceptedRate,
-               s.elapsedSeconds, r.load.averageBodyBytes, r.load.gzip ? " before gzip" : ""),
+        String(
+            format: "  offered %.0f/s, accepted %.0f/s over %.1f s; request bodies %d bytes on average%@", s.offeredRate, s.acceptedRate,
+            s.elapsedSeconds, r.load.averageBodyBytes, r.load.gzip ? " before gzip" : ""),
         "  requests: due \(s.counts.due), sent \(s.counts.sent), 2xx \(s.counts.ok), 429 \(s.counts.tooManyRequests), 503 \(s.counts.unavailable), other 4xx \(s.counts.otherClientErrors), 5xx \(s.counts.serverErrors), timeouts \(s.counts.timeouts), connection errors \(s.counts.connectionErrors)",
-        String(format: "  latency from due time: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms",
-               s.latency.p50, s.latency.p90, s.latency.p99, s.latency.p999, s.latency.max),
+        String(
+            format: "  latency from due time: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms",
+            s.latency.p50, s.latency.p90, s.latency.p99, s.latency.p999, s.latency.max),
         "  stored: \(s.storedEvents.map(String.init) ?? "?") of \(s.acceptedEvents) acknowledged errors (\(s.verification)); missing \(s.missingEvents.map(String.init) ?? "?")",
     ]
     if let server = s.server {
-        lines.append(String(format: "  server: peak RSS %.1f MB, mean CPU %.2f cores, database %.1f MB + WAL %.1f MB, %.0f bytes/event, peak queue %d",
-                            Double(server.peakRSSBytes ?? 0) / 1_048_576, server.meanCPU ?? 0, Double(server.databaseBytes ?? 0) / 1_048_576,
-                            Double(server.walBytes ?? 0) / 1_048_576, server.bytesPerEvent ?? 0, server.peakQueueDepth ?? 0))
+        lines.append(
+            String(
+                format: "  server: peak RSS %.1f MB, mean CPU %.2f cores, database %.1f MB + WAL %.1f MB, %.0f bytes/event, peak queue %d",
+                Double(server.peakRSSBytes ?? 0) / 1_048_576, server.meanCPU ?? 0, Double(server.databaseBytes ?? 0) / 1_048_576,
+                Double(server.walBytes ?? 0) / 1_048_576, server.bytesPerEvent ?? 0, server.peakQueueDepth ?? 0))
     }
     if let knee = r.knee {
         lines.append(String(format: "  knee: %.0f events/s (p99 %.2f ms)", knee.rate, knee.p99Milliseconds))
     }
     for step in r.steps where r.steps.count > 1 {
-        lines.append(String(format: "    step %6.0f/s: 2xx %d/%d, 503 %d, errors %d, p99 %.2f ms", step.rate, step.counts.ok, step.counts.due,
-                            step.counts.unavailable, step.counts.errors, step.latency.p99)
-                     + (step.generatorLimited.map { " (generator-limited: \($0))" } ?? ""))
+        lines.append(
+            String(
+                format: "    step %6.0f/s: 2xx %d/%d, 503 %d, errors %d, p99 %.2f ms", step.rate, step.counts.ok, step.counts.due,
+                step.counts.unavailable, step.counts.errors, step.latency.p99)
+                + (step.generatorLimited.map { " (generator-limited: \($0))" } ?? ""))
     }
     if let limited = s.generatorLimited { lines.append("  WARNING generator-limited: \(limited)") }
     lines.append(s.passed ? "  PASS" : "  FAIL: " + s.failures.joined(separator: "; "))
@@ -160,9 +174,10 @@ func printSummary(_ outcome: BenchRunner.Outcome) {
 
 /// `run`, `soak` and `overload` differ only in their defaults and mode name (which decides the
 /// criteria); `adjust` sets what a mode adds to the options.
-func runConstantRate(mode: String, rate: Double, duration: String, target: TargetOptions, load: LoadOptions,
-                     adjust: (inout BenchRunner.Options) -> Void = { _ in }) async throws
-{
+func runConstantRate(
+    mode: String, rate: Double, duration: String, target: TargetOptions, load: LoadOptions,
+    adjust: (inout BenchRunner.Options) -> Void = { _ in }
+) async throws {
     let seconds = try parseDuration(duration)
     var options = load.runnerOptions(mode: mode, defaultName: "\(mode)-\(Int(rate))", target: try target.spec())
     adjust(&options)
@@ -199,7 +214,8 @@ struct Soak: AsyncParsableCommand {
 
 struct Chaos: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "A rate against a server that something else kills and restarts (scripts/chaos-soak): connection errors and timeouts are counted, not failures; passes when every acknowledged event is stored (looked up through pitd's API with --token or PIT_TOKEN) and every answer is 2xx, 429 or 503 with Retry-After."
+        abstract:
+            "A rate against a server that something else kills and restarts (scripts/chaos-soak): connection errors and timeouts are counted, not failures; passes when every acknowledged event is stored (looked up through pitd's API with --token or PIT_TOKEN) and every answer is 2xx, 429 or 503 with Retry-After."
     )
     @OptionGroup var target: TargetOptions
     @OptionGroup var load: LoadOptions
@@ -219,7 +235,8 @@ struct Chaos: AsyncParsableCommand {
 
 struct Overload: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Offer more than the server can take: passes when every answer (200 or 503) comes within --max-p99 (default 100 ms), with no timeout, no connection error, every accepted event stored, and (with --capacity) at least 90% of the capacity accepted."
+        abstract:
+            "Offer more than the server can take: passes when every answer (200 or 503) comes within --max-p99 (default 100 ms), with no timeout, no connection error, every accepted event stored, and (with --capacity) at least 90% of the capacity accepted."
     )
     @OptionGroup var target: TargetOptions
     @OptionGroup var load: LoadOptions
@@ -247,15 +264,17 @@ struct Ramp: AsyncParsableCommand {
     @Option(help: "Highest rate to try.") var maxRate: Double = 60000
 
     func run() async throws {
-        let outcome = try await Ramp.ramp(target: try target.spec(), load: load, name: load.name ?? "ramp",
-                                          start: start, step: step, interval: try parseDuration(interval), maxRate: maxRate)
+        let outcome = try await Ramp.ramp(
+            target: try target.spec(), load: load, name: load.name ?? "ramp",
+            start: start, step: step, interval: try parseDuration(interval), maxRate: maxRate)
         printSummary(outcome)
         if !outcome.record.summary.passed { throw ExitCode(2) }
     }
 
-    static func ramp(target: BenchRunner.TargetSpec, load: LoadOptions, name: String, start: Double, step: Double,
-                     interval: Double, maxRate: Double) async throws -> BenchRunner.Outcome
-    {
+    static func ramp(
+        target: BenchRunner.TargetSpec, load: LoadOptions, name: String, start: Double, step: Double,
+        interval: Double, maxRate: Double
+    ) async throws -> BenchRunner.Outcome {
         var options = load.runnerOptions(mode: "ramp", defaultName: name, target: target)
         options.name = name
         let criteria = Knee.Criteria(maximumP99Milliseconds: load.maxP99 ?? 50)
@@ -288,20 +307,26 @@ struct Sweep: AsyncParsableCommand {
                 for ackMode in ack.split(separator: ",") {
                     let settings = ["ingest_batch_size": String(batch), "synchronous": String(sync), "ack": String(ackMode)]
                     let label = "sweep-b\(batch)-\(sync.lowercased())-\(ackMode)"
-                    let ramp = try await Ramp.ramp(target: .spawn(pitd: binary, settings: settings), load: load, name: label,
-                                                   start: start, step: step, interval: try parseDuration(interval), maxRate: maxRate)
+                    let ramp = try await Ramp.ramp(
+                        target: .spawn(pitd: binary, settings: settings), load: load, name: label,
+                        start: start, step: step, interval: try parseDuration(interval), maxRate: maxRate)
                     printSummary(ramp)
                     guard let knee = ramp.record.knee else {
                         rows.append("\(label): no knee")
                         continue
                     }
-                    var options = load.runnerOptions(mode: "soak", defaultName: label + "-soak", target: .spawn(pitd: binary, settings: settings))
+                    var options = load.runnerOptions(
+                        mode: "soak", defaultName: label + "-soak", target: .spawn(pitd: binary, settings: settings))
                     options.name = label + "-soak"
-                    let soak = try await BenchRunner(options: options).run(phases: [RateStep(rate: (knee.rate * 0.8).rounded(), duration: try parseDuration(soakDuration))])
+                    let soak = try await BenchRunner(options: options).run(phases: [
+                        RateStep(rate: (knee.rate * 0.8).rounded(), duration: try parseDuration(soakDuration))
+                    ])
                     printSummary(soak)
-                    rows.append(String(format: "%@: knee %.0f/s (p99 %.2f ms); soak at %.0f/s %@ (p99 %.2f ms)", label, knee.rate,
-                                       knee.p99Milliseconds, (knee.rate * 0.8).rounded(), soak.record.summary.passed ? "passed" : "failed",
-                                       soak.record.summary.latency.p99))
+                    rows.append(
+                        String(
+                            format: "%@: knee %.0f/s (p99 %.2f ms); soak at %.0f/s %@ (p99 %.2f ms)", label, knee.rate,
+                            knee.p99Milliseconds, (knee.rate * 0.8).rounded(), soak.record.summary.passed ? "passed" : "failed",
+                            soak.record.summary.latency.p99))
                 }
             }
         }
@@ -320,8 +345,9 @@ struct Tune: AsyncParsableCommand {
         let named = records.map { (name: $0.0.lastPathComponent, record: $0.1) }
         guard let recommendation = Tuning.recommend(named, targetRate: rate, maximumP99: maxP99) else {
             let best = named.compactMap { $0.record.knee?.rate }.max()
-            print("No recorded configuration sustains \(Int(rate)) events/s with p99 ≤ \(maxP99) ms on the recorded machine"
-                  + (best.map { "; the best knee recorded is \(Int($0)) events/s." } ?? "; record a sweep first (pit-bench sweep)."))
+            print(
+                "No recorded configuration sustains \(Int(rate)) events/s with p99 ≤ \(maxP99) ms on the recorded machine"
+                    + (best.map { "; the best knee recorded is \(Int($0)) events/s." } ?? "; record a sweep first (pit-bench sweep)."))
             throw ExitCode(2)
         }
         print(Tuning.snippet(recommendation))

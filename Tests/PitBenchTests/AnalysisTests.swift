@@ -10,8 +10,9 @@ struct KneeTests {
         counts.ok = ok
         counts.unavailable = unavailable
         counts.timeouts = errors
-        return StepResult(rate: rate, duration: 10, counts: counts,
-                          latency: LatencySummary(p50: p99 / 4, p90: p99 / 2, p99: p99, p999: p99 * 2, max: p99 * 3, mean: p99 / 3))
+        return StepResult(
+            rate: rate, duration: 10, counts: counts,
+            latency: LatencySummary(p50: p99 / 4, p90: p99 / 2, p99: p99, p999: p99 * 2, max: p99 * 3, mean: p99 / 3))
     }
 
     let criteria = Knee.Criteria(maximumP99Milliseconds: 50)
@@ -46,8 +47,10 @@ struct KneeTests {
 }
 
 struct ResultsTests {
-    func record(name: String, settings: [String: String], knee: Double?, p99: Double = 5, commit: String = "abc",
-                startedAt: String = "2026-11-22T00:00:00Z", machine: MachineInfo = .current()) -> RunRecord {
+    func record(
+        name: String, settings: [String: String], knee: Double?, p99: Double = 5, commit: String = "abc",
+        startedAt: String = "2026-11-22T00:00:00Z", machine: MachineInfo = .current()
+    ) -> RunRecord {
         var counts = Counts()
         counts.due = 1000
         counts.sent = 1000
@@ -56,11 +59,13 @@ struct ResultsTests {
         return RunRecord(
             name: name, mode: "ramp", command: "pit-bench ramp --spawn", startedAt: startedAt, commit: commit,
             machine: machine, target: "spawned pitd", settings: settings,
-            load: .init(steps: [RateStep(rate: 1000, duration: 1)], connections: 8, gzip: false, mix: false, payload: nil,
-                        fingerprints: 100, users: 10, releases: 1, averageBodyBytes: 2900),
-            summary: .init(counts: counts, elapsedSeconds: 1, offeredRate: 1000, acceptedRate: 1000, latency: latency,
-                           acceptedEvents: 1000, storedEvents: 1000, missingEvents: 0, verification: "database",
-                           generatorLimited: nil, server: nil, passed: true, failures: []),
+            load: .init(
+                steps: [RateStep(rate: 1000, duration: 1)], connections: 8, gzip: false, mix: false, payload: nil,
+                fingerprints: 100, users: 10, releases: 1, averageBodyBytes: 2900),
+            summary: .init(
+                counts: counts, elapsedSeconds: 1, offeredRate: 1000, acceptedRate: 1000, latency: latency,
+                acceptedEvents: 1000, storedEvents: 1000, missingEvents: 0, verification: "database",
+                generatorLimited: nil, server: nil, passed: true, failures: []),
             steps: [StepResult(rate: 1000, duration: 1, counts: counts, latency: latency)],
             knee: knee.map { .init(rate: $0, p99Milliseconds: p99) },
             criteria: .init(maximumP99Milliseconds: 50, minimumAcceptedRatio: 0.99)
@@ -77,8 +82,9 @@ struct ResultsTests {
             record(name: "slow", settings: ["ack": "committed", "synchronous": "FULL", "ingest_batch_size": "250"], knee: 6000),
         ]
         for (i, run) in runs.enumerated() {
-            let sample = SecondSample(second: 0, targetRate: 1000, counts: run.summary.counts, p50Milliseconds: 1, p99Milliseconds: 5,
-                                      maxMilliseconds: 6, inFlight: 0, pending: 0, generatorCPU: 0.2, tickLagMilliseconds: 0.1, server: nil)
+            let sample = SecondSample(
+                second: 0, targetRate: 1000, counts: run.summary.counts, p50Milliseconds: 1, p99Milliseconds: 5,
+                maxMilliseconds: 6, inFlight: 0, pending: 0, generatorCPU: 0.2, tickLagMilliseconds: 0.1, server: nil)
             try ResultsStore.write(record: run, timeline: [sample], to: results.appendingPathComponent("2026-11-22T00000\(i)Z-\(run.name)"))
         }
         let read = try ResultsStore.readAll(results: results)
@@ -110,13 +116,16 @@ extension ResultsTests {
         elsewhere.nproc += 6
         let runs = [
             // An older binary reached 20k with batch 5000; the newest one only 12k with batch 1000.
-            record(name: "old", settings: ["ack": "committed", "ingest_batch_size": "5000"], knee: 20000, commit: "old",
-                   startedAt: "2026-11-20T00:00:00Z"),
-            record(name: "new", settings: ["ack": "committed", "ingest_batch_size": "1000"], knee: 12000, commit: "new",
-                   startedAt: "2026-11-21T00:00:00Z"),
+            record(
+                name: "old", settings: ["ack": "committed", "ingest_batch_size": "5000"], knee: 20000, commit: "old",
+                startedAt: "2026-11-20T00:00:00Z"),
+            record(
+                name: "new", settings: ["ack": "committed", "ingest_batch_size": "1000"], knee: 12000, commit: "new",
+                startedAt: "2026-11-21T00:00:00Z"),
             // The newest of all, but on a bigger machine: it does not decide for this one.
-            record(name: "bigger", settings: ["ack": "committed", "ingest_batch_size": "250"], knee: 40000, commit: "newer",
-                   startedAt: "2026-11-22T00:00:00Z", machine: elsewhere),
+            record(
+                name: "bigger", settings: ["ack": "committed", "ingest_batch_size": "250"], knee: 40000, commit: "newer",
+                startedAt: "2026-11-22T00:00:00Z", machine: elsewhere),
         ].map { (name: $0.name, record: $0) }
         #expect(Tuning.recommend(runs, targetRate: 10000, maximumP99: 50)?.source == "new")
         #expect(Tuning.recommend(runs, targetRate: 15000, maximumP99: 50) == nil)
@@ -132,10 +141,12 @@ struct TimelineTests {
         counts.ok = 97
         counts.unavailable = 3
         let samples = (0..<3).map { second in
-            SecondSample(second: second, targetRate: 100, counts: counts, p50Milliseconds: 1.5, p99Milliseconds: 9.25,
-                         maxMilliseconds: 12, inFlight: 2, pending: 0, generatorCPU: 0.25, tickLagMilliseconds: 0.5,
-                         server: ServerSample(rssBytes: 1 << 20, cpu: 0.5, databaseBytes: 4096, walBytes: 0, queueDepth: 1,
-                                              storedTotal: 97 * (second + 1)))
+            SecondSample(
+                second: second, targetRate: 100, counts: counts, p50Milliseconds: 1.5, p99Milliseconds: 9.25,
+                maxMilliseconds: 12, inFlight: 2, pending: 0, generatorCPU: 0.25, tickLagMilliseconds: 0.5,
+                server: ServerSample(
+                    rssBytes: 1 << 20, cpu: 0.5, databaseBytes: 4096, walBytes: 0, queueDepth: 1,
+                    storedTotal: 97 * (second + 1)))
         }
         let parsed = TimelineCSV.parse(TimelineCSV.render(samples))
         #expect(parsed == samples)

@@ -42,10 +42,12 @@ struct FindLocalServerTests {
             root = FileManager.default.temporaryDirectory.appendingPathComponent("pit-default-target-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
             if createDataDirectory {
-                try FileManager.default.createDirectory(atPath: root.appendingPathComponent("pit-data").path, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    atPath: root.appendingPathComponent("pit-data").path, withIntermediateDirectories: true)
                 try Data().write(to: root.appendingPathComponent("pit-data/pit.sqlite"))
             }
-            let json = #"{"dsn":"http://0123abcd@127.0.0.1:\#(port)/1","project_id":1,"public_key":"0123abcd","admin_token":"pit_x","url":"http://127.0.0.1:\#(port)"}"#
+            let json =
+                #"{"dsn":"http://0123abcd@127.0.0.1:\#(port)/1","project_id":1,"public_key":"0123abcd","admin_token":"pit_x","url":"http://127.0.0.1:\#(port)"}"#
             let script = """
                 #!/bin/sh
                 echo "$@" >> '\(root.appendingPathComponent("invocations").path)'
@@ -66,8 +68,11 @@ struct FindLocalServerTests {
         defer { fixture.remove() }
         let found = DefaultTarget.findServer(dataDirectory: fixture.dataDirectory, pitd: fixture.pitd)
         try await server.stop()
-        #expect(found == DefaultTarget.LocalServer(dsn: "http://0123abcd@127.0.0.1:\(server.port)/1", url: "http://127.0.0.1:\(server.port)",
-                                                   adminToken: "pit_x"))
+        #expect(
+            found
+                == DefaultTarget.LocalServer(
+                    dsn: "http://0123abcd@127.0.0.1:\(server.port)/1", url: "http://127.0.0.1:\(server.port)",
+                    adminToken: "pit_x"))
         let invocation = try String(contentsOfFile: fixture.invocations, encoding: .utf8)
         #expect(invocation == "init --data-dir \(fixture.dataDirectory) --json\n")
     }

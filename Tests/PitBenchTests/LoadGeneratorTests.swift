@@ -7,8 +7,9 @@ import Testing
 @Suite(.serialized)
 struct LoadGeneratorTests {
     func target(port: Int) -> LoadTarget {
-        LoadTarget(host: "127.0.0.1", port: port, path: "/api/1/envelope/", headers: [("Content-Type", "application/x-sentry-envelope")],
-                   metricsPath: nil)
+        LoadTarget(
+            host: "127.0.0.1", port: port, path: "/api/1/envelope/", headers: [("Content-Type", "application/x-sentry-envelope")],
+            metricsPath: nil)
     }
 
     @Test("offered rate stays within 1% of the target: 5,000/s for 10 s")
@@ -17,8 +18,9 @@ struct LoadGeneratorTests {
         try await server.start()
         let generator = LoadGenerator()
         let source = RequestSource(mode: .errors, generator: SyntheticEvents(), templateCount: 64, gzip: false)
-        let result = try await generator.run(target: target(port: server.port), steps: [RateStep(rate: 5000, duration: 10)],
-                                             source: source, options: .automatic(rate: 5000))
+        let result = try await generator.run(
+            target: target(port: server.port), steps: [RateStep(rate: 5000, duration: 10)],
+            source: source, options: .automatic(rate: 5000))
         await generator.shutdown()
         try await server.stop()
         #expect(result.totals.due == 50_000)
@@ -46,8 +48,9 @@ struct LoadGeneratorTests {
         try await server.start()
         let generator = LoadGenerator()
         let source = RequestSource(mode: .errors, generator: SyntheticEvents(), templateCount: 16, gzip: false)
-        let result = try await generator.run(target: target(port: server.port), steps: [RateStep(rate: 1000, duration: 4)],
-                                             source: source, options: GeneratorOptions(maxConnections: 64))
+        let result = try await generator.run(
+            target: target(port: server.port), steps: [RateStep(rate: 1000, duration: 4)],
+            source: source, options: GeneratorOptions(maxConnections: 64))
         await generator.shutdown()
         try await server.stop()
         #expect(result.totals.ok == 4000)
@@ -64,8 +67,9 @@ struct LoadGeneratorTests {
         try await server.start()
         let generator = LoadGenerator()
         let source = RequestSource(mode: .errors, generator: SyntheticEvents(), templateCount: 4, gzip: false)
-        let result = try await generator.run(target: target(port: server.port), steps: [RateStep(rate: 100, duration: 2)],
-                                             source: source, options: GeneratorOptions(maxConnections: 8))
+        let result = try await generator.run(
+            target: target(port: server.port), steps: [RateStep(rate: 100, duration: 2)],
+            source: source, options: GeneratorOptions(maxConnections: 8))
         await generator.shutdown()
         try await server.stop()
         #expect(result.totals.unavailable == 200)
@@ -80,8 +84,9 @@ struct LoadGeneratorTests {
         let port = first.port
         let generator = LoadGenerator()
         let source = RequestSource(mode: .errors, generator: SyntheticEvents(), templateCount: 4, gzip: false)
-        async let run = generator.run(target: target(port: port), steps: [RateStep(rate: 200, duration: 4)],
-                                      source: source, options: GeneratorOptions(maxConnections: 8))
+        async let run = generator.run(
+            target: target(port: port), steps: [RateStep(rate: 200, duration: 4)],
+            source: source, options: GeneratorOptions(maxConnections: 8))
         try await Task.sleep(for: .seconds(1))
         try await first.stop()
         try await Task.sleep(for: .milliseconds(500))
@@ -104,12 +109,12 @@ struct LoadGeneratorTests {
         let source = RequestSource(mode: .errors, generator: SyntheticEvents(), templateCount: 4, gzip: false)
         var options = GeneratorOptions(maxConnections: 4)
         options.drainTimeout = 1
-        let result = try await generator.run(target: target(port: port), steps: [RateStep(rate: 100, duration: 1)],
-                                             source: source, options: options)
+        let result = try await generator.run(
+            target: target(port: port), steps: [RateStep(rate: 100, duration: 1)],
+            source: source, options: options)
         await generator.shutdown()
         #expect(result.totals.ok == 0)
         #expect(result.totals.connectionErrors > 0)
         #expect(result.totals.timeouts == 100, "requests that never got a connection count as timeouts")
     }
 }
-

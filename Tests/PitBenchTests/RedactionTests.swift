@@ -4,43 +4,58 @@ import Testing
 
 struct RedactionTests {
     @Test func tokenOptionKeepsItsShape() {
-        #expect(Redaction.command(["pit-bench", "browse", "--url", "http://127.0.0.1:8000", "--token", "pit_0123abcd", "--rate", "50"])
-            == "pit-bench browse --url http://127.0.0.1:8000 --token <redacted> --rate 50")
-        #expect(Redaction.command(["pit-bench", "run", "--token=pit_0123abcd", "--rate", "50"]) == "pit-bench run --token=<redacted> --rate 50")
+        #expect(
+            Redaction.command(["pit-bench", "browse", "--url", "http://127.0.0.1:8000", "--token", "pit_0123abcd", "--rate", "50"])
+                == "pit-bench browse --url http://127.0.0.1:8000 --token <redacted> --rate 50")
+        #expect(
+            Redaction.command(["pit-bench", "run", "--token=pit_0123abcd", "--rate", "50"]) == "pit-bench run --token=<redacted> --rate 50")
         #expect(Redaction.command(["pit-bench", "--API-Token", "abc"]) == "pit-bench --API-Token <redacted>")
         // A secret-named flag without a value does not swallow the next option.
-        #expect(Redaction.command(["pitd", "user", "create", "--password-stdin", "--admin"]) == "pitd user create --password-stdin --admin")
+        #expect(
+            Redaction.command(["pitd", "user", "create", "--password-stdin", "--admin"]) == "pitd user create --password-stdin --admin")
     }
 
     @Test func urlPasswordsAndDSNSecretsAreRedacted() {
-        #expect(Redaction.command(["pit-bench", "soak", "--spawn", "--set", "database_url=postgres://pit:hunter2@db.internal:5432/pit?sslmode=require"])
-            == "pit-bench soak --spawn --set database_url=postgres://pit:***@db.internal:5432/pit?sslmode=require")
-        #expect(Redaction.command(["pit-bench", "--database-url", "postgresql://u:p%40ss@h/db"]) == "pit-bench --database-url postgresql://u:***@h/db")
+        #expect(
+            Redaction.command([
+                "pit-bench", "soak", "--spawn", "--set", "database_url=postgres://pit:hunter2@db.internal:5432/pit?sslmode=require",
+            ])
+                == "pit-bench soak --spawn --set database_url=postgres://pit:***@db.internal:5432/pit?sslmode=require")
+        #expect(
+            Redaction.command(["pit-bench", "--database-url", "postgresql://u:p%40ss@h/db"])
+                == "pit-bench --database-url postgresql://u:***@h/db")
         // The public key stays: it is sent in every SDK request anyway, and it identifies the project.
-        #expect(Redaction.command(["pit-bench", "--dsn", "https://0123abcd:5ec4e7@sentry.example.com/sentry/42", "--rate", "10"])
-            == "pit-bench --dsn https://0123abcd:***@sentry.example.com/sentry/42 --rate 10")
-        #expect(Redaction.text("GET http://k:s@h:80/api/?sentry_key=k&sentry_secret=s&x=1")
-            == "GET http://k:***@h:80/api/?sentry_key=k&sentry_secret=<redacted>&x=1")
+        #expect(
+            Redaction.command(["pit-bench", "--dsn", "https://0123abcd:5ec4e7@sentry.example.com/sentry/42", "--rate", "10"])
+                == "pit-bench --dsn https://0123abcd:***@sentry.example.com/sentry/42 --rate 10")
+        #expect(
+            Redaction.text("GET http://k:s@h:80/api/?sentry_key=k&sentry_secret=s&x=1")
+                == "GET http://k:***@h:80/api/?sentry_key=k&sentry_secret=<redacted>&x=1")
     }
 
     @Test func secretNamedSettingsAndVariablesAreRedacted() {
-        #expect(Redaction.command(["pit-bench", "--spawn", "--set", "admin_token=pit_x", "--set", "SMTP_Password=y", "--set", "ack=queued"])
-            == "pit-bench --spawn --set admin_token=<redacted> --set SMTP_Password=<redacted> --set ack=queued")
-        #expect(Redaction.text("PIT_ADMIN_TOKEN=pit_x PIT_SECRET_KEY=abc PIT_ACK=queued pit-bench")
-            == "PIT_ADMIN_TOKEN=<redacted> PIT_SECRET_KEY=<redacted> PIT_ACK=queued pit-bench")
+        #expect(
+            Redaction.command(["pit-bench", "--spawn", "--set", "admin_token=pit_x", "--set", "SMTP_Password=y", "--set", "ack=queued"])
+                == "pit-bench --spawn --set admin_token=<redacted> --set SMTP_Password=<redacted> --set ack=queued")
+        #expect(
+            Redaction.text("PIT_ADMIN_TOKEN=pit_x PIT_SECRET_KEY=abc PIT_ACK=queued pit-bench")
+                == "PIT_ADMIN_TOKEN=<redacted> PIT_SECRET_KEY=<redacted> PIT_ACK=queued pit-bench")
         let settings = Redaction.settings([
             "database_url": "postgres://pit:hunter2@127.0.0.1:5432/pit", "admin_token": "pit_x", "Client_Secret": "abc",
             "ingest_batch_size": "1000",
         ])
-        #expect(settings == [
-            "database_url": "postgres://pit:***@127.0.0.1:5432/pit", "admin_token": "<redacted>", "Client_Secret": "<redacted>",
-            "ingest_batch_size": "1000",
-        ])
+        #expect(
+            settings == [
+                "database_url": "postgres://pit:***@127.0.0.1:5432/pit", "admin_token": "<redacted>", "Client_Secret": "<redacted>",
+                "ingest_batch_size": "1000",
+            ])
     }
 
     @Test func commandsWithoutSecretsAreUnchanged() {
-        let arguments = ["pit-bench", "ramp", "--spawn", "--set", "database_url=postgres://pit@127.0.0.1:55432/pit", "--start", "1000",
-                         "--dsn", "http://268e13007ca64a98a4073d30efd747e3@127.0.0.1:18250/1", "--name", "tokens-and-secrets"]
+        let arguments = [
+            "pit-bench", "ramp", "--spawn", "--set", "database_url=postgres://pit@127.0.0.1:55432/pit", "--start", "1000",
+            "--dsn", "http://268e13007ca64a98a4073d30efd747e3@127.0.0.1:18250/1", "--name", "tokens-and-secrets",
+        ]
         #expect(Redaction.command(arguments) == arguments.joined(separator: " "))
         #expect(Redaction.text(arguments.joined(separator: " ")) == arguments.joined(separator: " "))
     }
@@ -102,11 +117,13 @@ struct RecordedRunSecretsTests {
         defer { try? FileManager.default.removeItem(at: results) }
         let dsn = "http://0123456789abcdef0123456789abcdef:\(Self.dsnSecret)@127.0.0.1:\(server.port)/1"
         let command = Redaction.command([
-            "pit-bench", "run", "--dsn", dsn, "--token", Self.token, "--set", "database_url=postgres://pit:\(Self.password)@127.0.0.1:5432/pit",
+            "pit-bench", "run", "--dsn", dsn, "--token", Self.token, "--set",
+            "database_url=postgres://pit:\(Self.password)@127.0.0.1:5432/pit",
             "--rate", "50", "--duration", "1s",
         ])
-        var options = BenchRunner.Options(name: "secrets", mode: "run", command: command,
-                                          target: .dsn(dsn, token: Self.token, organization: "pit", project: "default"))
+        var options = BenchRunner.Options(
+            name: "secrets", mode: "run", command: command,
+            target: .dsn(dsn, token: Self.token, organization: "pit", project: "default"))
         options.quiet = true
         options.maximumP99Milliseconds = 1000
         options.resultsDirectory = results
@@ -136,12 +153,16 @@ struct RecordedRunSecretsTests {
             name: "pg", mode: "soak",
             command: "pit-bench soak --spawn --set database_url=postgres://pit:\(Self.password)@db:5432/pit --token \(Self.token)",
             startedAt: "2026-12-01T00:00:00Z", commit: "abc", machine: .current(), target: "spawned pitd (PostgreSQL)",
-            settings: ["database_url": "postgres://pit:\(Self.password)@db:5432/pit_bench_1", "admin_token": Self.token, "ack": "committed"],
-            load: .init(steps: [RateStep(rate: 10, duration: 1)], connections: 1, gzip: false, mix: false, payload: nil, fingerprints: 1,
-                        users: 1, releases: 1, averageBodyBytes: 100),
-            summary: .init(counts: counts, elapsedSeconds: 1, offeredRate: 10, acceptedRate: 10, latency: latency, acceptedEvents: 10,
-                           storedEvents: 10, missingEvents: 0, verification: "database", generatorLimited: nil, server: nil, passed: true,
-                           failures: []),
+            settings: [
+                "database_url": "postgres://pit:\(Self.password)@db:5432/pit_bench_1", "admin_token": Self.token, "ack": "committed",
+            ],
+            load: .init(
+                steps: [RateStep(rate: 10, duration: 1)], connections: 1, gzip: false, mix: false, payload: nil, fingerprints: 1,
+                users: 1, releases: 1, averageBodyBytes: 100),
+            summary: .init(
+                counts: counts, elapsedSeconds: 1, offeredRate: 10, acceptedRate: 10, latency: latency, acceptedEvents: 10,
+                storedEvents: 10, missingEvents: 0, verification: "database", generatorLimited: nil, server: nil, passed: true,
+                failures: []),
             steps: [StepResult(rate: 10, duration: 1, counts: counts, latency: latency)], knee: nil, criteria: nil
         )
         let directory = results.appendingPathComponent("run")
@@ -167,8 +188,9 @@ struct RecordedRunSecretsTests {
         let changed = try Redaction.scrub(directory: results)
         #expect(changed.map(\.lastPathComponent) == ["summary.md"])
         #expect(try leaks(in: results) == [])
-        #expect(try String(contentsOf: run.appendingPathComponent("summary.md"), encoding: .utf8)
-            == "# browse\n\n`pit-bench browse --url http://127.0.0.1:18250 --token <redacted> --rate 50`\n\n| p99 | 12.5 |\n")
+        #expect(
+            try String(contentsOf: run.appendingPathComponent("summary.md"), encoding: .utf8)
+                == "# browse\n\n`pit-bench browse --url http://127.0.0.1:18250 --token <redacted> --rate 50`\n\n| p99 | 12.5 |\n")
         #expect(try String(contentsOf: run.appendingPathComponent("timeline.csv"), encoding: .utf8) == csv)
         #expect(try Redaction.scrub(directory: results).isEmpty)
     }
@@ -184,7 +206,8 @@ struct RecordedRunSecretsTests {
         #expect(!BrowseBench.summary(record).contains(Self.token))
         let directory = try BrowseBench.write(record, results: results)
         #expect(try leaks(in: directory) == [])
-        #expect(try BrowseBench.readAll(results: results).first?.record.command
-            == "pit-bench browse --url http://127.0.0.1:8000 --token <redacted> --rate 50")
+        #expect(
+            try BrowseBench.readAll(results: results).first?.record.command
+                == "pit-bench browse --url http://127.0.0.1:8000 --token <redacted> --rate 50")
     }
 }

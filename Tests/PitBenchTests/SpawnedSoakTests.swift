@@ -20,13 +20,16 @@ struct SpawnedSoakTests {
 
     @Test(.enabled(if: pitd != nil, "needs the pitd binary (swift build first)"))
     func twentySecondSoakStoresEveryAcceptedEvent() async throws {
-        var options = BenchRunner.Options(name: "ci-soak", mode: "soak", command: "swift test (SpawnedSoakTests)",
-                                          target: .spawn(pitd: Self.pitd!, settings: [
-                                              "ingest_batch_size": "500",
-                                              // The rest of the suite runs beside it on the same cores, and admission
-                                              // control cannot tell their load from pitd's own: it would shed.
-                                              "admission_target_us": "0",
-                                          ]))
+        var options = BenchRunner.Options(
+            name: "ci-soak", mode: "soak", command: "swift test (SpawnedSoakTests)",
+            target: .spawn(
+                pitd: Self.pitd!,
+                settings: [
+                    "ingest_batch_size": "500",
+                    // The rest of the suite runs beside it on the same cores, and admission
+                    // control cannot tell their load from pitd's own: it would shed.
+                    "admission_target_us": "0",
+                ]))
         options.quiet = true
         options.maximumP99Milliseconds = 1000  // a debug build on a shared CI core; correctness is the point here
         let outcome = try await BenchRunner(options: options).run(phases: [RateStep(rate: 200, duration: 20)])

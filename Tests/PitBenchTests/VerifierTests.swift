@@ -1,6 +1,6 @@
-import PitModel
 import Foundation
 import PitBenchCore
+import PitModel
 import Testing
 
 /// The requests and answers of pitd's verification endpoint as pit-bench writes and reads them.

@@ -30,9 +30,10 @@ package struct RetentionPass {
         package var writerLagLimit: Double
         package var maximumYield: Double
 
-        package init(batchSize: Int = 1000, pause: Double = 0.02, vacuumPages: Int = 256, targetBatchSeconds: Double = 0.02,
-                     idleFactor: Double = 3, writerLagLimit: Double = 0.1, maximumYield: Double = 0.5)
-        {
+        package init(
+            batchSize: Int = 1000, pause: Double = 0.02, vacuumPages: Int = 256, targetBatchSeconds: Double = 0.02,
+            idleFactor: Double = 3, writerLagLimit: Double = 0.1, maximumYield: Double = 0.5
+        ) {
             self.writerLagLimit = writerLagLimit
             self.maximumYield = maximumYield
             self.batchSize = batchSize
@@ -67,9 +68,10 @@ package struct RetentionPass {
     /// Sleeps between batches; returns false when the purge should stop now.
     package let pause: (Double) -> Bool
 
-    package init(store: any PurgeStore, policy: RetentionPolicy, configuration: Configuration = Configuration(),
-                 deleteIssuesThroughWriter: @escaping ([Int64]) throws -> Void, pause: @escaping (Double) -> Bool = { _ in true })
-    {
+    package init(
+        store: any PurgeStore, policy: RetentionPolicy, configuration: Configuration = Configuration(),
+        deleteIssuesThroughWriter: @escaping ([Int64]) throws -> Void, pause: @escaping (Double) -> Bool = { _ in true }
+    ) {
         self.store = store
         self.policy = policy
         self.configuration = configuration
@@ -170,8 +172,9 @@ package struct RetentionPass {
                 }
                 if let boundary {
                     for projectID in projects {
-                        summary.counterRows += try store.purgeCounters(projectID: projectID,
-                                                                       beforeHour: HourlyCounts.hour(ofMilliseconds: boundary))
+                        summary.counterRows += try store.purgeCounters(
+                            projectID: projectID,
+                            beforeHour: HourlyCounts.hour(ofMilliseconds: boundary))
                     }
                 }
             }
@@ -212,9 +215,10 @@ package final class RetentionPurger: Service, @unchecked Sendable {
     private let purgedEvents = Counter(label: "pit_retention_purged_events_total")
     private let purgedItems = Counter(label: "pit_retention_purged_items_total")
 
-    package init(makeStore: @escaping @Sendable () throws -> any PurgeStore, policy: RetentionPolicy, admin: any AdminStore,
-                 queue: IngestQueue, interval: Double, configuration: RetentionPass.Configuration, logger: Logger)
-    {
+    package init(
+        makeStore: @escaping @Sendable () throws -> any PurgeStore, policy: RetentionPolicy, admin: any AdminStore,
+        queue: IngestQueue, interval: Double, configuration: RetentionPass.Configuration, logger: Logger
+    ) {
         self.makeStore = makeStore
         self.policy = policy
         self.admin = admin
@@ -235,8 +239,12 @@ package final class RetentionPurger: Service, @unchecked Sendable {
                     thread.name = "pit-retention"
                     thread.start()
                 }
-            } onGracefulShutdown: { [self] in stop() }
-        } onCancel: { [self] in stop() }
+            } onGracefulShutdown: { [self] in
+                stop()
+            }
+        } onCancel: { [self] in
+            stop()
+        }
     }
 
     private func stop() {
@@ -265,30 +273,36 @@ package final class RetentionPurger: Service, @unchecked Sendable {
                 if store == nil { store = try makeStore() }
                 try policy.reload(from: admin)
                 let started = ClockTime.monotonicSeconds
-                let pass = RetentionPass(store: store!, policy: policy, configuration: configuration,
-                                         deleteIssuesThroughWriter: { [self] in try deleteThroughWriter($0) },
-                                         pause: { [self] in pauseBetweenBatches($0) })
+                let pass = RetentionPass(
+                    store: store!, policy: policy, configuration: configuration,
+                    deleteIssuesThroughWriter: { [self] in try deleteThroughWriter($0) },
+                    pause: { [self] in pauseBetweenBatches($0) })
                 let summary = try pass.run()
                 purgedEvents.increment(by: summary.events + summary.eventsOverSize)
                 purgedItems.increment(by: summary.items)
                 if summary.events + summary.eventsOverSize + summary.items + summary.emptiedIssues + summary.reclaimedPages > 0 {
                     let seconds = ClockTime.monotonicSeconds - started
-                    logger.info("retention purge pass", metadata: [
-                        "pit.events": "\(summary.events)", "pit.events_over_size": "\(summary.eventsOverSize)",
-                        "pit.items": "\(summary.items)", "pit.issues_emptied": "\(summary.emptiedIssues)",
-                        "pit.counter_rows": "\(summary.counterRows)", "pit.reclaimed_pages": "\(summary.reclaimedPages)",
-                        "pit.seconds": "\(String(format: "%.2f", seconds))",
-                        "pit.busy_seconds": "\(String(format: "%.2f", summary.busySeconds))",
-                        "pit.events_per_second": "\(Int(Double(summary.events + summary.eventsOverSize) / max(seconds, 0.001)))",
-                        "pit.interrupted": "\(summary.interrupted)",
-                    ])
+                    logger.info(
+                        "retention purge pass",
+                        metadata: [
+                            "pit.events": "\(summary.events)", "pit.events_over_size": "\(summary.eventsOverSize)",
+                            "pit.items": "\(summary.items)", "pit.issues_emptied": "\(summary.emptiedIssues)",
+                            "pit.counter_rows": "\(summary.counterRows)", "pit.reclaimed_pages": "\(summary.reclaimedPages)",
+                            "pit.seconds": "\(String(format: "%.2f", seconds))",
+                            "pit.busy_seconds": "\(String(format: "%.2f", summary.busySeconds))",
+                            "pit.events_per_second": "\(Int(Double(summary.events + summary.eventsOverSize) / max(seconds, 0.001)))",
+                            "pit.interrupted": "\(summary.interrupted)",
+                        ])
                     // More may be waiting (a pass deletes what was expired when it began): go on soon.
                     if summary.interrupted == false && summary.batches > 1 { wait = min(interval, 1) }
                 }
             } catch {
                 logger.warning("retention purge pass failed; retrying next pass", metadata: ["pit.error": "\(error)"])
                 // A lost PostgreSQL session reconnects on its own; a fresh store also re-reads the schema.
-                if (error as? any StoreError)?.leavesStoreUsable != true { store?.close(); store = nil }
+                if (error as? any StoreError)?.leavesStoreUsable != true {
+                    store?.close()
+                    store = nil
+                }
             }
         }
         store?.close()
@@ -321,10 +335,14 @@ package final class RetentionPurger: Service, @unchecked Sendable {
     private func deleteChunkThroughWriter(_ ids: [Int64]) throws {
         let done = DispatchSemaphore(value: 0)
         let outcome = OutcomeBox()
-        guard queue.offer(command: .purgeIssues(issueIDs: ids), completion: { result in
-            outcome.set(result)
-            done.signal()
-        }) else { throw AdminError("the writer is stopping") }
+        guard
+            queue.offer(
+                command: .purgeIssues(issueIDs: ids),
+                completion: { result in
+                    outcome.set(result)
+                    done.signal()
+                })
+        else { throw AdminError("the writer is stopping") }
         while done.wait(timeout: .now() + 1) == .timedOut {
             // The writer always completes a queued command (or fails it on close); keep waiting,
             // but give way to a shutdown.

@@ -20,7 +20,7 @@ package final class LogGate: Sendable {
     package func pass(now: UInt64 = ClockTime.monotonicNanoseconds) -> Int? {
         let allowed = nextAllowed.load(ordering: .relaxed)
         guard now >= allowed,
-              nextAllowed.compareExchange(expected: allowed, desired: now + intervalNanoseconds, ordering: .relaxed).exchanged
+            nextAllowed.compareExchange(expected: allowed, desired: now + intervalNanoseconds, ordering: .relaxed).exchanged
         else {
             heldBack.add(1, ordering: .relaxed)
             return nil

@@ -1,5 +1,7 @@
 package import CoreMetrics
 import Metrics
+import NIOConcurrencyHelpers
+package import PitModel
 
 /// The catalog of every metric `pitd` emits (as Relay's `statsd.rs` is): one place that says what
 /// each name means and which labels it has. Instruments are created once and reused, never per
@@ -63,9 +65,6 @@ package final class PitMetrics: Sendable {
         }.increment()
     }
 }
-
-import NIOConcurrencyHelpers
-package import PitModel
 
 private final class InstrumentCache<Instrument: Sendable>: Sendable {
     private let instruments = NIOLockedValueBox<[String: Instrument]>([:])

@@ -24,7 +24,10 @@ package final class PostgresAdminStore: AdminStore {
     }
 
     package func close() {
-        for session in idle.withLockedValue({ sessions in defer { sessions.removeAll() }; return sessions }) { session.close() }
+        for session in idle.withLockedValue({ sessions in
+            defer { sessions.removeAll() }
+            return sessions
+        }) { session.close() }
     }
 
     private func with<T>(_ body: (PostgresSession) throws -> T) throws -> T {
@@ -60,8 +63,9 @@ package final class PostgresAdminStore: AdminStore {
         try result.map { row in
             let (id, project, key, label, enabled, created, limit, window) = try row.decode(
                 (Int64, Int64, String, String, Int64, Int64, Int64?, Int64?).self)
-            return ProjectKey(id: id, projectID: project, publicKey: key, label: label, enabled: enabled != 0, createdAt: created,
-                              rateLimit: limit.map { ProjectKey.RateLimit(count: $0, windowSeconds: max(1, window ?? 1)) })
+            return ProjectKey(
+                id: id, projectID: project, publicKey: key, label: label, enabled: enabled != 0, createdAt: created,
+                rateLimit: limit.map { ProjectKey.RateLimit(count: $0, windowSeconds: max(1, window ?? 1)) })
         }
     }
 
@@ -76,7 +80,8 @@ package final class PostgresAdminStore: AdminStore {
                 // Two instances starting at once must not both create the default project.
                 try db.query("LOCK TABLE projects IN SHARE ROW EXCLUSIVE MODE")
                 let now = ClockTime.nowMilliseconds
-                try db.query("""
+                try db.query(
+                    """
                     INSERT INTO organizations (id, slug, name, created_at) VALUES (1, \(organizationSlug), \(organizationSlug), \(now))
                     ON CONFLICT DO NOTHING
                     """)
@@ -90,11 +95,13 @@ package final class PostgresAdminStore: AdminStore {
 
     /// A project, its issue-number sequence and its first DSN key.
     private static func insertProject(_ db: PostgresSession, id: Int64, slug: String, name: String, platform: String?, now: Int64) throws {
-        try db.query("""
+        try db.query(
+            """
             INSERT INTO projects (id, organization_id, slug, name, platform, created_at) VALUES (\(id), 1, \(slug), \(name), \(platform), \(now))
             """)
         try db.query(PostgresQuery(unsafeSQL: "CREATE SEQUENCE IF NOT EXISTS \(PostgresSchema.shortIDSequence(id))"))
-        try db.query("INSERT INTO project_keys (project_id, public_key, created_at) VALUES (\(id), \(ProjectKey.generatePublicKey()), \(now))")
+        try db.query(
+            "INSERT INTO project_keys (project_id, public_key, created_at) VALUES (\(id), \(ProjectKey.generatePublicKey()), \(now))")
     }
 
     package func projects() throws -> [Project] {
@@ -114,8 +121,12 @@ package final class PostgresAdminStore: AdminStore {
             var bindings = PostgresBindings()
             bindings.append(organizationSlug)
             bindings.append(slug)
-            return try Self.projects(db.query(PostgresQuery(unsafeSQL: Self.projectColumns + " WHERE o.slug = $1 AND p.slug = $2",
-                                                            binds: bindings))).first
+            return try Self.projects(
+                db.query(
+                    PostgresQuery(
+                        unsafeSQL: Self.projectColumns + " WHERE o.slug = $1 AND p.slug = $2",
+                        binds: bindings))
+            ).first
         }
     }
 
@@ -156,7 +167,8 @@ package final class PostgresAdminStore: AdminStore {
             if let projectID {
                 var bindings = PostgresBindings()
                 bindings.append(projectID)
-                return try Self.keys(db.query(PostgresQuery(unsafeSQL: Self.keyColumns + " WHERE project_id = $1 ORDER BY id", binds: bindings)))
+                return try Self.keys(
+                    db.query(PostgresQuery(unsafeSQL: Self.keyColumns + " WHERE project_id = $1 ORDER BY id", binds: bindings)))
             }
             return try Self.keys(db.query(PostgresQuery(unsafeSQL: Self.keyColumns + " ORDER BY id")))
         }
@@ -175,7 +187,8 @@ package final class PostgresAdminStore: AdminStore {
                 guard try Self.count(db, "SELECT COUNT(*) FROM project_keys WHERE public_key = \(key)") == 0 else {
                     throw AdminError("public key \(key) already exists")
                 }
-                let result = try db.query("""
+                let result = try db.query(
+                    """
                     INSERT INTO project_keys (project_id, public_key, label, created_at)
                     VALUES (\(projectID), \(key), \(label ?? "Default"), \(ClockTime.nowMilliseconds))
                     RETURNING id, project_id, public_key, label, enabled, created_at, rate_limit_count, rate_limit_window
@@ -194,7 +207,8 @@ package final class PostgresAdminStore: AdminStore {
 
     package func setSetting(_ key: String, _ value: String) throws {
         try with { db in
-            _ = try db.query("INSERT INTO settings (key, value) VALUES (\(key), \(value)) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            _ = try db.query(
+                "INSERT INTO settings (key, value) VALUES (\(key), \(value)) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
         }
     }
 
@@ -261,7 +275,8 @@ package final class PostgresAdminStore: AdminStore {
                     try db.query("UPDATE project_keys SET enabled = \(Int64(enabled ? 1 : 0)) WHERE id = \(id)")
                 }
                 if let rateLimit {
-                    try db.query("""
+                    try db.query(
+                        """
                         UPDATE project_keys SET rate_limit_count = \(rateLimit?.count), rate_limit_window = \(rateLimit?.windowSeconds) WHERE id = \(id)
                         """)
                 }
@@ -281,7 +296,9 @@ package final class PostgresAdminStore: AdminStore {
         }
     }
 
-    private static func users(_ db: PostgresSession, where clause: String, _ value: some PostgresNonThrowingEncodable & PostgresDynamicTypeEncodable) throws -> [User] {
+    private static func users(
+        _ db: PostgresSession, where clause: String, _ value: some PostgresNonThrowingEncodable & PostgresDynamicTypeEncodable
+    ) throws -> [User] {
         var bindings = PostgresBindings()
         bindings.append(value)
         return try users(db.query(PostgresQuery(unsafeSQL: userColumns + " WHERE " + clause, binds: bindings)))
@@ -295,7 +312,9 @@ package final class PostgresAdminStore: AdminStore {
                 guard try Self.count(db, "SELECT COUNT(*) FROM users WHERE lower(email) = lower(\(email))") == 0 else {
                     throw AdminError("a user with email \(email) already exists")
                 }
-                let id = try Self.count(db, """
+                let id = try Self.count(
+                    db,
+                    """
                     INSERT INTO users (email, password_hash, is_admin, created_at)
                     VALUES (\(email), \(passwordHash), \(Int64(isAdmin ? 1 : 0)), \(ClockTime.nowMilliseconds)) RETURNING id
                     """)
@@ -324,9 +343,11 @@ package final class PostgresAdminStore: AdminStore {
                 // A new password signs every browser out.
                 try db.query("DELETE FROM sessions WHERE user_id = \(userID)")
                 guard revokeTokens else { return 0 }
-                return try db.query("""
+                return try db.query(
+                    """
                     UPDATE api_tokens SET revoked_at = \(ClockTime.nowMilliseconds) WHERE user_id = \(userID) AND revoked_at IS NULL
-                    """).metadata.rows ?? 0
+                    """
+                ).metadata.rows ?? 0
             }
         }
     }
@@ -353,7 +374,8 @@ package final class PostgresAdminStore: AdminStore {
 
     package func createSession(_ session: WebSession) throws {
         try with { db in
-            _ = try db.query("""
+            _ = try db.query(
+                """
                 INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at)
                 VALUES (\(ByteBuffer(bytes: session.tokenHash)), \(session.userID), \(session.csrfToken), \(session.createdAt), \(session.expiresAt))
                 """)
@@ -362,13 +384,15 @@ package final class PostgresAdminStore: AdminStore {
 
     package func session(tokenHash: [UInt8], now: Int64) throws -> WebSession? {
         try with { db in
-            for row in try db.query("""
+            for row in try db.query(
+                """
                 SELECT token_hash, user_id, csrf_token, created_at, expires_at FROM sessions
                 WHERE token_hash = \(ByteBuffer(bytes: tokenHash)) AND expires_at > \(now)
                 """)
             {
                 let (hash, user, csrf, created, expires) = try row.decode((ByteBuffer, Int64?, String, Int64, Int64).self)
-                return WebSession(tokenHash: Array(hash.readableBytesView), userID: user, csrfToken: csrf, createdAt: created, expiresAt: expires)
+                return WebSession(
+                    tokenHash: Array(hash.readableBytesView), userID: user, csrfToken: csrf, createdAt: created, expiresAt: expires)
             }
             return nil
         }
@@ -390,20 +414,23 @@ package final class PostgresAdminStore: AdminStore {
         try result.map { row in
             let (id, label, scopes, prefix, user, created, used, revoked) = try row.decode(
                 (Int64, String, String, String, Int64?, Int64, Int64?, Int64?).self)
-            return APIToken(id: id, label: label, scopes: scopes.split(separator: " ").compactMap { TokenScope(rawValue: String($0)) },
-                            prefix: prefix, userID: user, createdAt: created, lastUsedAt: used, revokedAt: revoked)
+            return APIToken(
+                id: id, label: label, scopes: scopes.split(separator: " ").compactMap { TokenScope(rawValue: String($0)) },
+                prefix: prefix, userID: user, createdAt: created, lastUsedAt: used, revokedAt: revoked)
         }
     }
 
     package func createToken(hash: [UInt8], prefix: String, label: String, scopes: [TokenScope], userID: Int64?) throws -> APIToken {
         guard !scopes.isEmpty else { throw AdminError("a token needs at least one scope (read, write, admin)") }
         return try with { db in
-            try Self.tokens(db.query("""
-                INSERT INTO api_tokens (token_hash, label, scopes, prefix, user_id, created_at)
-                VALUES (\(ByteBuffer(bytes: hash)), \(String(label.prefix(200))), \(scopes.map(\.rawValue).joined(separator: " ")),
-                        \(prefix), \(userID), \(ClockTime.nowMilliseconds))
-                RETURNING id, label, scopes, prefix, user_id, created_at, last_used_at, revoked_at
-                """))[0]
+            try Self.tokens(
+                db.query(
+                    """
+                    INSERT INTO api_tokens (token_hash, label, scopes, prefix, user_id, created_at)
+                    VALUES (\(ByteBuffer(bytes: hash)), \(String(label.prefix(200))), \(scopes.map(\.rawValue).joined(separator: " ")),
+                            \(prefix), \(userID), \(ClockTime.nowMilliseconds))
+                    RETURNING id, label, scopes, prefix, user_id, created_at, last_used_at, revoked_at
+                    """))[0]
         }
     }
 
@@ -415,9 +442,14 @@ package final class PostgresAdminStore: AdminStore {
         try with { db in
             var bindings = PostgresBindings()
             bindings.append(ByteBuffer(bytes: hash))
-            guard let token = try Self.tokens(db.query(PostgresQuery(unsafeSQL: Self.tokenColumns + " WHERE token_hash = $1 AND revoked_at IS NULL"
-                                                                     + " AND (user_id IS NULL OR user_id IN (SELECT id FROM users WHERE disabled_at IS NULL))",
-                                                                     binds: bindings))).first
+            guard
+                let token = try Self.tokens(
+                    db.query(
+                        PostgresQuery(
+                            unsafeSQL: Self.tokenColumns + " WHERE token_hash = $1 AND revoked_at IS NULL"
+                                + " AND (user_id IS NULL OR user_id IN (SELECT id FROM users WHERE disabled_at IS NULL))",
+                            binds: bindings))
+                ).first
             else { return nil }
             // Last use at minute precision: enough for "last used", and it spares a write per request.
             if (token.lastUsedAt ?? 0) < now - 60_000 {
@@ -430,7 +462,9 @@ package final class PostgresAdminStore: AdminStore {
     package func replaceAdminToken(settingKey: String, hash: String) throws {
         try with { db in
             try db.transaction {
-                try db.query("INSERT INTO settings (key, value) VALUES (\(settingKey), \(hash)) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                try db.query(
+                    "INSERT INTO settings (key, value) VALUES (\(settingKey), \(hash)) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+                )
                 try db.query("DELETE FROM sessions WHERE user_id IS NULL")
             }
         }

@@ -84,8 +84,10 @@ package final class PostgresBatchStore: BatchStore {
 
     /// Writes run in the order they were queued: a status change between two events of a batch
     /// applies between them, as with SQLite.
-    private func writeInTransaction(_ batch: [IngestQueue.Entry], learned: inout [HashKey: Int64],
-                                    regressed: RegressionCount) throws -> BatchOutcome {
+    private func writeInTransaction(
+        _ batch: [IngestQueue.Entry], learned: inout [HashKey: Int64],
+        regressed: RegressionCount
+    ) throws -> BatchOutcome {
         var outcome = BatchOutcome()
         var units: [WriteUnit] = []
         for entry in batch {
@@ -112,7 +114,8 @@ package final class PostgresBatchStore: BatchStore {
     private func apply(_ command: IssueCommand) throws {
         switch command {
         case .storeDictionary(let id, let bytes, let sampleCount):
-            session.enqueue("""
+            session.enqueue(
+                """
                 INSERT INTO payload_dictionaries (id, created_at, sample_count, dictionary)
                 VALUES (\(id), \(ClockTime.nowMilliseconds), \(Int64(sampleCount)), \(ByteBuffer(bytes: bytes))) ON CONFLICT DO NOTHING
                 """)
@@ -122,7 +125,8 @@ package final class PostgresBatchStore: BatchStore {
         case .setStatus(let ids, let status, let inNextRelease):
             let substatus: IssueSubstatus = status == .unresolved ? .ongoing : (status == .ignored ? .archivedForever : .none)
             let keepRelease = status == .resolved && inNextRelease
-            session.enqueue("""
+            session.enqueue(
+                """
                 UPDATE issues SET status = \(Int64(status.rawValue)), substatus = \(Int64(substatus.rawValue)),
                     resolved_in_release = CASE WHEN \(keepRelease) THEN COALESCE((SELECT d.last_release FROM issue_deltas d
                         WHERE d.issue_id = issues.id AND d.last_release IS NOT NULL ORDER BY d.seq DESC LIMIT 1), last_release) ELSE NULL END,
@@ -176,9 +180,10 @@ package final class PostgresBatchStore: BatchStore {
         static func < (a: ReleaseKey, b: ReleaseKey) -> Bool { (a.projectID, a.version) < (b.projectID, b.version) }
     }
 
-
-    private func writeSegment(_ units: [WriteUnit], outcome: inout BatchOutcome, learned: inout [HashKey: Int64],
-                              regressed: RegressionCount) throws {
+    private func writeSegment(
+        _ units: [WriteUnit], outcome: inout BatchOutcome, learned: inout [HashKey: Int64],
+        regressed: RegressionCount
+    ) throws {
         insertItems(units.flatMap(\.items))
         outcome.items += units.reduce(0) { $0 + $1.items.count }
         let events = units.compactMap(\.event)
@@ -198,7 +203,8 @@ package final class PostgresBatchStore: BatchStore {
         }
         if !unknown.isEmpty {
             let keys = unknown.sorted()
-            let rows = try session.query("""
+            let rows = try session.query(
+                """
                 SELECT h.project_id, h.hash, h.issue_id FROM issue_hashes h
                 JOIN unnest(\(keys.map(\.projectID)), \(keys.map { ByteBuffer(bytes: $0.hash) })) AS k(project_id, hash)
                   ON h.project_id = k.project_id AND h.hash = k.hash
@@ -211,7 +217,7 @@ package final class PostgresBatchStore: BatchStore {
 
         // 2. Events whose hashes are all unknown start new issues (one per group within the
         //    segment); others register the hashes their issue did not have yet.
-        var assignment: [Int] = []          // per event: index into `fresh` (>= 0) or ~issueID
+        var assignment: [Int] = []  // per event: index into `fresh` (>= 0) or ~issueID
         var fresh: [NewIssue] = []
         var freshByKey: [HashKey: Int] = [:]
         var extraHashes: [HashKey: Int64] = [:]
@@ -221,7 +227,10 @@ package final class PostgresBatchStore: BatchStore {
                 for key in keys where known(key) == nil && extraHashes[key] == nil { extraHashes[key] = issueID }
                 assignment.append(~Int(issueID))
             } else if let index = keys.first(where: { freshByKey[$0] != nil }).flatMap({ freshByKey[$0] }) {
-                for key in keys where freshByKey[key] == nil { freshByKey[key] = index; fresh[index].keys.append(key) }
+                for key in keys where freshByKey[key] == nil {
+                    freshByKey[key] = index
+                    fresh[index].keys.append(key)
+                }
                 assignment.append(index)
             } else {
                 for key in keys { freshByKey[key] = fresh.count }
@@ -248,7 +257,8 @@ package final class PostgresBatchStore: BatchStore {
         }
         if !extraHashes.isEmpty {
             let keys = extraHashes.keys.sorted()
-            session.enqueue("""
+            session.enqueue(
+                """
                 INSERT INTO issue_hashes (project_id, hash, issue_id)
                 SELECT * FROM unnest(\(keys.map(\.projectID)), \(keys.map { ByteBuffer(bytes: $0.hash) }), \(keys.map { extraHashes[$0]! }))
                 ON CONFLICT DO NOTHING
@@ -331,7 +341,8 @@ package final class PostgresBatchStore: BatchStore {
         // new pair (inserted in key order, so two batches cannot wait on each other); the users
         // it did insert are counted in the same statement, so `users_seen` stays exact.
         let sortedUsers = users.sorted()
-        session.enqueue("""
+        session.enqueue(
+            """
             WITH new_users AS (
                 INSERT INTO issue_users (issue_id, user_key) SELECT * FROM unnest(\(sortedUsers.map(\.issueID)), \(sortedUsers.map(\.key)))
                 ON CONFLICT DO NOTHING RETURNING issue_id
@@ -345,7 +356,8 @@ package final class PostgresBatchStore: BatchStore {
             """)
         if !tags.isEmpty {
             let keys = tags.keys.sorted()
-            session.enqueue("""
+            session.enqueue(
+                """
                 INSERT INTO issue_tag_deltas (issue_id, environment, key, value, times_seen, first_seen, last_seen)
                 SELECT * FROM unnest(\(keys.map(\.issueID)), \(keys.map(\.environment)), \(keys.map(\.key)), \(keys.map(\.value)),
                                      \(keys.map { tags[$0]!.count }), \(keys.map { tags[$0]!.firstSeen }), \(keys.map { tags[$0]!.lastSeen }))
@@ -353,7 +365,8 @@ package final class PostgresBatchStore: BatchStore {
         }
         if !releases.isEmpty {
             let keys = releases.keys.sorted()
-            session.enqueue("""
+            session.enqueue(
+                """
                 INSERT INTO release_deltas (project_id, version, first_seen, last_seen, events, new_issues)
                 SELECT * FROM unnest(\(keys.map(\.projectID)), \(keys.map(\.version)), \(keys.map { releases[$0]!.firstSeen }),
                                      \(keys.map { releases[$0]!.lastSeen }), \(keys.map { releases[$0]!.count }),
@@ -362,7 +375,8 @@ package final class PostgresBatchStore: BatchStore {
         }
         if !environments.isEmpty {
             let keys = environments.keys.sorted()
-            session.enqueue("""
+            session.enqueue(
+                """
                 INSERT INTO project_environment_deltas (project_id, environment, events)
                 SELECT * FROM unnest(\(keys.map(\.projectID)), \(keys.map(\.version)), \(keys.map { environments[$0]! }))
                 """)
@@ -374,14 +388,16 @@ package final class PostgresBatchStore: BatchStore {
     private func flush(_ hourly: HourlyCounts) {
         if !hourly.issues.isEmpty {
             let keys = hourly.issues.keys.sorted { ($0.id, $0.hour) < ($1.id, $1.hour) }
-            session.enqueue("""
+            session.enqueue(
+                """
                 INSERT INTO issue_hourly_deltas (issue_id, hour, events)
                 SELECT * FROM unnest(\(keys.map(\.id)), \(keys.map(\.hour)), \(keys.map { hourly.issues[$0]! }))
                 """)
         }
         if !hourly.projects.isEmpty {
             let keys = hourly.projects.keys.sorted { ($0.id, $0.hour) < ($1.id, $1.hour) }
-            session.enqueue("""
+            session.enqueue(
+                """
                 INSERT INTO project_hourly_deltas (project_id, hour, events, new_issues)
                 SELECT * FROM unnest(\(keys.map(\.id)), \(keys.map(\.hour)), \(keys.map { hourly.projects[$0]!.events }),
                                      \(keys.map { hourly.projects[$0]!.newIssues }))
@@ -410,7 +426,8 @@ package final class PostgresBatchStore: BatchStore {
         for issue in fresh { for key in issue.keys { claims.append((key, issue.id)) } }
         claims.sort { $0.key < $1.key }
         var claimed = Set<HashKey>()
-        for row in try session.query("""
+        for row in try session.query(
+            """
             INSERT INTO issue_hashes (project_id, hash, issue_id)
             SELECT * FROM unnest(\(claims.map(\.key.projectID)), \(claims.map { ByteBuffer(bytes: $0.key.hash) }), \(claims.map(\.id)))
             ON CONFLICT DO NOTHING RETURNING project_id, hash
@@ -427,7 +444,8 @@ package final class PostgresBatchStore: BatchStore {
             // Another writer committed this fingerprint while we waited on its row: use its issue.
             let keys = lost.map { fresh[$0].keys[0] }
             var owner: [HashKey: Int64] = [:]
-            for row in try session.query("""
+            for row in try session.query(
+                """
                 SELECT h.project_id, h.hash, h.issue_id FROM issue_hashes h
                 JOIN unnest(\(keys.map(\.projectID)), \(keys.map { ByteBuffer(bytes: $0.hash) })) AS k(project_id, hash)
                   ON h.project_id = k.project_id AND h.hash = k.hash
@@ -445,7 +463,8 @@ package final class PostgresBatchStore: BatchStore {
 
         let won = fresh.indices.filter { winners[$0] == nil }.map { fresh[$0] }
         if !won.isEmpty {
-            try session.query("""
+            try session.query(
+                """
                 WITH n AS (SELECT * FROM unnest(\(won.map(\.id)), \(won.map(\.event.projectID)), \(won.map(\.shortID)), \(won.map(\.event.grouping.kind)),
                             \(won.map(\.event.grouping.title)), \(won.map(\.event.grouping.culprit)),
                             \(won.map { String(decoding: $0.event.grouping.metadata, as: UTF8.self) }),
@@ -470,11 +489,13 @@ package final class PostgresBatchStore: BatchStore {
     private func regress(_ candidates: [TagKey], regressed: RegressionCount) {
         // Only resolved issues are locked, in id order, so that two writers reopening the same
         // issues (or one and the roll-up, which locks in id order too) do not deadlock.
-        session.enqueue("""
+        session.enqueue(
+            """
             SELECT id FROM issues WHERE id = ANY(\(Array(Set(candidates.map(\.issueID))).sorted()))
                 AND status = \(Int64(IssueStatus.resolved.rawValue)) ORDER BY id FOR UPDATE
             """)
-        session.enqueue("""
+        session.enqueue(
+            """
             UPDATE issues i SET status = \(Int64(IssueStatus.unresolved.rawValue)), substatus = \(Int64(IssueSubstatus.regressed.rawValue)),
                 resolved_in_release = NULL, resolved_at = NULL
             FROM unnest(\(candidates.map(\.issueID)), \(candidates.map { $0.key == "1" }), \(candidates.map(\.value))) AS c(issue_id, has_release, release)
@@ -486,14 +507,16 @@ package final class PostgresBatchStore: BatchStore {
                       > COALESCE((SELECT MIN(r.first_seen) FROM \(unescaped: PostgresCounters.allReleases) r
                                   WHERE r.project_id = i.project_id AND r.version = i.resolved_in_release), -9223372036854775808)))
             RETURNING i.id
-            """) { rows in
+            """
+        ) { rows in
             regressed.count += Set(try rows.map { try $0.decode(Int64.self) }).count
         }
     }
 
     private func insertItems(_ items: [ItemRecord]) {
         guard !items.isEmpty else { return }
-        session.enqueue("""
+        session.enqueue(
+            """
             INSERT INTO items (project_id, type, event_id, received, header, payload_size, payload, dictionary_id)
             SELECT * FROM unnest(\(items.map(\.projectID)), \(items.map(\.type)),
                                  \(PostgresNullableArray(items.map { $0.eventID.map { ByteBuffer(bytes: $0.bytes) } })),
@@ -508,8 +531,11 @@ package final class PostgresBatchStore: BatchStore {
     /// (SQLite's `INSERT OR IGNORE` does not either); ON CONFLICT covers a concurrent writer.
     private func insertEvents(_ events: [EventRecord], issueOf: [Int64]) throws -> [Int] {
         var seen = Set<HashKey>()
-        let offered = events.indices.filter { seen.insert(HashKey(projectID: events[$0].projectID, hash: events[$0].eventID.bytes)).inserted }
-        let rows = try session.query("""
+        let offered = events.indices.filter {
+            seen.insert(HashKey(projectID: events[$0].projectID, hash: events[$0].eventID.bytes)).inserted
+        }
+        let rows = try session.query(
+            """
             INSERT INTO events (project_id, issue_id, event_id, timestamp, received, level, release, environment, user_key,
                 processing_errors, payload_size, payload, dictionary_id)
             SELECT * FROM unnest(\(offered.map { events[$0].projectID }), \(offered.map { issueOf[$0] }),

@@ -35,7 +35,7 @@ package struct PostgresDatabaseURL: Sendable, Equatable, CustomStringConvertible
 
     package init(_ text: String) throws {
         guard let components = URLComponents(string: text),
-              let scheme = components.scheme?.lowercased(), scheme == "postgres" || scheme == "postgresql"
+            let scheme = components.scheme?.lowercased(), scheme == "postgres" || scheme == "postgresql"
         else { throw AdminError("database_url must look like postgres://user:password@host:5432/database") }
         var host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
@@ -90,7 +90,8 @@ package struct PostgresDatabaseURL: Sendable, Equatable, CustomStringConvertible
         let credentials = password.map { ":" + ($0.addingPercentEncoding(withAllowedCharacters: .urlPasswordAllowed) ?? $0) } ?? ""
         let user = username.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed) ?? username
         let hostPart = host.contains(":") ? "[\(host)]" : host
-        let root = rootCertificatePath.map { "&sslrootcert=" + ($0.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? $0) } ?? ""
+        let root =
+            rootCertificatePath.map { "&sslrootcert=" + ($0.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? $0) } ?? ""
         return "postgres://\(user)\(credentials)@\(hostPart):\(port)/\(database)?sslmode=\(tls.rawValue)\(root)"
     }
 
@@ -105,8 +106,9 @@ package struct PostgresDatabaseURL: Sendable, Equatable, CustomStringConvertible
         } else {
             mode = .disable
         }
-        var configuration = PostgresConnection.Configuration(host: host, port: port, username: username, password: password,
-                                                             database: database, tls: mode)
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: port, username: username, password: password,
+            database: database, tls: mode)
         configuration.options.connectTimeout = connectTimeout
         configuration.options.additionalStartupParameters = Self.sessionParameters
         return configuration
@@ -130,8 +132,9 @@ package struct PostgresDatabaseURL: Sendable, Equatable, CustomStringConvertible
         } else {
             mode = .disable
         }
-        var configuration = PostgresClient.Configuration(host: host, port: port, username: username, password: password,
-                                                         database: database, tls: mode)
+        var configuration = PostgresClient.Configuration(
+            host: host, port: port, username: username, password: password,
+            database: database, tls: mode)
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
         configuration.options.additionalStartupParameters = PostgresDatabaseURL.sessionParameters

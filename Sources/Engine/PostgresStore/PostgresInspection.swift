@@ -6,7 +6,9 @@ import PostgresNIO
 /// fresh one, measure it, drop it.
 package enum PostgresInspection {
     /// Creates an empty database on the server `server` names and returns its URL.
-    package static func createDatabase(on server: PostgresDatabaseURL, prefix: String = "pit_bench", logger: Logger) throws -> PostgresDatabaseURL {
+    package static func createDatabase(on server: PostgresDatabaseURL, prefix: String = "pit_bench", logger: Logger) throws
+        -> PostgresDatabaseURL
+    {
         let session = try PostgresSession(url: server, logger: logger)
         defer { session.close() }
         let name = "\(prefix)_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"

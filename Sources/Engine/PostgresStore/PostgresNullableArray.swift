@@ -4,7 +4,9 @@ package import PostgresNIO
 /// A one-dimensional array parameter whose elements may be NULL. postgres-nio encodes `[T]` but
 /// not `[T?]`; the batch writer binds whole columns as arrays (`INSERT … SELECT * FROM unnest(…)`)
 /// and some columns (release, user, dictionary id) are nullable.
-package struct PostgresNullableArray<Element: PostgresArrayEncodable & PostgresNonThrowingEncodable & Sendable>: PostgresNonThrowingEncodable, Sendable {
+package struct PostgresNullableArray<Element: PostgresArrayEncodable & PostgresNonThrowingEncodable & Sendable>:
+    PostgresNonThrowingEncodable, Sendable
+{
     package var elements: [Element?]
 
     package init(_ elements: [Element?]) { self.elements = elements }

@@ -33,7 +33,8 @@ package final class PostgresPurgeStore: PurgeStore {
         lastCutoff = cutoff
         return try session.transaction {
             var tally = PurgeTally()
-            let rows = try session.query("""
+            let rows = try session.query(
+                """
                 DELETE FROM events WHERE id IN (
                     SELECT id FROM events WHERE project_id = \(projectID) AND received < \(cutoff)
                     ORDER BY id LIMIT \(Int64(limit)) FOR UPDATE SKIP LOCKED)
@@ -41,31 +42,39 @@ package final class PostgresPurgeStore: PurgeStore {
                 """)
             for row in rows {
                 let c = try row.decode((Int64, Int64, Int64, Int64, String, String?, String?).self)
-                tally.add(PurgeTally.Row(projectID: c.0, issueID: c.1, received: c.2, level: c.3, environment: c.4,
-                                         release: c.5, userKey: c.6))
+                tally.add(
+                    PurgeTally.Row(
+                        projectID: c.0, issueID: c.1, received: c.2, level: c.3, environment: c.4,
+                        release: c.5, userKey: c.6))
             }
             guard tally.events > 0 else { return PurgedEvents() }
             let issueIDs = tally.issues.keys.sorted()
-            session.enqueue("""
+            session.enqueue(
+                """
                 UPDATE issues i SET times_seen = GREATEST(i.times_seen - d.n, 0)
                 FROM unnest(\(issueIDs), \(issueIDs.map { tally.issues[$0]! })) AS d(id, n) WHERE i.id = d.id
                 """)
-            let tags = tally.tags.keys.sorted { ($0.issueID, $0.key, $0.value, $0.environment) < ($1.issueID, $1.key, $1.value, $1.environment) }
-            session.enqueue("""
+            let tags = tally.tags.keys.sorted {
+                ($0.issueID, $0.key, $0.value, $0.environment) < ($1.issueID, $1.key, $1.value, $1.environment)
+            }
+            session.enqueue(
+                """
                 UPDATE issue_tag_values t SET times_seen = t.times_seen - d.n
                 FROM unnest(\(tags.map(\.issueID)), \(tags.map(\.key)), \(tags.map(\.value)), \(tags.map(\.environment)),
                             \(tags.map { tally.tags[$0]! })) AS d(issue_id, key, value, environment, n)
                 WHERE t.issue_id = d.issue_id AND t.key = d.key AND t.value = d.value AND t.environment = d.environment
                 """)
             let environments = tally.environments.keys.sorted { ($0.projectID, $0.value) < ($1.projectID, $1.value) }
-            session.enqueue("""
+            session.enqueue(
+                """
                 UPDATE project_environments p SET events = GREATEST(p.events - d.n, 0)
                 FROM unnest(\(environments.map(\.projectID)), \(environments.map(\.value)), \(environments.map { tally.environments[$0]! }))
                     AS d(project_id, environment, n)
                 WHERE p.project_id = d.project_id AND p.environment = d.environment
                 """)
             let releases = tally.releases.keys.sorted { ($0.projectID, $0.value) < ($1.projectID, $1.value) }
-            session.enqueue("""
+            session.enqueue(
+                """
                 UPDATE releases r SET events = GREATEST(r.events - d.n, 0)
                 FROM unnest(\(releases.map(\.projectID)), \(releases.map(\.value)), \(releases.map { tally.releases[$0]! }))
                     AS d(project_id, version, n)
@@ -77,7 +86,8 @@ package final class PostgresPurgeStore: PurgeStore {
                 // rows go; only a user row actually deleted lowers `users_seen`, so a user seen
                 // going by several batches is taken off once.
                 let users = tally.users.sorted()
-                session.enqueue("""
+                session.enqueue(
+                    """
                     WITH asked AS (
                         SELECT * FROM unnest(\(users.map(\.issueID)), \(users.map(\.userKey))) AS d(issue_id, user_key)
                     ), counted AS (
@@ -96,14 +106,17 @@ package final class PostgresPurgeStore: PurgeStore {
                     FROM (SELECT issue_id, COUNT(*) AS n FROM lost GROUP BY issue_id) l WHERE i.id = l.issue_id
                     """)
             }
-            session.enqueue("""
+            session.enqueue(
+                """
                 DELETE FROM issue_tag_values WHERE issue_id = ANY(\(issueIDs)) AND (times_seen <= 0 OR last_seen < \(cutoff))
                 """)
-            session.enqueue("DELETE FROM issue_hourly WHERE issue_id = ANY(\(issueIDs)) AND hour < \(HourlyCounts.hour(ofMilliseconds: cutoff))")
+            session.enqueue(
+                "DELETE FROM issue_hourly WHERE issue_id = ANY(\(issueIDs)) AND hour < \(HourlyCounts.hour(ofMilliseconds: cutoff))")
             var result = PurgedEvents()
             result.events = tally.events
             result.newestReceived = tally.newestReceived
-            for row in try session.query("""
+            for row in try session.query(
+                """
                 SELECT d.id FROM unnest(\(issueIDs)) AS d(id) WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.issue_id = d.id)
                 """)
             {
@@ -116,7 +129,9 @@ package final class PostgresPurgeStore: PurgeStore {
     package func purgeItems(after cursor: Int64, limit: Int, newestCutoff: Int64, cutoff: (Int64) -> Int64?) throws -> PurgedItems {
         try session.transaction {
             var rows: [(Int64, Int64, Int64)] = []
-            for row in try session.query("SELECT id, project_id, received FROM items WHERE id > \(cursor) ORDER BY id LIMIT \(Int64(limit))") {
+            for row in try session.query(
+                "SELECT id, project_id, received FROM items WHERE id > \(cursor) ORDER BY id LIMIT \(Int64(limit))")
+            {
                 rows.append(try row.decode((Int64, Int64, Int64).self))
             }
             var next = cursor
@@ -145,7 +160,8 @@ package final class PostgresPurgeStore: PurgeStore {
         let ids = issueIDs.sorted()
         return try session.transaction {
             var deleted: [Int64] = []
-            for row in try session.query("""
+            for row in try session.query(
+                """
                 DELETE FROM issues i WHERE i.id = ANY(\(ids)) AND i.last_seen < \(lastCutoff)
                     AND NOT EXISTS (SELECT 1 FROM events e WHERE e.issue_id = i.id)
                 RETURNING i.id

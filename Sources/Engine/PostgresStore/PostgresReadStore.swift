@@ -12,9 +12,10 @@ package final class PostgresReadStore: ReadStore {
     private let maximumPayloadBytes: Int
     private let dictionaries: PayloadDictionaries?
 
-    package init(url: PostgresDatabaseURL, maxConnections: Int = 8, maximumPayloadBytes: Int = 256 * 1024 * 1024,
-                 dictionaries: PayloadDictionaries? = nil, logger: Logger)
-    {
+    package init(
+        url: PostgresDatabaseURL, maxConnections: Int = 8, maximumPayloadBytes: Int = 256 * 1024 * 1024,
+        dictionaries: PayloadDictionaries? = nil, logger: Logger
+    ) {
         client = PostgresClient(configuration: url.clientConfiguration(maximumConnections: maxConnections), backgroundLogger: logger)
         self.logger = logger
         self.maximumPayloadBytes = maximumPayloadBytes
@@ -37,15 +38,20 @@ package final class PostgresReadStore: ReadStore {
     private func issues(_ query: PostgresQuery) async throws -> [IssueRow] {
         var result: [IssueRow] = []
         for try await row in try await client.query(query, logger: logger) {
-            let columns = try row.decode((Int64, Int64, Int64, String, String, String, String, Int64, Int64, Int64, String?,
-                                          Int64, Int64, Int64, Int64, String?, String?, String).self)
-            result.append(IssueRow(
-                id: columns.0, projectID: columns.1, shortID: columns.2, kind: columns.3, title: columns.4, culprit: columns.5,
-                metadata: columns.6, level: Level(rawValue: Int(columns.7)) ?? .error,
-                status: IssueStatus(rawValue: Int(columns.8)) ?? .unresolved, substatus: IssueSubstatus(rawValue: Int(columns.9)) ?? .none,
-                resolvedInRelease: columns.10, firstSeen: columns.11, lastSeen: columns.12, timesSeen: columns.13,
-                usersSeen: columns.14, firstRelease: columns.15, lastRelease: columns.16, grouping: columns.17
-            ))
+            let columns = try row.decode(
+                (
+                    Int64, Int64, Int64, String, String, String, String, Int64, Int64, Int64, String?,
+                    Int64, Int64, Int64, Int64, String?, String?, String
+                ).self)
+            result.append(
+                IssueRow(
+                    id: columns.0, projectID: columns.1, shortID: columns.2, kind: columns.3, title: columns.4, culprit: columns.5,
+                    metadata: columns.6, level: Level(rawValue: Int(columns.7)) ?? .error,
+                    status: IssueStatus(rawValue: Int(columns.8)) ?? .unresolved,
+                    substatus: IssueSubstatus(rawValue: Int(columns.9)) ?? .none,
+                    resolvedInRelease: columns.10, firstSeen: columns.11, lastSeen: columns.12, timesSeen: columns.13,
+                    usersSeen: columns.14, firstRelease: columns.15, lastRelease: columns.16, grouping: columns.17
+                ))
         }
         return result
     }
@@ -58,13 +64,16 @@ package final class PostgresReadStore: ReadStore {
     private func events(_ query: PostgresQuery) async throws -> [EventRow] {
         var result: [EventRow] = []
         for try await row in try await client.query(query, logger: logger) {
-            let c = try row.decode((Int64, Int64, Int64, ByteBuffer, Int64, Int64, Int64, String?, String, String?, ByteBuffer, Int64?).self)
+            let c = try row.decode(
+                (Int64, Int64, Int64, ByteBuffer, Int64, Int64, Int64, String?, String, String?, ByteBuffer, Int64?).self)
             let (payload, payloadError) = EventRow.readPayload { try decompress(Array(c.10.readableBytesView), dictionaryID: c.11) }
-            result.append(EventRow(
-                rowID: c.0, projectID: c.1, issueID: c.2, eventID: EventID(bytes: Array(c.3.readableBytesView)) ?? EventID(high: 0, low: 0),
-                timestamp: c.4, received: c.5, level: Level(rawValue: Int(c.6)) ?? .error, release: c.7, environment: c.8,
-                processingErrors: c.9, payload: payload, payloadError: payloadError
-            ))
+            result.append(
+                EventRow(
+                    rowID: c.0, projectID: c.1, issueID: c.2,
+                    eventID: EventID(bytes: Array(c.3.readableBytesView)) ?? EventID(high: 0, low: 0),
+                    timestamp: c.4, received: c.5, level: Level(rawValue: Int(c.6)) ?? .error, release: c.7, environment: c.8,
+                    processingErrors: c.9, payload: payload, payloadError: payloadError
+                ))
         }
         return result
     }
@@ -102,15 +111,18 @@ package final class PostgresReadStore: ReadStore {
         facets += query.releases.map { ("release", $0) }
         if !query.environments.isEmpty {
             let environments = bind(query.environments)
-            sql += " AND id IN (SELECT t.issue_id FROM \(PostgresCounters.allTagValues) t WHERE t.key = 'environment'"
+            sql +=
+                " AND id IN (SELECT t.issue_id FROM \(PostgresCounters.allTagValues) t WHERE t.key = 'environment'"
                 + " AND t.value = ANY(\(environments)))"
             for (key, value) in facets {
-                sql += " AND id IN (SELECT t.issue_id FROM \(PostgresCounters.allTagValues) t WHERE t.key = \(bind(key))"
+                sql +=
+                    " AND id IN (SELECT t.issue_id FROM \(PostgresCounters.allTagValues) t WHERE t.key = \(bind(key))"
                     + " AND t.value = \(bind(value)) AND t.environment = ANY(\(environments)))"
             }
         } else {
             for (key, value) in facets {
-                sql += " AND id IN (SELECT t.issue_id FROM \(PostgresCounters.allTagValues) t WHERE t.key = \(bind(key))"
+                sql +=
+                    " AND id IN (SELECT t.issue_id FROM \(PostgresCounters.allTagValues) t WHERE t.key = \(bind(key))"
                     + " AND t.value = \(bind(value)))"
             }
         }
@@ -130,7 +142,8 @@ package final class PostgresReadStore: ReadStore {
             filter += " AND (\(column) < \(value) OR (\(column) = \(value) AND id < \(bind(cursor.id))))"
         }
         let order = " ORDER BY \(column) DESC, id DESC LIMIT \(bind(Int64(max(1, min(query.limit, 1000)))))"
-        let sql = Self.issueColumns + " FROM (("
+        let sql =
+            Self.issueColumns + " FROM (("
             + Self.issueColumns + " FROM issues" + filter + " AND id NOT IN (SELECT issue_id FROM issue_deltas)" + order + ") UNION ALL ("
             + Self.issueColumns + " FROM \(PostgresCounters.liveIssues(pendingOnly: true)) AS issues" + filter + ")) AS issues" + order
         return try await issues(PostgresQuery(unsafeSQL: sql, binds: bind.bindings))
@@ -139,7 +152,8 @@ package final class PostgresReadStore: ReadStore {
     package func issueCount(projectID: Int64, query: IssueQuery) async throws -> Int {
         var bind = Binder()
         // Counted up to IssueQuery.maxHits + 1, as SQLite's store does.
-        let sql = "SELECT COUNT(*) FROM (SELECT 1 FROM \(PostgresCounters.liveIssues()) AS issues"
+        let sql =
+            "SELECT COUNT(*) FROM (SELECT 1 FROM \(PostgresCounters.liveIssues()) AS issues"
             + Self.issueFilter(projectID: projectID, query: query, now: ClockTime.nowMilliseconds, bind: &bind)
             + " LIMIT \(IssueQuery.maxHits + 1)) AS matches"
         return Int(try await scalar(PostgresQuery(unsafeSQL: sql, binds: bind.bindings)) ?? 0)
@@ -161,15 +175,18 @@ package final class PostgresReadStore: ReadStore {
         bindings.append(issueID)
         bindings.append(before ?? Int64.max)
         bindings.append(Int64(max(1, min(limit, 1000))))
-        return try await events(PostgresQuery(unsafeSQL: Self.eventColumns + " WHERE issue_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
-                                              binds: bindings))
+        return try await events(
+            PostgresQuery(
+                unsafeSQL: Self.eventColumns + " WHERE issue_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+                binds: bindings))
     }
 
     package func event(projectID: Int64, eventID: EventID) async throws -> EventRow? {
         var bindings = PostgresBindings()
         bindings.append(projectID)
         bindings.append(ByteBuffer(bytes: eventID.bytes))
-        return try await events(PostgresQuery(unsafeSQL: Self.eventColumns + " WHERE project_id = $1 AND event_id = $2", binds: bindings)).first
+        return try await events(PostgresQuery(unsafeSQL: Self.eventColumns + " WHERE project_id = $1 AND event_id = $2", binds: bindings))
+            .first
     }
 
     package func missingEvents(projectID: Int64, eventIDs: [EventID]) async throws -> [EventID] {
@@ -260,11 +277,13 @@ package final class PostgresReadStore: ReadStore {
     /// orders byte-wise (`COLLATE "C"`), as SQLite's default collation does.
     private func tagValueRows(issueID: Int64, key: String?, environment: String?, limit: Int) async throws -> [(String, TagValue)] {
         var bind = Binder()
-        var sql = "SELECT key, value, SUM(times_seen)::BIGINT, MIN(first_seen), MAX(last_seen) FROM \(PostgresCounters.allTagValues) t"
+        var sql =
+            "SELECT key, value, SUM(times_seen)::BIGINT, MIN(first_seen), MAX(last_seen) FROM \(PostgresCounters.allTagValues) t"
             + " WHERE issue_id = \(bind(issueID))"
         if let key { sql += " AND key = \(bind(key))" }
         if let environment { sql += " AND environment = \(bind(environment))" }
-        sql += " GROUP BY key, value ORDER BY key COLLATE \"C\", SUM(times_seen) DESC, value COLLATE \"C\" LIMIT \(bind(Int64(max(1, limit))))"
+        sql +=
+            " GROUP BY key, value ORDER BY key COLLATE \"C\", SUM(times_seen) DESC, value COLLATE \"C\" LIMIT \(bind(Int64(max(1, limit))))"
         var result: [(String, TagValue)] = []
         for try await row in try await client.query(PostgresQuery(unsafeSQL: sql, binds: bind.bindings), logger: logger) {
             let (key, value, count, first, last) = try row.decode((String, String, Int64, Int64, Int64).self)
@@ -275,13 +294,15 @@ package final class PostgresReadStore: ReadStore {
 
     package func releases(projectID: Int64?) async throws -> [ReleaseRow] {
         var bind = Binder()
-        let sql = "SELECT project_id, version, MIN(first_seen), MAX(last_seen), SUM(events)::BIGINT, SUM(new_issues)::BIGINT"
+        let sql =
+            "SELECT project_id, version, MIN(first_seen), MAX(last_seen), SUM(events)::BIGINT, SUM(new_issues)::BIGINT"
             + " FROM \(PostgresCounters.allReleases) r" + (projectID.map { " WHERE project_id = \(bind($0))" } ?? "")
             + " GROUP BY project_id, version ORDER BY MIN(first_seen) DESC, version COLLATE \"C\" LIMIT 1000"
         var result: [ReleaseRow] = []
         for try await row in try await client.query(PostgresQuery(unsafeSQL: sql, binds: bind.bindings), logger: logger) {
             let (project, version, first, last, events, newIssues) = try row.decode((Int64, String, Int64, Int64, Int64, Int64).self)
-            result.append(ReleaseRow(projectID: project, version: version, firstSeen: first, lastSeen: last, events: events, newIssues: newIssues))
+            result.append(
+                ReleaseRow(projectID: project, version: version, firstSeen: first, lastSeen: last, events: events, newIssues: newIssues))
         }
         return result
     }

@@ -41,7 +41,8 @@ package struct PostgresRollup: Service {
                 // A deadlock with a writer reopening issues, or a database that is away: the
                 // deltas stay where they are, still counted by readers, until the next turn.
                 // Logged once per outage, not once a second.
-                logger.log(level: failing ? .debug : .warning, "counter roll-up failed", metadata: ["error": "\(String(reflecting: error))"])
+                logger.log(
+                    level: failing ? .debug : .warning, "counter roll-up failed", metadata: ["error": "\(String(reflecting: error))"])
                 failing = true
             }
         }

@@ -311,7 +311,7 @@ enum PostgresSchema {
             events BIGINT NOT NULL,
             new_issues BIGINT NOT NULL
         )
-        """,
+        """
     ]
 
     /// The version `ownMigrations[0]` is recorded as.
@@ -326,12 +326,14 @@ enum PostgresSchema {
     static func migrate(_ session: PostgresSession) throws {
         try session.transaction {
             try session.query("SELECT pg_advisory_xact_lock(\(migrationLock))")
-            try session.query("""
+            try session.query(
+                """
                 CREATE TABLE IF NOT EXISTS pit_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)
                 """)
             var shared = 0
             var own = 0
-            for row in try session.query("""
+            for row in try session.query(
+                """
                 SELECT COALESCE(MAX(version) FILTER (WHERE version < \(Int64(ownMigrationBase))), 0),
                        COALESCE(MAX(version) FILTER (WHERE version >= \(Int64(ownMigrationBase))), 0) FROM pit_migrations
                 """)

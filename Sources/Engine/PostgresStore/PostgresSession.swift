@@ -34,7 +34,9 @@ package final class PostgresSession: @unchecked Sendable {
     /// `statement_timeout`, after which the server itself would have answered with an error.
     package static let answerDeadline = TimeAmount.seconds(Int64(2 * PostgresDatabaseURL.statementTimeoutSeconds))
 
-    package init(url: PostgresDatabaseURL, logger: Logger, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
+    package init(url: PostgresDatabaseURL, logger: Logger, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton)
+        throws
+    {
         configuration = try url.connectionConfiguration()
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
@@ -56,8 +58,10 @@ package final class PostgresSession: @unchecked Sendable {
         let now = ClockTime.monotonicSeconds
         if now < retryAt, let lastConnectError { throw PostgresUnavailable(underlying: lastConnectError) }
         do {
-            let fresh = try PostgresConnection.connect(on: eventLoopGroup.any(), configuration: configuration,
-                                                       id: Self.nextID.next(), logger: logger).wait()
+            let fresh = try PostgresConnection.connect(
+                on: eventLoopGroup.any(), configuration: configuration,
+                id: Self.nextID.next(), logger: logger
+            ).wait()
             connection = fresh
             backoff = 0.1
             lastConnectError = nil
@@ -192,5 +196,10 @@ package struct PostgresStoreError: StoreError, CustomStringConvertible {
 /// Connection ids for postgres-nio's log metadata.
 private final class NIOLockedCounter: Sendable {
     private let value = NIOLockedValueBox(0)
-    func next() -> Int { value.withLockedValue { $0 += 1; return $0 } }
+    func next() -> Int {
+        value.withLockedValue {
+            $0 += 1
+            return $0
+        }
+    }
 }

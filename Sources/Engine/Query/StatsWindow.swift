@@ -14,7 +14,7 @@ package enum ClientNumber {
     /// Unix seconds as Sentry's clients send them (`1700000000` or `1700000000.25`), rounded down.
     package static func unixSeconds(_ text: String, name: String) throws(IngestError) -> Int64 {
         guard let value = Double(text.trimmingSpaces), value.isFinite,
-              let seconds = Int64(exactly: value.rounded(.down)), unixSecondsRange.contains(seconds)
+            let seconds = Int64(exactly: value.rounded(.down)), unixSecondsRange.contains(seconds)
         else { throw .badRequest("\(name) must be unix seconds between 0 and \(unixSecondsRange.upperBound)") }
         return seconds
     }
@@ -31,7 +31,8 @@ package struct StatsWindow: Sendable, Equatable {
     package init(since: String?, until: String?, resolution: String?, nowSeconds: Int64) throws(IngestError) {
         if let resolution, resolution != "1h" { throw .badRequest("resolution must be 1h") }
         let until = try until.map { (text) throws(IngestError) in try ClientNumber.unixSeconds(text, name: "until") } ?? nowSeconds
-        let since = try since.map { (text) throws(IngestError) in try ClientNumber.unixSeconds(text, name: "since") }
+        let since =
+            try since.map { (text) throws(IngestError) in try ClientNumber.unixSeconds(text, name: "since") }
             ?? max(ClientNumber.unixSecondsRange.lowerBound, until - 23 * 3600)
         // Both are inside `unixSecondsRange`, so neither subtraction can overflow.
         guard since <= until, until - since <= Self.maxSpanSeconds else {

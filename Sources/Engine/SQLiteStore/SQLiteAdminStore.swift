@@ -23,8 +23,9 @@ package final class SQLiteAdminStore: AdminStore {
         """
 
     private static func project(_ row: SQLiteStatement) -> Project {
-        Project(id: row.int(0), organizationSlug: row.text(1) ?? "", slug: row.text(2) ?? "", name: row.text(3) ?? "",
-                platform: row.text(4), createdAt: row.int(5))
+        Project(
+            id: row.int(0), organizationSlug: row.text(1) ?? "", slug: row.text(2) ?? "", name: row.text(3) ?? "",
+            platform: row.text(4), createdAt: row.int(5))
     }
 
     private static let keyColumns = """
@@ -32,9 +33,10 @@ package final class SQLiteAdminStore: AdminStore {
         """
 
     private static func key(_ row: SQLiteStatement) -> ProjectKey {
-        ProjectKey(id: row.int(0), projectID: row.int(1), publicKey: row.text(2) ?? "", label: row.text(3) ?? "",
-                   enabled: row.int(4) != 0, createdAt: row.int(5),
-                   rateLimit: row.isNull(6) ? nil : ProjectKey.RateLimit(count: row.int(6), windowSeconds: max(1, row.int(7))))
+        ProjectKey(
+            id: row.int(0), projectID: row.int(1), publicKey: row.text(2) ?? "", label: row.text(3) ?? "",
+            enabled: row.int(4) != 0, createdAt: row.int(5),
+            rateLimit: row.isNull(6) ? nil : ProjectKey.RateLimit(count: row.int(6), windowSeconds: max(1, row.int(7))))
     }
 
     package func ensureDefaults(organizationSlug: String, projectSlug: String) throws -> Project {
@@ -203,8 +205,9 @@ package final class SQLiteAdminStore: AdminStore {
     private static let userColumns = "SELECT id, email, password_hash, is_admin, created_at, disabled_at FROM users"
 
     private static func user(_ row: SQLiteStatement) -> User {
-        User(id: row.int(0), email: row.text(1) ?? "", passwordHash: row.text(2) ?? "", isAdmin: row.int(3) != 0,
-             createdAt: row.int(4), disabledAt: row.isNull(5) ? nil : row.int(5))
+        User(
+            id: row.int(0), email: row.text(1) ?? "", passwordHash: row.text(2) ?? "", isAdmin: row.int(3) != 0,
+            createdAt: row.int(4), disabledAt: row.isNull(5) ? nil : row.int(5))
     }
 
     package func createUser(email: String, passwordHash: String, isAdmin: Bool) throws -> User {
@@ -265,7 +268,9 @@ package final class SQLiteAdminStore: AdminStore {
 
     package func upgradePasswordHash(userID: Int64, from old: String, to new: String) throws -> Bool {
         try with { db in
-            try db.statement("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?").run([.text(new), .int(userID), .text(old)])
+            try db.statement("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?").run([
+                .text(new), .int(userID), .text(old),
+            ])
             return db.changes == 1
         }
     }
@@ -273,18 +278,23 @@ package final class SQLiteAdminStore: AdminStore {
     package func createSession(_ session: WebSession) throws {
         try with { db in
             try db.statement("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
-                .run([.blob(session.tokenHash), .optional(session.userID), .text(session.csrfToken), .int(session.createdAt),
-                      .int(session.expiresAt)])
+                .run([
+                    .blob(session.tokenHash), .optional(session.userID), .text(session.csrfToken), .int(session.createdAt),
+                    .int(session.expiresAt),
+                ])
         }
     }
 
     package func session(tokenHash: [UInt8], now: Int64) throws -> WebSession? {
         try with { db in
-            try db.statement("SELECT token_hash, user_id, csrf_token, created_at, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?")
-                .query([.blob(tokenHash), .int(now)]) { row in
-                    WebSession(tokenHash: row.blob(0), userID: row.isNull(1) ? nil : row.int(1), csrfToken: row.text(2) ?? "",
-                               createdAt: row.int(3), expiresAt: row.int(4))
-                }.first
+            try db.statement(
+                "SELECT token_hash, user_id, csrf_token, created_at, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?"
+            )
+            .query([.blob(tokenHash), .int(now)]) { row in
+                WebSession(
+                    tokenHash: row.blob(0), userID: row.isNull(1) ? nil : row.int(1), csrfToken: row.text(2) ?? "",
+                    createdAt: row.int(3), expiresAt: row.int(4))
+            }.first
         }
     }
 
@@ -304,18 +314,21 @@ package final class SQLiteAdminStore: AdminStore {
     private static let tokenColumns = "SELECT id, label, scopes, prefix, user_id, created_at, last_used_at, revoked_at FROM api_tokens"
 
     private static func token(_ row: SQLiteStatement) -> APIToken {
-        APIToken(id: row.int(0), label: row.text(1) ?? "",
-                 scopes: (row.text(2) ?? "").split(separator: " ").compactMap { TokenScope(rawValue: String($0)) },
-                 prefix: row.text(3) ?? "", userID: row.isNull(4) ? nil : row.int(4), createdAt: row.int(5),
-                 lastUsedAt: row.isNull(6) ? nil : row.int(6), revokedAt: row.isNull(7) ? nil : row.int(7))
+        APIToken(
+            id: row.int(0), label: row.text(1) ?? "",
+            scopes: (row.text(2) ?? "").split(separator: " ").compactMap { TokenScope(rawValue: String($0)) },
+            prefix: row.text(3) ?? "", userID: row.isNull(4) ? nil : row.int(4), createdAt: row.int(5),
+            lastUsedAt: row.isNull(6) ? nil : row.int(6), revokedAt: row.isNull(7) ? nil : row.int(7))
     }
 
     package func createToken(hash: [UInt8], prefix: String, label: String, scopes: [TokenScope], userID: Int64?) throws -> APIToken {
         guard !scopes.isEmpty else { throw AdminError("a token needs at least one scope (read, write, admin)") }
         return try with { db in
             try db.statement("INSERT INTO api_tokens (token_hash, label, scopes, prefix, user_id, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-                .run([.blob(hash), .text(String(label.prefix(200))), .text(scopes.map(\.rawValue).joined(separator: " ")),
-                      .text(prefix), .optional(userID), .int(ClockTime.nowMilliseconds)])
+                .run([
+                    .blob(hash), .text(String(label.prefix(200))), .text(scopes.map(\.rawValue).joined(separator: " ")),
+                    .text(prefix), .optional(userID), .int(ClockTime.nowMilliseconds),
+                ])
             return try db.statement(Self.tokenColumns + " WHERE id = ?").query([.int(db.lastInsertRowID)], Self.token)[0]
         }
     }
@@ -326,8 +339,9 @@ package final class SQLiteAdminStore: AdminStore {
 
     package func activeToken(hash: [UInt8], now: Int64) throws -> APIToken? {
         try with { db in
-            guard let token = try db.statement(Self.tokenColumns + " WHERE token_hash = ? AND revoked_at IS NULL" + Self.ownerIsActive)
-                .query([.blob(hash)], Self.token).first
+            guard
+                let token = try db.statement(Self.tokenColumns + " WHERE token_hash = ? AND revoked_at IS NULL" + Self.ownerIsActive)
+                    .query([.blob(hash)], Self.token).first
             else { return nil }
             // Last use at minute precision: enough for "last used", and it spares a write per request.
             if (token.lastUsedAt ?? 0) < now - 60_000 {

@@ -49,9 +49,10 @@ package final class SQLiteBatchStore: BatchStore {
     private var arrivalRate = 0.0
     private var lastBatchTime = ClockTime.monotonicSeconds
 
-    package init(path: String, durability: StorageDurability, indexLimit: Int = 100_000, countsInterval: Double = 0.5,
-                 lightLoadRate: Double = 1000) throws
-    {
+    package init(
+        path: String, durability: StorageDurability, indexLimit: Int = 100_000, countsInterval: Double = 0.5,
+        lightLoadRate: Double = 1000
+    ) throws {
         self.indexLimit = max(1, indexLimit)
         self.countsInterval = countsInterval
         self.lightLoadRate = lightLoadRate
@@ -111,8 +112,9 @@ package final class SQLiteBatchStore: BatchStore {
 
     private func issueID(for key: IssueKey) throws -> Int64? {
         if let id = issueByHash[key] { return id }
-        guard let id = try connection.statement("SELECT issue_id FROM issue_hashes WHERE project_id = ? AND hash = ?")
-            .query([.int(key.projectID), .blob(key.hash.bytes)], { $0.int(0) }).first
+        guard
+            let id = try connection.statement("SELECT issue_id FROM issue_hashes WHERE project_id = ? AND hash = ?")
+                .query([.int(key.projectID), .blob(key.hash.bytes)], { $0.int(0) }).first
         else { return nil }
         issueByHash[key] = id
         return id
@@ -120,11 +122,16 @@ package final class SQLiteBatchStore: BatchStore {
 
     private func issueState(_ id: Int64) throws -> IssueState? {
         if let state = issues[id] { return state }
-        guard let state = try connection.statement("SELECT project_id, status, substatus, resolved_in_release FROM issues WHERE id = ?")
-            .query([.int(id)], { row in
-                IssueState(projectID: row.int(0), status: IssueStatus(rawValue: Int(row.int(1))) ?? .unresolved,
-                           substatus: IssueSubstatus(rawValue: Int(row.int(2))) ?? .none, resolvedInRelease: row.text(3))
-            }).first
+        guard
+            let state = try connection.statement("SELECT project_id, status, substatus, resolved_in_release FROM issues WHERE id = ?")
+                .query(
+                    [.int(id)],
+                    { row in
+                        IssueState(
+                            projectID: row.int(0), status: IssueStatus(rawValue: Int(row.int(1))) ?? .unresolved,
+                            substatus: IssueSubstatus(rawValue: Int(row.int(2))) ?? .none, resolvedInRelease: row.text(3))
+                    }
+                ).first
         else { return nil }
         issues[id] = state
         return state
@@ -163,7 +170,8 @@ package final class SQLiteBatchStore: BatchStore {
         do {
             let (outcome, countsWritten) = try connection.transaction { () throws -> (BatchOutcome, Bool) in
                 let outcome = try writeInTransaction(batch, counts: &counts)
-                let due = lightLoad || pending.size + counts.size > Self.maximumPendingRows
+                let due =
+                    lightLoad || pending.size + counts.size > Self.maximumPendingRows
                     || now - lastCountsWrite >= countsInterval
                 guard due, !(pending.isEmpty && counts.isEmpty) else { return (outcome, false) }
                 var all = pending
@@ -208,12 +216,14 @@ package final class SQLiteBatchStore: BatchStore {
         var statusChanged: Set<Int64> = []
         var userTags: [IssueTagValue: SeenCount] = [:]
         let insertUser = try connection.statement("INSERT OR IGNORE INTO issue_users (issue_id, user_key) VALUES (?, ?)")
-        let insertEvent = try connection.statement("""
+        let insertEvent = try connection.statement(
+            """
             INSERT OR IGNORE INTO events (project_id, issue_id, event_id, timestamp, received, level, release,
                 environment, user_key, processing_errors, payload_size, payload, dictionary_id)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        let insertItem = try connection.statement("""
+        let insertItem = try connection.statement(
+            """
             INSERT INTO items (project_id, type, event_id, received, header, payload_size, payload, dictionary_id)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
@@ -279,8 +289,10 @@ package final class SQLiteBatchStore: BatchStore {
                     if connection.changes > 0 { counts.issues[issueID]!.newUsers += 1 }
                 }
                 for (key, value) in event.facetTags where SQLitePendingCounts.perUserTagKeys.contains(key) {
-                    userTags[IssueTagValue(issueID: issueID, environment: event.environment, key: key, value: value),
-                             default: SeenCount()].add(event.timestamp)
+                    userTags[
+                        IssueTagValue(issueID: issueID, environment: event.environment, key: key, value: value),
+                        default: SeenCount()
+                    ].add(event.timestamp)
                 }
             }
         }
@@ -297,16 +309,20 @@ package final class SQLiteBatchStore: BatchStore {
     /// Counters of a new issue, written at once: creations are rare, and a restart's recount
     /// (which reads only events) could not tell which event created an issue.
     private func countNewIssue(_ event: EventRecord) throws {
-        try connection.statement("""
+        try connection.statement(
+            """
             INSERT INTO project_hourly (project_id, hour, events, new_issues) VALUES (?, ?, 0, 1)
             ON CONFLICT (project_id, hour) DO UPDATE SET new_issues = new_issues + 1
-            """).run([.int(event.projectID), .int(HourlyCounts.hour(ofMilliseconds: event.received))])
+            """
+        ).run([.int(event.projectID), .int(HourlyCounts.hour(ofMilliseconds: event.received))])
         guard let release = event.release else { return }
-        try connection.statement("""
+        try connection.statement(
+            """
             INSERT INTO releases (project_id, version, first_seen, last_seen, events, new_issues) VALUES (?, ?, ?, ?, 0, 1)
             ON CONFLICT (project_id, version) DO UPDATE SET new_issues = new_issues + 1,
                 first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen)
-            """).run([.int(event.projectID), .text(release), .int(event.timestamp), .int(event.timestamp)])
+            """
+        ).run([.int(event.projectID), .text(release), .int(event.timestamp), .int(event.timestamp)])
     }
 
     private func resolveIssue(for event: EventRecord) throws -> (Int64, Bool) {
@@ -324,16 +340,18 @@ package final class SQLiteBatchStore: BatchStore {
         }
         let shortID = nextShortID[event.projectID] ?? 1
         nextShortID[event.projectID] = shortID + 1
-        try connection.statement("""
+        try connection.statement(
+            """
             INSERT INTO issues (project_id, short_id, kind, title, culprit, metadata, level, status, substatus,
                 first_seen, last_seen, times_seen, users_seen, first_release, last_release)
             VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, 0, 0, ?, ?)
-            """).run([
-                .int(event.projectID), .int(shortID), .text(event.grouping.kind), .text(event.grouping.title),
-                .text(event.grouping.culprit), .text(String(decoding: event.grouping.metadata, as: UTF8.self)),
-                .int(Int64(event.level.rawValue)), .int(Int64(IssueSubstatus.new.rawValue)), .int(event.timestamp),
-                .int(event.timestamp), .optional(event.release), .optional(event.release),
-            ])
+            """
+        ).run([
+            .int(event.projectID), .int(shortID), .text(event.grouping.kind), .text(event.grouping.title),
+            .text(event.grouping.culprit), .text(String(decoding: event.grouping.metadata, as: UTF8.self)),
+            .int(Int64(event.level.rawValue)), .int(Int64(IssueSubstatus.new.rawValue)), .int(event.timestamp),
+            .int(event.timestamp), .optional(event.release), .optional(event.release),
+        ])
         let id = connection.lastInsertRowID
         try connection.statement("INSERT INTO issue_groupings (issue_id, grouping) VALUES (?, ?)")
             .run([.int(id), .text(String(decoding: event.grouping.explanation, as: UTF8.self))])
@@ -345,7 +363,6 @@ package final class SQLiteBatchStore: BatchStore {
         issues[id] = IssueState(projectID: event.projectID, status: .unresolved, substatus: .new, resolvedInRelease: nil)
         return (id, true)
     }
-
 
     /// Sentry's `_handle_regression`: a new event reopens a resolved issue, unless the issue was
     /// resolved in a release that is the same as or newer than the event's. Ignored issues stay.
@@ -408,7 +425,8 @@ package final class SQLiteBatchStore: BatchStore {
 
     private func writeStatus(of ids: Set<Int64>) throws {
         guard !ids.isEmpty else { return }
-        let updateStatus = try connection.statement("""
+        let updateStatus = try connection.statement(
+            """
             UPDATE issues SET status = ?, substatus = ?, resolved_in_release = ?,
                 resolved_at = CASE WHEN ? = 1 THEN COALESCE(resolved_at, ?) ELSE NULL END
             WHERE id = ?
@@ -428,7 +446,8 @@ package final class SQLiteBatchStore: BatchStore {
     /// Writes counters and moves the watermark past the events they cover, in the caller's
     /// transaction.
     private func writeCounts(_ counts: SQLitePendingCounts) throws {
-        let updateCounts = try connection.statement("""
+        let updateCounts = try connection.statement(
+            """
             UPDATE issues SET times_seen = times_seen + ?, users_seen = users_seen + ?,
                 first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?), last_release = COALESCE(?, last_release)
             WHERE id = ?
@@ -440,30 +459,36 @@ package final class SQLiteBatchStore: BatchStore {
             ])
         }
         try writeTags(counts.tags)
-        let upsertEnvironment = try connection.statement("""
+        let upsertEnvironment = try connection.statement(
+            """
             INSERT INTO project_environments (project_id, environment, events) VALUES (?, ?, ?)
             ON CONFLICT (project_id, environment) DO UPDATE SET events = events + excluded.events
             """)
         for (key, count) in counts.environments {
             try upsertEnvironment.run([.int(key.projectID), .text(key.value), .int(count)])
         }
-        let upsertRelease = try connection.statement("""
+        let upsertRelease = try connection.statement(
+            """
             INSERT INTO releases (project_id, version, first_seen, last_seen, events, new_issues) VALUES (?, ?, ?, ?, ?, 0)
             ON CONFLICT (project_id, version) DO UPDATE SET events = events + excluded.events,
                 first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen)
             """)
         for (key, counted) in counts.releases {
-            try upsertRelease.run([.int(key.projectID), .text(key.value), .int(counted.firstSeen), .int(counted.lastSeen),
-                                   .int(counted.count)])
+            try upsertRelease.run([
+                .int(key.projectID), .text(key.value), .int(counted.firstSeen), .int(counted.lastSeen),
+                .int(counted.count),
+            ])
         }
-        let upsertIssueHour = try connection.statement("""
+        let upsertIssueHour = try connection.statement(
+            """
             INSERT INTO issue_hourly (issue_id, hour, events) VALUES (?, ?, ?)
             ON CONFLICT (issue_id, hour) DO UPDATE SET events = events + excluded.events
             """)
         for (key, count) in counts.hourly.issues {
             try upsertIssueHour.run([.int(key.id), .int(key.hour), .int(count)])
         }
-        let upsertProjectHour = try connection.statement("""
+        let upsertProjectHour = try connection.statement(
+            """
             INSERT INTO project_hourly (project_id, hour, events, new_issues) VALUES (?, ?, ?, 0)
             ON CONFLICT (project_id, hour) DO UPDATE SET events = events + excluded.events
             """)
@@ -481,31 +506,37 @@ package final class SQLiteBatchStore: BatchStore {
 
     private func writeTags(_ tags: [IssueTagValue: SeenCount]) throws {
         guard !tags.isEmpty else { return }
-        let upsertTag = try connection.statement("""
+        let upsertTag = try connection.statement(
+            """
             INSERT INTO issue_tag_values (issue_id, environment, key, value, times_seen, first_seen, last_seen)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (issue_id, key, value, environment) DO UPDATE SET times_seen = times_seen + excluded.times_seen,
                 first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen)
             """)
         for (key, counted) in tags {
-            try upsertTag.run([.int(key.issueID), .text(key.environment), .text(key.key), .text(key.value), .int(counted.count),
-                               .int(counted.firstSeen), .int(counted.lastSeen)])
+            try upsertTag.run([
+                .int(key.issueID), .text(key.environment), .text(key.key), .text(key.value), .int(counted.count),
+                .int(counted.firstSeen), .int(counted.lastSeen),
+            ])
         }
     }
 
     private static let watermarkKey = "counts_through_event_id"
 
     private func setCountedThrough(_ rowID: Int64) throws {
-        try connection.statement("""
+        try connection.statement(
+            """
             INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value
-            """).run([.text(Self.watermarkKey), .text(String(rowID))])
+            """
+        ).run([.text(Self.watermarkKey), .text(String(rowID))])
     }
 
     /// After a crash, events committed after the last counters write are stored but not counted:
     /// count them again from their rows (tag values from their payloads). A database from before
     /// the watermark existed counted every batch as it committed.
     private func recountUncountedEvents() throws {
-        let watermark = try connection.statement("SELECT value FROM settings WHERE key = ?")
+        let watermark =
+            try connection.statement("SELECT value FROM settings WHERE key = ?")
             .query([.text(Self.watermarkKey)]) { $0.text(0).flatMap { Int64($0) } }.first ?? nil
         let lastRowID = try connection.scalarInt("SELECT MAX(id) FROM events") ?? 0
         guard let watermark else {
@@ -514,11 +545,14 @@ package final class SQLiteBatchStore: BatchStore {
         }
         guard lastRowID > watermark else { return }
         var dictionaries: [Int64: PayloadDictionary] = [:]
-        for (id, bytes) in try connection.statement("SELECT id, dictionary FROM payload_dictionaries").query([], { ($0.int(0), $0.blob(1)) }) {
+        for (id, bytes) in try connection.statement("SELECT id, dictionary FROM payload_dictionaries").query(
+            [], { ($0.int(0), $0.blob(1)) })
+        {
             dictionaries[id] = PayloadDictionary(id: id, bytes: bytes)
         }
         var counts = SQLitePendingCounts()
-        let rows = try connection.statement("""
+        let rows = try connection.statement(
+            """
             SELECT id, project_id, issue_id, timestamp, received, release, environment, user_key, payload, dictionary_id
             FROM events WHERE id > ? ORDER BY id
             """)
@@ -527,8 +561,9 @@ package final class SQLiteBatchStore: BatchStore {
             counts.add(
                 rowID: row.int(0), issueID: row.int(2), projectID: row.int(1), timestamp: row.int(3), received: row.int(4),
                 release: row.text(5), environment: row.text(6) ?? "",
-                facetTags: Self.facetTags(ofStoredPayload: row.blob(8), dictionary: dictionaryID.flatMap { dictionaries[$0] },
-                                          needsDictionary: dictionaryID != nil)
+                facetTags: Self.facetTags(
+                    ofStoredPayload: row.blob(8), dictionary: dictionaryID.flatMap { dictionaries[$0] },
+                    needsDictionary: dictionaryID != nil)
             )
         }
         // The users of these events were stored with them; which of them were new when they
@@ -551,7 +586,9 @@ package final class SQLiteBatchStore: BatchStore {
         -> [(key: String, value: String)]
     {
         let limit = 1 << 30
-        guard let payload = try? (needsDictionary ? dictionary?.decompress(stored, limit: limit) : PayloadCodec.decompress(stored, limit: limit))
+        guard
+            let payload = try?
+                (needsDictionary ? dictionary?.decompress(stored, limit: limit) : PayloadCodec.decompress(stored, limit: limit))
         else { return [] }
         guard let extracted = payload.withUnsafeBytes({ try? EventExtractor.extract(payload: $0) }) else { return [] }
         return EventNormalizer.facetTags(EventNormalizer.normalize(extracted, headerEventID: nil, sentAt: nil, received: 0))

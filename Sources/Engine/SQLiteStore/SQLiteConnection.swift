@@ -130,7 +130,7 @@ package enum SQLiteValue: Sendable {
 }
 
 /// SQLite's destructor sentinel meaning "copy the bytes now" (the macro is not imported).
-let SQLITE_TRANSIENT = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+let sqliteTransient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 
 package final class SQLiteStatement {
     let handle: OpaquePointer
@@ -160,9 +160,9 @@ package final class SQLiteStatement {
         switch value {
         case .int(let v): rc = sqlite3_bind_int64(handle, index, v)
         case .double(let v): rc = sqlite3_bind_double(handle, index, v)
-        case .text(let v): rc = sqlite3_bind_text(handle, index, v, -1, SQLITE_TRANSIENT)
+        case .text(let v): rc = sqlite3_bind_text(handle, index, v, -1, sqliteTransient)
         case .blob(let v):
-            rc = v.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT) }
+            rc = v.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), sqliteTransient) }
         case .null: rc = sqlite3_bind_null(handle, index)
         }
         guard rc == SQLITE_OK else { throw connection.error(rc) }

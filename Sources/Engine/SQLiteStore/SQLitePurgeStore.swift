@@ -76,15 +76,20 @@ package final class SQLitePurgeStore: PurgeStore {
     }
 
     private static func row(_ r: SQLiteStatement) -> (Int64, PurgeTally.Row) {
-        (r.int(0), PurgeTally.Row(projectID: r.int(1), issueID: r.int(2), received: r.int(3), level: r.int(4),
-                                  environment: r.text(5) ?? "", release: r.text(6), userKey: r.text(7)))
+        (
+            r.int(0),
+            PurgeTally.Row(
+                projectID: r.int(1), issueID: r.int(2), received: r.int(3), level: r.int(4),
+                environment: r.text(5) ?? "", release: r.text(6), userKey: r.text(7))
+        )
     }
 
     /// Lowers the counters that included the deleted events, inside the deleting transaction.
     private func adjust(for tally: PurgeTally, cutoff: Int64) throws -> PurgedEvents {
         let issues = try connection.statement("UPDATE issues SET times_seen = MAX(times_seen - ?, 0) WHERE id = ?")
         for (id, count) in tally.issues { try issues.run([.int(count), .int(id)]) }
-        let tags = try connection.statement("""
+        let tags = try connection.statement(
+            """
             UPDATE issue_tag_values SET times_seen = times_seen - ?
             WHERE issue_id = ? AND key = ? AND value = ? AND environment = ?
             """)
@@ -122,7 +127,8 @@ package final class SQLitePurgeStore: PurgeStore {
     /// is removed once even when several batches see it go, since only a deleted row counts.
     private func dropLostUsers(_ users: Set<PurgeTally.IssueUser>) throws {
         guard !users.isEmpty else { return }
-        let remaining = try connection.statement("""
+        let remaining = try connection.statement(
+            """
             SELECT COALESCE(SUM(MAX(times_seen, 0)), 0) FROM issue_tag_values WHERE issue_id = ? AND key = 'user' AND value = ?
             """)
         let drop = try connection.statement("DELETE FROM issue_users WHERE issue_id = ? AND user_key = ?")

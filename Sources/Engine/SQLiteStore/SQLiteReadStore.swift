@@ -14,9 +14,10 @@ package final class SQLiteReadStore: ReadStore {
     private let maximumPayloadBytes: Int
     private let dictionaries: PayloadDictionaries?
 
-    package init(path: String, maxReaders: Int = 4, maximumPayloadBytes: Int = 256 * 1024 * 1024,
-                 dictionaries: PayloadDictionaries? = nil)
-    {
+    package init(
+        path: String, maxReaders: Int = 4, maximumPayloadBytes: Int = 256 * 1024 * 1024,
+        dictionaries: PayloadDictionaries? = nil
+    ) {
         self.path = path
         self.dictionaries = dictionaries
         self.slots = DispatchSemaphore(value: maxReaders)
@@ -122,7 +123,8 @@ package final class SQLiteReadStore: ReadStore {
             if text.unicodeScalars.count >= 3 {
                 // Trigram index: a quoted phrase is a substring match on title or culprit.
                 sql += " AND id IN (SELECT rowid FROM issue_search WHERE issue_search MATCH ?)"
-                bindings.append(.text("\"" + text.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""))
+                bindings.append(
+                    .text("\"" + text.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""))
             } else {
                 sql += " AND (title LIKE ? ESCAPE '\\' OR culprit LIKE ? ESCAPE '\\')"
                 let pattern = "%" + LikePattern.escape(text) + "%"
@@ -133,11 +135,13 @@ package final class SQLiteReadStore: ReadStore {
         facets += query.releases.map { ("release", $0) }
         if !query.environments.isEmpty {
             let environments = query.environments.map { SQLiteValue.text($0) }
-            sql += " AND id IN (SELECT t.issue_id FROM issue_tag_values t WHERE t.key = 'environment'"
+            sql +=
+                " AND id IN (SELECT t.issue_id FROM issue_tag_values t WHERE t.key = 'environment'"
                 + " AND t.value IN (\(placeholders(environments.count))))"
             bindings += environments
             for (key, value) in facets {
-                sql += " AND id IN (SELECT t.issue_id FROM issue_tag_values t WHERE t.key = ? AND t.value = ?"
+                sql +=
+                    " AND id IN (SELECT t.issue_id FROM issue_tag_values t WHERE t.key = ? AND t.value = ?"
                     + " AND t.environment IN (\(placeholders(environments.count))))"
                 bindings += [.text(key), .text(value)] + environments
             }
@@ -260,7 +264,8 @@ package final class SQLiteReadStore: ReadStore {
             }
             return EventNavigation(
                 first: try one("SELECT MIN(id) FROM events WHERE issue_id = ?" + scope, [.int(issueID)] + extra),
-                previous: try one("SELECT MAX(id) FROM events WHERE issue_id = ? AND id < ?" + scope, [.int(issueID), .int(rowID)] + extra),
+                previous: try one(
+                    "SELECT MAX(id) FROM events WHERE issue_id = ? AND id < ?" + scope, [.int(issueID), .int(rowID)] + extra),
                 next: try one("SELECT MIN(id) FROM events WHERE issue_id = ? AND id > ?" + scope, [.int(issueID), .int(rowID)] + extra),
                 latest: try one("SELECT MAX(id) FROM events WHERE issue_id = ?" + scope, [.int(issueID)] + extra)
             )
@@ -299,11 +304,13 @@ package final class SQLiteReadStore: ReadStore {
 
     package func releases(projectID: Int64?) async throws -> [ReleaseRow] {
         try await read { db in
-            let sql = "SELECT project_id, version, first_seen, last_seen, events, new_issues FROM releases"
+            let sql =
+                "SELECT project_id, version, first_seen, last_seen, events, new_issues FROM releases"
                 + (projectID == nil ? "" : " WHERE project_id = ?") + " ORDER BY first_seen DESC, version LIMIT 1000"
             return try db.statement(sql).query(projectID.map { [.int($0)] } ?? []) { row in
-                ReleaseRow(projectID: row.int(0), version: row.text(1) ?? "", firstSeen: row.int(2), lastSeen: row.int(3),
-                           events: row.int(4), newIssues: row.int(5))
+                ReleaseRow(
+                    projectID: row.int(0), version: row.text(1) ?? "", firstSeen: row.int(2), lastSeen: row.int(3),
+                    events: row.int(4), newIssues: row.int(5))
             }
         }
     }
@@ -314,11 +321,15 @@ package final class SQLiteReadStore: ReadStore {
             var result: [Int64: [Int64: Int64]] = [:]
             // One statement per chunk keeps under SQLite's variable limit; each probe is a PK range.
             for chunk in stride(from: 0, to: issueIDs.count, by: 500).map({ Array(issueIDs[$0..<min($0 + 500, issueIDs.count)]) }) {
-                let sql = "SELECT issue_id, hour, events FROM issue_hourly WHERE issue_id IN ("
+                let sql =
+                    "SELECT issue_id, hour, events FROM issue_hourly WHERE issue_id IN ("
                     + Array(repeating: "?", count: chunk.count).joined(separator: ",") + ") AND hour BETWEEN ? AND ?"
-                for (issue, hour, events) in try db.statement(sql).query(chunk.map { .int($0) } + [.int(fromHour), .int(toHour)], {
-                    ($0.int(0), $0.int(1), $0.int(2))
-                }) {
+                for (issue, hour, events) in try db.statement(sql).query(
+                    chunk.map { .int($0) } + [.int(fromHour), .int(toHour)],
+                    {
+                        ($0.int(0), $0.int(1), $0.int(2))
+                    })
+                {
                     result[issue, default: [:]][hour] = events
                 }
             }
@@ -340,8 +351,10 @@ package final class SQLiteReadStore: ReadStore {
 
     package func environments(projectID: Int64) async throws -> [String] {
         try await read { db in
-            try db.statement("SELECT environment FROM project_environments WHERE project_id = ? ORDER BY events DESC, environment LIMIT 100")
-                .query([.int(projectID)]) { $0.text(0) ?? "" }
+            try db.statement(
+                "SELECT environment FROM project_environments WHERE project_id = ? ORDER BY events DESC, environment LIMIT 100"
+            )
+            .query([.int(projectID)]) { $0.text(0) ?? "" }
         }
     }
 }

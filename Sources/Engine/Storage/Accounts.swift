@@ -1,6 +1,6 @@
-import _CryptoExtras
 import Crypto
 import Foundation
+import _CryptoExtras
 
 /// A person who signs in to the web UI with an email and a password.
 package struct User: Sendable, Equatable {
@@ -76,9 +76,10 @@ package struct APIToken: Sendable, Equatable {
     package var lastUsedAt: Int64?
     package var revokedAt: Int64?
 
-    package init(id: Int64, label: String, scopes: [TokenScope], prefix: String, userID: Int64?, createdAt: Int64,
-                 lastUsedAt: Int64?, revokedAt: Int64?)
-    {
+    package init(
+        id: Int64, label: String, scopes: [TokenScope], prefix: String, userID: Int64?, createdAt: Int64,
+        lastUsedAt: Int64?, revokedAt: Int64?
+    ) {
         self.id = id
         self.label = label
         self.scopes = scopes
@@ -144,9 +145,9 @@ package enum PasswordHash {
     package static func verify(_ password: String, against stored: String) -> Bool {
         let parts = stored.split(separator: "$", omittingEmptySubsequences: false)
         guard parts.count == 6, parts[0] == "scrypt", let logN = Int(parts[1]), (10...20).contains(logN),
-              let r = Int(parts[2]), (1...32).contains(r), let p = Int(parts[3]), (1...16).contains(p),
-              let salt = Data(base64Encoded: String(parts[4])), let expected = Data(base64Encoded: String(parts[5])),
-              let derived = try? derive(password, salt: Array(salt), logN: logN, r: r, p: p)
+            let r = Int(parts[2]), (1...32).contains(r), let p = Int(parts[3]), (1...16).contains(p),
+            let salt = Data(base64Encoded: String(parts[4])), let expected = Data(base64Encoded: String(parts[5])),
+            let derived = try? derive(password, salt: Array(salt), logN: logN, r: r, p: p)
         else { return false }
         return Secret.constantTimeEqual(derived, Array(expected))
     }
@@ -162,8 +163,9 @@ package enum PasswordHash {
     }
 
     private static func derive(_ password: String, salt: [UInt8], logN: Int, r: Int, p: Int) throws -> [UInt8] {
-        let key = try KDF.Scrypt.deriveKey(from: Array(password.utf8), salt: salt, outputByteCount: 32,
-                                           rounds: 1 << logN, blockSize: r, parallelism: p)
+        let key = try KDF.Scrypt.deriveKey(
+            from: Array(password.utf8), salt: salt, outputByteCount: 32,
+            rounds: 1 << logN, blockSize: r, parallelism: p)
         return key.withUnsafeBytes { Array($0) }
     }
 }

@@ -109,15 +109,17 @@ package struct ProjectKey: Sendable, Equatable {
                 throw .badRequest("rateLimit.count must be a whole number from \(countRange.lowerBound) to \(countRange.upperBound)")
             }
             guard let windowSeconds, windowRange.contains(windowSeconds) else {
-                throw .badRequest("rateLimit.window must be a whole number of seconds from \(windowRange.lowerBound) to \(windowRange.upperBound)")
+                throw .badRequest(
+                    "rateLimit.window must be a whole number of seconds from \(windowRange.lowerBound) to \(windowRange.upperBound)")
             }
             return RateLimit(count: count, windowSeconds: windowSeconds)
         }
     }
 
-    package init(id: Int64, projectID: Int64, publicKey: String, label: String, enabled: Bool, createdAt: Int64,
-                 rateLimit: RateLimit? = nil)
-    {
+    package init(
+        id: Int64, projectID: Int64, publicKey: String, label: String, enabled: Bool, createdAt: Int64,
+        rateLimit: RateLimit? = nil
+    ) {
         self.id = id
         self.projectID = projectID
         self.publicKey = publicKey

@@ -28,9 +28,10 @@ package enum BlockingWork {
 
     /// Runs `work` on `pool` and waits at most `seconds` for it. A late answer is dropped (the
     /// thread finishes on its own); the caller gets `TimedOut` and goes on.
-    package static func run<T: Sendable>(on pool: NIOThreadPool = admin, timeout seconds: Double,
-                                         _ work: @escaping @Sendable () throws -> T) async throws -> T
-    {
+    package static func run<T: Sendable>(
+        on pool: NIOThreadPool = admin, timeout seconds: Double,
+        _ work: @escaping @Sendable () throws -> T
+    ) async throws -> T {
         // A hung database would otherwise grow the pool's queue by every request that gives up on
         // it; past this many calls waiting or running, new ones fail at once.
         let admitted = pending.withLockedValue { count in

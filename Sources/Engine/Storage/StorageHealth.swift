@@ -20,7 +20,10 @@ package final class StorageHealth: Sendable {
     @discardableResult
     package func recordSuccess() -> Bool {
         state.withLockedValue { state in
-            defer { state.failing = false; state.failures = 0 }
+            defer {
+                state.failing = false
+                state.failures = 0
+            }
             return state.failing
         }
     }

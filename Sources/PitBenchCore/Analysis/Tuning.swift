@@ -13,9 +13,10 @@ package enum Tuning {
     /// Only the newest code's runs count: a knee measured before a change to the write path says
     /// nothing about the binary being deployed. Runs recorded on a machine like this one (same
     /// core count and memory within 10 %) are preferred over runs from elsewhere.
-    package static func recommend(_ records: [(name: String, record: RunRecord)], targetRate: Double, maximumP99: Double,
-                                  machine: MachineInfo = .current()) -> Recommendation?
-    {
+    package static func recommend(
+        _ records: [(name: String, record: RunRecord)], targetRate: Double, maximumP99: Double,
+        machine: MachineInfo = .current()
+    ) -> Recommendation? {
         var candidates = records.filter { $0.record.knee != nil && !$0.record.settings.isEmpty }
         let thisMachine = candidates.filter { isLike($0.record.machine, machine) }
         if !thisMachine.isEmpty { candidates = thisMachine }
@@ -27,7 +28,10 @@ package enum Tuning {
             guard let knee = record.knee, !record.settings.isEmpty else { continue }
             guard knee.rate >= targetRate, knee.p99Milliseconds <= maximumP99 else { continue }
             let candidate = Recommendation(settings: record.settings, knee: knee.rate, p99: knee.p99Milliseconds, source: name)
-            guard let current = best else { best = candidate; continue }
+            guard let current = best else {
+                best = candidate
+                continue
+            }
             if durability(candidate.settings) > durability(current.settings)
                 || (durability(candidate.settings) == durability(current.settings) && candidate.knee > current.knee)
             {

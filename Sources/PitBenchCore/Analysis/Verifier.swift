@@ -49,8 +49,9 @@ package enum Verifier {
             Thread.sleep(forTimeInterval: 0.5)
             missing = try missingIDs(api, missing[...]) ?? missing
         }
-        return Outcome(stored: accepted.count - missing.count, missing: missing.count,
-                       method: "api: every acknowledged event id looked up (POST …/events/verify/, \(batchSize) per request)")
+        return Outcome(
+            stored: accepted.count - missing.count, missing: missing.count,
+            method: "api: every acknowledged event id looked up (POST …/events/verify/, \(batchSize) per request)")
     }
 
     /// The ids the server has no event for; nil when it has no verification endpoint (the first
@@ -79,8 +80,9 @@ package enum Verifier {
     }
 
     package static func post(_ api: API, _ batch: ArraySlice<EventID>) throws -> SimpleHTTP.Response {
-        try SimpleHTTP.post(host: api.host, port: api.port, path: api.projectPath + "/events/verify/",
-                            headers: api.headers.merging(["Content-Type": "application/json"]) { $1 }, body: body(batch))
+        try SimpleHTTP.post(
+            host: api.host, port: api.port, path: api.projectPath + "/events/verify/",
+            headers: api.headers.merging(["Content-Type": "application/json"]) { $1 }, body: body(batch))
     }
 
     /// `{"event_ids": [...]}`.
@@ -112,7 +114,7 @@ package enum Verifier {
 
     package static func answer(_ body: [UInt8]) -> (checked: Int, missing: [String])? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-              let checked = object["checked"] as? Int, let missing = object["missing"] as? [String]
+            let checked = object["checked"] as? Int, let missing = object["missing"] as? [String]
         else { return nil }
         return (checked, missing)
     }
@@ -129,7 +131,8 @@ package enum Verifier {
             checked += 1
             if response?.status != 200 { missing += 1 }
         }
-        return Outcome(stored: checked - missing, missing: missing,
-                       method: "api: \(checked) of \(accepted.count) acknowledged events looked up")
+        return Outcome(
+            stored: checked - missing, missing: missing,
+            method: "api: \(checked) of \(accepted.count) acknowledged events looked up")
     }
 }

@@ -57,10 +57,11 @@ package enum BrowseBench {
         package var groups: [GroupResult]
         package var passed: Bool
 
-        package init(name: String, mode: String, command: String, commit: String, startedAt: String, machine: MachineInfo,
-                     rate: Double, durationSeconds: Double, connections: Int, dataset: Dataset, maxP99Milliseconds: Double,
-                     groups: [GroupResult], passed: Bool)
-        {
+        package init(
+            name: String, mode: String, command: String, commit: String, startedAt: String, machine: MachineInfo,
+            rate: Double, durationSeconds: Double, connections: Int, dataset: Dataset, maxP99Milliseconds: Double,
+            groups: [GroupResult], passed: Bool
+        ) {
             self.name = name
             self.mode = mode
             self.command = command
@@ -107,7 +108,7 @@ package enum BrowseBench {
         let client = KeepAliveClient(host: target.host, port: target.port)
         let base = "/api/0/projects/\(target.organization)/\(target.project)"
         guard let issues = try json(client, "\(base)/issues/?query=&limit=100", token: target.token) as? [[String: Any]],
-              !issues.isEmpty
+            !issues.isEmpty
         else { throw BenchError("the project has no issues to browse; load events first") }
         let issueIDs = issues.compactMap { $0["id"] as? String }
         var eventIDs: [String] = []
@@ -141,8 +142,9 @@ package enum BrowseBench {
             let projectID = projects.first { ($0["slug"] as? String) == target.project }?["id"] as? String ?? "1"
             let org = "/organizations/\(target.organization)"
             groups += [
-                PageGroup(name: "ui issue list",
-                          paths: queries.map { "\(org)/issues/?project=\(projectID)&query=\(escape($0.query))\($0.extra)" }, ui: true),
+                PageGroup(
+                    name: "ui issue list",
+                    paths: queries.map { "\(org)/issues/?project=\(projectID)&query=\(escape($0.query))\($0.extra)" }, ui: true),
                 PageGroup(name: "ui issue detail", paths: issueIDs.map { "\(org)/issues/\($0)/" }, ui: true),
                 PageGroup(name: "ui event detail", paths: eventIDs.map { "\(org)/projects/\(target.project)/events/\($0)/" }, ui: true),
             ]
@@ -163,11 +165,13 @@ package enum BrowseBench {
             throw BenchError("GET /login set no pit_login_csrf cookie (status \(page.status))")
         }
         let form = "token=\(escape(target.token))&csrf=\(escape(csrfCookie))&next=%2F"
-        let response = try client.request("POST", "/login", headers: [
-            "Content-Type": "application/x-www-form-urlencoded", "Cookie": "pit_login_csrf=\(csrfCookie)",
-        ], body: Array(form.utf8))
+        let response = try client.request(
+            "POST", "/login",
+            headers: [
+                "Content-Type": "application/x-www-form-urlencoded", "Cookie": "pit_login_csrf=\(csrfCookie)",
+            ], body: Array(form.utf8))
         guard let session = response.header("Set-Cookie").compactMap({ cookieValue($0, name: "pit_session") }).first,
-              !session.isEmpty
+            !session.isEmpty
         else { throw BenchError("sign-in with the token failed (status \(response.status))") }
         return session
     }
@@ -181,9 +185,10 @@ package enum BrowseBench {
 
     /// Requests `groups` round-robin at `rate` per second for `duration` seconds on `connections`
     /// keep-alive connections.
-    package static func run(_ target: Target, groups: [PageGroup], cookie: String?, rate: Double, duration: Double,
-                            connections: Int, progress: (@Sendable (String) -> Void)? = nil) -> [GroupResult]
-    {
+    package static func run(
+        _ target: Target, groups: [PageGroup], cookie: String?, rate: Double, duration: Double,
+        connections: Int, progress: (@Sendable (String) -> Void)? = nil
+    ) -> [GroupResult] {
         let total = Int(rate * duration)
         let next = NIOLockedValueBox(0)
         let samples = NIOLockedValueBox<[[(micros: Int, status: Int, bytes: Int)]]>(Array(repeating: [], count: groups.count))
@@ -206,7 +211,11 @@ package enum BrowseBench {
                     let page = groups[groupIndex]
                     let path = page.paths[(index / groups.count) % page.paths.count]
                     var headers = ["Accept-Encoding": "identity"]
-                    if page.ui, let cookie { headers["Cookie"] = "pit_session=\(cookie)" } else { headers["Authorization"] = "Bearer \(target.token)" }
+                    if page.ui, let cookie {
+                        headers["Cookie"] = "pit_session=\(cookie)"
+                    } else {
+                        headers["Authorization"] = "Bearer \(target.token)"
+                    }
                     var status = 0
                     var bytes = 0
                     if let response = try? client.request("GET", path, headers: headers) {
@@ -242,9 +251,10 @@ package enum BrowseBench {
                 name: page.name, paths: page.paths.count, requests: rows.count,
                 errors: rows.filter { !(200..<300).contains($0.status) }.count, statuses: statuses,
                 meanBytes: rows.isEmpty ? 0 : rows.reduce(0) { $0 + $1.bytes } / rows.count,
-                latency: LatencySummary(p50: percentile(0.5), p90: percentile(0.9), p99: percentile(0.99), p999: percentile(0.999),
-                                        max: Double(sorted.last ?? 0) / 1000,
-                                        mean: sorted.isEmpty ? 0 : Double(sorted.reduce(0, +)) / Double(sorted.count) / 1000)
+                latency: LatencySummary(
+                    p50: percentile(0.5), p90: percentile(0.9), p99: percentile(0.99), p999: percentile(0.999),
+                    max: Double(sorted.last ?? 0) / 1000,
+                    mean: sorted.isEmpty ? 0 : Double(sorted.reduce(0, +)) / Double(sorted.count) / 1000)
             )
         }
     }
@@ -280,7 +290,8 @@ package enum BrowseBench {
             """
         for group in record.groups {
             let l = group.latency
-            text += "| \(group.name) | \(group.paths) | \(group.requests) | \(group.errors) | "
+            text +=
+                "| \(group.name) | \(group.paths) | \(group.requests) | \(group.errors) | "
                 + String(format: "%.1f | %.1f | %.1f | %.1f", l.p50, l.p90, l.p99, l.max) + " | \(group.meanBytes) |\n"
         }
         return text
@@ -293,7 +304,7 @@ extension BrowseBench {
         let entries = try FileManager.default.contentsOfDirectory(at: results, includingPropertiesForKeys: nil)
         return entries.sorted { $0.lastPathComponent < $1.lastPathComponent }.compactMap { directory in
             guard let data = try? Data(contentsOf: directory.appendingPathComponent("browse.json")),
-                  let record = try? JSONDecoder().decode(Record.self, from: data)
+                let record = try? JSONDecoder().decode(Record.self, from: data)
             else { return nil }
             return (directory.lastPathComponent, record)
         }
@@ -314,8 +325,9 @@ extension BrowseBench {
             let cells = names.map { name in
                 record.groups.first { $0.name == name }.map { String(format: "%.1f", $0.latency.p99) } ?? "—"
             }
-            lines.append("| [\(directory)](\(directory)/summary.md) | \(record.commit.prefix(8)) | \(Int(record.rate)) | "
-                + cells.joined(separator: " | ") + " | \(record.passed ? "yes" : "no") |")
+            lines.append(
+                "| [\(directory)](\(directory)/summary.md) | \(record.commit.prefix(8)) | \(Int(record.rate)) | "
+                    + cells.joined(separator: " | ") + " | \(record.passed ? "yes" : "no") |")
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -25,7 +25,8 @@ package enum ChartSVG {
 
             """
         func axes(top: Double, maxValue: Double, unit: String) {
-            svg += "<line x1=\"\(margin.left)\" y1=\"\(top + panelHeight)\" x2=\"\(margin.left + plotWidth)\" y2=\"\(top + panelHeight)\" stroke=\"#333\"/>\n"
+            svg +=
+                "<line x1=\"\(margin.left)\" y1=\"\(top + panelHeight)\" x2=\"\(margin.left + plotWidth)\" y2=\"\(top + panelHeight)\" stroke=\"#333\"/>\n"
             svg += "<line x1=\"\(margin.left)\" y1=\"\(top)\" x2=\"\(margin.left)\" y2=\"\(top + panelHeight)\" stroke=\"#333\"/>\n"
             for i in 0...4 {
                 let value = maxValue * Double(i) / 4
@@ -41,7 +42,8 @@ package enum ChartSVG {
         func line(_ values: [Double], y: (Double) -> Double, color: String, dash: Bool = false) {
             guard !values.isEmpty else { return }
             let points = values.enumerated().map { "\(String(format: "%.1f", x($0.offset))),\(String(format: "%.1f", y($0.element)))" }
-            svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\"\(dash ? " stroke-dasharray=\"4 3\"" : "") points=\"\(points.joined(separator: " "))\"/>\n"
+            svg +=
+                "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\"\(dash ? " stroke-dasharray=\"4 3\"" : "") points=\"\(points.joined(separator: " "))\"/>\n"
         }
         func legend(_ items: [(String, String)], top: Double) {
             var offset = margin.left + 10
@@ -58,8 +60,9 @@ package enum ChartSVG {
         if let stored { line(stored, y: yRate, color: "#15a", dash: true) }
         line(timeline.map { Double($0.counts.unavailable) }, y: yRate, color: "#d33")
         line(timeline.map { Double($0.counts.errors + $0.counts.tooManyRequests) }, y: yRate, color: "#e90")
-        legend([("target", "#999"), ("accepted (2xx)", "#2a7")] + (stored == nil ? [] : [("stored", "#15a")])
-               + [("503", "#d33"), ("429/errors", "#e90")], top: margin.top + 14)
+        legend(
+            [("target", "#999"), ("accepted (2xx)", "#2a7")] + (stored == nil ? [] : [("stored", "#15a")])
+                + [("503", "#d33"), ("429/errors", "#e90")], top: margin.top + 14)
         axes(top: latencyTop, maxValue: latencyMax, unit: "ms")
         line(timeline.map(\.p50Milliseconds), y: yLatency, color: "#36c")
         line(timeline.map(\.p99Milliseconds), y: yLatency, color: "#c3c")
@@ -90,13 +93,16 @@ package enum ChartSVG {
 
     static func format(_ value: Double) -> String {
         func trimmed(_ number: Double) -> String {
-            number == number.rounded() ? String(Int(number)) : String(format: "%.2f", number)
-                .replacingOccurrences(of: #"\.?0+$"#, with: "", options: .regularExpression)
+            number == number.rounded()
+                ? String(Int(number))
+                : String(format: "%.2f", number)
+                    .replacingOccurrences(of: #"\.?0+$"#, with: "", options: .regularExpression)
         }
         return value >= 1000 ? trimmed(value / 1000) + "k" : trimmed(value)
     }
 
     package static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
+            of: ">", with: "&gt;")
     }
 }

@@ -60,7 +60,8 @@ package enum Redaction {
         // scheme://user:password@ (`user` is a DSN's public key)
         let urlPassword = #/(?<head>[A-Za-z][A-Za-z0-9+.\-]*:(?:\\?/){2}[^\s/@:"'`\\]*):(?<password>[^\s/@"'`\\]+)@/#
         // --token VALUE, --token=VALUE; a following `-…` is the next option, not a value
-        let option = #/(?<name>--[A-Za-z0-9_\-]*(?:token|secret|password)[A-Za-z0-9_\-]*)(?<separator>=|[ \t]+)(?<value>[^\s"'`\\\-][^\s"'`\\]*)/#
+        let option =
+            #/(?<name>--[A-Za-z0-9_\-]*(?:token|secret|password)[A-Za-z0-9_\-]*)(?<separator>=|[ \t]+)(?<value>[^\s"'`\\\-][^\s"'`\\]*)/#
             .ignoresCase()
         // admin_token=VALUE (`--set`), PIT_ADMIN_TOKEN=VALUE, ?sentry_secret=VALUE&…
         let assignment = #/(?<name>[A-Za-z0-9_.\-]*(?:token|secret|password)[A-Za-z0-9_.\-]*)=(?<value>[^\s"'`\\&]+)/#
@@ -68,7 +69,8 @@ package enum Redaction {
         // "admin_token": "VALUE" in a JSON object
         let jsonMember = #/"(?<name>[^"\\]*(?:token|secret|password)[^"\\]*)"(?<separator>\s*:\s*)"(?:[^"\\]|\\.)*"/#
             .ignoresCase()
-        return text
+        return
+            text
             .replacing(urlPassword) { "\($0.head):\(urlPlaceholder)@" }
             .replacing(option) { "\($0.name)\($0.separator)\(placeholder)" }
             .replacing(assignment) { "\($0.name)=\(placeholder)" }

@@ -13,9 +13,13 @@ package enum ReportRenderer {
         ]
         for (directory, r) in runs.reversed() {
             let s = r.summary
-            let settings = r.settings.isEmpty ? "—" : Redaction.settings(r.settings).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            let settings =
+                r.settings.isEmpty
+                ? "—" : Redaction.settings(r.settings).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             let stored = s.storedEvents.map { "\($0) / \(s.acceptedEvents)" } ?? "not verified"
-            lines.append("| [\(directory)](\(directory)/chart.svg) | \(r.mode) | \(r.commit.prefix(8)) | \(r.machine.nproc) cores, \(r.machine.memoryBytes / (1 << 30)) GiB | \(settings) | \(Int(s.offeredRate)) | \(Int(s.acceptedRate)) | \(String(format: "%.2f", s.latency.p50)) | \(String(format: "%.2f", s.latency.p99)) | \(s.counts.unavailable) | \(s.counts.errors) | \(stored) | \(r.knee.map { "\(Int($0.rate))" } ?? "—") | \(s.passed ? "yes" : "no") |")
+            lines.append(
+                "| [\(directory)](\(directory)/chart.svg) | \(r.mode) | \(r.commit.prefix(8)) | \(r.machine.nproc) cores, \(r.machine.memoryBytes / (1 << 30)) GiB | \(settings) | \(Int(s.offeredRate)) | \(Int(s.acceptedRate)) | \(String(format: "%.2f", s.latency.p50)) | \(String(format: "%.2f", s.latency.p99)) | \(s.counts.unavailable) | \(s.counts.errors) | \(stored) | \(r.knee.map { "\(Int($0.rate))" } ?? "—") | \(s.passed ? "yes" : "no") |"
+            )
         }
         if sweepChart(runs) != nil {
             lines.insert(contentsOf: ["![knee of every recorded setting](sweep.svg)", ""], at: 4)
@@ -29,7 +33,8 @@ package enum ReportRenderer {
         var latest: [String: (label: String, knee: Double, p99: Double)] = [:]
         var order: [String] = []
         for (_, record) in runs where record.mode == "ramp" && !record.settings.isEmpty {
-            let label = Redaction.settings(record.settings).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            let label = Redaction.settings(record.settings).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                separator: " ")
             if latest[label] == nil { order.append(label) }
             latest[label] = (label, record.knee?.rate ?? 0, record.knee?.p99Milliseconds ?? 0)
         }
@@ -50,8 +55,10 @@ package enum ReportRenderer {
             let y = 36 + rowHeight * Double(index)
             let width = bar.knee / maxKnee * plotWidth
             svg += "<text x=\"\(labelWidth - 8)\" y=\"\(y + 14)\" text-anchor=\"end\">\(ChartSVG.escape(bar.label))</text>\n"
-            svg += "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"\(String(format: "%.1f", width))\" height=\"\(rowHeight - 6)\" fill=\"#2a7\"/>\n"
-            svg += "<text x=\"\(labelWidth + width + 6)\" y=\"\(y + 14)\">\(Int(bar.knee))/s, p99 \(String(format: "%.1f", bar.p99)) ms</text>\n"
+            svg +=
+                "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"\(String(format: "%.1f", width))\" height=\"\(rowHeight - 6)\" fill=\"#2a7\"/>\n"
+            svg +=
+                "<text x=\"\(labelWidth + width + 6)\" y=\"\(y + 14)\">\(Int(bar.knee))/s, p99 \(String(format: "%.1f", bar.p99)) ms</text>\n"
         }
         svg += "</svg>\n"
         return svg

@@ -3,7 +3,10 @@ package import Foundation
 /// Everything `run.json` holds: how the run was made and what it measured. `tune` and `report`
 /// read these back.
 package struct RunRecord: Sendable, Codable, Equatable {
-    package init(name: String, mode: String, command: String, startedAt: String, commit: String, machine: MachineInfo, target: String, settings: [String: String], load: LoadConfig, summary: Summary, steps: [StepResult], knee: KneeRecord?, criteria: Criteria?) {
+    package init(
+        name: String, mode: String, command: String, startedAt: String, commit: String, machine: MachineInfo, target: String,
+        settings: [String: String], load: LoadConfig, summary: Summary, steps: [StepResult], knee: KneeRecord?, criteria: Criteria?
+    ) {
         self.name = name
         self.mode = mode
         self.command = command
@@ -45,9 +48,10 @@ package struct RunRecord: Sendable, Codable, Equatable {
         package var releases: Int
         package var averageBodyBytes: Int
 
-        package init(steps: [RateStep], connections: Int, gzip: Bool, mix: Bool, payload: String?, fingerprints: Int,
-                     users: Int, releases: Int, averageBodyBytes: Int)
-        {
+        package init(
+            steps: [RateStep], connections: Int, gzip: Bool, mix: Bool, payload: String?, fingerprints: Int,
+            users: Int, releases: Int, averageBodyBytes: Int
+        ) {
             self.steps = steps
             self.connections = connections
             self.gzip = gzip
@@ -61,7 +65,11 @@ package struct RunRecord: Sendable, Codable, Equatable {
     }
 
     package struct Summary: Sendable, Codable, Equatable {
-        package init(counts: Counts, elapsedSeconds: Double, offeredRate: Double, acceptedRate: Double, latency: LatencySummary, acceptedEvents: Int, storedEvents: Int?, missingEvents: Int?, verification: String, generatorLimited: String?, server: ServerSummary?, passed: Bool, failures: [String], unavailableWithoutRetryAfter: Int? = nil) {
+        package init(
+            counts: Counts, elapsedSeconds: Double, offeredRate: Double, acceptedRate: Double, latency: LatencySummary, acceptedEvents: Int,
+            storedEvents: Int?, missingEvents: Int?, verification: String, generatorLimited: String?, server: ServerSummary?, passed: Bool,
+            failures: [String], unavailableWithoutRetryAfter: Int? = nil
+        ) {
             self.unavailableWithoutRetryAfter = unavailableWithoutRetryAfter
             self.counts = counts
             self.elapsedSeconds = elapsedSeconds
@@ -97,7 +105,9 @@ package struct RunRecord: Sendable, Codable, Equatable {
     }
 
     package struct ServerSummary: Sendable, Codable, Equatable {
-        package init(peakRSSBytes: Int?, meanCPU: Double?, databaseBytes: Int?, walBytes: Int?, bytesPerEvent: Double?, peakQueueDepth: Int?) {
+        package init(
+            peakRSSBytes: Int?, meanCPU: Double?, databaseBytes: Int?, walBytes: Int?, bytesPerEvent: Double?, peakQueueDepth: Int?
+        ) {
             self.peakRSSBytes = peakRSSBytes
             self.meanCPU = meanCPU
             self.databaseBytes = databaseBytes
@@ -184,19 +194,31 @@ package enum TimelineCSV {
             func double(_ i: Int) -> Double { Double(f[i]) ?? 0 }
             func optional(_ i: Int) -> Int? { i < f.count ? Int(f[i]) : nil }
             var counts = Counts()
-            counts.due = int(2); counts.sent = int(3); counts.ok = int(4); counts.tooManyRequests = int(5)
-            counts.unavailable = int(6); counts.otherClientErrors = int(7); counts.serverErrors = int(8)
-            counts.timeouts = int(9); counts.connectionErrors = int(10)
+            counts.due = int(2)
+            counts.sent = int(3)
+            counts.ok = int(4)
+            counts.tooManyRequests = int(5)
+            counts.unavailable = int(6)
+            counts.otherClientErrors = int(7)
+            counts.serverErrors = int(8)
+            counts.timeouts = int(9)
+            counts.connectionErrors = int(10)
             let hasServer = (18..<min(f.count, 24)).contains { !f[$0].isEmpty }
-            let stored = optional(23).map { storedTotal += $0; return storedTotal }
-            let server = hasServer
-                ? ServerSample(rssBytes: optional(18), cpu: f.count > 19 ? Double(f[19]) : nil, databaseBytes: optional(20),
-                               walBytes: optional(21), queueDepth: optional(22), storedTotal: stored)
+            let stored = optional(23).map {
+                storedTotal += $0
+                return storedTotal
+            }
+            let server =
+                hasServer
+                ? ServerSample(
+                    rssBytes: optional(18), cpu: f.count > 19 ? Double(f[19]) : nil, databaseBytes: optional(20),
+                    walBytes: optional(21), queueDepth: optional(22), storedTotal: stored)
                 : nil
-            samples.append(SecondSample(
-                second: int(0), targetRate: double(1), counts: counts, p50Milliseconds: double(11), p99Milliseconds: double(12),
-                maxMilliseconds: double(13), inFlight: int(14), pending: int(15), generatorCPU: double(16),
-                tickLagMilliseconds: double(17), server: server))
+            samples.append(
+                SecondSample(
+                    second: int(0), targetRate: double(1), counts: counts, p50Milliseconds: double(11), p99Milliseconds: double(12),
+                    maxMilliseconds: double(13), inFlight: int(14), pending: int(15), generatorCPU: double(16),
+                    tickLagMilliseconds: double(17), server: server))
         }
         return samples
     }
@@ -210,15 +232,16 @@ package enum TimelineCSV {
         for (index, s) in timeline.enumerated() {
             let c = s.counts
             func opt<T>(_ value: T?) -> String { value.map { "\($0)" } ?? "" }
-            lines.append([
-                "\(s.second)", String(format: "%.0f", s.targetRate), "\(c.due)", "\(c.sent)", "\(c.ok)", "\(c.tooManyRequests)",
-                "\(c.unavailable)", "\(c.otherClientErrors)", "\(c.serverErrors)", "\(c.timeouts)", "\(c.connectionErrors)",
-                String(format: "%.3f", s.p50Milliseconds), String(format: "%.3f", s.p99Milliseconds),
-                String(format: "%.3f", s.maxMilliseconds), "\(s.inFlight)", "\(s.pending)", String(format: "%.3f", s.generatorCPU),
-                String(format: "%.3f", s.tickLagMilliseconds), opt(s.server?.rssBytes),
-                s.server?.cpu.map { String(format: "%.3f", $0) } ?? "", opt(s.server?.databaseBytes), opt(s.server?.walBytes),
-                opt(s.server?.queueDepth), stored.map { String(Int($0[index])) } ?? "",
-            ].joined(separator: ","))
+            lines.append(
+                [
+                    "\(s.second)", String(format: "%.0f", s.targetRate), "\(c.due)", "\(c.sent)", "\(c.ok)", "\(c.tooManyRequests)",
+                    "\(c.unavailable)", "\(c.otherClientErrors)", "\(c.serverErrors)", "\(c.timeouts)", "\(c.connectionErrors)",
+                    String(format: "%.3f", s.p50Milliseconds), String(format: "%.3f", s.p99Milliseconds),
+                    String(format: "%.3f", s.maxMilliseconds), "\(s.inFlight)", "\(s.pending)", String(format: "%.3f", s.generatorCPU),
+                    String(format: "%.3f", s.tickLagMilliseconds), opt(s.server?.rssBytes),
+                    s.server?.cpu.map { String(format: "%.3f", $0) } ?? "", opt(s.server?.databaseBytes), opt(s.server?.walBytes),
+                    opt(s.server?.queueDepth), stored.map { String(Int($0[index])) } ?? "",
+                ].joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }

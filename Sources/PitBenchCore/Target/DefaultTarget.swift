@@ -56,21 +56,22 @@ package enum DefaultTarget {
         let files = FileManager.default
         // `pitd init` would create a data directory; only an existing one can have a server.
         guard ["pit.sqlite", "pit.json", "admin-token"].contains(where: { files.fileExists(atPath: dataDirectory + "/" + $0) }),
-              files.isExecutableFile(atPath: pitd),
-              let output = run(pitd, ["init", "--data-dir", dataDirectory, "--json"], timeout: 10),
-              // The JSON object is the last line; log lines may come before it.
-              let line = output.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
-              let info = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let dsn = info["dsn"] as? String, let url = info["url"] as? String,
-              let components = URLComponents(string: url), components.scheme == "http", let host = components.host
+            files.isExecutableFile(atPath: pitd),
+            let output = run(pitd, ["init", "--data-dir", dataDirectory, "--json"], timeout: 10),
+            // The JSON object is the last line; log lines may come before it.
+            let line = output.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
+            let info = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+            let dsn = info["dsn"] as? String, let url = info["url"] as? String,
+            let components = URLComponents(string: url), components.scheme == "http", let host = components.host
         else { return nil }
         let port = components.port ?? 80
         let prefix = components.path.hasSuffix("/") ? String(components.path.dropLast()) : components.path
         guard (try? SimpleHTTP.get(host: host, port: port, path: prefix + "/health", timeout: timeout))?.status == 200 else { return nil }
         let token = info["admin_token"] as? String
         if let token {
-            let projects = try? SimpleHTTP.get(host: host, port: port, path: prefix + "/api/0/projects/",
-                                               headers: ["Authorization": "Bearer \(token)"], timeout: timeout)
+            let projects = try? SimpleHTTP.get(
+                host: host, port: port, path: prefix + "/api/0/projects/",
+                headers: ["Authorization": "Bearer \(token)"], timeout: timeout)
             guard projects?.status == 200 else { return nil }
         }
         return LocalServer(dsn: dsn, url: url, adminToken: token)

@@ -13,21 +13,24 @@ package enum SimpleHTTP {
         }
     }
 
-    package static func get(host: String, port: Int, path: String, headers: [String: String] = [:], timeout: Double = 5) throws -> Response {
+    package static func get(host: String, port: Int, path: String, headers: [String: String] = [:], timeout: Double = 5) throws -> Response
+    {
         try request("GET", host: host, port: port, path: path, headers: headers, timeout: timeout)
     }
 
-    package static func post(host: String, port: Int, path: String, headers: [String: String] = [:], body: [UInt8],
-                             timeout: Double = 30) throws -> Response
-    {
+    package static func post(
+        host: String, port: Int, path: String, headers: [String: String] = [:], body: [UInt8],
+        timeout: Double = 30
+    ) throws -> Response {
         var headers = headers
         headers["Content-Length"] = String(body.count)
         return try request("POST", host: host, port: port, path: path, headers: headers, body: body, timeout: timeout)
     }
 
-    static func request(_ method: String, host: String, port: Int, path: String, headers: [String: String], body: [UInt8] = [],
-                        timeout: Double) throws -> Response
-    {
+    static func request(
+        _ method: String, host: String, port: Int, path: String, headers: [String: String], body: [UInt8] = [],
+        timeout: Double
+    ) throws -> Response {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw BenchError("socket() failed") }
         defer { close(fd) }

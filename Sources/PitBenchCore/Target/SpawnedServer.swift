@@ -53,8 +53,8 @@ package final class SpawnedServer: @unchecked Sendable {
         let overrides = settings.sorted { $0.key < $1.key }.flatMap { ["--set", "\($0.key)=\($0.value)"] }
         let initOutput = try Self.runCapturing(pitd, ["init", "--data-dir", directory, "--bind", bind, "--json"] + overrides)
         guard let line = initOutput.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
-              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let dsn = object["dsn"] as? String
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+            let dsn = object["dsn"] as? String
         else { throw BenchError("pitd init printed no DSN: \(initOutput)") }
         self.dsn = dsn
         adminToken = object["admin_token"] as? String
@@ -168,13 +168,13 @@ package final class ProcSampler: ServerSampling, @unchecked Sendable {
     package func sample(queueDepth: Int?, storedTotal: Int?) -> ServerSample {
         var sample = ServerSample(queueDepth: queueDepth, storedTotal: storedTotal)
         if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
         {
             let kib = line.split(separator: " ").compactMap { Int($0) }.first
             sample.rssBytes = kib.map { $0 * 1024 }
         }
         if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-           let close = stat.lastIndex(of: ")")
+            let close = stat.lastIndex(of: ")")
         {
             // Fields after the command name; utime and stime are the 12th and 13th of them.
             let fields = stat[stat.index(after: close)...].split(separator: " ")

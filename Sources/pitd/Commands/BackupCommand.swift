@@ -60,8 +60,9 @@ struct RestoreCommand: AsyncParsableCommand {
             print(BackupCommand.postgresAdvice)
             throw ExitCode(2)
         }
-        try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: settings.dataDirectory, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
         let lock: ServerLock
         switch try ServerLock.exclusive(path: settings.serverLockPath) {
         case .success(let held): lock = held
@@ -93,9 +94,12 @@ struct VacuumCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try await common.settings()
         guard !settings.backend.isPostgres else {
-            throw ValidationError("PostgreSQL gives space back through autovacuum; VACUUM FULL or pg_repack shrink the files (see the README)")
+            throw ValidationError(
+                "PostgreSQL gives space back through autovacuum; VACUUM FULL or pg_repack shrink the files (see the README)")
         }
-        guard FileManager.default.fileExists(atPath: settings.databasePath) else { throw ValidationError("no database at \(settings.databasePath)") }
+        guard FileManager.default.fileExists(atPath: settings.databasePath) else {
+            throw ValidationError("no database at \(settings.databasePath)")
+        }
         let lock: ServerLock
         switch try ServerLock.exclusive(path: settings.serverLockPath) {
         case .success(let held): lock = held

@@ -1,7 +1,7 @@
 import ArgumentParser
+import Logging
 import PitModel
 import PostgresStore
-import Logging
 
 /// Fresh PostgreSQL databases for throw-away servers (pit-bench's spawned pitd, soak scripts):
 /// the load generator runs these as a process instead of linking a database client.

@@ -41,7 +41,9 @@ struct InitCommand: AsyncParsableCommand {
             if let token = setup.adminToken {
                 print("Admin token:    \(token)\(setup.createdToken ? "" : " (unchanged)")")
             } else {
-                print("Admin token:    unchanged; the database keeps only its hash, and \(settings.adminTokenPath) is missing or holds an older token (rotated from another instance?). `pitd token rotate-admin` makes a new one.")
+                print(
+                    "Admin token:    unchanged; the database keeps only its hash, and \(settings.adminTokenPath) is missing or holds an older token (rotated from another instance?). `pitd token rotate-admin` makes a new one."
+                )
             }
         }
     }

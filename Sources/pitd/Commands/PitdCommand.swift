@@ -6,8 +6,10 @@ struct PitdCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pitd",
         abstract: "Pit: a Sentry-compatible event server. One binary, one SQLite file, or PostgreSQL for scale-out.",
-        subcommands: [ServeCommand.self, InitCommand.self, ProjectCommand.self, KeyCommand.self, UserCommand.self, TokenCommand.self,
-                      BackupCommand.self, RestoreCommand.self, VacuumCommand.self, DatabaseCommand.self],
+        subcommands: [
+            ServeCommand.self, InitCommand.self, ProjectCommand.self, KeyCommand.self, UserCommand.self, TokenCommand.self,
+            BackupCommand.self, RestoreCommand.self, VacuumCommand.self, DatabaseCommand.self,
+        ],
         defaultSubcommand: ServeCommand.self
     )
 }
@@ -20,7 +22,11 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a setting, e.g. --set ingest_batch_size=5000.", valueName: "key=value"))
     var overrides: [String] = []
 
-    @Option(name: .customLong("database-url"), help: "PostgreSQL URL postgres://user:password@host:5432/db (default: $PIT_DATABASE_URL, the setting database_url, else SQLite in the data directory).")
+    @Option(
+        name: .customLong("database-url"),
+        help:
+            "PostgreSQL URL postgres://user:password@host:5432/db (default: $PIT_DATABASE_URL, the setting database_url, else SQLite in the data directory)."
+    )
     var databaseURL: String?
 
     func settings(extra: [String: String] = [:]) async throws -> PitSettings {

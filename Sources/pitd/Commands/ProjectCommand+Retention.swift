@@ -8,7 +8,8 @@ extension ProjectCommand {
     struct Retention: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show or set how many days a project keeps its events (overrides the setting retention_days).",
-            discussion: "DAYS is a number (0 keeps events forever) or `default` for the server's retention_days. A running server applies it at its next purge pass."
+            discussion:
+                "DAYS is a number (0 keeps events forever) or `default` for the server's retention_days. A running server applies it at its next purge pass."
         )
 
         @OptionGroup var common: CommonOptions
@@ -26,7 +27,9 @@ extension ProjectCommand {
                 if days == "default" {
                     value = nil
                 } else if let number = Int(days) {
-                    do throws(IngestError) { value = try RetentionPolicy.validatedDays(number) } catch { throw ValidationError(error.detail) }
+                    do throws(IngestError) { value = try RetentionPolicy.validatedDays(number) } catch {
+                        throw ValidationError(error.detail)
+                    }
                 } else {
                     throw ValidationError("DAYS must be a number or `default`")
                 }

@@ -29,8 +29,9 @@ struct TokenCommand: AsyncParsableCommand {
                 if !parsed.contains(scope) { parsed.append(scope) }
             }
             let plain = Secret.generate(prefix: "pit_tok_")
-            let token = try store.createToken(hash: Secret.hash(plain), prefix: String(plain.prefix(12)), label: label, scopes: parsed,
-                                              userID: nil)
+            let token = try store.createToken(
+                hash: Secret.hash(plain), prefix: String(plain.prefix(12)), label: label, scopes: parsed,
+                userID: nil)
             if json {
                 var writer = JSONWriter()
                 SentryAPIRenderer.apiToken(token, plainToken: plain, into: &writer)
@@ -82,7 +83,8 @@ struct TokenCommand: AsyncParsableCommand {
     struct RotateAdmin: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rotate-admin",
-            abstract: "Replace the admin token: the old one stops working (within a second on a running server) and the browser sessions it opened are closed; the new one is written to <data-dir>/admin-token (mode 0600) and printed."
+            abstract:
+                "Replace the admin token: the old one stops working (within a second on a running server) and the browser sessions it opened are closed; the new one is written to <data-dir>/admin-token (mode 0600) and printed."
         )
 
         @OptionGroup var common: CommonOptions

@@ -72,15 +72,18 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var common: CommonOptions
         @Argument(help: "Email address.") var email: String
         @Flag(help: "Read the password from the first line of stdin instead of asking.") var passwordStdin = false
-        @Flag(help: "Leave the user's API tokens working (by default a reset revokes them: whoever knew the old password may have made some).")
+        @Flag(
+            help: "Leave the user's API tokens working (by default a reset revokes them: whoever knew the old password may have made some)."
+        )
         var keepTokens = false
 
         func run() async throws {
             let settings = try await common.settings()
             let store = try DataDirectory(settings: settings).initialise().store
             guard let user = try store.user(email: email) else { throw ValidationError("no user with email \(email)") }
-            let revoked = try store.setPassword(userID: user.id, passwordHash: try PasswordHash.make(try readPassword(fromStdin: passwordStdin)),
-                                                revokeTokens: !keepTokens)
+            let revoked = try store.setPassword(
+                userID: user.id, passwordHash: try PasswordHash.make(try readPassword(fromStdin: passwordStdin)),
+                revokeTokens: !keepTokens)
             print("password changed for \(user.email); signed out everywhere" + (keepTokens ? "" : ", \(revoked) API token(s) revoked"))
         }
     }
@@ -116,7 +119,7 @@ private func setActive(_ active: Bool, email: String, common: CommonOptions) asy
     let settings = try await common.settings()
     let store = try DataDirectory(settings: settings).initialise().store
     guard let user = try store.user(email: email),
-          let updated = try store.setUserActive(id: user.id, active: active, now: ClockTime.nowMilliseconds)
+        let updated = try store.setUserActive(id: user.id, active: active, now: ClockTime.nowMilliseconds)
     else { throw ValidationError("no user with email \(email)") }
     return updated
 }

@@ -1,9 +1,9 @@
-import PitModel
-import PitStorage
-import PitIngest
-import PitQuery
 import Hummingbird
 import NIOCore
+import PitIngest
+import PitModel
+import PitQuery
+import PitStorage
 
 /// Reads a small JSON object body and hands a view of it to `body`.
 enum APIBody {

@@ -1,9 +1,9 @@
-import PitModel
-import PitStorage
-import PitIngest
-import PitQuery
 import HTTPTypes
 import Hummingbird
+import PitIngest
+import PitModel
+import PitQuery
+import PitStorage
 
 /// Events of a project or an issue (cursor `Link`), and one event by id, `latest` or `oldest`.
 extension APIRoutes {
@@ -41,15 +41,17 @@ extension APIRoutes {
         writer.endArray()
         var headers: HTTPFields = [:]
         if events.count == query.limit, let last = events.last {
-            headers[.link] = "<\(baseURL)\(request.uri.path)?cursor=\(last.rowID)>; rel=\"next\"; results=\"true\"; cursor=\"\(last.rowID)\""
+            headers[.link] =
+                "<\(baseURL)\(request.uri.path)?cursor=\(last.rowID)>; rel=\"next\"; results=\"true\"; cursor=\"\(last.rowID)\""
         }
         return HTTPResponses.json(writer, headers: headers)
     }
 
     func issueEvents(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         let (issue, _) = try await loadIssue(try issueID(context))
-        return try await eventsResponse(request, query: try Self.eventQuery(request, projectID: issue.projectID, issueID: issue.id),
-                                        issue: issue)
+        return try await eventsResponse(
+            request, query: try Self.eventQuery(request, projectID: issue.projectID, issueID: issue.id),
+            issue: issue)
     }
 
     /// `GET /api/0/issues/{id}/events/{event_id|latest|oldest}/`.
@@ -81,7 +83,7 @@ extension APIRoutes {
     func projectEvent(_ context: PitRequestContext) async throws -> Response {
         let project = try await project(context)
         guard let text = context.parameters.get("event"), let eventID = EventID(text),
-              let event = try await reader.event(projectID: project.id, eventID: eventID)
+            let event = try await reader.event(projectID: project.id, eventID: eventID)
         else { throw HTTPError(.notFound, message: "The requested resource does not exist") }
         let issue = try await reader.issue(id: event.issueID)
         var writer = JSONWriter()

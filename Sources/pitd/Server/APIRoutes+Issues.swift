@@ -1,9 +1,9 @@
-import PitModel
-import PitStorage
-import PitIngest
-import PitQuery
 import HTTPTypes
 import Hummingbird
+import PitIngest
+import PitModel
+import PitQuery
+import PitStorage
 
 /// Issues: search and list (`X-Hits`, cursor `Link`), detail, status changes one at a time or in bulk.
 extension APIRoutes {
@@ -57,8 +57,10 @@ extension APIRoutes {
         var headers: HTTPFields = [:]
         var countQuery = query
         countQuery.cursor = nil
-        headers[HTTPField.Name("X-Hits")!] = String(min(try await reader.issueCount(projectID: project.id, query: countQuery),
-                                                       IssueQuery.maxHits))
+        headers[HTTPField.Name("X-Hits")!] = String(
+            min(
+                try await reader.issueCount(projectID: project.id, query: countQuery),
+                IssueQuery.maxHits))
         headers[HTTPField.Name("X-Max-Hits")!] = String(IssueQuery.maxHits)
         if issues.count == query.limit, let last = issues.last {
             let cursor = IssueQuery.Cursor(value: query.sort.value(of: last), id: last.id).description
@@ -76,7 +78,7 @@ extension APIRoutes {
         let projects = try await admin({ try $0.projects() })
         let wanted = FormFields(query: request)["project"].flatMap { Int64($0) }
         guard let project = wanted.flatMap({ id in projects.first { $0.id == id } }) ?? (wanted == nil ? projects.first : nil),
-              project.organizationSlug == context.parameters.get("org")
+            project.organizationSlug == context.parameters.get("org")
         else { throw HTTPError(.notFound, message: "The requested resource does not exist") }
         return try await issuesResponse(request, project: project, query: try Self.issueQuery(request))
     }
@@ -109,7 +111,8 @@ extension APIRoutes {
             guard let name = json.string(json.member(0, "status")), let status = IssueStatus(name: name) else {
                 throw HTTPError(.badRequest, message: "status must be resolved, resolvedInNextRelease, unresolved or ignored")
             }
-            let inNextRelease = name == "resolvedInNextRelease"
+            let inNextRelease =
+                name == "resolvedInNextRelease"
                 || json.bool(json.path(0, "statusDetails", "inNextRelease")) == true
             return (status, inNextRelease)
         }
@@ -130,12 +133,14 @@ extension APIRoutes {
         let (status, inNextRelease) = try await statusUpdate(request)
         let updated: Int
         if ids.isEmpty {
-            updated = try await IssueActions(queue: queue).applyToMatches(of: try Self.issueQuery(request), project: project,
-                                                                         reader: reader, status: status,
-                                                                         inNextRelease: inNextRelease)
+            updated = try await IssueActions(queue: queue).applyToMatches(
+                of: try Self.issueQuery(request), project: project,
+                reader: reader, status: status,
+                inNextRelease: inNextRelease)
         } else {
-            updated = try await IssueActions(queue: queue).apply(ids: ids, project: project, reader: reader, status: status,
-                                                                 inNextRelease: inNextRelease)
+            updated = try await IssueActions(queue: queue).apply(
+                ids: ids, project: project, reader: reader, status: status,
+                inNextRelease: inNextRelease)
         }
         var writer = JSONWriter()
         writer.beginObject()

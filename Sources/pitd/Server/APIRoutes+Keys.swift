@@ -1,9 +1,9 @@
-import PitModel
-import PitStorage
-import PitIngest
-import PitQuery
 import HTTPTypes
 import Hummingbird
+import PitIngest
+import PitModel
+import PitQuery
+import PitStorage
 
 /// A project's DSN keys: list, create, update (name, active, rate limit), disable.
 extension APIRoutes {
@@ -49,11 +49,14 @@ extension APIRoutes {
     static func rateLimit(_ json: JSONView) throws -> ProjectKey.RateLimit?? {
         guard let member = json.member(0, "rateLimit") else { return nil }
         guard json.kind(member) == .object else { return .some(nil) }
-        let count = json.member(member, "count"), window = json.member(member, "window")
+        let count = json.member(member, "count")
+        let window = json.member(member, "window")
         if json.isNull(count) && json.isNull(window) { return .some(nil) }
         do {
-            return .some(try ProjectKey.RateLimit.validated(count: json.int(count).map(Int64.init),
-                                                            windowSeconds: json.int(window).map(Int64.init)))
+            return .some(
+                try ProjectKey.RateLimit.validated(
+                    count: json.int(count).map(Int64.init),
+                    windowSeconds: json.int(window).map(Int64.init)))
         } catch {
             throw HTTPError(.badRequest, message: error.detail)
         }
@@ -62,7 +65,7 @@ extension APIRoutes {
     func projectKey(_ context: PitRequestContext) async throws -> (Project, ProjectKey) {
         let project = try await project(context)
         guard let publicKey = context.parameters.get("key"),
-              let key = try await admin({ try $0.keys(projectID: project.id) }).first(where: { $0.publicKey == publicKey })
+            let key = try await admin({ try $0.keys(projectID: project.id) }).first(where: { $0.publicKey == publicKey })
         else { throw HTTPError(.notFound, message: "The requested resource does not exist") }
         return (project, key)
     }

@@ -1,8 +1,8 @@
-import PitModel
-import PitStorage
-import PitIngest
-import PitQuery
 import Hummingbird
+import PitIngest
+import PitModel
+import PitQuery
+import PitStorage
 
 /// Projects: list, detail, create (`POST /teams/{org}/{team}/projects/`), rename, environments;
 /// `project(_:)` resolves the project of every project-scoped URL.
@@ -17,7 +17,7 @@ extension APIRoutes {
 
     func project(_ context: PitRequestContext) async throws -> Project {
         guard let org = context.parameters.get("org"), let slug = context.parameters.get("project"),
-              let project = try await admin({ try $0.project(organizationSlug: org, slug: slug) })
+            let project = try await admin({ try $0.project(organizationSlug: org, slug: slug) })
         else { throw HTTPError(.notFound, message: "The requested resource does not exist") }
         return project
     }

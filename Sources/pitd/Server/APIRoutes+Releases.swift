@@ -1,9 +1,9 @@
-import PitModel
-import PitStorage
-import PitIngest
-import PitQuery
 import Foundation
 import Hummingbird
+import PitIngest
+import PitModel
+import PitQuery
+import PitStorage
 
 /// Releases of the organisation or one project.
 extension APIRoutes {

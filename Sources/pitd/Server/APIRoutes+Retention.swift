@@ -21,7 +21,9 @@ extension APIRoutes {
                 throw HTTPError(.badRequest, message: "retentionDays is required (a number of days, or null for the server setting)")
             }
             if json.isNull(member) { return nil }
-            guard let value = json.int(member) else { throw HTTPError(.badRequest, message: "retentionDays must be a whole number or null") }
+            guard let value = json.int(member) else {
+                throw HTTPError(.badRequest, message: "retentionDays must be a whole number or null")
+            }
             do throws(IngestError) {
                 return try RetentionPolicy.validatedDays(value)
             } catch {

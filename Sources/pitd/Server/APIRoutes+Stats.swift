@@ -1,8 +1,8 @@
-import PitModel
-import PitStorage
-import PitIngest
-import PitQuery
 import Hummingbird
+import PitIngest
+import PitModel
+import PitQuery
+import PitStorage
 
 /// Hourly series: Sentry's per-issue `stats` and the project's `stats/` endpoint.
 extension APIRoutes {
@@ -59,8 +59,9 @@ extension APIRoutes {
         }
         let window: StatsWindow
         do {
-            window = try StatsWindow(since: parameters["since"], until: parameters["until"], resolution: parameters["resolution"],
-                                     nowSeconds: ClockTime.nowMilliseconds / 1000)
+            window = try StatsWindow(
+                since: parameters["since"], until: parameters["until"], resolution: parameters["resolution"],
+                nowSeconds: ClockTime.nowMilliseconds / 1000)
         } catch {
             throw HTTPError(.badRequest, message: error.detail)
         }

@@ -1,8 +1,8 @@
-import PitModel
-import PitStorage
-import PitIngest
-import PitQuery
 import Hummingbird
+import PitIngest
+import PitModel
+import PitQuery
+import PitStorage
 
 /// An issue's tag facets and values.
 extension APIRoutes {
@@ -23,8 +23,9 @@ extension APIRoutes {
         let environment = FormFields(query: request)["environment"]
         let values = try await reader.tagValues(issueID: issue.id, key: key, environment: environment, limit: 10_000)
         guard !values.isEmpty else { throw HTTPError(.notFound, message: "The requested resource does not exist") }
-        let facet = TagFacet(key: key, total: values.reduce(0) { $0 + $1.count }, distinctValues: Int64(values.count),
-                             topValues: Array(values.prefix(9)))
+        let facet = TagFacet(
+            key: key, total: values.reduce(0) { $0 + $1.count }, distinctValues: Int64(values.count),
+            topValues: Array(values.prefix(9)))
         var writer = JSONWriter()
         SentryAPIRenderer.tagFacet(facet, into: &writer)
         return HTTPResponses.json(writer)

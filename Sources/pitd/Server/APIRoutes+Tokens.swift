@@ -1,8 +1,8 @@
-import PitModel
-import PitStorage
-import PitIngest
-import PitQuery
 import Hummingbird
+import PitIngest
+import PitModel
+import PitQuery
+import PitStorage
 
 /// API tokens: list, create (the secret is in the answer once), revoke; admin only.
 extension APIRoutes {
@@ -20,8 +20,10 @@ extension APIRoutes {
     func createToken(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         let identity = try context.require(.admin)
         let (name, scopeNames) = try await APIBody.read(request) { json in
-            (json.string(json.member(0, "name")),
-             json.member(0, "scopes").map { scopes in json.elements(scopes).compactMap { json.string($0) } } ?? [])
+            (
+                json.string(json.member(0, "name")),
+                json.member(0, "scopes").map { scopes in json.elements(scopes).compactMap { json.string($0) } } ?? []
+            )
         }
         var scopes: [TokenScope] = []
         for name in scopeNames {
@@ -38,7 +40,7 @@ extension APIRoutes {
     func revokeToken(_ context: PitRequestContext) async throws -> Response {
         _ = try context.require(.admin)
         guard let id = context.parameters.get("id").flatMap({ Int64($0) }),
-              try await admin({ try $0.revokeToken(id: id, now: ClockTime.nowMilliseconds) })
+            try await admin({ try $0.revokeToken(id: id, now: ClockTime.nowMilliseconds) })
         else { throw HTTPError(.notFound, message: "The requested resource does not exist") }
         return Response(status: .noContent)
     }

@@ -1,7 +1,7 @@
-import PitModel
-import PitStorage
 import HTTPTypes
 import Hummingbird
+import PitModel
+import PitStorage
 
 /// `POST /api/0/projects/{org}/{project}/events/verify/` with `{"event_ids": ["<32 hex>", …]}`
 /// (at most `maxIDs`): answers `{"checked": N, "missing": [ids the project has no event for]}`.

@@ -54,8 +54,9 @@ final class ConnectionCounter: Sendable {
 
     /// What a connection beyond the limit gets before it is closed: a plain 503 that SDKs treat
     /// as "back off", written before reading anything.
-    static let refusal: ByteBuffer = ByteBuffer(string: "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n"
-        + "Content-Type: text/plain\r\nContent-Length: 21\r\nConnection: close\r\n\r\ntoo many connections\n")
+    static let refusal: ByteBuffer = ByteBuffer(
+        string: "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n"
+            + "Content-Type: text/plain\r\nContent-Length: 21\r\nConnection: close\r\n\r\ntoo many connections\n")
 }
 
 extension ConnectionCounter {

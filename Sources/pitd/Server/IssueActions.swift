@@ -1,10 +1,10 @@
-import PitModel
-import PitStorage
-import PitIngest
-import PitQuery
 import Foundation
 import Hummingbird
 import NIOConcurrencyHelpers
+import PitIngest
+import PitModel
+import PitQuery
+import PitStorage
 
 /// Status changes go through the writer's queue, so they serialise with ingest (a resolve and a
 /// regression of the same issue are never interleaved).
@@ -20,7 +20,10 @@ struct IssueActions: Sendable {
             // The writer's answer or the deadline, whichever comes first.
             let once = NIOLockedValueBox<CheckedContinuation<Result<Void, any Error>?, Never>?>(continuation)
             let resume: @Sendable (Result<Void, any Error>?) -> Void = { result in
-                once.withLockedValue { value in defer { value = nil }; return value }?.resume(returning: result)
+                once.withLockedValue { value in
+                    defer { value = nil }
+                    return value
+                }?.resume(returning: result)
             }
             let queued = queue.offer(command: .setStatus(issueIDs: ids, status: status, resolveInNextRelease: inNextRelease)) {
                 resume($0)
@@ -36,8 +39,10 @@ struct IssueActions: Sendable {
         switch result {
         case .none: throw HTTPError(.serviceUnavailable, message: "server is shutting down")
         // The database's error is in the writer's log; the caller learns only that it failed.
-        case .failure: throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "1"],
-                                       message: "The database did not apply the change; retry later.")
+        case .failure:
+            throw HTTPError(
+                .serviceUnavailable, headers: [.retryAfter: "1"],
+                message: "The database did not apply the change; retry later.")
         case .success: return
         }
     }
@@ -54,9 +59,10 @@ struct IssueActions: Sendable {
     }
 
     /// Every issue matching `query`, in pages of 1,000.
-    func applyToMatches(of query: IssueQuery, project: Project, reader: any ReadStore, status: IssueStatus,
-                        inNextRelease: Bool) async throws -> Int
-    {
+    func applyToMatches(
+        of query: IssueQuery, project: Project, reader: any ReadStore, status: IssueStatus,
+        inNextRelease: Bool
+    ) async throws -> Int {
         var query = query
         query.limit = 1000
         query.cursor = nil

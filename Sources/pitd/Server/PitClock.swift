@@ -1,7 +1,7 @@
-import PitModel
-import PitStorage
 import PitIngest
+import PitModel
 import PitQuery
+import PitStorage
 
 /// The time the server's sign-in, session and token checks read. The server uses the system
 /// clocks; tests pass a clock they move by hand, so session expiry and sign-in throttling are

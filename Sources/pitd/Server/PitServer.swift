@@ -36,21 +36,27 @@ package enum PitServer {
         guard let tokenHash = try setup.store.setting(DataDirectory.adminTokenHashSetting) else {
             throw PitSettings.Invalid(description: "no admin token in \(settings.backend)")
         }
-        logger.info("pitd data directory", metadata: ["pit.data_dir": "\(settings.dataDirectory)",
-                                                      "pit.database": "\(settings.backend)"])
+        logger.info(
+            "pitd data directory",
+            metadata: [
+                "pit.data_dir": "\(settings.dataDirectory)",
+                "pit.database": "\(settings.backend)",
+            ])
         logger.info("DSN of the default project", metadata: ["pit.dsn": "\(directory.dsn(for: setup.key))"])
         // Never the token itself: logs are shipped and kept where the data directory's 0600
         // file is not. `pitd init --json` prints it for the operator.
         if setup.createdToken {
-            logger.notice("admin token created; read it from its file (owner-only) or with `pitd init --json`",
-                          metadata: ["pit.admin_token_file": "\(settings.adminTokenPath)"])
+            logger.notice(
+                "admin token created; read it from its file (owner-only) or with `pitd init --json`",
+                metadata: ["pit.admin_token_file": "\(settings.adminTokenPath)"])
         }
 
         let app = try application(settings: settings, setup: setup, adminTokenHash: tokenHash, logger: logger)
         // Application.runService() would wait for ever on a service that never stops; past the
         // connections' grace and the writers' drain, shutdown escalates to cancellation.
         var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        configuration.maximumGracefulShutdownDuration = .seconds(Int64(settings.connectionLimits.shutdownGrace.nanoseconds / 1_000_000_000) + 30)
+        configuration.maximumGracefulShutdownDuration = .seconds(
+            Int64(settings.connectionLimits.shutdownGrace.nanoseconds / 1_000_000_000) + 30)
         configuration.maximumCancellationDuration = .seconds(10)
         try await ServiceGroup(configuration: configuration).run()
     }
@@ -60,9 +66,10 @@ package enum PitServer {
     /// The server over an initialised data directory, not yet running: `run` serves it, and the
     /// tests drive it with HummingbirdTesting. `clock` is the time sessions, tokens and sign-in
     /// throttling read.
-    static func application(settings: PitSettings, setup: DataDirectory.Setup, adminTokenHash tokenHash: String, logger: Logger,
-                            clock: PitClock = .system) throws -> PitApplication
-    {
+    static func application(
+        settings: PitSettings, setup: DataDirectory.Setup, adminTokenHash tokenHash: String, logger: Logger,
+        clock: PitClock = .system
+    ) throws -> PitApplication {
         let registry = Self.registry
         let metrics = PitMetrics()
         let keys = KeyCache()
@@ -70,9 +77,10 @@ package enum PitServer {
         let queue = IngestQueue(maxCount: settings.queueMaxEvents, maxBytes: settings.queueMaxBytes)
         let health = StorageHealth()
         let stores = try (0..<settings.writers).map { _ in try settings.backend.makeBatchStore(logger: logger) }
-        let writer = BatchWriter(queue: queue, stores: stores, batchSize: settings.batchSize,
-                                 commitDelay: Double(settings.commitDelayMicroseconds) / 1e6, metrics: metrics, health: health,
-                                 logger: logger)
+        let writer = BatchWriter(
+            queue: queue, stores: stores, batchSize: settings.batchSize,
+            commitDelay: Double(settings.commitDelayMicroseconds) / 1e6, metrics: metrics, health: health,
+            logger: logger)
         let admin = setup.store
         var dictionaries: PayloadDictionaries?
         if settings.dictionarySamples > 0 {
@@ -85,47 +93,60 @@ package enum PitServer {
         let retention = settings.retentionPolicy
         try retention.reload(from: setup.store)
         let diskGuard = DiskGuard(path: settings.dataDirectory, minimumFreeBytes: settings.minFreeDiskBytes, logger: logger)
-        let pipeline = IngestPipeline(keys: keys, queue: queue, ack: settings.ack, limits: settings.limits,
-                                      metrics: metrics, retryAfterSeconds: settings.retryAfterSeconds, dictionaries: dictionaries,
-                                      diskGuard: diskGuard, retention: retention, ackTimeout: Double(settings.ackTimeoutSeconds),
-                                      inflight: InflightBudget(limit: settings.inflightBytes))
+        let pipeline = IngestPipeline(
+            keys: keys, queue: queue, ack: settings.ack, limits: settings.limits,
+            metrics: metrics, retryAfterSeconds: settings.retryAfterSeconds, dictionaries: dictionaries,
+            diskGuard: diskGuard, retention: retention, ackTimeout: Double(settings.ackTimeoutSeconds),
+            inflight: InflightBudget(limit: settings.inflightBytes))
         // Before the loop contexts make their sinks.
         EventLoopCommitSink.defaultDeadline.withLockedValue { $0 = .seconds(Int64(settings.ackTimeoutSeconds)) }
         let backend = settings.backend
         let purger = RetentionPurger(
             makeStore: { try backend.makePurgeStore(logger: logger) }, policy: retention, admin: setup.store, queue: queue,
             interval: Double(settings.retentionIntervalSeconds),
-            configuration: .init(batchSize: settings.retentionBatchSize, pause: Double(settings.retentionBatchPauseMilliseconds) / 1000,
-                                 writerLagLimit: Double(settings.retentionWriterLagMilliseconds) / 1000),
+            configuration: .init(
+                batchSize: settings.retentionBatchSize, pause: Double(settings.retentionBatchPauseMilliseconds) / 1000,
+                writerLagLimit: Double(settings.retentionWriterLagMilliseconds) / 1000),
             logger: logger)
-        let (reader, readServices) = settings.backend.makeReadStore(dictionaries: dictionaries, connections: settings.databasePoolSize, logger: logger)
+        let (reader, readServices) = settings.backend.makeReadStore(
+            dictionaries: dictionaries, connections: settings.databasePoolSize, logger: logger)
 
-        let authenticator = Authenticator(admin: AdminAccess(store: setup.store), adminToken: AdminTokenHash(tokenHash),
-                                          sessionLifetimeSeconds: Int64(settings.sessionDays) * 86400,
-                                          secureCookies: settings.publicURL.lowercased().hasPrefix("https:"),
-                                          throttle: LoginThrottle(policies: [
-                                              .init(burst: settings.loginFailuresPerAccount, interval: 60),
-                                              .init(burst: settings.loginFailuresPerIP, interval: 10),
-                                          ], clock: clock.monotonicSeconds),
-                                          // Two hashes at once is 256 MiB and both cores of a small server.
-                                          hasher: PasswordHasher(threads: min(2, System.coreCount), queueLimit: 8),
-                                          trustedProxies: settings.trustedProxies, clock: clock)
+        let authenticator = Authenticator(
+            admin: AdminAccess(store: setup.store), adminToken: AdminTokenHash(tokenHash),
+            sessionLifetimeSeconds: Int64(settings.sessionDays) * 86400,
+            secureCookies: settings.publicURL.lowercased().hasPrefix("https:"),
+            throttle: LoginThrottle(
+                policies: [
+                    .init(burst: settings.loginFailuresPerAccount, interval: 60),
+                    .init(burst: settings.loginFailuresPerIP, interval: 10),
+                ], clock: clock.monotonicSeconds),
+            // Two hashes at once is 256 MiB and both cores of a small server.
+            hasher: PasswordHasher(threads: min(2, System.coreCount), queueLimit: 8),
+            trustedProxies: settings.trustedProxies, clock: clock)
         let router = Router(context: PitRequestContext.self)
-        OperationsRoutes(queue: queue, health: health, registry: registry, diskGuard: diskGuard, probe: {
-            do {
-                _ = try await BlockingWork.run(timeout: 2) { try admin.setting(DataDirectory.adminTokenHashSetting) }
-                return true
-            } catch {
-                logger.debug("readiness probe failed", metadata: ["error": "\(error)"])
-                return false
+        OperationsRoutes(
+            queue: queue, health: health, registry: registry, diskGuard: diskGuard,
+            probe: {
+                do {
+                    _ = try await BlockingWork.run(timeout: 2) { try admin.setting(DataDirectory.adminTokenHashSetting) }
+                    return true
+                } catch {
+                    logger.debug("readiness probe failed", metadata: ["error": "\(error)"])
+                    return false
+                }
             }
-        }).register(on: router)
-        APIRoutes(admin: AdminAccess(store: setup.store), reader: reader, queue: queue, baseURL: settings.publicURL, keys: keys,
-                  retention: retention, organization: setup.project.organizationSlug)
-            .register(on: router, authenticator: authenticator)
-        WebRoutes(admin: AdminAccess(store: setup.store), reader: reader, queue: queue, authenticator: authenticator, publicURL: settings.publicURL,
-                  organization: setup.project.organizationSlug, keys: keys)
-            .register(on: router)
+        ).register(on: router)
+        APIRoutes(
+            admin: AdminAccess(store: setup.store), reader: reader, queue: queue, baseURL: settings.publicURL, keys: keys,
+            retention: retention, organization: setup.project.organizationSlug
+        )
+        .register(on: router, authenticator: authenticator)
+        WebRoutes(
+            admin: AdminAccess(store: setup.store), reader: reader, queue: queue, authenticator: authenticator,
+            publicURL: settings.publicURL,
+            organization: setup.project.organizationSlug, keys: keys
+        )
+        .register(on: router)
         let responder = PitResponder(ingest: IngestEndpoint(pipeline: pipeline, logger: logger), fallback: router.buildResponder())
         let loopContexts = IngestLoopContexts(queue: queue, admission: settings.admission)
         let connections = ConnectionCounter(limit: settings.connectionLimits.maxConnections)
@@ -135,8 +156,9 @@ package enum PitServer {
             }
         }
 
-        let refresher = KeyCacheRefresher(cache: keys, store: setup.store, interval: .seconds(settings.keyRefreshSeconds),
-                                          logger: logger)
+        let refresher = KeyCacheRefresher(
+            cache: keys, store: setup.store, interval: .seconds(settings.keyRefreshSeconds),
+            logger: logger)
         return Application(
             responder: responder,
             server: server,
@@ -145,10 +167,14 @@ package enum PitServer {
             // stops first of all: it may be waiting on the writer for an issue command.
             services: readServices + [writer, refresher, diskGuard, purger],
             onServerRunning: { channel in
-                logger.info("pitd listening", metadata: ["pit.address": "\(channel.localAddress.map { "\($0)" } ?? "?")",
-                                                         "pit.ack": "\(settings.ack.rawValue)",
-                                                         "pit.ingest_batch_size": "\(settings.batchSize)",
-                                                         "pit.writers": "\(settings.writers)"])
+                logger.info(
+                    "pitd listening",
+                    metadata: [
+                        "pit.address": "\(channel.localAddress.map { "\($0)" } ?? "?")",
+                        "pit.ack": "\(settings.ack.rawValue)",
+                        "pit.ingest_batch_size": "\(settings.batchSize)",
+                        "pit.writers": "\(settings.writers)",
+                    ])
             },
             logger: logger
         )

@@ -1,8 +1,8 @@
-import PitModel
-import PitStorage
-import PitIngest
-import PitQuery
 import Hummingbird
+import PitIngest
+import PitModel
+import PitQuery
+import PitStorage
 
 /// Creates API tokens: the secret is shown once and only its hash is stored.
 struct TokenIssuer: Sendable {
@@ -11,8 +11,11 @@ struct TokenIssuer: Sendable {
     func issue(label: String, scopes: [TokenScope], userID: Int64?) async throws -> (APIToken, String) {
         let plain = Secret.generate(prefix: "pit_tok_")
         do {
-            let token = try await admin({ try $0.createToken(hash: Secret.hash(plain), prefix: String(plain.prefix(12)), label: label,
-                                              scopes: scopes, userID: userID) })
+            let token = try await admin({
+                try $0.createToken(
+                    hash: Secret.hash(plain), prefix: String(plain.prefix(12)), label: label,
+                    scopes: scopes, userID: userID)
+            })
             return (token, plain)
         } catch let error as AdminError {
             throw HTTPError(.badRequest, message: error.description)

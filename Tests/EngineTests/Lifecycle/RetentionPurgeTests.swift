@@ -40,14 +40,17 @@ private func scalar(_ path: String, _ sql: String) throws -> Int64 {
             try fixture.write(try fixture.record(eventJSON(id, type: "OldError", user: "{\"id\":\"u\(id)\"}"), received: old))
         }
         try fixture.write(try fixture.record(eventJSON(4, type: "MixedError", release: "1.0", environment: "staging"), received: old))
-        try fixture.write(try fixture.record(eventJSON(5, type: "MixedError", release: "1.0", environment: "staging"), received: receiveTime))
+        try fixture.write(
+            try fixture.record(eventJSON(5, type: "MixedError", release: "1.0", environment: "staging"), received: receiveTime))
         try fixture.write(try fixture.record(eventJSON(6, type: "NewError"), received: receiveTime))
         // An attachment-like item of an old event and one of a recent event.
         let items = try SQLiteConnection(path: fixture.path)
         for received in [old, receiveTime] {
-            try items.statement("""
+            try items.statement(
+                """
                 INSERT INTO items (project_id, type, received, header, payload_size, payload) VALUES (1, 'attachment', ?, '{}', 1, x'01')
-                """).run([.int(Int64(received * 1000))])
+                """
+            ).run([.int(Int64(received * 1000))])
         }
         #expect(try await fixture.issues().count == 3)
 
@@ -150,7 +153,10 @@ private func scalar(_ path: String, _ sql: String) throws -> Int64 {
         #expect(issue.timesSeen == 2)
         #expect(issue.usersSeen == 2)
         let connection = try SQLiteConnection(path: fixture.path, readOnly: true)
-        #expect(try connection.statement("SELECT user_key FROM issue_users ORDER BY user_key").query([]) { $0.text(0) ?? "" } == ["id:u1", "id:u3"])
+        #expect(
+            try connection.statement("SELECT user_key FROM issue_users ORDER BY user_key").query([]) { $0.text(0) ?? "" } == [
+                "id:u1", "id:u3",
+            ])
         // A second pass changes nothing.
         _ = try purge(fixture, policy: RetentionPolicy(defaultDays: 90))
         #expect(try await fixture.onlyIssue().usersSeen == 2)
@@ -208,11 +214,13 @@ private func scalar(_ path: String, _ sql: String) throws -> Int64 {
 
     @Test func ingestDropsEventsAlreadyPastRetention() throws {
         let policy = RetentionPolicy(defaultDays: 7)
-        let pipeline = IngestPipeline(keys: KeyCache(), queue: IngestQueue(maxCount: 1, maxBytes: 1), ack: .queued,
-                                      limits: IngestLimits(), metrics: PitMetrics(), retention: policy)
+        let pipeline = IngestPipeline(
+            keys: KeyCache(), queue: IngestQueue(maxCount: 1, maxBytes: 1), ack: .queued,
+            limits: IngestLimits(), metrics: PitMetrics(), retention: policy)
         func record(ageDays: Double) throws -> EventRecord {
-            try pipeline.makeEventRecord(ByteBuffer(string: eventJSON(1, offset: -ageDays * day)), header: nil, projectID: 1,
-                                         received: receiveTime)
+            try pipeline.makeEventRecord(
+                ByteBuffer(string: eventJSON(1, offset: -ageDays * day)), header: nil, projectID: 1,
+                received: receiveTime)
         }
         #expect(pipeline.keepingUnexpired(try record(ageDays: 6)) != nil)
         #expect(pipeline.keepingUnexpired(try record(ageDays: 8)) == nil)
@@ -273,11 +281,20 @@ struct PostgresRetentionPurgeTests {
         let fixture = try StoreFixture()
         let old = receiveTime - 100 * day
         var entries: [IngestQueue.Entry] = []
-        for id in 1...3 { entries.append(.write(WriteUnit(event: try fixture.record(eventJSON(id, type: "OldError"), received: old), items: []))) }
-        entries.append(.write(WriteUnit(event: try fixture.record(eventJSON(4, type: "MixedError", release: "1.0", offset: -100 * day + 60),
-                                                                   received: old), items: [])))
-        entries.append(.write(WriteUnit(event: try fixture.record(eventJSON(5, type: "MixedError", release: "1.0"), received: receiveTime),
-                                        items: [])))
+        for id in 1...3 {
+            entries.append(.write(WriteUnit(event: try fixture.record(eventJSON(id, type: "OldError"), received: old), items: [])))
+        }
+        entries.append(
+            .write(
+                WriteUnit(
+                    event: try fixture.record(
+                        eventJSON(4, type: "MixedError", release: "1.0", offset: -100 * day + 60),
+                        received: old), items: [])))
+        entries.append(
+            .write(
+                WriteUnit(
+                    event: try fixture.record(eventJSON(5, type: "MixedError", release: "1.0"), received: receiveTime),
+                    items: [])))
         _ = try writer.write(entries)
         // Events reach retention long after their counter deltas were rolled up; the purge
         // lowers the counter rows, so roll these up first, as time would have.
@@ -290,7 +307,8 @@ struct PostgresRetentionPurgeTests {
 
         let store = try PostgresPurgeStore(url: database, logger: PostgresTestDatabase.logger)
         defer { store.close() }
-        let pass = RetentionPass(store: store, policy: RetentionPolicy(defaultDays: 90), configuration: .init(batchSize: 2, pause: 0)) { _ in
+        let pass = RetentionPass(store: store, policy: RetentionPolicy(defaultDays: 90), configuration: .init(batchSize: 2, pause: 0)) {
+            _ in
             Issue.record("PostgreSQL deletes issues itself")
         }
         let summary = try pass.run(nowMilliseconds: nowMilliseconds)
@@ -323,8 +341,12 @@ struct PostgresRetentionPurgeTests {
         let old = receiveTime - 100 * day
         var entries: [IngestQueue.Entry] = []
         func add(_ id: Int, _ user: String, environment: String? = nil, received: Double) throws {
-            entries.append(.write(WriteUnit(event: try fixture.record(eventJSON(id, user: "{\"id\":\"\(user)\"}", environment: environment),
-                                                                      received: received), items: [])))
+            entries.append(
+                .write(
+                    WriteUnit(
+                        event: try fixture.record(
+                            eventJSON(id, user: "{\"id\":\"\(user)\"}", environment: environment),
+                            received: received), items: [])))
         }
         try add(1, "u1", received: old)
         for id in 2...4 { try add(id, "u2", received: old) }
@@ -340,7 +362,9 @@ struct PostgresRetentionPurgeTests {
 
         let store = try PostgresPurgeStore(url: database, logger: PostgresTestDatabase.logger)
         defer { store.close() }
-        let pass = RetentionPass(store: store, policy: RetentionPolicy(defaultDays: 90), configuration: .init(batchSize: 2, pause: 0)) { _ in }
+        let pass = RetentionPass(store: store, policy: RetentionPolicy(defaultDays: 90), configuration: .init(batchSize: 2, pause: 0)) {
+            _ in
+        }
         #expect(try pass.run(nowMilliseconds: nowMilliseconds).events == 4)
 
         let session = try PostgresSession(url: database, logger: PostgresTestDatabase.logger)

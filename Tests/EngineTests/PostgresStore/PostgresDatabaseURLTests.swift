@@ -42,11 +42,15 @@ import Testing
     /// host name for verify-full.
     @Test func certificateChecksFollowTheMode() throws {
         #expect(try PostgresDatabaseURL("postgres://pit@db.example.com/pit?sslmode=disable").tlsConfiguration == nil)
-        #expect(try PostgresDatabaseURL("postgres://pit@db.example.com/pit").tlsConfiguration?.certificateVerification == CertificateVerification.none)
-        #expect(try PostgresDatabaseURL("postgres://pit@db.example.com/pit?sslmode=prefer").tlsConfiguration?.certificateVerification
-            == CertificateVerification.none)
-        #expect(try PostgresDatabaseURL("postgres://pit@db.example.com/pit?sslmode=verify-ca").tlsConfiguration?.certificateVerification
-            == .noHostnameVerification)
+        #expect(
+            try PostgresDatabaseURL("postgres://pit@db.example.com/pit").tlsConfiguration?.certificateVerification
+                == CertificateVerification.none)
+        #expect(
+            try PostgresDatabaseURL("postgres://pit@db.example.com/pit?sslmode=prefer").tlsConfiguration?.certificateVerification
+                == CertificateVerification.none)
+        #expect(
+            try PostgresDatabaseURL("postgres://pit@db.example.com/pit?sslmode=verify-ca").tlsConfiguration?.certificateVerification
+                == .noHostnameVerification)
         let full = try PostgresDatabaseURL("postgres://pit@db.example.com/pit?sslmode=verify-full&sslrootcert=/etc/pit/ca.pem")
         #expect(full.tlsConfiguration?.certificateVerification == .fullVerification)
         #expect(full.tlsConfiguration?.trustRoots == .file("/etc/pit/ca.pem"))
@@ -74,8 +78,9 @@ import Testing
 
     @Test(.enabled(if: PostgresTestDatabase.adminURL != nil, "PIT_TEST_DATABASE_URL is not set"))
     func aLiveSessionHasTheTimeouts() throws {
-        let session = try PostgresSession(url: try PostgresDatabaseURL(try #require(PostgresTestDatabase.adminURL)),
-                                          logger: PostgresTestDatabase.logger)
+        let session = try PostgresSession(
+            url: try PostgresDatabaseURL(try #require(PostgresTestDatabase.adminURL)),
+            logger: PostgresTestDatabase.logger)
         defer { session.close() }
         var timeout = ""
         for row in try session.query("SHOW statement_timeout") { timeout = try row.decode(String.self) }

@@ -31,33 +31,48 @@ struct PostgresParityTests {
         defer { postgres.close() }
         let fixture = try StoreFixture()
         func batch(_ events: [(json: String, project: Int64, received: Double)]) throws -> [IngestQueue.Entry] {
-            try events.map { .write(WriteUnit(event: try fixture.record($0.json, projectID: $0.project, received: $0.received), items: [])) }
+            try events.map {
+                .write(WriteUnit(event: try fixture.record($0.json, projectID: $0.project, received: $0.received), items: []))
+            }
         }
         var batches: [[IngestQueue.Entry]] = []
         // Several fingerprints, releases, users, tags and environments; a duplicate inside a batch.
-        batches.append(try batch([
-            (eventJSON(1, type: "ValueError", release: "1.0", user: #"{"id":"u1"}"#, tags: #"{"browser":"Firefox"}"#, environment: "prod"), 1, receiveTime),
-            (eventJSON(2, type: "KeyError", release: "1.0", user: #"{"id":"u2"}"#, environment: "staging"), 1, receiveTime + 1),
-            (eventJSON(3, type: "ValueError", release: "1.1", user: #"{"id":"u1"}"#, tags: #"{"browser":"Chrome"}"#, environment: "prod"), 1, receiveTime + 2),
-            (eventJSON(3, type: "ValueError", release: "1.1"), 1, receiveTime + 2),
-            (eventJSON(4, type: "TypeError", level: "warning"), 2, receiveTime + 3),
-        ]))
+        batches.append(
+            try batch([
+                (
+                    eventJSON(
+                        1, type: "ValueError", release: "1.0", user: #"{"id":"u1"}"#, tags: #"{"browser":"Firefox"}"#, environment: "prod"),
+                    1, receiveTime
+                ),
+                (eventJSON(2, type: "KeyError", release: "1.0", user: #"{"id":"u2"}"#, environment: "staging"), 1, receiveTime + 1),
+                (
+                    eventJSON(
+                        3, type: "ValueError", release: "1.1", user: #"{"id":"u1"}"#, tags: #"{"browser":"Chrome"}"#, environment: "prod"),
+                    1, receiveTime + 2
+                ),
+                (eventJSON(3, type: "ValueError", release: "1.1"), 1, receiveTime + 2),
+                (eventJSON(4, type: "TypeError", level: "warning"), 2, receiveTime + 3),
+            ]))
         // A duplicate of an earlier batch's event, more of the same issues, an hour later.
-        batches.append(try batch([
-            (eventJSON(2, type: "KeyError"), 1, receiveTime + 3600),
-            (eventJSON(5, type: "KeyError", release: "1.1", user: #"{"id":"u3"}"#, environment: "staging"), 1, receiveTime + 3601),
-            (eventJSON(6, type: "ZeroDivisionError", value: "division by zero", release: "1.1"), 1, receiveTime + 3602),
-        ]))
+        batches.append(
+            try batch([
+                (eventJSON(2, type: "KeyError"), 1, receiveTime + 3600),
+                (eventJSON(5, type: "KeyError", release: "1.1", user: #"{"id":"u3"}"#, environment: "staging"), 1, receiveTime + 3601),
+                (eventJSON(6, type: "ZeroDivisionError", value: "division by zero", release: "1.1"), 1, receiveTime + 3602),
+            ]))
         // Status changes travel through the writer, between events.
-        batches.append([.command(.setStatus(issueIDs: [1], status: .resolved, resolveInNextRelease: false), { _ in }),
-                        .command(.setStatus(issueIDs: [2], status: .resolved, resolveInNextRelease: true), { _ in }),
-                        .command(.setStatus(issueIDs: [3], status: .ignored, resolveInNextRelease: false), { _ in })])
+        batches.append([
+            .command(.setStatus(issueIDs: [1], status: .resolved, resolveInNextRelease: false), { _ in }),
+            .command(.setStatus(issueIDs: [2], status: .resolved, resolveInNextRelease: true), { _ in }),
+            .command(.setStatus(issueIDs: [3], status: .ignored, resolveInNextRelease: false), { _ in }),
+        ])
         // Issue 1 regresses; issue 2 (resolved in 1.1) stays resolved for 1.1 and regresses for 2.0.
-        batches.append(try batch([
-            (eventJSON(7, type: "ValueError", release: "1.0"), 1, receiveTime + 3700),
-            (eventJSON(8, type: "KeyError", release: "1.1"), 1, receiveTime + 3701),
-            (eventJSON(9, type: "TypeError", level: "warning"), 2, receiveTime + 3702),
-        ]))
+        batches.append(
+            try batch([
+                (eventJSON(7, type: "ValueError", release: "1.0"), 1, receiveTime + 3700),
+                (eventJSON(8, type: "KeyError", release: "1.1"), 1, receiveTime + 3701),
+                (eventJSON(9, type: "TypeError", level: "warning"), 2, receiveTime + 3702),
+            ]))
         batches.append(try batch([(eventJSON(10, type: "KeyError", release: "2.0", environment: "prod"), 1, receiveTime + 7300)]))
 
         for (index, entries) in batches.enumerated() {
@@ -82,10 +97,11 @@ struct PostgresParityTests {
 
     private func compare(_ left: any ReadStore, _ right: any ReadStore) async throws {
         for project: Int64 in [1, 2] {
-            for text in ["", "is:unresolved", "is:resolved", "is:ignored", "release:1.0", "release:1.1", "environment:prod",
-                         "environment:staging", "browser:Firefox", "environment:prod browser:Chrome", "level:warning", "Key",
-                         "is:unresolved level:error"]
-            {
+            for text in [
+                "", "is:unresolved", "is:resolved", "is:ignored", "release:1.0", "release:1.1", "environment:prod",
+                "environment:staging", "browser:Firefox", "environment:prod browser:Chrome", "level:warning", "Key",
+                "is:unresolved level:error",
+            ] {
                 for sort in IssueQuery.Sort.allCases {
                     var query = try IssueQuery(parsing: text)
                     query.sort = sort
@@ -124,26 +140,34 @@ struct PostgresParityTests {
         #expect(all.count == 4)
         let ids = all.map(\.id)
         let hours = HourlyCounts.hour(ofMilliseconds: Int64(receiveTime * 1000))
-        #expect(try await left.issueHourly(issueIDs: ids, fromHour: hours - 1, toHour: hours + 3)
-            == right.issueHourly(issueIDs: ids, fromHour: hours - 1, toHour: hours + 3))
+        #expect(
+            try await left.issueHourly(issueIDs: ids, fromHour: hours - 1, toHour: hours + 3)
+                == right.issueHourly(issueIDs: ids, fromHour: hours - 1, toHour: hours + 3))
         for issue in all {
             #expect(try await left.issue(id: issue.id) == right.issue(id: issue.id))
-            try expectSame(try await left.events(issueID: issue.id, limit: 100, before: nil),
-                           try await right.events(issueID: issue.id, limit: 100, before: nil), "issue \(issue.id) events")
-            try expectSame(try await left.latestEvent(issueID: issue.id).map { [$0] } ?? [],
-                           try await right.latestEvent(issueID: issue.id).map { [$0] } ?? [], "issue \(issue.id) latest")
-            #expect(try await left.tagFacets(issueID: issue.id, environment: nil, topValues: 3)
-                == right.tagFacets(issueID: issue.id, environment: nil, topValues: 3))
-            #expect(try await left.tagFacets(issueID: issue.id, environment: "prod", topValues: 3)
-                == right.tagFacets(issueID: issue.id, environment: "prod", topValues: 3))
-            #expect(try await left.tagValues(issueID: issue.id, key: "release", environment: nil, limit: 10)
-                == right.tagValues(issueID: issue.id, key: "release", environment: nil, limit: 10))
+            try expectSame(
+                try await left.events(issueID: issue.id, limit: 100, before: nil),
+                try await right.events(issueID: issue.id, limit: 100, before: nil), "issue \(issue.id) events")
+            try expectSame(
+                try await left.latestEvent(issueID: issue.id).map { [$0] } ?? [],
+                try await right.latestEvent(issueID: issue.id).map { [$0] } ?? [], "issue \(issue.id) latest")
+            #expect(
+                try await left.tagFacets(issueID: issue.id, environment: nil, topValues: 3)
+                    == right.tagFacets(issueID: issue.id, environment: nil, topValues: 3))
+            #expect(
+                try await left.tagFacets(issueID: issue.id, environment: "prod", topValues: 3)
+                    == right.tagFacets(issueID: issue.id, environment: "prod", topValues: 3))
+            #expect(
+                try await left.tagValues(issueID: issue.id, key: "release", environment: nil, limit: 10)
+                    == right.tagValues(issueID: issue.id, key: "release", environment: nil, limit: 10))
             for event in try await left.events(issueID: issue.id, limit: 100, before: nil) {
-                #expect(try await left.eventNavigation(issueID: issue.id, rowID: event.rowID, environment: nil)
-                    == right.eventNavigation(issueID: issue.id, rowID: event.rowID, environment: nil))
-                try expectSame(try await left.event(projectID: event.projectID, eventID: event.eventID).map { [$0] } ?? [],
-                               try await right.event(projectID: event.projectID, eventID: event.eventID).map { [$0] } ?? [],
-                               "event \(event.eventID)")
+                #expect(
+                    try await left.eventNavigation(issueID: issue.id, rowID: event.rowID, environment: nil)
+                        == right.eventNavigation(issueID: issue.id, rowID: event.rowID, environment: nil))
+                try expectSame(
+                    try await left.event(projectID: event.projectID, eventID: event.eventID).map { [$0] } ?? [],
+                    try await right.event(projectID: event.projectID, eventID: event.eventID).map { [$0] } ?? [],
+                    "event \(event.eventID)")
             }
         }
     }
@@ -204,8 +228,10 @@ enum PostgresTestDatabase {
         let session = try PostgresSession(url: url, logger: logger)
         defer { session.close() }
         var total: Int64 = 0
-        for table in ["issue_deltas", "issue_tag_deltas", "release_deltas", "project_environment_deltas", "issue_hourly_deltas",
-                      "project_hourly_deltas"] {
+        for table in [
+            "issue_deltas", "issue_tag_deltas", "release_deltas", "project_environment_deltas", "issue_hourly_deltas",
+            "project_hourly_deltas",
+        ] {
             for row in try session.query(PostgresQuery(unsafeSQL: "SELECT COUNT(*) FROM \(table)")) { total += try row.decode(Int64.self) }
         }
         return total

@@ -34,8 +34,9 @@ struct PostgresRollupTests {
                 var entries: [IngestQueue.Entry] = []
                 for _ in 0..<Self.perBatch {
                     id += 1
-                    let json = eventJSON(id, release: "1.\(id % 3)", user: #"{"id":"u\#(id % Self.users)"}"#,
-                                         environment: id % 2 == 0 ? "prod" : "staging", offset: Double(id % 100))
+                    let json = eventJSON(
+                        id, release: "1.\(id % 3)", user: #"{"id":"u\#(id % Self.users)"}"#,
+                        environment: id % 2 == 0 ? "prod" : "staging", offset: Double(id % 100))
                     // Two hours of arrival times, so hourly counters of both hours are written at once.
                     let received = receiveTime + Double((writer * Self.batches + batch) % 2) * 3600
                     entries.append(.write(WriteUnit(event: try fixture.record(json, received: received), items: [])))
@@ -102,8 +103,9 @@ struct PostgresRollupTests {
                 let releases = try await reader.releases(projectID: 1)
                 #expect(releases.count == 3 && releases.reduce(0) { $0 + $1.events } == total, "\(when)")
                 #expect(releases.reduce(0) { $0 + $1.newIssues } == 1, "\(when)")
-                #expect(try await reader.tagValues(issueID: issue.id, key: "environment", environment: nil, limit: 10)
-                    .reduce(0) { $0 + $1.count } == total, "\(when)")
+                #expect(
+                    try await reader.tagValues(issueID: issue.id, key: "environment", environment: nil, limit: 10)
+                        .reduce(0) { $0 + $1.count } == total, "\(when)")
                 #expect(Set(try await reader.environments(projectID: 1)) == ["prod", "staging"], "\(when)")
                 let hour = HourlyCounts.hour(ofMilliseconds: Int64(receiveTime * 1000))
                 let issueHours = try await reader.issueHourly(issueIDs: [issue.id], fromHour: hour - 1, toHour: hour + 2)
@@ -143,8 +145,10 @@ struct PostgresRollupTests {
             // Back to the schema of shared migration 6 with its counters filled in.
             let session = try PostgresSession(url: database, logger: PostgresTestDatabase.logger)
             defer { session.close() }
-            for table in ["issue_deltas", "issue_tag_deltas", "release_deltas", "project_environment_deltas", "issue_hourly_deltas",
-                          "project_hourly_deltas"] {
+            for table in [
+                "issue_deltas", "issue_tag_deltas", "release_deltas", "project_environment_deltas", "issue_hourly_deltas",
+                "project_hourly_deltas",
+            ] {
                 try session.query(PostgresQuery(unsafeSQL: "DROP TABLE \(table)"))
             }
             try session.query("DELETE FROM pit_migrations WHERE version > 1000")

@@ -13,8 +13,9 @@ final class StoreFixture {
     let path: String
     var store: SQLiteBatchStore
     let reader: SQLiteReadStore
-    private let pipeline = IngestPipeline(keys: KeyCache(), queue: IngestQueue(maxCount: 1, maxBytes: 1), ack: .queued,
-                                          limits: IngestLimits(), metrics: PitMetrics())
+    private let pipeline = IngestPipeline(
+        keys: KeyCache(), queue: IngestQueue(maxCount: 1, maxBytes: 1), ack: .queued,
+        limits: IngestLimits(), metrics: PitMetrics())
 
     init() throws {
         directory = try TemporaryDirectory()
@@ -56,15 +57,19 @@ final class StoreFixture {
     /// Rows of `issue_tag_values` for an issue, as "key=value×count", sorted.
     func tags(issueID: Int64) throws -> [String] {
         let connection = try SQLiteConnection(path: path, readOnly: true)
-        return try connection.statement("SELECT key, value, SUM(times_seen) FROM issue_tag_values WHERE issue_id = ? GROUP BY key, value ORDER BY key, value")
-            .query([.int(issueID)]) { "\($0.text(0) ?? "")=\($0.text(1) ?? "")×\($0.int(2))" }
+        return try connection.statement(
+            "SELECT key, value, SUM(times_seen) FROM issue_tag_values WHERE issue_id = ? GROUP BY key, value ORDER BY key, value"
+        )
+        .query([.int(issueID)]) { "\($0.text(0) ?? "")=\($0.text(1) ?? "")×\($0.int(2))" }
     }
 }
 
 /// An error event payload. `id` becomes the event id, `offset` seconds are added to the receive time.
-func eventJSON(_ id: Int, type: String = "ValueError", value: String = "bad input", release: String? = nil,
-               user: String? = nil, tags: String? = nil, level: String = "error", environment: String? = nil,
-               offset: Double = -60) -> String {
+func eventJSON(
+    _ id: Int, type: String = "ValueError", value: String = "bad input", release: String? = nil,
+    user: String? = nil, tags: String? = nil, level: String = "error", environment: String? = nil,
+    offset: Double = -60
+) -> String {
     var members = [
         "\"event_id\":\"\(String(format: "%032x", id))\"", "\"timestamp\":\(receiveTime + offset)", "\"level\":\"\(level)\"",
         "\"platform\":\"python\"",
@@ -121,8 +126,9 @@ private func millis(_ offset: Double) -> Int64 { Int64((receiveTime + offset) * 
         let fixture = try StoreFixture()
         let first = try fixture.write(try fixture.record(eventJSON(1, release: "1.0", offset: -300)))
         #expect(first.newIssues == 1)
-        let second = try fixture.write(try fixture.record(eventJSON(2, value: "other value", release: "1.1", offset: -100)),
-                                       try fixture.record(eventJSON(3, release: "1.0", offset: -200)))
+        let second = try fixture.write(
+            try fixture.record(eventJSON(2, value: "other value", release: "1.1", offset: -100)),
+            try fixture.record(eventJSON(3, release: "1.0", offset: -200)))
         #expect(second.events == 2 && second.newIssues == 0)
         let issue = try await fixture.onlyIssue()
         #expect(issue.timesSeen == 3)
@@ -139,8 +145,9 @@ private func millis(_ offset: Double) -> Int64 { Int64((receiveTime + offset) * 
 
     @Test func differentGroupsGetTheirOwnIssuesAndShortIDs() async throws {
         let fixture = try StoreFixture()
-        let outcome = try fixture.write(try fixture.record(eventJSON(1, type: "ValueError")), try fixture.record(eventJSON(2, type: "KeyError")),
-                                        try fixture.record(eventJSON(3, type: "ValueError")))
+        let outcome = try fixture.write(
+            try fixture.record(eventJSON(1, type: "ValueError")), try fixture.record(eventJSON(2, type: "KeyError")),
+            try fixture.record(eventJSON(3, type: "ValueError")))
         #expect(outcome.events == 3 && outcome.newIssues == 2)
         let issues = try await fixture.issues().sorted { $0.shortID < $1.shortID }
         #expect(issues.map(\.shortID) == [1, 2])
@@ -172,7 +179,8 @@ private func millis(_ offset: Double) -> Int64 { Int64((receiveTime + offset) * 
         try fixture.write(try fixture.record(eventJSON(1, type: "ValueError")))
         // A client reusing an id for a different error: the copy is a duplicate, and must not
         // leave an issue without events behind.
-        let outcome = try fixture.write(try fixture.record(eventJSON(1, type: "KeyError")), try fixture.record(eventJSON(2, type: "TypeError")))
+        let outcome = try fixture.write(
+            try fixture.record(eventJSON(1, type: "KeyError")), try fixture.record(eventJSON(2, type: "TypeError")))
         #expect(outcome.duplicates == 1 && outcome.events == 1 && outcome.newIssues == 1)
         let issues = try await fixture.issues().sorted { $0.shortID < $1.shortID }
         #expect(issues.map(\.title) == ["ValueError: bad input", "TypeError: bad input"])
@@ -186,12 +194,14 @@ private func millis(_ offset: Double) -> Int64 { Int64((receiveTime + offset) * 
 
     @Test func usersSeenCountsDistinctIdentities() async throws {
         let fixture = try StoreFixture()
-        try fixture.write(try fixture.record(eventJSON(1, user: #"{"id":"1"}"#)), try fixture.record(eventJSON(2, user: #"{"id":1}"#)),
-                          try fixture.record(eventJSON(3, user: #"{"email":"a@b.c"}"#)), try fixture.record(eventJSON(4)),
-                          try fixture.record(eventJSON(5, user: #"{"ip_address":"{{auto}}"}"#)))
+        try fixture.write(
+            try fixture.record(eventJSON(1, user: #"{"id":"1"}"#)), try fixture.record(eventJSON(2, user: #"{"id":1}"#)),
+            try fixture.record(eventJSON(3, user: #"{"email":"a@b.c"}"#)), try fixture.record(eventJSON(4)),
+            try fixture.record(eventJSON(5, user: #"{"ip_address":"{{auto}}"}"#)))
         #expect(try await fixture.onlyIssue().usersSeen == 2)
-        try fixture.write(try fixture.record(eventJSON(6, user: #"{"email":"a@b.c"}"#)),
-                          try fixture.record(eventJSON(7, user: #"{"username":"ann"}"#)))
+        try fixture.write(
+            try fixture.record(eventJSON(6, user: #"{"email":"a@b.c"}"#)),
+            try fixture.record(eventJSON(7, user: #"{"username":"ann"}"#)))
         let issue = try await fixture.onlyIssue()
         #expect(issue.usersSeen == 3)
         #expect(issue.timesSeen == 7)
@@ -199,14 +209,16 @@ private func millis(_ offset: Double) -> Int64 { Int64((receiveTime + offset) * 
 
     @Test func issueTagsAreAggregated() async throws {
         let fixture = try StoreFixture()
-        try fixture.write(try fixture.record(eventJSON(1, release: "1.0", tags: #"{"browser":"firefox"}"#)),
-                          try fixture.record(eventJSON(2, release: "1.0", tags: #"{"browser":"firefox"}"#, environment: "staging")))
+        try fixture.write(
+            try fixture.record(eventJSON(1, release: "1.0", tags: #"{"browser":"firefox"}"#)),
+            try fixture.record(eventJSON(2, release: "1.0", tags: #"{"browser":"firefox"}"#, environment: "staging")))
         try fixture.write(try fixture.record(eventJSON(3, tags: #"[["browser","chrome"]]"#, level: "warning")))
         let issue = try await fixture.onlyIssue()
-        #expect(try fixture.tags(issueID: issue.id) == [
-            "browser=chrome×1", "browser=firefox×2", "environment=production×2", "environment=staging×1", "level=error×2",
-            "level=warning×1", "release=1.0×2",
-        ])
+        #expect(
+            try fixture.tags(issueID: issue.id) == [
+                "browser=chrome×1", "browser=firefox×2", "environment=production×2", "environment=staging×1", "level=error×2",
+                "level=warning×1", "release=1.0×2",
+            ])
         // The facets drive the issue search.
         #expect(try await fixture.issues("browser:chrome").map(\.id) == [issue.id])
         #expect(try await fixture.issues("browser:safari").isEmpty)
@@ -272,7 +284,9 @@ private func millis(_ offset: Double) -> Int64 { Int64((receiveTime + offset) * 
         let fixture = try StoreFixture()
         fixture.store.close()
         fixture.store = try SQLiteBatchStore(path: fixture.path, durability: StorageDurability(), indexLimit: 4)
-        for n in 0..<20 { try fixture.write(try fixture.record(eventJSON(n, type: "Error\(n)", release: "1.\(n)", offset: Double(n - 500)))) }
+        for n in 0..<20 {
+            try fixture.write(try fixture.record(eventJSON(n, type: "Error\(n)", release: "1.\(n)", offset: Double(n - 500))))
+        }
         #expect(fixture.store.indexedCount <= 20, "\(fixture.store.indexedCount) entries")
         var issues = try await fixture.issues()
         #expect(issues.count == 20)
@@ -310,7 +324,8 @@ private func millis(_ offset: Double) -> Int64 { Int64((receiveTime + offset) * 
 
     /// A trigger makes every fatal event's insert fail, so a batch can be made to fail halfway.
     private func installFailingTrigger(_ fixture: StoreFixture) throws {
-        try SQLiteConnection(path: fixture.path).execute("""
+        try SQLiteConnection(path: fixture.path).execute(
+            """
             CREATE TRIGGER fail_fatal BEFORE INSERT ON events WHEN NEW.level = 50
             BEGIN SELECT RAISE(ABORT, 'forced failure'); END
             """)
@@ -367,8 +382,9 @@ private func millis(_ offset: Double) -> Int64 { Int64((receiveTime + offset) * 
 
     @Test func reopeningReloadsTheIndexes() async throws {
         let fixture = try StoreFixture()
-        try fixture.write(try fixture.record(eventJSON(1, type: "ValueError", release: "1.0", offset: -300)),
-                          try fixture.record(eventJSON(2, type: "KeyError", release: "1.0", offset: -300)))
+        try fixture.write(
+            try fixture.record(eventJSON(1, type: "ValueError", release: "1.0", offset: -300)),
+            try fixture.record(eventJSON(2, type: "KeyError", release: "1.0", offset: -300)))
         let issues = try await fixture.issues().sorted { $0.shortID < $1.shortID }
         try fixture.setStatus([issues[0].id], .resolved, inNextRelease: true)
         try fixture.reopen()
@@ -379,7 +395,8 @@ private func millis(_ offset: Double) -> Int64 { Int64((receiveTime + offset) * 
         let regressed = try fixture.write(try fixture.record(eventJSON(5, type: "ValueError", release: "1.1")))
         #expect(regressed.regressions == 1 && regressed.newIssues == 0)
         // A new group continues the short-id sequence, and duplicates are still recognised.
-        let more = try fixture.write(try fixture.record(eventJSON(6, type: "TypeError")), try fixture.record(eventJSON(1, type: "ValueError")))
+        let more = try fixture.write(
+            try fixture.record(eventJSON(6, type: "TypeError")), try fixture.record(eventJSON(1, type: "ValueError")))
         #expect(more.newIssues == 1 && more.duplicates == 1)
         let after = try await fixture.issues().sorted { $0.shortID < $1.shortID }
         #expect(after.map(\.shortID) == [1, 2, 3])
@@ -391,10 +408,11 @@ private func millis(_ offset: Double) -> Int64 { Int64((receiveTime + offset) * 
 @Suite struct SQLiteReadStoreQueryTests {
     @Test func filtersSortsAndPages() async throws {
         let fixture = try StoreFixture()
-        try fixture.write(try fixture.record(eventJSON(1, type: "ValueError", offset: -300)),
-                          try fixture.record(eventJSON(2, type: "KeyError", level: "warning", offset: -200)),
-                          try fixture.record(eventJSON(3, type: "KeyError", level: "warning", offset: -250)),
-                          try fixture.record(eventJSON(4, type: "TypeError", value: "100% wrong_thing", offset: -100)))
+        try fixture.write(
+            try fixture.record(eventJSON(1, type: "ValueError", offset: -300)),
+            try fixture.record(eventJSON(2, type: "KeyError", level: "warning", offset: -200)),
+            try fixture.record(eventJSON(3, type: "KeyError", level: "warning", offset: -250)),
+            try fixture.record(eventJSON(4, type: "TypeError", value: "100% wrong_thing", offset: -100)))
         let all = try await fixture.issues()
         // Default sort: last seen, newest first.
         #expect(all.map(\.title) == ["TypeError: 100% wrong_thing", "KeyError: bad input", "ValueError: bad input"])
@@ -423,8 +441,9 @@ private func millis(_ offset: Double) -> Int64 { Int64((receiveTime + offset) * 
         query.sort = .new
         query.cursor = nil
         query.limit = 10
-        #expect(try await fixture.reader.issues(projectID: 1, query: query).map(\.title)
-            == ["TypeError: 100% wrong_thing", "KeyError: bad input", "ValueError: bad input"])
+        #expect(
+            try await fixture.reader.issues(projectID: 1, query: query).map(\.title)
+                == ["TypeError: 100% wrong_thing", "KeyError: bad input", "ValueError: bad input"])
         #expect(try await fixture.reader.issue(id: all[2].id)?.title == "ValueError: bad input")
         #expect(try await fixture.reader.issue(id: 12345) == nil)
     }

@@ -32,13 +32,16 @@ import Testing
         #expect(try store.session(tokenHash: Secret.hash("other"), now: 0) == nil)
         #expect(try store.deleteExpiredSessions(now: 1000) == 1)
 
-        try store.createSession(WebSession(tokenHash: Secret.hash("c2"), userID: user.id, csrfToken: "c", createdAt: 0,
-                                           expiresAt: .max))
+        try store.createSession(
+            WebSession(
+                tokenHash: Secret.hash("c2"), userID: user.id, csrfToken: "c", createdAt: 0,
+                expiresAt: .max))
         try store.setPassword(userID: user.id, passwordHash: "new", revokeTokens: false)
         #expect(try store.session(tokenHash: Secret.hash("c2"), now: 0) == nil, "a new password signs out everywhere")
 
-        let token = try store.createToken(hash: Secret.hash("secret"), prefix: "pit_tok_abcd", label: "ci", scopes: [.write],
-                                          userID: nil)
+        let token = try store.createToken(
+            hash: Secret.hash("secret"), prefix: "pit_tok_abcd", label: "ci", scopes: [.write],
+            userID: nil)
         #expect(token.allows(.read) && token.allows(.write) && !token.allows(.admin))
         #expect(try store.activeToken(hash: Secret.hash("secret"), now: 5_000_000)?.id == token.id)
         #expect(try store.tokens().first?.lastUsedAt == 5_000_000)
@@ -53,8 +56,9 @@ import Testing
         let store = try SQLiteAdminStore(path: directory.path("pit.db"))
         _ = try store.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
         let key = try #require(try store.keys(projectID: 1).first)
-        let limited = try store.updateKey(id: key.id, label: "web", enabled: nil,
-                                          rateLimit: .some(ProjectKey.RateLimit(count: 10, windowSeconds: 60)))
+        let limited = try store.updateKey(
+            id: key.id, label: "web", enabled: nil,
+            rateLimit: .some(ProjectKey.RateLimit(count: 10, windowSeconds: 60)))
         #expect(limited?.label == "web" && limited?.rateLimit == ProjectKey.RateLimit(count: 10, windowSeconds: 60))
         let unchanged = try store.updateKey(id: key.id, label: nil, enabled: false, rateLimit: nil)
         #expect(unchanged?.rateLimit != nil && unchanged?.enabled == false)
@@ -75,9 +79,10 @@ import Testing
         func event(_ environment: String, _ browser: String) -> String {
             #"{"message":"same","environment":"\#(environment)","tags":{"browser":"\#(browser)"},"release":"r1"}"#
         }
-        try fixture.write(try fixture.record(event("prod", "Firefox"), received: base),
-                          try fixture.record(event("prod", "Firefox"), received: base + 1),
-                          try fixture.record(event("staging", "Chrome"), received: base + 3600))
+        try fixture.write(
+            try fixture.record(event("prod", "Firefox"), received: base),
+            try fixture.record(event("prod", "Firefox"), received: base + 1),
+            try fixture.record(event("staging", "Chrome"), received: base + 3600))
         let issue = try await fixture.onlyIssue()
         let hour = HourlyCounts.hour(ofMilliseconds: Int64(base * 1000))
         let hourly = try await fixture.reader.issueHourly(issueIDs: [issue.id], fromHour: hour - 1, toHour: hour + 2)
@@ -95,13 +100,17 @@ import Testing
         #expect(events.count == 3)
         let middle = events[1].rowID
         let navigation = try await fixture.reader.eventNavigation(issueID: issue.id, rowID: middle, environment: nil)
-        #expect(navigation == EventNavigation(first: events[2].rowID, previous: events[2].rowID, next: events[0].rowID,
-                                              latest: events[0].rowID))
+        #expect(
+            navigation
+                == EventNavigation(
+                    first: events[2].rowID, previous: events[2].rowID, next: events[0].rowID,
+                    latest: events[0].rowID))
         var staging = EventQuery(projectID: 1)
         staging.environment = "staging"
         #expect(try await fixture.reader.events(staging).count == 1)
-        #expect(try await fixture.reader.events(EventQuery(projectID: 2, issueID: issue.id)).isEmpty,
-                "an issue id from another project shows nothing")
+        #expect(
+            try await fixture.reader.events(EventQuery(projectID: 2, issueID: issue.id)).isEmpty,
+            "an issue id from another project shows nothing")
         #expect(try await fixture.reader.releases(projectID: 1).map(\.events) == [3])
         #expect(try await fixture.reader.environments(projectID: 1) == ["prod", "staging"])
         #expect(try await fixture.reader.issueCount(projectID: 1, query: IssueQuery(parsing: "browser:Chrome")) == 1)
@@ -113,7 +122,8 @@ import Testing
         let path = directory.path("old.db")
         let connection = try SQLiteConnection(path: path)
         try SQLiteSchema.migrate(connection, through: 2)
-        try connection.execute("""
+        try connection.execute(
+            """
             INSERT INTO issues (id, project_id, short_id, kind, title, culprit, metadata, level, first_seen, last_seen, grouping)
                 VALUES (1, 1, 1, 'error', 't', 'c', '{}', 4, 7200000, 10800000, '[]');
             INSERT INTO events (id, project_id, issue_id, event_id, timestamp, received, level, environment, payload_size, payload)
@@ -130,8 +140,9 @@ import Testing
 
     @Test func freeTextSearchMatchesSubstringsOfTitleAndCulprit() async throws {
         let fixture = try StoreFixture()
-        try fixture.write(try fixture.record(#"{"message":"Payment gateway timeout","culprit":"billing.charge"}"#),
-                          try fixture.record(#"{"exception":{"values":[{"type":"KeyError","value":"'cart'"}]}}"#))
+        try fixture.write(
+            try fixture.record(#"{"message":"Payment gateway timeout","culprit":"billing.charge"}"#),
+            try fixture.record(#"{"exception":{"values":[{"type":"KeyError","value":"'cart'"}]}}"#))
         func titles(_ query: String) async throws -> [String] { try await fixture.issues(query).map(\.title).sorted() }
         #expect(try await titles("gateway") == ["Payment gateway timeout"])
         #expect(try await titles("GATEWAY xyzzy") == [], "every term must match")

@@ -12,8 +12,9 @@ import Testing
 /// hourly series) wait in memory while the queue stays busy; these check that they end up the
 /// same as when every batch writes them, including after a crash that lost the waiting ones.
 @Suite struct SQLiteDeferredCountsTests {
-    private let pipeline = IngestPipeline(keys: KeyCache(), queue: IngestQueue(maxCount: 1, maxBytes: 1), ack: .queued,
-                                          limits: IngestLimits(), metrics: PitMetrics())
+    private let pipeline = IngestPipeline(
+        keys: KeyCache(), queue: IngestQueue(maxCount: 1, maxBytes: 1), ack: .queued,
+        limits: IngestLimits(), metrics: PitMetrics())
     // No WAL: a store that is dropped without `close` then leaves no checkpointer thread behind.
     private let durability = StorageDurability(synchronous: .off, journalMode: .delete)
 
@@ -118,8 +119,9 @@ import Testing
         let path = directory.path("writer.db")
         let queue = IngestQueue(maxCount: 1000, maxBytes: 64 << 20)
         let store = try SQLiteBatchStore(path: path, durability: durability, countsInterval: 0.2)
-        let writer = BatchWriter(queue: queue, store: store, batchSize: 1000, metrics: PitMetrics(),
-                                 logger: Logger(label: "pit.tests", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let writer = BatchWriter(
+            queue: queue, store: store, batchSize: 1000, metrics: PitMetrics(),
+            logger: Logger(label: "pit.tests", factory: { _ in SwiftLogNoOpLogHandler() }))
         let units = try batches().flatMap { $0 }.compactMap { entry -> WriteUnit? in
             if case .write(let unit) = entry { return unit }
             return nil
@@ -180,7 +182,8 @@ import Testing
         try crash(path, countedBatches: 1)
         // A trigger stands in for the full disk: any counters write fails.
         let blocker = try SQLiteConnection(path: path)
-        try blocker.execute("""
+        try blocker.execute(
+            """
             CREATE TRIGGER refuse_counts BEFORE UPDATE ON issues BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END
             """)
         let reopened = try SQLiteBatchStore(path: path, durability: durability)

@@ -36,7 +36,9 @@ private func session(for userID: Int64?, now: Int64) -> (WebSession, [UInt8]) {
             let (bobSession, bobSessionHash) = session(for: bob.id, now: now)
             try store.createSession(adaSession)
             try store.createSession(bobSession)
-            let adaToken = Secret.hash("pit_tok_ada"), bobToken = Secret.hash("pit_tok_bob"), cliToken = Secret.hash("pit_tok_cli")
+            let adaToken = Secret.hash("pit_tok_ada")
+            let bobToken = Secret.hash("pit_tok_bob")
+            let cliToken = Secret.hash("pit_tok_cli")
             _ = try store.createToken(hash: adaToken, prefix: "pit_tok_ada", label: "ada", scopes: [.read], userID: ada.id)
             _ = try store.createToken(hash: bobToken, prefix: "pit_tok_bob", label: "bob", scopes: [.read], userID: bob.id)
             _ = try store.createToken(hash: cliToken, prefix: "pit_tok_cli", label: "cli", scopes: [.read], userID: nil)
@@ -67,7 +69,9 @@ private func session(for userID: Int64?, now: Int64) -> (WebSession, [UInt8]) {
         for (name, store) in all {
             let now = ClockTime.nowMilliseconds
             let ada = try store.createUser(email: "ada@example.com", passwordHash: "old", isAdmin: true)
-            let first = Secret.hash("pit_tok_1"), second = Secret.hash("pit_tok_2"), other = Secret.hash("pit_tok_3")
+            let first = Secret.hash("pit_tok_1")
+            let second = Secret.hash("pit_tok_2")
+            let other = Secret.hash("pit_tok_3")
             _ = try store.createToken(hash: first, prefix: "pit_tok_1", label: "1", scopes: [.admin], userID: ada.id)
             _ = try store.createToken(hash: second, prefix: "pit_tok_2", label: "2", scopes: [.read], userID: ada.id)
             _ = try store.createToken(hash: other, prefix: "pit_tok_3", label: "3", scopes: [.read], userID: nil)

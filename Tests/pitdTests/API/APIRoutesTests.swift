@@ -1,15 +1,16 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
 import PitBackends
 import PitIngest
 import PitModel
 import PitObservability
 import PitQuery
 import PitStorage
-import Foundation
-import HTTPTypes
-import Hummingbird
-import HummingbirdTesting
-@testable import PitdServer
 import Testing
+
+@testable import PitdServer
 
 /// The `/api/0/` routes through the real router, over a seeded SQLite data directory: shapes,
 /// status codes, isolation between projects and organisations, pagination.
@@ -30,12 +31,14 @@ import Testing
             #expect(detail.status == .ok)
             #expect(try detail.object()["id"] as? String == String(server.project.id))
 
-            let created = try await client.api("/api/0/teams/pit/pit/projects/", .post, token: admin, json: #"{"name": "Web Shop", "platform": "python"}"#)
+            let created = try await client.api(
+                "/api/0/teams/pit/pit/projects/", .post, token: admin, json: #"{"name": "Web Shop", "platform": "python"}"#)
             #expect(created.status == .created)
             let project = try created.object()
             #expect(project["slug"] as? String == "web-shop")
             #expect(project["platform"] as? String == "python")
-            #expect(try await client.api("/api/0/teams/pit/pit/projects/", .post, token: admin, json: #"{"name": " "}"#).status == .badRequest)
+            #expect(
+                try await client.api("/api/0/teams/pit/pit/projects/", .post, token: admin, json: #"{"name": " "}"#).status == .badRequest)
             #expect(try await client.api("/api/0/teams/pit/pit/projects/", .post, token: admin, json: "[1]").status == .badRequest)
 
             let renamed = try await client.api("/api/0/projects/pit/web-shop/", .put, token: admin, json: #"{"name": "Shop"}"#)
@@ -49,9 +52,11 @@ import Testing
     @Test func issuesListSearchDetailAndBulkUpdate() async throws {
         let server = try await TestServer()
         let admin = server.adminToken
-        try server.seed([TestEvent(type: "ValueError", release: "1.0", environment: "production"),
-                         TestEvent(type: "ValueError", release: "1.0", environment: "production"),
-                         TestEvent(type: "KeyError", value: "missing", environment: "staging")])
+        try server.seed([
+            TestEvent(type: "ValueError", release: "1.0", environment: "production"),
+            TestEvent(type: "ValueError", release: "1.0", environment: "production"),
+            TestEvent(type: "KeyError", value: "missing", environment: "staging"),
+        ])
         try await server.test { client in
             let list = try await client.api("/api/0/projects/pit/default/issues/", token: admin)
             #expect(list.status == .ok)
@@ -87,8 +92,9 @@ import Testing
             #expect(try resolved.object()["status"] as? String == "resolved")
             #expect(try await client.api("/api/0/issues/\(id)/", .put, token: admin, json: #"{"status": "gone"}"#).status == .badRequest)
 
-            let bulk = try await client.api("/api/0/projects/pit/default/issues/?query=is:unresolved", .put, token: admin,
-                                            json: #"{"status": "ignored"}"#)
+            let bulk = try await client.api(
+                "/api/0/projects/pit/default/issues/?query=is:unresolved", .put, token: admin,
+                json: #"{"status": "ignored"}"#)
             #expect(bulk.status == .ok)
             let answer = try bulk.object()
             #expect(answer["status"] as? String == "ignored")
@@ -96,7 +102,8 @@ import Testing
             #expect(try await client.api("/api/0/projects/pit/default/issues/", token: admin).array().isEmpty)
             let all = try await client.api("/api/0/projects/pit/default/issues/?query=", token: admin).array()
             #expect(Set(all.compactMap { $0["status"] as? String }) == ["resolved", "ignored"])
-            let byID = try await client.api("/api/0/projects/pit/default/issues/?id=\(id)", .put, token: admin, json: #"{"status": "unresolved"}"#)
+            let byID = try await client.api(
+                "/api/0/projects/pit/default/issues/?id=\(id)", .put, token: admin, json: #"{"status": "unresolved"}"#)
             #expect(try byID.object()["updated"] as? Int == 1)
         }
     }
@@ -176,7 +183,8 @@ import Testing
             #expect(try await client.api("/api/0/projects/pit/default/events/\(event.id.hex)/", token: admin).status == .notFound)
             #expect(try await client.api("/api/0/projects/pit/default/issues/", token: admin).array().isEmpty)
             // A bulk change through `default` does not touch `other`'s issue.
-            let bulk = try await client.api("/api/0/projects/pit/default/issues/?id=\(issueID)", .put, token: admin, json: #"{"status": "resolved"}"#)
+            let bulk = try await client.api(
+                "/api/0/projects/pit/default/issues/?id=\(issueID)", .put, token: admin, json: #"{"status": "resolved"}"#)
             #expect(try bulk.object()["updated"] as? Int == 0)
             #expect(try await client.api("/api/0/issues/\(issueID)/", token: admin).object()["status"] as? String == "unresolved")
             // Another organisation's URLs.
@@ -195,21 +203,27 @@ import Testing
         try await server.test { client in
             let list = try await client.api("/api/0/projects/pit/default/keys/", token: admin).array()
             #expect(list.count == 1)
-            #expect((list.first?["dsn"] as? [String: Any])?["public"] as? String
-                == "http://\(server.key.publicKey)@pit.test/\(server.project.id)")
+            #expect(
+                (list.first?["dsn"] as? [String: Any])?["public"] as? String
+                    == "http://\(server.key.publicKey)@pit.test/\(server.project.id)")
 
-            let created = try await client.api("/api/0/projects/pit/default/keys/", .post, token: admin,
-                                               json: #"{"name": "CI", "rateLimit": {"count": 100, "window": 60}}"#)
+            let created = try await client.api(
+                "/api/0/projects/pit/default/keys/", .post, token: admin,
+                json: #"{"name": "CI", "rateLimit": {"count": 100, "window": 60}}"#)
             #expect(created.status == .created)
             let key = try created.object()
             #expect(key["name"] as? String == "CI")
             #expect((key["rateLimit"] as? [String: Any])?["count"] as? Int == 100)
             let publicKey = try #require(key["public"] as? String)
-            #expect(try await client.api("/api/0/projects/pit/default/keys/", .post, token: admin,
-                                         json: #"{"rateLimit": {"count": -1, "window": 60}}"#).status == .badRequest)
+            #expect(
+                try await client.api(
+                    "/api/0/projects/pit/default/keys/", .post, token: admin,
+                    json: #"{"rateLimit": {"count": -1, "window": 60}}"#
+                ).status == .badRequest)
 
-            let updated = try await client.api("/api/0/projects/pit/default/keys/\(publicKey)/", .put, token: admin,
-                                               json: #"{"name": "CI 2", "rateLimit": null}"#)
+            let updated = try await client.api(
+                "/api/0/projects/pit/default/keys/\(publicKey)/", .put, token: admin,
+                json: #"{"name": "CI 2", "rateLimit": null}"#)
             #expect(updated.status == .ok)
             #expect(try updated.object()["name"] as? String == "CI 2")
             #expect(try updated.object()["rateLimit"] is NSNull)
@@ -225,7 +239,8 @@ import Testing
         let server = try await TestServer()
         let admin = server.adminToken
         try await server.test { client in
-            let created = try await client.api("/api/0/api-tokens/", .post, token: admin, json: #"{"name": "ci", "scopes": ["project:read"]}"#)
+            let created = try await client.api(
+                "/api/0/api-tokens/", .post, token: admin, json: #"{"name": "ci", "scopes": ["project:read"]}"#)
             #expect(created.status == .created)
             let token = try created.object()
             let secret = try #require(token["token"] as? String)
@@ -272,7 +287,8 @@ import Testing
             #expect(try await client.api("/api/0/projects/", token: token).status == .unauthorized)
             let enabled = try await client.api("/api/0/users/\(user.id)/", .put, token: admin, json: #"{"isActive": true}"#)
             #expect(try enabled.object()["isActive"] as? Bool == true)
-            #expect(try await client.api("/api/0/users/\(user.id)/", .put, token: admin, json: #"{"isActive": "yes"}"#).status == .badRequest)
+            #expect(
+                try await client.api("/api/0/users/\(user.id)/", .put, token: admin, json: #"{"isActive": "yes"}"#).status == .badRequest)
         }
     }
 }

@@ -1,15 +1,16 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
 import PitBackends
 import PitIngest
 import PitModel
 import PitObservability
 import PitQuery
 import PitStorage
-import Foundation
-import HTTPTypes
-import Hummingbird
-import HummingbirdTesting
-@testable import PitdServer
 import Testing
+
+@testable import PitdServer
 
 /// The API's Bearer middleware and the web UI's session middleware, through the real router.
 @Suite struct AuthMiddlewareTests {
@@ -51,8 +52,10 @@ import Testing
             // Write may change issues, but keys, tokens and projects need admin.
             #expect(try await client.api("/api/0/issues/\(id)/", .put, token: write, json: #"{"status": "resolved"}"#).status == .ok)
             #expect(try await client.api("/api/0/projects/pit/default/keys/", .post, token: write, json: "{}").status == .forbidden)
-            #expect(try await client.api("/api/0/api-tokens/", .post, token: write, json: #"{"scopes": ["org:admin"]}"#).status == .forbidden)
-            #expect(try await client.api("/api/0/teams/pit/pit/projects/", .post, token: write, json: #"{"name": "x"}"#).status == .forbidden)
+            #expect(
+                try await client.api("/api/0/api-tokens/", .post, token: write, json: #"{"scopes": ["org:admin"]}"#).status == .forbidden)
+            #expect(
+                try await client.api("/api/0/teams/pit/pit/projects/", .post, token: write, json: #"{"name": "x"}"#).status == .forbidden)
         }
     }
 
@@ -93,7 +96,8 @@ import Testing
             #expect(page.status == .seeOther)
             #expect(page.headers[.location] == "/login?next=%2Forganizations%2Fpit%2Fissues%2F%3Fquery%3Dis%3Aunresolved")
             #expect(try await client.form("/logout", []).status == .unauthorized)
-            #expect(try await client.page("/organizations/pit/projects/", cookies: [Authenticator.sessionCookie: "forged"]).status == .seeOther)
+            #expect(
+                try await client.page("/organizations/pit/projects/", cookies: [Authenticator.sessionCookie: "forged"]).status == .seeOther)
 
             let session = try await client.signIn(token: admin)
             #expect(try await client.page("/organizations/pit/projects/", cookies: session.cookies).status == .ok)
@@ -120,19 +124,23 @@ import Testing
             let noCookie = try await client.form("/login", [("csrf", cookie), ("token", admin)])
             #expect(noCookie.status == .forbidden)
             #expect(noCookie.cookie(Authenticator.sessionCookie) == nil)
-            let mismatch = try await client.form("/login", [("csrf", "other"), ("token", admin)], cookies: [Authenticator.loginCSRFCookie: cookie])
+            let mismatch = try await client.form(
+                "/login", [("csrf", "other"), ("token", admin)], cookies: [Authenticator.loginCSRFCookie: cookie])
             #expect(mismatch.status == .forbidden)
-            let signedIn = try await client.form("/login", [("csrf", cookie), ("token", admin), ("next", "/organizations/pit/releases/")],
-                                                 cookies: [Authenticator.loginCSRFCookie: cookie])
+            let signedIn = try await client.form(
+                "/login", [("csrf", cookie), ("token", admin), ("next", "/organizations/pit/releases/")],
+                cookies: [Authenticator.loginCSRFCookie: cookie])
             #expect(signedIn.status == .seeOther)
             #expect(signedIn.headers[.location] == "/organizations/pit/releases/")
             #expect(signedIn.cookie(Authenticator.sessionCookie)?.isEmpty == false)
-            let wrong = try await client.form("/login", [("csrf", cookie), ("token", "pit_wrong")], cookies: [Authenticator.loginCSRFCookie: cookie])
+            let wrong = try await client.form(
+                "/login", [("csrf", cookie), ("token", "pit_wrong")], cookies: [Authenticator.loginCSRFCookie: cookie])
             #expect(wrong.status == .unauthorized)
             #expect(wrong.text.contains("That token is not valid."))
             // An API token is for the API only.
             let apiToken = try server.token([.admin])
-            let refused = try await client.form("/login", [("csrf", cookie), ("token", apiToken)], cookies: [Authenticator.loginCSRFCookie: cookie])
+            let refused = try await client.form(
+                "/login", [("csrf", cookie), ("token", apiToken)], cookies: [Authenticator.loginCSRFCookie: cookie])
             #expect(refused.status == .unauthorized)
             #expect(refused.cookie(Authenticator.sessionCookie) == nil)
         }

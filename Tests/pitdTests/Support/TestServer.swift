@@ -1,18 +1,19 @@
-import PitBackends
-import PitIngest
-import PitModel
-import PitObservability
-import PitQuery
-import PitStorage
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
-@testable import PitdServer
+import PitBackends
+import PitIngest
+import PitModel
+import PitObservability
+import PitQuery
+import PitStorage
 import Synchronization
 import Testing
+
+@testable import PitdServer
 
 /// A clock the tests move by hand: sessions expire and sign-in throttles refill without sleeping.
 final class TestClock: Sendable {
@@ -21,8 +22,9 @@ final class TestClock: Sendable {
     func advance(seconds: Double) { offset.withLock { $0 += seconds } }
 
     var pitClock: PitClock {
-        PitClock(wallMilliseconds: { [self] in ClockTime.nowMilliseconds + Int64(offset.withLock { $0 } * 1000) },
-                 monotonicSeconds: { [self] in ClockTime.monotonicSeconds + offset.withLock { $0 } })
+        PitClock(
+            wallMilliseconds: { [self] in ClockTime.nowMilliseconds + Int64(offset.withLock { $0 } * 1000) },
+            monotonicSeconds: { [self] in ClockTime.monotonicSeconds + offset.withLock { $0 } })
     }
 }
 
@@ -61,7 +63,9 @@ struct TestServer {
     /// Runs `body` against the application through its router (`.router`), or through a real
     /// socket and pitd's own HTTP channel (`.live`: the ingest fast path lives there), then
     /// removes the data directory.
-    func test<Value: Sendable>(_ setup: TestingSetup = .router, _ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+    func test<Value: Sendable>(_ setup: TestingSetup = .router, _ body: @Sendable (any TestClientProtocol) async throws -> Value)
+        async throws -> Value
+    {
         defer { remove() }
         return try await app.test(setup, body)
     }
@@ -73,13 +77,15 @@ struct TestServer {
     /// API tests independent of it. Returns the issue ids in order of `events`.
     @discardableResult
     func seed(_ events: [TestEvent], projectID: Int64? = nil) throws -> [EventID] {
-        let pipeline = IngestPipeline(keys: KeyCache(), queue: IngestQueue(maxCount: 1, maxBytes: 1), ack: .queued, limits: IngestLimits(),
-                                      metrics: PitMetrics())
+        let pipeline = IngestPipeline(
+            keys: KeyCache(), queue: IngestQueue(maxCount: 1, maxBytes: 1), ack: .queued, limits: IngestLimits(),
+            metrics: PitMetrics())
         let store = try settings.backend.makeBatchStore(logger: Logger(label: "pitd-tests"))
         defer { store.close() }
         let now = ClockTime.nowSeconds
         let records = try events.map { event in
-            try pipeline.makeEventRecord(ByteBuffer(string: event.json(now: now)), header: nil, projectID: projectID ?? project.id, received: now)
+            try pipeline.makeEventRecord(
+                ByteBuffer(string: event.json(now: now)), header: nil, projectID: projectID ?? project.id, received: now)
         }
         _ = try store.write(records.map { .write(WriteUnit(event: $0, items: [])) })
         try store.writeDeferredWork()

@@ -1,15 +1,16 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
 import PitBackends
 import PitIngest
 import PitModel
 import PitObservability
 import PitQuery
 import PitStorage
-import Foundation
-import HTTPTypes
-import Hummingbird
-import HummingbirdTesting
-@testable import PitdServer
 import Testing
+
+@testable import PitdServer
 
 /// The web UI through the real router: pages render what is stored, sign-out ends the session.
 @Suite struct WebRoutesTests {
@@ -42,9 +43,11 @@ import Testing
 
     @Test func issueListAndIssuePageRenderTheStoredData() async throws {
         let server = try await TestServer()
-        let events = [TestEvent(type: "PaymentDeclined", value: "card <expired>", release: "3.1", environment: "production"),
-                      TestEvent(type: "PaymentDeclined", value: "card <expired>", release: "3.1", environment: "production"),
-                      TestEvent(type: "TimeoutError", value: "upstream slow")]
+        let events = [
+            TestEvent(type: "PaymentDeclined", value: "card <expired>", release: "3.1", environment: "production"),
+            TestEvent(type: "PaymentDeclined", value: "card <expired>", release: "3.1", environment: "production"),
+            TestEvent(type: "TimeoutError", value: "upstream slow"),
+        ]
         try server.seed(events)
         try await server.test { client in
             let issues = try await client.api("/api/0/projects/pit/default/issues/", token: server.adminToken).array()
@@ -59,7 +62,8 @@ import Testing
             #expect(list.text.contains("TimeoutError: upstream slow"))
             #expect(list.text.contains("/organizations/pit/issues/\(payment)/"))
 
-            let filtered = try await client.page("/organizations/pit/issues/?project=\(server.project.id)&query=TimeoutError", cookies: session.cookies)
+            let filtered = try await client.page(
+                "/organizations/pit/issues/?project=\(server.project.id)&query=TimeoutError", cookies: session.cookies)
             #expect(filtered.text.contains("TimeoutError: upstream slow"))
             #expect(!filtered.text.contains("PaymentDeclined"))
 
@@ -76,8 +80,9 @@ import Testing
             #expect(event.text.contains("upstream slow"))
 
             // The status form resolves the issue, as the API then shows.
-            let resolve = try await client.form("/organizations/pit/issues/\(payment)/status", [("csrf", session.csrf), ("status", "resolved")],
-                                                cookies: session.cookies)
+            let resolve = try await client.form(
+                "/organizations/pit/issues/\(payment)/status", [("csrf", session.csrf), ("status", "resolved")],
+                cookies: session.cookies)
             #expect(resolve.status == .seeOther)
             #expect(try await client.api("/api/0/issues/\(payment)/", token: server.adminToken).object()["status"] as? String == "resolved")
         }
@@ -90,7 +95,8 @@ import Testing
         try server.seed([event], projectID: other.id)
         try await server.test { client in
             let session = try await client.signIn(token: server.adminToken)
-            #expect(try await client.page("/organizations/pit/projects/other/events/\(event.id.hex)/", cookies: session.cookies).status == .ok)
+            #expect(
+                try await client.page("/organizations/pit/projects/other/events/\(event.id.hex)/", cookies: session.cookies).status == .ok)
             let wrong = try await client.page("/organizations/pit/projects/default/events/\(event.id.hex)/", cookies: session.cookies)
             #expect(wrong.status == .notFound)
             #expect(!wrong.text.contains("PrivateError"))

@@ -17,13 +17,19 @@ package enum EventExtractor {
             guard let name = json.string(key) else { return }
             switch name {
             case "event_id":
-                if let id = json.withStringUTF8(value, { EventID(hex: $0) }) { event.eventID = id }
-                else if !json.isNull(value) { event.invalidEventID = true }
+                if let id = json.withStringUTF8(value, { EventID(hex: $0) }) {
+                    event.eventID = id
+                } else if !json.isNull(value) {
+                    event.invalidEventID = true
+                }
             case "timestamp":
                 event.timestamp = timestamp(json, value)
             case "level":
-                if let text = json.string(value) { event.level = Level(name: text) ?? .error }
-                else if let number = json.int(value) { event.level = Level(number: number) ?? .error }
+                if let text = json.string(value) {
+                    event.level = Level(name: text) ?? .error
+                } else if let number = json.int(value) {
+                    event.level = Level(number: number) ?? .error
+                }
             case "platform": event.platform = json.string(value) ?? "other"
             case "logger": event.logger = nonEmpty(json.string(value))
             case "transaction": event.transaction = nonEmpty(json.string(value))
@@ -119,7 +125,9 @@ package enum EventExtractor {
                 if info.formatted == nil { info.formatted = truncated(json.string(json.member(source, "formatted")), maxMessageLength) }
                 if info.params.isEmpty, let params = json.member(source, "params") {
                     if json.kind(params) == .array {
-                        json.forEachElement(params) { info.params.append(json.scalarText($0) ?? String(decoding: json.raw($0), as: UTF8.self)) }
+                        json.forEachElement(params) {
+                            info.params.append(json.scalarText($0) ?? String(decoding: json.raw($0), as: UTF8.self))
+                        }
                     }
                 }
             default: break
@@ -170,8 +178,11 @@ package enum EventExtractor {
         var count = 0
         json.forEachElement(list) { thread in
             count += 1
-            if json.bool(json.member(thread, "crashed")) == true { chosen = thread }
-            else if chosen == nil, json.bool(json.member(thread, "current")) == true { chosen = thread }
+            if json.bool(json.member(thread, "crashed")) == true {
+                chosen = thread
+            } else if chosen == nil, json.bool(json.member(thread, "current")) == true {
+                chosen = thread
+            }
         }
         if chosen == nil && count == 1 { chosen = json.elements(list).first }
         guard let chosen, let stacktrace = json.member(chosen, "stacktrace") else { return nil }
@@ -188,17 +199,29 @@ package enum EventExtractor {
             // Member names compared as bytes: frames are most of an event's members, and a
             // String per name was a measurable share of extraction.
             json.forEachMember(frame) { key, value in
-                if json.keyIs(key, "function") { info.function = nonEmpty(frameText(json, value)) }
-                else if json.keyIs(key, "module") { info.module = nonEmpty(frameText(json, value)) }
-                else if json.keyIs(key, "filename") { info.filename = nonEmpty(frameText(json, value)) }
-                else if json.keyIs(key, "lineno") { info.lineno = json.int(value) }
-                else if json.keyIs(key, "in_app") { info.inApp = json.bool(value) }
-                else if json.keyIs(key, "context_line") { info.contextLine = frameText(json, value) }
-                else if json.keyIs(key, "abs_path") { info.absPath = nonEmpty(frameText(json, value)) }
-                else if json.keyIs(key, "colno") { info.colno = json.int(value) }
-                else if json.keyIs(key, "raw_function") { info.rawFunction = nonEmpty(frameText(json, value)) }
-                else if json.keyIs(key, "package") { info.package = nonEmpty(frameText(json, value)) }
-                else if json.keyIs(key, "platform") { info.platform = nonEmpty(json.string(value).map(FieldLimits.removingNUL)) }
+                if json.keyIs(key, "function") {
+                    info.function = nonEmpty(frameText(json, value))
+                } else if json.keyIs(key, "module") {
+                    info.module = nonEmpty(frameText(json, value))
+                } else if json.keyIs(key, "filename") {
+                    info.filename = nonEmpty(frameText(json, value))
+                } else if json.keyIs(key, "lineno") {
+                    info.lineno = json.int(value)
+                } else if json.keyIs(key, "in_app") {
+                    info.inApp = json.bool(value)
+                } else if json.keyIs(key, "context_line") {
+                    info.contextLine = frameText(json, value)
+                } else if json.keyIs(key, "abs_path") {
+                    info.absPath = nonEmpty(frameText(json, value))
+                } else if json.keyIs(key, "colno") {
+                    info.colno = json.int(value)
+                } else if json.keyIs(key, "raw_function") {
+                    info.rawFunction = nonEmpty(frameText(json, value))
+                } else if json.keyIs(key, "package") {
+                    info.package = nonEmpty(frameText(json, value))
+                } else if json.keyIs(key, "platform") {
+                    info.platform = nonEmpty(json.string(value).map(FieldLimits.removingNUL))
+                }
             }
             result.append(info)
         }

@@ -58,10 +58,21 @@ package struct MessageInfo: Sendable, Equatable {
         var chars = template.makeIterator()
         while let c = chars.next() {
             if c == "%" {
-                guard let spec = chars.next() else { result.append(c); break }
-                if spec == "%" { result.append("%"); continue }
-                if index < params.count, "sdrfixXo".contains(spec) { result += params[index]; index += 1 }
-                else { result.append(c); result.append(spec) }
+                guard let spec = chars.next() else {
+                    result.append(c)
+                    break
+                }
+                if spec == "%" {
+                    result.append("%")
+                    continue
+                }
+                if index < params.count, "sdrfixXo".contains(spec) {
+                    result += params[index]
+                    index += 1
+                } else {
+                    result.append(c)
+                    result.append(spec)
+                }
             } else {
                 result.append(c)
             }

@@ -125,7 +125,8 @@ package enum Grouper {
             let usesDefault = fingerprint.contains(where: isDefaultMarker)
             if usesDefault {
                 for variant in variants {
-                    let values = resolve(fingerprint, event: event, exceptions: exceptions, defaultValues: variant.component.contributingValues)
+                    let values = resolve(
+                        fingerprint, event: event, exceptions: exceptions, defaultValues: variant.component.contributingValues)
                     let hash = md5(values)
                     if !hashes.contains(hash) { hashes.append(hash) }
                     explained.append(GroupingVariant(name: variant.name, hash: hash, component: variant.component, fingerprint: values))
@@ -173,8 +174,9 @@ package enum Grouper {
             for exception in exceptions {
                 var appStack = false
                 var systemStack = false
-                feedFrames(exception.frames, platform: event.platform, app: &app, system: &system,
-                           appContributes: &appStack, systemContributes: &systemStack, scratch: &scratch)
+                feedFrames(
+                    exception.frames, platform: event.platform, app: &app, system: &system,
+                    appContributes: &appStack, systemContributes: &systemStack, scratch: &scratch)
                 if let type = exception.type, !exception.synthetic {
                     feed(type, into: &app)
                     feed(type, into: &system)
@@ -194,8 +196,9 @@ package enum Grouper {
                 var systemStack = false
                 var threadApp = Insecure.MD5()
                 var threadSystem = Insecure.MD5()
-                feedFrames(frames, platform: event.platform, app: &threadApp, system: &threadSystem,
-                           appContributes: &appStack, systemContributes: &systemStack, scratch: &scratch)
+                feedFrames(
+                    frames, platform: event.platform, app: &threadApp, system: &threadSystem,
+                    appContributes: &appStack, systemContributes: &systemStack, scratch: &scratch)
                 if systemStack {
                     app = threadApp
                     system = threadSystem
@@ -376,9 +379,10 @@ package enum Grouper {
         return (base.split(separator: "\\").last.map(String.init) ?? base).lowercased()
     }
 
-    private static func feedFrame(_ frame: UnsafePointer<FrameInfo>, location: FrameLocation?, function: FrameFunction?,
-                                  contextLine: UnsafeRawBufferPointer?, scratch: FrameScratch, into hasher: inout Insecure.MD5)
-    {
+    private static func feedFrame(
+        _ frame: UnsafePointer<FrameInfo>, location: FrameLocation?, function: FrameFunction?,
+        contextLine: UnsafeRawBufferPointer?, scratch: FrameScratch, into hasher: inout Insecure.MD5
+    ) {
         switch location {
         case .module: frame.pointee.module?.withUTF8 { hasher.update(bufferPointer: $0) }
         case .scratch: hasher.update(bufferPointer: scratch.locationBytes)
@@ -421,7 +425,10 @@ package enum Grouper {
         let topFrame = (main?.frames ?? event.threadFrames ?? []).last
         for part in fingerprint {
             let compact = part.replacingSpaces
-            guard compact.hasPrefix("{{"), compact.hasSuffix("}}") else { out.append(part); continue }
+            guard compact.hasPrefix("{{"), compact.hasSuffix("}}") else {
+                out.append(part)
+                continue
+            }
             let variable = String(compact.dropFirst(2).dropLast(2))
             switch variable {
             case "default": out.append(contentsOf: defaultValues)
@@ -462,8 +469,9 @@ package enum Grouper {
             let pairs = exceptions.map { exceptionComponents($0, platform: event.platform) }
             if pairs.count == 1 { return pairs[0] }
             func chain(_ components: [GroupingComponent]) -> GroupingComponent {
-                GroupingComponent(id: "chained-exception", contributes: components.contains(where: \.contributes),
-                                  values: components.map { .component($0) })
+                GroupingComponent(
+                    id: "chained-exception", contributes: components.contains(where: \.contributes),
+                    values: components.map { .component($0) })
             }
             return VariantPair(app: chain(pairs.map(\.app)), system: chain(pairs.map(\.system)))
         }
@@ -478,11 +486,15 @@ package enum Grouper {
         }
         if let message = event.message, let text = message.template ?? message.formatted {
             let normalized = GroupingValueNormalizer.normalize(text)
-            return .same(GroupingComponent(id: "message", contributes: true,
-                                           hint: normalized == text ? nil : "stripped event-specific values",
-                                           values: [.text(normalized)]))
+            return .same(
+                GroupingComponent(
+                    id: "message", contributes: true,
+                    hint: normalized == text ? nil : "stripped event-specific values",
+                    values: [.text(normalized)]))
         }
-        return .same(GroupingComponent(id: "fallback", contributes: false, hint: "no grouping information; all such events share one group", values: []))
+        return .same(
+            GroupingComponent(
+                id: "fallback", contributes: false, hint: "no grouping information; all such events share one group", values: []))
     }
 
     static func exceptionComponents(_ exception: ExceptionInfo, platform: String) -> VariantPair {
@@ -504,8 +516,9 @@ package enum Grouper {
                     if normalized != raw { value.hint = "stripped event-specific values" }
                 }
             }
-            return GroupingComponent(id: "exception", contributes: stack.contributes || type.contributes || value.contributes,
-                                     values: [.component(stack), .component(type), .component(value)])
+            return GroupingComponent(
+                id: "exception", contributes: stack.contributes || type.contributes || value.contributes,
+                values: [.component(stack), .component(type), .component(value)])
         }
         return VariantPair(app: build(stacks.app), system: build(stacks.system))
     }
@@ -521,7 +534,8 @@ package enum Grouper {
         for frame in frames {
             defer { previous = frame }
             if let previous, isRecursion(previous, frame) {
-                let skipped = GroupingComponent.Value.component(GroupingComponent(id: "frame", contributes: false, hint: "ignored due to recursion", values: []))
+                let skipped = GroupingComponent.Value.component(
+                    GroupingComponent(id: "frame", contributes: false, hint: "ignored due to recursion", values: []))
                 system.append(skipped)
                 app.append(skipped)
                 continue
@@ -565,15 +579,21 @@ package enum Grouper {
         let isJavaScript = platform == "javascript" || platform == "node"
         var values: [GroupingComponent.Value] = []
         if let module = frame.module {
-            values.append(.component(GroupingComponent(id: "module", contributes: true, values: [.text(cleanModule(module.string, platform: platform))])))
+            values.append(
+                .component(
+                    GroupingComponent(id: "module", contributes: true, values: [.text(cleanModule(module.string, platform: platform))])))
         } else if let filename = frame.filename ?? frame.absPath, !isOpaquePath(frame.absPath ?? filename) {
             values.append(.component(GroupingComponent(id: "filename", contributes: true, values: [.text(basename(filename.string))])))
         }
         if let function = (frame.function ?? frame.rawFunction)?.string {
             if isJavaScript && ["<anonymous>", "eval", "[native code]", "?"].contains(function) {
-                values.append(.component(GroupingComponent(id: "function", contributes: false, hint: "ignored unknown function", values: [.text(function)])))
+                values.append(
+                    .component(
+                        GroupingComponent(id: "function", contributes: false, hint: "ignored unknown function", values: [.text(function)])))
             } else {
-                values.append(.component(GroupingComponent(id: "function", contributes: true, values: [.text(cleanFunction(function, platform: platform))])))
+                values.append(
+                    .component(
+                        GroupingComponent(id: "function", contributes: true, values: [.text(cleanFunction(function, platform: platform))])))
             }
         }
         if let line = frame.contextLine?.string, usesContextLine(platform) {
@@ -581,7 +601,9 @@ package enum Grouper {
             if collapsed.utf8.count <= 120 && !collapsed.isEmpty {
                 values.append(.component(GroupingComponent(id: "context-line", contributes: true, values: [.text(collapsed)])))
             } else if !collapsed.isEmpty {
-                values.append(.component(GroupingComponent(id: "context-line", contributes: false, hint: "discarded because line too long", values: [])))
+                values.append(
+                    .component(
+                        GroupingComponent(id: "context-line", contributes: false, hint: "discarded because line too long", values: [])))
             }
         }
         let contributes = values.contains { if case .component(let c) = $0 { return c.contributes } else { return false } }
@@ -603,7 +625,10 @@ package enum Grouper {
             if byte == 0x20 || byte == 0x09 {
                 pendingSpace = !out.isEmpty
             } else {
-                if pendingSpace { out.append(0x20); pendingSpace = false }
+                if pendingSpace {
+                    out.append(0x20)
+                    pendingSpace = false
+                }
                 out.append(byte)
             }
         }
@@ -648,8 +673,10 @@ package enum Grouper {
     /// children; a group wrapping one exception is that exception.
     static func reduceExceptionGroups(_ exceptions: [ExceptionInfo]) -> [ExceptionInfo] {
         guard exceptions.contains(where: \.isExceptionGroup) else { return exceptions }
-        guard let root = exceptions.first(where: { $0.isExceptionGroup && $0.parentID == nil }) ?? exceptions.first(where: \.isExceptionGroup),
-              let rootID = root.exceptionID
+        guard
+            let root = exceptions.first(where: { $0.isExceptionGroup && $0.parentID == nil })
+                ?? exceptions.first(where: \.isExceptionGroup),
+            let rootID = root.exceptionID
         else { return exceptions }
         // Nested groups directly under the root are represented by their own children. (This
         // comment used to stand above a plain `filter { $0.parentID == rootID }`, so a nested group
@@ -673,7 +700,9 @@ package enum Grouper {
         }
         var seen: Set<[String]> = []
         children = children.filter { child in
-            let key = [child.type ?? "", child.value.map(GroupingValueNormalizer.normalize) ?? ""] + child.frames.map { "\(($0.module ?? $0.filename)?.string ?? ""):\($0.function?.string ?? "")" }
+            let key =
+                [child.type ?? "", child.value.map(GroupingValueNormalizer.normalize) ?? ""]
+                + child.frames.map { "\(($0.module ?? $0.filename)?.string ?? ""):\($0.function?.string ?? "")" }
             return seen.insert(key).inserted
         }
         if children.isEmpty { return [root] }
@@ -687,7 +716,8 @@ package enum Grouper {
         metadata.beginObject()
         let frames = exceptions.last?.frames ?? event.threadFrames ?? []
         let culpritFrame = frames.last(where: { $0.inApp == true }) ?? frames.last
-        let culprit = event.transaction ?? event.culprit ?? culpritFrame.map { frameCulprit($0, platform: $0.platform ?? event.platform) } ?? ""
+        let culprit =
+            event.transaction ?? event.culprit ?? culpritFrame.map { frameCulprit($0, platform: $0.platform ?? event.platform) } ?? ""
         if let main = event.exceptions.last(where: { !$0.isExceptionGroup }) ?? event.exceptions.last {
             let type = main.type ?? "Error"
             let value = main.value ?? ""

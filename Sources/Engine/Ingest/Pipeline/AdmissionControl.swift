@@ -46,10 +46,11 @@ package struct AdmissionControl: Sendable {
         /// The share of an interval a loop must spend on a CPU for its waiting to count.
         package var minimumOnCPU: Double
 
-        package init(target: Double = 0.005, alpha: Double = 0.1, beta: Double = 0.1, decay: Double = 0.05,
-                     maximumShare: Double = 0.95, hardLimitFactor: Double = 4, saturation: Double = 0.9, queueTarget: Double = 0.1,
-                    contentionTarget: Double = 0.2, minimumOnCPU: Double = 0.2)
-        {
+        package init(
+            target: Double = 0.005, alpha: Double = 0.1, beta: Double = 0.1, decay: Double = 0.05,
+            maximumShare: Double = 0.95, hardLimitFactor: Double = 4, saturation: Double = 0.9, queueTarget: Double = 0.1,
+            contentionTarget: Double = 0.2, minimumOnCPU: Double = 0.2
+        ) {
             self.queueTarget = queueTarget
             self.contentionTarget = contentionTarget
             self.minimumOnCPU = minimumOnCPU

@@ -7,8 +7,9 @@ extension IngestPipeline {
     /// delete it anyway and an SDK must not retry it. Counted as rejected with reason `too_old`.
     package func keepingUnexpired(_ event: EventRecord?) -> EventRecord? {
         guard let event, let retention,
-              retention.isExpired(timestampMilliseconds: event.timestamp, projectID: event.projectID,
-                                  nowMilliseconds: event.received)
+            retention.isExpired(
+                timestampMilliseconds: event.timestamp, projectID: event.projectID,
+                nowMilliseconds: event.received)
         else { return event }
         metrics.rejected(reason: "too_old", itemType: "event")
         return nil

@@ -27,9 +27,10 @@ package final class IngestPipeline: Sendable {
         /// Set by `prepareOnLoop`: the most a compressed body may inflate to here.
         var loopDecodeLimit: Int?
 
-        package init(projectID: Int64, auth: SentryAuth?, contentEncoding: String?, contentType: String?, body: ByteBuffer,
-                     authorized: Bool = false)
-        {
+        package init(
+            projectID: Int64, auth: SentryAuth?, contentEncoding: String?, contentType: String?, body: ByteBuffer,
+            authorized: Bool = false
+        ) {
             self.projectID = projectID
             self.auth = auth
             self.contentEncoding = contentEncoding
@@ -60,10 +61,11 @@ package final class IngestPipeline: Sendable {
     /// Bytes of bodies held across all requests (`ingest_inflight_bytes`); nil: no bound.
     package let inflight: InflightBudget?
 
-    package init(keys: KeyCache, queue: IngestQueue, ack: AckMode, limits: IngestLimits, metrics: PitMetrics, retryAfterSeconds: Int = 1,
-                 dictionaries: PayloadDictionaries? = nil, diskGuard: DiskGuard? = nil, retention: RetentionPolicy? = nil,
-                 ackTimeout: Double = 30, inflight: InflightBudget? = nil)
-    {
+    package init(
+        keys: KeyCache, queue: IngestQueue, ack: AckMode, limits: IngestLimits, metrics: PitMetrics, retryAfterSeconds: Int = 1,
+        dictionaries: PayloadDictionaries? = nil, diskGuard: DiskGuard? = nil, retention: RetentionPolicy? = nil,
+        ackTimeout: Double = 30, inflight: InflightBudget? = nil
+    ) {
         self.ackTimeout = ackTimeout
         self.inflight = inflight
         self.diskGuard = diskGuard
@@ -107,7 +109,7 @@ package final class IngestPipeline: Sendable {
         request.loopDecodeLimit = Self.loopDecodeLimit
         do throws(IngestError) {
             return try prepare(request, endpoint: endpoint)
-        } catch where error == Self.decodeOffLoop {
+        } catch  where error == Self.decodeOffLoop {
             return nil
         }
     }
@@ -197,7 +199,9 @@ package final class IngestPipeline: Sendable {
             defer { inflight?.release(reserved) }
             var body = try decode(request, reserved: &reserved)
             body = try Self.unwrapLegacyStoreBody(body, limit: limits.maxEventBytes)
-            guard body.readableBytes <= limits.maxEventBytes else { throw IngestError.tooLarge("event exceeds \(limits.maxEventBytes) bytes") }
+            guard body.readableBytes <= limits.maxEventBytes else {
+                throw IngestError.tooLarge("event exceeds \(limits.maxEventBytes) bytes")
+            }
             let received = ClockTime.nowSeconds
             let event = try makeEventRecord(body, header: nil, projectID: request.projectID, received: received)
             return Prepared(unit: WriteUnit(event: keepingUnexpired(event), items: []), eventID: event.eventID, itemTypes: [.event])
@@ -346,19 +350,22 @@ package final class IngestPipeline: Sendable {
                         do { _ = try JSONTape.parse(raw) } catch { throw .badRequest("invalid \(item.type) item: \(error)") }
                     }
                 }
-                items.append(ItemRecord(
-                    projectID: projectID, type: item.type.description, eventID: envelope.header.eventID,
-                    received: Int64(received * 1000),
-                    header: String(decoding: item.rawHeader.readableBytesView, as: UTF8.self),
-                    payloadSize: item.payload.readableBytes,
-                    compressedPayload: PayloadCodec.compress(item.payload)
-                ))
+                items.append(
+                    ItemRecord(
+                        projectID: projectID, type: item.type.description, eventID: envelope.header.eventID,
+                        received: Int64(received * 1000),
+                        header: String(decoding: item.rawHeader.readableBytesView, as: UTF8.self),
+                        payloadSize: item.payload.readableBytes,
+                        compressedPayload: PayloadCodec.compress(item.payload)
+                    ))
             }
         }
         return (WriteUnit(event: keepingUnexpired(event), items: items), envelope.header.eventID ?? event?.eventID)
     }
 
-    package func makeEventRecord(_ payload: ByteBuffer, header: EnvelopeHeader?, projectID: Int64, received: Double) throws(IngestError) -> EventRecord {
+    package func makeEventRecord(_ payload: ByteBuffer, header: EnvelopeHeader?, projectID: Int64, received: Double) throws(IngestError)
+        -> EventRecord
+    {
         let extracted = try EventExtractor.extract(payload: payload)
         let event = EventNormalizer.normalize(extracted, headerEventID: header?.eventID, sentAt: header?.sentAt, received: received)
         var grouping = Grouper.group(extracted)
@@ -368,13 +375,18 @@ package final class IngestPipeline: Sendable {
             var writer = JSONWriter()
             writer.beginArray()
             for error in event.errors {
-                writer.beginObject(); writer.field("type", error.type); writer.field("name", error.name); writer.endObject()
+                writer.beginObject()
+                writer.field("type", error.type)
+                writer.field("name", error.name)
+                writer.endObject()
             }
             writer.endArray()
             errors = writer.string
         }
         let compressed = compress(payload)
-        let (eventID, timestamp, level, release, environment) = (event.eventID, event.timestamp, event.level, event.release, event.environment)
+        let (eventID, timestamp, level, release, environment) = (
+            event.eventID, event.timestamp, event.level, event.release, event.environment
+        )
         // The event's last use: its tag array is taken over, not copied.
         let facetTags = EventNormalizer.facetTags(consume event)
         return EventRecord(
@@ -424,13 +436,20 @@ package final class IngestPipeline: Sendable {
             recordAccepted(itemTypes: prepared.itemTypes)
             return
         }
-        enum Outcome: Sendable { case committed, failed(String), refused, full, closed }
+        enum Outcome: Sendable {
+            case committed
+            case failed(String)
+            case refused, full, closed
+        }
         let ackTimeout = ackTimeout
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
             // Whichever comes first, the commit or the deadline, answers; the other finds nothing.
             let once = NIOLockedValueBox<CheckedContinuation<Outcome, Never>?>(continuation)
             let resume: @Sendable (Outcome) -> Void = { outcome in
-                once.withLockedValue { value in defer { value = nil }; return value }?.resume(returning: outcome)
+                once.withLockedValue { value in
+                    defer { value = nil }
+                    return value
+                }?.resume(returning: outcome)
             }
             var unit = prepared.unit
             unit.completion = { result in

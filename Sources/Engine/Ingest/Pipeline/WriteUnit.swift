@@ -43,9 +43,10 @@ package struct WriteUnit: Sendable {
     /// The event-loop waiter of this unit (the ingest fast path), told once per batch per loop.
     package var ticket: CommitTicket?
 
-    package init(event: EventRecord?, items: [ItemRecord], completion: (@Sendable (Result<Void, any Error>) -> Void)? = nil,
-                 ticket: CommitTicket? = nil)
-    {
+    package init(
+        event: EventRecord?, items: [ItemRecord], completion: (@Sendable (Result<Void, any Error>) -> Void)? = nil,
+        ticket: CommitTicket? = nil
+    ) {
         self.event = event
         self.items = items
         self.completion = completion
@@ -84,12 +85,14 @@ extension EventRecord {
     var estimatedBytes: Int {
         let overhead = WriteUnit.allocationOverhead
         var total = WriteUnit.recordOverhead + compressedPayload.count
-        total += WriteUnit.stringBytes(release) + WriteUnit.stringBytes(environment) + WriteUnit.stringBytes(userKey)
+        total +=
+            WriteUnit.stringBytes(release) + WriteUnit.stringBytes(environment) + WriteUnit.stringBytes(userKey)
             + WriteUnit.stringBytes(processingErrors)
         total += overhead + facetTags.count * 32
         for tag in facetTags { total += WriteUnit.stringBytes(tag.key) + WriteUnit.stringBytes(tag.value) }
         total += overhead + grouping.hashes.count * 16
-        total += WriteUnit.stringBytes(grouping.title) + WriteUnit.stringBytes(grouping.culprit) + WriteUnit.stringBytes(grouping.kind)
+        total +=
+            WriteUnit.stringBytes(grouping.title) + WriteUnit.stringBytes(grouping.culprit) + WriteUnit.stringBytes(grouping.kind)
             + overhead + grouping.metadata.count
         switch grouping.source {
         case .payload(let buffer):

@@ -30,16 +30,19 @@ package final class BatchWriter: Service, Sendable {
     /// Retry times, back-off and the deferred-work deadline; tests drive it by hand.
     private let clock: any WriterClock
 
-    package convenience init(queue: IngestQueue, store: any BatchStore, batchSize: Int, commitDelay: Double = 0, metrics: PitMetrics,
-                             health: StorageHealth? = nil, clock: any WriterClock = SystemWriterClock(), logger: Logger)
-    {
-        self.init(queue: queue, stores: [store], batchSize: batchSize, commitDelay: commitDelay, metrics: metrics, health: health,
-                  clock: clock, logger: logger)
+    package convenience init(
+        queue: IngestQueue, store: any BatchStore, batchSize: Int, commitDelay: Double = 0, metrics: PitMetrics,
+        health: StorageHealth? = nil, clock: any WriterClock = SystemWriterClock(), logger: Logger
+    ) {
+        self.init(
+            queue: queue, stores: [store], batchSize: batchSize, commitDelay: commitDelay, metrics: metrics, health: health,
+            clock: clock, logger: logger)
     }
 
-    package init(queue: IngestQueue, stores: [any BatchStore], batchSize: Int, commitDelay: Double = 0, metrics: PitMetrics,
-                 health: StorageHealth? = nil, clock: any WriterClock = SystemWriterClock(), logger: Logger)
-    {
+    package init(
+        queue: IngestQueue, stores: [any BatchStore], batchSize: Int, commitDelay: Double = 0, metrics: PitMetrics,
+        health: StorageHealth? = nil, clock: any WriterClock = SystemWriterClock(), logger: Logger
+    ) {
         precondition(!stores.isEmpty, "a writer needs a store")
         self.clock = clock
         self.health = health
@@ -103,7 +106,8 @@ package final class BatchWriter: Service, Sendable {
                 var triesAfterFinish = 0
                 while let error = settlement.failure, triesAfterFinish < 5 {
                     if health?.recordFailure(error) == true {
-                        logger.error("database writes fail; holding acknowledged events", metadata: ["pit.writer": "\(name)", "error": "\(error)"])
+                        logger.error(
+                            "database writes fail; holding acknowledged events", metadata: ["pit.writer": "\(name)", "error": "\(error)"])
                     }
                     if queue.isFinished { triesAfterFinish += 1 }
                     clock.sleep(delay)
@@ -120,13 +124,17 @@ package final class BatchWriter: Service, Sendable {
             let evidence = settlement.committed.contains { if case .write = batch[$0] { true } else { false } }
             if let error = settlement.failure {
                 if health?.recordFailure(error) == true {
-                    logger.error("database writes fail; answering 503 until they succeed", metadata: ["pit.writer": "\(name)", "error": "\(error)"])
+                    logger.error(
+                        "database writes fail; answering 503 until they succeed", metadata: ["pit.writer": "\(name)", "error": "\(error)"])
                 }
                 metrics.writerFailures.increment()
                 if let heldBack = failureLog.pass() {
-                    logger.error("batch write failed", metadata: [
-                        "pit.batch_size": "\(settlement.unwritten.count)", "error": "\(error)", "pit.similar_lines_dropped": "\(heldBack)",
-                    ])
+                    logger.error(
+                        "batch write failed",
+                        metadata: [
+                            "pit.batch_size": "\(settlement.unwritten.count)", "error": "\(error)",
+                            "pit.similar_lines_dropped": "\(heldBack)",
+                        ])
                 }
             } else if evidence || settlement.suspects.isEmpty {
                 if health?.recordSuccess() == true { logger.notice("database writes succeed again", metadata: ["pit.writer": "\(name)"]) }
@@ -207,7 +215,8 @@ package final class BatchWriter: Service, Sendable {
                 outcomes[index] = .failure(reject(units[index], error: error))
             } else {
                 if health?.recordFailure(error) == true {
-                    logger.error("database writes fail; answering 503 until they succeed", metadata: ["pit.writer": "\(name)", "error": "\(error)"])
+                    logger.error(
+                        "database writes fail; answering 503 until they succeed", metadata: ["pit.writer": "\(name)", "error": "\(error)"])
                 }
                 outcomes[index] = .failure(error)
             }
@@ -226,8 +235,12 @@ package final class BatchWriter: Service, Sendable {
     /// Too many held units: the database refuses every write alike. Stop taking batches and
     /// retry them until something commits; at shutdown give up after a few tries.
     private func holdUntilWritten(_ held: inout HeldUnits, store: any BatchStore, name: String) {
-        logger.error("database refuses every write; holding acknowledged events", metadata: ["pit.writer": "\(name)",
-                                                                                          "pit.held": "\(held.units.count)"])
+        logger.error(
+            "database refuses every write; holding acknowledged events",
+            metadata: [
+                "pit.writer": "\(name)",
+                "pit.held": "\(held.units.count)",
+            ])
         var delay = 0.05
         var triesAfterFinish = 0
         while !held.units.isEmpty, triesAfterFinish < 5 {
@@ -252,8 +265,9 @@ package final class BatchWriter: Service, Sendable {
             itemType = unit.event != nil ? "event" : unit.items.first?.type ?? "envelope"
         }
         metrics.rejected(reason: UnitRejected.metricReason, itemType: itemType)
-        logger.error("the database refused one event; it is dropped, the rest of its batch is stored",
-                     metadata: ["pit.event_id": "\(eventID?.hex ?? "-")", "error": "\(error)"])
+        logger.error(
+            "the database refused one event; it is dropped, the rest of its batch is stored",
+            metadata: ["pit.event_id": "\(eventID?.hex ?? "-")", "error": "\(error)"])
         return UnitRejected(eventID: eventID)
     }
 

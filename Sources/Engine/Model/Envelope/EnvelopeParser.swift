@@ -46,7 +46,8 @@ package struct EnvelopeParser: Sendable {
                 }
             } else {
                 // Without `length` the payload runs to the next newline or to the end.
-                item.item.payload = try readLine(&buffer, what: "item payload", limit: limits.maxItemBytes(item.item.type))
+                item.item.payload =
+                    try readLine(&buffer, what: "item payload", limit: limits.maxItemBytes(item.item.type))
                     ?? buffer.readSlice(length: 0)!
             }
             let size = item.item.payload.readableBytes

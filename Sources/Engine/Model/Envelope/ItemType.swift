@@ -85,7 +85,7 @@ package enum ItemType: Hashable, Sendable, CustomStringConvertible {
     package var isJSON: Bool {
         switch self {
         case .event, .transaction, .session, .sessions, .userReport, .feedback, .clientReport, .checkIn, .log,
-             .otelLog, .span, .replayEvent, .profile, .profileChunk, .traceMetric, .security, .nel:
+            .otelLog, .span, .replayEvent, .profile, .profileChunk, .traceMetric, .security, .nel:
             true
         default: false
         }

@@ -117,7 +117,7 @@ private struct Parser {
                 try value(byte)
                 // A container just opened: the next token is its first member.
                 if let last = entries.last, last.end == 0, last.kind == .object || last.kind == .array,
-                   open.last == entries.count - 1
+                    open.last == entries.count - 1
                 {
                     expect = last.kind == .object ? .firstKeyOrEnd : .firstValueOrEnd
                 } else {
@@ -164,8 +164,10 @@ private struct Parser {
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             guard open.count < JSONTape.maximumDepth else { throw .at(position, "nesting deeper than \(JSONTape.maximumDepth)") }
             open.append(entries.count)
-            entries.append(Entry(kind: byte == UInt8(ascii: "{") ? .object : .array, escaped: false,
-                                 start: UInt32(position), end: 0, next: 0))
+            entries.append(
+                Entry(
+                    kind: byte == UInt8(ascii: "{") ? .object : .array, escaped: false,
+                    start: UInt32(position), end: 0, next: 0))
             position += 1
         case UInt8(ascii: "\""):
             try string()
@@ -194,8 +196,10 @@ private struct Parser {
             return true
         }
         guard matches else { throw .at(position, "invalid literal") }
-        entries.append(Entry(kind: kind, escaped: false, start: UInt32(position), end: UInt32(position + count),
-                             next: UInt32(entries.count + 1)))
+        entries.append(
+            Entry(
+                kind: kind, escaped: false, start: UInt32(position), end: UInt32(position + count),
+                next: UInt32(entries.count + 1)))
         position += count
     }
 
@@ -218,8 +222,10 @@ private struct Parser {
             guard let b = peek(), isDigit(b) else { throw .at(position, "invalid number exponent") }
             while let b = peek(), isDigit(b) { position += 1 }
         }
-        entries.append(Entry(kind: .number, escaped: false, start: UInt32(start), end: UInt32(position),
-                             next: UInt32(entries.count + 1)))
+        entries.append(
+            Entry(
+                kind: .number, escaped: false, start: UInt32(start), end: UInt32(position),
+                next: UInt32(entries.count + 1)))
     }
 
     @inline(__always) func isDigit(_ b: UInt8) -> Bool { b &- UInt8(ascii: "0") < 10 }
@@ -238,8 +244,10 @@ private struct Parser {
             guard position < bytes.count else { throw .at(start - 1, "unterminated string") }
             let b = bytes[position]
             if b == UInt8(ascii: "\"") {
-                entries.append(Entry(kind: .string, escaped: escaped, start: UInt32(start), end: UInt32(position),
-                                     next: UInt32(entries.count + 1)))
+                entries.append(
+                    Entry(
+                        kind: .string, escaped: escaped, start: UInt32(start), end: UInt32(position),
+                        next: UInt32(entries.count + 1)))
                 position += 1
                 return
             } else if b == UInt8(ascii: "\\") {
@@ -258,7 +266,7 @@ private struct Parser {
         guard let b = peek() else { throw .at(position, "unterminated escape") }
         switch b {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-             UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+            UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
             position += 1
         case UInt8(ascii: "u"):
             let unit = try hex4(at: position + 1)
@@ -266,7 +274,7 @@ private struct Parser {
             if (0xD800...0xDBFF).contains(unit) {
                 // A high surrogate must be followed by an escaped low surrogate.
                 guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"),
-                      bytes[position + 1] == UInt8(ascii: "u")
+                    bytes[position + 1] == UInt8(ascii: "u")
                 else { throw .at(position, "lone leading surrogate in hex escape") }
                 let low = try hex4(at: position + 2)
                 guard (0xDC00...0xDFFF).contains(low) else { throw .at(position, "invalid low surrogate") }
@@ -304,12 +312,20 @@ private struct Parser {
         var upperBound: UInt8 = 0xBF
         switch lead {
         case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; lowerBound = 0xA0
+        case 0xE0:
+            length = 3
+            lowerBound = 0xA0
         case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; upperBound = 0x9F
-        case 0xF0: length = 4; lowerBound = 0x90
+        case 0xED:
+            length = 3
+            upperBound = 0x9F
+        case 0xF0:
+            length = 4
+            lowerBound = 0x90
         case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; upperBound = 0x8F
+        case 0xF4:
+            length = 4
+            upperBound = 0x8F
         default: throw .at(position, "invalid UTF-8")
         }
         guard position + length <= bytes.count else { throw .at(position, "truncated UTF-8") }

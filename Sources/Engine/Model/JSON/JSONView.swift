@@ -77,7 +77,10 @@ package struct JSONView {
         var found: Int?
         key.withUTF8Buffer { wanted in
             forEachMemberUntil(object) { k, v in
-                if keyEquals(k, wanted) { found = v; return true }
+                if keyEquals(k, wanted) {
+                    found = v
+                    return true
+                }
                 return false
             }
         }
@@ -142,7 +145,7 @@ package struct JSONView {
         guard let index, tape[index].kind == .string else { return nil }
         let entry = tape[index]
         if !entry.escaped, let source,
-           let slice = source.getSlice(at: source.readerIndex + Int(entry.start), length: Int(entry.end - entry.start))
+            let slice = source.getSlice(at: source.readerIndex + Int(entry.start), length: Int(entry.end - entry.start))
         {
             return PayloadText(utf8: slice)
         }
@@ -192,9 +195,14 @@ package struct JSONView {
             var value = 0
             var plain = true
             for (offset, byte) in digits.enumerated() {
-                if byte >= 0x30 && byte <= 0x39 { value = value * 10 + Int(byte - 0x30) }
-                else if byte == 0x2D && offset == 0 && digits.count > 1 { continue }
-                else { plain = false; break }
+                if byte >= 0x30 && byte <= 0x39 {
+                    value = value * 10 + Int(byte - 0x30)
+                } else if byte == 0x2D && offset == 0 && digits.count > 1 {
+                    continue
+                } else {
+                    plain = false
+                    break
+                }
             }
             if plain { return digits[0] == 0x2D ? -value : value }
         }
@@ -210,7 +218,11 @@ package struct JSONView {
         var i = 0
         while i < span.count {
             let b = span[i]
-            guard b == UInt8(ascii: "\\") else { out.append(b); i += 1; continue }
+            guard b == UInt8(ascii: "\\") else {
+                out.append(b)
+                i += 1
+                continue
+            }
             let e = span[i + 1]
             i += 2
             switch e {
@@ -249,13 +261,17 @@ package struct JSONView {
         switch scalar {
         case 0..<0x80: out.append(UInt8(scalar))
         case 0x80..<0x800:
-            out.append(UInt8(0xC0 | scalar >> 6)); out.append(UInt8(0x80 | scalar & 0x3F))
+            out.append(UInt8(0xC0 | scalar >> 6))
+            out.append(UInt8(0x80 | scalar & 0x3F))
         case 0x800..<0x10000:
-            out.append(UInt8(0xE0 | scalar >> 12)); out.append(UInt8(0x80 | scalar >> 6 & 0x3F))
+            out.append(UInt8(0xE0 | scalar >> 12))
+            out.append(UInt8(0x80 | scalar >> 6 & 0x3F))
             out.append(UInt8(0x80 | scalar & 0x3F))
         default:
-            out.append(UInt8(0xF0 | scalar >> 18)); out.append(UInt8(0x80 | scalar >> 12 & 0x3F))
-            out.append(UInt8(0x80 | scalar >> 6 & 0x3F)); out.append(UInt8(0x80 | scalar & 0x3F))
+            out.append(UInt8(0xF0 | scalar >> 18))
+            out.append(UInt8(0x80 | scalar >> 12 & 0x3F))
+            out.append(UInt8(0x80 | scalar >> 6 & 0x3F))
+            out.append(UInt8(0x80 | scalar & 0x3F))
         }
     }
 }

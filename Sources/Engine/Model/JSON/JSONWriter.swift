@@ -18,10 +18,24 @@ package struct JSONWriter: Sendable {
     // Containers open through `valuePrefix` (not `separator`) so they consume a pending key; with
     // `separator` the key stayed pending and the first scalar after an empty nested container
     // lost its comma (`"a":[[]"x"]`).
-    package mutating func beginObject() { valuePrefix(); bytes.append(UInt8(ascii: "{")); needsComma.push() }
-    package mutating func endObject() { needsComma.pop(); bytes.append(UInt8(ascii: "}")) }
-    package mutating func beginArray() { valuePrefix(); bytes.append(UInt8(ascii: "[")); needsComma.push() }
-    package mutating func endArray() { needsComma.pop(); bytes.append(UInt8(ascii: "]")) }
+    package mutating func beginObject() {
+        valuePrefix()
+        bytes.append(UInt8(ascii: "{"))
+        needsComma.push()
+    }
+    package mutating func endObject() {
+        needsComma.pop()
+        bytes.append(UInt8(ascii: "}"))
+    }
+    package mutating func beginArray() {
+        valuePrefix()
+        bytes.append(UInt8(ascii: "["))
+        needsComma.push()
+    }
+    package mutating func endArray() {
+        needsComma.pop()
+        bytes.append(UInt8(ascii: "]"))
+    }
 
     /// Writes `"key":`; the value that follows must not add its own separator.
     package mutating func key(_ key: String) {
@@ -45,26 +59,60 @@ package struct JSONWriter: Sendable {
 
     package mutating func value(_ text: String?) {
         guard let text else { return null() }
-        valuePrefix(); Self.appendQuoted(text, to: &bytes)
+        valuePrefix()
+        Self.appendQuoted(text, to: &bytes)
     }
-    package mutating func value(_ number: Int) { valuePrefix(); bytes.append(contentsOf: String(number).utf8) }
-    package mutating func value(_ number: Int64) { valuePrefix(); bytes.append(contentsOf: String(number).utf8) }
+    package mutating func value(_ number: Int) {
+        valuePrefix()
+        bytes.append(contentsOf: String(number).utf8)
+    }
+    package mutating func value(_ number: Int64) {
+        valuePrefix()
+        bytes.append(contentsOf: String(number).utf8)
+    }
     package mutating func value(_ number: Double) {
         valuePrefix()
         bytes.append(contentsOf: (number.isFinite ? String(number) : "null").utf8)
     }
-    package mutating func value(_ flag: Bool) { valuePrefix(); bytes.append(contentsOf: (flag ? "true" : "false").utf8) }
-    package mutating func null() { valuePrefix(); bytes.append(contentsOf: "null".utf8) }
+    package mutating func value(_ flag: Bool) {
+        valuePrefix()
+        bytes.append(contentsOf: (flag ? "true" : "false").utf8)
+    }
+    package mutating func null() {
+        valuePrefix()
+        bytes.append(contentsOf: "null".utf8)
+    }
     /// Splices already-valid JSON (for example a stored event member) in as a value.
-    package mutating func raw(_ json: UnsafeRawBufferPointer) { valuePrefix(); bytes.append(contentsOf: json) }
-    package mutating func raw(_ json: [UInt8]) { valuePrefix(); bytes.append(contentsOf: json) }
-    package mutating func raw(_ json: String) { valuePrefix(); bytes.append(contentsOf: json.utf8) }
+    package mutating func raw(_ json: UnsafeRawBufferPointer) {
+        valuePrefix()
+        bytes.append(contentsOf: json)
+    }
+    package mutating func raw(_ json: [UInt8]) {
+        valuePrefix()
+        bytes.append(contentsOf: json)
+    }
+    package mutating func raw(_ json: String) {
+        valuePrefix()
+        bytes.append(contentsOf: json.utf8)
+    }
 
     // Convenience for `"key": value` pairs.
-    package mutating func field(_ name: String, _ text: String?) { key(name); value(text) }
-    package mutating func field(_ name: String, _ number: Int) { key(name); value(number) }
-    package mutating func field(_ name: String, _ number: Int64) { key(name); value(number) }
-    package mutating func field(_ name: String, _ flag: Bool) { key(name); value(flag) }
+    package mutating func field(_ name: String, _ text: String?) {
+        key(name)
+        value(text)
+    }
+    package mutating func field(_ name: String, _ number: Int) {
+        key(name)
+        value(number)
+    }
+    package mutating func field(_ name: String, _ number: Int64) {
+        key(name)
+        value(number)
+    }
+    package mutating func field(_ name: String, _ flag: Bool) {
+        key(name)
+        value(flag)
+    }
 
     /// A payload string written as it is, without a `String` in between.
     package mutating func field(_ name: String, _ text: PayloadText) {
@@ -82,14 +130,28 @@ package struct JSONWriter: Sendable {
         out.append(UInt8(ascii: "\""))
         for byte in text {
             switch byte {
-            case UInt8(ascii: "\""): out.append(0x5C); out.append(0x22)
-            case UInt8(ascii: "\\"): out.append(0x5C); out.append(0x5C)
-            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
-            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
-            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+            case UInt8(ascii: "\""):
+                out.append(0x5C)
+                out.append(0x22)
+            case UInt8(ascii: "\\"):
+                out.append(0x5C)
+                out.append(0x5C)
+            case 0x0A:
+                out.append(0x5C)
+                out.append(UInt8(ascii: "n"))
+            case 0x0D:
+                out.append(0x5C)
+                out.append(UInt8(ascii: "r"))
+            case 0x09:
+                out.append(0x5C)
+                out.append(UInt8(ascii: "t"))
             case 0..<0x20:
-                out.append(0x5C); out.append(UInt8(ascii: "u")); out.append(0x30); out.append(0x30)
-                out.append(hexDigit(byte >> 4)); out.append(hexDigit(byte & 0xF))
+                out.append(0x5C)
+                out.append(UInt8(ascii: "u"))
+                out.append(0x30)
+                out.append(0x30)
+                out.append(hexDigit(byte >> 4))
+                out.append(hexDigit(byte & 0xF))
             default: out.append(byte)
             }
         }

@@ -1,6 +1,10 @@
 /// Sentry event levels, ordered by severity. Raw values are what the database stores.
 package enum Level: Int, Sendable, CaseIterable, Comparable {
-    case debug = 10, info = 20, warning = 30, error = 40, fatal = 50
+    case debug = 10
+    case info = 20
+    case warning = 30
+    case error = 40
+    case fatal = 50
 
     package static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
 

@@ -34,15 +34,18 @@ package struct SentryAuth: Sendable, Equatable {
             } else if trimmed.lowercased().hasPrefix("basic ") {
                 // Basic base64(key:secret): newer Relay accepts it.
                 guard let decoded = Base64.decode(String(trimmed.dropFirst(6)).trimmingSpaces),
-                      let key = String(decoding: decoded, as: UTF8.self).split(separator: ":", omittingEmptySubsequences: false).first,
-                      !key.isEmpty
+                    let key = String(decoding: decoded, as: UTF8.self).split(separator: ":", omittingEmptySubsequences: false).first,
+                    !key.isEmpty
                 else { throw .unauthorized("invalid Basic authorization") }
                 found.append(SentryAuth(publicKey: String(key)))
             } else if trimmed.lowercased().hasPrefix("dsn ") {
                 // sentry-cli 2.11–2.2x sent `Authorization: DSN <key>`.
                 let value = String(trimmed.dropFirst(4)).trimmingSpaces
-                if let dsn = DSN(value) { found.append(SentryAuth(publicKey: dsn.publicKey)) }
-                else { found.append(SentryAuth(publicKey: value)) }
+                if let dsn = DSN(value) {
+                    found.append(SentryAuth(publicKey: dsn.publicKey))
+                } else {
+                    found.append(SentryAuth(publicKey: value))
+                }
             }
         }
         if let query, query.contains("sentry_") {
@@ -78,9 +81,10 @@ package struct SentryAuth: Sendable, Equatable {
     }
 
     package static func isPlausibleKey(_ key: String) -> Bool {
-        !key.isEmpty && key.utf8.count <= 64 && key.utf8.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x5F
-        }
+        !key.isEmpty && key.utf8.count <= 64
+            && key.utf8.allSatisfy { b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x5F
+            }
     }
 
     /// `Sentry sentry_key=K, sentry_version=7, sentry_client=...`: pairs split on `,` and `=`.

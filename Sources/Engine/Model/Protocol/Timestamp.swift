@@ -44,12 +44,15 @@ package enum Timestamp {
         guard let year = digits(4), expect("-"), let month = digits(2), expect("-"), let day = digits(2) else { return nil }
         // Days are checked against the month: `daysFromCivil` would silently roll "02-30" into March.
         guard (1...12).contains(month), (1...daysInMonth(year: year, month: month)).contains(day) else { return nil }
-        var hour = 0, minute = 0, second = 0
+        var hour = 0
+        var minute = 0
+        var second = 0
         var fraction = 0.0
         if utf8[i] == UInt8(ascii: "T") || utf8[i] == UInt8(ascii: "t") || utf8[i] == UInt8(ascii: " ") {
             i += 1
             guard let h = digits(2), expect(":"), let m = digits(2) else { return nil }
-            hour = h; minute = m
+            hour = h
+            minute = m
             if expect(":") {
                 guard let s = digits(2) else { return nil }
                 second = s
@@ -114,14 +117,18 @@ package enum Timestamp {
         }
         let secs = Int(rest / 1000)
         let frac = Int(rest % 1000)
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secs / 3600, 2)):\(pad(secs / 60 % 60, 2)):\(pad(secs % 60, 2)).\(pad(frac, 3))Z"
+        return
+            "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secs / 3600, 2)):\(pad(secs / 60 % 60, 2)):\(pad(secs % 60, 2)).\(pad(frac, 3))Z"
     }
 
     private static func splitDays(_ value: Int64) -> (days: Int64, rest: Int64) {
         let perDay: Int64 = 86_400_000
         var days = value / perDay
         var rest = value % perDay
-        if rest < 0 { rest += perDay; days -= 1 }
+        if rest < 0 {
+            rest += perDay
+            days -= 1
+        }
         return (days, rest)
     }
 

@@ -9,7 +9,9 @@ package enum IssueCommand: Sendable {
 }
 
 package enum IssueStatus: Int, Sendable, CaseIterable {
-    case unresolved = 0, resolved = 1, ignored = 2
+    case unresolved = 0
+    case resolved = 1
+    case ignored = 2
 
     package var name: String {
         switch self {
@@ -31,7 +33,12 @@ package enum IssueStatus: Int, Sendable, CaseIterable {
 
 /// Sentry's substatus of unresolved issues.
 package enum IssueSubstatus: Int, Sendable {
-    case none = 0, new = 1, ongoing = 2, regressed = 3, escalating = 4, archivedForever = 5
+    case none = 0
+    case new = 1
+    case ongoing = 2
+    case regressed = 3
+    case escalating = 4
+    case archivedForever = 5
 
     package var name: String? {
         switch self {

@@ -17,8 +17,8 @@ package final class PayloadDictionary: @unchecked Sendable {
 
     package init?(id: Int64, bytes: [UInt8], level: Int32 = 3) {
         guard !bytes.isEmpty,
-              let cdict = bytes.withUnsafeBytes({ ZSTD_createCDict($0.baseAddress, $0.count, level) }),
-              let ddict = bytes.withUnsafeBytes({ ZSTD_createDDict($0.baseAddress, $0.count) })
+            let cdict = bytes.withUnsafeBytes({ ZSTD_createCDict($0.baseAddress, $0.count, level) }),
+            let ddict = bytes.withUnsafeBytes({ ZSTD_createDDict($0.baseAddress, $0.count) })
         else { return nil }
         self.id = id
         self.bytes = bytes
@@ -87,9 +87,10 @@ package final class PayloadDictionaries: Sendable {
     /// training starts when either bound is reached.
     package let maxTotalBytes: Int
 
-    package init(sampleCount: Int = 1000, maxSampleBytes: Int = 16 * 1024, maxTotalBytes: Int = 8 * 1024 * 1024,
-                 loader: @escaping @Sendable (Int64) throws -> [UInt8]?)
-    {
+    package init(
+        sampleCount: Int = 1000, maxSampleBytes: Int = 16 * 1024, maxTotalBytes: Int = 8 * 1024 * 1024,
+        loader: @escaping @Sendable (Int64) throws -> [UInt8]?
+    ) {
         self.sampleCount = sampleCount
         self.maxSampleBytes = max(1, maxSampleBytes)
         self.maxTotalBytes = max(1, maxTotalBytes)

@@ -34,8 +34,9 @@ package final class DiskGuard: Service, Sendable {
     /// The answer ingest gives while the disk is low; nil otherwise.
     package var refusal: IngestError? {
         guard isLow else { return nil }
-        return .overloaded("insufficient disk space: \(lastFreeBytes) bytes free, below min_free_disk_bytes=\(minimumFreeBytes)",
-                           retryAfter: 60)
+        return .overloaded(
+            "insufficient disk space: \(lastFreeBytes) bytes free, below min_free_disk_bytes=\(minimumFreeBytes)",
+            retryAfter: 60)
     }
 
     /// Free bytes on the file system holding `path`, nil when it cannot be read.
@@ -56,11 +57,13 @@ package final class DiskGuard: Service, Sendable {
         let isLow = available < minimumFreeBytes
         let was = low.exchange(isLow, ordering: .relaxed)
         if isLow && !was {
-            logger.error("free disk space below min_free_disk_bytes: ingest answers 503",
-                         metadata: ["pit.free_bytes": "\(available)", "pit.min_free_disk_bytes": "\(minimumFreeBytes)"])
+            logger.error(
+                "free disk space below min_free_disk_bytes: ingest answers 503",
+                metadata: ["pit.free_bytes": "\(available)", "pit.min_free_disk_bytes": "\(minimumFreeBytes)"])
         } else if !isLow && was {
-            logger.notice("free disk space back above min_free_disk_bytes: ingest resumes",
-                          metadata: ["pit.free_bytes": "\(available)"])
+            logger.notice(
+                "free disk space back above min_free_disk_bytes: ingest resumes",
+                metadata: ["pit.free_bytes": "\(available)"])
         }
         return isLow
     }

@@ -14,8 +14,10 @@ package struct PurgeTally {
         package var release: String?
         package var userKey: String?
 
-        package init(projectID: Int64, issueID: Int64, received: Int64, level: Int64, environment: String, release: String?,
-                     userKey: String?) {
+        package init(
+            projectID: Int64, issueID: Int64, received: Int64, level: Int64, environment: String, release: String?,
+            userKey: String?
+        ) {
             self.projectID = projectID
             self.issueID = issueID
             self.received = received

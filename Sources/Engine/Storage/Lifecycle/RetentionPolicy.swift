@@ -71,7 +71,7 @@ package final class RetentionPolicy: Sendable {
         var fresh: [Int64: Int] = [:]
         for project in try store.projects() {
             if let text = try store.setting(Self.settingKey(projectID: project.id)), let days = Int(text),
-               (0...Self.maximumDays).contains(days)
+                (0...Self.maximumDays).contains(days)
             {
                 fresh[project.id] = days
             }

@@ -131,7 +131,11 @@ package struct IssueQuery: Sendable, Equatable {
         var current = ""
         var quoted = false
         for c in query {
-            if c == "\"" { quoted.toggle(); current.append(c); continue }
+            if c == "\"" {
+                quoted.toggle()
+                current.append(c)
+                continue
+            }
             if c == " " && !quoted {
                 if !current.isEmpty { terms.append(current) }
                 current = ""

@@ -107,8 +107,9 @@ extension TagFacet {
         for (key, value) in rows { byKey[key, default: []].append(value) }
         return byKey.keys.sorted().map { key in
             let all = byKey[key] ?? []
-            return TagFacet(key: key, total: all.reduce(0) { $0 + $1.count }, distinctValues: Int64(all.count),
-                            topValues: Array(all.prefix(max(0, topValues))))
+            return TagFacet(
+                key: key, total: all.reduce(0) { $0 + $1.count }, distinctValues: Int64(all.count),
+                topValues: Array(all.prefix(max(0, topValues))))
         }
     }
 }
@@ -153,11 +154,12 @@ package struct IssueRow: Sendable, Equatable {
     /// JSON array of grouping variants (see `GroupingResult.explanation`).
     package var grouping: String
 
-    package init(id: Int64, projectID: Int64, shortID: Int64, kind: String, title: String, culprit: String, metadata: String,
-                 level: Level, status: IssueStatus, substatus: IssueSubstatus, resolvedInRelease: String? = nil, firstSeen: Int64,
-                 lastSeen: Int64, timesSeen: Int64, usersSeen: Int64, firstRelease: String? = nil, lastRelease: String? = nil,
-                 grouping: String)
-    {
+    package init(
+        id: Int64, projectID: Int64, shortID: Int64, kind: String, title: String, culprit: String, metadata: String,
+        level: Level, status: IssueStatus, substatus: IssueSubstatus, resolvedInRelease: String? = nil, firstSeen: Int64,
+        lastSeen: Int64, timesSeen: Int64, usersSeen: Int64, firstRelease: String? = nil, lastRelease: String? = nil,
+        grouping: String
+    ) {
         self.id = id
         self.projectID = projectID
         self.shortID = shortID
@@ -206,10 +208,11 @@ package struct EventRow: Sendable {
         }
     }
 
-    package init(rowID: Int64, projectID: Int64, issueID: Int64, eventID: EventID, timestamp: Int64, received: Int64,
-                 level: Level, release: String? = nil, environment: String, processingErrors: String? = nil, payload: [UInt8],
-                 payloadError: String? = nil)
-    {
+    package init(
+        rowID: Int64, projectID: Int64, issueID: Int64, eventID: EventID, timestamp: Int64, received: Int64,
+        level: Level, release: String? = nil, environment: String, processingErrors: String? = nil, payload: [UInt8],
+        payloadError: String? = nil
+    ) {
         self.rowID = rowID
         self.projectID = projectID
         self.issueID = issueID

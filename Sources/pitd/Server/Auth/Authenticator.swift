@@ -31,8 +31,9 @@ struct Authenticator: Sendable {
     /// client it forwarded for.
     func clientAddress(_ request: Request, peer: String) -> String {
         guard !trustedProxies.isEmpty else { return peer }
-        return trustedProxies.clientAddress(peer: peer, forwardedFor: request.headers[values: Self.forwardedForHeader],
-                                            forwarded: request.headers[values: Self.forwardedHeader])
+        return trustedProxies.clientAddress(
+            peer: peer, forwardedFor: request.headers[values: Self.forwardedForHeader],
+            forwarded: request.headers[values: Self.forwardedHeader])
     }
 
     private static let forwardedForHeader = HTTPField.Name("X-Forwarded-For")!
@@ -61,7 +62,9 @@ struct Authenticator: Sendable {
     func identity(forToken token: String) async throws -> Identity? {
         guard !token.isEmpty, token.utf8.count <= 200 else { return nil }
         if AdminToken.matches(token, storedHash: await adminToken.current(admin)) { return Identity(principal: .adminToken) }
-        guard let apiToken = try await admin({ try $0.activeToken(hash: Secret.hash(token), now: clock.wallMilliseconds()) }) else { return nil }
+        guard let apiToken = try await admin({ try $0.activeToken(hash: Secret.hash(token), now: clock.wallMilliseconds()) }) else {
+            return nil
+        }
         return Identity(principal: .apiToken(apiToken))
     }
 
@@ -69,7 +72,9 @@ struct Authenticator: Sendable {
     /// still exists and is not disabled.
     func session(_ request: Request) async throws -> Identity? {
         guard let value = request.cookies[Self.sessionCookie]?.value, !value.isEmpty, value.utf8.count <= 200 else { return nil }
-        guard let session = try await admin({ try $0.session(tokenHash: Secret.hash(value), now: clock.wallMilliseconds()) }) else { return nil }
+        guard let session = try await admin({ try $0.session(tokenHash: Secret.hash(value), now: clock.wallMilliseconds()) }) else {
+            return nil
+        }
         guard let userID = session.userID else { return Identity(principal: .adminToken, session: session) }
         // Disabling deletes the user's sessions; this also covers one opened in the same instant.
         guard let user = try await admin({ try $0.user(id: userID) }), user.isActive else { return nil }
@@ -151,12 +156,14 @@ struct Authenticator: Sendable {
     func openSession(for identity: Identity, secure: Bool) async throws -> Cookie {
         let token = Secret.generate(prefix: "")
         let now = clock.wallMilliseconds()
-        let session = WebSession(tokenHash: Secret.hash(token), userID: identity.userID, csrfToken: Secret.generate(prefix: ""),
-                                 createdAt: now, expiresAt: now + sessionLifetimeSeconds * 1000)
+        let session = WebSession(
+            tokenHash: Secret.hash(token), userID: identity.userID, csrfToken: Secret.generate(prefix: ""),
+            createdAt: now, expiresAt: now + sessionLifetimeSeconds * 1000)
         try await admin({ try $0.createSession(session) })
         _ = try? await admin({ try $0.deleteExpiredSessions(now: now) })
-        return Cookie(name: Self.sessionCookie, value: token, maxAge: Int(sessionLifetimeSeconds), path: "/",
-                      secure: secure || secureCookies, httpOnly: true, sameSite: .lax)
+        return Cookie(
+            name: Self.sessionCookie, value: token, maxAge: Int(sessionLifetimeSeconds), path: "/",
+            secure: secure || secureCookies, httpOnly: true, sameSite: .lax)
     }
 
     func closeSession(_ identity: Identity) async throws {
@@ -168,8 +175,9 @@ struct Authenticator: Sendable {
     }
 
     func loginCSRFCookie(_ value: String, secure: Bool) -> Cookie {
-        Cookie(name: Self.loginCSRFCookie, value: value, maxAge: 3600, path: "/login", secure: secure || secureCookies, httpOnly: true,
-               sameSite: .strict)
+        Cookie(
+            name: Self.loginCSRFCookie, value: value, maxAge: 3600, path: "/login", secure: secure || secureCookies, httpOnly: true,
+            sameSite: .strict)
     }
 
 }
@@ -208,10 +216,13 @@ struct APIAuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         do {
-            guard let identity = try await authenticator.bearer(request, client: authenticator.clientAddress(request, peer: context.clientIP)) else {
+            guard
+                let identity = try await authenticator.bearer(request, client: authenticator.clientAddress(request, peer: context.clientIP))
+            else {
                 let presented = request.headers[.authorization] != nil
-                return HTTPResponses.detail(presented ? "Invalid token." : "Authentication credentials were not provided.",
-                                            status: .unauthorized)
+                return HTTPResponses.detail(
+                    presented ? "Invalid token." : "Authentication credentials were not provided.",
+                    status: .unauthorized)
             }
             context.identity = identity
             let needed: TokenScope = request.method == .get || request.method == .head || APIRoutes.isReadOnlyPost(request) ? .read : .write
@@ -220,8 +231,9 @@ struct APIAuthMiddleware: RouterMiddleware {
         } catch let error as HTTPError {
             return HTTPResponses.detail(error.body ?? "\(error.status)", status: error.status, headers: error.headers)
         } catch Authenticator.Refusal.throttled(let seconds) {
-            return HTTPResponses.detail("Too many requests with invalid credentials; retry in \(seconds) s.", status: .tooManyRequests,
-                                        headers: [.retryAfter: String(seconds)])
+            return HTTPResponses.detail(
+                "Too many requests with invalid credentials; retry in \(seconds) s.", status: .tooManyRequests,
+                headers: [.retryAfter: String(seconds)])
         }
     }
 }
@@ -248,10 +260,11 @@ struct WebAuthMiddleware: RouterMiddleware {
             let body = try await request.body.collect(upTo: Self.maxFormBytes)
             context.form = FormFields(urlEncoded: String(buffer: body))
             guard let session = identity.session, let presented = context.form["csrf"],
-                  Secret.constantTimeEqual(Array(presented.utf8), Array(session.csrfToken.utf8))
+                Secret.constantTimeEqual(Array(presented.utf8), Array(session.csrfToken.utf8))
             else {
-                return WebResponses.plain("The form's security token is missing or wrong. Reload the page and try again.",
-                                          status: .forbidden)
+                return WebResponses.plain(
+                    "The form's security token is missing or wrong. Reload the page and try again.",
+                    status: .forbidden)
             }
         }
         return try await next(request, context)
@@ -286,7 +299,7 @@ enum WebResponses {
     /// which a decoded query may hold), for whatever decodes the target again downstream.
     static func safeNext(_ text: String?) -> String {
         guard let text, isLocalPath(text, spacesAllowed: false),
-              isLocalPath(text.removingPercentEncoding ?? text, spacesAllowed: true)
+            isLocalPath(text.removingPercentEncoding ?? text, spacesAllowed: true)
         else { return "/" }
         return text
     }

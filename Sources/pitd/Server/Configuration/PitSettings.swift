@@ -8,7 +8,7 @@ package import PitStorage
 import SystemPackage
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Every setting of `pitd`, read through one swift-configuration `ConfigReader`. Highest
@@ -127,7 +127,9 @@ package struct PitSettings: Sendable {
         let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
         var providers: [any ConfigProvider] = []
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
-        for (key, value) in overrides { values[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = ConfigValue(.string(value), isSecret: false) }
+        for (key, value) in overrides {
+            values[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = ConfigValue(.string(value), isSecret: false)
+        }
         providers.append(InMemoryProvider(name: "flags", values: values))
         providers.append(EnvironmentVariablesProvider().prefixKeys(with: "pit"))
         let configFile = absolute + "/pit.json"
@@ -182,7 +184,10 @@ package struct PitSettings: Sendable {
         self.limits = limits
         inflightBytes = try integer("ingest_inflight_bytes", 256 * 1024 * 1024)
         guard inflightBytes >= limits.maxRequestBytes else {
-            throw Invalid(description: "ingest_inflight_bytes (\(inflightBytes)) must be at least max_request_bytes (\(limits.maxRequestBytes)): a request that may be sent could never be read")
+            throw Invalid(
+                description:
+                    "ingest_inflight_bytes (\(inflightBytes)) must be at least max_request_bytes (\(limits.maxRequestBytes)): a request that may be sent could never be read"
+            )
         }
         retryAfterSeconds = try integer("retry_after_seconds", 1)
         let admissionTarget = try integer("admission_target_us", 5000)
@@ -193,21 +198,27 @@ package struct PitSettings: Sendable {
         // beside its test clients did in CI), not only when pitd's own load does.
         let contentionPercent = try integer("admission_contention_percent", 0)
         guard (0...100).contains(contentionPercent) else { throw Invalid(description: "admission_contention_percent must be 0...100") }
-        admission = AdmissionControl.Configuration(target: Double(admissionTarget) / 1e6, saturation: Double(busyPercent) / 100,
-                                                   contentionTarget: Double(contentionPercent) / 100)
+        admission = AdmissionControl.Configuration(
+            target: Double(admissionTarget) / 1e6, saturation: Double(busyPercent) / 100,
+            contentionTarget: Double(contentionPercent) / 100)
         keyRefreshSeconds = try integer("key_refresh_seconds", 2)
-        let maxConnections = try integer("http_max_connections", ConnectionLimits.defaultMaxConnections(openFilesLimit: Self.openFilesLimit()))
+        let maxConnections = try integer(
+            "http_max_connections", ConnectionLimits.defaultMaxConnections(openFilesLimit: Self.openFilesLimit()))
         let idle = try integer("http_idle_timeout_seconds", 60)
         let header = try integer("http_header_timeout_seconds", 30)
         let grace = try integer("shutdown_grace_seconds", 10)
         let body = try integer("http_body_timeout_seconds", 30)
         let bodyRate = try integer("http_body_min_rate_bytes", 500)
         guard maxConnections >= 1, idle >= 1, header >= 1, body >= 1, bodyRate >= 1, grace >= 0 else {
-            throw Invalid(description: "http_max_connections, http_idle_timeout_seconds, http_header_timeout_seconds, http_body_timeout_seconds and http_body_min_rate_bytes must be at least 1, shutdown_grace_seconds at least 0")
+            throw Invalid(
+                description:
+                    "http_max_connections, http_idle_timeout_seconds, http_header_timeout_seconds, http_body_timeout_seconds and http_body_min_rate_bytes must be at least 1, shutdown_grace_seconds at least 0"
+            )
         }
-        connectionLimits = ConnectionLimits(maxConnections: maxConnections, idleTimeout: .seconds(Int64(idle)),
-                                            headerTimeout: .seconds(Int64(header)), bodyTimeout: .seconds(Int64(body)),
-                                            bodyMinimumRate: bodyRate, shutdownGrace: .seconds(Int64(grace)))
+        connectionLimits = ConnectionLimits(
+            maxConnections: maxConnections, idleTimeout: .seconds(Int64(idle)),
+            headerTimeout: .seconds(Int64(header)), bodyTimeout: .seconds(Int64(body)),
+            bodyMinimumRate: bodyRate, shutdownGrace: .seconds(Int64(grace)))
         ackTimeoutSeconds = try integer("ack_timeout_seconds", 30)
         guard ackTimeoutSeconds >= 1 else { throw Invalid(description: "ack_timeout_seconds must be at least 1") }
         sessionDays = max(1, try integer("session_days", 14))
@@ -217,7 +228,8 @@ package struct PitSettings: Sendable {
             throw Invalid(description: "login_failures_per_account and login_failures_per_ip must be 0 or more")
         }
         do {
-            trustedProxies = try TrustedProxies(reader.stringArray(forKey: "trusted_proxies") ?? reader.string(forKey: "trusted_proxies").map { [$0] } ?? [])
+            trustedProxies = try TrustedProxies(
+                reader.stringArray(forKey: "trusted_proxies") ?? reader.string(forKey: "trusted_proxies").map { [$0] } ?? [])
         } catch {
             throw Invalid(description: error.description)
         }
@@ -247,8 +259,12 @@ package struct PitSettings: Sendable {
         retentionBatchSize = try integer("retention_batch_size", 1000)
         retentionBatchPauseMilliseconds = try integer("retention_batch_pause_ms", 20)
         retentionWriterLagMilliseconds = max(1, try integer("retention_writer_lag_ms", 100))
-        guard retentionIntervalSeconds >= 1, (1...100_000).contains(retentionBatchSize), (0...60_000).contains(retentionBatchPauseMilliseconds) else {
-            throw Invalid(description: "retention_interval_seconds must be at least 1, retention_batch_size 1...100000, retention_batch_pause_ms 0...60000")
+        guard retentionIntervalSeconds >= 1, (1...100_000).contains(retentionBatchSize),
+            (0...60_000).contains(retentionBatchPauseMilliseconds)
+        else {
+            throw Invalid(
+                description:
+                    "retention_interval_seconds must be at least 1, retention_batch_size 1...100000, retention_batch_pause_ms 0...60000")
         }
     }
 }

@@ -16,12 +16,16 @@ struct IngestAnswer {
         ("Access-Control-Expose-Headers", "x-sentry-error, x-sentry-rate-limits, retry-after"),
     ]
 
-    static let preflight = IngestAnswer(status: 200, headers: corsHeaders + [
-        ("Access-Control-Allow-Methods", "POST"),
-        ("Access-Control-Allow-Headers",
-         "x-sentry-auth, x-requested-with, x-forwarded-for, origin, referer, accept, content-type, authentication, authorization, content-encoding, transfer-encoding"),
-        ("Access-Control-Max-Age", "3600"),
-    ], body: [])
+    static let preflight = IngestAnswer(
+        status: 200,
+        headers: corsHeaders + [
+            ("Access-Control-Allow-Methods", "POST"),
+            (
+                "Access-Control-Allow-Headers",
+                "x-sentry-auth, x-requested-with, x-forwarded-for, origin, referer, accept, content-type, authentication, authorization, content-encoding, transfer-encoding"
+            ),
+            ("Access-Control-Max-Age", "3600"),
+        ], body: [])
 
     /// `{"id": "<32 hex>"}`, or `{}` when the envelope named no event.
     static func success(_ id: EventID?) -> IngestAnswer {
@@ -60,9 +64,11 @@ struct IngestAnswer {
     static func log(_ error: IngestError, logger: Logger) {
         if error.status >= 500 {
             guard let heldBack = refusalLog.pass() else { return }
-            logger.warning("ingest refused", metadata: [
-                "http.status": "\(error.status)", "pit.reason": "\(error.detail)", "pit.similar_lines_dropped": "\(heldBack)",
-            ])
+            logger.warning(
+                "ingest refused",
+                metadata: [
+                    "http.status": "\(error.status)", "pit.reason": "\(error.detail)", "pit.similar_lines_dropped": "\(heldBack)",
+                ])
         } else {
             logger.debug("ingest rejected", metadata: ["http.status": "\(error.status)", "pit.reason": "\(error.detail)"])
         }

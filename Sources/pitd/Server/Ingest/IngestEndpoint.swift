@@ -25,11 +25,14 @@ struct IngestEndpoint: Sendable {
             return response(.failure(.methodNotAllowed("method not allowed")))
         }
         do throws(IngestError) {
-            let auth = try SentryAuth.extract(xSentryAuth: request.headers[.xSentryAuth], authorization: nil,
-                                              query: request.uri.query.map { Substring($0) })
+            let auth = try SentryAuth.extract(
+                xSentryAuth: request.headers[.xSentryAuth], authorization: nil,
+                query: request.uri.query.map { Substring($0) })
             let projectID = try IngestHTTPHandler.resolveProject(route, auth: auth, keys: pipeline.keys)
-            _ = try await pipeline.store(.init(projectID: projectID, auth: auth, contentEncoding: nil, contentType: nil,
-                                               body: ByteBuffer(string: data)))
+            _ = try await pipeline.store(
+                .init(
+                    projectID: projectID, auth: auth, contentEncoding: nil, contentType: nil,
+                    body: ByteBuffer(string: data)))
             var answer = IngestAnswer(status: 200, headers: IngestAnswer.corsHeaders, body: Self.transparentGIF)
             answer.headers.append(("Content-Type", "image/gif"))
             return response(answer)
@@ -44,8 +47,9 @@ struct IngestEndpoint: Sendable {
         for (name, value) in answer.headers {
             if let name = HTTPField.Name(name) { headers.append(HTTPField(name: name, value: value)) }
         }
-        return Response(status: HTTPResponse.Status(code: answer.status), headers: headers,
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+        return Response(
+            status: HTTPResponse.Status(code: answer.status), headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
     }
 
     static let transparentGIF: [UInt8] = [

@@ -190,8 +190,10 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
                 state = .idle  // drop the reference so `body` stays uniquely owned while it grows
                 if let inflight = pipeline.inflight {
                     guard inflight.reserve(chunk.readableBytes) else {
-                        refuse(pipeline.rejected(IngestPipeline.inflightExceeded(retryAfter: pipeline.retryAfterSeconds), itemType: "envelope"),
-                               head: head, context: context)
+                        refuse(
+                            pipeline.rejected(
+                                IngestPipeline.inflightExceeded(retryAfter: pipeline.retryAfterSeconds), itemType: "envelope"),
+                            head: head, context: context)
                         return
                     }
                     bodyReserved += chunk.readableBytes
@@ -238,8 +240,9 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
                         respond(.failure(pipeline.rejected(error, itemType: "envelope")), head: head, context: context)
                         return
                     case .needMore:
-                        respond(.failure(pipeline.rejected(.unauthorized("missing authorization information"), itemType: "envelope")),
-                                head: head, context: context)
+                        respond(
+                            .failure(pipeline.rejected(.unauthorized("missing authorization information"), itemType: "envelope")),
+                            head: head, context: context)
                         return
                     }
                     self.probe = nil
@@ -260,9 +263,10 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
 
     /// The head of an ingest request: everything that can be decided before the body.
     private func begin(_ request: HTTPRequestHead, route: IngestRoute, context: ChannelHandlerContext) {
-        var head = Head(route: route, version: request.version, keepAlive: request.isKeepAlive,
-                        contentEncoding: request.headers.first(name: "content-encoding"),
-                        contentType: request.headers.first(name: "content-type"), auth: nil, projectID: 0)
+        var head = Head(
+            route: route, version: request.version, keepAlive: request.isKeepAlive,
+            contentEncoding: request.headers.first(name: "content-encoding"),
+            contentType: request.headers.first(name: "content-type"), auth: nil, projectID: 0)
         if request.method == .OPTIONS {
             state = .discarding(head, .preflight)
             return
@@ -277,8 +281,9 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
                 throw .tooLarge("request body exceeds \(pipeline.limits.maxRequestBytes) bytes")
             }
             let query = request.uri.utf8.firstIndex(of: UInt8(ascii: "?")).map { request.uri[request.uri.index(after: $0)...] }
-            head.auth = try loop.auth(xSentryAuth: request.headers.first(name: "x-sentry-auth"),
-                                      authorization: request.headers.first(name: "authorization"), query: query)
+            head.auth = try loop.auth(
+                xSentryAuth: request.headers.first(name: "x-sentry-auth"),
+                authorization: request.headers.first(name: "authorization"), query: query)
             head.projectID = try Self.resolveProject(route, auth: head.auth, keys: pipeline.keys)
             if let auth = head.auth {
                 try pipeline.authorize(publicKey: auth.publicKey, projectID: head.projectID)
@@ -332,8 +337,9 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
     }
 
     private func finish(_ head: Head, body: ByteBuffer, context: ChannelHandlerContext) {
-        let request = IngestPipeline.Request(projectID: head.projectID, auth: head.auth, contentEncoding: head.contentEncoding,
-                                             contentType: head.contentType, body: body, authorized: head.auth != nil)
+        let request = IngestPipeline.Request(
+            projectID: head.projectID, auth: head.auth, contentEncoding: head.contentEncoding,
+            contentType: head.contentType, body: body, authorized: head.auth != nil)
         do throws(IngestError) {
             guard let prepared = try pipeline.prepareOnLoop(request, endpoint: head.route.pipelineEndpoint) else {
                 prepareOffLoop(request, head: head, context: context)
@@ -387,8 +393,9 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
                 respond(.success(prepared.eventID), head: head, context: context)
             case .committed:
                 sequence &+= 1
-                prepared.unit.ticket = CommitTicket(sink: loop.sink, waiter: NIOLoopBound(self, eventLoop: context.eventLoop),
-                                                    sequence: sequence)
+                prepared.unit.ticket = CommitTicket(
+                    sink: loop.sink, waiter: NIOLoopBound(self, eventLoop: context.eventLoop),
+                    sequence: sequence)
                 try pipeline.enqueue(prepared)
                 state = .awaitingCommit(Awaiting(head: head, sequence: sequence, eventID: prepared.eventID, itemTypes: prepared.itemTypes))
             }
@@ -454,7 +461,7 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
         while let part = held.first, !isAwaitingCommit {
             if case .closed = state { return }
             if case .idle = state, case .head(let head) = part, forwardedAwaitingResponse > 0,
-               IngestRoute(uri: head.uri) != nil, head.method == .POST || head.method == .OPTIONS
+                IngestRoute(uri: head.uri) != nil, head.method == .POST || head.method == .OPTIONS
             {
                 break  // an ingest request still waits for Hummingbird's earlier response
             }

@@ -1,10 +1,11 @@
-import PitIngest
-import PitModel
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOConcurrencyHelpers
 import NIOCore
+import PitIngest
+import PitModel
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// What the ingest handlers of one event loop share: the commit sink the writer wakes once per
 /// batch, the admission controller fed by the loop's delay probe, and a cache of parsed auth
@@ -133,10 +134,10 @@ private final class LoopThreadTime {
 
     init?() {
         #if os(Linux)
-        descriptor = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
+            descriptor = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { return nil }
         #else
-        return nil
+            return nil
         #endif
     }
 

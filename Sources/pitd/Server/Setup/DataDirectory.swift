@@ -1,12 +1,12 @@
 import Crypto
 import Foundation
+package import Logging
+import PitBackends
 package import PitStorage
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
-package import Logging
-import PitBackends
 
 /// Creates and opens a data directory and its database (SQLite in the directory, or PostgreSQL; migrated), the default organisation,
 /// project and DSN key, and the admin token. Idempotent: an existing secret is never replaced.
@@ -30,8 +30,9 @@ package struct DataDirectory {
     static let adminTokenHashSetting = "admin_token_sha256"
 
     package func initialise(logger: Logger = Logger(label: "pitd")) throws -> Setup {
-        try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: settings.dataDirectory, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
         let store = try settings.backend.makeAdminStore(logger: logger)
         let project = try store.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
         guard let key = try store.keys(projectID: project.id).first(where: \.enabled) ?? store.keys(projectID: project.id).first else {
@@ -69,7 +70,10 @@ package struct DataDirectory {
             throw error
         }
         guard rename(staged, settings.adminTokenPath) == 0 else {
-            throw PitSettings.Invalid(description: "the admin token changed, but \(staged) could not replace \(settings.adminTokenPath): \(String(cString: strerror(errno)))")
+            throw PitSettings.Invalid(
+                description:
+                    "the admin token changed, but \(staged) could not replace \(settings.adminTokenPath): \(String(cString: strerror(errno)))"
+            )
         }
         return token
     }

@@ -45,7 +45,8 @@ import Testing
     }
 
     @Test func scalarFields() throws {
-        let event = try extract("""
+        let event = try extract(
+            """
             {"event_id":"9EC79C33-EC99-42AB-8353-589FCB2E04DC","platform":"python","logger":"app.log","transaction":"/api/x",
              "server_name":"web-1","site":"eu","release":"  1.2.3 ","dist":"  ","environment":"prod","culprit":"c",
              "type":"error","contexts":{"trace":{"trace_id":"abc"}},"sdk":{"name":"sentry.python","version":"2.0"},
@@ -176,9 +177,17 @@ import Testing
         #expect(first.exceptionID == 3 && first.parentID == 1 && first.isExceptionGroup)
         #expect(first.frames.count == 2)
         var frame = FrameInfo()
-        frame.function = "main"; frame.module = "app"; frame.filename = "app.py"; frame.absPath = "/src/app.py"
-        frame.lineno = 3; frame.colno = 5; frame.contextLine = "  x()"; frame.inApp = true; frame.platform = "python"
-        frame.rawFunction = "raw"; frame.package = "pkg"
+        frame.function = "main"
+        frame.module = "app"
+        frame.filename = "app.py"
+        frame.absPath = "/src/app.py"
+        frame.lineno = 3
+        frame.colno = 5
+        frame.contextLine = "  x()"
+        frame.inApp = true
+        frame.platform = "python"
+        frame.rawFunction = "raw"
+        frame.package = "pkg"
         #expect(first.frames[0] == frame)
         #expect(first.frames[1].function == "helper" && first.frames[1].inApp == false)
     }
@@ -201,7 +210,8 @@ import Testing
     }
 
     @Test func crashedThreadIsChosen() throws {
-        let event = try extract("""
+        let event = try extract(
+            """
             {"threads":{"values":[
               {"id":1,"current":true,"stacktrace":{"frames":[{"function":"current"}]}},
               {"id":2,"crashed":true,"stacktrace":{"frames":[{"function":"crashed"}]}},
@@ -211,7 +221,8 @@ import Testing
     }
 
     @Test func currentThreadWhenNoneCrashed() throws {
-        let event = try extract("""
+        let event = try extract(
+            """
             {"threads":[{"id":1,"stacktrace":{"frames":[{"function":"a"}]}},{"id":2,"current":true,"stacktrace":{"frames":[{"function":"b"}]}}]}
             """)
         #expect(event.threadFrames?.map(\.function) == ["b"])
@@ -220,7 +231,8 @@ import Testing
     @Test func singleThreadAndAmbiguousThreads() throws {
         let single = try extract(#"{"threads":{"values":[{"stacktrace":{"frames":[{"function":"only"}]}}]}}"#)
         #expect(single.threadFrames?.map(\.function) == ["only"])
-        let ambiguous = try extract(#"{"threads":{"values":[{"stacktrace":{"frames":[{"function":"a"}]}},{"stacktrace":{"frames":[{"function":"b"}]}}]}}"#)
+        let ambiguous = try extract(
+            #"{"threads":{"values":[{"stacktrace":{"frames":[{"function":"a"}]}},{"stacktrace":{"frames":[{"function":"b"}]}}]}}"#)
         #expect(ambiguous.threadFrames == nil)
     }
 

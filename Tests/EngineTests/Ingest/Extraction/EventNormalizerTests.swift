@@ -120,11 +120,15 @@ private func tags(_ event: NormalizedEvent) -> [String] { event.tags.map { "\($0
         let key201 = String(repeating: "k", count: 201)
         let value200 = String(repeating: "v", count: 200)
         let value201 = String(repeating: "v", count: 201)
-        let event = try normalize("""
+        let event = try normalize(
+            """
             {"tags":{"\(key200)":"ok","\(key201)":"x","long":"\(value201)","max":"\(value200)","empty":"","":"nokey","nl":"a\\nb"}}
             """)
         #expect(tags(event) == ["\(key200)=ok", "max=\(value200)"])
-        #expect(errors(event) == ["invalid_data:tags", "invalid_data:tags.long", "invalid_data:tags.empty", "invalid_data:tags", "invalid_data:tags.nl"])
+        #expect(
+            errors(event) == [
+                "invalid_data:tags", "invalid_data:tags.long", "invalid_data:tags.empty", "invalid_data:tags", "invalid_data:tags.nl",
+            ])
     }
 
     @Test func serverNameAndSiteBecomeTags() throws {
@@ -136,9 +140,14 @@ private func tags(_ event: NormalizedEvent) -> [String] { event.tags.map { "\($0
     }
 
     @Test func facetTags() throws {
-        let event = try normalize(#"{"level":"warn","release":"1.0","logger":"lg","transaction":"/t","user":{"email":"a@b.c"},"tags":{"x":"y"}}"#)
+        let event = try normalize(
+            #"{"level":"warn","release":"1.0","logger":"lg","transaction":"/t","user":{"email":"a@b.c"},"tags":{"x":"y"}}"#)
         let facets = EventNormalizer.facetTags(event).map { "\($0.key)=\($0.value)" }
-        #expect(facets == ["x=y", "level=warning", "environment=production", "release=1.0", "logger=lg", "transaction=/t", "user=email:a@b.c", "user.email=a@b.c"])
+        #expect(
+            facets == [
+                "x=y", "level=warning", "environment=production", "release=1.0", "logger=lg", "transaction=/t", "user=email:a@b.c",
+                "user.email=a@b.c",
+            ])
         #expect(event.level == .warning)
         #expect(event.release == "1.0")
     }

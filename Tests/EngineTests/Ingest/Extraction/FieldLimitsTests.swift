@@ -14,7 +14,8 @@ private func repeated(_ unit: String, _ count: Int) -> String { String(repeating
 /// The PostgreSQL poison strings of issue 10: NULs (22021) and values past a btree key (54000).
 @Suite struct FieldLimitsTests {
     @Test func nulIsRemovedFromStoredFields() throws {
-        let event = try normalize(#"""
+        let event = try normalize(
+            #"""
             {"release":"1.0\u0000","environment":"prod\u0000","transaction":"/a\u0000b","logger":"x\u0000",
              "user":{"id":"4\u00002","email":"a\u0000@b.c"}}
             """#)
@@ -70,7 +71,8 @@ private func repeated(_ unit: String, _ count: Int) -> String { String(repeating
     }
 
     @Test func userFieldsAreBounded() throws {
-        let event = try normalize(#"""
+        let event = try normalize(
+            #"""
             {"user":{"id":"\#(repeated("1", 3000))","email":"\#(repeated("e", 3000))","username":"\#(repeated("u", 3000))",
              "ip_address":"\#(repeated("9", 3000))"}}
             """#)
@@ -79,8 +81,11 @@ private func repeated(_ unit: String, _ count: Int) -> String { String(repeating
         #expect(user.email?.utf8.count == FieldLimits.userEmail)
         #expect(user.username?.utf8.count == FieldLimits.username)
         #expect(user.ipAddress?.utf8.count == FieldLimits.ipAddress)
-        #expect(Set(errors(event)).isSuperset(of: ["value_too_long:user.id", "value_too_long:user.email",
-                                                   "value_too_long:user.username", "value_too_long:user.ip_address"]))
+        #expect(
+            Set(errors(event)).isSuperset(of: [
+                "value_too_long:user.id", "value_too_long:user.email",
+                "value_too_long:user.username", "value_too_long:user.ip_address",
+            ]))
     }
 
     @Test func environmentFromATagIsBounded() throws {
@@ -110,7 +115,8 @@ private func repeated(_ unit: String, _ count: Int) -> String { String(repeating
 
     @Test func facetTagsStayWithinTagLimits() throws {
         let marks = repeated("\u{301}", 5000)
-        let event = try normalize(#"""
+        let event = try normalize(
+            #"""
             {"transaction":"t\#(marks)","logger":"\#(repeated("l", 500))","user":{"email":"\#(repeated("e", 500))"}}
             """#)
         for tag in EventNormalizer.facetTags(event) {

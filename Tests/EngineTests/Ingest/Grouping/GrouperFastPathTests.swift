@@ -58,17 +58,21 @@ struct GrouperFastPathTests {
 
 /// The byte-level frame rules of the fast path against the `String` rules they replace.
 struct GrouperFrameBytesTests {
-    static let filenames = ["", "/", "///", "a/b/", "C:\\Src\\App.PY", "mixed/dir\\File.Js", "/srv/ÄPP/Ünïcode.py", "plain.py", "trailing\\\\"]
+    static let filenames = [
+        "", "/", "///", "a/b/", "C:\\Src\\App.PY", "mixed/dir\\File.Js", "/srv/ÄPP/Ünïcode.py", "plain.py", "trailing\\\\",
+    ]
 
     @Test(arguments: filenames)
     func fileNamesGroupAsTheStringRulesDo(filename: String) throws {
-        let json = #"{"platform":"python","exception":{"values":[{"type":"E","stacktrace":{"frames":[{"filename":\#(JSONWriter.quoted(filename)),"function":"f","in_app":true}]}}]}}"#
+        let json =
+            #"{"platform":"python","exception":{"values":[{"type":"E","stacktrace":{"frames":[{"filename":\#(JSONWriter.quoted(filename)),"function":"f","in_app":true}]}}]}}"#
         let event = try extract(json)
         #expect(Grouper.group(event).hashes == Grouper.explain(event).hashes)
     }
 
     @Test func escapedFrameStringsAreDecoded() throws {
-        let event = try extract(#"{"exception":{"values":[{"type":"E","stacktrace":{"frames":[{"module":"a\u002eb","function":"f\"g","in_app":true}]}}]}}"#)
+        let event = try extract(
+            #"{"exception":{"values":[{"type":"E","stacktrace":{"frames":[{"module":"a\u002eb","function":"f\"g","in_app":true}]}}]}}"#)
         let frame = try #require(event.exceptions.first?.frames.first)
         #expect(frame.module == "a.b" && frame.function?.string == "f\"g")
         #expect(Grouper.group(event).hashes == Grouper.explain(event).hashes)

@@ -4,8 +4,10 @@ import PitStorage
 import Testing
 
 /// A frame as JSON.
-private func frame(module: String? = nil, function: String? = nil, filename: String? = nil, absPath: String? = nil,
-                   lineno: Int? = nil, contextLine: String? = nil, inApp: Bool? = nil) -> String {
+private func frame(
+    module: String? = nil, function: String? = nil, filename: String? = nil, absPath: String? = nil,
+    lineno: Int? = nil, contextLine: String? = nil, inApp: Bool? = nil
+) -> String {
     var parts: [String] = []
     if let module { parts.append("\"module\":\(JSONWriter.quoted(module))") }
     if let function { parts.append("\"function\":\(JSONWriter.quoted(function))") }
@@ -18,7 +20,8 @@ private func frame(module: String? = nil, function: String? = nil, filename: Str
 }
 
 /// One exception value as JSON.
-private func exception(_ type: String? = "ValueError", _ value: String? = "bad", frames: [String] = [], mechanism: String? = nil) -> String {
+private func exception(_ type: String? = "ValueError", _ value: String? = "bad", frames: [String] = [], mechanism: String? = nil) -> String
+{
     var parts: [String] = []
     if let type { parts.append("\"type\":\(JSONWriter.quoted(type))") }
     if let value { parts.append("\"value\":\(JSONWriter.quoted(value))") }
@@ -77,10 +80,11 @@ private let systemFrame = frame(module: "django.core", function: "handle", inApp
 
     @Test func mixedFramesGiveAppAndSystemHashes() throws {
         let result = try group(event([exception(frames: [systemFrame, appFrame])]))
-        #expect(result.hashes.map(\.description) == [
-            md5(["app.views", "index", "ValueError"]),
-            md5(["django.core", "handle", "app.views", "index", "ValueError"]),
-        ])
+        #expect(
+            result.hashes.map(\.description) == [
+                md5(["app.views", "index", "ValueError"]),
+                md5(["django.core", "handle", "app.views", "index", "ValueError"]),
+            ])
         #expect(try variantNames(result) == ["app", "system"])
     }
 
@@ -127,7 +131,10 @@ private let systemFrame = frame(module: "django.core", function: "handle", inApp
         #expect(try hashes(event([exception("SIGSEGV", "fault", mechanism: mechanism)])) == [md5([n("fault")])])
         // Not synthetic: the type counts again.
         let handled = #"{"type":"generic","synthetic":false}"#
-        #expect(try hashes(event([exception("SIGSEGV", "x", frames: [appFrame], mechanism: handled)])) == [md5(["app.views", "index", "SIGSEGV"])])
+        #expect(
+            try hashes(event([exception("SIGSEGV", "x", frames: [appFrame], mechanism: handled)])) == [
+                md5(["app.views", "index", "SIGSEGV"])
+            ])
     }
 
     @Test func recursionFramesAreDropped() throws {
@@ -143,29 +150,36 @@ private let systemFrame = frame(module: "django.core", function: "handle", inApp
 
     @Test(arguments: ["python", "javascript", "node", "php", "ruby"])
     func contextLineCountsForScriptingPlatforms(platform: String) throws {
-        let x = try hashes(event([exception(frames: [frame(module: "m", function: "f", contextLine: "x = compute()", inApp: true)])], platform: platform))
-        let y = try hashes(event([exception(frames: [frame(module: "m", function: "f", contextLine: "y = other()", inApp: true)])], platform: platform))
+        let x = try hashes(
+            event([exception(frames: [frame(module: "m", function: "f", contextLine: "x = compute()", inApp: true)])], platform: platform))
+        let y = try hashes(
+            event([exception(frames: [frame(module: "m", function: "f", contextLine: "y = other()", inApp: true)])], platform: platform))
         #expect(x != y)
         #expect(x == [md5(["m", "f", "x = compute()", "ValueError"])])
     }
 
     @Test(arguments: ["java", "cocoa", "native", "go", "csharp", "other"])
     func contextLineIgnoredElsewhere(platform: String) throws {
-        let x = try hashes(event([exception(frames: [frame(module: "m", function: "f", contextLine: "x = compute()", inApp: true)])], platform: platform))
-        let y = try hashes(event([exception(frames: [frame(module: "m", function: "f", contextLine: "y = other()", inApp: true)])], platform: platform))
+        let x = try hashes(
+            event([exception(frames: [frame(module: "m", function: "f", contextLine: "x = compute()", inApp: true)])], platform: platform))
+        let y = try hashes(
+            event([exception(frames: [frame(module: "m", function: "f", contextLine: "y = other()", inApp: true)])], platform: platform))
         #expect(x == y)
         #expect(x == [md5(["m", "f", "ValueError"])])
     }
 
     @Test func contextLineWhitespaceCollapsesAndLongLinesAreIgnored() throws {
-        let collapsed = try hashes(event([exception(frames: [frame(module: "m", function: "f", contextLine: "  x  =\tcompute( ) ", inApp: true)])]))
+        let collapsed = try hashes(
+            event([exception(frames: [frame(module: "m", function: "f", contextLine: "  x  =\tcompute( ) ", inApp: true)])]))
         #expect(collapsed == [md5(["m", "f", "x = compute( )", "ValueError"])])
         let line120 = String(repeating: "a", count: 120)
-        #expect(try hashes(event([exception(frames: [frame(module: "m", function: "f", contextLine: line120, inApp: true)])]))
-            == [md5(["m", "f", line120, "ValueError"])])
+        #expect(
+            try hashes(event([exception(frames: [frame(module: "m", function: "f", contextLine: line120, inApp: true)])]))
+                == [md5(["m", "f", line120, "ValueError"])])
         let line121 = String(repeating: "a", count: 121)
-        #expect(try hashes(event([exception(frames: [frame(module: "m", function: "f", contextLine: line121, inApp: true)])]))
-            == [md5(["m", "f", "ValueError"])])
+        #expect(
+            try hashes(event([exception(frames: [frame(module: "m", function: "f", contextLine: line121, inApp: true)])]))
+                == [md5(["m", "f", "ValueError"])])
     }
 
     @Test func filenameBasenameWhenNoModule() throws {
@@ -177,14 +191,17 @@ private let systemFrame = frame(module: "django.core", function: "handle", inApp
     }
 
     @Test func javascriptFunctionsAndURLs() throws {
-        let a = frame(function: "Foo.handler", filename: "https://cdn.example.com/a.js", absPath: "https://cdn.example.com/a.js", inApp: true)
-        let b = frame(function: "Bar.handler", filename: "https://other.example.com/b.js", absPath: "https://other.example.com/b.js", inApp: true)
+        let a = frame(
+            function: "Foo.handler", filename: "https://cdn.example.com/a.js", absPath: "https://cdn.example.com/a.js", inApp: true)
+        let b = frame(
+            function: "Bar.handler", filename: "https://other.example.com/b.js", absPath: "https://other.example.com/b.js", inApp: true)
         let x = try hashes(event([exception("TypeError", "x", frames: [a])], platform: "javascript"))
         #expect(try x == hashes(event([exception("TypeError", "y", frames: [b])], platform: "javascript")))
         #expect(x == [md5(["handler", "TypeError"])])
         // Anonymous frames do not contribute at all.
         let anonymous = frame(function: "<anonymous>", filename: "<anonymous>", absPath: "<anonymous>", inApp: true)
-        #expect(try hashes(event([exception("TypeError", "v", frames: [anonymous])], platform: "javascript")) == [md5(["TypeError", n("v")])])
+        #expect(
+            try hashes(event([exception("TypeError", "v", frames: [anonymous])], platform: "javascript")) == [md5(["TypeError", n("v")])])
     }
 
     @Test func chainedExceptionsContributeInOrder() throws {
@@ -200,25 +217,28 @@ private let systemFrame = frame(module: "django.core", function: "handle", inApp
 
     static func member(_ type: String, id: Int, parent: Int?, group: Bool = false, frames: [String] = [child]) -> String {
         let parentPart = parent.map { ",\"parent_id\":\($0)" } ?? ""
-        return exception(type, group ? "group" : "boom \(type)", frames: group ? [] : frames,
-                         mechanism: "{\"type\":\"chained\",\"exception_id\":\(id)\(parentPart),\"is_exception_group\":\(group)}")
+        return exception(
+            type, group ? "group" : "boom \(type)", frames: group ? [] : frames,
+            mechanism: "{\"type\":\"chained\",\"exception_id\":\(id)\(parentPart),\"is_exception_group\":\(group)}")
     }
 
     @Test func exceptionGroupOfIdenticalChildrenIsTheChild() throws {
-        let grouped = try hashes(event([
-            Self.member("ExceptionGroup", id: 0, parent: nil, group: true),
-            Self.member("ValueError", id: 1, parent: 0), Self.member("ValueError", id: 2, parent: 0),
-        ]))
+        let grouped = try hashes(
+            event([
+                Self.member("ExceptionGroup", id: 0, parent: nil, group: true),
+                Self.member("ValueError", id: 1, parent: 0), Self.member("ValueError", id: 2, parent: 0),
+            ]))
         #expect(grouped == [md5(["worker", "run", "ValueError"])])
         #expect(try grouped == hashes(event([exception("ValueError", "plain", frames: [Self.child])])))
     }
 
     @Test func exceptionGroupOfDistinctChildren() throws {
-        let grouped = try hashes(event([
-            Self.member("ExceptionGroup", id: 0, parent: nil, group: true),
-            Self.member("ValueError", id: 1, parent: 0), Self.member("TypeError", id: 2, parent: 0),
-            Self.member("ValueError", id: 3, parent: 0),
-        ]))
+        let grouped = try hashes(
+            event([
+                Self.member("ExceptionGroup", id: 0, parent: nil, group: true),
+                Self.member("ValueError", id: 1, parent: 0), Self.member("TypeError", id: 2, parent: 0),
+                Self.member("ValueError", id: 3, parent: 0),
+            ]))
         #expect(grouped == [md5(["worker", "run", "ValueError", "worker", "run", "TypeError"])])
     }
 
@@ -226,21 +246,23 @@ private let systemFrame = frame(module: "django.core", function: "handle", inApp
         // ExceptionGroup(0) ── ExceptionGroup(1) ── ValueError(2), TypeError(3)
         //                   └─ ValueError(4)
         // The top-level exceptions are ValueError, TypeError, ValueError: two distinct ones.
-        let nested = try hashes(event([
-            Self.member("ExceptionGroup", id: 0, parent: nil, group: true),
-            Self.member("ExceptionGroup", id: 1, parent: 0, group: true),
-            Self.member("ValueError", id: 2, parent: 1), Self.member("TypeError", id: 3, parent: 1),
-            Self.member("ValueError", id: 4, parent: 0),
-        ]))
+        let nested = try hashes(
+            event([
+                Self.member("ExceptionGroup", id: 0, parent: nil, group: true),
+                Self.member("ExceptionGroup", id: 1, parent: 0, group: true),
+                Self.member("ValueError", id: 2, parent: 1), Self.member("TypeError", id: 3, parent: 1),
+                Self.member("ValueError", id: 4, parent: 0),
+            ]))
         #expect(nested == [md5(["worker", "run", "ValueError", "worker", "run", "TypeError"])])
     }
 
     @Test func cyclicExceptionGroupsTerminate() throws {
-        let result = try group(event([
-            Self.member("ExceptionGroup", id: 1, parent: 2, group: true),
-            Self.member("ExceptionGroup", id: 2, parent: 1, group: true),
-            Self.member("ValueError", id: 3, parent: 1),
-        ]))
+        let result = try group(
+            event([
+                Self.member("ExceptionGroup", id: 1, parent: 2, group: true),
+                Self.member("ExceptionGroup", id: 2, parent: 1, group: true),
+                Self.member("ValueError", id: 3, parent: 1),
+            ]))
         #expect(!result.hashes.isEmpty)
     }
 
@@ -258,7 +280,8 @@ private let systemFrame = frame(module: "django.core", function: "handle", inApp
     }
 
     @Test func threadStacktraceBeatsMessage() throws {
-        let json = #"{"message":"hello","threads":{"values":[{"crashed":true,"stacktrace":{"frames":[{"module":"m","function":"f","in_app":false}]}}]}}"#
+        let json =
+            #"{"message":"hello","threads":{"values":[{"crashed":true,"stacktrace":{"frames":[{"module":"m","function":"f","in_app":false}]}}]}}"#
         #expect(try hashes(json) == [md5(["m", "f"])])
     }
 
@@ -296,10 +319,11 @@ private let systemFrame = frame(module: "django.core", function: "handle", inApp
         let noFrames = try hashes(event([exception("ValueError", "bad")], extra: #""fingerprint":["{{ default }}","extra"]"#))
         #expect(noFrames == [md5(["ValueError", n("bad"), "extra"])])
         let withFrames = try hashes(event([exception(frames: [systemFrame, appFrame])], extra: #""fingerprint":["pre","{{ default }}"]"#))
-        #expect(withFrames == [
-            md5(["pre", "app.views", "index", "ValueError"]),
-            md5(["pre", "django.core", "handle", "app.views", "index", "ValueError"]),
-        ])
+        #expect(
+            withFrames == [
+                md5(["pre", "app.views", "index", "ValueError"]),
+                md5(["pre", "django.core", "handle", "app.views", "index", "ValueError"]),
+            ])
     }
 
     @Test(arguments: [
@@ -322,10 +346,15 @@ private let systemFrame = frame(module: "django.core", function: "handle", inApp
 
 @Suite struct GrouperDescriptionTests {
     @Test func pythonTitleCulpritAndMetadata() throws {
-        let result = try group(event([exception("ValueError", "msg\nsecond line", frames: [
-            systemFrame, frame(module: "app.views", function: "index", filename: "app/views.py", inApp: true),
-            frame(module: "lib.util", function: "helper", inApp: false),
-        ])]))
+        let result = try group(
+            event([
+                exception(
+                    "ValueError", "msg\nsecond line",
+                    frames: [
+                        systemFrame, frame(module: "app.views", function: "index", filename: "app/views.py", inApp: true),
+                        frame(module: "lib.util", function: "helper", inApp: false),
+                    ])
+            ]))
         #expect(result.title == "ValueError: msg")
         #expect(result.culprit == "app.views in index")
         #expect(result.kind == "error")
@@ -340,15 +369,22 @@ private let systemFrame = frame(module: "django.core", function: "handle", inApp
     }
 
     @Test func javascriptCulprit() throws {
-        let result = try group(event([exception("TypeError", "x is undefined", frames: [
-            frame(function: "handleClick", filename: "app.js", absPath: "https://example.com/app.js", inApp: true),
-        ])], platform: "javascript"))
+        let result = try group(
+            event(
+                [
+                    exception(
+                        "TypeError", "x is undefined",
+                        frames: [
+                            frame(function: "handleClick", filename: "app.js", absPath: "https://example.com/app.js", inApp: true)
+                        ])
+                ], platform: "javascript"))
         #expect(result.title == "TypeError: x is undefined")
         #expect(result.culprit == "handleClick(https://example.com/app.js)")
     }
 
     @Test func culpritFallsBackToTheLastFrameAndTransactionWins() throws {
-        let systemOnly = try group(event([exception(frames: [frame(module: "lib", function: "a", inApp: false), frame(filename: "x.py", inApp: false)])]))
+        let systemOnly = try group(
+            event([exception(frames: [frame(module: "lib", function: "a", inApp: false), frame(filename: "x.py", inApp: false)])]))
         #expect(systemOnly.culprit == "x.py")
         let withTransaction = try group(event([exception(frames: [appFrame])], extra: #""transaction":"/checkout""#))
         #expect(withTransaction.culprit == "/checkout")
@@ -386,7 +422,10 @@ private let systemFrame = frame(module: "django.core", function: "handle", inApp
         #expect(app.first { $0.id == "value" }?.hint == "ignored because stacktrace takes precedence")
         #expect(app.contains { $0.id == "frame" && $0.hint == "non app frame" })
         let system = variants[1].components
-        #expect(system.filter(\.contributes).map(\.id) == ["exception", "stacktrace", "frame", "module", "function", "frame", "module", "function", "type"])
+        #expect(
+            system.filter(\.contributes).map(\.id) == [
+                "exception", "stacktrace", "frame", "module", "function", "frame", "module", "function", "type",
+            ])
     }
 
     @Test func explanationOfAMessageAndFallback() throws {
@@ -428,18 +467,20 @@ private func explanation(_ result: GroupingResult) throws -> [ExplainedVariant] 
             func walk(_ index: Int, parentContributes: Bool) {
                 guard json.kind(index) == .object else { return }
                 let contributes = parentContributes && json.bool(json.member(index, "contributes")) == true
-                components.append(ExplainedComponent(
-                    id: json.string(json.member(index, "id")) ?? "?",
-                    contributes: contributes,
-                    hint: json.string(json.member(index, "hint"))
-                ))
+                components.append(
+                    ExplainedComponent(
+                        id: json.string(json.member(index, "id")) ?? "?",
+                        contributes: contributes,
+                        hint: json.string(json.member(index, "hint"))
+                    ))
                 if let values = json.member(index, "values") {
                     json.forEachElement(values) { walk($0, parentContributes: contributes) }
                 }
             }
             if let component = json.member(variant, "component") { walk(component, parentContributes: true) }
-            return ExplainedVariant(name: json.string(json.member(variant, "variant")) ?? "?",
-                                    hash: json.string(json.member(variant, "hash")), components: components)
+            return ExplainedVariant(
+                name: json.string(json.member(variant, "variant")) ?? "?",
+                hash: json.string(json.member(variant, "hash")), components: components)
         }
     }
 }

@@ -67,8 +67,9 @@ let edgeCases: [Case] = [
     Case("spelled-out seconds is not a duration", "retry in 3 seconds", "retry in <int> seconds"),
     Case("hex 0xDEADBEEF", "segfault at 0xDEADBEEF", "segfault at <hex>"),
     Case("hex 0x not followed by boundary", "0x12g", "0x12g"),
-    Case("key=value mix", #"user="bob smith" active=true count=5 ok=False mode='fast'"#,
-         "user=<quoted_str> active=<bool> count=<int> ok=<bool> mode=<quoted_str>"),
+    Case(
+        "key=value mix", #"user="bob smith" active=true count=5 ok=False mode='fast'"#,
+        "user=<quoted_str> active=<bool> count=<int> ok=<bool> mode=<quoted_str>"),
     Case("bool needs no trailing boundary (Sentry quirk)", "a=trueish", "a=<bool>ish"),
     Case("empty quoted value is not a quoted_str", "a='' b=\"\"", "a='' b=\"\""),
     Case("git sha in sentence", "deployed 3f9a2c1 to prod", "deployed <git_sha> to prod"),
@@ -128,7 +129,8 @@ private func timed(_ body: () -> Void) -> Duration {
 }
 
 @Test func oneMegabyteRealisticInputIsFast() {
-    let line = "ERROR 2024-03-05T10:20:30Z user=alice@example.com id=7c1811ed-e98f-4c9c-a9f9-58c757ff494f "
+    let line =
+        "ERROR 2024-03-05T10:20:30Z user=alice@example.com id=7c1811ed-e98f-4c9c-a9f9-58c757ff494f "
         + "failed to GET https://api.example.com/v1/items?id=42 from 10.0.0.1 after 3 tries (took 120ms) "
         + "0xDEADBEEF a=true b='x' Ошибка 数据库 "
     let input = String(repeating: line, count: (1 << 20) / line.utf8.count + 1)

@@ -43,8 +43,9 @@ private struct WriteFailed: Error {}
         let loop = EmbeddedEventLoop()
         let sink = EventLoopCommitSink(eventLoop: loop)
         let waiter = RecordingWaiter()
-        EventLoopCommitSink.deliver([CommitTicket(sink: sink, waiter: NIOLoopBound(waiter, eventLoop: loop), sequence: 3)],
-                                    result: .failure(WriteFailed()))
+        EventLoopCommitSink.deliver(
+            [CommitTicket(sink: sink, waiter: NIOLoopBound(waiter, eventLoop: loop), sequence: 3)],
+            result: .failure(WriteFailed()))
         loop.run()
         #expect(waiter.outcomes.count == 1 && waiter.outcomes[0].sequence == 3 && !waiter.outcomes[0].success)
         try loop.syncShutdownGracefully()

@@ -23,8 +23,10 @@ final class PipelineFixture {
     /// Project 2's key.
     let otherKey: String
 
-    init(ack: AckMode = .committed, queue: IngestQueue = IngestQueue(maxCount: 1000, maxBytes: 64 << 20),
-         limits: IngestLimits = IngestLimits(), retryAfterSeconds: Int = 1) throws {
+    init(
+        ack: AckMode = .committed, queue: IngestQueue = IngestQueue(maxCount: 1000, maxBytes: 64 << 20),
+        limits: IngestLimits = IngestLimits(), retryAfterSeconds: Int = 1
+    ) throws {
         directory = try TemporaryDirectory()
         path = directory.path("pit.db")
         let admin = try SQLiteAdminStore(path: path)
@@ -39,10 +41,12 @@ final class PipelineFixture {
         self.queue = queue
         let store = try SQLiteBatchStore(path: path, durability: StorageDurability(synchronous: .off))
         let metrics = PitMetrics()
-        writer = BatchWriter(queue: queue, store: store, batchSize: 64, metrics: metrics,
-                             logger: Logger(label: "pit.tests", factory: { _ in SwiftLogNoOpLogHandler() }))
+        writer = BatchWriter(
+            queue: queue, store: store, batchSize: 64, metrics: metrics,
+            logger: Logger(label: "pit.tests", factory: { _ in SwiftLogNoOpLogHandler() }))
         reader = SQLiteReadStore(path: path)
-        pipeline = IngestPipeline(keys: keys, queue: queue, ack: ack, limits: limits, metrics: metrics, retryAfterSeconds: retryAfterSeconds)
+        pipeline = IngestPipeline(
+            keys: keys, queue: queue, ack: ack, limits: limits, metrics: metrics, retryAfterSeconds: retryAfterSeconds)
     }
 
     /// Runs `body` while the writer thread runs; stops and drains the writer afterwards.
@@ -62,15 +66,20 @@ final class PipelineFixture {
         }
     }
 
-    func request(_ body: String, projectID: Int64 = 1, key: String? = PipelineFixture.key, encoding: String? = nil,
-                 contentType: String? = nil) -> IngestPipeline.Request {
+    func request(
+        _ body: String, projectID: Int64 = 1, key: String? = PipelineFixture.key, encoding: String? = nil,
+        contentType: String? = nil
+    ) -> IngestPipeline.Request {
         request(ByteBuffer(string: body), projectID: projectID, key: key, encoding: encoding, contentType: contentType)
     }
 
-    func request(_ body: ByteBuffer, projectID: Int64 = 1, key: String? = PipelineFixture.key, encoding: String? = nil,
-                 contentType: String? = nil) -> IngestPipeline.Request {
-        IngestPipeline.Request(projectID: projectID, auth: key.map { SentryAuth(publicKey: $0, version: 7) },
-                               contentEncoding: encoding, contentType: contentType, body: body)
+    func request(
+        _ body: ByteBuffer, projectID: Int64 = 1, key: String? = PipelineFixture.key, encoding: String? = nil,
+        contentType: String? = nil
+    ) -> IngestPipeline.Request {
+        IngestPipeline.Request(
+            projectID: projectID, auth: key.map { SentryAuth(publicKey: $0, version: 7) },
+            contentEncoding: encoding, contentType: contentType, body: body)
     }
 
     /// The status `envelope` fails with, nil when it succeeds.
@@ -132,11 +141,13 @@ private func envelope(_ n: Int, header: String? = nil, type: String = "ValueErro
         let fixture = try PipelineFixture()
         try await fixture.withWriter {
             // The payload's id when the header has none.
-            let payloadID = try await fixture.pipeline.envelope(fixture.request(
-                "{}\n{\"type\":\"event\"}\n{\"event_id\":\"\(hex(77))\",\"message\":\"m\"}\n"))
+            let payloadID = try await fixture.pipeline.envelope(
+                fixture.request(
+                    "{}\n{\"type\":\"event\"}\n{\"event_id\":\"\(hex(77))\",\"message\":\"m\"}\n"))
             #expect(payloadID?.hex == hex(77))
             // A generated one when neither has it; it is the stored id.
-            let generated = try #require(try await fixture.pipeline.envelope(fixture.request("{}\n{\"type\":\"event\"}\n{\"message\":\"m\"}\n")))
+            let generated = try #require(
+                try await fixture.pipeline.envelope(fixture.request("{}\n{\"type\":\"event\"}\n{\"message\":\"m\"}\n")))
             #expect(try await fixture.reader.event(projectID: 1, eventID: generated) != nil)
             // No event and no header id: nothing to answer with.
             let none = try await fixture.pipeline.envelope(fixture.request("{}\n{\"type\":\"client_report\"}\n{\"discarded_events\":[]}\n"))
@@ -147,7 +158,8 @@ private func envelope(_ n: Int, header: String? = nil, type: String = "ValueErro
     @Test func nonEventItemsAreStored() async throws {
         let fixture = try PipelineFixture()
         try await fixture.withWriter {
-            let body = "{\"event_id\":\"\(hex(1))\"}\n{\"type\":\"attachment\",\"length\":5,\"filename\":\"a.txt\"}\nhello\n"
+            let body =
+                "{\"event_id\":\"\(hex(1))\"}\n{\"type\":\"attachment\",\"length\":5,\"filename\":\"a.txt\"}\nhello\n"
                 + "{\"type\":\"session\"}\n{\"sid\":\"x\"}\n{\"type\":\"statsd\",\"length\":3}\na:1\n{\"type\":\"brand_new\"}\nzzz\n"
             let id = try await fixture.pipeline.envelope(fixture.request(body))
             #expect(id?.hex == hex(1))
@@ -215,7 +227,9 @@ private func envelope(_ n: Int, header: String? = nil, type: String = "ValueErro
         try await fixture.withWriter {
             let body = Array(envelope(1).utf8)
             #expect(await fixture.envelopeStatus(fixture.request(ByteBuffer(bytes: Fixtures.gzip(body)), encoding: "gzip")) == nil)
-            #expect(await fixture.envelopeStatus(fixture.request(ByteBuffer(bytes: Fixtures.zstd(Array(envelope(2).utf8))), encoding: "zstd")) == nil)
+            #expect(
+                await fixture.envelopeStatus(fixture.request(ByteBuffer(bytes: Fixtures.zstd(Array(envelope(2).utf8))), encoding: "zstd"))
+                    == nil)
             #expect(await fixture.envelopeStatus(fixture.request(envelope(3), encoding: "UTF-8")) == nil)
             #expect(await fixture.envelopeStatus(fixture.request(ByteBuffer(bytes: body), encoding: "gzip")) == 400)
             #expect(await fixture.envelopeStatus(fixture.request(envelope(4), encoding: "compress")) == 415)
@@ -245,7 +259,8 @@ private func envelope(_ n: Int, header: String? = nil, type: String = "ValueErro
         let fixture = try PipelineFixture()
         try await fixture.withWriter {
             let future = ClockTime.nowSeconds + 3600
-            let body = "{\"event_id\":\"\(hex(1))\"}\n{\"type\":\"event\"}\n{\"timestamp\":\(future),\"message\":\"m\",\"tags\":{\"\":\"x\"}}\n"
+            let body =
+                "{\"event_id\":\"\(hex(1))\"}\n{\"type\":\"event\"}\n{\"timestamp\":\(future),\"message\":\"m\",\"tags\":{\"\":\"x\"}}\n"
             let id = try #require(try await fixture.pipeline.envelope(fixture.request(body)))
             let row = try #require(try await fixture.reader.event(projectID: 1, eventID: id))
             #expect(row.processingErrors == #"[{"type":"future_timestamp","name":"timestamp"},{"type":"invalid_data","name":"tags"}]"#)
@@ -279,7 +294,8 @@ private func envelope(_ n: Int, header: String? = nil, type: String = "ValueErro
 
     @Test func storageFailureIs503() async throws {
         let fixture = try PipelineFixture()
-        try SQLiteConnection(path: fixture.path).execute("""
+        try SQLiteConnection(path: fixture.path).execute(
+            """
             CREATE TRIGGER fail_all BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'forced failure'); END
             """)
         try await fixture.withWriter {

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Dispatch
 import Foundation
 import NIOCore
@@ -9,13 +6,19 @@ import PitModel
 import PitObservability
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Write units that can be told apart: each carries an event with a distinct event id.
 private func unit(_ index: Int) throws -> WriteUnit {
-    let pipeline = IngestPipeline(keys: KeyCache(), queue: IngestQueue(maxCount: 1, maxBytes: 1), ack: .queued,
-                                  limits: IngestLimits(), metrics: PitMetrics())
+    let pipeline = IngestPipeline(
+        keys: KeyCache(), queue: IngestQueue(maxCount: 1, maxBytes: 1), ack: .queued,
+        limits: IngestLimits(), metrics: PitMetrics())
     let id = String(format: "%032x", index + 1)
-    let record = try pipeline.makeEventRecord(ByteBuffer(string: #"{"event_id":"\#(id)","message":"m"}"#), header: nil,
-                                              projectID: 1, received: receiveTime)
+    let record = try pipeline.makeEventRecord(
+        ByteBuffer(string: #"{"event_id":"\#(id)","message":"m"}"#), header: nil,
+        projectID: 1, received: receiveTime)
     return WriteUnit(event: record, items: [])
 }
 
@@ -53,12 +56,15 @@ private func eventIndex(_ entry: IngestQueue.Entry) -> Int? {
     @Test func costCountsWhatTheUnitHolds() throws {
         // 100 KB of one character compresses to a few hundred bytes, but the queued unit also
         // keeps the decoded payload (the grouping's source): the budget must see those bytes.
-        let pipeline = IngestPipeline(keys: KeyCache(), queue: IngestQueue(maxCount: 1, maxBytes: 1), ack: .queued,
-                                      limits: IngestLimits(), metrics: PitMetrics())
+        let pipeline = IngestPipeline(
+            keys: KeyCache(), queue: IngestQueue(maxCount: 1, maxBytes: 1), ack: .queued,
+            limits: IngestLimits(), metrics: PitMetrics())
         func big(_ index: Int) throws -> WriteUnit {
             let payload = #"{"event_id":"\#(String(format: "%032x", index))","message":"\#(String(repeating: "x", count: 100_000))"}"#
-            return WriteUnit(event: try pipeline.makeEventRecord(ByteBuffer(string: payload), header: nil, projectID: 1,
-                                                                 received: receiveTime), items: [])
+            return WriteUnit(
+                event: try pipeline.makeEventRecord(
+                    ByteBuffer(string: payload), header: nil, projectID: 1,
+                    received: receiveTime), items: [])
         }
         let first = try big(1)
         #expect(try #require(first.event).compressedPayload.count < 2_000)
@@ -203,11 +209,12 @@ final class TakeResult: @unchecked Sendable {
         let taken = Collected()
         var finished: [DispatchSemaphore] = []
         for _ in 0..<consumers {
-            finished.append(spawn {
-                var mine: [Int] = []
-                while let batch = queue.take(maxCount: 50) { mine.append(contentsOf: batch.compactMap(eventIndex)) }
-                taken.append(mine)
-            })
+            finished.append(
+                spawn {
+                    var mine: [Int] = []
+                    while let batch = queue.take(maxCount: 50) { mine.append(contentsOf: batch.compactMap(eventIndex)) }
+                    taken.append(mine)
+                })
         }
         let offered = (0..<producers).map { producer in
             spawn {

@@ -4,9 +4,10 @@ import PitStorage
 import Testing
 
 @Suite struct KeyRateLimitTests {
-    @Test(arguments: [
-        (Int64(10), Int64.max), (10, 86401), (10, 0), (10, -1), (-1, 60), (Int64.max, 60), (Int64.min, 60),
-    ] as [(Int64, Int64)])
+    @Test(
+        arguments: [
+            (Int64(10), Int64.max), (10, 86401), (10, 0), (10, -1), (-1, 60), (Int64.max, 60), (Int64.min, 60),
+        ] as [(Int64, Int64)])
     func outOfRangeLimitsAreRefused(count: Int64, window: Int64) {
         let error = #expect(throws: IngestError.self) { try ProjectKey.RateLimit.validated(count: count, windowSeconds: window) }
         #expect(error?.status == 400)

@@ -52,7 +52,8 @@ private final class PostgresPoisonBackend: PoisonBackend {
 
     init() throws {
         url = try PostgresTestDatabase.create()
-        _ = try PostgresAdminStore(url: url, logger: PostgresTestDatabase.logger).ensureDefaults(organizationSlug: "org", projectSlug: "proj")
+        _ = try PostgresAdminStore(url: url, logger: PostgresTestDatabase.logger).ensureDefaults(
+            organizationSlug: "org", projectSlug: "proj")
     }
 
     func makeStore() throws -> any BatchStore { try PostgresBatchStore(url: url, logger: PostgresTestDatabase.logger) }
@@ -73,7 +74,8 @@ private final class PostgresPoisonBackend: PoisonBackend {
 
     func storedEvents() throws -> Int64 { try scalar("SELECT COUNT(*) FROM events") }
     func timesSeen() throws -> Int64 {
-        try scalar("SELECT ((SELECT COALESCE(SUM(times_seen), 0) FROM issues) + (SELECT COALESCE(SUM(events), 0) FROM issue_deltas))::bigint")
+        try scalar(
+            "SELECT ((SELECT COALESCE(SUM(times_seen), 0) FROM issues) + (SELECT COALESCE(SUM(events), 0) FROM issue_deltas))::bigint")
     }
 
     static let poisonTrigger = """
@@ -91,8 +93,9 @@ private final class Outcomes: Sendable {
 }
 
 private func unit(_ index: Int, completion: (@Sendable (Result<Void, any Error>) -> Void)?) throws -> WriteUnit {
-    let pipeline = IngestPipeline(keys: KeyCache(), queue: IngestQueue(maxCount: 1, maxBytes: 1), ack: .queued,
-                                  limits: IngestLimits(), metrics: PitMetrics())
+    let pipeline = IngestPipeline(
+        keys: KeyCache(), queue: IngestQueue(maxCount: 1, maxBytes: 1), ack: .queued,
+        limits: IngestLimits(), metrics: PitMetrics())
     let record = try pipeline.makeEventRecord(ByteBuffer(string: eventJSON(index)), header: nil, projectID: 1, received: receiveTime)
     return WriteUnit(event: record, items: [], completion: completion)
 }
@@ -108,8 +111,9 @@ private func eventually(_ condition: () throws -> Bool) async throws -> Bool {
 }
 
 private func runWriter(_ store: any BatchStore, queue: IngestQueue, _ body: () async throws -> Void) async throws {
-    let writer = BatchWriter(queue: queue, store: store, batchSize: 64, metrics: PitMetrics(),
-                             logger: Logger(label: "pit.tests", factory: { _ in SwiftLogNoOpLogHandler() }))
+    let writer = BatchWriter(
+        queue: queue, store: store, batchSize: 64, metrics: PitMetrics(),
+        logger: Logger(label: "pit.tests", factory: { _ in SwiftLogNoOpLogHandler() }))
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await writer.run() }
         try await body()
@@ -187,7 +191,10 @@ private func poisonedAloneQueued(_ backend: some PoisonBackend, trigger: String)
         }
         // Nothing committed, so nothing says one unit is at fault: 503s, not refusals.
         for (_, result) in outcomes.all {
-            guard case .failure(let error) = result else { Issue.record("acknowledged"); continue }
+            guard case .failure(let error) = result else {
+                Issue.record("acknowledged")
+                continue
+            }
             #expect(!(error is UnitRejected), "\(error)")
         }
     }

@@ -136,8 +136,9 @@ private final class Answers: Sendable {
 /// Event `number` as the pipeline makes it; with `answers` its client waits for the commit
 /// (ack=committed), without it the client has its 200 already (ack=queued).
 private func unit(_ number: Int, answers: Answers? = nil) throws -> WriteUnit {
-    let pipeline = IngestPipeline(keys: KeyCache(), queue: IngestQueue(maxCount: 1, maxBytes: 1), ack: .queued,
-                                  limits: IngestLimits(), metrics: PitMetrics())
+    let pipeline = IngestPipeline(
+        keys: KeyCache(), queue: IngestQueue(maxCount: 1, maxBytes: 1), ack: .queued,
+        limits: IngestLimits(), metrics: PitMetrics())
     let record = try pipeline.makeEventRecord(ByteBuffer(string: eventJSON(number)), header: nil, projectID: 1, received: receiveTime)
     var completion: (@Sendable (Result<Void, any Error>) -> Void)?
     if let answers { completion = { answers.record(number, $0) } }
@@ -155,11 +156,13 @@ private func eventually(_ condition: () -> Bool) async throws -> Bool {
 }
 
 /// Runs a writer on `store` while `body` runs, then drains it.
-private func withWriter(_ store: FakeStore, queue: IngestQueue, batchSize: Int = 64,
-                        _ body: () async throws -> Void) async throws
-{
-    let writer = BatchWriter(queue: queue, store: store, batchSize: batchSize, metrics: PitMetrics(), clock: store.clock,
-                             logger: Logger(label: "pit.tests", factory: { _ in SwiftLogNoOpLogHandler() }))
+private func withWriter(
+    _ store: FakeStore, queue: IngestQueue, batchSize: Int = 64,
+    _ body: () async throws -> Void
+) async throws {
+    let writer = BatchWriter(
+        queue: queue, store: store, batchSize: batchSize, metrics: PitMetrics(), clock: store.clock,
+        logger: Logger(label: "pit.tests", factory: { _ in SwiftLogNoOpLogHandler() }))
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await writer.run() }
         try await body()

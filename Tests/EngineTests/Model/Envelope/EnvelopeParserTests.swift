@@ -61,9 +61,14 @@ struct InvalidEnvelope: Sendable, CustomTestStringConvertible {
     static let valid: [ValidEnvelope] = [
         ValidEnvelope(
             "protocol example (length, BOM, CRLF in payload, no length)",
-            Array("{\"event_id\":\"\(id)\",\"dsn\":\"https://key@host/42\"}\n{\"type\":\"attachment\",\"length\":10,\"filename\":\"hello.txt\"}\n".utf8)
+            Array(
+                "{\"event_id\":\"\(id)\",\"dsn\":\"https://key@host/42\"}\n{\"type\":\"attachment\",\"length\":10,\"filename\":\"hello.txt\"}\n"
+                    .utf8)
                 + [0xEF, 0xBB, 0xBF] + Array("Hello\r\n\n{\"type\":\"event\"}\n{\"message\":\"hello world\",\"level\":\"error\"}\n".utf8),
-            [("attachment", [0xEF, 0xBB, 0xBF] + Array("Hello\r\n".utf8)), ("event", Array("{\"message\":\"hello world\",\"level\":\"error\"}".utf8))]
+            [
+                ("attachment", [0xEF, 0xBB, 0xBF] + Array("Hello\r\n".utf8)),
+                ("event", Array("{\"message\":\"hello world\",\"level\":\"error\"}".utf8)),
+            ]
         ),
         ValidEnvelope("with length", "{}\n{\"type\":\"event\",\"length\":7}\n{\"a\":1}\n", [("event", "{\"a\":1}")]),
         ValidEnvelope("with length, no trailing newline", "{}\n{\"type\":\"event\",\"length\":7}\n{\"a\":1}", [("event", "{\"a\":1}")]),
@@ -75,24 +80,31 @@ struct InvalidEnvelope: Sendable, CustomTestStringConvertible {
         ValidEnvelope("empty payload at EOF", "{}\n{\"type\":\"attachment\",\"length\":0}\n", [("attachment", "")]),
         ValidEnvelope("empty payload, no newline", "{}\n{\"type\":\"attachment\",\"length\":0}", [("attachment", "")]),
         ValidEnvelope("item header at EOF without length", "{}\n{\"type\":\"attachment\"}", [("attachment", "")]),
-        ValidEnvelope("two empty payloads", "{}\n{\"type\":\"attachment\",\"length\":0}\n\n{\"type\":\"attachment\",\"length\":0}\n\n",
-                      [("attachment", ""), ("attachment", "")]),
+        ValidEnvelope(
+            "two empty payloads", "{}\n{\"type\":\"attachment\",\"length\":0}\n\n{\"type\":\"attachment\",\"length\":0}\n\n",
+            [("attachment", ""), ("attachment", "")]),
         ValidEnvelope("only a header line", "{\"event_id\":\"\(id)\"}", []),
         ValidEnvelope("only a header line and newline", "{\"event_id\":\"\(id)\"}\n", []),
         ValidEnvelope("{} headers", "{}", []),
         ValidEnvelope("{} headers and newline", "{}\n", []),
         ValidEnvelope("one extra blank line at the end", "{}\n{\"type\":\"event\"}\n{}\n\n", [("event", "{}")]),
-        ValidEnvelope("several items without length",
-                      "{}\n{\"type\":\"session\"}\n{\"sid\":1}\n{\"type\":\"client_report\"}\n{\"discarded_events\":[]}\n",
-                      [("session", "{\"sid\":1}"), ("client_report", "{\"discarded_events\":[]}")]),
-        ValidEnvelope("unknown item type kept", "{}\n{\"type\":\"brand_new\",\"length\":3}\nabc\n{\"type\":\"event\"}\n{}\n",
-                      [("brand_new", "abc"), ("event", "{}")]),
-        ValidEnvelope("CRLF: \\r in header JSON is whitespace, in payload it is data",
-                      "{}\r\n{\"type\":\"event\"}\r\n{\"a\":1}\r\n", [("event", "{\"a\":1}\r")]),
-        ValidEnvelope("Python SDK shape", "{\"event_id\":\"\(id)\",\"sent_at\":\"2023-11-14T22:13:20.000000Z\"}\n{\"type\":\"event\",\"content_type\":\"application/json\",\"length\":2}\n{}\n",
-                      [("event", "{}")]),
-        ValidEnvelope("statsd and check_in", "{}\n{\"type\":\"statsd\",\"length\":3}\na:1\n{\"type\":\"check_in\"}\n{}\n",
-                      [("statsd", "a:1"), ("check_in", "{}")]),
+        ValidEnvelope(
+            "several items without length",
+            "{}\n{\"type\":\"session\"}\n{\"sid\":1}\n{\"type\":\"client_report\"}\n{\"discarded_events\":[]}\n",
+            [("session", "{\"sid\":1}"), ("client_report", "{\"discarded_events\":[]}")]),
+        ValidEnvelope(
+            "unknown item type kept", "{}\n{\"type\":\"brand_new\",\"length\":3}\nabc\n{\"type\":\"event\"}\n{}\n",
+            [("brand_new", "abc"), ("event", "{}")]),
+        ValidEnvelope(
+            "CRLF: \\r in header JSON is whitespace, in payload it is data",
+            "{}\r\n{\"type\":\"event\"}\r\n{\"a\":1}\r\n", [("event", "{\"a\":1}\r")]),
+        ValidEnvelope(
+            "Python SDK shape",
+            "{\"event_id\":\"\(id)\",\"sent_at\":\"2023-11-14T22:13:20.000000Z\"}\n{\"type\":\"event\",\"content_type\":\"application/json\",\"length\":2}\n{}\n",
+            [("event", "{}")]),
+        ValidEnvelope(
+            "statsd and check_in", "{}\n{\"type\":\"statsd\",\"length\":3}\na:1\n{\"type\":\"check_in\"}\n{}\n",
+            [("statsd", "a:1"), ("check_in", "{}")]),
     ]
 
     @Test(arguments: valid)
@@ -136,8 +148,9 @@ struct InvalidEnvelope: Sendable, CustomTestStringConvertible {
         InvalidEnvelope("invalid UTF-8 in header", bytes: [0x7B, 0x22, 0xC0, 0x80, 0x22, 0x3A, 0x31, 0x7D, 0x0A]),
         InvalidEnvelope("header line over 256 KiB", "{\"x\":\"" + String(repeating: "a", count: 256 * 1024) + "\"}\n", 413),
         InvalidEnvelope("header line over 256 KiB without newline", "{\"x\":\"" + String(repeating: "a", count: 256 * 1024) + "\"}", 413),
-        InvalidEnvelope("item header line over 256 KiB",
-                        "{}\n{\"type\":\"attachment\",\"x\":\"" + String(repeating: "a", count: 256 * 1024) + "\"}\n\n", 413),
+        InvalidEnvelope(
+            "item header line over 256 KiB",
+            "{}\n{\"type\":\"attachment\",\"x\":\"" + String(repeating: "a", count: 256 * 1024) + "\"}\n\n", 413),
     ]
 
     @Test(arguments: invalid)
@@ -156,7 +169,9 @@ struct InvalidEnvelope: Sendable, CustomTestStringConvertible {
     }
 
     @Test func envelopeHeaderFields() throws {
-        let envelope = try parse("{\"event_id\":\"\(Self.id)\",\"dsn\":\"https://k@h/1\",\"sent_at\":\"2023-11-14T22:13:20.5Z\",\"trace\":{\"trace_id\":\"t\"},\"sdk\":{\"name\":\"s\"}}\n")
+        let envelope = try parse(
+            "{\"event_id\":\"\(Self.id)\",\"dsn\":\"https://k@h/1\",\"sent_at\":\"2023-11-14T22:13:20.5Z\",\"trace\":{\"trace_id\":\"t\"},\"sdk\":{\"name\":\"s\"}}\n"
+        )
         #expect(envelope.header.eventID?.hex == Self.id)
         #expect(envelope.header.dsn == "https://k@h/1")
         #expect(envelope.header.sentAt == 1_700_000_000.5)
@@ -181,7 +196,8 @@ struct InvalidEnvelope: Sendable, CustomTestStringConvertible {
     }
 
     @Test func itemHeaderFields() throws {
-        let envelope = try parse("""
+        let envelope = try parse(
+            """
             {}
             {"type":"attachment","length":3,"filename":"a.txt","content_type":"text/plain","attachment_type":"event.minidump"}
             abc

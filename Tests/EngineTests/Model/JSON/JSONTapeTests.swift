@@ -139,7 +139,8 @@ struct JSONInput: Sendable, CustomTestStringConvertible {
     @Test(arguments: [
         JSONInput("100k [", Array(repeating: UInt8(ascii: "["), count: 100_000)),
         JSONInput("100k {\"a\":", Array(String(repeating: "{\"a\":", count: 100_000).utf8)),
-        JSONInput("100k balanced []", Array(repeating: UInt8(ascii: "["), count: 100_000) + Array(repeating: UInt8(ascii: "]"), count: 100_000)),
+        JSONInput(
+            "100k balanced []", Array(repeating: UInt8(ascii: "["), count: 100_000) + Array(repeating: UInt8(ascii: "]"), count: 100_000)),
         JSONInput("100k mixed", Array(String(repeating: "[{\"k\":", count: 50_000).utf8)),
     ])
     func hostileNestingFailsWithoutCrashing(input: JSONInput) {

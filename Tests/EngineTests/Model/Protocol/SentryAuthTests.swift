@@ -16,7 +16,9 @@ private func status(xSentryAuth: String? = nil, authorization: String? = nil, qu
 
 @Suite struct SentryAuthTests {
     @Test func xSentryAuthHeader() throws {
-        let result = try auth(xSentryAuth: "Sentry sentry_key=abc123, sentry_version=7, sentry_client=sentry.python/2.68.0, sentry_secret=s, sentry_timestamp=1")
+        let result = try auth(
+            xSentryAuth:
+                "Sentry sentry_key=abc123, sentry_version=7, sentry_client=sentry.python/2.68.0, sentry_secret=s, sentry_timestamp=1")
         #expect(result == SentryAuth(publicKey: "abc123", version: 7, client: "sentry.python/2.68.0"))
     }
 

@@ -25,7 +25,8 @@ import Testing
     @Test(arguments: [
         "", "yesterday", "1e400", "nan", "inf", "2023-13-01T00:00:00Z", "2023-00-10T00:00:00Z", "2023-11-32T00:00:00Z",
         "2023-11-14T24:00:00Z", "2023-11-14T22:60:00Z", "2023-11-14T22:13:61Z", "2023-11-14T22:13:20Zjunk",
-        "2023-11-14T22:13:20.Z", "2023-11-14T22", "23-11-14T22:13:20Z", "2023/11/14", "2023-11-14T22:13:20+", String(repeating: "1", count: 65),
+        "2023-11-14T22:13:20.Z", "2023-11-14T22", "23-11-14T22:13:20Z", "2023/11/14", "2023-11-14T22:13:20+",
+        String(repeating: "1", count: 65),
         // Malformed offsets and impossible days.
         "2023-11-14T22:13:20+05:", "2023-11-14T22:13:20+05:3", "2023-11-14T22:13:20+053", "2023-11-14T22:13:20+5",
         "2023-02-29T00:00:00Z", "2023-02-30", "2024-02-30", "2023-04-31T00:00:00Z", "1900-02-29",
@@ -75,7 +76,9 @@ import Testing
         for level in Level.allCases { #expect(Level(name: level.name) == level) }
     }
 
-    @Test(arguments: [(14, Level.debug), (15, .info), (24, .info), (25, .warning), (35, .error), (44, .error), (45, .fatal), (-5, .debug), (1000, .fatal)])
+    @Test(arguments: [
+        (14, Level.debug), (15, .info), (24, .info), (25, .warning), (35, .error), (44, .error), (45, .fatal), (-5, .debug), (1000, .fatal),
+    ])
     func numericLevels(number: Int, level: Level) {
         #expect(Level(number: number) == level)
     }

@@ -19,8 +19,9 @@ import Testing
     @Test func rightMostUntrustedHopWins() {
         #expect(proxies.clientAddress(peer: "10.0.0.2", forwardedFor: ["1.2.3.4, 198.51.100.7"], forwarded: []) == "198.51.100.7")
         // Two proxies in a row: skip both.
-        #expect(proxies.clientAddress(peer: "10.0.0.2", forwardedFor: ["1.2.3.4, 198.51.100.7, 192.168.1.10"], forwarded: [])
-            == "198.51.100.7")
+        #expect(
+            proxies.clientAddress(peer: "10.0.0.2", forwardedFor: ["1.2.3.4, 198.51.100.7, 192.168.1.10"], forwarded: [])
+                == "198.51.100.7")
         // Repeated header fields are one list, in order.
         #expect(proxies.clientAddress(peer: "10.0.0.2", forwardedFor: ["1.2.3.4", "198.51.100.7"], forwarded: []) == "198.51.100.7")
         // Every hop a proxy: the left-most.
@@ -34,10 +35,12 @@ import Testing
     }
 
     @Test func forwardedHeaderWhenThereIsNoXForwardedFor() {
-        #expect(proxies.clientAddress(peer: "::1", forwardedFor: [], forwarded: ["for=192.0.2.60;proto=http;by=203.0.113.43"])
-            == "192.0.2.60")
-        #expect(proxies.clientAddress(peer: "::1", forwardedFor: [], forwarded: [#"for=1.2.3.4, For="[2001:db8:cafe::17]:4711""#])
-            == "2001:db8:cafe::17")
+        #expect(
+            proxies.clientAddress(peer: "::1", forwardedFor: [], forwarded: ["for=192.0.2.60;proto=http;by=203.0.113.43"])
+                == "192.0.2.60")
+        #expect(
+            proxies.clientAddress(peer: "::1", forwardedFor: [], forwarded: [#"for=1.2.3.4, For="[2001:db8:cafe::17]:4711""#])
+                == "2001:db8:cafe::17")
         #expect(proxies.clientAddress(peer: "::1", forwardedFor: [], forwarded: ["for=_hidden, for=10.0.0.3"]) == "10.0.0.3")
     }
 

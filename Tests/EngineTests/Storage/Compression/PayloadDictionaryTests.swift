@@ -53,19 +53,22 @@ import Testing
         let keys = KeyCache()
         try keys.reload(from: admin)
         let queue = IngestQueue(maxCount: 1000, maxBytes: 64 << 20)
-        let writer = BatchWriter(queue: queue, store: try SQLiteBatchStore(path: path, durability: StorageDurability()),
-                                 batchSize: 64, metrics: PitMetrics(), logger: Logger(label: "pit.tests", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let writer = BatchWriter(
+            queue: queue, store: try SQLiteBatchStore(path: path, durability: StorageDurability()),
+            batchSize: 64, metrics: PitMetrics(), logger: Logger(label: "pit.tests", factory: { _ in SwiftLogNoOpLogHandler() }))
         let dictionaries = PayloadDictionaries(sampleCount: 50) { id in try admin.payloadDictionary(id: id) }
-        let pipeline = IngestPipeline(keys: keys, queue: queue, ack: .committed, limits: IngestLimits(), metrics: PitMetrics(),
-                                      dictionaries: dictionaries)
+        let pipeline = IngestPipeline(
+            keys: keys, queue: queue, ack: .committed, limits: IngestLimits(), metrics: PitMetrics(),
+            dictionaries: dictionaries)
         let generator = SyntheticEvents(fingerprints: 10)
         var sent: [EventID: [UInt8]] = [:]
 
         func send(_ index: Int) async throws {
             let id = EventID.random()
             let envelope = generator.errorEnvelope(index: index, eventID: id, timestamp: receiveTime)
-            let request = IngestPipeline.Request(projectID: 1, auth: SentryAuth(publicKey: "dictkey", version: 7),
-                                                 contentEncoding: nil, contentType: nil, body: ByteBuffer(bytes: envelope))
+            let request = IngestPipeline.Request(
+                projectID: 1, auth: SentryAuth(publicKey: "dictkey", version: 7),
+                contentEncoding: nil, contentType: nil, body: ByteBuffer(bytes: envelope))
             #expect(try await pipeline.envelope(request) == id)
             sent[id] = generator.eventPayload(index: index, eventID: id, timestamp: receiveTime)
         }

@@ -6,7 +6,8 @@ private func tags(_ query: IssueQuery) -> [String] { query.tags.map { "\($0.key)
 
 @Suite struct IssueQueryTests {
     @Test func parsesEveryKindOfTerm() throws {
-        let query = try IssueQuery(parsing: #"is:unresolved level:error release:1.2 environment:prod user.email:a@b.c tag:value "free text""#)
+        let query = try IssueQuery(
+            parsing: #"is:unresolved level:error release:1.2 environment:prod user.email:a@b.c tag:value "free text""#)
         #expect(query.statuses == [.unresolved])
         #expect(query.levels == [.error])
         #expect(query.releases == ["1.2"])

@@ -21,7 +21,7 @@
     if isAlnum(b) { return true }
     switch b {
     case 0x2E, 0x21, 0x23, 0x24, 0x25, 0x26, 0x27, 0x2A, 0x2B, 0x2F, 0x3D, 0x3F, 0x5E, 0x5F,
-         0x60, 0x7B, 0x7C, 0x7D, 0x7E, 0x2D:
+        0x60, 0x7B, 0x7C, 0x7D, 0x7E, 0x2D:
         return true
     default:
         return false
@@ -62,7 +62,7 @@ func isUnicodeWord(_ value: UInt32) -> Bool {
     let properties = scalar.properties
     switch properties.generalCategory {
     case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
-         .decimalNumber, .letterNumber, .otherNumber:
+        .decimalNumber, .letterNumber, .otherNumber:
         return true
     default:
         return properties.numericType != nil

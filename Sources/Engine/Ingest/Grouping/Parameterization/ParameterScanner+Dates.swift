@@ -43,7 +43,8 @@ extension ParameterScanner {
         if literal(i, 0x55, 0x54) { return i + 2 }  // UT
         if literal(i, 0x47, 0x4D, 0x54) { return i + 3 }  // GMT
         if b == 0x45 || b == 0x43 || b == 0x4D || b == 0x50,
-           literal(i + 1, 0x53, 0x54) || literal(i + 1, 0x44, 0x54) {
+            literal(i + 1, 0x53, 0x54) || literal(i + 1, 0x44, 0x54)
+        {
             return i + 3
         }
         if inRange(b, 0x41, 0x5A), b != 0x4A { return i + 1 }  // [A-IK-Z]
@@ -88,7 +89,8 @@ extension ParameterScanner {
         guard isMonth(start), let w1 = space(start + 3) else { return nil }
         var i = start + 3 + w1
         guard inRange(byte(i), 0x30, 0x33), isDigit(byte(i + 1)), byte(i + 2) == ASCII.comma,
-              let w2 = space(i + 3) else { return nil }
+            let w2 = space(i + 3)
+        else { return nil }
         i += 3 + w2
         let count = digitCount(i)
         return count >= 2 ? i + min(count, 4) : nil
@@ -100,7 +102,8 @@ extension ParameterScanner {
         if isDay(p), byte(p + 3) == ASCII.comma {
             i = p + 4
         } else if let name = DateAndHostNames.fullDays.first(where: { literal(p, $0) }),
-                  byte(p + name.count) == ASCII.comma {
+            byte(p + name.count) == ASCII.comma
+        {
             i = p + name.count + 1
         } else {
             return nil
@@ -108,18 +111,21 @@ extension ParameterScanner {
         guard let w1 = space(i) else { return nil }
         i += w1
         guard digits(i, 2), byte(i + 2) == ASCII.dash, isMonth(i + 3), byte(i + 6) == ASCII.dash,
-              digits(i + 7, 2), let w2 = space(i + 9) else { return nil }
+            digits(i + 7, 2), let w2 = space(i + 9)
+        else { return nil }
         i += 9 + w2
         guard digits(i, 2), byte(i + 2) == ASCII.colon, digits(i + 3, 2), byte(i + 5) == ASCII.colon,
-              digits(i + 6, 2), let w3 = space(i + 8) else { return nil }
+            digits(i + 6, 2), let w3 = space(i + 8)
+        else { return nil }
         return timezoneName(i + 8 + w3)
     }
 
     /// RFC3339(Nano): `\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?([+-]?\d{2}:\d{2})?`
     mutating func rfc3339(_ p: Int) -> Int? {
         guard digits(p, 4), byte(p + 4) == ASCII.dash, digits(p + 5, 2), byte(p + 7) == ASCII.dash,
-              digits(p + 8, 2), byte(p + 10) == 0x54, digits(p + 11, 2), byte(p + 13) == ASCII.colon,
-              digits(p + 14, 2), byte(p + 16) == ASCII.colon, digits(p + 17, 2) else { return nil }
+            digits(p + 8, 2), byte(p + 10) == 0x54, digits(p + 11, 2), byte(p + 13) == ASCII.colon,
+            digits(p + 14, 2), byte(p + 16) == ASCII.colon, digits(p + 17, 2)
+        else { return nil }
         var i = p + 19
         if byte(i) == ASCII.dot, isDigit(byte(i + 1)) { i = digitEnd(i + 1) }
         if byte(i) == 0x5A { i += 1 }
@@ -142,10 +148,12 @@ extension ParameterScanner {
         guard digits(i, 4), let w4 = space(i + 4) else { return nil }
         i += 4 + w4
         guard digits(i, 2), byte(i + 2) == ASCII.colon, digits(i + 3, 2), byte(i + 5) == ASCII.colon,
-              digits(i + 6, 2), let w5 = space(i + 8) else { return nil }
+            digits(i + 6, 2), let w5 = space(i + 8)
+        else { return nil }
         i += 8 + w5
         guard literal(i, 0x47, 0x4D, 0x54), byte(i + 3) == ASCII.plus || byte(i + 3) == ASCII.dash,
-              digits(i + 4, 4) else { return nil }
+            digits(i + 4, 4)
+        else { return nil }
         i += 8
         if let w6 = space(i), byte(i + w6) == ASCII.openParen {
             let contentStart = i + w6 + 1
@@ -244,22 +252,25 @@ extension ParameterScanner {
         let b1 = byte(p + 1)
         if b1 == ASCII.colon { return kitchenMinutes(p + 1) }
         guard isDigit(b1), byte(p + 2) == ASCII.colon,
-              b0 == 0x30 || b0 == 0x31 || (b0 == 0x32 && b1 <= 0x33) else { return nil }
+            b0 == 0x30 || b0 == 0x31 || (b0 == 0x32 && b1 <= 0x33)
+        else { return nil }
         return kitchenMinutes(p + 2)
     }
 
     /// `\d{4}-[01]\d-[0-3]\d`
     func plainDate(_ p: Int) -> Int? {
         guard digits(p, 4), byte(p + 4) == ASCII.dash, inRange(byte(p + 5), 0x30, 0x31), isDigit(byte(p + 6)),
-              byte(p + 7) == ASCII.dash, inRange(byte(p + 8), 0x30, 0x33), isDigit(byte(p + 9)) else { return nil }
+            byte(p + 7) == ASCII.dash, inRange(byte(p + 8), 0x30, 0x33), isDigit(byte(p + 9))
+        else { return nil }
         return p + 10
     }
 
     /// `[0-2]\d:[0-5]\d:[0-5]\d`
     func plainTime(_ p: Int) -> Int? {
         guard inRange(s[p], 0x30, 0x32), isDigit(byte(p + 1)), byte(p + 2) == ASCII.colon,
-              inRange(byte(p + 3), 0x30, 0x35), isDigit(byte(p + 4)), byte(p + 5) == ASCII.colon,
-              inRange(byte(p + 6), 0x30, 0x35), isDigit(byte(p + 7)) else { return nil }
+            inRange(byte(p + 3), 0x30, 0x35), isDigit(byte(p + 4)), byte(p + 5) == ASCII.colon,
+            inRange(byte(p + 6), 0x30, 0x35), isDigit(byte(p + 7))
+        else { return nil }
         return p + 8
     }
 
@@ -276,7 +287,8 @@ extension ParameterScanner {
         guard (1...2).contains(count), let w2 = spaces(i + count) else { return nil }
         i += count + w2
         guard digits(i, 2), byte(i + 2) == ASCII.colon, digits(i + 3, 2), byte(i + 5) == ASCII.colon,
-              digits(i + 6, 2), let w3 = spaces(i + 8) else { return nil }
+            digits(i + 6, 2), let w3 = spaces(i + 8)
+        else { return nil }
         i += 8 + w3
         return digits(i, 4) ? i + 4 : nil
     }
@@ -301,12 +313,14 @@ extension ParameterScanner {
         guard isMonth(i), let w2 = spaces(i + 3) else { return nil }
         i += 3 + w2
         guard digitCount(i) == 4, (s[i] == 0x31 && s[i + 1] == 0x39) || inRange(s[i], 0x32, 0x39),
-              let w3 = spaces(i + 4) else { return nil }
+            let w3 = spaces(i + 4)
+        else { return nil }
         i += 4 + w3
         let h0 = byte(i)
         let h1 = byte(i + 1)
         guard (h0 == 0x32 && inRange(h1, 0x30, 0x33)) || (inRange(h0, 0x30, 0x31) && isDigit(h1)),
-              byte(i + 2) == ASCII.colon, inRange(byte(i + 3), 0x30, 0x35), isDigit(byte(i + 4)) else {
+            byte(i + 2) == ASCII.colon, inRange(byte(i + 3), 0x30, 0x35), isDigit(byte(i + 4))
+        else {
             return nil
         }
         i += 5

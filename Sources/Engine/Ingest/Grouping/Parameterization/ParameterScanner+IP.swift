@@ -3,7 +3,8 @@ extension ParameterScanner {
 
     mutating func ip(_ p: Int, _ b: UInt8, _ boundary: Bool) -> IPMatch {
         if isHex(b) || b == ASCII.colon, p == 0 || !isASCIIWord(s[p - 1]),
-           let candidate = ipv6Candidate(p) {
+            let candidate = ipv6Candidate(p)
+        {
             return isValidIPv6(candidate) ? .valid(candidate.end) : .rejected(candidate.end)
         }
         if isDigit(b), boundary, let end = ipv4Candidate(p) { return .valid(end) }
@@ -25,7 +26,8 @@ extension ParameterScanner {
     mutating func ipv6Candidate(_ p: Int) -> IPv6Candidate? {
         if s[p] == ASCII.colon {
             guard byte(p + 1) == ASCII.colon, byte(p + 2) != ASCII.colon,
-                  p == 0 || s[p - 1] != ASCII.colon else { return nil }
+                p == 0 || s[p - 1] != ASCII.colon
+            else { return nil }
         }
         var i = p
         var colons = 0
@@ -41,7 +43,8 @@ extension ParameterScanner {
                 continue
             }
             if byte(i) == ASCII.dot, (1...3).contains(length), digits(groupStart, length),
-               let end = dottedQuadEnd(groupStart) {
+                let end = dottedQuadEnd(groupStart)
+            {
                 i = end
             }
             break

@@ -16,7 +16,8 @@ extension ParameterScanner {
 
     func swiftTxnID(_ p: Int) -> Int? {
         guard byte(p + 1) == 0x78, span(p + 2, limit: 21, isLowerHex) == 21, byte(p + 23) == ASCII.dash,
-              span(p + 24, limit: 10, isLowerHex) == 10 else { return nil }
+            span(p + 24, limit: 10, isLowerHex) == 10
+        else { return nil }
         var i = p + 34
         while i < n, whitespaceLength(s, i) == 0 { i += scalarLength(s[i]) }
         return i

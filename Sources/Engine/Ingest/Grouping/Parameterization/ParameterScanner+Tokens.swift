@@ -90,12 +90,14 @@ extension ParameterScanner {
             return true
         }
         if literal(p, 0x30, 0x30, ASCII.dash), hexRun(p + 3, 32), byte(p + 35) == ASCII.dash,
-           hexRun(p + 36, 16), byte(p + 52) == ASCII.dash, byte(p + 53) == 0x30,
-           byte(p + 54) == 0x30 || byte(p + 54) == 0x31, !isWord(at: p + 55) {
+            hexRun(p + 36, 16), byte(p + 52) == ASCII.dash, byte(p + 53) == 0x30,
+            byte(p + 54) == 0x30 || byte(p + 54) == 0x31, !isWord(at: p + 55)
+        {
             return p + 55
         }
         if literal(p, 0x31, ASCII.dash), hexRun(p + 2, 8), byte(p + 10) == ASCII.dash,
-           hexRun(p + 11, 24), !isWord(at: p + 35) {
+            hexRun(p + 11, 24), !isWord(at: p + 35)
+        {
             return p + 35
         }
         return nil

@@ -22,13 +22,16 @@ enum EventSections {
             out += "<div class=\"flash error\">The stored payload is not valid JSON (\(error)); shown as text below.</div>"
         }
         if let processing = event.processingErrors, processing != "[]", !processing.isEmpty {
-            out += "<details><summary class=\"muted small\">Processing errors</summary><pre>\(Format.truncated(processing, limit: 4000))</pre></details>"
+            out +=
+                "<details><summary class=\"muted small\">Processing errors</summary><pre>\(Format.truncated(processing, limit: 4000))</pre></details>"
         }
         out += "</div>"
 
         if !view.exceptions.isEmpty {
             out += "<h2>Exception"
-            if view.exceptions.count > 1 { out += " <span class=\"muted small\">\(view.exceptions.count) chained, most recent first</span>" }
+            if view.exceptions.count > 1 {
+                out += " <span class=\"muted small\">\(view.exceptions.count) chained, most recent first</span>"
+            }
             out += "</h2>"
             for (position, exception) in view.exceptions.enumerated().reversed() {
                 out += exceptionBlock(exception, id: "exc\(position)", causedBy: position < view.exceptions.count - 1)
@@ -76,7 +79,8 @@ enum EventSections {
             out += "</div>"
         }
         if !view.modules.isEmpty {
-            out += "<details class=\"card\"><summary><b>Packages</b> <span class=\"muted\">\(view.modules.count)</span></summary>\(keyValues(view.modules))</details>"
+            out +=
+                "<details class=\"card\"><summary><b>Packages</b> <span class=\"muted\">\(view.modules.count)</span></summary>\(keyValues(view.modules))</details>"
         }
         out += "<details class=\"card\" id=\"raw\"\(HTML.attribute("open", if: view.parseError != nil))><summary><b>Raw JSON</b>"
         if let jsonURL { out += " · <a href=\"\(SafeURL(path: jsonURL))\" download>download</a>" }
@@ -85,8 +89,10 @@ enum EventSections {
     }
 
     private static func contextTitle(_ context: EventView.Context) -> HTML {
-        let known = ["os": "Operating system", "browser": "Browser", "runtime": "Runtime", "device": "Device", "app": "App",
-                     "trace": "Trace", "gpu": "GPU", "culture": "Culture", "cloud_resource": "Cloud resource", "response": "Response"]
+        let known = [
+            "os": "Operating system", "browser": "Browser", "runtime": "Runtime", "device": "Device", "app": "App",
+            "trace": "Trace", "gpu": "GPU", "culture": "Culture", "cloud_resource": "Cloud resource", "response": "Response",
+        ]
         if let label = known[context.name] { return "\(label) <span class=\"muted small\">\(context.name)</span>" }
         if let type = context.type, type != context.name { return "\(context.name) <span class=\"muted small\">\(type)</span>" }
         return HTML(text: context.name)
@@ -132,7 +138,8 @@ enum EventSections {
             if hasInApp && frames[index].inApp != true {
                 var end = index
                 while end < frames.count && frames[end].inApp != true { end += 1 }
-                out += "<details class=\"collapsed-frames\"><summary>\(end - index) system frame\(end - index == 1 ? "" : "s") hidden — show</summary>"
+                out +=
+                    "<details class=\"collapsed-frames\"><summary>\(end - index) system frame\(end - index == 1 ? "" : "s") hidden — show</summary>"
                 for i in index..<end { out += frame(frames[i], open: false) }
                 out += "</details>"
                 index = end
@@ -181,12 +188,15 @@ enum EventSections {
     private static func breadcrumbs(_ view: EventView) -> HTML {
         var out: HTML = "<h2>Breadcrumbs <span class=\"muted small\">\(view.breadcrumbs.count)"
         if view.breadcrumbsOmitted > 0 { out += ", \(view.breadcrumbsOmitted) older omitted" }
-        out += "</span></h2><table class=\"list crumbs\"><thead><tr><th>Time</th><th>Category</th><th>Level</th><th>Message / data</th></tr></thead><tbody>"
+        out +=
+            "</span></h2><table class=\"list crumbs\"><thead><tr><th>Time</th><th>Category</th><th>Level</th><th>Message / data</th></tr></thead><tbody>"
         for crumb in view.breadcrumbs.reversed() {
-            out += "<tr><td class=\"nowrap mono\" title=\"\(crumb.timestamp)\">\(crumb.timestamp.map { $0.hasSuffix(" UTC") ? String($0.dropFirst(11)) : $0 } ?? "")</td>"
+            out +=
+                "<tr><td class=\"nowrap mono\" title=\"\(crumb.timestamp)\">\(crumb.timestamp.map { $0.hasSuffix(" UTC") ? String($0.dropFirst(11)) : $0 } ?? "")</td>"
             out += "<td>\(crumb.category ?? crumb.type ?? "default")</td>"
             let level = crumb.level ?? "info"
-            out += "<td class=\"nowrap\"><span class=\"lvl lvl-\(Level(name: level)?.name ?? "debug")\"></span>\(level)</td><td class=\"msg\">"
+            out +=
+                "<td class=\"nowrap\"><span class=\"lvl lvl-\(Level(name: level)?.name ?? "debug")\"></span>\(level)</td><td class=\"msg\">"
             if let message = crumb.message { out += "<pre>\(message)</pre>" }
             if !crumb.data.isEmpty {
                 out += "<div class=\"muted mono\">"

@@ -183,7 +183,8 @@ private struct Reader {
     func read(into view: inout EventView) {
         let root = 0
         guard json.kind(root) == .object else { return }
-        view.message = text(json.path(root, "logentry", "formatted"), limit: Limits.message)
+        view.message =
+            text(json.path(root, "logentry", "formatted"), limit: Limits.message)
             ?? text(json.path(root, "logentry", "message"), limit: Limits.message)
             ?? text(json.member(root, "message"), limit: Limits.message)
             ?? text(json.path(root, "message", "formatted"), limit: Limits.message)
@@ -194,7 +195,8 @@ private struct Reader {
         }
         if !view.exceptions.contains(where: { !$0.frames.isEmpty }) {
             let threads = values(json.member(root, "threads")).filter { json.kind($0) == .object }
-            let chosen = threads.first { json.bool(json.member($0, "crashed")) == true }
+            let chosen =
+                threads.first { json.bool(json.member($0, "crashed")) == true }
                 ?? threads.first { json.bool(json.member($0, "current")) == true }
             if let chosen, let stack = json.member(chosen, "stacktrace") {
                 var thread = EventView.Exception()
@@ -218,7 +220,8 @@ private struct Reader {
                 guard view.contexts.count < 50, let name = json.string(key), json.kind(value) == .object else { return }
                 var fields = pairs(value)
                 fields.removeAll { $0.key == "type" }
-                view.contexts.append(EventView.Context(name: Format.truncated(name, limit: 200), type: text(json.member(value, "type")), fields: fields))
+                view.contexts.append(
+                    EventView.Context(name: Format.truncated(name, limit: 200), type: text(json.member(value, "type")), fields: fields))
             }
         }
         if let sdk = json.member(root, "sdk") {
@@ -329,7 +332,10 @@ private struct Reader {
                 let raw = json.string(query) ?? ""
                 request.query = raw.split(separator: "&").prefix(Limits.pairs).map { part in
                     let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                    return (Format.truncated(String(pieces[0]), limit: 200), pieces.count > 1 ? Format.truncated(String(pieces[1]), limit: Limits.value) : "")
+                    return (
+                        Format.truncated(String(pieces[0]), limit: 200),
+                        pieces.count > 1 ? Format.truncated(String(pieces[1]), limit: Limits.value) : ""
+                    )
                 }
             } else {
                 request.query = pairs(query)
@@ -436,7 +442,10 @@ struct JSONPrinter {
         let closePad = String(repeating: "  ", count: indent)
         switch json.kind(index) {
         case .object:
-            guard json.count(index) > 0 else { emit("{}"); return }
+            guard json.count(index) > 0 else {
+                emit("{}")
+                return
+            }
             emit("{\n")
             var first = true
             json.forEachMember(index) { key, value in
@@ -450,7 +459,10 @@ struct JSONPrinter {
             }
             emit("\n" + closePad + "}")
         case .array:
-            guard json.count(index) > 0 else { emit("[]"); return }
+            guard json.count(index) > 0 else {
+                emit("[]")
+                return
+            }
             emit("[\n")
             var first = true
             json.forEachElement(index) { element in

@@ -53,9 +53,10 @@ enum GroupingView {
     private static func node(_ json: JSONView, _ index: Int, depth: Int, budget: inout Int) -> Node? {
         guard json.kind(index) == .object, budget > 0, depth < 40 else { return nil }
         budget -= 1
-        var node = Node(id: json.string(json.member(index, "id")) ?? "?", name: json.string(json.member(index, "name")),
-                        contributes: json.bool(json.member(index, "contributes")) ?? false,
-                        hint: json.string(json.member(index, "hint")), values: [])
+        var node = Node(
+            id: json.string(json.member(index, "id")) ?? "?", name: json.string(json.member(index, "name")),
+            contributes: json.bool(json.member(index, "contributes")) ?? false,
+            hint: json.string(json.member(index, "hint")), values: [])
         for element in json.elementsIfArray(json.member(index, "values")) {
             if json.kind(element) == .object {
                 if let child = self.node(json, element, depth: depth + 1, budget: &budget) { node.values.append(.node(child)) }
@@ -74,8 +75,11 @@ enum GroupingView {
         // Open the first variant that feeds the hash; the others stay one click away.
         let opened = variants.firstIndex(where: \.contributes)
         for (index, variant) in variants.enumerated() {
-            let state: HTML = variant.contributes ? "<span class=\"badge st-resolved\">contributes</span>" : "<span class=\"badge\">does not contribute</span>"
-            out += "<details class=\"variant\"\(HTML.attribute("open", if: index == opened))><summary>\(variantTitle(variant.name)) \(state)"
+            let state: HTML =
+                variant.contributes
+                ? "<span class=\"badge st-resolved\">contributes</span>" : "<span class=\"badge\">does not contribute</span>"
+            out +=
+                "<details class=\"variant\"\(HTML.attribute("open", if: index == opened))><summary>\(variantTitle(variant.name)) \(state)"
             if let hash = variant.hash { out += " <code class=\"muted\" title=\"group hash\">\(hash)</code>" }
             out += "</summary>"
             if let fingerprint = variant.fingerprint {

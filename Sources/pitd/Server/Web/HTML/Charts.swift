@@ -58,7 +58,8 @@ enum Charts {
         let plotHeight = Double(height - 1)
         var out = HTML()
         out.reserveCapacity(count * 220 + 400)
-        out += "<svg class=\"chart\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"\(label)\" preserveAspectRatio=\"none\">"
+        out +=
+            "<svg class=\"chart\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"\(label)\" preserveAspectRatio=\"none\">"
         out += "<line class=\"axis\" x1=\"0\" y1=\"\(height)\" x2=\"\(width)\" y2=\"\(height)\"/>"
         for (index, value) in series.values.enumerated() {
             let x = Double(index) * slot
@@ -67,11 +68,13 @@ enum Charts {
             let title = "\(bucketLabel(bucketStart, bucketMillis: series.bucketMillis)): \(Format.count(value)) \(noun)"
             out += "<g><title>\(title)</title><rect class=\"hit\" x=\"\(fixed(x))\" y=\"0\" width=\"\(fixed(slot))\" height=\"\(height)\"/>"
             if barHeight > 0 {
-                out += "<rect class=\"bar\" x=\"\(fixed(x + gap / 2))\" y=\"\(fixed(Double(height) - barHeight))\" width=\"\(fixed(slot - gap))\" height=\"\(fixed(barHeight))\"/>"
+                out +=
+                    "<rect class=\"bar\" x=\"\(fixed(x + gap / 2))\" y=\"\(fixed(Double(height) - barHeight))\" width=\"\(fixed(slot - gap))\" height=\"\(fixed(barHeight))\"/>"
             }
             out += "</g>"
         }
-        out += "</svg><div class=\"axislabels small muted\"><span>\(bucketLabel(series.start, bucketMillis: series.bucketMillis))</span><span>now</span></div>"
+        out +=
+            "</svg><div class=\"axislabels small muted\"><span>\(bucketLabel(series.start, bucketMillis: series.bucketMillis))</span><span>now</span></div>"
         return out
     }
 
@@ -88,12 +91,14 @@ enum Charts {
             path += "M\(fixed(Double(index) * slot + 0.5)) \(height)v-\(fixed(barHeight))h\(fixed(max(slot - 1, 0.5)))v\(fixed(barHeight))z"
         }
         let total = values.reduce(0, +)
-        return "<svg class=\"spark\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"\(Format.count(total)) events in the last \(values.count) hours\"><title>\(Format.count(total)) events in the last \(values.count) hours</title><line class=\"axis\" x1=\"0\" y1=\"\(height)\" x2=\"\(width)\" y2=\"\(height)\"/><path d=\"\(path)\"/></svg>"
+        return
+            "<svg class=\"spark\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"\(Format.count(total)) events in the last \(values.count) hours\"><title>\(Format.count(total)) events in the last \(values.count) hours</title><line class=\"axis\" x1=\"0\" y1=\"\(height)\" x2=\"\(width)\" y2=\"\(height)\"/><path d=\"\(path)\"/></svg>"
     }
 
     /// A horizontal share bar (tag distributions): segments of `parts` out of `total`.
     static func shareBar(_ parts: [Int64], total: Int64, width: Int = 240, height: Int = 8) -> HTML {
-        var out: HTML = "<svg class=\"share\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" aria-hidden=\"true\" preserveAspectRatio=\"none\"><rect class=\"rest\" x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\"/>"
+        var out: HTML =
+            "<svg class=\"share\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" aria-hidden=\"true\" preserveAspectRatio=\"none\"><rect class=\"rest\" x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\"/>"
         guard total > 0 else { return out + "</svg>" }
         var x = 0.0
         for (index, part) in parts.enumerated() {

@@ -10,9 +10,10 @@ enum Paths {
 
     static func projects(org: String) -> String { "/organizations/\(e(org))/projects/" }
 
-    static func issues(org: String, project: Int64?, query: String? = nil, sort: String? = nil, environment: String? = nil,
-                       statsPeriod: String? = nil, cursor: String? = nil) -> String
-    {
+    static func issues(
+        org: String, project: Int64?, query: String? = nil, sort: String? = nil, environment: String? = nil,
+        statsPeriod: String? = nil, cursor: String? = nil
+    ) -> String {
         "/organizations/\(e(org))/issues/"
             + PercentEncoding.query([
                 ("project", project.map { String($0) }), ("query", query), ("sort", sort), ("environment", environment),
@@ -36,18 +37,24 @@ enum Paths {
         "/organizations/\(e(org))/issues/\(issue)/events/\(rowID)/json/"
     }
 
-    static func issueEvents(org: String, issue: Int64, environment: String? = nil, release: String? = nil, level: String? = nil,
-                            cursor: Int64? = nil) -> String
-    {
+    static func issueEvents(
+        org: String, issue: Int64, environment: String? = nil, release: String? = nil, level: String? = nil,
+        cursor: Int64? = nil
+    ) -> String {
         "/organizations/\(e(org))/issues/\(issue)/events/"
-            + PercentEncoding.query([("environment", environment), ("release", release), ("level", level), ("cursor", cursor.map { String($0) })])
+            + PercentEncoding.query([
+                ("environment", environment), ("release", release), ("level", level), ("cursor", cursor.map { String($0) }),
+            ])
     }
 
-    static func projectEvents(org: String, project: String, environment: String? = nil, release: String? = nil, level: String? = nil,
-                              cursor: Int64? = nil) -> String
-    {
+    static func projectEvents(
+        org: String, project: String, environment: String? = nil, release: String? = nil, level: String? = nil,
+        cursor: Int64? = nil
+    ) -> String {
         "/organizations/\(e(org))/projects/\(e(project))/events/"
-            + PercentEncoding.query([("environment", environment), ("release", release), ("level", level), ("cursor", cursor.map { String($0) })])
+            + PercentEncoding.query([
+                ("environment", environment), ("release", release), ("level", level), ("cursor", cursor.map { String($0) }),
+            ])
     }
 
     static func projectEvent(org: String, project: String, eventID: String) -> String {

@@ -10,7 +10,8 @@ enum IssueDetailPage {
         body.reserveCapacity(64_000)
         body += header(issue, project: model.project, org: org, chrome: chrome)
 
-        body += "<div class=\"toolbar sorts\"><a class=\"current\" href=\"\(SafeURL(path: Paths.issue(org: org, id: issue.id, environment: model.environment)))\">Details</a>"
+        body +=
+            "<div class=\"toolbar sorts\"><a class=\"current\" href=\"\(SafeURL(path: Paths.issue(org: org, id: issue.id, environment: model.environment)))\">Details</a>"
         body += "<a href=\"\(SafeURL(path: Paths.issueEvents(org: org, issue: issue.id, environment: model.environment)))\">All events</a>"
         body += "<span class=\"muted\">·</span><span class=\"muted small\">Environment</span>"
         body += environmentLink("All", nil, model: model, org: org)
@@ -22,7 +23,8 @@ enum IssueDetailPage {
         if let event = model.event {
             body += navigation(model, event: event, org: org)
             let view = EventView(payload: event.payload)
-            body += EventSections.render(event, view: view, jsonURL: Paths.issueEventJSON(org: org, issue: issue.id, rowID: event.rowID), now: chrome.now)
+            body += EventSections.render(
+                event, view: view, jsonURL: Paths.issueEventJSON(org: org, issue: issue.id, rowID: event.rowID), now: chrome.now)
         } else {
             body += Widgets.empty("No stored event for this issue.")
         }
@@ -35,7 +37,8 @@ enum IssueDetailPage {
     }
 
     static func header(_ issue: IssueRow, project: Project, org: String, chrome: Chrome) -> HTML {
-        var out: HTML = "<div class=\"pagehead\"><div><div class=\"small muted\"><a href=\"\(SafeURL(path: Paths.issues(org: org, project: project.id)))\">\(project.name)</a> · <span class=\"mono\">\(Widgets.shortID(issue, project: project))</span></div>"
+        var out: HTML =
+            "<div class=\"pagehead\"><div><div class=\"small muted\"><a href=\"\(SafeURL(path: Paths.issues(org: org, project: project.id)))\">\(project.name)</a> · <span class=\"mono\">\(Widgets.shortID(issue, project: project))</span></div>"
         out += "<h1>\(Format.truncated(issue.title, limit: 500))</h1>"
         out += "<div class=\"issue-sub\">\(Widgets.level(issue.level))"
         if !issue.culprit.isEmpty { out += " · <span class=\"mono\">\(Format.truncated(issue.culprit, limit: 500))</span>" }
@@ -44,7 +47,8 @@ enum IssueDetailPage {
         out += Layout.csrfField(chrome.csrfToken)
         if issue.status == .unresolved {
             out += "<button type=\"submit\" name=\"status\" value=\"resolved\" class=\"primary\">Resolve</button>"
-            out += "<button type=\"submit\" name=\"status\" value=\"resolvedInNextRelease\" title=\"Resolve, and regress only for events of a newer release\">Resolve in next release</button>"
+            out +=
+                "<button type=\"submit\" name=\"status\" value=\"resolvedInNextRelease\" title=\"Resolve, and regress only for events of a newer release\">Resolve in next release</button>"
             out += "<button type=\"submit\" name=\"status\" value=\"ignored\">Ignore</button>"
         } else {
             out += "<button type=\"submit\" name=\"status\" value=\"unresolved\" class=\"primary\">Unresolve</button>"
@@ -54,16 +58,19 @@ enum IssueDetailPage {
     }
 
     private static func environmentLink(_ label: String, _ environment: String?, model: IssueDetailModel, org: String) -> HTML {
-        let href = Paths.issue(org: org, id: model.issue.id, environment: environment, statsPeriod: model.statsPeriod == "24h" ? nil : model.statsPeriod)
+        let href = Paths.issue(
+            org: org, id: model.issue.id, environment: environment, statsPeriod: model.statsPeriod == "24h" ? nil : model.statsPeriod)
         let current = environment == model.environment
         return "<a href=\"\(SafeURL(path: href))\"\(HTML.when(current, " class=\"current\""))>\(label)</a>"
     }
 
     private static func chart(_ model: IssueDetailModel, org: String) -> HTML {
         let daily = model.chart.bucketMillis >= 86_400_000
-        var out: HTML = "<div class=\"card\"><div class=\"toolbar small\"><b>Events</b><span class=\"muted\">\(Format.count(model.chart.values.reduce(0, +))) in the last \(daily ? "\(model.chart.values.count) days" : "\(model.chart.values.count) hours")</span><span class=\"sorts\">"
+        var out: HTML =
+            "<div class=\"card\"><div class=\"toolbar small\"><b>Events</b><span class=\"muted\">\(Format.count(model.chart.values.reduce(0, +))) in the last \(daily ? "\(model.chart.values.count) days" : "\(model.chart.values.count) hours")</span><span class=\"sorts\">"
         for period in ["24h", "14d"] {
-            let href = Paths.issue(org: org, id: model.issue.id, environment: model.environment, statsPeriod: period == "24h" ? nil : period)
+            let href = Paths.issue(
+                org: org, id: model.issue.id, environment: model.environment, statsPeriod: period == "24h" ? nil : period)
             out += "<a href=\"\(SafeURL(path: href))\"\(HTML.when(model.statsPeriod == period, " class=\"current\""))>\(period)</a>"
         }
         out += "</span></div>"
@@ -87,7 +94,8 @@ enum IssueDetailPage {
         out += button("Previous", nav.previous, rel: "prev")
         out += button("Next", nav.next, rel: "next")
         out += button("Latest", nav.latest)
-        out += "</span><a class=\"small\" href=\"\(SafeURL(path: Paths.issueEvents(org: org, issue: model.issue.id, environment: model.environment)))\">All events of this issue</a></div>"
+        out +=
+            "</span><a class=\"small\" href=\"\(SafeURL(path: Paths.issueEvents(org: org, issue: model.issue.id, environment: model.environment)))\">All events of this issue</a></div>"
         return out
     }
 
@@ -95,11 +103,13 @@ enum IssueDetailPage {
         var out: HTML = "<div class=\"card\"><h3>Overview</h3>"
         out += "<div class=\"stat\"><span class=\"muted\">Events</span><b>\(Format.count(issue.timesSeen))</b></div>"
         out += "<div class=\"stat\"><span class=\"muted\">Users</span><b>\(Format.count(issue.usersSeen))</b></div>"
-        out += "<div class=\"stat\"><span class=\"muted\">First seen</span><span>\(Format.time(issue.firstSeen, now: chrome.now))</span></div>"
+        out +=
+            "<div class=\"stat\"><span class=\"muted\">First seen</span><span>\(Format.time(issue.firstSeen, now: chrome.now))</span></div>"
         if let release = issue.firstRelease {
             out += "<div class=\"stat small\"><span class=\"muted\">in release</span>\(releaseLink(release, chrome: chrome))</div>"
         }
-        out += "<div class=\"stat\"><span class=\"muted\">Last seen</span><span>\(Format.time(issue.lastSeen, now: chrome.now))</span></div>"
+        out +=
+            "<div class=\"stat\"><span class=\"muted\">Last seen</span><span>\(Format.time(issue.lastSeen, now: chrome.now))</span></div>"
         if let release = issue.lastRelease {
             out += "<div class=\"stat small\"><span class=\"muted\">in release</span>\(releaseLink(release, chrome: chrome))</div>"
         }
@@ -122,13 +132,15 @@ enum IssueDetailPage {
         var out: HTML = "<div class=\"card\"><h3>Tags\(scope)</h3>"
         for facet in model.tagFacets {
             let values = facet.topValues
-            out += "<div class=\"facet\"><div class=\"top\"><b class=\"mono\">\(facet.key)</b><span class=\"muted\">\(Format.count(facet.distinctValues)) value\(facet.distinctValues == 1 ? "" : "s")</span></div>"
+            out +=
+                "<div class=\"facet\"><div class=\"top\"><b class=\"mono\">\(facet.key)</b><span class=\"muted\">\(Format.count(facet.distinctValues)) value\(facet.distinctValues == 1 ? "" : "s")</span></div>"
             out += Charts.shareBar(values.map(\.count), total: facet.total, width: 268)
             out += "<ol>"
             for (index, value) in values.enumerated() {
                 let query = "\(facet.key):\"\(value.value.filter { $0 != "\"" })\""
                 let href = Paths.issues(org: org, project: model.project.id, query: query, environment: model.environment)
-                out += "<li><span class=\"v\"><svg width=\"8\" height=\"8\" aria-hidden=\"true\" class=\"share\"><rect class=\"seg s\(index % 5)\" width=\"8\" height=\"8\"/></svg> <a href=\"\(SafeURL(path: href))\" title=\"\(value.value)\">\(Format.truncated(value.value, limit: 60))</a></span><span class=\"muted nowrap\">\(Format.percent(value.count, of: facet.total))</span></li>"
+                out +=
+                    "<li><span class=\"v\"><svg width=\"8\" height=\"8\" aria-hidden=\"true\" class=\"share\"><rect class=\"seg s\(index % 5)\" width=\"8\" height=\"8\"/></svg> <a href=\"\(SafeURL(path: href))\" title=\"\(value.value)\">\(Format.truncated(value.value, limit: 60))</a></span><span class=\"muted nowrap\">\(Format.percent(value.count, of: facet.total))</span></li>"
             }
             out += "</ol></div>"
         }

@@ -99,16 +99,23 @@ enum IssueListPage {
 
         // Filters: a GET form, so every filtered view is a URL that can be shared.
         body += "<form method=\"get\" action=\"\(SafeURL(path: Paths.issues(org: org, project: nil)))\" id=\"issue-filter\" class=\"card\">"
-        body += "<input type=\"hidden\" name=\"project\" value=\"\(project.id)\"><input type=\"hidden\" name=\"sort\" value=\"\(model.sort.rawValue)\">"
-        body += "<div class=\"toolbar\"><input type=\"search\" name=\"query\" value=\"\(fields.text)\" placeholder=\"Search: free text, user.email:a@b.c, tag:value …\" aria-label=\"Search issues\">"
+        body +=
+            "<input type=\"hidden\" name=\"project\" value=\"\(project.id)\"><input type=\"hidden\" name=\"sort\" value=\"\(model.sort.rawValue)\">"
+        body +=
+            "<div class=\"toolbar\"><input type=\"search\" name=\"query\" value=\"\(fields.text)\" placeholder=\"Search: free text, user.email:a@b.c, tag:value …\" aria-label=\"Search issues\">"
         body += "<button type=\"submit\" class=\"primary\">Search</button></div><div class=\"toolbar\">"
-        body += select("status", label: "Status", current: fields.status,
-                       options: [("", "Any status"), ("unresolved", "Unresolved"), ("resolved", "Resolved"), ("ignored", "Ignored")])
-        body += select("level", label: "Level", current: fields.level,
-                       options: [("", "Any level")] + Level.allCases.reversed().map { ($0.name, $0.name.prefix(1).uppercased() + $0.name.dropFirst()) })
-        body += select("environment", label: "Environment", current: model.environment,
-                       options: [("", "All environments")] + model.environments.map { ($0, $0) })
-        body += select("release", label: "Release", current: fields.release, options: [("", "Any release")] + model.releases.map { ($0, $0) })
+        body += select(
+            "status", label: "Status", current: fields.status,
+            options: [("", "Any status"), ("unresolved", "Unresolved"), ("resolved", "Resolved"), ("ignored", "Ignored")])
+        body += select(
+            "level", label: "Level", current: fields.level,
+            options: [("", "Any level")] + Level.allCases.reversed().map { ($0.name, $0.name.prefix(1).uppercased() + $0.name.dropFirst()) }
+        )
+        body += select(
+            "environment", label: "Environment", current: model.environment,
+            options: [("", "All environments")] + model.environments.map { ($0, $0) })
+        body += select(
+            "release", label: "Release", current: fields.release, options: [("", "Any release")] + model.releases.map { ($0, $0) })
         body += select("statsPeriod", label: "Time range", current: model.statsPeriod, options: [("", "Any time")] + periods)
         body += "</div></form>"
 
@@ -116,28 +123,34 @@ enum IssueListPage {
 
         body += "<div class=\"toolbar sorts small\"><span class=\"muted\">Sort by</span>"
         for (sort, label) in [(IssueQuery.Sort.date, "Last seen"), (.new, "First seen"), (.freq, "Events"), (.user, "Users")] {
-            let href = Paths.issues(org: org, project: project.id, query: model.query, sort: sort.rawValue, environment: model.environment,
-                                    statsPeriod: model.statsPeriod)
-            body += "<a href=\"\(SafeURL(path: href))\"\(HTML.when(sort == model.sort, " class=\"current\" aria-current=\"true\""))>\(label)</a>"
+            let href = Paths.issues(
+                org: org, project: project.id, query: model.query, sort: sort.rawValue, environment: model.environment,
+                statsPeriod: model.statsPeriod)
+            body +=
+                "<a href=\"\(SafeURL(path: href))\"\(HTML.when(sort == model.sort, " class=\"current\" aria-current=\"true\""))>\(label)</a>"
         }
         body += "</div>"
 
         // Bulk actions: the row checkboxes belong to this form.
         body += "<form method=\"post\" action=\"\(SafeURL(path: Paths.bulk(org: org)))\" id=\"bulk\">"
         body += Layout.csrfField(chrome.csrfToken)
-        body += "<input type=\"hidden\" name=\"project\" value=\"\(project.id)\"><input type=\"hidden\" name=\"query\" value=\"\(model.query)\">"
+        body +=
+            "<input type=\"hidden\" name=\"project\" value=\"\(project.id)\"><input type=\"hidden\" name=\"query\" value=\"\(model.query)\">"
         if let environment = model.environment { body += "<input type=\"hidden\" name=\"environment\" value=\"\(environment)\">" }
-        body += "<div class=\"bulkbar\"><input type=\"checkbox\" class=\"select-all\" aria-label=\"Select all issues on this page\" title=\"Select all on this page\">"
+        body +=
+            "<div class=\"bulkbar\"><input type=\"checkbox\" class=\"select-all\" aria-label=\"Select all issues on this page\" title=\"Select all on this page\">"
         body += "<button type=\"submit\" name=\"action\" value=\"resolve\" class=\"small\">Resolve</button>"
         body += "<button type=\"submit\" name=\"action\" value=\"ignore\" class=\"small\">Ignore</button>"
         body += "<button type=\"submit\" name=\"action\" value=\"unresolve\" class=\"small\">Unresolve</button>"
-        body += "<label class=\"small\"><input type=\"checkbox\" name=\"all\" value=\"1\"> Apply to all \(matches) issues matching this search</label>"
+        body +=
+            "<label class=\"small\"><input type=\"checkbox\" name=\"all\" value=\"1\"> Apply to all \(matches) issues matching this search</label>"
         body += "</div>"
 
         if model.rows.isEmpty {
             body += Widgets.empty(model.isPagedIn ? "No more issues." : "No issues match this search.")
         } else {
-            body += "<table class=\"list issues\"><thead><tr><th></th><th>Issue</th><th class=\"nowrap\">Last seen</th><th>Age</th><th>24 h</th><th class=\"num\">Events</th><th class=\"num\">Users</th></tr></thead><tbody>"
+            body +=
+                "<table class=\"list issues\"><thead><tr><th></th><th>Issue</th><th class=\"nowrap\">Last seen</th><th>Age</th><th>24 h</th><th class=\"num\">Events</th><th class=\"num\">Users</th></tr></thead><tbody>"
             for row in model.rows { body += self.row(row, project: project, org: org, environment: model.environment, now: chrome.now) }
             body += "</tbody></table>"
         }
@@ -145,13 +158,15 @@ enum IssueListPage {
 
         body += "<div class=\"pager\">"
         if model.isPagedIn {
-            let first = Paths.issues(org: org, project: project.id, query: model.query, sort: model.sort.rawValue, environment: model.environment,
-                                     statsPeriod: model.statsPeriod)
+            let first = Paths.issues(
+                org: org, project: project.id, query: model.query, sort: model.sort.rawValue, environment: model.environment,
+                statsPeriod: model.statsPeriod)
             body += "<a class=\"button\" href=\"\(SafeURL(path: first))\">« First page</a>"
         }
         if let cursor = model.nextCursor {
-            let next = Paths.issues(org: org, project: project.id, query: model.query, sort: model.sort.rawValue, environment: model.environment,
-                                    statsPeriod: model.statsPeriod, cursor: cursor)
+            let next = Paths.issues(
+                org: org, project: project.id, query: model.query, sort: model.sort.rawValue, environment: model.environment,
+                statsPeriod: model.statsPeriod, cursor: cursor)
             body += "<a class=\"button\" rel=\"next\" href=\"\(SafeURL(path: next))\">Next »</a>"
         }
         body += "</div><p class=\"muted small\">Keys: <kbd>j</kbd>/<kbd>k</kbd> move, <kbd>o</kbd> open, <kbd>x</kbd> select.</p>"
@@ -161,9 +176,11 @@ enum IssueListPage {
     private static func row(_ row: IssueListModel.Row, project: Project, org: String, environment: String?, now: Int64) -> HTML {
         let issue = row.issue
         let href = Paths.issue(org: org, id: issue.id, environment: environment)
-        var out: HTML = "<tr class=\"kbd-row\"><td><input type=\"checkbox\" name=\"id\" value=\"\(issue.id)\" aria-label=\"Select issue\"></td><td>"
+        var out: HTML =
+            "<tr class=\"kbd-row\"><td><input type=\"checkbox\" name=\"id\" value=\"\(issue.id)\" aria-label=\"Select issue\"></td><td>"
         out += "<a class=\"issue-title row-link\" href=\"\(SafeURL(path: href))\">\(Format.truncated(issue.title, limit: 300))</a>"
-        out += "<div class=\"issue-sub\">\(Widgets.level(issue.level)) · <span class=\"mono\">\(Widgets.shortID(issue, project: project))</span>"
+        out +=
+            "<div class=\"issue-sub\">\(Widgets.level(issue.level)) · <span class=\"mono\">\(Widgets.shortID(issue, project: project))</span>"
         if !issue.culprit.isEmpty { out += " · \(Format.truncated(issue.culprit, limit: 200))" }
         out += " \(Widgets.status(issue))</div></td>"
         out += "<td class=\"nowrap small\">\(Format.time(issue.lastSeen, now: now))</td>"

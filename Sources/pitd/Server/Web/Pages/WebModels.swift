@@ -37,9 +37,10 @@ struct Chrome: Sendable {
     /// Now, epoch milliseconds: relative times ("5 min ago") are computed against it.
     var now: Int64
 
-    init(organizationSlug: String, userLabel: String, csrfToken: String, projects: [Project], currentProject: Project?,
-         section: Section, flash: Flash? = nil, now: Int64)
-    {
+    init(
+        organizationSlug: String, userLabel: String, csrfToken: String, projects: [Project], currentProject: Project?,
+        section: Section, flash: Flash? = nil, now: Int64
+    ) {
         self.organizationSlug = organizationSlug
         self.userLabel = userLabel
         self.csrfToken = csrfToken

@@ -19,8 +19,10 @@ struct WebActions: Sendable {
     static func redirect(_ location: String, flash: String? = nil) -> Response {
         var cookies: [Cookie] = []
         if let flash {
-            cookies.append(Cookie(name: flashCookie, value: WebResponses.queryEscape(String(flash.prefix(300))), maxAge: 60, path: "/",
-                                  httpOnly: true, sameSite: .lax))
+            cookies.append(
+                Cookie(
+                    name: flashCookie, value: WebResponses.queryEscape(String(flash.prefix(300))), maxAge: 60, path: "/",
+                    httpOnly: true, sameSite: .lax))
         }
         return WebResponses.redirect(location, cookies: cookies)
     }
@@ -43,14 +45,17 @@ struct WebActions: Sendable {
         guard let status = IssueStatus(name: name) else { throw HTTPError(.badRequest, message: "Unknown status \(name).") }
         let inNextRelease = name == "resolvedInNextRelease"
         try await IssueActions(queue: queue).apply([issue.id], status, inNextRelease: inNextRelease)
-        let message = switch (status, inNextRelease) {
-        case (.resolved, true): "Resolved in the next release."
-        case (.resolved, false): "Resolved."
-        case (.ignored, _): "Ignored."
-        case (.unresolved, _): "Marked unresolved."
-        }
-        return Self.redirect(WebResponses.safeNext(context.form["next"]) == "/" ? "/organizations/\(organization)/issues/\(issue.id)/"
-                             : WebResponses.safeNext(context.form["next"]), flash: message)
+        let message =
+            switch (status, inNextRelease) {
+            case (.resolved, true): "Resolved in the next release."
+            case (.resolved, false): "Resolved."
+            case (.ignored, _): "Ignored."
+            case (.unresolved, _): "Marked unresolved."
+            }
+        return Self.redirect(
+            WebResponses.safeNext(context.form["next"]) == "/"
+                ? "/organizations/\(organization)/issues/\(issue.id)/"
+                : WebResponses.safeNext(context.form["next"]), flash: message)
     }
 
     /// `POST /organizations/{org}/issues/bulk` with `project`, `action` and either `id`s or
@@ -58,7 +63,8 @@ struct WebActions: Sendable {
     func bulk(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         _ = try context.require(.write)
         let form = context.form
-        guard let projectID = form["project"].flatMap({ Int64($0) }), let project = try await admin({ try $0.project(id: projectID) }) else {
+        guard let projectID = form["project"].flatMap({ Int64($0) }), let project = try await admin({ try $0.project(id: projectID) })
+        else {
             throw HTTPError(.notFound, message: "This project does not exist.")
         }
         let status: IssueStatus
@@ -83,11 +89,12 @@ struct WebActions: Sendable {
             guard !ids.isEmpty else { return Self.redirect(backTo(form), flash: "Select issues first.") }
             updated = try await actions.apply(ids: ids, project: project, reader: reader, status: status, inNextRelease: false)
         }
-        let verb = switch status {
-        case .resolved: "Resolved"
-        case .ignored: "Ignored"
-        case .unresolved: "Unresolved"
-        }
+        let verb =
+            switch status {
+            case .resolved: "Resolved"
+            case .ignored: "Ignored"
+            case .unresolved: "Unresolved"
+            }
         return Self.redirect(backTo(form), flash: "\(verb) \(updated) issue\(updated == 1 ? "" : "s").")
     }
 
@@ -100,7 +107,8 @@ struct WebActions: Sendable {
 
     func projectForSettings(_ context: PitRequestContext) async throws -> Project {
         guard let slug = context.parameters.get("project"),
-              let project = try await admin({ try $0.project(organizationSlug: organization, slug: slug) }) else {
+            let project = try await admin({ try $0.project(organizationSlug: organization, slug: slug) })
+        else {
             throw HTTPError(.notFound, message: "This project does not exist.")
         }
         return project
@@ -146,7 +154,7 @@ struct WebActions: Sendable {
         _ = try context.require(.admin)
         let project = try await projectForSettings(context)
         guard let id = context.parameters.get("key").flatMap({ Int64($0) }),
-              let key = try await admin({ try $0.key(id: id) }), key.projectID == project.id
+            let key = try await admin({ try $0.key(id: id) }), key.projectID == project.id
         else { throw HTTPError(.notFound, message: "This key does not exist.") }
         let back = "/settings/projects/\(project.slug)/"
         let form = context.form
@@ -172,8 +180,9 @@ struct WebActions: Sendable {
             }
             let limit: ProjectKey.RateLimit
             do {
-                limit = try ProjectKey.RateLimit.validated(count: Int64(countText),
-                                                           windowSeconds: Int64((form["window"] ?? "60").trimmingSpaces))
+                limit = try ProjectKey.RateLimit.validated(
+                    count: Int64(countText),
+                    windowSeconds: Int64((form["window"] ?? "60").trimmingSpaces))
             } catch {
                 return Self.redirect(back, flash: error.detail)
             }
@@ -188,7 +197,7 @@ struct WebActions: Sendable {
     func revokeToken(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         _ = try context.require(.admin)
         guard let id = context.parameters.get("id").flatMap({ Int64($0) }),
-              try await admin({ try $0.revokeToken(id: id, now: ClockTime.nowMilliseconds) })
+            try await admin({ try $0.revokeToken(id: id, now: ClockTime.nowMilliseconds) })
         else { throw HTTPError(.notFound, message: "This token does not exist.") }
         return Self.redirect("/settings/tokens/", flash: "Token revoked; it stops working at once.")
     }

@@ -20,12 +20,15 @@ struct WebRoutes: Sendable {
     let keys: KeyCache
 
     func register(on router: Router<PitRequestContext>) {
-        let actions = WebActions(admin: admin, reader: reader, queue: queue, authenticator: authenticator,
-                                 organization: organization, keys: keys)
+        let actions = WebActions(
+            admin: admin, reader: reader, queue: queue, authenticator: authenticator,
+            organization: organization, keys: keys)
         router.get("static/pit.css") { _, _ in Self.asset(Layout.stylesheet, type: "text/css; charset=utf-8") }
         router.get("static/pit.js") { _, _ in Self.asset(Layout.script, type: "text/javascript; charset=utf-8") }
         router.get("login") { request, _ in try await loginPage(request) }
-        router.post("login") { request, context in try await login(request, client: authenticator.clientAddress(request, peer: context.clientIP)) }
+        router.post("login") { request, context in
+            try await login(request, client: authenticator.clientAddress(request, peer: context.clientIP))
+        }
 
         let pages = router.group().add(middleware: WebAuthMiddleware(authenticator: authenticator))
             .add(middleware: WebErrorMiddleware(routes: self))
@@ -63,8 +66,9 @@ struct WebRoutes: Sendable {
 
     static func asset(_ text: String, type: String) -> Response {
         // Versioned by `Layout.assetVersion` in the page's link, so it may be cached for long.
-        Response(status: .ok, headers: [.contentType: type, .cacheControl: "public, max-age=31536000, immutable"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        Response(
+            status: .ok, headers: [.contentType: type, .cacheControl: "public, max-age=31536000, immutable"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
     static let securityHeaders: HTTPFields = [
@@ -79,8 +83,9 @@ struct WebRoutes: Sendable {
     ]
 
     static func page(_ html: HTML, status: HTTPResponse.Status = .ok, request: Request? = nil) -> Response {
-        var response = Response(status: status, headers: securityHeaders,
-                                body: ResponseBody(byteBuffer: ByteBuffer(string: html.description)))
+        var response = Response(
+            status: status, headers: securityHeaders,
+            body: ResponseBody(byteBuffer: ByteBuffer(string: html.description)))
         if let request, WebActions.flash(request) != nil {
             response.setCookie(Cookie(name: WebActions.flashCookie, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax))
         }
@@ -90,19 +95,22 @@ struct WebRoutes: Sendable {
     func chrome(_ request: Request, _ context: PitRequestContext, section: Chrome.Section, project: Project?) async throws -> Chrome {
         let identity = try context.requireIdentity()
         let flash = WebActions.flash(request).map { Chrome.Flash(.info, $0) }
-        return Chrome(organizationSlug: organization, userLabel: identity.principal.isAdminToken ? "admin token" : identity.displayName,
-                      csrfToken: identity.session?.csrfToken ?? "", projects: try await admin({ try $0.projects() }), currentProject: project,
-                      section: section, flash: flash, now: ClockTime.nowMilliseconds)
+        return Chrome(
+            organizationSlug: organization, userLabel: identity.principal.isAdminToken ? "admin token" : identity.displayName,
+            csrfToken: identity.session?.csrfToken ?? "", projects: try await admin({ try $0.projects() }), currentProject: project,
+            section: section, flash: flash, now: ClockTime.nowMilliseconds)
     }
 
-    func errorPage(_ request: Request, _ context: PitRequestContext, status: HTTPResponse.Status, message: String) async throws -> Response {
+    func errorPage(_ request: Request, _ context: PitRequestContext, status: HTTPResponse.Status, message: String) async throws -> Response
+    {
         let model = ErrorModel(status: Int(status.code), title: status.reasonPhrase, message: message)
         return await Self.page(ErrorPage.render(model, chrome: try chrome(request, context, section: .none, project: nil)), status: status)
     }
 
     // MARK: Sign-in
 
-    func loginPage(_ request: Request, error: String? = nil, email: String = "", status: HTTPResponse.Status = .ok) async throws -> Response {
+    func loginPage(_ request: Request, error: String? = nil, email: String = "", status: HTTPResponse.Status = .ok) async throws -> Response
+    {
         // Signed in already: go on.
         let parameters = FormFields(query: request)
         if error == nil, try await authenticator.session(request) != nil {
@@ -122,7 +130,7 @@ struct WebRoutes: Sendable {
         let form = FormFields(urlEncoded: String(buffer: body))
         let next = WebResponses.safeNext(form["next"])
         guard let cookie = request.cookies[Authenticator.loginCSRFCookie]?.value, !cookie.isEmpty,
-              let presented = form["csrf"], Secret.constantTimeEqual(Array(cookie.utf8), Array(presented.utf8))
+            let presented = form["csrf"], Secret.constantTimeEqual(Array(cookie.utf8), Array(presented.utf8))
         else {
             return try await loginPage(request, error: "The sign-in form expired. Try again.", status: .forbidden)
         }
@@ -138,35 +146,41 @@ struct WebRoutes: Sendable {
             var response: Response
             switch refusal {
             case .throttled(let seconds):
-                response = try await loginPage(request, error: "Too many failed sign-ins. Wait \(Self.duration(seconds)) and try again.",
-                                               email: email, status: .tooManyRequests)
+                response = try await loginPage(
+                    request, error: "Too many failed sign-ins. Wait \(Self.duration(seconds)) and try again.",
+                    email: email, status: .tooManyRequests)
                 response.headers[.retryAfter] = String(seconds)
             case .busy:
-                response = try await loginPage(request, error: "The server is busy signing others in. Try again in a moment.",
-                                               email: email, status: .serviceUnavailable)
+                response = try await loginPage(
+                    request, error: "The server is busy signing others in. Try again in a moment.",
+                    email: email, status: .serviceUnavailable)
                 response.headers[.retryAfter] = "1"
             }
             return response
         }
         guard let identity else {
-            return try await loginPage(request, error: email.isEmpty ? "That token is not valid." : "Wrong email or password.",
-                                       email: email, status: .unauthorized)
+            return try await loginPage(
+                request, error: email.isEmpty ? "That token is not valid." : "Wrong email or password.",
+                email: email, status: .unauthorized)
         }
         // API tokens are for the API: a browser session outlives a request, and a session opened
         // with a token would survive the token's revocation. The admin token and accounts sign in.
         let sessionIdentity: Identity
         switch identity.principal {
         case .apiToken:
-            return try await loginPage(request, error: "API tokens work with the API only; sign in with the admin token or an account.",
-                                       status: .unauthorized)
+            return try await loginPage(
+                request, error: "API tokens work with the API only; sign in with the admin token or an account.",
+                status: .unauthorized)
         default:
             sessionIdentity = identity
         }
         let cookieValue = try await authenticator.openSession(for: sessionIdentity, secure: authenticator.isSecure(request))
         var response = WebResponses.redirect(next == "/login" ? "/" : next)
         response.setCookie(cookieValue)
-        response.setCookie(Cookie(name: Authenticator.loginCSRFCookie, value: "", maxAge: 0, path: "/login", httpOnly: true,
-                                  sameSite: .strict))
+        response.setCookie(
+            Cookie(
+                name: Authenticator.loginCSRFCookie, value: "", maxAge: 0, path: "/login", httpOnly: true,
+                sameSite: .strict))
         return response
     }
 
@@ -196,14 +210,14 @@ struct WebRoutes: Sendable {
 
     func pathProject(_ context: PitRequestContext) async throws -> Project {
         guard let slug = context.parameters.get("project"),
-              let project = try await admin({ try $0.project(organizationSlug: organization, slug: slug) })
+            let project = try await admin({ try $0.project(organizationSlug: organization, slug: slug) })
         else { throw HTTPError(.notFound, message: "This project does not exist.") }
         return project
     }
 
     func pathIssue(_ context: PitRequestContext) async throws -> (IssueRow, Project) {
         guard let id = context.parameters.get("id").flatMap({ Int64($0) }), let issue = try await reader.issue(id: id),
-              let project = try await admin({ try $0.project(id: issue.projectID) })
+            let project = try await admin({ try $0.project(id: issue.projectID) })
         else { throw HTTPError(.notFound, message: "This issue does not exist.") }
         return (issue, project)
     }
@@ -230,12 +244,13 @@ struct WebRoutes: Sendable {
         for project in try await admin({ try $0.projects() }) {
             let hourly = try await reader.projectHourly(projectID: project.id, fromHour: hour - 23, toHour: hour)
             let counts = try await reader.counts(projectID: project.id)
-            entries.append(ProjectsModel.Entry(
-                project: project, keys: try await admin({ try $0.keys(projectID: project.id) }).map(dsn),
-                eventsPerHour: Self.hourly(hourly.mapValues(\.events), hours: 24, now: now),
-                newIssuesPerHour: Self.hourly(hourly.mapValues(\.newIssues), hours: 24, now: now),
-                chartStart: (hour - 23) * 3_600_000, totalEvents: counts.events, totalIssues: counts.issues
-            ))
+            entries.append(
+                ProjectsModel.Entry(
+                    project: project, keys: try await admin({ try $0.keys(projectID: project.id) }).map(dsn),
+                    eventsPerHour: Self.hourly(hourly.mapValues(\.events), hours: 24, now: now),
+                    newIssuesPerHour: Self.hourly(hourly.mapValues(\.newIssues), hours: 24, now: now),
+                    chartStart: (hour - 23) * 3_600_000, totalEvents: counts.events, totalIssues: counts.issues
+                ))
         }
         let chrome = try await chrome(request, context, section: .projects, project: nil)
         return Self.page(ProjectsPage.render(ProjectsModel(entries: entries), chrome: chrome), request: request)
@@ -247,9 +262,11 @@ struct WebRoutes: Sendable {
             return try await errorPage(request, context, status: .notFound, message: "There are no projects yet.")
         }
         // The filter form without script sends its selects separately; fold them into the query.
-        let text = parameters["status"] != nil || parameters["level"] != nil || parameters["release"] != nil
-            ? IssueFilter.compose(status: parameters["status"], level: parameters["level"], release: parameters["release"],
-                                  text: parameters["query"])
+        let text =
+            parameters["status"] != nil || parameters["level"] != nil || parameters["release"] != nil
+            ? IssueFilter.compose(
+                status: parameters["status"], level: parameters["level"], release: parameters["release"],
+                text: parameters["query"])
             : parameters["query"] ?? "is:unresolved"
         var queryError: String?
         var query = IssueQuery()
@@ -277,7 +294,9 @@ struct WebRoutes: Sendable {
             let hourly = try await reader.issueHourly(issueIDs: issues.map(\.id), fromHour: hour - 23, toHour: hour)
             rows = issues.map { IssueListModel.Row(issue: $0, hourly: Self.hourly(hourly[$0.id] ?? [:], hours: 24, now: now)) }
         }
-        let next = rows.count == query.limit ? rows.last.map { IssueQuery.Cursor(value: query.sort.value(of: $0.issue), id: $0.issue.id).description } : nil
+        let next =
+            rows.count == query.limit
+            ? rows.last.map { IssueQuery.Cursor(value: query.sort.value(of: $0.issue), id: $0.issue.id).description } : nil
         let model = IssueListModel(
             project: project, query: text, sort: query.sort, environment: environment, statsPeriod: period,
             environments: try await reader.environments(projectID: project.id),
@@ -306,9 +325,10 @@ struct WebRoutes: Sendable {
         } else {
             event = try await reader.latestEvent(issueID: issue.id)
         }
-        let navigation = try await event.asyncFlatMap { event in
-            try await reader.eventNavigation(issueID: issue.id, rowID: event.rowID, environment: environment)
-        } ?? EventNavigation()
+        let navigation =
+            try await event.asyncFlatMap { event in
+                try await reader.eventNavigation(issueID: issue.id, rowID: event.rowID, environment: environment)
+            } ?? EventNavigation()
         let period = parameters["statsPeriod"] == "14d" ? "14d" : "24h"
         let now = ClockTime.nowMilliseconds
         let hour = HourlyCounts.hour(ofMilliseconds: now)
@@ -340,13 +360,15 @@ struct WebRoutes: Sendable {
     func rawEvent(_ context: PitRequestContext) async throws -> Response {
         let (issue, _) = try await pathIssue(context)
         guard let row = context.parameters.get("row").flatMap({ Int64($0) }),
-              let event = try await reader.event(issueID: issue.id, rowID: row)
+            let event = try await reader.event(issueID: issue.id, rowID: row)
         else { throw HTTPError(.notFound, message: "This event does not exist.") }
-        return Response(status: .ok, headers: [
-            .contentType: "application/json",
-            .contentDisposition: "attachment; filename=\"event-\(event.eventID.hex).json\"",
-            HTTPField.Name("X-Content-Type-Options")!: "nosniff",
-        ], body: ResponseBody(byteBuffer: ByteBuffer(bytes: event.payload)))
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "application/json",
+                .contentDisposition: "attachment; filename=\"event-\(event.eventID.hex).json\"",
+                HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+            ], body: ResponseBody(byteBuffer: ByteBuffer(bytes: event.payload)))
     }
 
     func eventListPage(_ request: Request, _ context: PitRequestContext, issueScoped: Bool) async throws -> Response {
@@ -380,7 +402,7 @@ struct WebRoutes: Sendable {
     func eventDetailPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         let project = try await pathProject(context)
         guard let text = context.parameters.get("event"), let eventID = EventID(text),
-              let event = try await reader.event(projectID: project.id, eventID: eventID)
+            let event = try await reader.event(projectID: project.id, eventID: eventID)
         else { throw HTTPError(.notFound, message: "This event does not exist in this project.") }
         let model = EventDetailModel(project: project, event: event, issue: try await reader.issue(id: event.issueID))
         let chrome = try await chrome(request, context, section: .events, project: project)
@@ -426,8 +448,9 @@ struct WebRoutes: Sendable {
         let identity = try context.require(.admin)
         let scopes = context.form.all("scopes").compactMap(TokenScope.parse)
         let label = Self.nonEmpty(context.form["label"]) ?? "API token"
-        let (_, plain) = try await TokenIssuer(admin: admin).issue(label: label, scopes: scopes.isEmpty ? [.read] : scopes,
-                                                              userID: identity.userID)
+        let (_, plain) = try await TokenIssuer(admin: admin).issue(
+            label: label, scopes: scopes.isEmpty ? [.read] : scopes,
+            userID: identity.userID)
         return try await tokensPage(request, context, created: (plain, label))
     }
 
