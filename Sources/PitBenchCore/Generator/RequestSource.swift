@@ -48,7 +48,8 @@ package final class RequestSource: @unchecked Sendable {
             for index in 0..<templateCount {
                 let kind: SyntheticEvents.Kind = if case .mix = mode { SyntheticEvents.mixKind(index: index) } else { .error }
                 let bytes = generator.envelope(kind: kind, index: index, eventID: placeholder, timestamp: now)
-                templates.append(Template(bytes: bytes, idOffsets: Self.occurrences(of: Array(placeholder.hex.utf8), in: bytes), kind: kind))
+                templates.append(
+                    Template(bytes: bytes, idOffsets: Self.occurrences(of: Array(placeholder.hex.utf8), in: bytes), kind: kind))
             }
         }
         self.templates = templates
