@@ -302,7 +302,7 @@ if ProcessInfo.processInfo.environment["PIT_FUZZ"] != nil {
             "FuzzIngest", "Tests/Fuzz/Ingest",
             ["PitModel", "PitObservability", "PitStorage", "PitIngest", .product(name: "NIOCore", package: "swift-nio")]
         ),
-        ("FuzzEnvelope", "Tests/Fuzz/Envelope", ["PitModel", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzEnvelope", "Tests/Fuzz/Envelope", ["PitModel", "PitIngest", .product(name: "NIOCore", package: "swift-nio")]),
         ("FuzzEvent", "Tests/Fuzz/Event", ["PitModel", "PitObservability", "PitIngest", .product(name: "NIOCore", package: "swift-nio")]),
         ("FuzzGzip", "Tests/Fuzz/Decoding/Gzip", ["PitIngest", .product(name: "NIOCore", package: "swift-nio")]),
         ("FuzzDeflate", "Tests/Fuzz/Decoding/Deflate", ["PitIngest", .product(name: "NIOCore", package: "swift-nio")]),

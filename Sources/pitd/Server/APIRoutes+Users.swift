@@ -1,4 +1,5 @@
 import Hummingbird
+import PitIngest
 import PitModel
 import PitStorage
 

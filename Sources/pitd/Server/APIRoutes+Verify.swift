@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import PitIngest
 import PitModel
 import PitStorage
 

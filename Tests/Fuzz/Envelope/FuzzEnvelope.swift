@@ -1,4 +1,5 @@
 import NIOCore
+import PitIngest
 import PitModel
 
 // The envelope parser on raw (already decoded) bodies, twice: with the server's limits, and with

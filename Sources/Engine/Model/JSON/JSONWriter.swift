@@ -114,11 +114,11 @@ package struct JSONWriter: Sendable {
         value(flag)
     }
 
-    /// A payload string written as it is, without a `String` in between.
-    package mutating func field(_ name: String, _ text: PayloadText) {
+    /// A string given as UTF-8 bytes, written without a `String` in between.
+    package mutating func field(_ name: String, utf8 text: UnsafeRawBufferPointer) {
         key(name)
         valuePrefix()
-        text.withUTF8 { Self.appendQuoted(utf8: $0, to: &bytes) }
+        Self.appendQuoted(utf8: text, to: &bytes)
     }
 
     package static func appendQuoted(_ text: String, to out: inout [UInt8]) {

@@ -1,3 +1,4 @@
+import PitIngest
 import PitModel
 import Testing
 

@@ -1,3 +1,4 @@
+import PitIngest
 import PitModel
 
 /// The one-line view of an event for lists: who and what, without reading the whole payload

@@ -1,3 +1,4 @@
+import PitIngest
 import PitModel
 
 /// The parts of a stored Sentry event that the event page shows, read from the original payload.

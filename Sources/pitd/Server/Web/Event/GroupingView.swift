@@ -1,3 +1,4 @@
+import PitIngest
 import PitModel
 
 /// "Why are these events grouped": the stored grouping explanation (the JSON written by

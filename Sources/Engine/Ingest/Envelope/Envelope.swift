@@ -1,4 +1,5 @@
 package import NIOCore
+package import PitModel
 
 /// A parsed Sentry envelope. Items hold `ByteBuffer` slices of the request body: parsing copies
 /// no payload bytes (the way Relay's `parse_items` shares `bytes.slice`).

@@ -1,4 +1,5 @@
 import NIOCore
+import PitIngest
 import PitModel
 import Testing
 

@@ -1,3 +1,5 @@
+package import PitModel
+
 /// A validated JSON document as a flat tape of tokens that point into the original bytes.
 ///
 /// Why hand-written: a full `JSONSerialization`/`JSONDecoder` pass builds a DOM of every ~3 KiB

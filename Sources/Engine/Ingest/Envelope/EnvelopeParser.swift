@@ -1,4 +1,5 @@
 package import NIOCore
+package import PitModel
 
 /// Splits an envelope body into header and items without copying payloads.
 ///
