@@ -78,9 +78,8 @@ package final class SQLiteBatchStore: BatchStore {
 
     package func close() {
         if !pending.isEmpty {
-            let counts = pending
-            if (try? connection.transaction({ try writeCounts(counts) })) != nil {
-                pending = SQLitePendingCounts()
+            if (try? connection.transaction({ try writeCounts([pending]) })) != nil {
+                pending.removeAll()
                 usersToRecount = []
             }
         }
@@ -165,27 +164,30 @@ package final class SQLiteBatchStore: BatchStore {
         lastBatchTime = now
         arrivalRate += (Double(batch.count) / sinceLastBatch - arrivalRate) * 0.2
         let lightLoad = queueEmpty && arrivalRate < lightLoadRate
-        var counts = SQLitePendingCounts()
+        var counted: [CountedEvent] = []
+        counted.reserveCapacity(batch.count)
         trimIndexes()
         do {
             let (outcome, countsWritten) = try connection.transaction { () throws -> (BatchOutcome, Bool) in
-                let outcome = try writeInTransaction(batch, counts: &counts)
+                let outcome = try writeInTransaction(batch, counted: &counted)
                 let due =
-                    lightLoad || pending.size + counts.size > Self.maximumPendingRows
+                    lightLoad || pending.size + counted.count > Self.maximumPendingRows
                     || now - lastCountsWrite >= countsInterval
-                guard due, !(pending.isEmpty && counts.isEmpty) else { return (outcome, false) }
-                var all = pending
-                all.merge(counts)
-                try writeCounts(all)
+                guard due, !(pending.isEmpty && counted.isEmpty) else { return (outcome, false) }
+                // `pending` stays untouched until the commit: a rollback must not leave this
+                // batch's counts in it. The rows both touch are upserted twice, once an interval.
+                var batchCounts = SQLitePendingCounts()
+                for event in counted { batchCounts.add(event) }
+                try writeCounts([pending, batchCounts])
                 return (outcome, true)
             }
             if countsWritten {
-                pending = SQLitePendingCounts()
+                pending.removeAll()
                 usersToRecount = []
                 lastCountsWrite = now
             } else {
                 if pending.isEmpty { lastCountsWrite = now }
-                pending.merge(counts)
+                for event in counted { pending.add(event) }
             }
             return outcome
         } catch {
@@ -205,13 +207,12 @@ package final class SQLiteBatchStore: BatchStore {
         guard !pending.isEmpty else { return }
         // A failing write waits another interval instead of being retried at once, in a loop.
         lastCountsWrite = ClockTime.monotonicSeconds
-        let counts = pending
-        try connection.transaction { try writeCounts(counts) }
-        pending = SQLitePendingCounts()
+        try connection.transaction { try writeCounts([pending]) }
+        pending.removeAll()
         usersToRecount = []
     }
 
-    private func writeInTransaction(_ batch: [IngestQueue.Entry], counts: inout SQLitePendingCounts) throws -> BatchOutcome {
+    private func writeInTransaction(_ batch: [IngestQueue.Entry], counted: inout [CountedEvent]) throws -> BatchOutcome {
         var outcome = BatchOutcome()
         var statusChanged: Set<Int64> = []
         var userTags: [IssueTagValue: SeenCount] = [:]
@@ -231,7 +232,7 @@ package final class SQLiteBatchStore: BatchStore {
         for entry in batch {
             switch entry {
             case .command(let command, _):
-                try apply(command, counts: counts, statusChanged: &statusChanged)
+                try apply(command, counted: counted, statusChanged: &statusChanged)
             case .write(let unit):
                 for item in unit.items {
                     try insertItem.run([
@@ -279,15 +280,16 @@ package final class SQLiteBatchStore: BatchStore {
                     statusChanged.insert(issueID)
                     outcome.regressions += 1
                 }
-                counts.add(
-                    rowID: rowID, issueID: issueID, projectID: event.projectID, timestamp: event.timestamp,
-                    received: event.received, release: event.release, environment: event.environment,
-                    facetTags: event.facetTags
-                )
+                var isNewUser = false
                 if let user = event.userKey {
                     try insertUser.run([.int(issueID), .text(user)])
-                    if connection.changes > 0 { counts.issues[issueID]!.newUsers += 1 }
+                    isNewUser = connection.changes > 0
                 }
+                counted.append(
+                    CountedEvent(
+                        rowID: rowID, issueID: issueID, projectID: event.projectID, timestamp: event.timestamp,
+                        received: event.received, release: event.release, environment: event.environment,
+                        facetTags: event.facetTags, isNewUser: isNewUser))
                 for (key, value) in event.facetTags where SQLitePendingCounts.perUserTagKeys.contains(key) {
                     userTags[
                         IssueTagValue(issueID: issueID, environment: event.environment, key: key, value: value),
@@ -300,8 +302,14 @@ package final class SQLiteBatchStore: BatchStore {
         try writeStatus(of: statusChanged)
         // Regressions compare releases by first-seen; later batches see this one's releases even
         // before their counters are written.
-        for (key, seen) in counts.releases {
-            releaseFirstSeen[key] = min(try releaseFirstSeen(key) ?? Int64.max, seen.firstSeen)
+        var batchReleases: [ProjectValue: Int64] = [:]
+        for event in counted {
+            guard let release = event.release else { continue }
+            let key = ProjectValue(projectID: event.projectID, value: release)
+            batchReleases[key] = min(batchReleases[key] ?? Int64.max, event.timestamp)
+        }
+        for (key, firstSeen) in batchReleases {
+            releaseFirstSeen[key] = min(try releaseFirstSeen(key) ?? Int64.max, firstSeen)
         }
         return outcome
     }
@@ -381,7 +389,7 @@ package final class SQLiteBatchStore: BatchStore {
         return true
     }
 
-    private func apply(_ command: IssueCommand, counts: SQLitePendingCounts, statusChanged: inout Set<Int64>) throws {
+    private func apply(_ command: IssueCommand, counted: [CountedEvent], statusChanged: inout Set<Int64>) throws {
         switch command {
         case .storeDictionary(let id, let bytes, let sampleCount):
             try connection.statement(
@@ -397,7 +405,8 @@ package final class SQLiteBatchStore: BatchStore {
                 state.substatus = status == .unresolved ? .ongoing : (status == .ignored ? .archivedForever : .none)
                 if status == .resolved && inNextRelease {
                     // A release seen since the last counters write is newer than the stored one.
-                    let pendingRelease = counts.issues[id]?.lastRelease ?? pending.issues[id]?.lastRelease
+                    let pendingRelease =
+                        counted.last(where: { $0.issueID == id && $0.release != nil })?.release ?? pending.issues[id]?.lastRelease
                     state.resolvedInRelease = try pendingRelease ?? (lastRelease.query([.int(id)]) { $0.text(0) }.first ?? nil)
                 } else {
                     state.resolvedInRelease = nil
@@ -443,57 +452,61 @@ package final class SQLiteBatchStore: BatchStore {
 
     // MARK: Derived counters
 
-    /// Writes counters and moves the watermark past the events they cover, in the caller's
-    /// transaction.
-    private func writeCounts(_ counts: SQLitePendingCounts) throws {
+    /// Writes counters, oldest first, and moves the watermark past the events they cover, in the
+    /// caller's transaction.
+    private func writeCounts(_ countsInOrder: [SQLitePendingCounts]) throws {
         let updateCounts = try connection.statement(
             """
             UPDATE issues SET times_seen = times_seen + ?, users_seen = users_seen + ?,
                 first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?), last_release = COALESCE(?, last_release)
             WHERE id = ?
             """)
-        for (id, issue) in counts.issues {
-            try updateCounts.run([
-                .int(issue.count), .int(issue.newUsers), .int(issue.firstSeen), .int(issue.lastSeen),
-                .optional(issue.lastRelease), .int(id),
-            ])
-        }
-        try writeTags(counts.tags)
         let upsertEnvironment = try connection.statement(
             """
             INSERT INTO project_environments (project_id, environment, events) VALUES (?, ?, ?)
             ON CONFLICT (project_id, environment) DO UPDATE SET events = events + excluded.events
             """)
-        for (key, count) in counts.environments {
-            try upsertEnvironment.run([.int(key.projectID), .text(key.value), .int(count)])
-        }
         let upsertRelease = try connection.statement(
             """
             INSERT INTO releases (project_id, version, first_seen, last_seen, events, new_issues) VALUES (?, ?, ?, ?, ?, 0)
             ON CONFLICT (project_id, version) DO UPDATE SET events = events + excluded.events,
                 first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen)
             """)
-        for (key, counted) in counts.releases {
-            try upsertRelease.run([
-                .int(key.projectID), .text(key.value), .int(counted.firstSeen), .int(counted.lastSeen),
-                .int(counted.count),
-            ])
-        }
         let upsertIssueHour = try connection.statement(
             """
             INSERT INTO issue_hourly (issue_id, hour, events) VALUES (?, ?, ?)
             ON CONFLICT (issue_id, hour) DO UPDATE SET events = events + excluded.events
             """)
-        for (key, count) in counts.hourly.issues {
-            try upsertIssueHour.run([.int(key.id), .int(key.hour), .int(count)])
-        }
         let upsertProjectHour = try connection.statement(
             """
             INSERT INTO project_hourly (project_id, hour, events, new_issues) VALUES (?, ?, ?, 0)
             ON CONFLICT (project_id, hour) DO UPDATE SET events = events + excluded.events
             """)
-        for (key, counted) in counts.hourly.projects {
-            try upsertProjectHour.run([.int(key.id), .int(key.hour), .int(counted.events)])
+        var throughEventRowID: Int64 = 0
+        for counts in countsInOrder {
+            for (id, issue) in counts.issues {
+                try updateCounts.run([
+                    .int(issue.count), .int(issue.newUsers), .int(issue.firstSeen), .int(issue.lastSeen),
+                    .optional(issue.lastRelease), .int(id),
+                ])
+            }
+            try writeTags(counts.tags)
+            for (key, count) in counts.environments {
+                try upsertEnvironment.run([.int(key.projectID), .text(key.value), .int(count)])
+            }
+            for (key, counted) in counts.releases {
+                try upsertRelease.run([
+                    .int(key.projectID), .text(key.value), .int(counted.firstSeen), .int(counted.lastSeen),
+                    .int(counted.count),
+                ])
+            }
+            for (key, count) in counts.hourly.issues {
+                try upsertIssueHour.run([.int(key.id), .int(key.hour), .int(count)])
+            }
+            for (key, counted) in counts.hourly.projects {
+                try upsertProjectHour.run([.int(key.id), .int(key.hour), .int(counted.events)])
+            }
+            throughEventRowID = max(throughEventRowID, counts.throughEventRowID)
         }
         if !usersToRecount.isEmpty {
             // After every increment above: the count of an issue's rows is then exact.
@@ -501,7 +514,7 @@ package final class SQLiteBatchStore: BatchStore {
                 "UPDATE issues SET users_seen = (SELECT COUNT(*) FROM issue_users WHERE issue_id = issues.id) WHERE id = ?")
             for id in usersToRecount { try recountUsers.run([.int(id)]) }
         }
-        if counts.throughEventRowID > 0 { try setCountedThrough(counts.throughEventRowID) }
+        if throughEventRowID > 0 { try setCountedThrough(throughEventRowID) }
     }
 
     private func writeTags(_ tags: [IssueTagValue: SeenCount]) throws {
@@ -559,18 +572,18 @@ package final class SQLiteBatchStore: BatchStore {
         _ = try rows.query([.int(watermark)]) { row in
             let dictionaryID: Int64? = row.isNull(9) ? nil : row.int(9)
             counts.add(
-                rowID: row.int(0), issueID: row.int(2), projectID: row.int(1), timestamp: row.int(3), received: row.int(4),
-                release: row.text(5), environment: row.text(6) ?? "",
-                facetTags: Self.facetTags(
-                    ofStoredPayload: row.blob(8), dictionary: dictionaryID.flatMap { dictionaries[$0] },
-                    needsDictionary: dictionaryID != nil)
-            )
+                CountedEvent(
+                    rowID: row.int(0), issueID: row.int(2), projectID: row.int(1), timestamp: row.int(3), received: row.int(4),
+                    release: row.text(5), environment: row.text(6) ?? "",
+                    facetTags: Self.facetTags(
+                        ofStoredPayload: row.blob(8), dictionary: dictionaryID.flatMap { dictionaries[$0] },
+                        needsDictionary: dictionaryID != nil)))
         }
         // The users of these events were stored with them; which of them were new when they
         // came is lost with the process, but an issue's users are its rows in issue_users.
         usersToRecount = Set(counts.issues.keys)
         do {
-            try connection.transaction { try writeCounts(counts) }
+            try connection.transaction { try writeCounts([counts]) }
             usersToRecount = []
         } catch {
             // A full disk (the crash may have come from it) must not keep the server from

@@ -3,7 +3,7 @@ import Histogram
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-package import PitModel
+import PitModel
 
 /// All state of one run. `@unchecked Sendable`: every method runs on `loop` (asserted), the
 /// single thread of the generator's event loop group.

@@ -1,5 +1,5 @@
 import Foundation
-package import PitModel
+import PitModel
 
 /// Where the load goes.
 package struct LoadTarget: Sendable {
