@@ -85,7 +85,7 @@ let package = Package(
         .target(
             name: "PitIngest",
             dependencies: [
-                "PitModel", "PitObservability", "PitStorage", "CZlib", "CBrotli", "CZstd",
+                "PitModel", "PitObservability", "PitStorage", "CZlib", "CBrotli",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

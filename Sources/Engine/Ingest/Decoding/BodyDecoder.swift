@@ -1,7 +1,7 @@
 import CBrotli
 import CZlib
-import CZstd
 package import NIOCore
+import PitStorage
 
 /// Why a request body could not be decoded; the caller maps `.corrupt` to 400 and `.tooLarge` to 413.
 package struct BodyDecodingError: Error, Hashable, CustomStringConvertible {
@@ -97,70 +97,17 @@ package enum BodyDecoder {
         try input.withUnsafeReadableBytes { try Self.run(engine, $0, limit: limit) }
     }
 
-    /// Drives `engine` over `input`, growing the output geometrically so that a small body costs a small buffer,
-    /// while never handing the engine room beyond `limit`.
+    /// `BoundedInflation.run`, with its failures told as a request body's.
     static func run(_ engine: some Inflater, _ input: UnsafeRawBufferPointer, limit: Int) throws -> ByteBuffer {
-        let (scaled, overflow) = input.count.multipliedReportingOverflow(by: 4)
-        var output = ByteBufferAllocator().buffer(capacity: min(limit, max(4096, overflow ? .max : scaled)))
-        var offset = 0
-        while true {
-            let remaining = UnsafeRawBufferPointer(rebasing: input[offset...])
-            let room = limit - output.writerIndex
-            let step: InflateStep
-            if room == 0 {
-                // Output is exactly at the limit. A one-byte probe tells "the stream ends here" apart from "more
-                // follows" without growing the buffer: any byte it yields is byte limit+1.
-                var probe: UInt8 = 0
-                step = withUnsafeMutableBytes(of: &probe) { engine.step(remaining, $0) }
-                if step.produced > 0 { throw BodyDecodingError.tooLarge(limit: limit) }
-            } else {
-                // Doubling keeps the number of reallocations logarithmic; `room` caps the last one near the limit.
-                let growth = output.writableBytes == 0 ? min(room, max(output.capacity, 4096)) : 0
-                var result: InflateStep?
-                output.writeWithUnsafeMutableBytes(minimumWritableBytes: growth) { buffer in
-                    let window = UnsafeMutableRawBufferPointer(rebasing: buffer.prefix(room))
-                    let stepResult = engine.step(remaining, window)
-                    result = stepResult
-                    return stepResult.produced
-                }
-                step = result!
-            }
-            offset += step.consumed
-            switch step.state {
-            case .failed(let message):
-                throw BodyDecodingError.corrupt(message)
-            case .finished:
-                if offset == input.count { return output }
-                try engine.restart(remaining: UnsafeRawBufferPointer(rebasing: input[offset...]))
-            case .inProgress:
-                // Every engine makes progress whenever it has input and room; standing still means it is waiting
-                // for input that will never come.
-                if step.consumed == 0 && step.produced == 0 {
-                    throw BodyDecodingError.corrupt(offset == input.count ? "truncated stream" : "decoder stalled")
-                }
+        do {
+            return try BoundedInflation.run(engine, input, limit: limit)
+        } catch {
+            switch error {
+            case .tooLarge: throw BodyDecodingError.tooLarge(limit: limit)
+            case .corrupt(let message): throw BodyDecodingError.corrupt(message)
             }
         }
     }
-}
-
-struct InflateStep {
-    enum State {
-        case inProgress
-        /// The stream (or, for zstd, the current frame) is complete.
-        case finished
-        case failed(String)
-    }
-
-    var consumed: Int
-    var produced: Int
-    var state: State
-}
-
-/// One incremental decompressor; `BodyDecoder.run` owns the buffers and enforces the limit.
-protocol Inflater: AnyObject {
-    func step(_ input: UnsafeRawBufferPointer, _ output: UnsafeMutableRawBufferPointer) -> InflateStep
-    /// Called when a stream finished but input remains: either prepare for the next member or reject the rest.
-    func restart(remaining: UnsafeRawBufferPointer) throws
 }
 
 /// zlib's inflate for gzip (windowBits 16+15), zlib-wrapped (15) or raw (-15) deflate.
@@ -214,10 +161,10 @@ final class ZlibInflater: Inflater {
         return InflateStep(consumed: consumed, produced: produced, state: state)
     }
 
-    func restart(remaining: UnsafeRawBufferPointer) throws {
+    func restart(remaining: UnsafeRawBufferPointer) throws(InflationFailure) {
         // RFC 1952 allows several members back to back; anything else after the trailer is junk.
         guard self.isGzip, remaining.count >= 2, remaining[0] == 0x1F, remaining[1] == 0x8B else {
-            throw BodyDecodingError.corrupt("trailing data after end of stream")
+            throw InflationFailure.corrupt("trailing data after end of stream")
         }
         inflateReset(self.stream)
     }
@@ -253,42 +200,8 @@ final class BrotliInflater: Inflater {
         return InflateStep(consumed: input.count - availableIn, produced: output.count - availableOut, state: state)
     }
 
-    func restart(remaining: UnsafeRawBufferPointer) throws {
+    func restart(remaining: UnsafeRawBufferPointer) throws(InflationFailure) {
         // A brotli stream has no framing for concatenation, so bytes after its last meta-block are junk.
-        throw BodyDecodingError.corrupt("trailing data after end of brotli stream")
-    }
-}
-
-final class ZstdInflater: Inflater {
-    private let context: OpaquePointer
-
-    init() {
-        // Window size stays at zstd's default cap (2^27). The window is allocated but only touched as output is
-        // produced, and output stops at the limit, so resident memory tracks the limit, not the declared window.
-        guard let context = ZSTD_createDCtx() else { preconditionFailure("ZSTD_createDCtx failed") }
-        self.context = context
-    }
-
-    deinit {
-        ZSTD_freeDCtx(self.context)
-    }
-
-    func step(_ input: UnsafeRawBufferPointer, _ output: UnsafeMutableRawBufferPointer) -> InflateStep {
-        var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
-        var outBuffer = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
-        let rc = ZSTD_decompressStream(self.context, &outBuffer, &inBuffer)
-        let state: InflateStep.State =
-            if ZSTD_isError(rc) != 0 {
-                .failed("zstd: " + String(cString: ZSTD_getErrorName(rc)))
-            } else {
-                // 0 means the current frame is fully decoded and flushed.
-                rc == 0 ? .finished : .inProgress
-            }
-        return InflateStep(consumed: inBuffer.pos, produced: outBuffer.pos, state: state)
-    }
-
-    func restart(remaining: UnsafeRawBufferPointer) throws {
-        // Concatenated (and skippable) frames are valid zstd; the context starts the next frame by itself and
-        // rejects junk as an unknown frame magic.
+        throw InflationFailure.corrupt("trailing data after end of brotli stream")
     }
 }

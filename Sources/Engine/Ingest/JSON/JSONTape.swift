@@ -1,4 +1,4 @@
-package import PitModel
+import PitModel
 
 /// A validated JSON document as a flat tape of tokens that point into the original bytes.
 ///

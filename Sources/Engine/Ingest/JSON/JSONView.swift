@@ -1,6 +1,6 @@
 import Foundation
 package import NIOCore
-package import PitModel
+import PitModel
 
 /// Read access to a parsed document: the tape plus the bytes it points into.
 ///

@@ -1,6 +1,7 @@
 import CZlib
 package import NIOCore
 package import PitModel
+import PitStorage
 
 /// Finds an envelope's first line while its body is still arriving, for requests that carry no
 /// credentials in their headers (the tunnel pattern: the DSN is in the envelope header).

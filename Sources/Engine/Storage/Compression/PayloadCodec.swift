@@ -62,40 +62,21 @@ package enum PayloadCodec {
         }
     }
 
-    /// Several frames, or a frame without its size: valid zstd this codec never writes. Streamed
-    /// in chunks, never keeping more than `limit` bytes (one byte past it tells "ends exactly at
-    /// the limit" from "more follows").
     /// The same bound as a request body's (`BodyDecoder`): never negative, never past 4 GiB.
     private static func effectiveLimit(_ limit: Int) -> Int {
         min(max(limit, 0), Int(clamping: UInt32.max))
     }
 
+    /// Several frames, or a frame without its size: valid zstd this codec never writes, decoded by
+    /// the loop request bodies use, never holding more than `limit` bytes.
     private static func decompressStreaming(_ raw: UnsafeRawBufferPointer, limit: Int) throws -> [UInt8] {
-        guard let context = ZSTD_createDCtx() else { throw PayloadCodecError.corrupt("out of memory") }
-        defer { ZSTD_freeDCtx(context) }
-        var input = ZSTD_inBuffer(src: raw.baseAddress, size: raw.count, pos: 0)
-        var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let room = limit - output.count + 1
-            let before = input.pos
-            let (rc, produced) = chunk.withUnsafeMutableBytes { buffer in
-                var out = ZSTD_outBuffer(dst: buffer.baseAddress, size: min(buffer.count, room), pos: 0)
-                let rc = ZSTD_decompressStream(context, &out, &input)
-                return (rc, out.pos)
-            }
-            guard ZSTD_isError(rc) == 0 else {
-                throw PayloadCodecError.corrupt("zstd: " + String(cString: ZSTD_getErrorName(rc)))
-            }
-            guard output.count + produced <= limit else { throw PayloadCodecError.tooLarge(limit: limit) }
-            output.append(contentsOf: chunk[..<produced])
-            // 0: the frame is decoded and flushed (another may follow); otherwise more input is
-            // needed or output is pending.
-            if input.pos == input.size && rc == 0 { return output }
-            // zstd makes progress whenever it has input and room: standing still means it waits
-            // for input that will never come.
-            if input.pos == before && produced == 0 {
-                throw PayloadCodecError.corrupt(input.pos == input.size ? "truncated stream" : "decoder stalled")
+        do {
+            let output = try BoundedInflation.run(ZstdInflater(), raw, limit: limit)
+            return Array(output.readableBytesView)
+        } catch {
+            switch error {
+            case .tooLarge: throw PayloadCodecError.tooLarge(limit: limit)
+            case .corrupt(let message): throw PayloadCodecError.corrupt(message)
             }
         }
     }
