@@ -180,6 +180,7 @@ package final class PostgresBatchStore: BatchStore {
         static func < (a: ReleaseKey, b: ReleaseKey) -> Bool { (a.projectID, a.version) < (b.projectID, b.version) }
     }
 
+    /// Writes one segment of a batch (the units between two commands), in four steps below.
     private func writeSegment(
         _ units: [WriteUnit], outcome: inout BatchOutcome, learned: inout [HashKey: Int64],
         regressed: RegressionCount
@@ -189,73 +190,107 @@ package final class PostgresBatchStore: BatchStore {
         let events = units.compactMap(\.event)
         guard !events.isEmpty else { return }
 
-        // 1. Which issue each event belongs to: what this batch learned, the cache, then one
-        //    lookup for the hashes neither knows.
-        var found: [HashKey: Int64] = [:]
+        let found = try lookUpUnknownHashes(of: events, learned: learned)
+        var grouping = try assignIssues(events, learned: learned, found: found)
+
+        // 3. The events; (project, event_id) already stored means an SDK retry: a duplicate.
+        let inserted = try insertEvents(events, issueOf: grouping.issueOf)
+        outcome.duplicates += events.count - inserted.count
+        outcome.events += inserted.count
+        dropIssuesWithoutEvents(&grouping, inserted: inserted)
+        outcome.newIssues += grouping.created.count
+        learn(grouping, events: events, found: found, into: &learned)
+
+        let counts = SegmentCounts(events, inserted: inserted, grouping: grouping)
+        guard !counts.aggregates.isEmpty else { return }
+        if !counts.regressionCandidates.isEmpty {
+            regress(counts.regressionCandidates.sorted(), regressed: regressed)
+        }
+        enqueue(counts)
+    }
+
+    /// 1. Which issue each event belongs to: what this batch learned, the cache, then one lookup
+    ///    for the hashes neither knows. Returns what the lookup found.
+    private func lookUpUnknownHashes(of events: [EventRecord], learned: [HashKey: Int64]) throws -> [HashKey: Int64] {
         let cache = issueByHash
-        func known(_ key: HashKey) -> Int64? { learned[key] ?? found[key] ?? cache[key] }
         var unknown = Set<HashKey>()
         for event in events {
             for hash in event.grouping.hashes {
                 let key = HashKey(projectID: event.projectID, hash: hash.bytes)
-                if known(key) == nil { unknown.insert(key) }
+                if learned[key] == nil && cache[key] == nil { unknown.insert(key) }
             }
         }
-        if !unknown.isEmpty {
-            let keys = unknown.sorted()
-            let rows = try session.query(
-                """
-                SELECT h.project_id, h.hash, h.issue_id FROM issue_hashes h
-                JOIN unnest(\(keys.map(\.projectID)), \(keys.map { ByteBuffer(bytes: $0.hash) })) AS k(project_id, hash)
-                  ON h.project_id = k.project_id AND h.hash = k.hash
-                """)
-            for row in rows {
-                let (projectID, hash, issueID) = try row.decode((Int64, ByteBuffer, Int64).self)
-                found[HashKey(projectID: projectID, hash: Array(hash.readableBytesView))] = issueID
-            }
+        var found: [HashKey: Int64] = [:]
+        guard !unknown.isEmpty else { return found }
+        let keys = unknown.sorted()
+        let rows = try session.query(
+            """
+            SELECT h.project_id, h.hash, h.issue_id FROM issue_hashes h
+            JOIN unnest(\(keys.map(\.projectID)), \(keys.map { ByteBuffer(bytes: $0.hash) })) AS k(project_id, hash)
+              ON h.project_id = k.project_id AND h.hash = k.hash
+            """)
+        for row in rows {
+            let (projectID, hash, issueID) = try row.decode((Int64, ByteBuffer, Int64).self)
+            found[HashKey(projectID: projectID, hash: Array(hash.readableBytesView))] = issueID
         }
+        return found
+    }
 
-        // 2. Events whose hashes are all unknown start new issues (one per group within the
-        //    segment); others register the hashes their issue did not have yet.
-        var assignment: [Int] = []  // per event: index into `fresh` (>= 0) or ~issueID
+    /// Where a segment's events went: their issues, the issues the segment created, and the
+    /// hashes it registered.
+    private struct SegmentGrouping {
+        /// Per event: index into `fresh` (>= 0) or ~issueID.
+        var assignment: [Int] = []
         var fresh: [NewIssue] = []
-        var freshByKey: [HashKey: Int] = [:]
+        /// New issues whose first hash another writer claimed first (they joined its issue).
+        var lost = Set<Int>()
+        var created = Set<Int64>()
         var extraHashes: [HashKey: Int64] = [:]
+        var issueOf: [Int64] = []
+        /// Created, then deleted: every event of theirs was a duplicate.
+        var droppedIssues = Set<Int64>()
+    }
+
+    /// 2. Events whose hashes are all unknown start new issues (one per group within the
+    ///    segment); others register the hashes their issue did not have yet.
+    private func assignIssues(_ events: [EventRecord], learned: [HashKey: Int64], found: [HashKey: Int64]) throws
+        -> SegmentGrouping
+    {
+        let cache = issueByHash
+        func known(_ key: HashKey) -> Int64? { learned[key] ?? found[key] ?? cache[key] }
+        var grouping = SegmentGrouping()
+        var freshByKey: [HashKey: Int] = [:]
         for event in events {
             let keys = event.grouping.hashes.map { HashKey(projectID: event.projectID, hash: $0.bytes) }
             if let issueID = keys.first(where: { known($0) != nil }).flatMap({ known($0) }) {
-                for key in keys where known(key) == nil && extraHashes[key] == nil { extraHashes[key] = issueID }
-                assignment.append(~Int(issueID))
+                for key in keys where known(key) == nil && grouping.extraHashes[key] == nil { grouping.extraHashes[key] = issueID }
+                grouping.assignment.append(~Int(issueID))
             } else if let index = keys.first(where: { freshByKey[$0] != nil }).flatMap({ freshByKey[$0] }) {
                 for key in keys where freshByKey[key] == nil {
                     freshByKey[key] = index
-                    fresh[index].keys.append(key)
+                    grouping.fresh[index].keys.append(key)
                 }
-                assignment.append(index)
+                grouping.assignment.append(index)
             } else {
-                for key in keys { freshByKey[key] = fresh.count }
-                assignment.append(fresh.count)
-                fresh.append(NewIssue(event: event, keys: keys))
+                for key in keys { freshByKey[key] = grouping.fresh.count }
+                grouping.assignment.append(grouping.fresh.count)
+                grouping.fresh.append(NewIssue(event: event, keys: keys))
             }
         }
-        var issueOf = [Int64](repeating: 0, count: events.count)
-        var created = Set<Int64>()
-        var lost = Set<Int>()
-        if !fresh.isEmpty {
-            let winners = try createIssues(&fresh)
-            for (index, issue) in fresh.enumerated() {
+        if !grouping.fresh.isEmpty {
+            let winners = try createIssues(&grouping.fresh)
+            for (index, issue) in grouping.fresh.enumerated() {
                 if let winner = winners[index] {
-                    fresh[index].id = winner
-                    lost.insert(index)
+                    grouping.fresh[index].id = winner
+                    grouping.lost.insert(index)
                 } else {
-                    created.insert(issue.id)
+                    grouping.created.insert(issue.id)
                 }
             }
         }
-        for (index, slot) in assignment.enumerated() {
-            issueOf[index] = slot >= 0 ? fresh[slot].id : Int64(~slot)
-        }
-        if !extraHashes.isEmpty {
+        grouping.issueOf = grouping.assignment.map { slot in slot >= 0 ? grouping.fresh[slot].id : Int64(~slot) }
+        if !grouping.extraHashes.isEmpty {
+            let extraHashes = grouping.extraHashes
             let keys = extraHashes.keys.sorted()
             session.enqueue(
                 """
@@ -264,36 +299,43 @@ package final class PostgresBatchStore: BatchStore {
                 ON CONFLICT DO NOTHING
                 """)
         }
+        return grouping
+    }
 
-        // 3. The events; (project, event_id) already stored means an SDK retry: a duplicate.
-        let inserted = try insertEvents(events, issueOf: issueOf)
-        outcome.duplicates += events.count - inserted.count
-        outcome.events += inserted.count
-
-        // An issue created for events that all turned out to be duplicates must not stay behind
-        // owning its fingerprint with no events.
+    /// An issue created for events that all turned out to be duplicates must not stay behind
+    /// owning its fingerprint with no events.
+    private func dropIssuesWithoutEvents(_ grouping: inout SegmentGrouping, inserted: [Int]) {
         var withEvents = Set<Int64>()
-        for index in inserted { withEvents.insert(issueOf[index]) }
-        let empty = created.subtracting(withEvents)
-        if !empty.isEmpty {
-            session.enqueue("DELETE FROM issue_hashes WHERE issue_id = ANY(\(empty.sorted()))")
-            session.enqueue("DELETE FROM issues WHERE id = ANY(\(empty.sorted()))")
-            session.enqueue("DELETE FROM issue_groupings WHERE issue_id = ANY(\(empty.sorted()))")
-            created.subtract(empty)
-        }
-        outcome.newIssues += created.count
-        for (index, issue) in fresh.enumerated() where !empty.contains(issue.id) {
+        for index in inserted { withEvents.insert(grouping.issueOf[index]) }
+        let empty = grouping.created.subtracting(withEvents)
+        guard !empty.isEmpty else { return }
+        session.enqueue("DELETE FROM issue_hashes WHERE issue_id = ANY(\(empty.sorted()))")
+        session.enqueue("DELETE FROM issues WHERE id = ANY(\(empty.sorted()))")
+        session.enqueue("DELETE FROM issue_groupings WHERE issue_id = ANY(\(empty.sorted()))")
+        grouping.created.subtract(empty)
+        // Their slots stay in `fresh`; `learn` skips them by id.
+        grouping.droppedIssues = empty
+    }
+
+    /// What later segments of this batch may take as known: the hashes of the issues this one
+    /// created or joined.
+    private func learn(
+        _ grouping: SegmentGrouping, events: [EventRecord], found: [HashKey: Int64], into learned: inout [HashKey: Int64]
+    ) {
+        for (index, issue) in grouping.fresh.enumerated() where !grouping.droppedIssues.contains(issue.id) {
             // A lost claim's other hashes were withdrawn; only its first hash is known to map.
-            for key in lost.contains(index) ? [issue.keys[0]] : issue.keys { learned[key] = issue.id }
+            for key in grouping.lost.contains(index) ? [issue.keys[0]] : issue.keys { learned[key] = issue.id }
         }
-        for (index, slot) in assignment.enumerated() where slot < 0 {
+        for (index, slot) in grouping.assignment.enumerated() where slot < 0 {
             for hash in events[index].grouping.hashes {
                 let key = HashKey(projectID: events[index].projectID, hash: hash.bytes)
-                if let id = found[key] ?? extraHashes[key] { learned[key] = id }
+                if let id = found[key] ?? grouping.extraHashes[key] { learned[key] = id }
             }
         }
+    }
 
-        // 4. Aggregates of what was stored.
+    /// 4. Aggregates of what a segment stored.
+    private struct SegmentCounts {
         var aggregates: [Int64: Aggregate] = [:]
         var users: Set<TagKey> = []
         var tags: [TagValueKey: SeenCount] = [:]
@@ -301,46 +343,49 @@ package final class PostgresBatchStore: BatchStore {
         var hourly = HourlyCounts()
         var environments: [ReleaseKey: Int64] = [:]
         var regressionCandidates: Set<TagKey> = []
-        var createdCounted = Set<Int64>()
-        for index in inserted {
-            let event = events[index]
-            let issueID = issueOf[index]
-            var aggregate = aggregates[issueID] ?? Aggregate()
-            aggregate.count += 1
-            aggregate.firstSeen = min(aggregate.firstSeen, event.timestamp)
-            aggregate.lastSeen = max(aggregate.lastSeen, event.timestamp)
-            if let release = event.release { aggregate.lastRelease = release }
-            aggregates[issueID] = aggregate
-            if let user = event.userKey { users.insert(TagKey(issueID: issueID, key: user, value: "")) }
-            for (key, value) in event.facetTags {
-                tags[TagValueKey(issueID: issueID, environment: event.environment, key: key, value: value), default: SeenCount()]
-                    .add(event.timestamp)
-                if key == "environment" { environments[ReleaseKey(projectID: event.projectID, version: value), default: 0] += 1 }
-            }
-            let isNew = created.contains(issueID) && createdCounted.insert(issueID).inserted
-            hourly.add(event, issueID: issueID, created: isNew)
-            if let release = event.release {
-                let key = ReleaseKey(projectID: event.projectID, version: release)
-                releases[key, default: SeenCount()].add(event.timestamp)
-                if isNew { releases[key]!.newIssues += 1 }
-            }
-            if !created.contains(issueID) {
-                // The release is kept with a marker so that "no release" is a candidate too.
-                regressionCandidates.insert(TagKey(issueID: issueID, key: event.release == nil ? "0" : "1", value: event.release ?? ""))
-            }
-        }
 
-        let ids = aggregates.keys.sorted()
-        guard !ids.isEmpty else { return }
-        if !regressionCandidates.isEmpty {
-            regress(regressionCandidates.sorted(), regressed: regressed)
+        init(_ events: [EventRecord], inserted: [Int], grouping: SegmentGrouping) {
+            var createdCounted = Set<Int64>()
+            for index in inserted {
+                let event = events[index]
+                let issueID = grouping.issueOf[index]
+                var aggregate = aggregates[issueID] ?? Aggregate()
+                aggregate.count += 1
+                aggregate.firstSeen = min(aggregate.firstSeen, event.timestamp)
+                aggregate.lastSeen = max(aggregate.lastSeen, event.timestamp)
+                if let release = event.release { aggregate.lastRelease = release }
+                aggregates[issueID] = aggregate
+                if let user = event.userKey { users.insert(TagKey(issueID: issueID, key: user, value: "")) }
+                for (key, value) in event.facetTags {
+                    tags[TagValueKey(issueID: issueID, environment: event.environment, key: key, value: value), default: SeenCount()]
+                        .add(event.timestamp)
+                    if key == "environment" { environments[ReleaseKey(projectID: event.projectID, version: value), default: 0] += 1 }
+                }
+                let isNew = grouping.created.contains(issueID) && createdCounted.insert(issueID).inserted
+                hourly.add(event, issueID: issueID, created: isNew)
+                if let release = event.release {
+                    let key = ReleaseKey(projectID: event.projectID, version: release)
+                    releases[key, default: SeenCount()].add(event.timestamp)
+                    if isNew { releases[key]!.newIssues += 1 }
+                }
+                if !grouping.created.contains(issueID) {
+                    // The release is kept with a marker so that "no release" is a candidate too.
+                    regressionCandidates.insert(
+                        TagKey(issueID: issueID, key: event.release == nil ? "0" : "1", value: event.release ?? ""))
+                }
+            }
         }
-        // Nothing below updates a row another batch could be updating: each counter is a new
-        // delta row (see `PostgresSchema.ownMigrations`). The one shared write left is a user's
-        // first event on an issue, which waits only for a concurrent batch inserting the same
-        // new pair (inserted in key order, so two batches cannot wait on each other); the users
-        // it did insert are counted in the same statement, so `users_seen` stays exact.
-        let sortedUsers = users.sorted()
+    }
+
+    /// Nothing here updates a row another batch could be updating: each counter is a new delta
+    /// row (see `PostgresSchema.ownMigrations`). The one shared write left is a user's first event
+    /// on an issue, which waits only for a concurrent batch inserting the same new pair (inserted
+    /// in key order, so two batches cannot wait on each other); the users it did insert are
+    /// counted in the same statement, so `users_seen` stays exact.
+    private func enqueue(_ counts: SegmentCounts) {
+        let aggregates = counts.aggregates
+        let ids = aggregates.keys.sorted()
+        let sortedUsers = counts.users.sorted()
         session.enqueue(
             """
             WITH new_users AS (
@@ -354,6 +399,7 @@ package final class PostgresBatchStore: BatchStore {
                 AS c(id, count, first_seen, last_seen, last_release)
             LEFT JOIN user_counts u ON u.issue_id = c.id
             """)
+        let tags = counts.tags
         if !tags.isEmpty {
             let keys = tags.keys.sorted()
             session.enqueue(
@@ -363,6 +409,7 @@ package final class PostgresBatchStore: BatchStore {
                                      \(keys.map { tags[$0]!.count }), \(keys.map { tags[$0]!.firstSeen }), \(keys.map { tags[$0]!.lastSeen }))
                 """)
         }
+        let releases = counts.releases
         if !releases.isEmpty {
             let keys = releases.keys.sorted()
             session.enqueue(
@@ -373,6 +420,7 @@ package final class PostgresBatchStore: BatchStore {
                                      \(keys.map { releases[$0]!.newIssues }))
                 """)
         }
+        let environments = counts.environments
         if !environments.isEmpty {
             let keys = environments.keys.sorted()
             session.enqueue(
@@ -381,7 +429,7 @@ package final class PostgresBatchStore: BatchStore {
                 SELECT * FROM unnest(\(keys.map(\.projectID)), \(keys.map(\.version)), \(keys.map { environments[$0]! }))
                 """)
         }
-        flush(hourly)
+        flush(counts.hourly)
     }
 
     /// Per-hour counters for the UI's charts (see `HourlyCounts`), appended like every other counter.
