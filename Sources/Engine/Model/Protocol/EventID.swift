@@ -39,6 +39,10 @@ package struct EventID: Hashable, Sendable, CustomStringConvertible {
 
     package static func random() -> EventID {
         var generator = SystemRandomNumberGenerator()
+        return random(using: &generator)
+    }
+
+    package static func random(using generator: inout some RandomNumberGenerator) -> EventID {
         // Version 4 / variant 1 bits, as uuid4().hex would give.
         let high = (generator.next() & ~UInt64(0xF000)) | 0x4000
         let low = (generator.next() & ~(UInt64(0xC) << 60)) | (UInt64(0x8) << 60)
