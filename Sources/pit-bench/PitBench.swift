@@ -347,7 +347,8 @@ struct Tune: AsyncParsableCommand {
             let best = named.compactMap { $0.record.knee?.rate }.max()
             print(
                 "No recorded configuration sustains \(Int(rate)) events/s with p99 ≤ \(maxP99) ms on the recorded machine"
-                    + (best.map { "; the best knee recorded is \(Int($0)) events/s." } ?? "; record a sweep first (pit-bench sweep)."))
+                    + (best.map { "; the best single ramp recorded reached \(Int($0)) events/s." }
+                        ?? "; record a sweep first (pit-bench sweep)."))
             throw ExitCode(2)
         }
         print(Tuning.snippet(recommendation))

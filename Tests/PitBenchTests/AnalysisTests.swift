@@ -154,3 +154,25 @@ struct TimelineTests {
         #expect(ChartSVG.render(title: "t", timeline: parsed, steps: []).contains("stored"))
     }
 }
+
+extension ResultsTests {
+    @Test func tuneJudgesARepeatedSettingByItsMedianKnee() {
+        let lucky = ["ack": "committed", "ingest_batch_size": "5000"]
+        let steady = ["ack": "committed", "ingest_batch_size": "1000"]
+        let runs = [
+            // One lucky ramp among three must not win over a setting that holds every time.
+            record(name: "lucky-1", settings: lucky, knee: 12000, startedAt: "2026-11-22T00:00:01Z"),
+            record(name: "lucky-2", settings: lucky, knee: 4000, startedAt: "2026-11-22T00:00:02Z"),
+            record(name: "lucky-3", settings: lucky, knee: 7000, startedAt: "2026-11-22T00:00:03Z"),
+            record(name: "steady-1", settings: steady, knee: 9000, startedAt: "2026-11-22T00:00:04Z"),
+            record(name: "steady-2", settings: steady, knee: nil, startedAt: "2026-11-22T00:00:05Z"),
+            record(name: "steady-3", settings: steady, knee: 8000, startedAt: "2026-11-22T00:00:06Z"),
+        ].map { (name: $0.name, record: $0) }
+        let tuned = Tuning.recommend(runs, targetRate: 6000, maximumP99: 50)
+        #expect(tuned?.settings == steady)
+        #expect(tuned?.knee == 8000)
+        #expect(tuned?.source == "steady-3 (median of 3 ramps)")
+        // Nothing holds 10,000/s at its median, whatever one ramp reached.
+        #expect(Tuning.recommend(runs, targetRate: 10000, maximumP99: 50) == nil)
+    }
+}

@@ -13,21 +13,31 @@ package enum Tuning {
     /// Only the newest code's runs count: a knee measured before a change to the write path says
     /// nothing about the binary being deployed. Runs recorded on a machine like this one (same
     /// core count and memory within 10 %) are preferred over runs from elsewhere.
+    ///
+    /// A setting ramped more than once is judged by its median knee, a ramp that found none
+    /// counting as zero: on a shared machine the same binary's knee swung from 4,000 to
+    /// 12,000 events/s between three sweeps in one hour (results/2026-12-02T0016*-sweep-*), and
+    /// the single best ramp picked whichever setting was luckiest.
     package static func recommend(
         _ records: [(name: String, record: RunRecord)], targetRate: Double, maximumP99: Double,
         machine: MachineInfo = .current()
     ) -> Recommendation? {
-        var candidates = records.filter { $0.record.knee != nil && !$0.record.settings.isEmpty }
+        var candidates = records.filter { $0.record.mode == "ramp" && !$0.record.settings.isEmpty }
         let thisMachine = candidates.filter { isLike($0.record.machine, machine) }
         if !thisMachine.isEmpty { candidates = thisMachine }
         // ISO 8601 times in UTC sort as strings.
-        guard let newest = candidates.max(by: { $0.record.startedAt < $1.record.startedAt }) else { return nil }
+        guard let newest = candidates.filter({ $0.record.knee != nil }).max(by: { $0.record.startedAt < $1.record.startedAt })
+        else { return nil }
         candidates = candidates.filter { $0.record.commit == newest.record.commit }
         var best: Recommendation?
-        for (name, record) in candidates {
-            guard let knee = record.knee, !record.settings.isEmpty else { continue }
+        for runs in Dictionary(grouping: candidates, by: { $0.record.settings }).values {
+            let ranked = runs.sorted { ($0.record.knee?.rate ?? 0) < ($1.record.knee?.rate ?? 0) }
+            // The lower median: with two runs, the worse one.
+            let median = ranked[(ranked.count - 1) / 2]
+            guard let knee = median.record.knee else { continue }
             guard knee.rate >= targetRate, knee.p99Milliseconds <= maximumP99 else { continue }
-            let candidate = Recommendation(settings: record.settings, knee: knee.rate, p99: knee.p99Milliseconds, source: name)
+            let source = runs.count > 1 ? "\(median.name) (median of \(runs.count) ramps)" : median.name
+            let candidate = Recommendation(settings: median.record.settings, knee: knee.rate, p99: knee.p99Milliseconds, source: source)
             guard let current = best else {
                 best = candidate
                 continue
