@@ -10,6 +10,35 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+// Products of the packages this one depends on (listed in `dependencies:` below), named once so
+// that each target lists what it uses by name.
+enum Product {
+    static let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+    static let benchmark: Target.Dependency = .product(name: "Benchmark", package: "benchmark")
+    static let configuration: Target.Dependency = .product(name: "Configuration", package: "swift-configuration")
+    static let coreMetrics: Target.Dependency = .product(name: "CoreMetrics", package: "swift-metrics")
+    static let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+    static let httpTypes: Target.Dependency = .product(name: "HTTPTypes", package: "swift-http-types")
+    static let histogram: Target.Dependency = .product(name: "Histogram", package: "hdrhistogram-swift")
+    static let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
+    static let hummingbirdCore: Target.Dependency = .product(name: "HummingbirdCore", package: "hummingbird")
+    static let hummingbirdTesting: Target.Dependency = .product(name: "HummingbirdTesting", package: "hummingbird")
+    static let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+    static let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+    static let nioConcurrencyHelpers: Target.Dependency = .product(name: "NIOConcurrencyHelpers", package: "swift-nio")
+    static let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+    static let nioEmbedded: Target.Dependency = .product(name: "NIOEmbedded", package: "swift-nio")
+    static let nioHTTP1: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
+    static let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+    static let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
+    static let postgresNIO: Target.Dependency = .product(name: "PostgresNIO", package: "postgres-nio")
+    static let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
+    static let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+    static let systemPackage: Target.Dependency = .product(name: "SystemPackage", package: "swift-system")
+    static let unixSignals: Target.Dependency = .product(name: "UnixSignals", package: "swift-service-lifecycle")
+    static let cryptoExtras: Target.Dependency = .product(name: "_CryptoExtras", package: "swift-crypto")
+}
+
 let package = Package(
     name: "pit",
     platforms: [.macOS(.v15)],
@@ -46,7 +75,7 @@ let package = Package(
         // its item types, event ids, timestamps, `IngestError`, the JSON tape, issue states.
         .target(
             name: "PitModel",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [Product.nioCore],
             path: "Sources/Engine/Model",
             swiftSettings: swiftSettings
         ),
@@ -55,9 +84,9 @@ let package = Package(
             name: "PitObservability",
             dependencies: [
                 "PitModel",
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
+                Product.nioConcurrencyHelpers,
+                Product.metrics,
+                Product.coreMetrics,
             ],
             path: "Sources/Engine/Observability",
             swiftSettings: swiftSettings
@@ -69,13 +98,13 @@ let package = Package(
             name: "PitStorage",
             dependencies: [
                 "PitModel", "CZstd",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                Product.nioCore,
+                Product.nioPosix,
+                Product.nioConcurrencyHelpers,
+                Product.logging,
+                Product.serviceLifecycle,
+                Product.crypto,
+                Product.cryptoExtras,
             ],
             path: "Sources/Engine/Storage",
             swiftSettings: swiftSettings
@@ -86,12 +115,12 @@ let package = Package(
             name: "PitIngest",
             dependencies: [
                 "PitModel", "PitObservability", "PitStorage", "CZlib", "CBrotli",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                Product.nioCore,
+                Product.nioConcurrencyHelpers,
+                Product.logging,
+                Product.coreMetrics,
+                Product.serviceLifecycle,
+                Product.crypto,
             ],
             path: "Sources/Engine/Ingest",
             swiftSettings: swiftSettings
@@ -101,9 +130,9 @@ let package = Package(
             name: "SQLiteStore",
             dependencies: [
                 "PitModel", "PitObservability", "PitStorage", "PitIngest", "CSQLite",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
+                Product.nioCore,
+                Product.nioConcurrencyHelpers,
+                Product.logging,
             ],
             path: "Sources/Engine/SQLiteStore",
             swiftSettings: swiftSettings
@@ -112,13 +141,13 @@ let package = Package(
             name: "PostgresStore",
             dependencies: [
                 "PitModel", "PitObservability", "PitStorage", "PitIngest",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
+                Product.nioCore,
+                Product.nioPosix,
+                Product.nioConcurrencyHelpers,
+                Product.nioSSL,
+                Product.logging,
+                Product.serviceLifecycle,
+                Product.postgresNIO,
             ],
             path: "Sources/Engine/PostgresStore",
             swiftSettings: swiftSettings
@@ -128,7 +157,7 @@ let package = Package(
             name: "PitQuery",
             dependencies: [
                 "PitModel", "PitStorage", "PitIngest",
-                .product(name: "NIOCore", package: "swift-nio"),
+                Product.nioCore,
             ],
             path: "Sources/Engine/Query",
             swiftSettings: swiftSettings
@@ -138,9 +167,9 @@ let package = Package(
             name: "PitLifecycle",
             dependencies: [
                 "PitModel", "PitObservability", "PitStorage", "PitIngest",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                Product.logging,
+                Product.metrics,
+                Product.serviceLifecycle,
             ],
             path: "Sources/Engine/Lifecycle",
             swiftSettings: swiftSettings
@@ -150,8 +179,8 @@ let package = Package(
             name: "PitBackends",
             dependencies: [
                 "PitModel", "PitObservability", "PitStorage", "PitIngest", "SQLiteStore", "PostgresStore", "PitLifecycle",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                Product.logging,
+                Product.serviceLifecycle,
             ],
             path: "Sources/Engine/Backends",
             swiftSettings: swiftSettings
@@ -162,21 +191,21 @@ let package = Package(
             name: "PitdServer",
             dependencies: [
                 "PitModel", "PitObservability", "PitStorage", "PitIngest", "SQLiteStore", "PitQuery", "PitLifecycle", "PitBackends",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Configuration", package: "swift-configuration"),
-                .product(name: "SystemPackage", package: "swift-system"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                Product.hummingbird,
+                Product.hummingbirdCore,
+                Product.httpTypes,
+                Product.nioCore,
+                Product.nioHTTP1,
+                Product.nioPosix,
+                Product.nioConcurrencyHelpers,
+                Product.configuration,
+                Product.systemPackage,
+                Product.crypto,
+                Product.logging,
+                Product.metrics,
+                Product.prometheus,
+                Product.serviceLifecycle,
+                Product.unixSignals,
             ],
             path: "Sources/pitd/Server",
             swiftSettings: swiftSettings
@@ -185,8 +214,8 @@ let package = Package(
             name: "pitd",
             dependencies: [
                 "PitdServer", "PitModel", "PitStorage", "PitQuery", "SQLiteStore", "PostgresStore", "PitBackends",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+                Product.argumentParser,
+                Product.logging,
             ],
             path: "Sources/pitd/Commands",
             swiftSettings: swiftSettings
@@ -196,10 +225,10 @@ let package = Package(
             name: "pit-ceiling",
             dependencies: [
                 "PitModel", "PitPayloads",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                Product.hummingbird,
+                Product.nioCore,
+                Product.nioHTTP1,
+                Product.nioPosix,
             ],
             path: "Benchmarks/Ceiling",
             swiftSettings: swiftSettings
@@ -214,12 +243,12 @@ let package = Package(
                 "PitModel",
                 "PitPayloads",
                 "CZlib",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                Product.nioCore,
+                Product.nioPosix,
+                Product.nioHTTP1,
+                Product.nioConcurrencyHelpers,
+                Product.logging,
+                Product.histogram,
             ],
             swiftSettings: swiftSettings
         ),
@@ -228,7 +257,7 @@ let package = Package(
             dependencies: [
                 "PitBenchCore",
                 "PitModel",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                Product.argumentParser,
             ],
             swiftSettings: swiftSettings
         ),
@@ -237,12 +266,12 @@ let package = Package(
             dependencies: [
                 "PitModel", "PitObservability", "PitStorage", "PitIngest", "SQLiteStore", "PostgresStore", "PitQuery",
                 "PitLifecycle", "PitPayloads", "CZlib", "CBrotli", "CZstd",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                Product.nioCore,
+                Product.nioEmbedded,
+                Product.nioConcurrencyHelpers,
+                Product.logging,
+                Product.postgresNIO,
+                Product.nioSSL,
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
@@ -251,11 +280,11 @@ let package = Package(
             name: "pitdTests",
             dependencies: [
                 "PitdServer", "PitModel", "PitObservability", "PitStorage", "PitIngest", "PitQuery", "PitBackends", "PitPayloads",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
+                Product.hummingbird,
+                Product.hummingbirdTesting,
+                Product.httpTypes,
+                Product.nioCore,
+                Product.logging,
             ],
             swiftSettings: swiftSettings
         ),
@@ -263,9 +292,9 @@ let package = Package(
             name: "PitBenchTests",
             dependencies: [
                 "PitBenchCore", "PitPayloads", "PitModel",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                Product.nioCore,
+                Product.nioPosix,
+                Product.nioHTTP1,
             ],
             swiftSettings: swiftSettings
         ),
@@ -283,8 +312,8 @@ if ProcessInfo.processInfo.environment["PIT_BENCHMARKS"] != nil {
             dependencies: [
                 "PitModel", "PitObservability", "PitStorage", "PitIngest", "SQLiteStore",
                 "PitPayloads",
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "NIOCore", package: "swift-nio"),
+                Product.benchmark,
+                Product.nioCore,
             ],
             path: "Benchmarks/EngineBenchmarks",
             swiftSettings: swiftSettings,
@@ -300,14 +329,14 @@ if ProcessInfo.processInfo.environment["PIT_FUZZ"] != nil {
     let fuzzTargets: [(name: String, path: String, dependencies: [Target.Dependency])] = [
         (
             "FuzzIngest", "Tests/Fuzz/Ingest",
-            ["PitModel", "PitObservability", "PitStorage", "PitIngest", .product(name: "NIOCore", package: "swift-nio")]
+            ["PitModel", "PitObservability", "PitStorage", "PitIngest", Product.nioCore]
         ),
-        ("FuzzEnvelope", "Tests/Fuzz/Envelope", ["PitModel", "PitIngest", .product(name: "NIOCore", package: "swift-nio")]),
-        ("FuzzEvent", "Tests/Fuzz/Event", ["PitModel", "PitObservability", "PitIngest", .product(name: "NIOCore", package: "swift-nio")]),
-        ("FuzzGzip", "Tests/Fuzz/Decoding/Gzip", ["PitIngest", .product(name: "NIOCore", package: "swift-nio")]),
-        ("FuzzDeflate", "Tests/Fuzz/Decoding/Deflate", ["PitIngest", .product(name: "NIOCore", package: "swift-nio")]),
-        ("FuzzBrotli", "Tests/Fuzz/Decoding/Brotli", ["PitIngest", .product(name: "NIOCore", package: "swift-nio")]),
-        ("FuzzZstd", "Tests/Fuzz/Decoding/Zstd", ["PitIngest", "PitStorage", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzEnvelope", "Tests/Fuzz/Envelope", ["PitModel", "PitIngest", Product.nioCore]),
+        ("FuzzEvent", "Tests/Fuzz/Event", ["PitModel", "PitObservability", "PitIngest", Product.nioCore]),
+        ("FuzzGzip", "Tests/Fuzz/Decoding/Gzip", ["PitIngest", Product.nioCore]),
+        ("FuzzDeflate", "Tests/Fuzz/Decoding/Deflate", ["PitIngest", Product.nioCore]),
+        ("FuzzBrotli", "Tests/Fuzz/Decoding/Brotli", ["PitIngest", Product.nioCore]),
+        ("FuzzZstd", "Tests/Fuzz/Decoding/Zstd", ["PitIngest", "PitStorage", Product.nioCore]),
         ("FuzzAuth", "Tests/Fuzz/Auth", ["PitModel", "PitIngest"]),
     ]
     for target in fuzzTargets {
