@@ -30,11 +30,5 @@ enum HTTPResponses {
 extension HTTPField.Name {
     static let xSentryAuth = HTTPField.Name("X-Sentry-Auth")!
     static let retryAfter = HTTPField.Name("Retry-After")!
-    static let xSentryRateLimits = HTTPField.Name("X-Sentry-Rate-Limits")!
-    static let accessControlAllowOrigin = HTTPField.Name("Access-Control-Allow-Origin")!
-    static let accessControlAllowMethods = HTTPField.Name("Access-Control-Allow-Methods")!
-    static let accessControlAllowHeaders = HTTPField.Name("Access-Control-Allow-Headers")!
-    static let accessControlExposeHeaders = HTTPField.Name("Access-Control-Expose-Headers")!
-    static let accessControlMaxAge = HTTPField.Name("Access-Control-Max-Age")!
     static let link = HTTPField.Name("Link")!
 }

@@ -102,9 +102,6 @@ struct ParameterScanner {
         return isUnicodeWord(decodeScalar(s, j))
     }
 
-    /// `\b`
-    @inline(__always) func isBoundary(_ i: Int) -> Bool { isWord(before: i) != isWord(at: i) }
-
     @inline(__always) func space(_ i: Int) -> Int? {
         let length = whitespaceLength(s, i)
         return length > 0 ? length : nil
