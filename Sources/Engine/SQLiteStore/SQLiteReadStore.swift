@@ -83,7 +83,8 @@ package final class SQLiteReadStore: ReadStore {
             rowID: row.int(0), projectID: row.int(1), issueID: row.int(2),
             eventID: EventID(bytes: row.blob(3)) ?? EventID(high: 0, low: 0), timestamp: row.int(4), received: row.int(5),
             level: Level(rawValue: Int(row.int(6))) ?? .error, release: row.text(7), environment: row.text(8) ?? "production",
-            processingErrors: row.text(9), payload: payload, payloadError: payloadError
+            processingErrors: row.text(9), payload: payload, payloadError: payloadError,
+            view: row.isNull(12) ? nil : EventReadView(decoding: row.blob(12))
         )
     }
 

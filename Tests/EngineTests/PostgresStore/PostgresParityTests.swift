@@ -215,6 +215,7 @@ struct PostgresParityTests {
             #expect(x.timestamp == y.timestamp && x.received == y.received && x.level == y.level, "\(what)")
             #expect(x.release == y.release && x.environment == y.environment && x.processingErrors == y.processingErrors, "\(what)")
             #expect(x.payload == y.payload, "\(what) payload")
+            #expect(x.view != nil && x.view == y.view, "\(what) read view")
         }
     }
 }
