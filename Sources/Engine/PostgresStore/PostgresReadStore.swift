@@ -56,23 +56,21 @@ package final class PostgresReadStore: ReadStore {
         return result
     }
 
-    private static let eventColumns = """
-        SELECT id, project_id, issue_id, event_id, timestamp, received, level, release, environment, processing_errors,
-            payload, dictionary_id FROM events
-        """
+    private static let eventColumns = ReadSQL.eventColumns
 
     private func events(_ query: PostgresQuery) async throws -> [EventRow] {
         var result: [EventRow] = []
         for try await row in try await client.query(query, logger: logger) {
             let c = try row.decode(
-                (Int64, Int64, Int64, ByteBuffer, Int64, Int64, Int64, String?, String, String?, ByteBuffer, Int64?).self)
+                (Int64, Int64, Int64, ByteBuffer, Int64, Int64, Int64, String?, String, String?, ByteBuffer, Int64?, ByteBuffer?).self)
             let (payload, payloadError) = EventRow.readPayload { try decompress(Array(c.10.readableBytesView), dictionaryID: c.11) }
             result.append(
                 EventRow(
                     rowID: c.0, projectID: c.1, issueID: c.2,
                     eventID: EventID(bytes: Array(c.3.readableBytesView)) ?? EventID(high: 0, low: 0),
                     timestamp: c.4, received: c.5, level: Level(rawValue: Int(c.6)) ?? .error, release: c.7, environment: c.8,
-                    processingErrors: c.9, payload: payload, payloadError: payloadError
+                    processingErrors: c.9, payload: payload, payloadError: payloadError,
+                    view: c.12.flatMap { EventReadView(decoding: $0.readableBytesView) }
                 ))
         }
         return result
@@ -84,79 +82,31 @@ package final class PostgresReadStore: ReadStore {
         return try dictionaries.decompress(bytes, dictionaryID: dictionaryID, limit: maximumPayloadBytes)
     }
 
-    /// Appends a value to `bindings` and returns its placeholder.
-    private struct Binder {
-        var bindings = PostgresBindings()
-
-        mutating func callAsFunction(_ value: some PostgresNonThrowingEncodable & PostgresDynamicTypeEncodable) -> String {
-            bindings.append(value)
-            return "$\(bindings.count)"
-        }
-    }
-
-    /// The WHERE clause of an issue search, as `SQLiteReadStore.issueFilter`: tag terms match
-    /// within the searched environments when there are any.
-    private static func issueFilter(projectID: Int64, query: IssueQuery, now: Int64, bind: inout Binder) -> String {
-        var sql = " WHERE project_id = \(bind(projectID))"
-        if !query.statuses.isEmpty { sql += " AND status = ANY(\(bind(query.statuses.map { Int64($0.rawValue) })))" }
-        if !query.levels.isEmpty { sql += " AND level = ANY(\(bind(query.levels.map { Int64($0.rawValue) })))" }
-        if let span = query.lastSeenWithin { sql += " AND last_seen >= \(bind(now - span))" }
-        if let span = query.firstSeenWithin { sql += " AND first_seen >= \(bind(now - span))" }
-        for text in query.text {
-            // SQLite's LIKE ignores ASCII case; ILIKE does too.
-            let pattern = "%" + LikePattern.escape(text) + "%"
-            sql += " AND (title ILIKE \(bind(pattern)) ESCAPE '\\' OR culprit ILIKE \(bind(pattern)) ESCAPE '\\')"
-        }
-        var facets = query.tags
-        facets += query.releases.map { ("release", $0) }
-        if !query.environments.isEmpty {
-            let environments = bind(query.environments)
-            sql +=
-                " AND id IN (SELECT t.issue_id FROM \(PostgresCounters.allTagValues) t WHERE t.key = 'environment'"
-                + " AND t.value = ANY(\(environments)))"
-            for (key, value) in facets {
-                sql +=
-                    " AND id IN (SELECT t.issue_id FROM \(PostgresCounters.allTagValues) t WHERE t.key = \(bind(key))"
-                    + " AND t.value = \(bind(value)) AND t.environment = ANY(\(environments)))"
-            }
-        } else {
-            for (key, value) in facets {
-                sql +=
-                    " AND id IN (SELECT t.issue_id FROM \(PostgresCounters.allTagValues) t WHERE t.key = \(bind(key))"
-                    + " AND t.value = \(bind(value)))"
-            }
-        }
-        return sql
-    }
+    private static let dialect = PostgresDialect()
 
     /// A page of issues in two parts: those without pending deltas straight from the table's sort
     /// index (their counters are exact), and those with deltas, few whatever the project's size,
     /// with their counters brought up to date; the page is the best of both. Both parts read one
     /// snapshot, so an issue whose deltas are rolled up meanwhile is in exactly one of them.
     package func issues(projectID: Int64, query: IssueQuery) async throws -> [IssueRow] {
-        var bind = Binder()
-        var filter = Self.issueFilter(projectID: projectID, query: query, now: ClockTime.nowMilliseconds, bind: &bind)
-        let column = query.sort.column
-        if let cursor = query.cursor {
-            let value = bind(cursor.value)
-            filter += " AND (\(column) < \(value) OR (\(column) = \(value) AND id < \(bind(cursor.id))))"
-        }
-        let order = " ORDER BY \(column) DESC, id DESC LIMIT \(bind(Int64(max(1, min(query.limit, 1000)))))"
-        let sql =
+        var statement = SQLStatement(Self.dialect)
+        // Numbered placeholders let both parts share the condition's parameters.
+        let filter =
+            " WHERE " + IssueSearchSQL.condition(projectID: projectID, query: query, now: ClockTime.nowMilliseconds, into: &statement)
+            + IssueSearchSQL.afterCursor(query, into: &statement)
+        let order = IssueSearchSQL.page(query, into: &statement)
+        statement.sql =
             Self.issueColumns + " FROM (("
             + Self.issueColumns + " FROM issues" + filter + " AND id NOT IN (SELECT issue_id FROM issue_deltas)" + order + ") UNION ALL ("
             + Self.issueColumns + " FROM \(PostgresCounters.liveIssues(pendingOnly: true)) AS issues" + filter + ")) AS issues" + order
-        return try await issues(PostgresQuery(unsafeSQL: sql, binds: bind.bindings))
+        return try await issues(PostgresQuery(statement))
     }
 
     package func issueCount(projectID: Int64, query: IssueQuery) async throws -> Int {
-        var bind = Binder()
-        // Counted up to IssueQuery.maxHits + 1, as SQLite's store does.
-        let sql =
-            "SELECT COUNT(*) FROM (SELECT 1 FROM \(PostgresCounters.liveIssues()) AS issues"
-            + Self.issueFilter(projectID: projectID, query: query, now: ClockTime.nowMilliseconds, bind: &bind)
-            + " LIMIT \(IssueQuery.maxHits + 1)) AS matches"
-        return Int(try await scalar(PostgresQuery(unsafeSQL: sql, binds: bind.bindings)) ?? 0)
+        let statement = IssueSearchSQL.count(
+            from: "\(PostgresCounters.liveIssues()) AS issues", projectID: projectID, query: query, now: ClockTime.nowMilliseconds,
+            dialect: Self.dialect)
+        return Int(try await scalar(PostgresQuery(statement)) ?? 0)
     }
 
     private func scalar(_ query: PostgresQuery) async throws -> Int64? {
@@ -222,42 +172,19 @@ package final class PostgresReadStore: ReadStore {
     }
 
     package func events(_ query: EventQuery) async throws -> [EventRow] {
-        var bind = Binder()
-        var sql = Self.eventColumns
-        if let issueID = query.issueID {
-            // (issue_id, id) index; the project check keeps an issue id from another project out.
-            sql += " WHERE issue_id = \(bind(issueID)) AND project_id = \(bind(query.projectID))"
-        } else {
-            sql += " WHERE project_id = \(bind(query.projectID))"
-        }
-        if let environment = query.environment { sql += " AND environment = \(bind(environment))" }
-        if let release = query.release { sql += " AND release = \(bind(release))" }
-        if let level = query.level { sql += " AND level = \(bind(Int64(level.rawValue)))" }
-        if let user = query.userKey { sql += " AND user_key = \(bind(user))" }
-        if let since = query.since { sql += " AND received >= \(bind(since))" }
-        if let before = query.before { sql += " AND id < \(bind(before))" }
-        sql += " ORDER BY id DESC LIMIT \(bind(Int64(max(1, min(query.limit, 1000)))))"
-        return try await events(PostgresQuery(unsafeSQL: sql, binds: bind.bindings))
+        try await events(PostgresQuery(ReadSQL.events(query, dialect: Self.dialect)))
     }
 
     package func event(issueID: Int64, rowID: Int64) async throws -> EventRow? {
-        var bind = Binder()
-        let sql = Self.eventColumns + " WHERE id = \(bind(rowID)) AND issue_id = \(bind(issueID))"
-        return try await events(PostgresQuery(unsafeSQL: sql, binds: bind.bindings)).first
+        var bindings = PostgresBindings()
+        bindings.append(rowID)
+        bindings.append(issueID)
+        return try await events(PostgresQuery(unsafeSQL: Self.eventColumns + " WHERE id = $1 AND issue_id = $2", binds: bindings)).first
     }
 
     package func eventNavigation(issueID: Int64, rowID: Int64, environment: String?) async throws -> EventNavigation {
-        var bind = Binder()
-        let issue = bind(issueID)
-        let row = bind(rowID)
-        let scope = environment.map { " AND environment = \(bind($0))" } ?? ""
-        let sql = """
-            SELECT (SELECT MIN(id) FROM events WHERE issue_id = \(issue)\(scope)),
-                   (SELECT MAX(id) FROM events WHERE issue_id = \(issue) AND id < \(row)\(scope)),
-                   (SELECT MIN(id) FROM events WHERE issue_id = \(issue) AND id > \(row)\(scope)),
-                   (SELECT MAX(id) FROM events WHERE issue_id = \(issue)\(scope))
-            """
-        for try await result in try await client.query(PostgresQuery(unsafeSQL: sql, binds: bind.bindings), logger: logger) {
+        let statement = ReadSQL.eventNavigation(issueID: issueID, rowID: rowID, environment: environment, dialect: Self.dialect)
+        for try await result in try await client.query(PostgresQuery(statement), logger: logger) {
             let (first, previous, next, latest) = try result.decode((Int64?, Int64?, Int64?, Int64?).self)
             return EventNavigation(first: first, previous: previous, next: next, latest: latest)
         }
@@ -273,19 +200,10 @@ package final class PostgresReadStore: ReadStore {
         try await tagValueRows(issueID: issueID, key: key, environment: environment, limit: limit).map(\.1)
     }
 
-    /// (key, value) rows summed over environments unless one is given, most frequent first. Text
-    /// orders byte-wise (`COLLATE "C"`), as SQLite's default collation does.
     private func tagValueRows(issueID: Int64, key: String?, environment: String?, limit: Int) async throws -> [(String, TagValue)] {
-        var bind = Binder()
-        var sql =
-            "SELECT key, value, SUM(times_seen)::BIGINT, MIN(first_seen), MAX(last_seen) FROM \(PostgresCounters.allTagValues) t"
-            + " WHERE issue_id = \(bind(issueID))"
-        if let key { sql += " AND key = \(bind(key))" }
-        if let environment { sql += " AND environment = \(bind(environment))" }
-        sql +=
-            " GROUP BY key, value ORDER BY key COLLATE \"C\", SUM(times_seen) DESC, value COLLATE \"C\" LIMIT \(bind(Int64(max(1, limit))))"
+        let statement = ReadSQL.tagValues(issueID: issueID, key: key, environment: environment, limit: limit, dialect: Self.dialect)
         var result: [(String, TagValue)] = []
-        for try await row in try await client.query(PostgresQuery(unsafeSQL: sql, binds: bind.bindings), logger: logger) {
+        for try await row in try await client.query(PostgresQuery(statement), logger: logger) {
             let (key, value, count, first, last) = try row.decode((String, String, Int64, Int64, Int64).self)
             result.append((key, TagValue(value: value, count: count, firstSeen: first, lastSeen: last)))
         }
@@ -293,13 +211,14 @@ package final class PostgresReadStore: ReadStore {
     }
 
     package func releases(projectID: Int64?) async throws -> [ReleaseRow] {
-        var bind = Binder()
-        let sql =
+        var statement = SQLStatement(Self.dialect)
+        let project = projectID.map { " WHERE project_id = \(statement.bind($0))" } ?? ""
+        statement.sql =
             "SELECT project_id, version, MIN(first_seen), MAX(last_seen), SUM(events)::BIGINT, SUM(new_issues)::BIGINT"
-            + " FROM \(PostgresCounters.allReleases) r" + (projectID.map { " WHERE project_id = \(bind($0))" } ?? "")
+            + " FROM \(PostgresCounters.allReleases) r" + project
             + " GROUP BY project_id, version ORDER BY MIN(first_seen) DESC, version COLLATE \"C\" LIMIT 1000"
         var result: [ReleaseRow] = []
-        for try await row in try await client.query(PostgresQuery(unsafeSQL: sql, binds: bind.bindings), logger: logger) {
+        for try await row in try await client.query(PostgresQuery(statement), logger: logger) {
             let (project, version, first, last, events, newIssues) = try row.decode((Int64, String, Int64, Int64, Int64, Int64).self)
             result.append(
                 ReleaseRow(projectID: project, version: version, firstSeen: first, lastSeen: last, events: events, newIssues: newIssues))

@@ -252,6 +252,10 @@ enum PostgresSchema {
         """
         ALTER TABLE users ADD COLUMN disabled_at BIGINT
         """,
+        // 8: what ingest derived for reading an event (`EventReadView`); none for older events.
+        """
+        ALTER TABLE events ADD COLUMN read_view BYTEA
+        """,
     ]
 
     /// PostgreSQL's own migrations, for what SQLite has no use for; recorded as versions 1001,

@@ -88,21 +88,17 @@ package enum SentryAPIRenderer {
                 return
             }
             let json = JSONView(tape: tape, bytes: raw)
-            let extracted = (try? EventExtractor.extract(json)) ?? ExtractedEvent()
-            let normalized = EventNormalizer.normalize(
-                extracted, headerEventID: row.eventID, sentAt: nil, received: Double(row.received) / 1000
-            )
-            let grouping = Grouper.group(extracted)
+            let view = row.view ?? derivedView(json, row)
             writer.beginObject()
             writer.field("id", row.eventID.hex)
             writer.field("eventID", row.eventID.hex)
             writer.field("event_id", row.eventID.hex)
             writer.field("groupID", String(row.issueID))
             writer.field("projectID", String(row.projectID))
-            writer.field("title", issue?.title ?? grouping.title)
-            writer.field("culprit", issue?.culprit ?? grouping.culprit)
-            writer.field("type", grouping.kind)
-            writer.field("message", extracted.message?.display ?? "")
+            writer.field("title", issue?.title ?? view.title)
+            writer.field("culprit", issue?.culprit ?? view.culprit)
+            writer.field("type", view.kind)
+            writer.field("message", view.message ?? "")
             writer.field("dateCreated", Timestamp.format(milliseconds: row.timestamp))
             writer.field("dateReceived", Timestamp.format(milliseconds: row.received))
             writer.key("timestamp")
@@ -113,7 +109,7 @@ package enum SentryAPIRenderer {
             writer.field("environment", row.environment)
             writer.key("tags")
             writer.beginArray()
-            for (key, value) in normalized.tags {
+            for (key, value) in view.tags {
                 writer.beginObject()
                 writer.field("key", key)
                 writer.field("value", value)
@@ -129,6 +125,32 @@ package enum SentryAPIRenderer {
             }
             writer.endObject()
         }
+    }
+
+    /// What ingest derived of `row` for reading (`EventReadView`), the one reading of the event's
+    /// schema that the API and the web UI's event page share. For an event stored before ingest
+    /// kept it, derived now (`derivedView`); nothing for a payload that is not a JSON object.
+    package static func readView(of row: EventRow) -> EventReadView {
+        if let view = row.view { return view }
+        return row.payload.withUnsafeBytes { raw in
+            guard let tape = try? JSONTape.parse(raw), tape[0].kind == .object else {
+                return EventReadView(kind: "default", title: "", culprit: "", message: nil, tags: [])
+            }
+            return derivedView(JSONView(tape: tape, bytes: raw), row)
+        }
+    }
+
+    /// The read view of an event stored before ingest kept one (`events.read_view`, migration 8):
+    /// derived from its payload with today's extraction, normalisation and grouping, as every
+    /// event was read before. Events stored since never come here.
+    static func derivedView(_ json: JSONView, _ row: EventRow) -> EventReadView {
+        let extracted = (try? EventExtractor.extract(json)) ?? ExtractedEvent()
+        let normalized = EventNormalizer.normalize(
+            extracted, headerEventID: row.eventID, sentAt: nil, received: Double(row.received) / 1000)
+        let grouping = Grouper.group(extracted)
+        return EventReadView(
+            kind: grouping.kind, title: grouping.title, culprit: grouping.culprit, message: extracted.message?.display,
+            tags: normalized.tags)
     }
 
     /// The stored processing errors, plus one for a payload that could not be decoded.

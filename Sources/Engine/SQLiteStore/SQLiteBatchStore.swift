@@ -220,8 +220,8 @@ package final class SQLiteBatchStore: BatchStore {
         let insertEvent = try connection.statement(
             """
             INSERT OR IGNORE INTO events (project_id, issue_id, event_id, timestamp, received, level, release,
-                environment, user_key, processing_errors, payload_size, payload, dictionary_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                environment, user_key, processing_errors, payload_size, payload, dictionary_id, read_view)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let insertItem = try connection.statement(
             """
@@ -249,6 +249,7 @@ package final class SQLiteBatchStore: BatchStore {
                     .int(event.received), .int(Int64(event.level.rawValue)), .optional(event.release),
                     .text(event.environment), .optional(event.userKey), .optional(event.processingErrors),
                     .int(Int64(event.payloadSize)), .blob(event.compressedPayload), .optional(event.dictionaryID),
+                    .blob(event.readView.encoded()),
                 ])
                 guard connection.changes > 0 else {
                     // (project, event_id) already stored: an SDK retry, normally grouped the same

@@ -73,10 +73,7 @@ package final class SQLiteReadStore: ReadStore {
         )
     }
 
-    private static let eventColumns = """
-        SELECT id, project_id, issue_id, event_id, timestamp, received, level, release, environment, processing_errors,
-            payload, dictionary_id FROM events
-        """
+    private static let eventColumns = ReadSQL.eventColumns
 
     private func event(_ row: SQLiteStatement) throws -> EventRow {
         let (payload, payloadError) = EventRow.readPayload {
@@ -86,7 +83,8 @@ package final class SQLiteReadStore: ReadStore {
             rowID: row.int(0), projectID: row.int(1), issueID: row.int(2),
             eventID: EventID(bytes: row.blob(3)) ?? EventID(high: 0, low: 0), timestamp: row.int(4), received: row.int(5),
             level: Level(rawValue: Int(row.int(6))) ?? .error, release: row.text(7), environment: row.text(8) ?? "production",
-            processingErrors: row.text(9), payload: payload, payloadError: payloadError
+            processingErrors: row.text(9), payload: payload, payloadError: payloadError,
+            view: row.isNull(12) ? nil : EventReadView(decoding: row.blob(12))
         )
     }
 
@@ -96,87 +94,25 @@ package final class SQLiteReadStore: ReadStore {
         return try dictionaries.decompress(bytes, dictionaryID: dictionaryID, limit: maximumPayloadBytes)
     }
 
-    /// The WHERE clause of an issue search. Tag terms match within the searched environments when
-    /// there are any (`environment:prod browser:Firefox` = Firefox seen in prod). Tag terms are
-    /// `id IN (…)` over the (key, value, issue_id) index rather than a correlated EXISTS: a rare
-    /// value (one user's email) then costs one index range instead of a probe per issue.
-    static func issueFilter(projectID: Int64, query: IssueQuery, now: Int64) -> (sql: String, bindings: [SQLiteValue]) {
-        var sql = " WHERE project_id = ?"
-        var bindings: [SQLiteValue] = [.int(projectID)]
-        func placeholders(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ",") }
-        func anyOf(_ column: String, _ values: [SQLiteValue]) {
-            guard !values.isEmpty else { return }
-            sql += " AND \(column) IN (\(placeholders(values.count)))"
-            bindings += values
-        }
-        anyOf("status", query.statuses.map { .int(Int64($0.rawValue)) })
-        anyOf("level", query.levels.map { .int(Int64($0.rawValue)) })
-        if let span = query.lastSeenWithin {
-            sql += " AND last_seen >= ?"
-            bindings.append(.int(now - span))
-        }
-        if let span = query.firstSeenWithin {
-            sql += " AND first_seen >= ?"
-            bindings.append(.int(now - span))
-        }
-        for text in query.text {
-            if text.unicodeScalars.count >= 3 {
-                // Trigram index: a quoted phrase is a substring match on title or culprit.
-                sql += " AND id IN (SELECT rowid FROM issue_search WHERE issue_search MATCH ?)"
-                bindings.append(
-                    .text("\"" + text.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""))
-            } else {
-                sql += " AND (title LIKE ? ESCAPE '\\' OR culprit LIKE ? ESCAPE '\\')"
-                let pattern = "%" + LikePattern.escape(text) + "%"
-                bindings += [.text(pattern), .text(pattern)]
-            }
-        }
-        var facets = query.tags
-        facets += query.releases.map { ("release", $0) }
-        if !query.environments.isEmpty {
-            let environments = query.environments.map { SQLiteValue.text($0) }
-            sql +=
-                " AND id IN (SELECT t.issue_id FROM issue_tag_values t WHERE t.key = 'environment'"
-                + " AND t.value IN (\(placeholders(environments.count))))"
-            bindings += environments
-            for (key, value) in facets {
-                sql +=
-                    " AND id IN (SELECT t.issue_id FROM issue_tag_values t WHERE t.key = ? AND t.value = ?"
-                    + " AND t.environment IN (\(placeholders(environments.count))))"
-                bindings += [.text(key), .text(value)] + environments
-            }
-        } else {
-            for (key, value) in facets {
-                sql += " AND id IN (SELECT t.issue_id FROM issue_tag_values t WHERE t.key = ? AND t.value = ?)"
-                bindings += [.text(key), .text(value)]
-            }
-        }
-        return (sql, bindings)
-    }
+    private static let dialect = SQLiteDialect()
 
     package func issues(projectID: Int64, query: IssueQuery) async throws -> [IssueRow] {
         let now = ClockTime.nowMilliseconds
         return try await read { db in
-            let (filter, filterBindings) = Self.issueFilter(projectID: projectID, query: query, now: now)
-            var sql = Self.issueColumns + filter
-            var bindings = filterBindings
-            let column = query.sort.column
-            if let cursor = query.cursor {
-                sql += " AND (\(column) < ? OR (\(column) = ? AND id < ?))"
-                bindings += [.int(cursor.value), .int(cursor.value), .int(cursor.id)]
-            }
-            sql += " ORDER BY \(column) DESC, id DESC LIMIT ?"
-            bindings.append(.int(Int64(max(1, min(query.limit, 1000)))))
-            return try db.statement(sql).query(bindings, Self.issue)
+            var statement = SQLStatement(Self.dialect)
+            let condition = IssueSearchSQL.condition(projectID: projectID, query: query, now: now, into: &statement)
+            let cursor = IssueSearchSQL.afterCursor(query, into: &statement)
+            let page = IssueSearchSQL.page(query, into: &statement)
+            statement.sql = Self.issueColumns + " WHERE " + condition + cursor + page
+            return try db.query(statement, Self.issue)
         }
     }
 
     package func issueCount(projectID: Int64, query: IssueQuery) async throws -> Int {
         let now = ClockTime.nowMilliseconds
         return try await read { db in
-            let (filter, bindings) = Self.issueFilter(projectID: projectID, query: query, now: now)
-            let sql = "SELECT COUNT(*) FROM (SELECT 1 FROM issues" + filter + " LIMIT \(IssueQuery.maxHits + 1))"
-            return Int(try db.scalarInt(sql, bindings) ?? 0)
+            let statement = IssueSearchSQL.count(from: "issues", projectID: projectID, query: query, now: now, dialect: Self.dialect)
+            return Int(try db.query(statement) { $0.int(0) }.first ?? 0)
         }
     }
 
@@ -221,32 +157,7 @@ package final class SQLiteReadStore: ReadStore {
     }
 
     package func events(_ query: EventQuery) async throws -> [EventRow] {
-        try await read { [self] db in
-            var sql = Self.eventColumns
-            var bindings: [SQLiteValue] = []
-            if let issueID = query.issueID {
-                // (issue_id, id) index; the project check keeps an issue id from another project out.
-                sql += " WHERE issue_id = ? AND project_id = ?"
-                bindings += [.int(issueID), .int(query.projectID)]
-            } else {
-                sql += " WHERE project_id = ?"
-                bindings.append(.int(query.projectID))
-            }
-            func filter(_ condition: String, _ value: SQLiteValue?) {
-                guard let value else { return }
-                sql += " AND " + condition
-                bindings.append(value)
-            }
-            filter("environment = ?", query.environment.map { .text($0) })
-            filter("release = ?", query.release.map { .text($0) })
-            filter("level = ?", query.level.map { .int(Int64($0.rawValue)) })
-            filter("user_key = ?", query.userKey.map { .text($0) })
-            filter("received >= ?", query.since.map { .int($0) })
-            filter("id < ?", query.before.map { .int($0) })
-            sql += " ORDER BY id DESC LIMIT ?"
-            bindings.append(.int(Int64(max(1, min(query.limit, 1000)))))
-            return try db.statement(sql).query(bindings, event)
-        }
+        try await read { [self] db in try db.query(ReadSQL.events(query, dialect: Self.dialect), event) }
     }
 
     package func event(issueID: Int64, rowID: Int64) async throws -> EventRow? {
@@ -257,18 +168,11 @@ package final class SQLiteReadStore: ReadStore {
 
     package func eventNavigation(issueID: Int64, rowID: Int64, environment: String?) async throws -> EventNavigation {
         try await read { db in
-            let scope = environment == nil ? "" : " AND environment = ?"
-            let extra: [SQLiteValue] = environment.map { [.text($0)] } ?? []
-            func one(_ sql: String, _ bindings: [SQLiteValue]) throws -> Int64? {
-                try db.statement(sql).query(bindings) { $0.isNull(0) ? nil : $0.int(0) }.first ?? nil
-            }
-            return EventNavigation(
-                first: try one("SELECT MIN(id) FROM events WHERE issue_id = ?" + scope, [.int(issueID)] + extra),
-                previous: try one(
-                    "SELECT MAX(id) FROM events WHERE issue_id = ? AND id < ?" + scope, [.int(issueID), .int(rowID)] + extra),
-                next: try one("SELECT MIN(id) FROM events WHERE issue_id = ? AND id > ?" + scope, [.int(issueID), .int(rowID)] + extra),
-                latest: try one("SELECT MAX(id) FROM events WHERE issue_id = ?" + scope, [.int(issueID)] + extra)
-            )
+            let statement = ReadSQL.eventNavigation(issueID: issueID, rowID: rowID, environment: environment, dialect: Self.dialect)
+            func id(_ row: SQLiteStatement, _ column: Int32) -> Int64? { row.isNull(column) ? nil : row.int(column) }
+            return try db.query(statement) { row in
+                EventNavigation(first: id(row, 0), previous: id(row, 1), next: id(row, 2), latest: id(row, 3))
+            }.first ?? EventNavigation()
         }
     }
 
@@ -281,22 +185,10 @@ package final class SQLiteReadStore: ReadStore {
         try await tagValueRows(issueID: issueID, key: key, environment: environment, limit: limit).map(\.1)
     }
 
-    /// (key, value) rows summed over environments unless one is given, most frequent first.
     private func tagValueRows(issueID: Int64, key: String?, environment: String?, limit: Int) async throws -> [(String, TagValue)] {
         try await read { db in
-            var sql = "SELECT key, value, SUM(times_seen), MIN(first_seen), MAX(last_seen) FROM issue_tag_values WHERE issue_id = ?"
-            var bindings: [SQLiteValue] = [.int(issueID)]
-            if let key {
-                sql += " AND key = ?"
-                bindings.append(.text(key))
-            }
-            if let environment {
-                sql += " AND environment = ?"
-                bindings.append(.text(environment))
-            }
-            sql += " GROUP BY key, value ORDER BY key, SUM(times_seen) DESC, value LIMIT ?"
-            bindings.append(.int(Int64(max(1, limit))))
-            return try db.statement(sql).query(bindings) { row in
+            let statement = ReadSQL.tagValues(issueID: issueID, key: key, environment: environment, limit: limit, dialect: Self.dialect)
+            return try db.query(statement) { row in
                 (row.text(0) ?? "", TagValue(value: row.text(1) ?? "", count: row.int(2), firstSeen: row.int(3), lastSeen: row.int(4)))
             }
         }

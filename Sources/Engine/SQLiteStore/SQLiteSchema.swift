@@ -263,6 +263,12 @@ package enum SQLiteSchema {
         """
         ALTER TABLE users ADD COLUMN disabled_at INTEGER;
         """,
+        // 8: what ingest derived for reading an event (`EventReadView`): its type, title,
+        // culprit, message and tags, so reads do not run extraction and grouping again. Events
+        // stored before have none and are read the old way.
+        """
+        ALTER TABLE events ADD COLUMN read_view BLOB;
+        """,
     ]
 
     /// Page size for new databases. Event rows are ~1.2 KB compressed: with 4 KiB pages only

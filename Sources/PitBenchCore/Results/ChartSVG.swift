@@ -1,4 +1,5 @@
 import Foundation
+import PitModel
 
 /// A two-panel SVG chart of a run: requests per second (target, accepted, 503, errors) on top,
 /// p50/p99 latency below. Hand-written SVG: no plotting dependency for a few polylines.
@@ -21,7 +22,7 @@ package enum ChartSVG {
         var svg = """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" font-family="sans-serif" font-size="12">
             <rect width="100%" height="100%" fill="white"/>
-            <text x="\(margin.left)" y="20" font-size="14" font-weight="bold">\(escape(title))</text>
+            <text x="\(margin.left)" y="20" font-size="14" font-weight="bold">\(HTMLEscaping.escaped(title))</text>
 
             """
         func axes(top: Double, maxValue: Double, unit: String) {
@@ -99,10 +100,5 @@ package enum ChartSVG {
                     .replacingOccurrences(of: #"\.?0+$"#, with: "", options: .regularExpression)
         }
         return value >= 1000 ? trimmed(value / 1000) + "k" : trimmed(value)
-    }
-
-    package static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
-            of: ">", with: "&gt;")
     }
 }

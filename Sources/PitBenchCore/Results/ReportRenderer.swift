@@ -1,4 +1,5 @@
 import Foundation
+import PitModel
 
 /// Renders `results/README.md`: one table row per recorded run, newest first, linking its chart.
 package enum ReportRenderer {
@@ -54,7 +55,7 @@ package enum ReportRenderer {
         for (index, bar) in bars.enumerated() {
             let y = 36 + rowHeight * Double(index)
             let width = bar.knee / maxKnee * plotWidth
-            svg += "<text x=\"\(labelWidth - 8)\" y=\"\(y + 14)\" text-anchor=\"end\">\(ChartSVG.escape(bar.label))</text>\n"
+            svg += "<text x=\"\(labelWidth - 8)\" y=\"\(y + 14)\" text-anchor=\"end\">\(HTMLEscaping.escaped(bar.label))</text>\n"
             svg +=
                 "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"\(String(format: "%.1f", width))\" height=\"\(rowHeight - 6)\" fill=\"#2a7\"/>\n"
             svg +=

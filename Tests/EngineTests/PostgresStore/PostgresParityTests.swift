@@ -100,7 +100,8 @@ struct PostgresParityTests {
             for text in [
                 "", "is:unresolved", "is:resolved", "is:ignored", "release:1.0", "release:1.1", "environment:prod",
                 "environment:staging", "browser:Firefox", "environment:prod browser:Chrome", "level:warning", "Key",
-                "is:unresolved level:error",
+                "is:unresolved level:error", "keyerror", "Ke", "\"Error\"", "tag:browser:Firefox", "environment:prod environment:staging",
+                "release:1.1 environment:staging", "is:unresolved is:ignored", "lastSeen:-24h", "age:-7d", "100%", "a_b",
             ] {
                 for sort in IssueQuery.Sort.allCases {
                     var query = try IssueQuery(parsing: text)
@@ -111,6 +112,17 @@ struct PostgresParityTests {
                     let countA = try await left.issueCount(projectID: project, query: query)
                     let countB = try await right.issueCount(projectID: project, query: query)
                     #expect(countA == countB, "issueCount project \(project) \"\(text)\"")
+                    // The same pages through the keyset cursor, two issues at a time.
+                    query.limit = 2
+                    var pages = 0
+                    while pages < 10 {
+                        let pageA = try await left.issues(projectID: project, query: query)
+                        let pageB = try await right.issues(projectID: project, query: query)
+                        #expect(pageA == pageB, "page \(pages) project \(project) \"\(text)\" sort \(sort)")
+                        guard let last = pageA.last, pageA.count == 2 else { break }
+                        query.cursor = IssueQuery.Cursor(value: sort.value(of: last), id: last.id)
+                        pages += 1
+                    }
                 }
             }
             let countsA = try await left.counts(projectID: project)
@@ -203,6 +215,7 @@ struct PostgresParityTests {
             #expect(x.timestamp == y.timestamp && x.received == y.received && x.level == y.level, "\(what)")
             #expect(x.release == y.release && x.environment == y.environment && x.processingErrors == y.processingErrors, "\(what)")
             #expect(x.payload == y.payload, "\(what) payload")
+            #expect(x.view != nil && x.view == y.view, "\(what) read view")
         }
     }
 }

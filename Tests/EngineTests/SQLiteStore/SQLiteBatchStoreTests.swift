@@ -3,6 +3,8 @@ import NIOCore
 import PitIngest
 import PitModel
 import PitObservability
+import PitPayloads
+import PitQuery
 import PitStorage
 import SQLiteStore
 import Testing
@@ -446,5 +448,60 @@ private func millis(_ offset: Double) -> Int64 { Int64((receiveTime + offset) * 
                 == ["TypeError: 100% wrong_thing", "KeyError: bad input", "ValueError: bad input"])
         #expect(try await fixture.reader.issue(id: all[2].id)?.title == "ValueError: bad input")
         #expect(try await fixture.reader.issue(id: 12345) == nil)
+    }
+}
+
+/// Ingest keeps what the read side shows (`EventReadView`) beside the payload: what reads back is
+/// what the pipeline derived, and rendering it gives what deriving it again at read time gives.
+@Suite struct SQLiteEventReadViewTests {
+    @Test func storedAtIngestReadBack() async throws {
+        let fixture = try StoreFixture()
+        let record = try fixture.record(
+            eventJSON(1, tags: #"{"browser":"Firefox","environment":"ignored","release":"dropped"}"#, environment: "prod"))
+        try fixture.write(record)
+        let event = try #require(try await fixture.reader.latestEvent(issueID: fixture.onlyIssue().id))
+        let view = try #require(event.view)
+        #expect(view == record.readView)
+        #expect(view.kind == "error" && view.title == "ValueError: bad input")
+        #expect(view.tags.map(\.key) == ["browser"])
+
+        var stored = JSONWriter()
+        SentryAPIRenderer.event(event, issue: nil, into: &stored)
+        var derived = JSONWriter()
+        var old = event
+        old.view = nil
+        SentryAPIRenderer.event(old, issue: nil, into: &derived)
+        #expect(stored.string == derived.string)
+    }
+
+    /// The bytes per event the read view adds, on 10,000 synthetic events (pit-bench's payloads):
+    /// the database file with the views, then with them cleared and vacuumed.
+    @Test func bytesPerEvent() throws {
+        let fixture = try StoreFixture()
+        let synthetic = SyntheticEvents()
+        let count = 10_000
+        for start in stride(from: 0, to: count, by: 500) {
+            let records = try (start..<start + 500).map { index in
+                let payload = synthetic.eventPayload(
+                    index: index, eventID: EventID(String(format: "%032x", index + 1))!, timestamp: receiveTime - 60)
+                return try fixture.record(String(decoding: payload, as: UTF8.self))
+            }
+            _ = try fixture.store.write(records.map { .write(WriteUnit(event: $0, items: [])) })
+        }
+        fixture.store.close()
+        let connection = try SQLiteConnection(path: fixture.path)
+        let views = try connection.scalarInt("SELECT SUM(LENGTH(read_view)) FROM events") ?? 0
+        let payloads = try connection.scalarInt("SELECT SUM(LENGTH(payload)) FROM events") ?? 0
+        try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        try connection.execute("VACUUM")
+        let with = try FileManager.default.attributesOfItem(atPath: fixture.path)[.size] as? Int ?? 0
+        try connection.execute("UPDATE events SET read_view = NULL")
+        try connection.execute("VACUUM")
+        let without = try FileManager.default.attributesOfItem(atPath: fixture.path)[.size] as? Int ?? 0
+        print(
+            "read_view: \(Double(views) / Double(count)) B/event; payload \(Double(payloads) / Double(count)) B/event;"
+                + " file \(with / count) B/event with, \(without / count) without (\((with - without) / count) B/event more)")
+        #expect(Double(views) / Double(count) < 400)
+        #expect(with / count <= 1024 || (with - without) / count < 400)
     }
 }

@@ -387,13 +387,14 @@ package final class IngestPipeline: Sendable {
         let (eventID, timestamp, level, release, environment) = (
             event.eventID, event.timestamp, event.level, event.release, event.environment
         )
+        let ownTagCount = event.tags.count
         // The event's last use: its tag array is taken over, not copied.
         let facetTags = EventNormalizer.facetTags(consume event)
         return EventRecord(
             projectID: projectID, eventID: eventID,
             timestamp: Int64(timestamp * 1000), received: Int64(received * 1000),
             level: level, release: release, environment: environment,
-            userKey: extracted.user?.identity, facetTags: facetTags,
+            userKey: extracted.user?.identity, facetTags: facetTags, ownTagCount: ownTagCount, message: extracted.message?.display,
             processingErrors: errors, grouping: grouping,
             payloadSize: payload.readableBytes, compressedPayload: compressed.bytes, dictionaryID: compressed.dictionaryID
         )

@@ -1,5 +1,6 @@
 import NIOCore
 package import PitModel
+package import PitStorage
 
 /// An error event ready for the writer: normalised, grouped, payload compressed.
 package struct EventRecord: Sendable {
@@ -13,6 +14,11 @@ package struct EventRecord: Sendable {
     package var environment: String
     package var userKey: String?
     package var facetTags: [(key: String, value: String)]
+    /// How many of `facetTags` are the event's own (normalised) tags, the first ones; the rest are
+    /// the fields `EventNormalizer.facetTags` adds.
+    package var ownTagCount = 0
+    /// The message as a person reads it (`MessageInfo.display`).
+    package var message: String? = nil
     /// Processing errors as JSON, nil when there were none.
     package var processingErrors: String?
     package var grouping: GroupingResult
@@ -81,13 +87,20 @@ package struct WriteUnit: Sendable {
 }
 
 extension EventRecord {
+    /// What the read side shows of this event, from what ingest computed (see `EventReadView`).
+    package var readView: EventReadView {
+        EventReadView(
+            kind: grouping.kind, title: grouping.title, culprit: grouping.culprit, message: message,
+            tags: Array(facetTags.prefix(ownTagCount)))
+    }
+
     /// See `WriteUnit.cost`.
     var estimatedBytes: Int {
         let overhead = WriteUnit.allocationOverhead
         var total = WriteUnit.recordOverhead + compressedPayload.count
         total +=
             WriteUnit.stringBytes(release) + WriteUnit.stringBytes(environment) + WriteUnit.stringBytes(userKey)
-            + WriteUnit.stringBytes(processingErrors)
+            + WriteUnit.stringBytes(processingErrors) + WriteUnit.stringBytes(message)
         total += overhead + facetTags.count * 32
         for tag in facetTags { total += WriteUnit.stringBytes(tag.key) + WriteUnit.stringBytes(tag.value) }
         total += overhead + grouping.hashes.count * 16

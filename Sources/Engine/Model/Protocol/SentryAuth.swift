@@ -171,10 +171,16 @@ package enum URLEncoding {
     package static func queryItems(_ query: Substring?) -> [String: String] {
         guard let query else { return [:] }
         var items: [String: String] = [:]
-        for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            items[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
-        }
+        for (name, value) in pairs(query) { items[name] = value }
         return items
+    }
+
+    /// `application/x-www-form-urlencoded` fields (a form body or a query string) decoded, in
+    /// order, repeated names kept: the one form decoder of pitd and the ingest endpoint.
+    package static func pairs(_ encoded: Substring) -> [(name: String, value: String)] {
+        encoded.split(separator: "&").map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
+        }
     }
 }

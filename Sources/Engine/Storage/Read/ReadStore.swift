@@ -196,6 +196,8 @@ package struct EventRow: Sendable {
     package var payload: [UInt8]
     /// Why the stored payload could not be decoded (a corrupt blob, a missing dictionary).
     package var payloadError: String? = nil
+    /// What ingest derived for reading; nil for events stored before it was kept (migration 8).
+    package var view: EventReadView? = nil
 
     /// Decodes a stored payload for reading. One undecodable payload must not fail every list
     /// that holds its event: the event is read from its columns, with an empty payload and the
@@ -211,7 +213,7 @@ package struct EventRow: Sendable {
     package init(
         rowID: Int64, projectID: Int64, issueID: Int64, eventID: EventID, timestamp: Int64, received: Int64,
         level: Level, release: String? = nil, environment: String, processingErrors: String? = nil, payload: [UInt8],
-        payloadError: String? = nil
+        payloadError: String? = nil, view: EventReadView? = nil
     ) {
         self.rowID = rowID
         self.projectID = projectID
@@ -225,5 +227,6 @@ package struct EventRow: Sendable {
         self.processingErrors = processingErrors
         self.payload = payload
         self.payloadError = payloadError
+        self.view = view
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import PitModel
 import PitStorage
 
 /// The request context of every non-ingest route: who is asking (set by the auth middlewares)
@@ -95,12 +96,7 @@ struct FormFields: Sendable {
     init() {}
 
     init(urlEncoded body: String) {
-        for part in body.split(separator: "&", omittingEmptySubsequences: true) {
-            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = Self.decode(pieces[0])
-            let value = pieces.count > 1 ? Self.decode(pieces[1]) : ""
-            pairs.append((name, value))
-        }
+        pairs = URLEncoding.pairs(Substring(body))
     }
 
     /// The query string of a request, decoded as a form (`+` is a space), which Sentry's clients
@@ -112,9 +108,4 @@ struct FormFields: Sendable {
     subscript(_ name: String) -> String? { pairs.first { $0.name == name }?.value }
 
     func all(_ name: String) -> [String] { pairs.filter { $0.name == name }.map(\.value) }
-
-    private static func decode(_ text: Substring) -> String {
-        let spaced = text.replacingOccurrences(of: "+", with: " ")
-        return spaced.removingPercentEncoding ?? spaced
-    }
 }

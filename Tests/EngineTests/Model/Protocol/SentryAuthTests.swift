@@ -122,6 +122,14 @@ private func status(xSentryAuth: String? = nil, authorization: String? = nil, qu
         #expect(items == ["a": "2", "b": "x y", "flag": "", "c": ""])
         #expect(URLEncoding.queryItems(nil).isEmpty)
     }
+
+    /// The form decoder of pitd's web forms and query strings.
+    @Test func formPairsInOrderWithRepeats() {
+        let pairs = URLEncoding.pairs("id=1&id=2&q=is%3Aunresolved+level%3Aerror&empty=&flag&&name=J%C3%BCrgen")
+        #expect(pairs.map(\.name) == ["id", "id", "q", "empty", "flag", "name"])
+        #expect(pairs.map(\.value) == ["1", "2", "is:unresolved level:error", "", "", "Jürgen"])
+        #expect(URLEncoding.pairs("a=100%&b=%zz%41").map(\.value) == ["100%", "%zzA"])
+    }
 }
 
 @Suite struct DSNTests {

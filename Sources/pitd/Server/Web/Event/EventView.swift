@@ -1,7 +1,9 @@
 import PitIngest
 import PitModel
+import PitStorage
 
-/// The parts of a stored Sentry event that the event page shows, read from the original payload.
+/// The parts of a stored Sentry event that the event page shows: what ingest extracted (message,
+/// tags), and the display-only rest read from the original payload.
 ///
 /// Payloads come from SDKs and from anyone holding a DSN, so every field may be missing, of
 /// another type, huge or hostile. Parsing never traps: unknown shapes are skipped, long strings
@@ -103,7 +105,13 @@ struct EventView: Sendable {
     /// Set when the payload is not valid JSON; the raw bytes are shown instead.
     var parseError: String?
 
-    init(payload: [UInt8]) {
+    /// `read` is what ingest extracted and normalised (`SentryAPIRenderer.readView(of:)`): the
+    /// message and tags come from it, so the page shows what `/api/0` returns; the rest (stack
+    /// traces with their context, breadcrumbs, request, contexts, SDK) is display-only detail
+    /// that ingest does not extract, read here from the payload.
+    init(payload: [UInt8], read: EventReadView) {
+        message = read.message.map { Format.truncated($0, limit: Limits.message) }
+        tags = read.tags.prefix(Limits.pairs).map { ($0.key, $0.value) }
         payload.withUnsafeBytes { raw in
             let tape: JSONTape
             do {
@@ -184,12 +192,6 @@ private struct Reader {
     func read(into view: inout EventView) {
         let root = 0
         guard json.kind(root) == .object else { return }
-        view.message =
-            text(json.path(root, "logentry", "formatted"), limit: Limits.message)
-            ?? text(json.path(root, "logentry", "message"), limit: Limits.message)
-            ?? text(json.member(root, "message"), limit: Limits.message)
-            ?? text(json.path(root, "message", "formatted"), limit: Limits.message)
-            ?? text(json.path(root, "message", "message"), limit: Limits.message)
         let exceptionIndexes = values(json.member(root, "exception"))
         for index in exceptionIndexes.suffix(Limits.exceptions) where json.kind(index) == .object {
             view.exceptions.append(exception(index))
@@ -211,7 +213,6 @@ private struct Reader {
         for index in crumbs.suffix(Limits.breadcrumbs) where json.kind(index) == .object {
             view.breadcrumbs.append(breadcrumb(index))
         }
-        view.tags = pairs(json.member(root, "tags"))
         view.user = pairs(json.member(root, "user"))
         if let request = json.member(root, "request"), json.kind(request) == .object {
             view.request = self.request(request)

@@ -1,3 +1,5 @@
+import PitModel
+
 /// A fragment of HTML. Interpolating a `String`, `Substring` or number escapes it; interpolating
 /// `HTML` appends it as is. So the only way to put unescaped text on a page is to build an `HTML`
 /// value from a literal in this module or through `HTML(trusted:)`, and the type system keeps data
@@ -58,35 +60,9 @@ struct HTML: Sendable, ExpressibleByStringInterpolation, CustomStringConvertible
         mutating func appendInterpolation(_ url: SafeURL) { HTML.escape(url.value, into: &text) }
     }
 
-    /// Escapes `& < > " '`. Scans bytes first so that the common case (nothing to escape) is one
-    /// append of the whole string.
-    static func escape(_ value: some StringProtocol, into out: inout String) {
-        var needsEscaping = false
-        for byte in value.utf8 where byte == 0x26 || byte == 0x3C || byte == 0x3E || byte == 0x22 || byte == 0x27 {
-            needsEscaping = true
-            break
-        }
-        guard needsEscaping else {
-            out += value
-            return
-        }
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-    }
+    static func escape(_ value: some StringProtocol, into out: inout String) { HTMLEscaping.escape(value, into: &out) }
 
-    static func escaped(_ value: some StringProtocol) -> String {
-        var out = ""
-        escape(value, into: &out)
-        return out
-    }
+    static func escaped(_ value: some StringProtocol) -> String { HTMLEscaping.escaped(value) }
 
     /// A link when `href` is a safe URL, otherwise the label as text: event data may carry
     /// `javascript:` or `data:` URLs, which must never become clickable.

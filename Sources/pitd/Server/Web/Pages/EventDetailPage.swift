@@ -1,4 +1,5 @@
 import PitModel
+import PitQuery
 import PitStorage
 
 /// `/organizations/{org}/projects/{slug}/events/{eventID}/`: one event found by its id.
@@ -6,7 +7,7 @@ enum EventDetailPage {
     static func render(_ model: EventDetailModel, chrome: Chrome) -> HTML {
         let org = chrome.organizationSlug
         let event = model.event
-        let view = EventView(payload: event.payload)
+        let view = EventView(payload: event.payload, read: SentryAPIRenderer.readView(of: event))
         let summary =
             model.issue?.title ?? view.exceptions.last.map { [$0.type, $0.value].compactMap { $0 }.joined(separator: ": ") } ?? view.message
             ?? "Event"

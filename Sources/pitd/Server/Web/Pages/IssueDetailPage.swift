@@ -1,4 +1,5 @@
 import PitModel
+import PitQuery
 import PitStorage
 
 /// `/organizations/{org}/issues/{id}/` and `…/events/{rowID}/`: one issue with one of its events.
@@ -22,7 +23,7 @@ enum IssueDetailPage {
         body += chart(model, org: org)
         if let event = model.event {
             body += navigation(model, event: event, org: org)
-            let view = EventView(payload: event.payload)
+            let view = EventView(payload: event.payload, read: SentryAPIRenderer.readView(of: event))
             body += EventSections.render(
                 event, view: view, jsonURL: Paths.issueEventJSON(org: org, issue: issue.id, rowID: event.rowID), now: chrome.now)
         } else {

@@ -1,0 +1,109 @@
+/// What the event page and `/api/0` show of an event that ingest derived from it: the grouping's
+/// type, title and culprit, the message as read, the event's own tags after normalisation. Stored
+/// beside the payload at ingest (`events.read_view`), so reading an event never runs extraction,
+/// normalisation or grouping again, and a later change to those algorithms does not change how an
+/// event stored before it reads.
+///
+/// Compact binary, not JSON: it sits in every event row (the target is ≤ 1 KiB per event on disk),
+/// and its strings are in the payload already. Layout: a version byte, then `kind`, `title`,
+/// `culprit`, a message flag byte (0/1) and the message, a tag count, then key/value pairs; each
+/// string and count a LEB128 length (or number) followed by UTF-8 bytes.
+package struct EventReadView: Sendable, Equatable {
+    package var kind: String
+    package var title: String
+    package var culprit: String
+    package var message: String?
+    package var tags: [(key: String, value: String)]
+
+    package init(kind: String, title: String, culprit: String, message: String?, tags: [(key: String, value: String)]) {
+        self.kind = kind
+        self.title = title
+        self.culprit = culprit
+        self.message = message
+        self.tags = tags
+    }
+
+    package static func == (a: EventReadView, b: EventReadView) -> Bool {
+        a.kind == b.kind && a.title == b.title && a.culprit == b.culprit && a.message == b.message
+            && a.tags.map { [$0.key, $0.value] } == b.tags.map { [$0.key, $0.value] }
+    }
+
+    static let version: UInt8 = 1
+
+    package func encoded() -> [UInt8] {
+        var out: [UInt8] = [Self.version]
+        var size = kind.utf8.count + title.utf8.count + culprit.utf8.count + (message?.utf8.count ?? 0) + 16
+        for tag in tags { size += tag.key.utf8.count + tag.value.utf8.count + 4 }
+        out.reserveCapacity(size)
+        func number(_ value: Int) {
+            var rest = UInt(value)
+            while rest >= 0x80 {
+                out.append(UInt8(rest & 0x7F) | 0x80)
+                rest >>= 7
+            }
+            out.append(UInt8(rest))
+        }
+        func string(_ text: String) {
+            number(text.utf8.count)
+            out.append(contentsOf: text.utf8)
+        }
+        string(kind)
+        string(title)
+        string(culprit)
+        if let message {
+            out.append(1)
+            string(message)
+        } else {
+            out.append(0)
+        }
+        number(tags.count)
+        for (key, value) in tags {
+            string(key)
+            string(value)
+        }
+        return out
+    }
+
+    /// nil for bytes this version does not read (an unknown version, a cut or corrupt blob): the
+    /// caller falls back to deriving the fields from the payload.
+    package init?(decoding bytes: some Collection<UInt8>) {
+        let bytes = Array(bytes)
+        var index = 0
+        func number() -> Int? {
+            var value = 0
+            var shift = 0
+            while index < bytes.count, shift < 63 {
+                let byte = bytes[index]
+                index += 1
+                value |= Int(byte & 0x7F) << shift
+                if byte & 0x80 == 0 { return value }
+                shift += 7
+            }
+            return nil
+        }
+        func string() -> String? {
+            guard let count = number(), count >= 0, count <= bytes.count - index else { return nil }
+            defer { index += count }
+            return String(decoding: bytes[index..<index + count], as: UTF8.self)
+        }
+        guard bytes.first == Self.version else { return nil }
+        index = 1
+        guard let kind = string(), let title = string(), let culprit = string(), index < bytes.count else { return nil }
+        let hasMessage = bytes[index]
+        index += 1
+        var message: String?
+        if hasMessage == 1 {
+            guard let text = string() else { return nil }
+            message = text
+        }
+        guard let count = number(), count >= 0, count <= bytes.count else { return nil }
+        var tags: [(key: String, value: String)] = []
+        tags.reserveCapacity(count)
+        for _ in 0..<count {
+            guard let key = string(), let value = string() else { return nil }
+            tags.append((key, value))
+        }
+        guard index == bytes.count else { return nil }
+        self.init(kind: kind, title: title, culprit: culprit, message: message, tags: tags)
+    }
+}

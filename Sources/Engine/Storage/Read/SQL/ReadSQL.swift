@@ -1,0 +1,67 @@
+import PitModel
+
+/// The read statements other than the issue search that both back ends run, compiled once.
+package enum ReadSQL {
+    /// The event columns every event read decodes, in this order: id, project_id, issue_id,
+    /// event_id, timestamp, received, level, release, environment, processing_errors, payload,
+    /// dictionary_id, read_view.
+    package static let eventColumns = """
+        SELECT id, project_id, issue_id, event_id, timestamp, received, level, release, environment, processing_errors,
+            payload, dictionary_id, read_view FROM events
+        """
+
+    /// A project's or an issue's events, newest first, filtered (`ReadStore.events(_:)`).
+    package static func events(_ query: EventQuery, dialect: any SQLDialect) -> SQLStatement {
+        var statement = SQLStatement(dialect)
+        var sql = eventColumns
+        if let issueID = query.issueID {
+            // (issue_id, id) index; the project check keeps an issue id from another project out.
+            sql += " WHERE issue_id = \(statement.bind(issueID)) AND project_id = \(statement.bind(query.projectID))"
+        } else {
+            sql += " WHERE project_id = \(statement.bind(query.projectID))"
+        }
+        if let environment = query.environment { sql += " AND environment = \(statement.bind(environment))" }
+        if let release = query.release { sql += " AND release = \(statement.bind(release))" }
+        if let level = query.level { sql += " AND level = \(statement.bind(Int64(level.rawValue)))" }
+        if let user = query.userKey { sql += " AND user_key = \(statement.bind(user))" }
+        if let since = query.since { sql += " AND received >= \(statement.bind(since))" }
+        if let before = query.before { sql += " AND id < \(statement.bind(before))" }
+        sql += " ORDER BY id DESC LIMIT \(statement.bind(Int64(max(1, min(query.limit, 1000)))))"
+        statement.sql = sql
+        return statement
+    }
+
+    /// The row ids of the first, previous, next and latest events of an issue around `rowID`, as
+    /// one row of four nullable integers.
+    package static func eventNavigation(issueID: Int64, rowID: Int64, environment: String?, dialect: any SQLDialect)
+        -> SQLStatement
+    {
+        var statement = SQLStatement(dialect)
+        // Bound in the order they appear: SQLite's `?` placeholders are positional.
+        func scope() -> String { environment.map { " AND environment = \(statement.bind($0))" } ?? "" }
+        var sql = "SELECT (SELECT MIN(id) FROM events WHERE issue_id = \(statement.bind(issueID))\(scope())),"
+        sql += " (SELECT MAX(id) FROM events WHERE issue_id = \(statement.bind(issueID)) AND id < \(statement.bind(rowID))\(scope())),"
+        sql += " (SELECT MIN(id) FROM events WHERE issue_id = \(statement.bind(issueID)) AND id > \(statement.bind(rowID))\(scope())),"
+        sql += " (SELECT MAX(id) FROM events WHERE issue_id = \(statement.bind(issueID))\(scope()))"
+        statement.sql = sql
+        return statement
+    }
+
+    /// An issue's (key, value, events, first seen, last seen) tag rows, summed over environments
+    /// unless one is given, each key's values most frequent first (`TagFacet.facets` groups them).
+    package static func tagValues(issueID: Int64, key: String?, environment: String?, limit: Int, dialect: any SQLDialect)
+        -> SQLStatement
+    {
+        var statement = SQLStatement(dialect)
+        var sql =
+            "SELECT key, value, \(dialect.sum("times_seen")), MIN(first_seen), MAX(last_seen) FROM \(dialect.issueTagValues) t"
+            + " WHERE issue_id = \(statement.bind(issueID))"
+        if let key { sql += " AND key = \(statement.bind(key))" }
+        if let environment { sql += " AND environment = \(statement.bind(environment))" }
+        sql +=
+            " GROUP BY key, value ORDER BY \(dialect.byteOrder("key")), \(dialect.sum("times_seen")) DESC, \(dialect.byteOrder("value"))"
+            + " LIMIT \(statement.bind(Int64(max(1, limit))))"
+        statement.sql = sql
+        return statement
+    }
+}
