@@ -138,22 +138,14 @@ package final class PostgresAdminStore: AdminStore {
                 try db.query("LOCK TABLE projects IN SHARE ROW EXCLUSIVE MODE")
                 let projectID: Int64
                 if let id {
-                    guard id > 0 else { throw AdminError("project id must be positive") }
-                    guard try Self.count(db, "SELECT COUNT(*) FROM projects WHERE id = \(id)") == 0 else {
-                        throw AdminError("project \(id) already exists")
-                    }
+                    try Project.validateNewID(id)
+                    guard try Self.count(db, "SELECT COUNT(*) FROM projects WHERE id = \(id)") == 0 else { throw Project.idTaken(id) }
                     projectID = id
                 } else {
                     projectID = try Self.count(db, "SELECT COALESCE(MAX(id), 0) + 1 FROM projects")
                 }
-                // Slugs are unique per organisation: add a numeric suffix when taken.
-                let base = Project.slugify(name)
-                var slug = base
-                var suffix = 2
-                while try Self.count(db, "SELECT COUNT(*) FROM projects WHERE organization_id = 1 AND slug = \(slug)") != 0 {
-                    slug = "\(base)-\(suffix)"
-                    suffix += 1
-                }
+                let taken = try db.query("SELECT slug FROM projects WHERE organization_id = 1").map { try $0.decode(String.self) }
+                let slug = Project.uniqueSlug(for: name, taken: Set(taken))
                 try Self.insertProject(db, id: projectID, slug: slug, name: name, platform: platform, now: ClockTime.nowMilliseconds)
                 var bindings = PostgresBindings()
                 bindings.append(projectID)
@@ -175,22 +167,19 @@ package final class PostgresAdminStore: AdminStore {
     }
 
     package func createKey(projectID: Int64, publicKey: String?, label: String?) throws -> ProjectKey {
-        let key = publicKey ?? ProjectKey.generatePublicKey()
-        guard SentryAuth.isPlausibleKey(key) else {
-            throw AdminError("a public key is 1-64 characters of letters, digits, '-' or '_'")
-        }
+        let key = try ProjectKey.validatedPublicKey(publicKey)
         return try with { db in
             try db.transaction {
                 guard try Self.count(db, "SELECT COUNT(*) FROM projects WHERE id = \(projectID)") == 1 else {
-                    throw AdminError("project \(projectID) does not exist")
+                    throw Project.missing(projectID)
                 }
                 guard try Self.count(db, "SELECT COUNT(*) FROM project_keys WHERE public_key = \(key)") == 0 else {
-                    throw AdminError("public key \(key) already exists")
+                    throw ProjectKey.publicKeyTaken(key)
                 }
                 let result = try db.query(
                     """
                     INSERT INTO project_keys (project_id, public_key, label, created_at)
-                    VALUES (\(projectID), \(key), \(label ?? "Default"), \(ClockTime.nowMilliseconds))
+                    VALUES (\(projectID), \(key), \(ProjectKey.storedLabel(label)), \(ClockTime.nowMilliseconds))
                     RETURNING id, project_id, public_key, label, enabled, created_at, rate_limit_count, rate_limit_window
                     """)
                 return try Self.keys(result)[0]
@@ -242,8 +231,7 @@ package final class PostgresAdminStore: AdminStore {
     // MARK: Projects and keys
 
     package func renameProject(id: Int64, name: String) throws -> Project? {
-        let name = name.trimmingSpaces
-        guard !name.isEmpty, name.count <= 200 else { throw AdminError("a project name is 1-200 characters") }
+        let name = try Project.validatedName(name)
         return try with { db in
             try db.query("UPDATE projects SET name = \(name) WHERE id = \(id)")
             var bindings = PostgresBindings()
@@ -263,13 +251,11 @@ package final class PostgresAdminStore: AdminStore {
     }
 
     package func updateKey(id: Int64, label: String?, enabled: Bool?, rateLimit: ProjectKey.RateLimit??) throws -> ProjectKey? {
-        if case .some(.some(let limit)) = rateLimit, limit.count < 0 || limit.windowSeconds < 1 {
-            throw AdminError("a rate limit is a count >= 0 per window of >= 1 second")
-        }
+        if case .some(.some(let limit)) = rateLimit { try limit.validate() }
         return try with { db in
             try db.transaction {
                 if let label {
-                    try db.query("UPDATE project_keys SET label = \(String(label.prefix(200))) WHERE id = \(id)")
+                    try db.query("UPDATE project_keys SET label = \(ProjectKey.storedLabel(label)) WHERE id = \(id)")
                 }
                 if let enabled {
                     try db.query("UPDATE project_keys SET enabled = \(Int64(enabled ? 1 : 0)) WHERE id = \(id)")
@@ -305,12 +291,11 @@ package final class PostgresAdminStore: AdminStore {
     }
 
     package func createUser(email: String, passwordHash: String, isAdmin: Bool) throws -> User {
-        let email = email.trimmingSpaces
-        guard User.isPlausibleEmail(email) else { throw AdminError("\(email) is not an email address") }
+        let email = try User.validatedEmail(email)
         return try with { db in
             try db.transaction {
                 guard try Self.count(db, "SELECT COUNT(*) FROM users WHERE lower(email) = lower(\(email))") == 0 else {
-                    throw AdminError("a user with email \(email) already exists")
+                    throw User.emailTaken(email)
                 }
                 let id = try Self.count(
                     db,
@@ -415,19 +400,19 @@ package final class PostgresAdminStore: AdminStore {
             let (id, label, scopes, prefix, user, created, used, revoked) = try row.decode(
                 (Int64, String, String, String, Int64?, Int64, Int64?, Int64?).self)
             return APIToken(
-                id: id, label: label, scopes: scopes.split(separator: " ").compactMap { TokenScope(rawValue: String($0)) },
+                id: id, label: label, scopes: APIToken.scopes(stored: scopes),
                 prefix: prefix, userID: user, createdAt: created, lastUsedAt: used, revokedAt: revoked)
         }
     }
 
     package func createToken(hash: [UInt8], prefix: String, label: String, scopes: [TokenScope], userID: Int64?) throws -> APIToken {
-        guard !scopes.isEmpty else { throw AdminError("a token needs at least one scope (read, write, admin)") }
+        let scopes = try APIToken.storedScopes(scopes)
         return try with { db in
             try Self.tokens(
                 db.query(
                     """
                     INSERT INTO api_tokens (token_hash, label, scopes, prefix, user_id, created_at)
-                    VALUES (\(ByteBuffer(bytes: hash)), \(String(label.prefix(200))), \(scopes.map(\.rawValue).joined(separator: " ")),
+                    VALUES (\(ByteBuffer(bytes: hash)), \(APIToken.storedLabel(label)), \(scopes),
                             \(prefix), \(userID), \(ClockTime.nowMilliseconds))
                     RETURNING id, label, scopes, prefix, user_id, created_at, last_used_at, revoked_at
                     """))[0]
@@ -451,8 +436,7 @@ package final class PostgresAdminStore: AdminStore {
                             binds: bindings))
                 ).first
             else { return nil }
-            // Last use at minute precision: enough for "last used", and it spares a write per request.
-            if (token.lastUsedAt ?? 0) < now - 60_000 {
+            if token.needsUsageStamp(now: now) {
                 try db.query("UPDATE api_tokens SET last_used_at = \(now) WHERE id = \(token.id)")
             }
             return token

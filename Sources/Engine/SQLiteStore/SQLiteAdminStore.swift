@@ -75,19 +75,11 @@ package final class SQLiteAdminStore: AdminStore {
         try with { db in
             try db.transaction {
                 if let id {
-                    guard id > 0 else { throw AdminError("project id must be positive") }
-                    guard try db.scalarInt("SELECT COUNT(*) FROM projects WHERE id = ?", [.int(id)]) == 0 else {
-                        throw AdminError("project \(id) already exists")
-                    }
+                    try Project.validateNewID(id)
+                    guard try db.scalarInt("SELECT COUNT(*) FROM projects WHERE id = ?", [.int(id)]) == 0 else { throw Project.idTaken(id) }
                 }
-                // Slugs are unique per organisation: add a numeric suffix when taken.
-                let base = Project.slugify(name)
-                var slug = base
-                var suffix = 2
-                while try db.scalarInt("SELECT COUNT(*) FROM projects WHERE organization_id = 1 AND slug = ?", [.text(slug)]) != 0 {
-                    slug = "\(base)-\(suffix)"
-                    suffix += 1
-                }
+                let taken = try db.statement("SELECT slug FROM projects WHERE organization_id = 1").query([]) { $0.text(0) ?? "" }
+                let slug = Project.uniqueSlug(for: name, taken: Set(taken))
                 let now = ClockTime.nowMilliseconds
                 try db.statement("INSERT INTO projects (id, organization_id, slug, name, platform, created_at) VALUES (?, 1, ?, ?, ?, ?)")
                     .run([.optional(id), .text(slug), .text(name), .optional(platform), .int(now)])
@@ -110,20 +102,17 @@ package final class SQLiteAdminStore: AdminStore {
     }
 
     package func createKey(projectID: Int64, publicKey: String?, label: String?) throws -> ProjectKey {
-        let key = publicKey ?? ProjectKey.generatePublicKey()
-        guard SentryAuth.isPlausibleKey(key) else {
-            throw AdminError("a public key is 1-64 characters of letters, digits, '-' or '_'")
-        }
+        let key = try ProjectKey.validatedPublicKey(publicKey)
         return try with { db in
             try db.transaction {
                 guard try db.scalarInt("SELECT COUNT(*) FROM projects WHERE id = ?", [.int(projectID)]) == 1 else {
-                    throw AdminError("project \(projectID) does not exist")
+                    throw Project.missing(projectID)
                 }
                 guard try db.scalarInt("SELECT COUNT(*) FROM project_keys WHERE public_key = ?", [.text(key)]) == 0 else {
-                    throw AdminError("public key \(key) already exists")
+                    throw ProjectKey.publicKeyTaken(key)
                 }
                 try db.statement("INSERT INTO project_keys (project_id, public_key, label, created_at) VALUES (?, ?, ?, ?)")
-                    .run([.int(projectID), .text(key), .text(label ?? "Default"), .int(ClockTime.nowMilliseconds)])
+                    .run([.int(projectID), .text(key), .text(ProjectKey.storedLabel(label)), .int(ClockTime.nowMilliseconds)])
                 return try db.statement(Self.keyColumns + " WHERE id = ?").query([.int(db.lastInsertRowID)], Self.key)[0]
             }
         }
@@ -167,8 +156,7 @@ package final class SQLiteAdminStore: AdminStore {
     // MARK: Projects and keys
 
     package func renameProject(id: Int64, name: String) throws -> Project? {
-        let name = name.trimmingSpaces
-        guard !name.isEmpty, name.count <= 200 else { throw AdminError("a project name is 1-200 characters") }
+        let name = try Project.validatedName(name)
         return try with { db in
             try db.statement("UPDATE projects SET name = ? WHERE id = ?").run([.text(name), .int(id)])
             return try db.statement(Self.projectColumns + " WHERE p.id = ?").query([.int(id)], Self.project).first
@@ -180,13 +168,11 @@ package final class SQLiteAdminStore: AdminStore {
     }
 
     package func updateKey(id: Int64, label: String?, enabled: Bool?, rateLimit: ProjectKey.RateLimit??) throws -> ProjectKey? {
-        if case .some(.some(let limit)) = rateLimit, limit.count < 0 || limit.windowSeconds < 1 {
-            throw AdminError("a rate limit is a count >= 0 per window of >= 1 second")
-        }
+        if case .some(.some(let limit)) = rateLimit { try limit.validate() }
         return try with { db in
             try db.transaction {
                 if let label {
-                    try db.statement("UPDATE project_keys SET label = ? WHERE id = ?").run([.text(String(label.prefix(200))), .int(id)])
+                    try db.statement("UPDATE project_keys SET label = ? WHERE id = ?").run([.text(ProjectKey.storedLabel(label)), .int(id)])
                 }
                 if let enabled {
                     try db.statement("UPDATE project_keys SET enabled = ? WHERE id = ?").run([.int(enabled ? 1 : 0), .int(id)])
@@ -211,12 +197,11 @@ package final class SQLiteAdminStore: AdminStore {
     }
 
     package func createUser(email: String, passwordHash: String, isAdmin: Bool) throws -> User {
-        let email = email.trimmingSpaces
-        guard User.isPlausibleEmail(email) else { throw AdminError("\(email) is not an email address") }
+        let email = try User.validatedEmail(email)
         return try with { db in
             try db.transaction {
                 guard try db.scalarInt("SELECT COUNT(*) FROM users WHERE email = ?", [.text(email)]) == 0 else {
-                    throw AdminError("a user with email \(email) already exists")
+                    throw User.emailTaken(email)
                 }
                 try db.statement("INSERT INTO users (email, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?)")
                     .run([.text(email), .text(passwordHash), .int(isAdmin ? 1 : 0), .int(ClockTime.nowMilliseconds)])
@@ -316,17 +301,17 @@ package final class SQLiteAdminStore: AdminStore {
     private static func token(_ row: SQLiteStatement) -> APIToken {
         APIToken(
             id: row.int(0), label: row.text(1) ?? "",
-            scopes: (row.text(2) ?? "").split(separator: " ").compactMap { TokenScope(rawValue: String($0)) },
+            scopes: APIToken.scopes(stored: row.text(2) ?? ""),
             prefix: row.text(3) ?? "", userID: row.isNull(4) ? nil : row.int(4), createdAt: row.int(5),
             lastUsedAt: row.isNull(6) ? nil : row.int(6), revokedAt: row.isNull(7) ? nil : row.int(7))
     }
 
     package func createToken(hash: [UInt8], prefix: String, label: String, scopes: [TokenScope], userID: Int64?) throws -> APIToken {
-        guard !scopes.isEmpty else { throw AdminError("a token needs at least one scope (read, write, admin)") }
+        let scopes = try APIToken.storedScopes(scopes)
         return try with { db in
             try db.statement("INSERT INTO api_tokens (token_hash, label, scopes, prefix, user_id, created_at) VALUES (?, ?, ?, ?, ?, ?)")
                 .run([
-                    .blob(hash), .text(String(label.prefix(200))), .text(scopes.map(\.rawValue).joined(separator: " ")),
+                    .blob(hash), .text(APIToken.storedLabel(label)), .text(scopes),
                     .text(prefix), .optional(userID), .int(ClockTime.nowMilliseconds),
                 ])
             return try db.statement(Self.tokenColumns + " WHERE id = ?").query([.int(db.lastInsertRowID)], Self.token)[0]
@@ -343,8 +328,7 @@ package final class SQLiteAdminStore: AdminStore {
                 let token = try db.statement(Self.tokenColumns + " WHERE token_hash = ? AND revoked_at IS NULL" + Self.ownerIsActive)
                     .query([.blob(hash)], Self.token).first
             else { return nil }
-            // Last use at minute precision: enough for "last used", and it spares a write per request.
-            if (token.lastUsedAt ?? 0) < now - 60_000 {
+            if token.needsUsageStamp(now: now) {
                 try db.statement("UPDATE api_tokens SET last_used_at = ? WHERE id = ?").run([.int(now), .int(token.id)])
             }
             return token

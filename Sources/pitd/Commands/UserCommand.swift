@@ -124,11 +124,13 @@ private func setActive(_ active: Bool, email: String, common: CommonOptions) asy
     return updated
 }
 
-/// Passwords are at least 8 characters; longer than 1,024 is refused so a hash is never asked
-/// to chew on megabytes.
+/// `User.validatePassword`'s rule, as a usage error.
 func validatePassword(_ password: String) throws {
-    guard password.count >= 8 else { throw ValidationError("a password has at least 8 characters") }
-    guard password.utf8.count <= 1024 else { throw ValidationError("a password has at most 1,024 bytes") }
+    do {
+        try User.validatePassword(password)
+    } catch {
+        throw ValidationError(error.message)
+    }
 }
 
 private func readPassword(fromStdin: Bool) throws -> String {

@@ -19,7 +19,7 @@ struct AdminAccess: Sendable {
         do {
             return try await BlockingWork.run(timeout: Self.timeout) { try body(store) }
         } catch is BlockingWork.TimedOut {
-            throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "1"], message: "The database is not answering; try again shortly.")
+            throw HTTPError(AdminError(.unavailable, "The database is not answering; try again shortly."))
         }
     }
 }

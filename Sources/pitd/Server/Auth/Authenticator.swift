@@ -230,6 +230,9 @@ struct APIAuthMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as HTTPError {
             return HTTPResponses.detail(error.body ?? "\(error.status)", status: error.status, headers: error.headers)
+        } catch let error as AdminError {
+            let error = HTTPError(error)
+            return HTTPResponses.detail(error.body ?? "\(error.status)", status: error.status, headers: error.headers)
         } catch Authenticator.Refusal.throttled(let seconds) {
             return HTTPResponses.detail(
                 "Too many requests with invalid credentials; retry in \(seconds) s.", status: .tooManyRequests,

@@ -166,11 +166,7 @@ struct WebActions: Sendable {
             _ = try await admin({ try $0.updateKey(id: key.id, label: nil, enabled: true, rateLimit: nil) })
             return Self.redirect(back, flash: "Key enabled.")
         case "rotate":
-            // A new key with the same label and limit; the old one is disabled, so SDKs must
-            // switch to the new DSN.
-            let fresh = try await admin({ try $0.createKey(projectID: project.id, publicKey: nil, label: key.label) })
-            _ = try await admin({ try $0.updateKey(id: fresh.id, label: nil, enabled: nil, rateLimit: .some(key.rateLimit)) })
-            _ = try await admin({ try $0.updateKey(id: key.id, label: nil, enabled: false, rateLimit: nil) })
+            _ = try await admin({ try $0.rotateKey(key) })
             return Self.redirect(back, flash: "Key rotated: the old key is disabled; use the new DSN.")
         case "ratelimit":
             let countText = (form["count"] ?? "").trimmingSpaces
@@ -184,7 +180,7 @@ struct WebActions: Sendable {
                     count: Int64(countText),
                     windowSeconds: Int64((form["window"] ?? "60").trimmingSpaces))
             } catch {
-                return Self.redirect(back, flash: error.detail)
+                return Self.redirect(back, flash: error.message)
             }
             _ = try await admin({ try $0.updateKey(id: key.id, label: nil, enabled: nil, rateLimit: .some(limit)) })
             return Self.redirect(back, flash: "Rate limit set to \(limit.count) events per \(limit.windowSeconds) s.")
@@ -218,8 +214,10 @@ struct WebActions: Sendable {
         }
         let password = form["password"] ?? ""
         guard password == form["confirm"] else { return Self.redirect("/settings/account/", flash: "The new passwords differ.") }
-        guard password.count >= 8, password.utf8.count <= 1024 else {
-            return Self.redirect("/settings/account/", flash: "A password has 8 to 1,024 characters.")
+        do {
+            try User.validatePassword(password)
+        } catch {
+            return Self.redirect("/settings/account/", flash: error.message)
         }
         guard let hash = try? await authenticator.hasher.make(password) else { return busy }
         // The person changing their own password keeps their tokens; an administrator's reset (`pitd user

@@ -480,6 +480,8 @@ struct WebErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as HTTPError {
             return try await routes.errorPage(request, context, status: error.status, message: error.body ?? error.status.reasonPhrase)
+        } catch let error as AdminError {
+            return try await routes.errorPage(request, context, status: HTTPError.status(for: error.code), message: error.message)
         }
     }
 }
