@@ -11,7 +11,7 @@ extension APIRoutes {
         let project = try await project(context)
         var writer = JSONWriter()
         writer.beginArray()
-        for key in try await admin({ try $0.keys(projectID: project.id) }) {
+        for key in try await admin({ try await $0.keys(projectID: project.id) }) {
             SentryAPIRenderer.projectKey(key, dsn: DataDirectory.dsn(publicURL: baseURL, key: key), into: &writer)
         }
         writer.endArray()
@@ -31,8 +31,8 @@ extension APIRoutes {
         let (name, limit) = try await APIBody.read(request, allowEmpty: true) { json in
             (json.string(json.member(0, "name")), try Self.rateLimit(json))
         }
-        let key = try await admin({ try $0.createKey(projectID: project.id, label: name, rateLimit: limit ?? nil) })
-        _ = try? await admin({ try keys.reload(from: $0) })
+        let key = try await admin({ try await $0.createKey(projectID: project.id, label: name, rateLimit: limit ?? nil) })
+        _ = try? await admin({ try await keys.reload(from: $0) })
         return keyResponse(key, status: .created)
     }
 
@@ -53,7 +53,7 @@ extension APIRoutes {
     func projectKey(_ context: PitRequestContext) async throws -> (Project, ProjectKey) {
         let project = try await project(context)
         guard let publicKey = context.parameters.get("key"),
-            let key = try await admin({ try $0.keys(projectID: project.id) }).first(where: { $0.publicKey == publicKey })
+            let key = try await admin({ try await $0.keys(projectID: project.id) }).first(where: { $0.publicKey == publicKey })
         else { throw HTTPError(.notFound, message: "The requested resource does not exist") }
         return (project, key)
     }
@@ -65,10 +65,10 @@ extension APIRoutes {
         let (name, active, limit) = try await APIBody.read(request) { json in
             (json.string(json.member(0, "name")), json.bool(json.member(0, "isActive")), try Self.rateLimit(json))
         }
-        guard let updated = try await admin({ try $0.updateKey(id: key.id, label: name, enabled: active, rateLimit: limit) }) else {
+        guard let updated = try await admin({ try await $0.updateKey(id: key.id, label: name, enabled: active, rateLimit: limit) }) else {
             throw HTTPError(.notFound, message: "The requested resource does not exist")
         }
-        _ = try? await admin({ try keys.reload(from: $0) })
+        _ = try? await admin({ try await keys.reload(from: $0) })
         return keyResponse(updated)
     }
 
@@ -77,8 +77,8 @@ extension APIRoutes {
     func disableKey(_ context: PitRequestContext) async throws -> Response {
         _ = try context.require(.admin)
         let (_, key) = try await projectKey(context)
-        _ = try await admin({ try $0.updateKey(id: key.id, label: nil, enabled: false, rateLimit: nil) })
-        _ = try? await admin({ try keys.reload(from: $0) })
+        _ = try await admin({ try await $0.updateKey(id: key.id, label: nil, enabled: false, rateLimit: nil) })
+        _ = try? await admin({ try await keys.reload(from: $0) })
         return Response(status: .noContent)
     }
 }

@@ -11,7 +11,7 @@ struct TokenIssuer: Sendable {
     func issue(label: String, scopes: [TokenScope], userID: Int64?) async throws -> (APIToken, String) {
         let plain = Secret.generate(prefix: "pit_tok_")
         let token = try await admin({
-            try $0.createToken(
+            try await $0.createToken(
                 hash: Secret.hash(plain), prefix: String(plain.prefix(12)), label: label,
                 scopes: scopes, userID: userID)
         })
