@@ -75,7 +75,8 @@ let benchmarks: @Sendable () -> Void = {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("pit.sqlite").path
-        _ = try SQLiteAdminStore(path: path).ensureDefaults(organizationSlug: "pit", projectSlug: "default")
+        let admin = try SQLiteAdminStore(path: path)
+        _ = try BlockingWork.waitOnThisThread { try await admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default") }
         let store = try SQLiteBatchStore(path: path, durability: StorageDurability(synchronous: .normal, journalMode: .wal))
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {

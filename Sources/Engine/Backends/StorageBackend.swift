@@ -40,10 +40,27 @@ package enum StorageBackend: Sendable, CustomStringConvertible {
     package var defaultWriters: Int { 1 }
 
     /// Opens (creating and migrating when needed) the admin side.
-    package func makeAdminStore(logger: Logger) throws -> any AdminStore {
+    package func makeAdminStore(logger: Logger) async throws -> any AdminStore {
         switch self {
-        case .sqlite(let path, _): try SQLiteAdminStore(path: path)
-        case .postgres(let url): try PostgresAdminStore(url: url, logger: logger)
+        case .sqlite(let path, _):
+            let sqlite = try await BlockingWork.run(timeout: 600) { try SQLiteAdminStore(path: path) }
+            return sqlite
+        case .postgres(let url): return try await PostgresAdminStore.open(url: url, logger: logger)
+        }
+    }
+
+    /// What `PayloadDictionaries` loads a dictionary with: synchronously, since decompression is
+    /// (`SQLiteAdminStore.loadPayloadDictionary`, `PostgresPayloadDictionaryReader`).
+    package func makePayloadDictionaryLoader(adminStore: any AdminStore, logger: Logger) throws
+        -> @Sendable (Int64) throws -> [UInt8]?
+    {
+        switch self {
+        case .sqlite(let path, _):
+            let sqlite = try (adminStore as? SQLiteAdminStore) ?? SQLiteAdminStore(path: path)
+            return { try sqlite.loadPayloadDictionary(id: $0) }
+        case .postgres(let url):
+            let reader = try PostgresPayloadDictionaryReader(url: url, logger: logger)
+            return { try reader.dictionary(id: $0) }
         }
     }
 

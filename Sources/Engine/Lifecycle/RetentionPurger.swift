@@ -271,7 +271,9 @@ package final class RetentionPurger: Service, @unchecked Sendable {
             wait = interval
             do {
                 if store == nil { store = try makeStore() }
-                try policy.reload(from: admin)
+                // This loop has a thread of its own, so it may wait here for the async store.
+                let (policy, admin) = (policy, admin)
+                try BlockingWork.waitOnThisThread { try await policy.reload(from: admin) }
                 let started = ClockTime.monotonicSeconds
                 let pass = RetentionPass(
                     store: store!, policy: policy, configuration: configuration,

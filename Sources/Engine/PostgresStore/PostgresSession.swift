@@ -9,15 +9,16 @@ package import PostgresNIO
 
 /// One PostgreSQL connection used synchronously: each call blocks the calling thread until the
 /// server answers. The batch writers own one each on their dedicated threads (never an event
-/// loop, never the cooperative pool), as SQLite's writer owns its connection; the admin store keeps
-/// one behind a lock. The I/O itself runs on NIO's event loops, so blocking here stalls nothing else.
+/// loop, never the cooperative pool), as SQLite's writer owns its connection; the payload dictionary
+/// reader keeps one behind a lock, and migrations run on one on a blocking thread (the admin store
+/// itself is async, `PostgresAdminConnections`). The I/O itself runs on NIO's event loops, so blocking here stalls nothing else.
 ///
 /// A lost connection is dropped and re-opened on the next call, with a growing delay between
 /// attempts (0.1 s to 2 s) so a database that is down costs one quick error per call, not a
 /// connect timeout each time.
 ///
-/// `@unchecked Sendable`: used by one thread at a time (its writer thread, or under the admin
-/// store's lock); the mutable fields are never touched concurrently.
+/// `@unchecked Sendable`: used by one thread at a time (its writer thread, or under the payload
+/// dictionary reader's lock); the mutable fields are never touched concurrently.
 package final class PostgresSession: @unchecked Sendable {
     private let configuration: PostgresConnection.Configuration
     private let eventLoopGroup: any EventLoopGroup

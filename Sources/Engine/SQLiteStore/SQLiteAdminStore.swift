@@ -2,9 +2,11 @@ import NIOConcurrencyHelpers
 import PitModel
 package import PitStorage
 
-/// `AdminStore` over its own SQLite connection. Admin calls are rare and short, so one connection
-/// behind a lock is enough; it opens the database (and migrates it) on first use.
-package final class SQLiteAdminStore: AdminStore {
+/// The admin stores (`ProjectStore`, `SettingStore`, `AccountStore`) over one SQLite connection.
+/// Admin calls are rare and short, so one connection behind a lock is enough; it opens the
+/// database (and migrates it) on first use. The rules are the shared ones of `PitStorage`
+/// `Admin/`; this file holds the SQL.
+package final class SQLiteAdminStore: ProjectStore, SettingStore, AccountStore {
     private let connection: NIOLockedValueBox<SQLiteConnection>
 
     package init(path: String) throws {
@@ -13,9 +15,16 @@ package final class SQLiteAdminStore: AdminStore {
         self.connection = NIOLockedValueBox(connection)
     }
 
-    private func with<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
-        try connection.withLockedValue { try body($0) }
+    /// Runs `body` with the connection on `BlockingWork.admin`'s threads, never on the cooperative
+    /// pool: a statement may wait out the 5 s busy timeout behind the ingest writer's lock. One
+    /// call at a time holds the connection; the deadline bounds a caller without its own (the
+    /// CLI); pitd's `AdminAccess` answers 503 well before it.
+    private func with<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        let connection = connection
+        return try await BlockingWork.run(timeout: Self.deadlineSeconds) { try connection.withLockedValue { try body($0) } }
     }
+
+    private static let deadlineSeconds = 60.0
 
     private static let projectColumns = """
         SELECT p.id, o.slug, p.slug, p.name, p.platform, p.created_at FROM projects p
@@ -39,8 +48,8 @@ package final class SQLiteAdminStore: AdminStore {
             rateLimit: row.isNull(6) ? nil : ProjectKey.RateLimit(count: row.int(6), windowSeconds: max(1, row.int(7))))
     }
 
-    package func ensureDefaults(organizationSlug: String, projectSlug: String) throws -> Project {
-        try with { db in
+    package func ensureDefaults(organizationSlug: String, projectSlug: String) async throws -> Project {
+        try await with { db in
             try db.transaction {
                 let now = ClockTime.nowMilliseconds
                 try db.statement("INSERT OR IGNORE INTO organizations (id, slug, name, created_at) VALUES (1, ?, ?, ?)")
@@ -56,38 +65,30 @@ package final class SQLiteAdminStore: AdminStore {
         }
     }
 
-    package func projects() throws -> [Project] {
-        try with { try $0.statement(Self.projectColumns + " ORDER BY p.id").query([], Self.project) }
+    package func projects() async throws -> [Project] {
+        try await with { try $0.statement(Self.projectColumns + " ORDER BY p.id").query([], Self.project) }
     }
 
-    package func project(id: Int64) throws -> Project? {
-        try with { try $0.statement(Self.projectColumns + " WHERE p.id = ?").query([.int(id)], Self.project).first }
+    package func project(id: Int64) async throws -> Project? {
+        try await with { try $0.statement(Self.projectColumns + " WHERE p.id = ?").query([.int(id)], Self.project).first }
     }
 
-    package func project(organizationSlug: String, slug: String) throws -> Project? {
-        try with {
+    package func project(organizationSlug: String, slug: String) async throws -> Project? {
+        try await with {
             try $0.statement(Self.projectColumns + " WHERE o.slug = ? AND p.slug = ?")
                 .query([.text(organizationSlug), .text(slug)], Self.project).first
         }
     }
 
-    package func createProject(name: String, id: Int64?, platform: String?) throws -> Project {
-        try with { db in
+    package func createProject(name: String, id: Int64?, platform: String?) async throws -> Project {
+        try await with { db in
             try db.transaction {
                 if let id {
-                    guard id > 0 else { throw AdminError("project id must be positive") }
-                    guard try db.scalarInt("SELECT COUNT(*) FROM projects WHERE id = ?", [.int(id)]) == 0 else {
-                        throw AdminError("project \(id) already exists")
-                    }
+                    try Project.validateNewID(id)
+                    guard try db.scalarInt("SELECT COUNT(*) FROM projects WHERE id = ?", [.int(id)]) == 0 else { throw Project.idTaken(id) }
                 }
-                // Slugs are unique per organisation: add a numeric suffix when taken.
-                let base = Project.slugify(name)
-                var slug = base
-                var suffix = 2
-                while try db.scalarInt("SELECT COUNT(*) FROM projects WHERE organization_id = 1 AND slug = ?", [.text(slug)]) != 0 {
-                    slug = "\(base)-\(suffix)"
-                    suffix += 1
-                }
+                let taken = try db.statement("SELECT slug FROM projects WHERE organization_id = 1").query([]) { $0.text(0) ?? "" }
+                let slug = Project.uniqueSlug(for: name, taken: Set(taken))
                 let now = ClockTime.nowMilliseconds
                 try db.statement("INSERT INTO projects (id, organization_id, slug, name, platform, created_at) VALUES (?, 1, ?, ?, ?, ?)")
                     .run([.optional(id), .text(slug), .text(name), .optional(platform), .int(now)])
@@ -99,9 +100,9 @@ package final class SQLiteAdminStore: AdminStore {
         }
     }
 
-    package func keys(projectID: Int64?) throws -> [ProjectKey] {
+    package func keys(projectID: Int64?) async throws -> [ProjectKey] {
         let sql = Self.keyColumns
-        return try with { db in
+        return try await with { db in
             if let projectID {
                 return try db.statement(sql + " WHERE project_id = ? ORDER BY id").query([.int(projectID)], Self.key)
             }
@@ -109,54 +110,62 @@ package final class SQLiteAdminStore: AdminStore {
         }
     }
 
-    package func createKey(projectID: Int64, publicKey: String?, label: String?) throws -> ProjectKey {
-        let key = publicKey ?? ProjectKey.generatePublicKey()
-        guard SentryAuth.isPlausibleKey(key) else {
-            throw AdminError("a public key is 1-64 characters of letters, digits, '-' or '_'")
-        }
-        return try with { db in
+    package func createKey(projectID: Int64, publicKey: String?, label: String?) async throws -> ProjectKey {
+        let key = try ProjectKey.validatedPublicKey(publicKey)
+        return try await with { db in
             try db.transaction {
                 guard try db.scalarInt("SELECT COUNT(*) FROM projects WHERE id = ?", [.int(projectID)]) == 1 else {
-                    throw AdminError("project \(projectID) does not exist")
+                    throw Project.missing(projectID)
                 }
                 guard try db.scalarInt("SELECT COUNT(*) FROM project_keys WHERE public_key = ?", [.text(key)]) == 0 else {
-                    throw AdminError("public key \(key) already exists")
+                    throw ProjectKey.publicKeyTaken(key)
                 }
                 try db.statement("INSERT INTO project_keys (project_id, public_key, label, created_at) VALUES (?, ?, ?, ?)")
-                    .run([.int(projectID), .text(key), .text(label ?? "Default"), .int(ClockTime.nowMilliseconds)])
+                    .run([.int(projectID), .text(key), .text(ProjectKey.storedLabel(label)), .int(ClockTime.nowMilliseconds)])
                 return try db.statement(Self.keyColumns + " WHERE id = ?").query([.int(db.lastInsertRowID)], Self.key)[0]
             }
         }
     }
 
-    package func setting(_ key: String) throws -> String? {
-        try with { db in
+    package func setting(_ key: String) async throws -> String? {
+        try await with { db in
             try db.statement("SELECT value FROM settings WHERE key = ?").query([.text(key)]) { $0.text(0) }.first ?? nil
         }
     }
 
-    package func setSetting(_ key: String, _ value: String) throws {
-        try with { db in
+    package func setSetting(_ key: String, _ value: String) async throws {
+        try await with { db in
             try db.statement("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
                 .run([.text(key), .text(value)])
         }
     }
 
-    package func latestPayloadDictionary() throws -> (id: Int64, bytes: [UInt8])? {
-        try with { db in
+    package func latestPayloadDictionary() async throws -> (id: Int64, bytes: [UInt8])? {
+        try await with { db in
             try db.statement("SELECT id, dictionary FROM payload_dictionaries ORDER BY id DESC LIMIT 1")
                 .query([]) { ($0.int(0), $0.blob(1)) }.first
         }
     }
 
-    package func payloadDictionary(id: Int64) throws -> [UInt8]? {
-        try with { db in
+    package func payloadDictionary(id: Int64) async throws -> [UInt8]? {
+        let connection = connection
+        return try await BlockingWork.run(timeout: Self.deadlineSeconds) { try Self.payloadDictionary(id: id, in: connection) }
+    }
+
+    /// `payloadDictionary(id:)` on the calling thread, for `PayloadDictionaries`' loader:
+    /// decompression is synchronous, and runs on a read's own thread.
+    package func loadPayloadDictionary(id: Int64) throws -> [UInt8]? {
+        try Self.payloadDictionary(id: id, in: connection)
+    }
+
+    private static func payloadDictionary(id: Int64, in connection: NIOLockedValueBox<SQLiteConnection>) throws -> [UInt8]? {
+        try connection.withLockedValue { db in
             try db.statement("SELECT dictionary FROM payload_dictionaries WHERE id = ?").query([.int(id)]) { $0.blob(0) }.first
         }
     }
 
-    package func settingIfAbsent(_ key: String, _ value: String) throws -> String {
-        try with { db in
+    package func settingIfAbsent(_ key: String, _ value: String) async throws -> String {
+        try await with { db in
             try db.transaction {
                 try db.statement("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)").run([.text(key), .text(value)])
                 return try db.statement("SELECT value FROM settings WHERE key = ?").query([.text(key)]) { $0.text(0) ?? "" }[0]
@@ -166,27 +175,24 @@ package final class SQLiteAdminStore: AdminStore {
 
     // MARK: Projects and keys
 
-    package func renameProject(id: Int64, name: String) throws -> Project? {
-        let name = name.trimmingSpaces
-        guard !name.isEmpty, name.count <= 200 else { throw AdminError("a project name is 1-200 characters") }
-        return try with { db in
+    package func renameProject(id: Int64, name: String) async throws -> Project? {
+        let name = try Project.validatedName(name)
+        return try await with { db in
             try db.statement("UPDATE projects SET name = ? WHERE id = ?").run([.text(name), .int(id)])
             return try db.statement(Self.projectColumns + " WHERE p.id = ?").query([.int(id)], Self.project).first
         }
     }
 
-    package func key(id: Int64) throws -> ProjectKey? {
-        try with { try $0.statement(Self.keyColumns + " WHERE id = ?").query([.int(id)], Self.key).first }
+    package func key(id: Int64) async throws -> ProjectKey? {
+        try await with { try $0.statement(Self.keyColumns + " WHERE id = ?").query([.int(id)], Self.key).first }
     }
 
-    package func updateKey(id: Int64, label: String?, enabled: Bool?, rateLimit: ProjectKey.RateLimit??) throws -> ProjectKey? {
-        if case .some(.some(let limit)) = rateLimit, limit.count < 0 || limit.windowSeconds < 1 {
-            throw AdminError("a rate limit is a count >= 0 per window of >= 1 second")
-        }
-        return try with { db in
+    package func updateKey(id: Int64, label: String?, enabled: Bool?, rateLimit: ProjectKey.RateLimit??) async throws -> ProjectKey? {
+        if case .some(.some(let limit)) = rateLimit { try limit.validate() }
+        return try await with { db in
             try db.transaction {
                 if let label {
-                    try db.statement("UPDATE project_keys SET label = ? WHERE id = ?").run([.text(String(label.prefix(200))), .int(id)])
+                    try db.statement("UPDATE project_keys SET label = ? WHERE id = ?").run([.text(ProjectKey.storedLabel(label)), .int(id)])
                 }
                 if let enabled {
                     try db.statement("UPDATE project_keys SET enabled = ? WHERE id = ?").run([.int(enabled ? 1 : 0), .int(id)])
@@ -210,13 +216,12 @@ package final class SQLiteAdminStore: AdminStore {
             createdAt: row.int(4), disabledAt: row.isNull(5) ? nil : row.int(5))
     }
 
-    package func createUser(email: String, passwordHash: String, isAdmin: Bool) throws -> User {
-        let email = email.trimmingSpaces
-        guard User.isPlausibleEmail(email) else { throw AdminError("\(email) is not an email address") }
-        return try with { db in
+    package func createUser(email: String, passwordHash: String, isAdmin: Bool) async throws -> User {
+        let email = try User.validatedEmail(email)
+        return try await with { db in
             try db.transaction {
                 guard try db.scalarInt("SELECT COUNT(*) FROM users WHERE email = ?", [.text(email)]) == 0 else {
-                    throw AdminError("a user with email \(email) already exists")
+                    throw User.emailTaken(email)
                 }
                 try db.statement("INSERT INTO users (email, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?)")
                     .run([.text(email), .text(passwordHash), .int(isAdmin ? 1 : 0), .int(ClockTime.nowMilliseconds)])
@@ -225,21 +230,21 @@ package final class SQLiteAdminStore: AdminStore {
         }
     }
 
-    package func user(id: Int64) throws -> User? {
-        try with { try $0.statement(Self.userColumns + " WHERE id = ?").query([.int(id)], Self.user).first }
+    package func user(id: Int64) async throws -> User? {
+        try await with { try $0.statement(Self.userColumns + " WHERE id = ?").query([.int(id)], Self.user).first }
     }
 
-    package func user(email: String) throws -> User? {
-        try with { try $0.statement(Self.userColumns + " WHERE email = ?").query([.text(email.trimmingSpaces)], Self.user).first }
+    package func user(email: String) async throws -> User? {
+        try await with { try $0.statement(Self.userColumns + " WHERE email = ?").query([.text(email.trimmingSpaces)], Self.user).first }
     }
 
-    package func users() throws -> [User] {
-        try with { try $0.statement(Self.userColumns + " ORDER BY id").query([], Self.user) }
+    package func users() async throws -> [User] {
+        try await with { try $0.statement(Self.userColumns + " ORDER BY id").query([], Self.user) }
     }
 
     @discardableResult
-    package func setPassword(userID: Int64, passwordHash: String, revokeTokens: Bool) throws -> Int {
-        try with { db in
+    package func setPassword(userID: Int64, passwordHash: String, revokeTokens: Bool) async throws -> Int {
+        try await with { db in
             try db.transaction {
                 try db.statement("UPDATE users SET password_hash = ? WHERE id = ?").run([.text(passwordHash), .int(userID)])
                 // A new password signs every browser out.
@@ -252,8 +257,8 @@ package final class SQLiteAdminStore: AdminStore {
         }
     }
 
-    package func setUserActive(id: Int64, active: Bool, now: Int64) throws -> User? {
-        try with { db in
+    package func setUserActive(id: Int64, active: Bool, now: Int64) async throws -> User? {
+        try await with { db in
             try db.transaction {
                 if active {
                     try db.statement("UPDATE users SET disabled_at = NULL WHERE id = ?").run([.int(id)])
@@ -266,8 +271,8 @@ package final class SQLiteAdminStore: AdminStore {
         }
     }
 
-    package func upgradePasswordHash(userID: Int64, from old: String, to new: String) throws -> Bool {
-        try with { db in
+    package func upgradePasswordHash(userID: Int64, from old: String, to new: String) async throws -> Bool {
+        try await with { db in
             try db.statement("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?").run([
                 .text(new), .int(userID), .text(old),
             ])
@@ -275,8 +280,8 @@ package final class SQLiteAdminStore: AdminStore {
         }
     }
 
-    package func createSession(_ session: WebSession) throws {
-        try with { db in
+    package func createSession(_ session: WebSession) async throws {
+        try await with { db in
             try db.statement("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
                 .run([
                     .blob(session.tokenHash), .optional(session.userID), .text(session.csrfToken), .int(session.createdAt),
@@ -285,8 +290,8 @@ package final class SQLiteAdminStore: AdminStore {
         }
     }
 
-    package func session(tokenHash: [UInt8], now: Int64) throws -> WebSession? {
-        try with { db in
+    package func session(tokenHash: [UInt8], now: Int64) async throws -> WebSession? {
+        try await with { db in
             try db.statement(
                 "SELECT token_hash, user_id, csrf_token, created_at, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?"
             )
@@ -298,12 +303,12 @@ package final class SQLiteAdminStore: AdminStore {
         }
     }
 
-    package func deleteSession(tokenHash: [UInt8]) throws {
-        try with { try $0.statement("DELETE FROM sessions WHERE token_hash = ?").run([.blob(tokenHash)]) }
+    package func deleteSession(tokenHash: [UInt8]) async throws {
+        try await with { try $0.statement("DELETE FROM sessions WHERE token_hash = ?").run([.blob(tokenHash)]) }
     }
 
-    package func deleteExpiredSessions(now: Int64) throws -> Int {
-        try with { db in
+    package func deleteExpiredSessions(now: Int64) async throws -> Int {
+        try await with { db in
             try db.statement("DELETE FROM sessions WHERE expires_at <= ?").run([.int(now)])
             return db.changes
         }
@@ -316,35 +321,34 @@ package final class SQLiteAdminStore: AdminStore {
     private static func token(_ row: SQLiteStatement) -> APIToken {
         APIToken(
             id: row.int(0), label: row.text(1) ?? "",
-            scopes: (row.text(2) ?? "").split(separator: " ").compactMap { TokenScope(rawValue: String($0)) },
+            scopes: APIToken.scopes(stored: row.text(2) ?? ""),
             prefix: row.text(3) ?? "", userID: row.isNull(4) ? nil : row.int(4), createdAt: row.int(5),
             lastUsedAt: row.isNull(6) ? nil : row.int(6), revokedAt: row.isNull(7) ? nil : row.int(7))
     }
 
-    package func createToken(hash: [UInt8], prefix: String, label: String, scopes: [TokenScope], userID: Int64?) throws -> APIToken {
-        guard !scopes.isEmpty else { throw AdminError("a token needs at least one scope (read, write, admin)") }
-        return try with { db in
+    package func createToken(hash: [UInt8], prefix: String, label: String, scopes: [TokenScope], userID: Int64?) async throws -> APIToken {
+        let scopes = try APIToken.storedScopes(scopes)
+        return try await with { db in
             try db.statement("INSERT INTO api_tokens (token_hash, label, scopes, prefix, user_id, created_at) VALUES (?, ?, ?, ?, ?, ?)")
                 .run([
-                    .blob(hash), .text(String(label.prefix(200))), .text(scopes.map(\.rawValue).joined(separator: " ")),
+                    .blob(hash), .text(APIToken.storedLabel(label)), .text(scopes),
                     .text(prefix), .optional(userID), .int(ClockTime.nowMilliseconds),
                 ])
             return try db.statement(Self.tokenColumns + " WHERE id = ?").query([.int(db.lastInsertRowID)], Self.token)[0]
         }
     }
 
-    package func tokens() throws -> [APIToken] {
-        try with { try $0.statement(Self.tokenColumns + " ORDER BY id").query([], Self.token) }
+    package func tokens() async throws -> [APIToken] {
+        try await with { try $0.statement(Self.tokenColumns + " ORDER BY id").query([], Self.token) }
     }
 
-    package func activeToken(hash: [UInt8], now: Int64) throws -> APIToken? {
-        try with { db in
+    package func activeToken(hash: [UInt8], now: Int64) async throws -> APIToken? {
+        try await with { db in
             guard
                 let token = try db.statement(Self.tokenColumns + " WHERE token_hash = ? AND revoked_at IS NULL" + Self.ownerIsActive)
                     .query([.blob(hash)], Self.token).first
             else { return nil }
-            // Last use at minute precision: enough for "last used", and it spares a write per request.
-            if (token.lastUsedAt ?? 0) < now - 60_000 {
+            if token.needsUsageStamp(now: now) {
                 try db.statement("UPDATE api_tokens SET last_used_at = ? WHERE id = ?").run([.int(now), .int(token.id)])
             }
             return token
@@ -355,8 +359,8 @@ package final class SQLiteAdminStore: AdminStore {
     /// enabled; tokens without an owner (the CLI's) are not tied to any account.
     private static let ownerIsActive = " AND (user_id IS NULL OR user_id IN (SELECT id FROM users WHERE disabled_at IS NULL))"
 
-    package func replaceAdminToken(settingKey: String, hash: String) throws {
-        try with { db in
+    package func replaceAdminToken(settingKey: String, hash: String) async throws {
+        try await with { db in
             try db.transaction {
                 try db.statement("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
                     .run([.text(settingKey), .text(hash)])
@@ -365,8 +369,8 @@ package final class SQLiteAdminStore: AdminStore {
         }
     }
 
-    package func revokeToken(id: Int64, now: Int64) throws -> Bool {
-        try with { db in
+    package func revokeToken(id: Int64, now: Int64) async throws -> Bool {
+        try await with { db in
             guard try db.scalarInt("SELECT COUNT(*) FROM api_tokens WHERE id = ?", [.int(id)]) == 1 else { return false }
             try db.statement("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?").run([.int(now), .int(id)])
             return true

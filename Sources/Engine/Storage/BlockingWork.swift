@@ -3,7 +3,8 @@ import NIOConcurrencyHelpers
 import NIOCore
 package import NIOPosix
 
-/// Threads for work that blocks: database calls behind a lock or a `.wait()`, password hashing.
+/// Threads for work that blocks (SQLite calls behind a lock, password hashing), and deadlines for
+/// async work.
 ///
 /// Swift's cooperative pool has one thread per core; a handler that blocks one of them (SQLite's
 /// 5 s busy timeout, a PostgreSQL round trip, 0.1 s of scrypt) takes a core's worth of every
@@ -18,7 +19,7 @@ package enum BlockingWork {
     }()
 
     private static let pending = NIOLockedValueBox(0)
-    private static let maxPending = 1024
+    package static let maxPending = 1024
 
     /// The work did not finish within its deadline; it may still be running on its thread.
     package struct TimedOut: Error, CustomStringConvertible {
@@ -64,5 +65,61 @@ package enum BlockingWork {
                 finish(.failure(TimedOut(seconds: seconds)))
             }
         }
+    }
+
+    private static let pendingAsync = NIOLockedValueBox(0)
+
+    /// Runs async `work` (an admin store's call) and waits at most `seconds` for it: past the
+    /// deadline the caller gets `TimedOut` and the work is cancelled, finishing on its own. At
+    /// most `maxPending` calls wait at once, as in `run`; past that, new ones fail at once.
+    package static func withDeadline<T: Sendable>(
+        _ seconds: Double, _ work: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let admitted = pendingAsync.withLockedValue { count in
+            guard count < maxPending else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else { throw TimedOut(seconds: 0) }
+        let slot = NIOLockedValueBox<CheckedContinuation<T, any Error>?>(nil)
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            slot.withLockedValue { $0 = continuation }
+            let finish: @Sendable (Result<T, any Error>) -> Void = { result in
+                slot.withLockedValue { value -> CheckedContinuation<T, any Error>? in
+                    defer { value = nil }
+                    return value
+                }?.resume(with: result)
+            }
+            let running = Task {
+                defer { pendingAsync.withLockedValue { $0 -= 1 } }
+                do {
+                    finish(.success(try await work()))
+                } catch {
+                    finish(.failure(error))
+                }
+            }
+            MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) {
+                finish(.failure(TimedOut(seconds: seconds)))
+                running.cancel()
+            }
+        }
+    }
+
+    /// Waits on this thread for async `work`: for the few callers that run on a thread of their
+    /// own (the retention purger's), never on the cooperative pool.
+    package static func waitOnThisThread<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+        let result = NIOLockedValueBox<Result<T, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do {
+                let value = try await work()
+                result.withLockedValue { $0 = .success(value) }
+            } catch {
+                result.withLockedValue { $0 = .failure(error) }
+            }
+            done.signal()
+        }
+        done.wait()
+        return try result.withLockedValue { $0! }.get()
     }
 }

@@ -21,7 +21,7 @@ struct InitCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try await common.settings(extra: bind.map { ["bind": $0] } ?? [:])
         let directory = DataDirectory(settings: settings)
-        let setup = try directory.initialise()
+        let setup = try await directory.initialise()
         let dsn = directory.dsn(for: setup.key)
         if json {
             var writer = JSONWriter()

@@ -25,10 +25,10 @@ struct KeyCommand: AsyncParsableCommand {
         func run() async throws {
             let settings = try await common.settings()
             let directory = DataDirectory(settings: settings)
-            let setup = try directory.initialise()
+            let setup = try await directory.initialise()
             let key: ProjectKey
             do {
-                key = try setup.store.createKey(projectID: project, publicKey: publicKey, label: label)
+                key = try await setup.store.createKey(projectID: project, publicKey: publicKey, label: label)
             } catch let error as AdminError {
                 throw ValidationError(error.description)
             }
@@ -52,9 +52,9 @@ struct KeyCommand: AsyncParsableCommand {
         func run() async throws {
             let settings = try await common.settings()
             let directory = DataDirectory(settings: settings)
-            let setup = try directory.initialise()
-            guard try setup.store.project(id: project) != nil else { throw ValidationError("project \(project) does not exist") }
-            let keys = try setup.store.keys(projectID: project)
+            let setup = try await directory.initialise()
+            guard try await setup.store.project(id: project) != nil else { throw ValidationError("project \(project) does not exist") }
+            let keys = try await setup.store.keys(projectID: project)
             if json {
                 var writer = JSONWriter()
                 writer.beginArray()

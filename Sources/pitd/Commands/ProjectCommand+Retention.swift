@@ -18,10 +18,10 @@ extension ProjectCommand {
 
         func run() async throws {
             let settings = try await common.settings()
-            let setup = try DataDirectory(settings: settings).initialise()
-            guard let project = try setup.store.project(id: id) else { throw ValidationError("no project \(id)") }
+            let setup = try await DataDirectory(settings: settings).initialise()
+            guard let project = try await setup.store.project(id: id) else { throw ValidationError("no project \(id)") }
             let policy = settings.retentionPolicy
-            try policy.reload(from: setup.store)
+            try await policy.reload(from: setup.store)
             if let days {
                 let value: Int?
                 if days == "default" {
@@ -33,7 +33,7 @@ extension ProjectCommand {
                 } else {
                     throw ValidationError("DAYS must be a number or `default`")
                 }
-                try policy.setOverride(value, projectID: project.id, store: setup.store)
+                try await policy.setOverride(value, projectID: project.id, store: setup.store)
             }
             let effective = policy.days(projectID: project.id)
             let source = policy.override(projectID: project.id) == nil ? "server setting retention_days" : "project override"

@@ -22,14 +22,14 @@ struct ProjectCommand: AsyncParsableCommand {
         func run() async throws {
             let settings = try await common.settings()
             let directory = DataDirectory(settings: settings)
-            let setup = try directory.initialise()
+            let setup = try await directory.initialise()
             let project: Project
             do {
-                project = try setup.store.createProject(name: name, id: id, platform: platform)
+                project = try await setup.store.createProject(name: name, id: id, platform: platform)
             } catch let error as AdminError {
                 throw ValidationError(error.description)
             }
-            let key = try setup.store.keys(projectID: project.id)[0]
+            let key = try await setup.store.keys(projectID: project.id)[0]
             printProject(project, key: key, directory: directory, json: json)
         }
     }
@@ -43,20 +43,20 @@ struct ProjectCommand: AsyncParsableCommand {
         func run() async throws {
             let settings = try await common.settings()
             let directory = DataDirectory(settings: settings)
-            let setup = try directory.initialise()
-            let projects = try setup.store.projects()
+            let setup = try await directory.initialise()
+            let projects = try await setup.store.projects()
             if json {
                 var writer = JSONWriter()
                 writer.beginArray()
                 for project in projects {
-                    let key = try setup.store.keys(projectID: project.id).first
+                    let key = try await setup.store.keys(projectID: project.id).first
                     writeProject(project, key: key, directory: directory, into: &writer)
                 }
                 writer.endArray()
                 print(writer.string)
             } else {
                 for project in projects {
-                    let key = try setup.store.keys(projectID: project.id).first
+                    let key = try await setup.store.keys(projectID: project.id).first
                     print("\(project.id)\t\(project.slug)\t\(project.name)\t\(key.map(directory.dsn(for:)) ?? "-")")
                 }
             }

@@ -22,14 +22,14 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             let settings = try await common.settings()
-            let store = try DataDirectory(settings: settings).initialise().store
+            let store = try await DataDirectory(settings: settings).initialise().store
             var parsed: [TokenScope] = []
             for name in scopes.flatMap({ $0.split(separator: ",").map(String.init) }) {
                 guard let scope = TokenScope.parse(name) else { throw ValidationError("unknown scope \(name) (read, write, admin)") }
                 if !parsed.contains(scope) { parsed.append(scope) }
             }
             let plain = Secret.generate(prefix: "pit_tok_")
-            let token = try store.createToken(
+            let token = try await store.createToken(
                 hash: Secret.hash(plain), prefix: String(plain.prefix(12)), label: label, scopes: parsed,
                 userID: nil)
             if json {
@@ -50,7 +50,7 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             let settings = try await common.settings()
-            let tokens = try DataDirectory(settings: settings).initialise().store.tokens()
+            let tokens = try await DataDirectory(settings: settings).initialise().store.tokens()
             if json {
                 var writer = JSONWriter()
                 writer.beginArray()
@@ -74,8 +74,8 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             let settings = try await common.settings()
-            let store = try DataDirectory(settings: settings).initialise().store
-            guard try store.revokeToken(id: id, now: ClockTime.nowMilliseconds) else { throw ValidationError("no token \(id)") }
+            let store = try await DataDirectory(settings: settings).initialise().store
+            guard try await store.revokeToken(id: id, now: ClockTime.nowMilliseconds) else { throw ValidationError("no token \(id)") }
             print("revoked token \(id)")
         }
     }
@@ -93,7 +93,7 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             let settings = try await common.settings()
             let directory = DataDirectory(settings: settings)
-            let token = try directory.rotateAdminToken(store: try directory.initialise().store)
+            let token = try await directory.rotateAdminToken(store: try await directory.initialise().store)
             if json {
                 var writer = JSONWriter()
                 writer.beginObject()

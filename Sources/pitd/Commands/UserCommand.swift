@@ -22,11 +22,11 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let settings = try await common.settings()
-            let setup = try DataDirectory(settings: settings).initialise()
+            let setup = try await DataDirectory(settings: settings).initialise()
             let password = try readPassword(fromStdin: passwordStdin)
             let user: User
             do {
-                user = try setup.store.createUser(email: email, passwordHash: try PasswordHash.make(password), isAdmin: admin)
+                user = try await setup.store.createUser(email: email, passwordHash: try PasswordHash.make(password), isAdmin: admin)
             } catch let error as AdminError {
                 throw ValidationError(error.description)
             }
@@ -48,7 +48,7 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let settings = try await common.settings()
-            let users = try DataDirectory(settings: settings).initialise().store.users()
+            let users = try await DataDirectory(settings: settings).initialise().store.users()
             if json {
                 var writer = JSONWriter()
                 writer.beginArray()
@@ -79,9 +79,9 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let settings = try await common.settings()
-            let store = try DataDirectory(settings: settings).initialise().store
-            guard let user = try store.user(email: email) else { throw ValidationError("no user with email \(email)") }
-            let revoked = try store.setPassword(
+            let store = try await DataDirectory(settings: settings).initialise().store
+            guard let user = try await store.user(email: email) else { throw ValidationError("no user with email \(email)") }
+            let revoked = try await store.setPassword(
                 userID: user.id, passwordHash: try PasswordHash.make(try readPassword(fromStdin: passwordStdin)),
                 revokeTokens: !keepTokens)
             print("password changed for \(user.email); signed out everywhere" + (keepTokens ? "" : ", \(revoked) API token(s) revoked"))
@@ -117,18 +117,20 @@ struct UserCommand: AsyncParsableCommand {
 
 private func setActive(_ active: Bool, email: String, common: CommonOptions) async throws -> User {
     let settings = try await common.settings()
-    let store = try DataDirectory(settings: settings).initialise().store
-    guard let user = try store.user(email: email),
-        let updated = try store.setUserActive(id: user.id, active: active, now: ClockTime.nowMilliseconds)
+    let store = try await DataDirectory(settings: settings).initialise().store
+    guard let user = try await store.user(email: email),
+        let updated = try await store.setUserActive(id: user.id, active: active, now: ClockTime.nowMilliseconds)
     else { throw ValidationError("no user with email \(email)") }
     return updated
 }
 
-/// Passwords are at least 8 characters; longer than 1,024 is refused so a hash is never asked
-/// to chew on megabytes.
+/// `User.validatePassword`'s rule, as a usage error.
 func validatePassword(_ password: String) throws {
-    guard password.count >= 8 else { throw ValidationError("a password has at least 8 characters") }
-    guard password.utf8.count <= 1024 else { throw ValidationError("a password has at most 1,024 bytes") }
+    do {
+        try User.validatePassword(password)
+    } catch {
+        throw ValidationError(error.message)
+    }
 }
 
 private func readPassword(fromStdin: Bool) throws -> String {

@@ -75,7 +75,7 @@ extension APIRoutes {
 
     /// `GET /api/0/organizations/{org}/issues/?project={id}`: one project per request here.
     func listOrganizationIssues(_ request: Request, _ context: PitRequestContext) async throws -> Response {
-        let projects = try await admin({ try $0.projects() })
+        let projects = try await admin({ try await $0.projects() })
         let wanted = FormFields(query: request)["project"].flatMap { Int64($0) }
         guard let project = wanted.flatMap({ id in projects.first { $0.id == id } }) ?? (wanted == nil ? projects.first : nil),
             project.organizationSlug == context.parameters.get("org")
@@ -91,7 +91,8 @@ extension APIRoutes {
     }
 
     func loadIssue(_ id: Int64) async throws -> (IssueRow, Project) {
-        guard let issue = try await reader.issue(id: id), let project = try await admin({ try $0.project(id: issue.projectID) }) else {
+        guard let issue = try await reader.issue(id: id), let project = try await admin({ try await $0.project(id: issue.projectID) })
+        else {
             throw HTTPError(.notFound, message: "The requested resource does not exist")
         }
         return (issue, project)

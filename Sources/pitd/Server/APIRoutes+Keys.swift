@@ -11,7 +11,7 @@ extension APIRoutes {
         let project = try await project(context)
         var writer = JSONWriter()
         writer.beginArray()
-        for key in try await admin({ try $0.keys(projectID: project.id) }) {
+        for key in try await admin({ try await $0.keys(projectID: project.id) }) {
             SentryAPIRenderer.projectKey(key, dsn: DataDirectory.dsn(publicURL: baseURL, key: key), into: &writer)
         }
         writer.endArray()
@@ -31,17 +31,9 @@ extension APIRoutes {
         let (name, limit) = try await APIBody.read(request, allowEmpty: true) { json in
             (json.string(json.member(0, "name")), try Self.rateLimit(json))
         }
-        do {
-            let key = try await admin({ store in
-                let key = try store.createKey(projectID: project.id, publicKey: nil, label: name)
-                guard case .some(.some) = limit else { return key }
-                return try store.updateKey(id: key.id, label: nil, enabled: nil, rateLimit: limit) ?? key
-            })
-            _ = try? await admin({ try keys.reload(from: $0) })
-            return keyResponse(key, status: .created)
-        } catch let error as AdminError {
-            throw HTTPError(.badRequest, message: error.description)
-        }
+        let key = try await admin({ try await $0.createKey(projectID: project.id, label: name, rateLimit: limit ?? nil) })
+        _ = try? await admin({ try await keys.reload(from: $0) })
+        return keyResponse(key, status: .created)
     }
 
     /// `rateLimit` absent → unchanged (nil); `null` (or `{"count": null, "window": null}`, as
@@ -52,20 +44,16 @@ extension APIRoutes {
         let count = json.member(member, "count")
         let window = json.member(member, "window")
         if json.isNull(count) && json.isNull(window) { return .some(nil) }
-        do {
-            return .some(
-                try ProjectKey.RateLimit.validated(
-                    count: json.int(count).map(Int64.init),
-                    windowSeconds: json.int(window).map(Int64.init)))
-        } catch {
-            throw HTTPError(.badRequest, message: error.detail)
-        }
+        return .some(
+            try ProjectKey.RateLimit.validated(
+                count: json.int(count).map(Int64.init),
+                windowSeconds: json.int(window).map(Int64.init)))
     }
 
     func projectKey(_ context: PitRequestContext) async throws -> (Project, ProjectKey) {
         let project = try await project(context)
         guard let publicKey = context.parameters.get("key"),
-            let key = try await admin({ try $0.keys(projectID: project.id) }).first(where: { $0.publicKey == publicKey })
+            let key = try await admin({ try await $0.keys(projectID: project.id) }).first(where: { $0.publicKey == publicKey })
         else { throw HTTPError(.notFound, message: "The requested resource does not exist") }
         return (project, key)
     }
@@ -77,15 +65,11 @@ extension APIRoutes {
         let (name, active, limit) = try await APIBody.read(request) { json in
             (json.string(json.member(0, "name")), json.bool(json.member(0, "isActive")), try Self.rateLimit(json))
         }
-        do {
-            guard let updated = try await admin({ try $0.updateKey(id: key.id, label: name, enabled: active, rateLimit: limit) }) else {
-                throw HTTPError(.notFound, message: "The requested resource does not exist")
-            }
-            _ = try? await admin({ try keys.reload(from: $0) })
-            return keyResponse(updated)
-        } catch let error as AdminError {
-            throw HTTPError(.badRequest, message: error.description)
+        guard let updated = try await admin({ try await $0.updateKey(id: key.id, label: name, enabled: active, rateLimit: limit) }) else {
+            throw HTTPError(.notFound, message: "The requested resource does not exist")
         }
+        _ = try? await admin({ try await keys.reload(from: $0) })
+        return keyResponse(updated)
     }
 
     /// Keys are disabled, never deleted: stored events keep pointing at their project either way,
@@ -93,8 +77,8 @@ extension APIRoutes {
     func disableKey(_ context: PitRequestContext) async throws -> Response {
         _ = try context.require(.admin)
         let (_, key) = try await projectKey(context)
-        _ = try await admin({ try $0.updateKey(id: key.id, label: nil, enabled: false, rateLimit: nil) })
-        _ = try? await admin({ try keys.reload(from: $0) })
+        _ = try await admin({ try await $0.updateKey(id: key.id, label: nil, enabled: false, rateLimit: nil) })
+        _ = try? await admin({ try await keys.reload(from: $0) })
         return Response(status: .noContent)
     }
 }

@@ -10,14 +10,14 @@ extension APIRoutes {
     func listProjects() async throws -> Response {
         var writer = JSONWriter()
         writer.beginArray()
-        for project in try await admin({ try $0.projects() }) { SentryAPIRenderer.project(project, into: &writer) }
+        for project in try await admin({ try await $0.projects() }) { SentryAPIRenderer.project(project, into: &writer) }
         writer.endArray()
         return HTTPResponses.json(writer)
     }
 
     func project(_ context: PitRequestContext) async throws -> Project {
         guard let org = context.parameters.get("org"), let slug = context.parameters.get("project"),
-            let project = try await admin({ try $0.project(organizationSlug: org, slug: slug) })
+            let project = try await admin({ try await $0.project(organizationSlug: org, slug: slug) })
         else { throw HTTPError(.notFound, message: "The requested resource does not exist") }
         return project
     }
@@ -36,13 +36,8 @@ extension APIRoutes {
             (json.string(json.member(0, "name")), json.string(json.member(0, "platform")))
         }
         guard let name, !name.trimmingSpaces.isEmpty else { throw HTTPError(.badRequest, message: "name is required") }
-        let project: Project
-        do {
-            project = try await admin({ try $0.createProject(name: name.trimmingSpaces, id: nil, platform: platform) })
-            _ = try? await admin({ try keys.reload(from: $0) })
-        } catch let error as AdminError {
-            throw HTTPError(.badRequest, message: error.description)
-        }
+        let project = try await admin({ try await $0.createProject(name: name.trimmingSpaces, id: nil, platform: platform) })
+        _ = try? await admin({ try await keys.reload(from: $0) })
         var writer = JSONWriter()
         SentryAPIRenderer.project(project, into: &writer)
         return HTTPResponses.json(writer, status: .created)
@@ -54,11 +49,7 @@ extension APIRoutes {
         let name = try await APIBody.read(request) { json in json.string(json.member(0, "name")) }
         var updated = project
         if let name {
-            do {
-                updated = try await admin({ try $0.renameProject(id: project.id, name: name) }) ?? project
-            } catch let error as AdminError {
-                throw HTTPError(.badRequest, message: error.description)
-            }
+            updated = try await admin({ try await $0.renameProject(id: project.id, name: name) }) ?? project
         }
         var writer = JSONWriter()
         SentryAPIRenderer.project(updated, into: &writer)

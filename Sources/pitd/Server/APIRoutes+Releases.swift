@@ -8,7 +8,7 @@ import PitStorage
 /// Releases of the organisation or one project.
 extension APIRoutes {
     func releases(_ context: PitRequestContext, projectScoped: Bool) async throws -> Response {
-        let projects = Dictionary(try await admin({ try $0.projects() }).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let projects = Dictionary(try await admin({ try await $0.projects() }).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let rows = try await reader.releases(projectID: projectScoped ? try project(context).id : nil)
         var byVersion: [String: [ReleaseRow]] = [:]
         var order: [String] = []
@@ -25,7 +25,7 @@ extension APIRoutes {
 
     func releaseDetail(_ context: PitRequestContext) async throws -> Response {
         let version = context.parameters.get("version").map { $0.removingPercentEncoding ?? $0 } ?? ""
-        let projects = Dictionary(try await admin({ try $0.projects() }).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let projects = Dictionary(try await admin({ try await $0.projects() }).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let rows = try await reader.releases(projectID: nil).filter { $0.version == version }
         guard !rows.isEmpty else { throw HTTPError(.notFound, message: "The requested resource does not exist") }
         var writer = JSONWriter()

@@ -31,7 +31,7 @@ extension APIRoutes {
                 throw HTTPError(.badRequest, message: error.detail)
             }
         }
-        try await admin { store in try retention.setOverride(days, projectID: project.id, store: store) }
+        try await admin { store in try await retention.setOverride(days, projectID: project.id, store: store) }
         return retentionAnswer(project)
     }
 

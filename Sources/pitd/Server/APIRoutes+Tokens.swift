@@ -10,7 +10,7 @@ extension APIRoutes {
         _ = try context.require(.admin)
         var writer = JSONWriter()
         writer.beginArray()
-        for token in try await admin({ try $0.tokens() }) { SentryAPIRenderer.apiToken(token, plainToken: nil, into: &writer) }
+        for token in try await admin({ try await $0.tokens() }) { SentryAPIRenderer.apiToken(token, plainToken: nil, into: &writer) }
         writer.endArray()
         return HTTPResponses.json(writer)
     }
@@ -40,7 +40,7 @@ extension APIRoutes {
     func revokeToken(_ context: PitRequestContext) async throws -> Response {
         _ = try context.require(.admin)
         guard let id = context.parameters.get("id").flatMap({ Int64($0) }),
-            try await admin({ try $0.revokeToken(id: id, now: ClockTime.nowMilliseconds) })
+            try await admin({ try await $0.revokeToken(id: id, now: ClockTime.nowMilliseconds) })
         else { throw HTTPError(.notFound, message: "The requested resource does not exist") }
         return Response(status: .noContent)
     }

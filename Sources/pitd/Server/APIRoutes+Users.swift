@@ -34,7 +34,7 @@ extension APIRoutes {
         try requireOrganization(context)
         var writer = JSONWriter()
         writer.beginArray()
-        for user in try await admin({ try $0.users() }) { Self.member(user, into: &writer) }
+        for user in try await admin({ try await $0.users() }) { Self.member(user, into: &writer) }
         writer.endArray()
         return HTTPResponses.json(writer)
     }
@@ -61,7 +61,8 @@ extension APIRoutes {
     }
 
     private func user(_ context: PitRequestContext, parameter: String) async throws -> User {
-        guard let id = context.parameters.get(parameter).flatMap({ Int64($0) }), let user = try await admin({ try $0.user(id: id) }) else {
+        guard let id = context.parameters.get(parameter).flatMap({ Int64($0) }), let user = try await admin({ try await $0.user(id: id) })
+        else {
             throw HTTPError(.notFound, message: "The requested resource does not exist")
         }
         return user
@@ -73,7 +74,8 @@ extension APIRoutes {
         if !active && identity.actingUserID == user.id {
             throw HTTPError(.badRequest, message: "You cannot disable your own account.")
         }
-        guard let updated = try await admin({ try $0.setUserActive(id: user.id, active: active, now: ClockTime.nowMilliseconds) }) else {
+        guard let updated = try await admin({ try await $0.setUserActive(id: user.id, active: active, now: ClockTime.nowMilliseconds) })
+        else {
             throw HTTPError(.notFound, message: "The requested resource does not exist")
         }
         return updated

@@ -29,11 +29,11 @@ package enum PitServer {
 
     package static func run(settings: PitSettings, logger: Logger) async throws {
         let directory = DataDirectory(settings: settings)
-        let setup = try directory.initialise(logger: logger)
+        let setup = try await directory.initialise(logger: logger)
         // `pitd restore` refuses while this is held.
         let serverLock = try ServerLock.shared(path: settings.serverLockPath)
         defer { withExtendedLifetime(serverLock) {} }
-        guard let tokenHash = try setup.store.setting(DataDirectory.adminTokenHashSetting) else {
+        guard let tokenHash = try await setup.store.setting(DataDirectory.adminTokenHashSetting) else {
             throw PitSettings.Invalid(description: "no admin token in \(settings.backend)")
         }
         logger.info(
@@ -51,7 +51,7 @@ package enum PitServer {
                 metadata: ["pit.admin_token_file": "\(settings.adminTokenPath)"])
         }
 
-        let app = try application(settings: settings, setup: setup, adminTokenHash: tokenHash, logger: logger)
+        let app = try await application(settings: settings, setup: setup, adminTokenHash: tokenHash, logger: logger)
         // Application.runService() would wait for ever on a service that never stops; past the
         // connections' grace and the writers' drain, shutdown escalates to cancellation.
         var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
@@ -69,11 +69,11 @@ package enum PitServer {
     static func application(
         settings: PitSettings, setup: DataDirectory.Setup, adminTokenHash tokenHash: String, logger: Logger,
         clock: PitClock = .system
-    ) throws -> PitApplication {
+    ) async throws -> PitApplication {
         let registry = Self.registry
         let metrics = PitMetrics()
         let keys = KeyCache()
-        try keys.reload(from: setup.store)
+        try await keys.reload(from: setup.store)
         let queue = IngestQueue(maxCount: settings.queueMaxEvents, maxBytes: settings.queueMaxBytes)
         let health = StorageHealth()
         let stores = try (0..<settings.writers).map { _ in try settings.backend.makeBatchStore(logger: logger) }
@@ -84,14 +84,16 @@ package enum PitServer {
         let admin = setup.store
         var dictionaries: PayloadDictionaries?
         if settings.dictionarySamples > 0 {
-            let registry = PayloadDictionaries(sampleCount: settings.dictionarySamples) { id in try admin.payloadDictionary(id: id) }
-            if let (id, bytes) = try admin.latestPayloadDictionary(), let dictionary = PayloadDictionary(id: id, bytes: bytes) {
+            let registry = PayloadDictionaries(
+                sampleCount: settings.dictionarySamples,
+                loader: try settings.backend.makePayloadDictionaryLoader(adminStore: admin, logger: logger))
+            if let (id, bytes) = try await admin.latestPayloadDictionary(), let dictionary = PayloadDictionary(id: id, bytes: bytes) {
                 registry.install(dictionary)
             }
             dictionaries = registry
         }
         let retention = settings.retentionPolicy
-        try retention.reload(from: setup.store)
+        try await retention.reload(from: setup.store)
         let diskGuard = DiskGuard(path: settings.dataDirectory, minimumFreeBytes: settings.minFreeDiskBytes, logger: logger)
         let pipeline = IngestPipeline(
             keys: keys, queue: queue, ack: settings.ack, limits: settings.limits,
@@ -128,7 +130,7 @@ package enum PitServer {
             queue: queue, health: health, registry: registry, diskGuard: diskGuard,
             probe: {
                 do {
-                    _ = try await BlockingWork.run(timeout: 2) { try admin.setting(DataDirectory.adminTokenHashSetting) }
+                    _ = try await BlockingWork.withDeadline(2) { try await admin.setting(DataDirectory.adminTokenHashSetting) }
                     return true
                 } catch {
                     logger.debug("readiness probe failed", metadata: ["error": "\(error)"])

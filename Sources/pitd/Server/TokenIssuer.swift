@@ -10,15 +10,11 @@ struct TokenIssuer: Sendable {
 
     func issue(label: String, scopes: [TokenScope], userID: Int64?) async throws -> (APIToken, String) {
         let plain = Secret.generate(prefix: "pit_tok_")
-        do {
-            let token = try await admin({
-                try $0.createToken(
-                    hash: Secret.hash(plain), prefix: String(plain.prefix(12)), label: label,
-                    scopes: scopes, userID: userID)
-            })
-            return (token, plain)
-        } catch let error as AdminError {
-            throw HTTPError(.badRequest, message: error.description)
-        }
+        let token = try await admin({
+            try await $0.createToken(
+                hash: Secret.hash(plain), prefix: String(plain.prefix(12)), label: label,
+                scopes: scopes, userID: userID)
+        })
+        return (token, plain)
     }
 }

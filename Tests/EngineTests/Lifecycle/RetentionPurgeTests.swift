@@ -15,9 +15,9 @@ private let nowMilliseconds = Int64(receiveTime * 1000)
 
 /// Runs one retention pass over the fixture's database as the server's purger would, issue
 /// deletions going through the fixture's writer.
-private func purge(_ fixture: StoreFixture, policy: RetentionPolicy, batchSize: Int = 2) throws -> RetentionPass.Summary {
+private func purge(_ fixture: StoreFixture, policy: RetentionPolicy, batchSize: Int = 2) async throws -> RetentionPass.Summary {
     // The purge walks the projects table, which the server's admin store fills.
-    _ = try SQLiteAdminStore(path: fixture.path).ensureDefaults(organizationSlug: "pit", projectSlug: "default")
+    _ = try await SQLiteAdminStore(path: fixture.path).ensureDefaults(organizationSlug: "pit", projectSlug: "default")
     let store = try SQLitePurgeStore(path: fixture.path)
     let pass = RetentionPass(store: store, policy: policy, configuration: .init(batchSize: batchSize, pause: 0)) { ids in
         _ = try fixture.store.write([.command(.purgeIssues(issueIDs: ids), { _ in })])
@@ -54,7 +54,7 @@ private func scalar(_ path: String, _ sql: String) throws -> Int64 {
         }
         #expect(try await fixture.issues().count == 3)
 
-        let summary = try purge(fixture, policy: RetentionPolicy(defaultDays: 90))
+        let summary = try await purge(fixture, policy: RetentionPolicy(defaultDays: 90))
         #expect(summary.events == 4)
         #expect(summary.items == 1)
         #expect(summary.emptiedIssues == 1)
@@ -85,7 +85,7 @@ private func scalar(_ path: String, _ sql: String) throws -> Int64 {
         #expect(try await fixture.issues().count == 3)
 
         // A second pass finds nothing more to do.
-        let second = try purge(fixture, policy: RetentionPolicy(defaultDays: 90))
+        let second = try await purge(fixture, policy: RetentionPolicy(defaultDays: 90))
         #expect(second.events == 0 && second.items == 0 && second.emptiedIssues == 0)
     }
 
@@ -112,24 +112,24 @@ private func scalar(_ path: String, _ sql: String) throws -> Int64 {
         try fixture.write(try fixture.record(eventJSON(2), projectID: 2, received: tenDaysAgo))
         try fixture.write(try fixture.record(eventJSON(3), projectID: 3, received: receiveTime - 1000 * day))
         let admin = try SQLiteAdminStore(path: fixture.path)
-        _ = try admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
-        _ = try admin.createProject(name: "Short", id: 2, platform: nil)
-        _ = try admin.createProject(name: "Forever", id: 3, platform: nil)
+        _ = try await admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
+        _ = try await admin.createProject(name: "Short", id: 2, platform: nil)
+        _ = try await admin.createProject(name: "Forever", id: 3, platform: nil)
         let policy = RetentionPolicy(defaultDays: 90)
-        try policy.setOverride(7, projectID: 2, store: admin)
-        try policy.setOverride(0, projectID: 3, store: admin)
+        try await policy.setOverride(7, projectID: 2, store: admin)
+        try await policy.setOverride(0, projectID: 3, store: admin)
         // A fresh policy reads the overrides back from the settings table.
         let reloaded = RetentionPolicy(defaultDays: 90)
-        try reloaded.reload(from: admin)
+        try await reloaded.reload(from: admin)
         #expect(reloaded.days(projectID: 1) == 90 && reloaded.days(projectID: 2) == 7 && reloaded.days(projectID: 3) == 0)
 
-        let summary = try purge(fixture, policy: reloaded)
+        let summary = try await purge(fixture, policy: reloaded)
         #expect(summary.events == 1)
         #expect(try scalar(fixture.path, "SELECT COUNT(*) FROM events WHERE project_id = 2") == 0)
         #expect(try scalar(fixture.path, "SELECT COUNT(*) FROM events WHERE project_id IN (1, 3)") == 2)
 
-        try reloaded.setOverride(nil, projectID: 2, store: admin)
-        try reloaded.reload(from: admin)
+        try await reloaded.setOverride(nil, projectID: 2, store: admin)
+        try await reloaded.reload(from: admin)
         #expect(reloaded.override(projectID: 2) == nil && reloaded.days(projectID: 2) == 90)
     }
 
@@ -147,7 +147,7 @@ private func scalar(_ path: String, _ sql: String) throws -> Int64 {
         try fixture.write(try fixture.record(eventJSON(6, user: #"{"id":"u3"}"#), received: receiveTime))
         #expect(try await fixture.onlyIssue().usersSeen == 3)
 
-        let summary = try purge(fixture, policy: RetentionPolicy(defaultDays: 90))
+        let summary = try await purge(fixture, policy: RetentionPolicy(defaultDays: 90))
         #expect(summary.events == 4)
         let issue = try await fixture.onlyIssue()
         #expect(issue.timesSeen == 2)
@@ -158,7 +158,7 @@ private func scalar(_ path: String, _ sql: String) throws -> Int64 {
                 "id:u1", "id:u3",
             ])
         // A second pass changes nothing.
-        _ = try purge(fixture, policy: RetentionPolicy(defaultDays: 90))
+        _ = try await purge(fixture, policy: RetentionPolicy(defaultDays: 90))
         #expect(try await fixture.onlyIssue().usersSeen == 2)
     }
 
@@ -171,7 +171,7 @@ private func scalar(_ path: String, _ sql: String) throws -> Int64 {
         let used = try #require(try store.usedBytes())
         // Below what the schema alone takes: everything goes, oldest first, and then the loop
         // stops because nothing is left rather than spinning.
-        let summary = try purge(fixture, policy: RetentionPolicy(defaultDays: 0, maxDatabaseBytes: used / 100))
+        let summary = try await purge(fixture, policy: RetentionPolicy(defaultDays: 0, maxDatabaseBytes: used / 100))
         #expect(summary.events == 0 && summary.eventsOverSize == 20)
         #expect(try await fixture.issues().isEmpty)
         #expect(try scalar(fixture.path, "SELECT COUNT(*) FROM issue_hashes") == 0)
@@ -187,7 +187,7 @@ private func scalar(_ path: String, _ sql: String) throws -> Int64 {
             try fixture.write(try fixture.record(eventJSON(id, value: noise), received: receiveTime - 100 * day))
         }
         let pagesBefore = try scalar(fixture.path, "PRAGMA page_count")
-        let summary = try purge(fixture, policy: RetentionPolicy(defaultDays: 90), batchSize: 10)
+        let summary = try await purge(fixture, policy: RetentionPolicy(defaultDays: 90), batchSize: 10)
         #expect(summary.events == 50)
         #expect(summary.reclaimedPages > 0)
         #expect(try scalar(fixture.path, "PRAGMA page_count") < pagesBefore)
@@ -195,7 +195,7 @@ private func scalar(_ path: String, _ sql: String) throws -> Int64 {
 
     /// A slow batch halves the next and buys a pause three times its length, so the purge holds
     /// the write lock a quarter of the time at most; fast batches grow back to the limit.
-    @Test func pacingKeepsBatchesShortAndTheLockShareSmall() {
+    @Test func pacingKeepsBatchesShortAndTheLockShareSmall() async {
         var pacing = RetentionPass.Pacing(limit: 1000, target: 0.02)
         #expect(pacing.size == 1000)
         #expect(abs(pacing.record(seconds: 0.08, minimumPause: 0.02, idleFactor: 3) - 0.24) < 1e-9)
@@ -212,7 +212,7 @@ private func scalar(_ path: String, _ sql: String) throws -> Int64 {
         #expect(pacing.size == 1)
     }
 
-    @Test func ingestDropsEventsAlreadyPastRetention() throws {
+    @Test func ingestDropsEventsAlreadyPastRetention() async throws {
         let policy = RetentionPolicy(defaultDays: 7)
         let pipeline = IngestPipeline(
             keys: KeyCache(), queue: IngestQueue(maxCount: 1, maxBytes: 1), ack: .queued,
@@ -258,7 +258,7 @@ private func scalar(_ path: String, _ sql: String) throws -> Int64 {
         #expect(again.previous != nil)
     }
 
-    @Test func verifyRefusesWhatIsNotAPitDatabase() throws {
+    @Test func verifyRefusesWhatIsNotAPitDatabase() async throws {
         let directory = try TemporaryDirectory()
         let garbage = directory.path("garbage.sqlite")
         try Data(repeating: 0x41, count: 10_000).write(to: URL(fileURLWithPath: garbage))
@@ -274,8 +274,8 @@ private func scalar(_ path: String, _ sql: String) throws -> Int64 {
 struct PostgresRetentionPurgeTests {
     @Test func purgesExpiredEventsAndEmptiedIssues() async throws {
         let database = try PostgresTestDatabase.create()
-        let admin = try PostgresAdminStore(url: database, logger: PostgresTestDatabase.logger)
-        _ = try admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
+        let admin = try await PostgresAdminStore.open(url: database, logger: PostgresTestDatabase.logger)
+        _ = try await admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
         let writer = try PostgresBatchStore(url: database, logger: PostgresTestDatabase.logger)
         defer { writer.close() }
         let fixture = try StoreFixture()
@@ -333,8 +333,8 @@ struct PostgresRetentionPurgeTests {
     /// Issue 10 on PostgreSQL: distinct users are counted down with the events.
     @Test func purgeRecountsUsersSeen() async throws {
         let database = try PostgresTestDatabase.create()
-        let admin = try PostgresAdminStore(url: database, logger: PostgresTestDatabase.logger)
-        _ = try admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
+        let admin = try await PostgresAdminStore.open(url: database, logger: PostgresTestDatabase.logger)
+        _ = try await admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
         let writer = try PostgresBatchStore(url: database, logger: PostgresTestDatabase.logger)
         defer { writer.close() }
         let fixture = try StoreFixture()

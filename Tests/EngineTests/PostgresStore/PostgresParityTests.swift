@@ -19,12 +19,12 @@ struct PostgresParityTests {
         let directory = try TemporaryDirectory()
         let sqlitePath = directory.path("pit.db")
         let sqliteAdmin = try SQLiteAdminStore(path: sqlitePath)
-        let postgresAdmin = try PostgresAdminStore(url: database, logger: PostgresTestDatabase.logger)
+        let postgresAdmin = try await PostgresAdminStore.open(url: database, logger: PostgresTestDatabase.logger)
         for admin in [sqliteAdmin, postgresAdmin] as [any AdminStore] {
-            _ = try admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
-            _ = try admin.createProject(name: "Second", id: nil, platform: "python")
+            _ = try await admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
+            _ = try await admin.createProject(name: "Second", id: nil, platform: "python")
         }
-        #expect(try sqliteAdmin.projects().map(\.slug) == postgresAdmin.projects().map(\.slug))
+        #expect(try await sqliteAdmin.projects().map(\.slug) == postgresAdmin.projects().map(\.slug))
 
         let sqlite = try SQLiteBatchStore(path: sqlitePath, durability: StorageDurability(synchronous: .off))
         let postgres = try PostgresBatchStore(url: database, logger: PostgresTestDatabase.logger)
@@ -188,8 +188,8 @@ struct PostgresParityTests {
     /// limit, and a fingerprint it forgot still finds its issue in the database.
     @Test func fingerprintCacheStaysBounded() async throws {
         let database = try PostgresTestDatabase.create()
-        let admin = try PostgresAdminStore(url: database, logger: PostgresTestDatabase.logger)
-        _ = try admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
+        let admin = try await PostgresAdminStore.open(url: database, logger: PostgresTestDatabase.logger)
+        _ = try await admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
         let writer = try PostgresBatchStore(url: database, logger: PostgresTestDatabase.logger, cacheLimit: 4)
         defer { writer.close() }
         let fixture = try StoreFixture()

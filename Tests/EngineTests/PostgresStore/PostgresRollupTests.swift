@@ -21,9 +21,9 @@ struct PostgresRollupTests {
     /// roll-ups (as on two instances) race each other: one issue, every count exact throughout.
     @Test func concurrentWritersAndRollupsCountExactly() async throws {
         let database = try PostgresTestDatabase.create()
-        let admin = try PostgresAdminStore(url: database, logger: PostgresTestDatabase.logger)
-        _ = try admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
-        admin.close()
+        let admin = try await PostgresAdminStore.open(url: database, logger: PostgresTestDatabase.logger)
+        _ = try await admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
+        await admin.close()
 
         let fixture = try StoreFixture()
         var work: [[[IngestQueue.Entry]]] = []
@@ -130,9 +130,9 @@ struct PostgresRollupTests {
     /// A database created before the delta tables existed gains them and keeps its counts.
     @Test func migratesADatabaseFromBeforeTheDeltaTables() async throws {
         let database = try PostgresTestDatabase.create()
-        let admin = try PostgresAdminStore(url: database, logger: PostgresTestDatabase.logger)
-        _ = try admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
-        admin.close()
+        let admin = try await PostgresAdminStore.open(url: database, logger: PostgresTestDatabase.logger)
+        _ = try await admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
+        await admin.close()
         let fixture = try StoreFixture()
         let store = try PostgresBatchStore(url: database, logger: PostgresTestDatabase.logger)
         _ = try store.write([.write(WriteUnit(event: try fixture.record(eventJSON(1, release: "1.0")), items: []))])
@@ -153,8 +153,8 @@ struct PostgresRollupTests {
             }
             try session.query("DELETE FROM pit_migrations WHERE version > 1000")
 
-            let reopened = try PostgresAdminStore(url: database, logger: PostgresTestDatabase.logger)
-            reopened.close()
+            let reopened = try await PostgresAdminStore.open(url: database, logger: PostgresTestDatabase.logger)
+            await reopened.close()
             let writer = try PostgresBatchStore(url: database, logger: PostgresTestDatabase.logger)
             _ = try writer.write([.write(WriteUnit(event: try fixture.record(eventJSON(2, release: "1.0")), items: []))])
             writer.close()

@@ -7,7 +7,7 @@ import Testing
 /// The browsing side of the SQLite store: accounts, sessions, tokens, hourly counters, tag
 /// facets per environment, event navigation and the upgrade from schema 2.
 @Suite struct SQLiteBrowseStoreTests {
-    @Test func passwordsAreSaltedScryptAndVerifyOnlyTheRightPassword() throws {
+    @Test func passwordsAreSaltedScryptAndVerifyOnlyTheRightPassword() async throws {
         let hash = try PasswordHash.make("correct horse battery", logN: 10)
         #expect(hash.hasPrefix("scrypt$10$8$1$"))
         #expect(PasswordHash.verify("correct horse battery", against: hash))
@@ -17,52 +17,52 @@ import Testing
         #expect(!PasswordHash.verify("x", against: "plain"))
     }
 
-    @Test func usersSessionsAndTokens() throws {
+    @Test func usersSessionsAndTokens() async throws {
         let directory = try TemporaryDirectory()
         let store = try SQLiteAdminStore(path: directory.path("pit.db"))
-        let user = try store.createUser(email: "Ops@Example.com", passwordHash: "h", isAdmin: true)
-        #expect(try store.user(email: "ops@example.com")?.id == user.id, "emails are case-insensitive")
-        #expect(throws: AdminError.self) { try store.createUser(email: "OPS@example.com", passwordHash: "h", isAdmin: false) }
-        #expect(throws: AdminError.self) { try store.createUser(email: "nobody", passwordHash: "h", isAdmin: false) }
+        let user = try await store.createUser(email: "Ops@Example.com", passwordHash: "h", isAdmin: true)
+        #expect(try await store.user(email: "ops@example.com")?.id == user.id, "emails are case-insensitive")
+        await #expect(throws: AdminError.self) { try await store.createUser(email: "OPS@example.com", passwordHash: "h", isAdmin: false) }
+        await #expect(throws: AdminError.self) { try await store.createUser(email: "nobody", passwordHash: "h", isAdmin: false) }
 
         let session = WebSession(tokenHash: Secret.hash("cookie"), userID: user.id, csrfToken: "c", createdAt: 0, expiresAt: 1000)
-        try store.createSession(session)
-        #expect(try store.session(tokenHash: Secret.hash("cookie"), now: 999) == session)
-        #expect(try store.session(tokenHash: Secret.hash("cookie"), now: 1000) == nil, "expired")
-        #expect(try store.session(tokenHash: Secret.hash("other"), now: 0) == nil)
-        #expect(try store.deleteExpiredSessions(now: 1000) == 1)
+        try await store.createSession(session)
+        #expect(try await store.session(tokenHash: Secret.hash("cookie"), now: 999) == session)
+        #expect(try await store.session(tokenHash: Secret.hash("cookie"), now: 1000) == nil, "expired")
+        #expect(try await store.session(tokenHash: Secret.hash("other"), now: 0) == nil)
+        #expect(try await store.deleteExpiredSessions(now: 1000) == 1)
 
-        try store.createSession(
+        try await store.createSession(
             WebSession(
                 tokenHash: Secret.hash("c2"), userID: user.id, csrfToken: "c", createdAt: 0,
                 expiresAt: .max))
-        try store.setPassword(userID: user.id, passwordHash: "new", revokeTokens: false)
-        #expect(try store.session(tokenHash: Secret.hash("c2"), now: 0) == nil, "a new password signs out everywhere")
+        try await store.setPassword(userID: user.id, passwordHash: "new", revokeTokens: false)
+        #expect(try await store.session(tokenHash: Secret.hash("c2"), now: 0) == nil, "a new password signs out everywhere")
 
-        let token = try store.createToken(
+        let token = try await store.createToken(
             hash: Secret.hash("secret"), prefix: "pit_tok_abcd", label: "ci", scopes: [.write],
             userID: nil)
         #expect(token.allows(.read) && token.allows(.write) && !token.allows(.admin))
-        #expect(try store.activeToken(hash: Secret.hash("secret"), now: 5_000_000)?.id == token.id)
-        #expect(try store.tokens().first?.lastUsedAt == 5_000_000)
-        #expect(try store.revokeToken(id: token.id, now: 6_000_000))
-        #expect(try store.activeToken(hash: Secret.hash("secret"), now: 7_000_000) == nil)
-        #expect(try !store.revokeToken(id: 999, now: 0))
-        #expect(throws: AdminError.self) { try store.createToken(hash: [1], prefix: "", label: "", scopes: [], userID: nil) }
+        #expect(try await store.activeToken(hash: Secret.hash("secret"), now: 5_000_000)?.id == token.id)
+        #expect(try await store.tokens().first?.lastUsedAt == 5_000_000)
+        #expect(try await store.revokeToken(id: token.id, now: 6_000_000))
+        #expect(try await store.activeToken(hash: Secret.hash("secret"), now: 7_000_000) == nil)
+        #expect(try await !store.revokeToken(id: 999, now: 0))
+        await #expect(throws: AdminError.self) { try await store.createToken(hash: [1], prefix: "", label: "", scopes: [], userID: nil) }
     }
 
-    @Test func keyUpdatesAndRateLimits() throws {
+    @Test func keyUpdatesAndRateLimits() async throws {
         let directory = try TemporaryDirectory()
         let store = try SQLiteAdminStore(path: directory.path("pit.db"))
-        _ = try store.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
-        let key = try #require(try store.keys(projectID: 1).first)
-        let limited = try store.updateKey(
+        _ = try await store.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
+        let key = try #require(try await store.keys(projectID: 1).first)
+        let limited = try await store.updateKey(
             id: key.id, label: "web", enabled: nil,
             rateLimit: .some(ProjectKey.RateLimit(count: 10, windowSeconds: 60)))
         #expect(limited?.label == "web" && limited?.rateLimit == ProjectKey.RateLimit(count: 10, windowSeconds: 60))
-        let unchanged = try store.updateKey(id: key.id, label: nil, enabled: false, rateLimit: nil)
+        let unchanged = try await store.updateKey(id: key.id, label: nil, enabled: false, rateLimit: nil)
         #expect(unchanged?.rateLimit != nil && unchanged?.enabled == false)
-        let lifted = try store.updateKey(id: key.id, label: nil, enabled: nil, rateLimit: .some(nil))
+        let lifted = try await store.updateKey(id: key.id, label: nil, enabled: nil, rateLimit: .some(nil))
         #expect(lifted?.rateLimit == nil)
 
         let cache = KeyCache()

@@ -18,4 +18,17 @@ import Testing
         // the test's own threads for seconds.
         #expect(ContinuousClock.now - started < .seconds(20))
     }
+
+    /// The deadline of async admin calls (`AdminAccess`): answers and errors pass, a call that
+    /// does not answer in time gives up its caller and is cancelled.
+    @Test func asyncWorkHasADeadlineToo() async throws {
+        // Generous deadlines where an answer is expected: the whole suite shares two cores.
+        #expect(try await BlockingWork.withDeadline(60) { 6 * 7 } == 42)
+        await #expect(throws: AdminError.invalid("no")) { try await BlockingWork.withDeadline(60) { throw AdminError.invalid("no") } }
+        let started = ContinuousClock.now
+        await #expect(throws: BlockingWork.TimedOut.self) {
+            try await BlockingWork.withDeadline(0.2) { try await Task.sleep(for: .seconds(30)) }
+        }
+        #expect(ContinuousClock.now - started < .seconds(20))
+    }
 }

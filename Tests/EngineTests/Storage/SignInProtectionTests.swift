@@ -13,7 +13,7 @@ import Testing
         var read: @Sendable () -> Double { { self.now.withLockedValue { $0 } } }
     }
 
-    @Test func anAccountGetsItsBurstThenOneAttemptPerInterval() throws {
+    @Test func anAccountGetsItsBurstThenOneAttemptPerInterval() async throws {
         let clock = ManualClock()
         let throttle = LoginThrottle(policies: [.init(burst: 3, interval: 60), .init(burst: 100, interval: 1)], clock: clock.read)
         for n in 0..<3 { _ = try throttle.attempt(["ops@example.com", "10.0.0.\(n)"]) }
@@ -27,7 +27,7 @@ import Testing
         #expect(throws: LoginThrottle.Refused.self) { try throttle.attempt(["ops@example.com", "10.0.0.9"]) }
     }
 
-    @Test func anAddressIsThrottledAcrossAccountsAndNilSkipsAPolicy() throws {
+    @Test func anAddressIsThrottledAcrossAccountsAndNilSkipsAPolicy() async throws {
         let clock = ManualClock()
         let throttle = LoginThrottle(policies: [.init(burst: 100, interval: 60), .init(burst: 2, interval: 10)], clock: clock.read)
         _ = try throttle.attempt(["a@example.com", "10.0.0.1"])
@@ -36,7 +36,7 @@ import Testing
         _ = try throttle.attempt(["b@example.com", "10.0.0.2"])
     }
 
-    @Test func successClearsTheAccountAndRefundsTheAddress() throws {
+    @Test func successClearsTheAccountAndRefundsTheAddress() async throws {
         let clock = ManualClock()
         let throttle = LoginThrottle(policies: [.init(burst: 2, interval: 60), .init(burst: 3, interval: 10)], clock: clock.read)
         _ = try throttle.attempt(["a@example.com", "10.0.0.1"])
@@ -48,7 +48,7 @@ import Testing
         #expect(throws: LoginThrottle.Refused.self) { try throttle.attempt(["c@example.com", "10.0.0.1"]) }
     }
 
-    @Test func cheapChecksAreChargedOnlyWhenTheyFail() throws {
+    @Test func cheapChecksAreChargedOnlyWhenTheyFail() async throws {
         let clock = ManualClock()
         let throttle = LoginThrottle(policies: [.init(burst: 0, interval: 60), .init(burst: 2, interval: 10)], clock: clock.read)
         // Any number of good requests at once.
@@ -59,7 +59,7 @@ import Testing
         try throttle.check([nil, "10.0.0.2"])
     }
 
-    @Test func refusedAttemptsChargeNothing() throws {
+    @Test func refusedAttemptsChargeNothing() async throws {
         let clock = ManualClock()
         let throttle = LoginThrottle(policies: [.init(burst: 1, interval: 60), .init(burst: 5, interval: 10)], clock: clock.read)
         _ = try throttle.attempt(["a@example.com", "10.0.0.1"])
@@ -68,7 +68,7 @@ import Testing
         for n in 0..<4 { _ = try throttle.attempt(["x\(n)@example.com", "10.0.0.1"]) }
     }
 
-    @Test func theTableStaysBoundedAndKeepsTheKeysDeepestInDebt() throws {
+    @Test func theTableStaysBoundedAndKeepsTheKeysDeepestInDebt() async throws {
         let clock = ManualClock()
         let throttle = LoginThrottle(policies: [.init(burst: 3, interval: 60)], capacity: 1000, clock: clock.read)
         for _ in 0..<3 { _ = try throttle.attempt(["victim@example.com"]) }
@@ -81,7 +81,7 @@ import Testing
         _ = try throttle.attempt(["victim@example.com"])
     }
 
-    @Test func hashesCarryTheirParametersAndOldOnesAskForARehash() throws {
+    @Test func hashesCarryTheirParametersAndOldOnesAskForARehash() async throws {
         #expect(PasswordHash.defaultLogN == 17 && PasswordHash.defaultR == 8 && PasswordHash.defaultP == 1, "OWASP's scrypt parameters")
         // A low cost: scrypt runs synchronously on the test pool, and BoringSSL is unoptimised in debug builds.
         let old = try PasswordHash.make("correct horse battery", logN: 10)
@@ -108,16 +108,16 @@ import Testing
         #expect(try await hasher.verify("wrong", against: nil) == false, "no account: a decoy hash, and false")
     }
 
-    @Test func anUpgradedHashReplacesOnlyTheOneItWasMadeFrom() throws {
+    @Test func anUpgradedHashReplacesOnlyTheOneItWasMadeFrom() async throws {
         let directory = try TemporaryDirectory()
         let store = try SQLiteAdminStore(path: directory.path("pit.db"))
-        let user = try store.createUser(email: "ops@example.com", passwordHash: "old", isAdmin: false)
+        let user = try await store.createUser(email: "ops@example.com", passwordHash: "old", isAdmin: false)
         let session = WebSession(tokenHash: Secret.hash("cookie"), userID: user.id, csrfToken: "c", createdAt: 0, expiresAt: 1000)
-        try store.createSession(session)
-        #expect(try store.upgradePasswordHash(userID: user.id, from: "old", to: "new"))
-        #expect(try store.user(id: user.id)?.passwordHash == "new")
-        #expect(try store.session(tokenHash: Secret.hash("cookie"), now: 1) != nil, "nobody was signed out")
-        #expect(try !store.upgradePasswordHash(userID: user.id, from: "old", to: "newer"), "changed meanwhile: left alone")
-        #expect(try store.user(id: user.id)?.passwordHash == "new")
+        try await store.createSession(session)
+        #expect(try await store.upgradePasswordHash(userID: user.id, from: "old", to: "new"))
+        #expect(try await store.user(id: user.id)?.passwordHash == "new")
+        #expect(try await store.session(tokenHash: Secret.hash("cookie"), now: 1) != nil, "nobody was signed out")
+        #expect(try await !store.upgradePasswordHash(userID: user.id, from: "old", to: "newer"), "changed meanwhile: left alone")
+        #expect(try await store.user(id: user.id)?.passwordHash == "new")
     }
 }

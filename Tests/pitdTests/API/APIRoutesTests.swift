@@ -173,7 +173,7 @@ import Testing
     @Test func crossProjectAndCrossOrganisationReadsAreRefused() async throws {
         let server = try await TestServer()
         let admin = server.adminToken
-        let other = try server.store.createProject(name: "Other", id: nil, platform: nil)
+        let other = try await server.store.createProject(name: "Other", id: nil, platform: nil)
         let event = TestEvent(type: "SecretError")
         try server.seed([event], projectID: other.id)
         try await server.test { client in
@@ -265,8 +265,8 @@ import Testing
     @Test func usersAndMembers() async throws {
         let server = try await TestServer()
         let admin = server.adminToken
-        let user = try server.store.createUser(email: "ada@example.com", passwordHash: "unused", isAdmin: false)
-        let token = try server.token([.read, .write], userID: user.id)
+        let user = try await server.store.createUser(email: "ada@example.com", passwordHash: "unused", isAdmin: false)
+        let token = try await server.token([.read, .write], userID: user.id)
         try await server.test { client in
             let detail = try await client.api("/api/0/users/\(user.id)/", token: admin)
             #expect(detail.status == .ok)

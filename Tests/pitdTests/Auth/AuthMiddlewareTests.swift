@@ -38,8 +38,8 @@ import Testing
 
     @Test func tokenScopesLimitWhatATokenMayDo() async throws {
         let server = try await TestServer()
-        let read = try server.token([.read])
-        let write = try server.token([.read, .write])
+        let read = try await server.token([.read])
+        let write = try await server.token([.read, .write])
         try server.seed([TestEvent()])
         try await server.test { client in
             let issues = try await client.api("/api/0/projects/pit/default/issues/", token: read).array()
@@ -61,11 +61,11 @@ import Testing
 
     @Test func disabledUsersTokensAndSessionsAreRefused() async throws {
         let server = try await TestServer()
-        let user = try server.store.createUser(email: "grace@example.com", passwordHash: "unused", isAdmin: true)
-        let token = try server.token([.read], userID: user.id)
+        let user = try await server.store.createUser(email: "grace@example.com", passwordHash: "unused", isAdmin: true)
+        let token = try await server.token([.read], userID: user.id)
         try await server.test { client in
             #expect(try await client.api("/api/0/projects/", token: token).status == .ok)
-            _ = try server.store.setUserActive(id: user.id, active: false, now: ClockTime.nowMilliseconds)
+            _ = try await server.store.setUserActive(id: user.id, active: false, now: ClockTime.nowMilliseconds)
             #expect(try await client.api("/api/0/projects/", token: token).status == .unauthorized)
         }
     }
@@ -106,10 +106,10 @@ import Testing
             #expect(try await client.form(rename, [("name", "Renamed")], cookies: session.cookies).status == .forbidden)
             let forged = String(session.csrf.dropLast()) + (session.csrf.last == "a" ? "b" : "a")
             #expect(try await client.form(rename, [("csrf", forged), ("name", "Renamed")], cookies: session.cookies).status == .forbidden)
-            #expect(try server.store.project(id: server.project.id)?.name == "default")
+            #expect(try await server.store.project(id: server.project.id)?.name == "default")
             let accepted = try await client.form(rename, [("csrf", session.csrf), ("name", "Renamed")], cookies: session.cookies)
             #expect(accepted.status == .seeOther)
-            #expect(try server.store.project(id: server.project.id)?.name == "Renamed")
+            #expect(try await server.store.project(id: server.project.id)?.name == "Renamed")
         }
     }
 
@@ -138,7 +138,7 @@ import Testing
             #expect(wrong.status == .unauthorized)
             #expect(wrong.text.contains("That token is not valid."))
             // An API token is for the API only.
-            let apiToken = try server.token([.admin])
+            let apiToken = try await server.token([.admin])
             let refused = try await client.form(
                 "/login", [("csrf", cookie), ("token", apiToken)], cookies: [Authenticator.loginCSRFCookie: cookie])
             #expect(refused.status == .unauthorized)
@@ -165,7 +165,7 @@ import Testing
     @Test func passwordSignInThrottlingAndDisabledAccounts() async throws {
         let server = try await TestServer(["login_failures_per_account": "2"])
         let hash = try await PasswordHasher(threads: 1, queueLimit: 2).make("correct horse")
-        let user = try server.store.createUser(email: "lin@example.com", passwordHash: hash, isAdmin: false)
+        let user = try await server.store.createUser(email: "lin@example.com", passwordHash: hash, isAdmin: false)
         try await server.test { client in
             let csrf = [Authenticator.loginCSRFCookie: "c"]
             func attempt(_ password: String) async throws -> TestResponse {
@@ -184,7 +184,7 @@ import Testing
             #expect(try await attempt("correct horse").status == .seeOther)
 
             // Disabling closes the account's sessions and refuses its password like a wrong one.
-            _ = try server.store.setUserActive(id: user.id, active: false, now: ClockTime.nowMilliseconds)
+            _ = try await server.store.setUserActive(id: user.id, active: false, now: ClockTime.nowMilliseconds)
             #expect(try await client.page("/organizations/pit/projects/", cookies: session.cookies).status == .seeOther)
             let disabled = try await attempt("correct horse")
             #expect(disabled.status == .unauthorized)
@@ -194,7 +194,7 @@ import Testing
 
     /// The admin token is compared by its hash in constant time: only the exact token matches,
     /// whatever prefix or length another string shares with it.
-    @Test func adminTokenComparison() {
+    @Test func adminTokenComparison() async {
         let token = AdminToken.generate()
         let stored = AdminToken.hash(token)
         #expect(AdminToken.matches(token, storedHash: stored))

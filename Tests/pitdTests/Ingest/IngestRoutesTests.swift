@@ -50,7 +50,7 @@ import Testing
 
     @Test func wrongKeyOrProjectIsRefusedWithASentryBody() async throws {
         let server = try await TestServer()
-        let other = try server.store.createProject(name: "Other", id: nil, platform: nil)
+        let other = try await server.store.createProject(name: "Other", id: nil, platform: nil)
         try await server.test(.live) { client in
             let unknown = try await client.execute(
                 uri: "/api/\(server.project.id)/envelope/", method: .post,

@@ -52,10 +52,10 @@ struct TestServer {
         settings = try await PitSettings.load(dataDirectory: directory, overrides: values)
         var logger = Logger(label: "pitd-tests")
         logger.logLevel = .warning
-        setup = try DataDirectory(settings: settings).initialise(logger: logger)
+        setup = try await DataDirectory(settings: settings).initialise(logger: logger)
         adminToken = try #require(setup.adminToken)
-        let hash = try #require(try setup.store.setting(DataDirectory.adminTokenHashSetting))
-        app = try PitServer.application(settings: settings, setup: setup, adminTokenHash: hash, logger: logger, clock: clock.pitClock)
+        let hash = try #require(try await setup.store.setting(DataDirectory.adminTokenHashSetting))
+        app = try await PitServer.application(settings: settings, setup: setup, adminTokenHash: hash, logger: logger, clock: clock.pitClock)
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: directory) }
@@ -93,9 +93,10 @@ struct TestServer {
     }
 
     /// An API token with `scopes`, created as `POST /api/0/api-tokens/` does; returns the secret.
-    func token(_ scopes: [TokenScope], userID: Int64? = nil) throws -> String {
+    func token(_ scopes: [TokenScope], userID: Int64? = nil) async throws -> String {
         let plain = Secret.generate(prefix: "pit_tok_")
-        _ = try store.createToken(hash: Secret.hash(plain), prefix: String(plain.prefix(12)), label: "test", scopes: scopes, userID: userID)
+        _ = try await store.createToken(
+            hash: Secret.hash(plain), prefix: String(plain.prefix(12)), label: "test", scopes: scopes, userID: userID)
         return plain
     }
 }

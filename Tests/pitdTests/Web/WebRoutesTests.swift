@@ -90,7 +90,7 @@ import Testing
 
     @Test func anotherProjectsEventIsNotShownUnderThisProject() async throws {
         let server = try await TestServer()
-        let other = try server.store.createProject(name: "Other", id: nil, platform: nil)
+        let other = try await server.store.createProject(name: "Other", id: nil, platform: nil)
         let event = TestEvent(type: "PrivateError")
         try server.seed([event], projectID: other.id)
         try await server.test { client in

@@ -65,19 +65,19 @@ package final class KeyCache: Sendable {
         }
     }
 
-    package func reload(from store: any AdminStore) throws {
-        replace(with: try store.keys(projectID: nil))
+    package func reload(from store: any ProjectStore) async throws {
+        replace(with: try await store.keys(projectID: nil))
     }
 }
 
 /// Keeps a `KeyCache` fresh; stops on graceful shutdown.
 package struct KeyCacheRefresher: Service {
     let cache: KeyCache
-    let store: any AdminStore
+    let store: any ProjectStore
     let interval: Duration
     let logger: Logger
 
-    package init(cache: KeyCache, store: any AdminStore, interval: Duration = .seconds(2), logger: Logger) {
+    package init(cache: KeyCache, store: any ProjectStore, interval: Duration = .seconds(2), logger: Logger) {
         self.cache = cache
         self.store = store
         self.interval = interval
@@ -92,10 +92,10 @@ package struct KeyCacheRefresher: Service {
                 return
             }
             do {
-                // On a thread of its own: a store call blocks (SQLite's busy timeout, a PostgreSQL
-                // round trip), and this loop would otherwise block one of the cooperative pool's.
+                // The store's calls are async (SQLite's run on the admin threads), with a deadline
+                // so a hung database cannot stall the loop.
                 let (cache, store) = (cache, store)
-                try await BlockingWork.run(timeout: 30) { try cache.reload(from: store) }
+                try await BlockingWork.withDeadline(30) { try await cache.reload(from: store) }
             } catch {
                 logger.warning("could not reload DSN keys", metadata: ["error": "\(error)"])
             }

@@ -61,16 +61,16 @@ package final class RetentionPolicy: Sendable {
     }
 
     /// Sets or clears (nil) a project's override here and in the store.
-    package func setOverride(_ days: Int?, projectID: Int64, store: any AdminStore) throws {
-        try store.setSetting(Self.settingKey(projectID: projectID), days.map(String.init) ?? "")
+    package func setOverride(_ days: Int?, projectID: Int64, store: any SettingStore) async throws {
+        try await store.setSetting(Self.settingKey(projectID: projectID), days.map(String.init) ?? "")
         overrides.withLockedValue { $0[projectID] = days }
     }
 
     /// Re-reads every project's override; a blank or unreadable value means the server setting.
-    package func reload(from store: any AdminStore) throws {
+    package func reload(from store: any ProjectStore & SettingStore) async throws {
         var fresh: [Int64: Int] = [:]
-        for project in try store.projects() {
-            if let text = try store.setting(Self.settingKey(projectID: project.id)), let days = Int(text),
+        for project in try await store.projects() {
+            if let text = try await store.setting(Self.settingKey(projectID: project.id)), let days = Int(text),
                 (0...Self.maximumDays).contains(days)
             {
                 fresh[project.id] = days

@@ -62,7 +62,7 @@ struct Authenticator: Sendable {
     func identity(forToken token: String) async throws -> Identity? {
         guard !token.isEmpty, token.utf8.count <= 200 else { return nil }
         if AdminToken.matches(token, storedHash: await adminToken.current(admin)) { return Identity(principal: .adminToken) }
-        guard let apiToken = try await admin({ try $0.activeToken(hash: Secret.hash(token), now: clock.wallMilliseconds()) }) else {
+        guard let apiToken = try await admin({ try await $0.activeToken(hash: Secret.hash(token), now: clock.wallMilliseconds()) }) else {
             return nil
         }
         return Identity(principal: .apiToken(apiToken))
@@ -72,12 +72,12 @@ struct Authenticator: Sendable {
     /// still exists and is not disabled.
     func session(_ request: Request) async throws -> Identity? {
         guard let value = request.cookies[Self.sessionCookie]?.value, !value.isEmpty, value.utf8.count <= 200 else { return nil }
-        guard let session = try await admin({ try $0.session(tokenHash: Secret.hash(value), now: clock.wallMilliseconds()) }) else {
+        guard let session = try await admin({ try await $0.session(tokenHash: Secret.hash(value), now: clock.wallMilliseconds()) }) else {
             return nil
         }
         guard let userID = session.userID else { return Identity(principal: .adminToken, session: session) }
         // Disabling deletes the user's sessions; this also covers one opened in the same instant.
-        guard let user = try await admin({ try $0.user(id: userID) }), user.isActive else { return nil }
+        guard let user = try await admin({ try await $0.user(id: userID) }), user.isActive else { return nil }
         return Identity(principal: .user(user), session: session)
     }
 
@@ -118,7 +118,7 @@ struct Authenticator: Sendable {
         } catch {
             throw Refusal.throttled(retryAfter: error.retryAfter)
         }
-        let user = try await admin({ try $0.user(email: email) })
+        let user = try await admin({ try await $0.user(email: email) })
         let valid: Bool
         do {
             valid = try await hasher.verify(password, against: user?.passwordHash)
@@ -136,7 +136,7 @@ struct Authenticator: Sendable {
     /// Best effort; a busy hasher or a failed write leaves the old hash, which still works.
     private func upgradeHash(of user: User, password: String) async {
         guard let fresh = try? await hasher.make(password) else { return }
-        _ = try? await admin({ try $0.upgradePasswordHash(userID: user.id, from: user.passwordHash, to: fresh) })
+        _ = try? await admin({ try await $0.upgradePasswordHash(userID: user.id, from: user.passwordHash, to: fresh) })
     }
 
     /// Emails are case-insensitive in practice; one account, one bucket. Bounded so a huge
@@ -159,15 +159,15 @@ struct Authenticator: Sendable {
         let session = WebSession(
             tokenHash: Secret.hash(token), userID: identity.userID, csrfToken: Secret.generate(prefix: ""),
             createdAt: now, expiresAt: now + sessionLifetimeSeconds * 1000)
-        try await admin({ try $0.createSession(session) })
-        _ = try? await admin({ try $0.deleteExpiredSessions(now: now) })
+        try await admin({ try await $0.createSession(session) })
+        _ = try? await admin({ try await $0.deleteExpiredSessions(now: now) })
         return Cookie(
             name: Self.sessionCookie, value: token, maxAge: Int(sessionLifetimeSeconds), path: "/",
             secure: secure || secureCookies, httpOnly: true, sameSite: .lax)
     }
 
     func closeSession(_ identity: Identity) async throws {
-        if let session = identity.session { try await admin({ try $0.deleteSession(tokenHash: session.tokenHash) }) }
+        if let session = identity.session { try await admin({ try await $0.deleteSession(tokenHash: session.tokenHash) }) }
     }
 
     func expiredSessionCookie() -> Cookie {
@@ -201,7 +201,7 @@ final class AdminTokenHash: Sendable {
         // While the database does not answer, the admin token keeps working as it was (it never
         // needed the database before rotation existed); the next read is a second later. A
         // missing setting would mean no admin token at all: keep the last one, not an empty hash.
-        let fresh = (try? await admin({ try $0.setting(DataDirectory.adminTokenHashSetting) })).flatMap { $0 } ?? hash
+        let fresh = (try? await admin({ try await $0.setting(DataDirectory.adminTokenHashSetting) })).flatMap { $0 } ?? hash
         state.withLockedValue { $0 = (fresh, now) }
         return fresh
     }
@@ -229,6 +229,9 @@ struct APIAuthMiddleware: RouterMiddleware {
             _ = try context.require(needed)
             return try await next(request, context)
         } catch let error as HTTPError {
+            return HTTPResponses.detail(error.body ?? "\(error.status)", status: error.status, headers: error.headers)
+        } catch let error as AdminError {
+            let error = HTTPError(error)
             return HTTPResponses.detail(error.body ?? "\(error.status)", status: error.status, headers: error.headers)
         } catch Authenticator.Refusal.throttled(let seconds) {
             return HTTPResponses.detail(

@@ -29,19 +29,20 @@ package struct DataDirectory {
 
     static let adminTokenHashSetting = "admin_token_sha256"
 
-    package func initialise(logger: Logger = Logger(label: "pitd")) throws -> Setup {
+    package func initialise(logger: Logger = Logger(label: "pitd")) async throws -> Setup {
         try FileManager.default.createDirectory(
             atPath: settings.dataDirectory, withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
-        let store = try settings.backend.makeAdminStore(logger: logger)
-        let project = try store.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
-        guard let key = try store.keys(projectID: project.id).first(where: \.enabled) ?? store.keys(projectID: project.id).first else {
+        let store = try await settings.backend.makeAdminStore(logger: logger)
+        let project = try await store.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
+        let keys = try await store.keys(projectID: project.id)
+        guard let key = keys.first(where: \.enabled) ?? keys.first else {
             throw PitSettings.Invalid(description: "project \(project.id) has no DSN key")
         }
         // The database keeps only a hash of the admin token; the plain token is written once to a
         // file only the owner can read, so `pitd init` can show it again.
         let candidate = AdminToken.generate()
-        let storedHash = try store.settingIfAbsent(Self.adminTokenHashSetting, AdminToken.hash(candidate))
+        let storedHash = try await store.settingIfAbsent(Self.adminTokenHashSetting, AdminToken.hash(candidate))
         let created = storedHash == AdminToken.hash(candidate)
         var token: String?
         if created {
@@ -59,12 +60,12 @@ package struct DataDirectory {
     /// stops working, and the browser sessions it opened are closed), and the file is rewritten.
     /// The new file is written before the database changes and moved into place after, so a
     /// failure leaves either the old token working with its file or the new one with its file.
-    package func rotateAdminToken(store: any AdminStore) throws -> String {
+    package func rotateAdminToken(store: any AdminStore) async throws -> String {
         let token = AdminToken.generate()
         let staged = settings.adminTokenPath + ".new"
         try SecretFile.store(token + "\n", at: staged)
         do {
-            try store.replaceAdminToken(settingKey: Self.adminTokenHashSetting, hash: AdminToken.hash(token))
+            try await store.replaceAdminToken(settingKey: Self.adminTokenHashSetting, hash: AdminToken.hash(token))
         } catch {
             try? FileManager.default.removeItem(atPath: staged)
             throw error

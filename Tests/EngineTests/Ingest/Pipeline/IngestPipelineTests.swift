@@ -26,17 +26,17 @@ final class PipelineFixture {
     init(
         ack: AckMode = .committed, queue: IngestQueue = IngestQueue(maxCount: 1000, maxBytes: 64 << 20),
         limits: IngestLimits = IngestLimits(), retryAfterSeconds: Int = 1
-    ) throws {
+    ) async throws {
         directory = try TemporaryDirectory()
         path = directory.path("pit.db")
         let admin = try SQLiteAdminStore(path: path)
-        #expect(try admin.ensureDefaults(organizationSlug: "org", projectSlug: "proj").id == 1)
-        _ = try admin.createKey(projectID: 1, publicKey: Self.key, label: nil)
-        _ = try admin.createKey(projectID: 1, publicKey: Self.disabledKey, label: nil)
-        let other = try admin.createProject(name: "Other", id: 2, platform: "python")
-        otherKey = try admin.keys(projectID: other.id)[0].publicKey
+        #expect(try await admin.ensureDefaults(organizationSlug: "org", projectSlug: "proj").id == 1)
+        _ = try await admin.createKey(projectID: 1, publicKey: Self.key, label: nil)
+        _ = try await admin.createKey(projectID: 1, publicKey: Self.disabledKey, label: nil)
+        let other = try await admin.createProject(name: "Other", id: 2, platform: "python")
+        otherKey = try await admin.keys(projectID: other.id)[0].publicKey
         try SQLiteConnection(path: path).execute("UPDATE project_keys SET enabled = 0 WHERE public_key = '\(Self.disabledKey)'")
-        try keys.reload(from: admin)
+        try await keys.reload(from: admin)
 
         self.queue = queue
         let store = try SQLiteBatchStore(path: path, durability: StorageDurability(synchronous: .off))
@@ -104,7 +104,7 @@ private func envelope(_ n: Int, header: String? = nil, type: String = "ValueErro
 
 @Suite struct IngestPipelineTests {
     @Test func committedAcknowledgementMeansReadable() async throws {
-        let fixture = try PipelineFixture()
+        let fixture = try await PipelineFixture()
         try await fixture.withWriter {
             for n in 1...5 {
                 let id = try await fixture.pipeline.envelope(fixture.request(envelope(n)))
@@ -121,7 +121,7 @@ private func envelope(_ n: Int, header: String? = nil, type: String = "ValueErro
     }
 
     @Test func concurrentSubmissionsAreAllCommitted() async throws {
-        let fixture = try PipelineFixture()
+        let fixture = try await PipelineFixture()
         let pipeline = fixture.pipeline
         let requests = (1...40).map { fixture.request(envelope($0, type: $0.isMultiple(of: 2) ? "A" : "B")) }
         try await fixture.withWriter {
@@ -138,7 +138,7 @@ private func envelope(_ n: Int, header: String? = nil, type: String = "ValueErro
     }
 
     @Test func eventIDSources() async throws {
-        let fixture = try PipelineFixture()
+        let fixture = try await PipelineFixture()
         try await fixture.withWriter {
             // The payload's id when the header has none.
             let payloadID = try await fixture.pipeline.envelope(
@@ -156,7 +156,7 @@ private func envelope(_ n: Int, header: String? = nil, type: String = "ValueErro
     }
 
     @Test func nonEventItemsAreStored() async throws {
-        let fixture = try PipelineFixture()
+        let fixture = try await PipelineFixture()
         try await fixture.withWriter {
             let body =
                 "{\"event_id\":\"\(hex(1))\"}\n{\"type\":\"attachment\",\"length\":5,\"filename\":\"a.txt\"}\nhello\n"
@@ -170,7 +170,7 @@ private func envelope(_ n: Int, header: String? = nil, type: String = "ValueErro
     }
 
     @Test func tunnelledEnvelopeAuthenticatesWithItsDSN() async throws {
-        let fixture = try PipelineFixture()
+        let fixture = try await PipelineFixture()
         try await fixture.withWriter {
             let header = "{\"event_id\":\"\(hex(1))\",\"dsn\":\"https://\(PipelineFixture.key)@pit.example.com/1\"}"
             let tunnelled = try await fixture.pipeline.envelope(fixture.request(envelope(1, header: header), key: nil))
@@ -183,7 +183,7 @@ private func envelope(_ n: Int, header: String? = nil, type: String = "ValueErro
     }
 
     @Test func authenticationFailures() async throws {
-        let fixture = try PipelineFixture()
+        let fixture = try await PipelineFixture()
         let dsnHeader = { (key: String, project: Int) in "{\"dsn\":\"https://\(key)@pit.example.com/\(project)\"}" }
         try await fixture.withWriter {
             // 401: no credentials at all, or an unusable DSN as the only credentials.
@@ -207,7 +207,7 @@ private func envelope(_ n: Int, header: String? = nil, type: String = "ValueErro
     }
 
     @Test func badPayloadsAre400() async throws {
-        let fixture = try PipelineFixture()
+        let fixture = try await PipelineFixture()
         try await fixture.withWriter {
             let cases = [
                 "", "not an envelope", "{}\n{\"type\":\"event\"}\n{not json}\n", "{}\n{\"type\":\"event\"}\n[1,2]\n",
@@ -223,7 +223,7 @@ private func envelope(_ n: Int, header: String? = nil, type: String = "ValueErro
     }
 
     @Test func encodings() async throws {
-        let fixture = try PipelineFixture()
+        let fixture = try await PipelineFixture()
         try await fixture.withWriter {
             let body = Array(envelope(1).utf8)
             #expect(await fixture.envelopeStatus(fixture.request(ByteBuffer(bytes: Fixtures.gzip(body)), encoding: "gzip")) == nil)
@@ -243,7 +243,7 @@ private func envelope(_ n: Int, header: String? = nil, type: String = "ValueErro
         var limits = IngestLimits()
         limits.maxEventBytes = 200
         limits.maxEnvelopeBytes = 4096
-        let fixture = try PipelineFixture(limits: limits)
+        let fixture = try await PipelineFixture(limits: limits)
         try await fixture.withWriter {
             let bigEvent = "{\"message\":\"" + String(repeating: "x", count: 300) + "\"}"
             #expect(await fixture.envelopeStatus(fixture.request("{}\n{\"type\":\"event\"}\n\(bigEvent)\n")) == 413)
@@ -256,7 +256,7 @@ private func envelope(_ n: Int, header: String? = nil, type: String = "ValueErro
     }
 
     @Test func processingErrorsAreStored() async throws {
-        let fixture = try PipelineFixture()
+        let fixture = try await PipelineFixture()
         try await fixture.withWriter {
             let future = ClockTime.nowSeconds + 3600
             let body =
@@ -270,7 +270,7 @@ private func envelope(_ n: Int, header: String? = nil, type: String = "ValueErro
 
     @Test func queueFullIs503WithRetryAfter() async throws {
         // ack=queued and no writer: the first envelope fills the queue.
-        let fixture = try PipelineFixture(ack: .queued, queue: IngestQueue(maxCount: 1, maxBytes: 64 << 20), retryAfterSeconds: 7)
+        let fixture = try await PipelineFixture(ack: .queued, queue: IngestQueue(maxCount: 1, maxBytes: 64 << 20), retryAfterSeconds: 7)
         #expect(try await fixture.pipeline.envelope(fixture.request(envelope(1)))?.hex == hex(1))
         let error = await #expect(throws: IngestError.self) { try await fixture.pipeline.envelope(fixture.request(envelope(2))) }
         #expect(error?.status == 503)
@@ -286,14 +286,14 @@ private func envelope(_ n: Int, header: String? = nil, type: String = "ValueErro
     }
 
     @Test func shutdownIs503() async throws {
-        let fixture = try PipelineFixture()
+        let fixture = try await PipelineFixture()
         fixture.queue.finish()
         let error = await #expect(throws: IngestError.self) { try await fixture.pipeline.envelope(fixture.request(envelope(1))) }
         #expect(error?.status == 503 && error?.retryAfter == 1)
     }
 
     @Test func storageFailureIs503() async throws {
-        let fixture = try PipelineFixture()
+        let fixture = try await PipelineFixture()
         try SQLiteConnection(path: fixture.path).execute(
             """
             CREATE TRIGGER fail_all BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'forced failure'); END
@@ -305,7 +305,7 @@ private func envelope(_ n: Int, header: String? = nil, type: String = "ValueErro
     }
 
     @Test func commandsGoThroughTheWriter() async throws {
-        let fixture = try PipelineFixture()
+        let fixture = try await PipelineFixture()
         try await fixture.withWriter {
             _ = try await fixture.pipeline.envelope(fixture.request(envelope(1)))
             let issue = try #require(try await fixture.reader.issues(projectID: 1, query: IssueQuery()).first)
@@ -327,7 +327,7 @@ private func envelope(_ n: Int, header: String? = nil, type: String = "ValueErro
     }
 
     @Test func legacyStoreEndpoint() async throws {
-        let fixture = try PipelineFixture()
+        let fixture = try await PipelineFixture()
         try await fixture.withWriter {
             let json = "{\"event_id\":\"\(hex(1))\",\"message\":\"legacy\"}"
             #expect(try await fixture.pipeline.store(fixture.request(json)).hex == hex(1))

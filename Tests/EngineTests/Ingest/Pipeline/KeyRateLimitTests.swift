@@ -9,13 +9,13 @@ import Testing
             (Int64(10), Int64.max), (10, 86401), (10, 0), (10, -1), (-1, 60), (Int64.max, 60), (Int64.min, 60),
         ] as [(Int64, Int64)])
     func outOfRangeLimitsAreRefused(count: Int64, window: Int64) {
-        let error = #expect(throws: IngestError.self) { try ProjectKey.RateLimit.validated(count: count, windowSeconds: window) }
-        #expect(error?.status == 400)
+        let error = #expect(throws: AdminError.self) { try ProjectKey.RateLimit.validated(count: count, windowSeconds: window) }
+        #expect(error?.code == .invalid)
     }
 
     @Test func missingFieldsAreRefused() {
-        #expect(throws: IngestError.self) { try ProjectKey.RateLimit.validated(count: nil, windowSeconds: 60) }
-        #expect(throws: IngestError.self) { try ProjectKey.RateLimit.validated(count: 1, windowSeconds: nil) }
+        #expect(throws: AdminError.self) { try ProjectKey.RateLimit.validated(count: nil, windowSeconds: 60) }
+        #expect(throws: AdminError.self) { try ProjectKey.RateLimit.validated(count: 1, windowSeconds: nil) }
     }
 
     @Test func boundsAreAccepted() throws {

@@ -30,10 +30,10 @@ private final class SQLitePoisonBackend: PoisonBackend {
     let directory: TemporaryDirectory
     let path: String
 
-    init() throws {
+    init() async throws {
         directory = try TemporaryDirectory()
         path = directory.path("pit.db")
-        _ = try SQLiteAdminStore(path: path).ensureDefaults(organizationSlug: "org", projectSlug: "proj")
+        _ = try await SQLiteAdminStore(path: path).ensureDefaults(organizationSlug: "org", projectSlug: "proj")
     }
 
     func makeStore() throws -> any BatchStore { try SQLiteBatchStore(path: path, durability: StorageDurability(synchronous: .off)) }
@@ -50,9 +50,9 @@ private final class SQLitePoisonBackend: PoisonBackend {
 private final class PostgresPoisonBackend: PoisonBackend {
     let url: PostgresDatabaseURL
 
-    init() throws {
+    init() async throws {
         url = try PostgresTestDatabase.create()
-        _ = try PostgresAdminStore(url: url, logger: PostgresTestDatabase.logger).ensureDefaults(
+        _ = try await PostgresAdminStore.open(url: url, logger: PostgresTestDatabase.logger).ensureDefaults(
             organizationSlug: "org", projectSlug: "proj")
     }
 
@@ -171,15 +171,15 @@ private func poisonedAloneQueued(_ backend: some PoisonBackend, trigger: String)
 
 @Suite struct BatchWriterIsolationTests {
     @Test func sqlitePoisonedUnitDoesNotFailItsBatch() async throws {
-        try await poisonedBatch(try SQLitePoisonBackend(), trigger: SQLitePoisonBackend.poisonTrigger)
+        try await poisonedBatch(try await SQLitePoisonBackend(), trigger: SQLitePoisonBackend.poisonTrigger)
     }
 
     @Test func sqlitePoisonedUnitAloneWithAckQueuedIsDropped() async throws {
-        try await poisonedAloneQueued(try SQLitePoisonBackend(), trigger: SQLitePoisonBackend.poisonTrigger)
+        try await poisonedAloneQueued(try await SQLitePoisonBackend(), trigger: SQLitePoisonBackend.poisonTrigger)
     }
 
     @Test func everyWriteFailingIsStillAStorageFailure() async throws {
-        let backend = try SQLitePoisonBackend()
+        let backend = try await SQLitePoisonBackend()
         let store = try backend.makeStore()
         try backend.execute("CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'down'); END")
         let queue = IngestQueue(maxCount: 100, maxBytes: 64 << 20)
@@ -203,10 +203,10 @@ private func poisonedAloneQueued(_ backend: some PoisonBackend, trigger: String)
 @Suite(.enabled(if: PostgresTestDatabase.adminURL != nil, "PIT_TEST_DATABASE_URL is not set"))
 struct PostgresBatchWriterIsolationTests {
     @Test func postgresPoisonedUnitDoesNotFailItsBatch() async throws {
-        try await poisonedBatch(try PostgresPoisonBackend(), trigger: PostgresPoisonBackend.poisonTrigger)
+        try await poisonedBatch(try await PostgresPoisonBackend(), trigger: PostgresPoisonBackend.poisonTrigger)
     }
 
     @Test func postgresPoisonedUnitAloneWithAckQueuedIsDropped() async throws {
-        try await poisonedAloneQueued(try PostgresPoisonBackend(), trigger: PostgresPoisonBackend.poisonTrigger)
+        try await poisonedAloneQueued(try await PostgresPoisonBackend(), trigger: PostgresPoisonBackend.poisonTrigger)
     }
 }

@@ -10,7 +10,7 @@ import SQLiteStore
 import Testing
 
 @Suite struct PayloadDictionaryTests {
-    @Test func trainedDictionaryRoundTripsAndShrinksPayloads() throws {
+    @Test func trainedDictionaryRoundTripsAndShrinksPayloads() async throws {
         let generator = SyntheticEvents(fingerprints: 20)
         let samples = (0..<200).map { generator.eventPayload(index: $0, eventID: .random(), timestamp: receiveTime) }
         let bytes = try #require(PayloadDictionary.train(samples: samples))
@@ -27,7 +27,7 @@ import Testing
 
     /// 1,000 samples of 1 MiB events used to be held whole (1 GiB, and a joined copy while
     /// training). Samples keep a prefix, and the set is handed over once its bytes reach the cap.
-    @Test func trainingSamplesAreBoundedInBytes() throws {
+    @Test func trainingSamplesAreBoundedInBytes() async throws {
         let dictionaries = PayloadDictionaries(sampleCount: 1000, maxSampleBytes: 1024, maxTotalBytes: 10 * 1024) { _ in nil }
         let huge = ByteBuffer(repeating: UInt8(ascii: "x"), count: 1 << 20)
         for _ in 0..<9 { #expect(dictionaries.offerSample(huge) == nil) }
@@ -37,7 +37,7 @@ import Testing
         #expect(dictionaries.offerSample(huge) == nil, "one training at a time")
     }
 
-    @Test func tooFewSamplesTrainNothing() {
+    @Test func tooFewSamplesTrainNothing() async {
         #expect(PayloadDictionary.train(samples: [[1, 2, 3]]) == nil)
     }
 
@@ -48,15 +48,15 @@ import Testing
         let directory = try TemporaryDirectory()
         let path = directory.path("pit.db")
         let admin = try SQLiteAdminStore(path: path)
-        _ = try admin.ensureDefaults(organizationSlug: "org", projectSlug: "proj")
-        _ = try admin.createKey(projectID: 1, publicKey: "dictkey", label: nil)
+        _ = try await admin.ensureDefaults(organizationSlug: "org", projectSlug: "proj")
+        _ = try await admin.createKey(projectID: 1, publicKey: "dictkey", label: nil)
         let keys = KeyCache()
-        try keys.reload(from: admin)
+        try await keys.reload(from: admin)
         let queue = IngestQueue(maxCount: 1000, maxBytes: 64 << 20)
         let writer = BatchWriter(
             queue: queue, store: try SQLiteBatchStore(path: path, durability: StorageDurability()),
             batchSize: 64, metrics: PitMetrics(), logger: Logger(label: "pit.tests", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let dictionaries = PayloadDictionaries(sampleCount: 50) { id in try admin.payloadDictionary(id: id) }
+        let dictionaries = PayloadDictionaries(sampleCount: 50) { id in try admin.loadPayloadDictionary(id: id) }
         let pipeline = IngestPipeline(
             keys: keys, queue: queue, ack: .committed, limits: IngestLimits(), metrics: PitMetrics(),
             dictionaries: dictionaries)
@@ -89,7 +89,7 @@ import Testing
         #expect(try connection.scalarInt("SELECT COUNT(*) FROM events WHERE dictionary_id IS NOT NULL") == 50)
 
         // A fresh registry and reader, as after a restart: dictionaries load from the database.
-        let restarted = PayloadDictionaries(sampleCount: 50) { id in try admin.payloadDictionary(id: id) }
+        let restarted = PayloadDictionaries(sampleCount: 50) { id in try admin.loadPayloadDictionary(id: id) }
         let reader = SQLiteReadStore(path: path, dictionaries: restarted)
         for (id, payload) in sent {
             let row = try #require(try await reader.event(projectID: 1, eventID: id))

@@ -63,7 +63,7 @@ struct WebActions: Sendable {
     func bulk(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         _ = try context.require(.write)
         let form = context.form
-        guard let projectID = form["project"].flatMap({ Int64($0) }), let project = try await admin({ try $0.project(id: projectID) })
+        guard let projectID = form["project"].flatMap({ Int64($0) }), let project = try await admin({ try await $0.project(id: projectID) })
         else {
             throw HTTPError(.notFound, message: "This project does not exist.")
         }
@@ -107,7 +107,7 @@ struct WebActions: Sendable {
 
     func projectForSettings(_ context: PitRequestContext) async throws -> Project {
         guard let slug = context.parameters.get("project"),
-            let project = try await admin({ try $0.project(organizationSlug: organization, slug: slug) })
+            let project = try await admin({ try await $0.project(organizationSlug: organization, slug: slug) })
         else {
             throw HTTPError(.notFound, message: "This project does not exist.")
         }
@@ -119,7 +119,7 @@ struct WebActions: Sendable {
         _ = try context.require(.admin)
         let project = try await projectForSettings(context)
         do {
-            _ = try await admin({ try $0.renameProject(id: project.id, name: context.form["name"] ?? "") })
+            _ = try await admin({ try await $0.renameProject(id: project.id, name: context.form["name"] ?? "") })
         } catch let error as AdminError {
             return Self.redirect("/settings/projects/\(project.slug)/", flash: error.description)
         }
@@ -131,8 +131,8 @@ struct WebActions: Sendable {
         _ = try context.require(.admin)
         let project = try await projectForSettings(context)
         let label = (context.form["label"] ?? "").trimmingSpaces
-        _ = try await admin({ try $0.createKey(projectID: project.id, publicKey: nil, label: label.isEmpty ? nil : label) })
-        _ = try? await admin({ try keys.reload(from: $0) })
+        _ = try await admin({ try await $0.createKey(projectID: project.id, publicKey: nil, label: label.isEmpty ? nil : label) })
+        _ = try? await admin({ try await keys.reload(from: $0) })
         return Self.redirect("/settings/projects/\(project.slug)/", flash: "DSN key created.")
     }
 
@@ -142,10 +142,10 @@ struct WebActions: Sendable {
         // Whatever happened, the ingest path's key cache learns of it at once.
         do {
             let response = try await changeKey(request, context)
-            _ = try? await admin({ try keys.reload(from: $0) })
+            _ = try? await admin({ try await keys.reload(from: $0) })
             return response
         } catch {
-            _ = try? await admin({ try keys.reload(from: $0) })
+            _ = try? await admin({ try await keys.reload(from: $0) })
             throw error
         }
     }
@@ -154,28 +154,24 @@ struct WebActions: Sendable {
         _ = try context.require(.admin)
         let project = try await projectForSettings(context)
         guard let id = context.parameters.get("key").flatMap({ Int64($0) }),
-            let key = try await admin({ try $0.key(id: id) }), key.projectID == project.id
+            let key = try await admin({ try await $0.key(id: id) }), key.projectID == project.id
         else { throw HTTPError(.notFound, message: "This key does not exist.") }
         let back = "/settings/projects/\(project.slug)/"
         let form = context.form
         switch form["action"] {
         case "disable":
-            _ = try await admin({ try $0.updateKey(id: key.id, label: nil, enabled: false, rateLimit: nil) })
+            _ = try await admin({ try await $0.updateKey(id: key.id, label: nil, enabled: false, rateLimit: nil) })
             return Self.redirect(back, flash: "Key disabled; SDKs using it get 403 within seconds.")
         case "enable":
-            _ = try await admin({ try $0.updateKey(id: key.id, label: nil, enabled: true, rateLimit: nil) })
+            _ = try await admin({ try await $0.updateKey(id: key.id, label: nil, enabled: true, rateLimit: nil) })
             return Self.redirect(back, flash: "Key enabled.")
         case "rotate":
-            // A new key with the same label and limit; the old one is disabled, so SDKs must
-            // switch to the new DSN.
-            let fresh = try await admin({ try $0.createKey(projectID: project.id, publicKey: nil, label: key.label) })
-            _ = try await admin({ try $0.updateKey(id: fresh.id, label: nil, enabled: nil, rateLimit: .some(key.rateLimit)) })
-            _ = try await admin({ try $0.updateKey(id: key.id, label: nil, enabled: false, rateLimit: nil) })
+            _ = try await admin({ try await $0.rotateKey(key) })
             return Self.redirect(back, flash: "Key rotated: the old key is disabled; use the new DSN.")
         case "ratelimit":
             let countText = (form["count"] ?? "").trimmingSpaces
             if countText.isEmpty {
-                _ = try await admin({ try $0.updateKey(id: key.id, label: nil, enabled: nil, rateLimit: .some(nil)) })
+                _ = try await admin({ try await $0.updateKey(id: key.id, label: nil, enabled: nil, rateLimit: .some(nil)) })
                 return Self.redirect(back, flash: "Rate limit removed.")
             }
             let limit: ProjectKey.RateLimit
@@ -184,9 +180,9 @@ struct WebActions: Sendable {
                     count: Int64(countText),
                     windowSeconds: Int64((form["window"] ?? "60").trimmingSpaces))
             } catch {
-                return Self.redirect(back, flash: error.detail)
+                return Self.redirect(back, flash: error.message)
             }
-            _ = try await admin({ try $0.updateKey(id: key.id, label: nil, enabled: nil, rateLimit: .some(limit)) })
+            _ = try await admin({ try await $0.updateKey(id: key.id, label: nil, enabled: nil, rateLimit: .some(limit)) })
             return Self.redirect(back, flash: "Rate limit set to \(limit.count) events per \(limit.windowSeconds) s.")
         default:
             throw HTTPError(.badRequest, message: "Unknown key action.")
@@ -197,7 +193,7 @@ struct WebActions: Sendable {
     func revokeToken(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         _ = try context.require(.admin)
         guard let id = context.parameters.get("id").flatMap({ Int64($0) }),
-            try await admin({ try $0.revokeToken(id: id, now: ClockTime.nowMilliseconds) })
+            try await admin({ try await $0.revokeToken(id: id, now: ClockTime.nowMilliseconds) })
         else { throw HTTPError(.notFound, message: "This token does not exist.") }
         return Self.redirect("/settings/tokens/", flash: "Token revoked; it stops working at once.")
     }
@@ -218,13 +214,15 @@ struct WebActions: Sendable {
         }
         let password = form["password"] ?? ""
         guard password == form["confirm"] else { return Self.redirect("/settings/account/", flash: "The new passwords differ.") }
-        guard password.count >= 8, password.utf8.count <= 1024 else {
-            return Self.redirect("/settings/account/", flash: "A password has 8 to 1,024 characters.")
+        do {
+            try User.validatePassword(password)
+        } catch {
+            return Self.redirect("/settings/account/", flash: error.message)
         }
         guard let hash = try? await authenticator.hasher.make(password) else { return busy }
         // The person changing their own password keeps their tokens; an administrator's reset (`pitd user
         // set-password`) revokes them.
-        _ = try await admin({ try $0.setPassword(userID: user.id, passwordHash: hash, revokeTokens: false) })
+        _ = try await admin({ try await $0.setPassword(userID: user.id, passwordHash: hash, revokeTokens: false) })
         // Setting the password signed every session out, this one too: sign this browser in again.
         let cookie = try await authenticator.openSession(for: Identity(principal: .user(user)), secure: authenticator.isSecure(request))
         var response = Self.redirect("/settings/account/", flash: "Password changed; other browsers are signed out.")

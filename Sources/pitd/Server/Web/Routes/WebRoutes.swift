@@ -97,7 +97,7 @@ struct WebRoutes: Sendable {
         let flash = WebActions.flash(request).map { Chrome.Flash(.info, $0) }
         return Chrome(
             organizationSlug: organization, userLabel: identity.principal.isAdminToken ? "admin token" : identity.displayName,
-            csrfToken: identity.session?.csrfToken ?? "", projects: try await admin({ try $0.projects() }), currentProject: project,
+            csrfToken: identity.session?.csrfToken ?? "", projects: try await admin({ try await $0.projects() }), currentProject: project,
             section: section, flash: flash, now: ClockTime.nowMilliseconds)
     }
 
@@ -201,23 +201,23 @@ struct WebRoutes: Sendable {
     /// The `project` query parameter (a project id), else the first project.
     func selectedProject(_ parameters: FormFields) async throws -> Project? {
         if let id = parameters["project"].flatMap({ Int64($0) }) {
-            guard let project = try await admin({ try $0.project(id: id) })
+            guard let project = try await admin({ try await $0.project(id: id) })
             else { throw HTTPError(.notFound, message: "This project does not exist.") }
             return project
         }
-        return try await admin({ try $0.projects() }).first
+        return try await admin({ try await $0.projects() }).first
     }
 
     func pathProject(_ context: PitRequestContext) async throws -> Project {
         guard let slug = context.parameters.get("project"),
-            let project = try await admin({ try $0.project(organizationSlug: organization, slug: slug) })
+            let project = try await admin({ try await $0.project(organizationSlug: organization, slug: slug) })
         else { throw HTTPError(.notFound, message: "This project does not exist.") }
         return project
     }
 
     func pathIssue(_ context: PitRequestContext) async throws -> (IssueRow, Project) {
         guard let id = context.parameters.get("id").flatMap({ Int64($0) }), let issue = try await reader.issue(id: id),
-            let project = try await admin({ try $0.project(id: issue.projectID) })
+            let project = try await admin({ try await $0.project(id: issue.projectID) })
         else { throw HTTPError(.notFound, message: "This issue does not exist.") }
         return (issue, project)
     }
@@ -241,12 +241,12 @@ struct WebRoutes: Sendable {
         let now = ClockTime.nowMilliseconds
         let hour = HourlyCounts.hour(ofMilliseconds: now)
         var entries: [ProjectsModel.Entry] = []
-        for project in try await admin({ try $0.projects() }) {
+        for project in try await admin({ try await $0.projects() }) {
             let hourly = try await reader.projectHourly(projectID: project.id, fromHour: hour - 23, toHour: hour)
             let counts = try await reader.counts(projectID: project.id)
             entries.append(
                 ProjectsModel.Entry(
-                    project: project, keys: try await admin({ try $0.keys(projectID: project.id) }).map(dsn),
+                    project: project, keys: try await admin({ try await $0.keys(projectID: project.id) }).map(dsn),
                     eventsPerHour: Self.hourly(hourly.mapValues(\.events), hours: 24, now: now),
                     newIssuesPerHour: Self.hourly(hourly.mapValues(\.newIssues), hours: 24, now: now),
                     chartStart: (hour - 23) * 3_600_000, totalEvents: counts.events, totalIssues: counts.issues
@@ -410,7 +410,7 @@ struct WebRoutes: Sendable {
     }
 
     func projectsByID() async throws -> [Int64: Project] {
-        Dictionary(try await admin({ try $0.projects() }).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        Dictionary(try await admin({ try await $0.projects() }).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     func releasesPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
@@ -430,14 +430,15 @@ struct WebRoutes: Sendable {
 
     func projectSettingsPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         let project = try await pathProject(context)
-        let model = ProjectSettingsModel(project: project, keys: try await admin({ try $0.keys(projectID: project.id) }).map(dsn))
+        let model = ProjectSettingsModel(project: project, keys: try await admin({ try await $0.keys(projectID: project.id) }).map(dsn))
         let chrome = try await chrome(request, context, section: .settings, project: project)
         return Self.page(ProjectSettingsPage.render(model, chrome: chrome), request: request)
     }
 
     func tokensPage(_ request: Request, _ context: PitRequestContext, created: (token: String, label: String)?) async throws -> Response {
         _ = try context.require(.admin)
-        let model = TokensModel(tokens: try await admin({ try $0.tokens() }), createdToken: created?.token, createdLabel: created?.label)
+        let model = TokensModel(
+            tokens: try await admin({ try await $0.tokens() }), createdToken: created?.token, createdLabel: created?.label)
         let chrome = try await chrome(request, context, section: .settings, project: nil)
         return Self.page(TokensPage.render(model, chrome: chrome), request: request)
     }
@@ -480,6 +481,8 @@ struct WebErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as HTTPError {
             return try await routes.errorPage(request, context, status: error.status, message: error.body ?? error.status.reasonPhrase)
+        } catch let error as AdminError {
+            return try await routes.errorPage(request, context, status: HTTPError.status(for: error.code), message: error.message)
         }
     }
 }
