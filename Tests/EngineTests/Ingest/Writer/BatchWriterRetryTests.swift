@@ -15,7 +15,7 @@ import Testing
 
 /// Seconds that pass only when a test or the writer's back-off says so.
 private final class ManualClock: WriterClock, Sendable {
-    private let state = NIOLockedValueBox((now: 0.0, sleeps: [Double](), onSleep: (@Sendable () -> Void)?.none))
+    private let state = NIOLockedValueBox((now: 0.0, sleeps: [Double](), onSleep: (@Sendable () -> Void)?.none, idleWaits: 0))
 
     var now: Double { state.withLockedValue { $0.now } }
     var sleeps: [Double] { state.withLockedValue { $0.sleeps } }
@@ -39,8 +39,14 @@ private final class ManualClock: WriterClock, Sendable {
         usleep(200)
     }
 
+    /// How often the writer parked with something to come back for (held units).
+    var idleWaits: Int { state.withLockedValue { $0.idleWaits } }
+
     /// Parks at most 2 ms, then the writer reads `now` again.
-    func idleWait(_ seconds: Double) -> Double { min(seconds, 0.002) }
+    func idleWait(_ seconds: Double) -> Double {
+        state.withLockedValue { $0.idleWaits += 1 }
+        return min(seconds, 0.002)
+    }
 }
 
 /// What a store reports through `StoreError`, so the writer's tests name no back end.
@@ -302,6 +308,11 @@ private func makeQueue(maxCount: Int = 1000) -> IngestQueue { IngestQueue(maxCou
         try await withWriter(store, queue: queue) {
             let tried = try await eventually { store.state.withLockedValue { $0.writeCalls } == 1 }
             #expect(tried)
+            // The clock moves only once the writer holds the unit and parks: advanced earlier (a
+            // loaded machine can keep the writer thread off the CPU between the write and the
+            // hold), the retry time would be set from the advanced clock and never come.
+            let parked = try await eventually { clock.idleWaits > 0 }
+            #expect(parked)
             clock.advance(0.9)
             try await Task.sleep(for: .milliseconds(20))
             #expect(answers[1] == nil, "answered before the retry interval")
