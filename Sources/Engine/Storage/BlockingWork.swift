@@ -35,22 +35,7 @@ package enum BlockingWork {
     ) async throws -> T {
         // A hung database would otherwise grow the pool's queue by every request that gives up on
         // it; past this many calls waiting or running, new ones fail at once.
-        let admitted = pending.withLockedValue { count in
-            guard count < maxPending else { return false }
-            count += 1
-            return true
-        }
-        guard admitted else { throw TimedOut(seconds: 0) }
-        let release: @Sendable () -> Void = { pending.withLockedValue { $0 -= 1 } }
-        let slot = NIOLockedValueBox<CheckedContinuation<T, any Error>?>(nil)
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            slot.withLockedValue { $0 = continuation }
-            let finish: @Sendable (Result<T, any Error>) -> Void = { result in
-                slot.withLockedValue { value -> CheckedContinuation<T, any Error>? in
-                    defer { value = nil }
-                    return value
-                }?.resume(with: result)
-            }
+        try await admitted(by: pending, deadline: seconds) { finish, release in
             pool.submit { state in
                 defer { release() }
                 guard case .active = state else {
@@ -59,11 +44,7 @@ package enum BlockingWork {
                 }
                 finish(Result { try work() })
             }
-            // The deadline runs on an event loop: Dispatch's global queue runs no more blocks at once
-            // than there are cores, so blocking work queued there (tests, libraries) held it back.
-            MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) {
-                finish(.failure(TimedOut(seconds: seconds)))
-            }
+            return {}
         }
     }
 
@@ -75,12 +56,36 @@ package enum BlockingWork {
     package static func withDeadline<T: Sendable>(
         _ seconds: Double, _ work: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        let admitted = pendingAsync.withLockedValue { count in
+        try await admitted(by: pendingAsync, deadline: seconds) { finish, release in
+            let running = Task {
+                defer { release() }
+                do {
+                    finish(.success(try await work()))
+                } catch {
+                    finish(.failure(error))
+                }
+            }
+            return { running.cancel() }
+        }
+    }
+
+    /// What `run` and `withDeadline` share: admission against `counter` (at most `maxPending`
+    /// calls in flight), then whichever comes first of the work's result (`start` begins it and
+    /// calls `finish`, and `release` once it is done) and the deadline (`start`'s return value
+    /// runs then). The continuation is resumed exactly once.
+    private static func admitted<T: Sendable>(
+        by counter: NIOLockedValueBox<Int>, deadline seconds: Double,
+        start: (
+            _ finish: @escaping @Sendable (Result<T, any Error>) -> Void, _ release: @escaping @Sendable () -> Void
+        ) -> @Sendable () -> Void
+    ) async throws -> T {
+        let admitted = counter.withLockedValue { count in
             guard count < maxPending else { return false }
             count += 1
             return true
         }
         guard admitted else { throw TimedOut(seconds: 0) }
+        let release: @Sendable () -> Void = { counter.withLockedValue { $0 -= 1 } }
         let slot = NIOLockedValueBox<CheckedContinuation<T, any Error>?>(nil)
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             slot.withLockedValue { $0 = continuation }
@@ -90,17 +95,12 @@ package enum BlockingWork {
                     return value
                 }?.resume(with: result)
             }
-            let running = Task {
-                defer { pendingAsync.withLockedValue { $0 -= 1 } }
-                do {
-                    finish(.success(try await work()))
-                } catch {
-                    finish(.failure(error))
-                }
-            }
+            let onDeadline = start(finish, release)
+            // The deadline runs on an event loop: Dispatch's global queue runs no more blocks at once
+            // than there are cores, so blocking work queued there (tests, libraries) held it back.
             MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) {
                 finish(.failure(TimedOut(seconds: seconds)))
-                running.cancel()
+                onDeadline()
             }
         }
     }
