@@ -585,7 +585,7 @@ package final class PostgresBatchStore: BatchStore {
         let rows = try session.query(
             """
             INSERT INTO events (project_id, issue_id, event_id, timestamp, received, level, release, environment, user_key,
-                processing_errors, payload_size, payload, dictionary_id, read_view)
+                processing_errors, payload_size, payload, dictionary_id)
             SELECT * FROM unnest(\(offered.map { events[$0].projectID }), \(offered.map { issueOf[$0] }),
                                  \(offered.map { ByteBuffer(bytes: events[$0].eventID.bytes) }),
                                  \(offered.map { events[$0].timestamp }), \(offered.map { events[$0].received }),
@@ -593,10 +593,9 @@ package final class PostgresBatchStore: BatchStore {
                                  \(offered.map { events[$0].environment }), \(PostgresNullableArray(offered.map { events[$0].userKey })),
                                  \(PostgresNullableArray(offered.map { events[$0].processingErrors })),
                                  \(offered.map { Int64(events[$0].payloadSize) }), \(offered.map { ByteBuffer(bytes: events[$0].compressedPayload) }),
-                                 \(PostgresNullableArray(offered.map { events[$0].dictionaryID })),
-                                 \(offered.map { ByteBuffer(bytes: events[$0].readView.encoded()) }))
+                                 \(PostgresNullableArray(offered.map { events[$0].dictionaryID })))
                 AS n(project_id, issue_id, event_id, timestamp, received, level, release, environment, user_key,
-                     processing_errors, payload_size, payload, dictionary_id, read_view)
+                     processing_errors, payload_size, payload, dictionary_id)
             WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.project_id = n.project_id AND e.event_id = n.event_id)
             ON CONFLICT (project_id, event_id) DO NOTHING
             RETURNING project_id, event_id

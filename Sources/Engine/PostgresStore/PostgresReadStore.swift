@@ -62,15 +62,22 @@ package final class PostgresReadStore: ReadStore {
         var result: [EventRow] = []
         for try await row in try await client.query(query, logger: logger) {
             let c = try row.decode(
-                (Int64, Int64, Int64, ByteBuffer, Int64, Int64, Int64, String?, String, String?, ByteBuffer, Int64?, ByteBuffer?).self)
-            let (payload, payloadError) = EventRow.readPayload { try decompress(Array(c.10.readableBytesView), dictionaryID: c.11) }
+                (Int64, Int64, Int64, ByteBuffer, Int64, Int64, Int64, String?, String, String?, ByteBuffer, Int64?, ByteBuffer?, Int64)
+                    .self
+            )
+            var view = c.12.flatMap { EventReadView(decoding: $0.readableBytesView) }
+            let (payload, payloadError) = EventRow.readPayload {
+                var payload = try decompress(Array(c.10.readableBytesView), dictionaryID: c.11)
+                if let stored = StoredEventPayload.splitReadView(&payload, payloadSize: Int(c.13)) { view = stored }
+                return payload
+            }
             result.append(
                 EventRow(
                     rowID: c.0, projectID: c.1, issueID: c.2,
                     eventID: EventID(bytes: Array(c.3.readableBytesView)) ?? EventID(high: 0, low: 0),
                     timestamp: c.4, received: c.5, level: Level(rawValue: Int(c.6)) ?? .error, release: c.7, environment: c.8,
                     processingErrors: c.9, payload: payload, payloadError: payloadError,
-                    view: c.12.flatMap { EventReadView(decoding: $0.readableBytesView) }
+                    view: view
                 ))
         }
         return result

@@ -220,8 +220,8 @@ package final class SQLiteBatchStore: BatchStore {
         let insertEvent = try connection.statement(
             """
             INSERT OR IGNORE INTO events (project_id, issue_id, event_id, timestamp, received, level, release,
-                environment, user_key, processing_errors, payload_size, payload, dictionary_id, read_view)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                environment, user_key, processing_errors, payload_size, payload, dictionary_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let insertItem = try connection.statement(
             """
@@ -249,7 +249,6 @@ package final class SQLiteBatchStore: BatchStore {
                     .int(event.received), .int(Int64(event.level.rawValue)), .optional(event.release),
                     .text(event.environment), .optional(event.userKey), .optional(event.processingErrors),
                     .int(Int64(event.payloadSize)), .blob(event.compressedPayload), .optional(event.dictionaryID),
-                    .blob(event.readView.encoded()),
                 ])
                 guard connection.changes > 0 else {
                     // (project, event_id) already stored: an SDK retry, normally grouped the same
@@ -567,7 +566,8 @@ package final class SQLiteBatchStore: BatchStore {
         var counts = SQLitePendingCounts()
         let rows = try connection.statement(
             """
-            SELECT id, project_id, issue_id, timestamp, received, release, environment, user_key, payload, dictionary_id
+            SELECT id, project_id, issue_id, timestamp, received, release, environment, user_key, payload, dictionary_id,
+                payload_size
             FROM events WHERE id > ? ORDER BY id
             """)
         _ = try rows.query([.int(watermark)]) { row in
@@ -577,8 +577,8 @@ package final class SQLiteBatchStore: BatchStore {
                     rowID: row.int(0), issueID: row.int(2), projectID: row.int(1), timestamp: row.int(3), received: row.int(4),
                     release: row.text(5), environment: row.text(6) ?? "",
                     facetTags: Self.facetTags(
-                        ofStoredPayload: row.blob(8), dictionary: dictionaryID.flatMap { dictionaries[$0] },
-                        needsDictionary: dictionaryID != nil)))
+                        ofStoredPayload: row.blob(8), payloadSize: Int(row.int(10)),
+                        dictionary: dictionaryID.flatMap { dictionaries[$0] }, needsDictionary: dictionaryID != nil)))
         }
         // The users of these events were stored with them; which of them were new when they
         // came is lost with the process, but an issue's users are its rows in issue_users.
@@ -596,14 +596,15 @@ package final class SQLiteBatchStore: BatchStore {
 
     /// The tag values an event was counted under, derived again from its stored payload as the
     /// ingest path derived them; none when the payload cannot be read.
-    private static func facetTags(ofStoredPayload stored: [UInt8], dictionary: PayloadDictionary?, needsDictionary: Bool)
-        -> [(key: String, value: String)]
-    {
+    private static func facetTags(
+        ofStoredPayload stored: [UInt8], payloadSize: Int, dictionary: PayloadDictionary?, needsDictionary: Bool
+    ) -> [(key: String, value: String)] {
         let limit = 1 << 30
         guard
-            let payload = try?
+            var payload = try?
                 (needsDictionary ? dictionary?.decompress(stored, limit: limit) : PayloadCodec.decompress(stored, limit: limit))
         else { return [] }
+        _ = StoredEventPayload.splitReadView(&payload, payloadSize: payloadSize)
         guard let extracted = payload.withUnsafeBytes({ try? EventExtractor.extract(payload: $0) }) else { return [] }
         return EventNormalizer.facetTags(EventNormalizer.normalize(extracted, headerEventID: nil, sentAt: nil, received: 0))
     }

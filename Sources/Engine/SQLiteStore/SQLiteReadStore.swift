@@ -76,15 +76,18 @@ package final class SQLiteReadStore: ReadStore {
     private static let eventColumns = ReadSQL.eventColumns
 
     private func event(_ row: SQLiteStatement) throws -> EventRow {
+        var view: EventReadView? = row.isNull(12) ? nil : EventReadView(decoding: row.blob(12))
         let (payload, payloadError) = EventRow.readPayload {
-            try decompress(row.blob(10), dictionaryID: row.isNull(11) ? nil : row.int(11))
+            var payload = try decompress(row.blob(10), dictionaryID: row.isNull(11) ? nil : row.int(11))
+            if let stored = StoredEventPayload.splitReadView(&payload, payloadSize: Int(row.int(13))) { view = stored }
+            return payload
         }
         return EventRow(
             rowID: row.int(0), projectID: row.int(1), issueID: row.int(2),
             eventID: EventID(bytes: row.blob(3)) ?? EventID(high: 0, low: 0), timestamp: row.int(4), received: row.int(5),
             level: Level(rawValue: Int(row.int(6))) ?? .error, release: row.text(7), environment: row.text(8) ?? "production",
             processingErrors: row.text(9), payload: payload, payloadError: payloadError,
-            view: row.isNull(12) ? nil : EventReadView(decoding: row.blob(12))
+            view: view
         )
     }
 

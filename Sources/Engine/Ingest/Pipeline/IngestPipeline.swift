@@ -383,28 +383,35 @@ package final class IngestPipeline: Sendable {
             writer.endArray()
             errors = writer.string
         }
-        let compressed = compress(payload)
         let (eventID, timestamp, level, release, environment) = (
             event.eventID, event.timestamp, event.level, event.release, event.environment
         )
         let ownTagCount = event.tags.count
         // The event's last use: its tag array is taken over, not copied.
         let facetTags = EventNormalizer.facetTags(consume event)
+        let message = extracted.message?.display
+        let readView = EventReadView.encoded(
+            kind: grouping.kind, title: grouping.title, culprit: grouping.culprit, message: message,
+            tags: facetTags.prefix(ownTagCount))
+        let compressed = readView.withUnsafeBytes { compress(payload, readView: $0) }
         return EventRecord(
             projectID: projectID, eventID: eventID,
             timestamp: Int64(timestamp * 1000), received: Int64(received * 1000),
             level: level, release: release, environment: environment,
-            userKey: extracted.user?.identity, facetTags: facetTags, ownTagCount: ownTagCount, message: extracted.message?.display,
+            userKey: extracted.user?.identity, facetTags: facetTags, ownTagCount: ownTagCount, message: message,
             processingErrors: errors, grouping: grouping,
             payloadSize: payload.readableBytes, compressedPayload: compressed.bytes, dictionaryID: compressed.dictionaryID
         )
     }
 
-    /// Compresses an event payload, with the trained dictionary once there is one. The first
-    /// payloads are kept as training samples; when there are enough, a dictionary is trained on a
-    /// thread of its own and stored through the writer, and later events use it.
-    private func compress(_ payload: ByteBuffer) -> (bytes: [UInt8], dictionaryID: Int64?) {
-        guard let dictionaries else { return (PayloadCodec.compress(payload), nil) }
+    /// Compresses an event payload with its read view after it (`StoredEventPayload`), with the
+    /// trained dictionary once there is one. The first payloads are kept as training samples;
+    /// when there are enough, a dictionary is trained on a thread of its own and stored through
+    /// the writer, and later events use it.
+    private func compress(_ payload: ByteBuffer, readView: UnsafeRawBufferPointer) -> (bytes: [UInt8], dictionaryID: Int64?) {
+        guard let dictionaries else {
+            return (payload.withUnsafeReadableBytes { PayloadCodec.compress($0, trailer: readView) }, nil)
+        }
         if let samples = dictionaries.offerSample(payload) {
             let queue = self.queue
             let thread = Thread {
@@ -425,7 +432,7 @@ package final class IngestPipeline: Sendable {
             thread.name = "pit-dictionary-training"
             thread.start()
         }
-        return dictionaries.compress(payload)
+        return dictionaries.compress(payload, trailer: readView)
     }
 
     /// Queues the unit; with ack=committed waits for its batch to commit. The async path of the

@@ -1,6 +1,5 @@
 import NIOCore
 package import PitModel
-package import PitStorage
 
 /// An error event ready for the writer: normalised, grouped, payload compressed.
 package struct EventRecord: Sendable {
@@ -87,13 +86,6 @@ package struct WriteUnit: Sendable {
 }
 
 extension EventRecord {
-    /// What the read side shows of this event, from what ingest computed (see `EventReadView`).
-    package var readView: EventReadView {
-        EventReadView(
-            kind: grouping.kind, title: grouping.title, culprit: grouping.culprit, message: message,
-            tags: Array(facetTags.prefix(ownTagCount)))
-    }
-
     /// See `WriteUnit.cost`.
     var estimatedBytes: Int {
         let overhead = WriteUnit.allocationOverhead

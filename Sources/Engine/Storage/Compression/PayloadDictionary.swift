@@ -35,6 +35,10 @@ package final class PayloadDictionary: @unchecked Sendable {
         buffer.withUnsafeReadableBytes { PayloadCodec.compress($0, dictionary: compressionDictionary) }
     }
 
+    package func compress(_ buffer: ByteBuffer, trailer: UnsafeRawBufferPointer) -> [UInt8] {
+        buffer.withUnsafeReadableBytes { PayloadCodec.compress($0, trailer: trailer, dictionary: compressionDictionary) }
+    }
+
     package func decompress(_ bytes: [UInt8], limit: Int) throws -> [UInt8] {
         try PayloadCodec.decompress(bytes, limit: limit, dictionary: decompressionDictionary)
     }
@@ -120,6 +124,12 @@ package final class PayloadDictionaries: Sendable {
     package func compress(_ payload: ByteBuffer) -> (bytes: [UInt8], dictionaryID: Int64?) {
         if let dictionary = current { return (dictionary.compress(payload), dictionary.id) }
         return (PayloadCodec.compress(payload), nil)
+    }
+
+    /// `compress(_:)` with `trailer` after the payload in the same frame (`PayloadCodec`).
+    package func compress(_ payload: ByteBuffer, trailer: UnsafeRawBufferPointer) -> (bytes: [UInt8], dictionaryID: Int64?) {
+        if let dictionary = current { return (dictionary.compress(payload, trailer: trailer), dictionary.id) }
+        return (payload.withUnsafeReadableBytes { PayloadCodec.compress($0, trailer: trailer) }, nil)
     }
 
     package func decompress(_ bytes: [UInt8], dictionaryID: Int64?, limit: Int) throws -> [UInt8] {

@@ -1,11 +1,11 @@
 /// What the event page and `/api/0` show of an event that ingest derived from it: the grouping's
 /// type, title and culprit, the message as read, the event's own tags after normalisation. Stored
-/// beside the payload at ingest (`events.read_view`), so reading an event never runs extraction,
+/// with the payload at ingest (`StoredEventPayload`), so reading an event never runs extraction,
 /// normalisation or grouping again, and a later change to those algorithms does not change how an
 /// event stored before it reads.
 ///
-/// Compact binary, not JSON: it sits in every event row (the target is ≤ 1 KiB per event on disk),
-/// and its strings are in the payload already. Layout: a version byte, then `kind`, `title`,
+/// Compact binary, not JSON: it is in every event (the target is ≤ 1 KiB per event on disk).
+/// Layout: a version byte, then `kind`, `title`,
 /// `culprit`, a message flag byte (0/1) and the message, a tag count, then key/value pairs; each
 /// string and count a LEB128 length (or number) followed by UTF-8 bytes.
 package struct EventReadView: Sendable, Equatable {
@@ -31,6 +31,14 @@ package struct EventReadView: Sendable, Equatable {
     static let version: UInt8 = 1
 
     package func encoded() -> [UInt8] {
+        Self.encoded(kind: kind, title: title, culprit: culprit, message: message, tags: tags)
+    }
+
+    /// The encoding of a view with these fields, without building one (ingest encodes straight
+    /// from its grouping result and its tag array).
+    package static func encoded(
+        kind: String, title: String, culprit: String, message: String?, tags: some Collection<(key: String, value: String)>
+    ) -> [UInt8] {
         var out: [UInt8] = [Self.version]
         var size = kind.utf8.count + title.utf8.count + culprit.utf8.count + (message?.utf8.count ?? 0) + 16
         for tag in tags { size += tag.key.utf8.count + tag.value.utf8.count + 4 }
@@ -105,5 +113,22 @@ package struct EventReadView: Sendable, Equatable {
         }
         guard index == bytes.count else { return nil }
         self.init(kind: kind, title: title, culprit: culprit, message: message, tags: tags)
+    }
+}
+
+/// An event's stored payload: one zstd frame holding the event's JSON (`payload_size` bytes) and
+/// then its encoded read view. Inside the payload's frame, the view's strings (all of them taken
+/// from the payload) cost a few bytes of back-references; in a column of their own they cost ~200
+/// bytes per event and slowed the writer by 5 % (issue 11's before/after, results/). Events stored
+/// while the view had that column (`events.read_view`, migration 8) keep it there; older ones have
+/// none and are read the old way.
+package enum StoredEventPayload {
+    /// Cuts the read view off the end of a decompressed payload, leaving the event's JSON, and
+    /// decodes it. nil when the payload has no view after it, or one this version cannot read.
+    package static func splitReadView(_ decompressed: inout [UInt8], payloadSize: Int) -> EventReadView? {
+        guard payloadSize >= 0, decompressed.count > payloadSize else { return nil }
+        let view = EventReadView(decoding: decompressed[payloadSize...])
+        decompressed.removeSubrange(payloadSize...)
+        return view
     }
 }

@@ -27,6 +27,27 @@ private func payloadError(_ body: () throws -> some Any) -> PayloadCodecError? {
         }
     }
 
+    /// A trailer goes in the same frame, after the bytes, and decodes with them as one array
+    /// through every decoding path (plain, with a dictionary).
+    @Test func trailerSharesTheFrame() throws {
+        let payload = Fixtures.payload(count: 5_000)
+        let trailer = Array("a trailer of strings".utf8) + Array(payload[100..<400])
+        for (bytes, tail) in [(payload, trailer), (payload, []), ([], trailer)] {
+            let compressed = bytes.withUnsafeBytes { head in tail.withUnsafeBytes { PayloadCodec.compress(head, trailer: $0) } }
+            let total = bytes.count + tail.count
+            #expect(try PayloadCodec.decompress(compressed, limit: total) == bytes + tail)
+            #expect(payloadError { try PayloadCodec.decompress(compressed, limit: total - 1) }?.code == .tooLarge)
+        }
+        // Strings of the payload cost back-references in the trailer, not their length.
+        let alone = payload.withUnsafeBytes { PayloadCodec.compress($0) }
+        let together = payload.withUnsafeBytes { head in trailer.withUnsafeBytes { PayloadCodec.compress(head, trailer: $0) } }
+        #expect(together.count < alone.count + 48)
+
+        let dictionary = try #require(PayloadDictionary(id: 1, bytes: Array(payload.prefix(4_096))))
+        let withDictionary = trailer.withUnsafeBytes { dictionary.compress(ByteBuffer(bytes: payload), trailer: $0) }
+        #expect(try dictionary.decompress(withDictionary, limit: payload.count + trailer.count) == payload + trailer)
+    }
+
     @Test func levelIsHonoured() throws {
         let payload = Fixtures.payload(count: 100_000, compressible: false) + Fixtures.payload(count: 100_000)
         let fast = PayloadCodec.compress(ByteBuffer(bytes: payload), level: 1)

@@ -4,10 +4,10 @@ import PitModel
 package enum ReadSQL {
     /// The event columns every event read decodes, in this order: id, project_id, issue_id,
     /// event_id, timestamp, received, level, release, environment, processing_errors, payload,
-    /// dictionary_id, read_view.
+    /// dictionary_id, read_view, payload_size.
     package static let eventColumns = """
         SELECT id, project_id, issue_id, event_id, timestamp, received, level, release, environment, processing_errors,
-            payload, dictionary_id, read_view FROM events
+            payload, dictionary_id, read_view, payload_size FROM events
         """
 
     /// A project's or an issue's events, newest first, filtered (`ReadStore.events(_:)`).
