@@ -49,18 +49,16 @@ package enum StorageBackend: Sendable, CustomStringConvertible {
         }
     }
 
-    /// What `PayloadDictionaries` loads a dictionary with: synchronously, since decompression is
-    /// (`SQLiteAdminStore.loadPayloadDictionary`, `PostgresPayloadDictionaryReader`).
-    package func makePayloadDictionaryLoader(adminStore: any AdminStore, logger: Logger) throws
-        -> @Sendable (Int64) throws -> [UInt8]?
-    {
+    /// What `PayloadDictionaries` loads a dictionary with on a reader's own thread: SQLite's
+    /// readers run on a Dispatch queue, so they read it there (`SQLiteAdminStore.loadPayloadDictionary`);
+    /// PostgreSQL's run on the cooperative pool and load the dictionaries their rows need before
+    /// decoding them (`PostgresReadStore`), so they have none.
+    package func makePayloadDictionaryLoader(adminStore: any AdminStore) throws -> (@Sendable (Int64) throws -> [UInt8]?)? {
         switch self {
         case .sqlite(let path, _):
             let sqlite = try (adminStore as? SQLiteAdminStore) ?? SQLiteAdminStore(path: path)
             return { try sqlite.loadPayloadDictionary(id: $0) }
-        case .postgres(let url):
-            let reader = try PostgresPayloadDictionaryReader(url: url, logger: logger)
-            return { try reader.dictionary(id: $0) }
+        case .postgres: return nil
         }
     }
 

@@ -58,13 +58,19 @@ package final class PostgresReadStore: ReadStore {
 
     private static let eventColumns = ReadSQL.eventColumns
 
+    private typealias EventColumns = (
+        Int64, Int64, Int64, ByteBuffer, Int64, Int64, Int64, String?, String, String?, ByteBuffer, Int64?, ByteBuffer?, Int64
+    )
+
     private func events(_ query: PostgresQuery) async throws -> [EventRow] {
-        var result: [EventRow] = []
+        var rows: [EventColumns] = []
         for try await row in try await client.query(query, logger: logger) {
-            let c = try row.decode(
-                (Int64, Int64, Int64, ByteBuffer, Int64, Int64, Int64, String?, String, String?, ByteBuffer, Int64?, ByteBuffer?, Int64)
-                    .self
-            )
+            rows.append(try row.decode(EventColumns.self))
+        }
+        try await loadDictionaries(Set(rows.compactMap(\.11)))
+        var result: [EventRow] = []
+        result.reserveCapacity(rows.count)
+        for c in rows {
             var view = c.12.flatMap { EventReadView(decoding: $0.readableBytesView) }
             let (payload, payloadError) = EventRow.readPayload {
                 var payload = try decompress(Array(c.10.readableBytesView), dictionaryID: c.11)
@@ -81,6 +87,18 @@ package final class PostgresReadStore: ReadStore {
                 ))
         }
         return result
+    }
+
+    /// Loads the dictionaries these rows' payloads need that this process has not seen (one
+    /// another instance trained), so that decoding them never waits on the database.
+    private func loadDictionaries(_ ids: Set<Int64>) async throws {
+        guard let dictionaries else { return }
+        for id in ids where !dictionaries.has(id: id) {
+            for try await row in try await client.query("SELECT dictionary FROM payload_dictionaries WHERE id = \(id)", logger: logger) {
+                let bytes = try row.decode(ByteBuffer.self)
+                if let dictionary = PayloadDictionary(id: id, bytes: Array(bytes.readableBytesView)) { dictionaries.remember(dictionary) }
+            }
+        }
     }
 
     private func decompress(_ bytes: [UInt8], dictionaryID: Int64?) throws -> [UInt8] {

@@ -27,8 +27,8 @@ extension ProjectCommand {
                 if days == "default" {
                     value = nil
                 } else if let number = Int(days) {
-                    do throws(IngestError) { value = try RetentionPolicy.validatedDays(number) } catch {
-                        throw ValidationError(error.detail)
+                    do throws(AdminError) { value = try RetentionPolicy.validatedDays(number) } catch {
+                        throw ValidationError(error.message)
                     }
                 } else {
                     throw ValidationError("DAYS must be a number or `default`")

@@ -23,10 +23,11 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             let settings = try await common.settings()
             let store = try await DataDirectory(settings: settings).initialise().store
-            var parsed: [TokenScope] = []
-            for name in scopes.flatMap({ $0.split(separator: ",").map(String.init) }) {
-                guard let scope = TokenScope.parse(name) else { throw ValidationError("unknown scope \(name) (read, write, admin)") }
-                if !parsed.contains(scope) { parsed.append(scope) }
+            let parsed: [TokenScope]
+            do throws(AdminError) {
+                parsed = try APIToken.requestedScopes(scopes.flatMap { $0.split(separator: ",").map(String.init) })
+            } catch {
+                throw ValidationError(error.message)
             }
             let plain = Secret.generate(prefix: "pit_tok_")
             let token = try await store.createToken(

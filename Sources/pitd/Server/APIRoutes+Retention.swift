@@ -25,11 +25,7 @@ extension APIRoutes {
             guard let value = json.int(member) else {
                 throw HTTPError(.badRequest, message: "retentionDays must be a whole number or null")
             }
-            do throws(IngestError) {
-                return try RetentionPolicy.validatedDays(value)
-            } catch {
-                throw HTTPError(.badRequest, message: error.detail)
-            }
+            return try RetentionPolicy.validatedDays(value)
         }
         try await admin { store in try await retention.setOverride(days, projectID: project.id, store: store) }
         return retentionAnswer(project)

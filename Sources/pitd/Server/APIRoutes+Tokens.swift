@@ -25,12 +25,7 @@ extension APIRoutes {
                 json.member(0, "scopes").map { scopes in json.elements(scopes).compactMap { json.string($0) } } ?? []
             )
         }
-        var scopes: [TokenScope] = []
-        for name in scopeNames {
-            guard let scope = TokenScope.parse(name) else { throw HTTPError(.badRequest, message: "unknown scope \(name)") }
-            if !scopes.contains(scope) { scopes.append(scope) }
-        }
-        if scopes.isEmpty { scopes = [.read] }
+        let scopes = try APIToken.requestedScopes(scopeNames)
         let (token, plain) = try await TokenIssuer(admin: admin).issue(label: name ?? "API token", scopes: scopes, userID: identity.userID)
         var writer = JSONWriter()
         SentryAPIRenderer.apiToken(token, plainToken: plain, into: &writer)

@@ -86,7 +86,7 @@ package enum PitServer {
         if settings.dictionarySamples > 0 {
             let registry = PayloadDictionaries(
                 sampleCount: settings.dictionarySamples,
-                loader: try settings.backend.makePayloadDictionaryLoader(adminStore: admin, logger: logger))
+                loader: try settings.backend.makePayloadDictionaryLoader(adminStore: admin))
             if let (id, bytes) = try await admin.latestPayloadDictionary(), let dictionary = PayloadDictionary(id: id, bytes: bytes) {
                 registry.install(dictionary)
             }

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import PitIngest
 import PitModel
+import PitPayloads
 import PitStorage
 import PostgresNIO
 import PostgresStore
@@ -206,6 +207,40 @@ struct PostgresParityTests {
         var issues: Int64 = -1
         for row in try session.query("SELECT COUNT(*) FROM issues") { issues = try row.decode(Int64.self) }
         #expect(issues == 5)
+    }
+
+    /// A payload compressed with a dictionary this process has never seen (another instance
+    /// trained it) decodes: the read store loads the dictionary asynchronously before decoding
+    /// its rows, never blocking a cooperative thread on the database.
+    @Test func dictionaryTrainedElsewhereIsLoadedForReading() async throws {
+        let database = try PostgresTestDatabase.create()
+        let admin = try await PostgresAdminStore.open(url: database, logger: PostgresTestDatabase.logger)
+        _ = try await admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
+        let generator = SyntheticEvents(fingerprints: 20)
+        let samples = (0..<200).map { generator.eventPayload(index: $0, eventID: .random(), timestamp: receiveTime) }
+        let bytes = try #require(PayloadDictionary.train(samples: samples))
+        let dictionary = try #require(PayloadDictionary(id: 7, bytes: bytes))
+        let json = eventJSON(1)
+        var record = try StoreFixture().record(json)
+        record.compressedPayload = dictionary.compress(ByteBuffer(string: json))
+        record.dictionaryID = 7
+        let writer = try PostgresBatchStore(url: database, logger: PostgresTestDatabase.logger)
+        defer { writer.close() }
+        _ = try writer.write([
+            .command(.storeDictionary(id: 7, bytes: bytes, sampleCount: samples.count), { _ in }),
+            .write(WriteUnit(event: record, items: [])),
+        ])
+
+        let dictionaries = PayloadDictionaries(loader: nil)
+        let reader = PostgresReadStore(url: database, dictionaries: dictionaries, logger: PostgresTestDatabase.logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await reader.client.run() }
+            defer { group.cancelAll() }
+            let event = try #require(try await reader.events(EventQuery(projectID: 1)).first)
+            #expect(event.payloadError == nil)
+            #expect(event.payload == Array(json.utf8))
+            #expect(dictionaries.has(id: 7))
+        }
     }
 
     private func expectSame(_ a: [EventRow], _ b: [EventRow], _ what: String) throws {

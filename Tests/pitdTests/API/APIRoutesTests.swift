@@ -246,7 +246,9 @@ import Testing
             let secret = try #require(token["token"] as? String)
             #expect(secret.hasPrefix("pit_tok_"))
             let id = try #require(token["id"] as? String)
-            #expect(try await client.api("/api/0/api-tokens/", .post, token: admin, json: #"{"scopes": ["root"]}"#).status == .badRequest)
+            let refused = try await client.api("/api/0/api-tokens/", .post, token: admin, json: #"{"scopes": ["root"]}"#)
+            #expect(refused.status == .badRequest)
+            #expect(try refused.object()["detail"] as? String == "unknown scope root (read, write, admin)")
 
             let list = try await client.api("/api/0/api-tokens/", token: admin).array()
             #expect(list.count == 1)

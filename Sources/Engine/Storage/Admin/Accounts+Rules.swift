@@ -33,6 +33,17 @@ extension APIToken {
         return scopes.map(\.rawValue).joined(separator: " ")
     }
 
+    /// The scopes a client asked for by name (the API, the CLI and the web form alike): Sentry's
+    /// `project:read` spellings too, duplicates dropped, `read` when none is named.
+    package static func requestedScopes(_ names: [String]) throws(AdminError) -> [TokenScope] {
+        var scopes: [TokenScope] = []
+        for name in names {
+            guard let scope = TokenScope.parse(name) else { throw .invalid("unknown scope \(name) (read, write, admin)") }
+            if !scopes.contains(scope) { scopes.append(scope) }
+        }
+        return scopes.isEmpty ? [.read] : scopes
+    }
+
     package static func scopes(stored: String) -> [TokenScope] {
         stored.split(separator: " ").compactMap { TokenScope(rawValue: String($0)) }
     }

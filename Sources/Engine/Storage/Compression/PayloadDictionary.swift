@@ -71,7 +71,10 @@ package final class PayloadDictionary: @unchecked Sendable {
 /// that stored payloads may refer to (loaded on first use).
 package final class PayloadDictionaries: Sendable {
     private let state = NIOLockedValueBox<State>(State())
-    private let loader: @Sendable (Int64) throws -> [UInt8]?
+    /// Reads a dictionary on the calling thread, for readers that run on threads of their own
+    /// (SQLite's). nil where reads run on the cooperative pool (PostgreSQL's): those load what
+    /// their rows need first, asynchronously, and `remember` it.
+    private let loader: (@Sendable (Int64) throws -> [UInt8]?)?
 
     private struct State {
         var current: PayloadDictionary?
@@ -93,7 +96,7 @@ package final class PayloadDictionaries: Sendable {
 
     package init(
         sampleCount: Int = 1000, maxSampleBytes: Int = 16 * 1024, maxTotalBytes: Int = 8 * 1024 * 1024,
-        loader: @escaping @Sendable (Int64) throws -> [UInt8]?
+        loader: (@Sendable (Int64) throws -> [UInt8]?)?
     ) {
         self.sampleCount = sampleCount
         self.maxSampleBytes = max(1, maxSampleBytes)
@@ -112,12 +115,20 @@ package final class PayloadDictionaries: Sendable {
         }
     }
 
-    /// The dictionary `id`, loading it when not cached yet.
+    /// The dictionary `id`, loading it when not cached yet (and there is a loader).
     package func dictionary(id: Int64) throws -> PayloadDictionary? {
         if let known = state.withLockedValue({ $0.known[id] }) { return known }
-        guard let bytes = try loader(id), let dictionary = PayloadDictionary(id: id, bytes: bytes) else { return nil }
-        state.withLockedValue { $0.known[id] = dictionary }
+        guard let bytes = try loader?(id), let dictionary = PayloadDictionary(id: id, bytes: bytes) else { return nil }
+        remember(dictionary)
         return dictionary
+    }
+
+    /// Whether payloads that need dictionary `id` decode without loading it first.
+    package func has(id: Int64) -> Bool { state.withLockedValue { $0.known[id] != nil } }
+
+    /// Keeps a dictionary a reader loaded itself, without compressing with it.
+    package func remember(_ dictionary: PayloadDictionary) {
+        state.withLockedValue { $0.known[dictionary.id] = dictionary }
     }
 
     /// Compresses with the current dictionary, if any; returns the dictionary's id with the bytes.

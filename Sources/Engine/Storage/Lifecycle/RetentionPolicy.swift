@@ -1,5 +1,4 @@
 import NIOConcurrencyHelpers
-package import PitModel
 
 /// How long events are kept: the server-wide `retention_days` and `max_database_bytes`, and
 /// per-project overrides of the days. Read by the purger on every pass and by ingest, which
@@ -53,9 +52,9 @@ package final class RetentionPolicy: Sendable {
     }
 
     /// Validates a value given through the API, CLI or settings.
-    package static func validatedDays(_ days: Int) throws(IngestError) -> Int {
+    package static func validatedDays(_ days: Int) throws(AdminError) -> Int {
         guard (0...maximumDays).contains(days) else {
-            throw .badRequest("retention days must be 0 (keep forever) to \(maximumDays)")
+            throw .invalid("retention days must be 0 (keep forever) to \(maximumDays)")
         }
         return days
     }

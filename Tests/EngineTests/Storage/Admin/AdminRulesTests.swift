@@ -79,6 +79,24 @@ import Testing
         #expect(APIToken.storedLabel(String(repeating: "t", count: 250)).count == 200)
     }
 
+    @Test func requestedScopesAcceptSentrySpellingsDropDuplicatesAndDefaultToRead() throws {
+        #expect(try APIToken.requestedScopes([]) == [.read])
+        #expect(try APIToken.requestedScopes(["project:read", "event:write", "read", "ADMIN"]) == [.read, .write, .admin])
+        #expect(throws: AdminError.invalid("unknown scope project:delete (read, write, admin)")) {
+            try APIToken.requestedScopes(["read", "project:delete"])
+        }
+    }
+
+    @Test func retentionDaysAreZeroToTheMaximum() throws {
+        #expect(try RetentionPolicy.validatedDays(0) == 0)
+        #expect(try RetentionPolicy.validatedDays(RetentionPolicy.maximumDays) == RetentionPolicy.maximumDays)
+        for days in [-1, RetentionPolicy.maximumDays + 1] {
+            #expect(throws: AdminError.invalid("retention days must be 0 (keep forever) to \(RetentionPolicy.maximumDays)")) {
+                try RetentionPolicy.validatedDays(days)
+            }
+        }
+    }
+
     @Test func tokenUseIsStampedAtMinutePrecision() {
         var token = APIToken(
             id: 1, label: "t", scopes: [.read], prefix: "pit_tok_", userID: nil, createdAt: 0, lastUsedAt: nil, revokedAt: nil)

@@ -447,11 +447,9 @@ struct WebRoutes: Sendable {
     /// once (a redirect would need to carry the secret somewhere).
     func createToken(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         let identity = try context.require(.admin)
-        let scopes = context.form.all("scopes").compactMap(TokenScope.parse)
+        let scopes = try APIToken.requestedScopes(context.form.all("scopes"))
         let label = Self.nonEmpty(context.form["label"]) ?? "API token"
-        let (_, plain) = try await TokenIssuer(admin: admin).issue(
-            label: label, scopes: scopes.isEmpty ? [.read] : scopes,
-            userID: identity.userID)
+        let (_, plain) = try await TokenIssuer(admin: admin).issue(label: label, scopes: scopes, userID: identity.userID)
         return try await tokensPage(request, context, created: (plain, label))
     }
 
