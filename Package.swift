@@ -64,10 +64,10 @@ let package = Package(
     ],
     targets: [
         // System libraries from Debian: libsqlite3-dev, zlib1g-dev, libbrotli-dev, libzstd-dev.
-        .systemLibrary(name: "CSQLite", path: "Sources/CSystem/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
-        .systemLibrary(name: "CZlib", path: "Sources/CSystem/CZlib", providers: [.apt(["zlib1g-dev"])]),
-        .systemLibrary(name: "CBrotli", path: "Sources/CSystem/CBrotli", providers: [.apt(["libbrotli-dev"])]),
-        .systemLibrary(name: "CZstd", path: "Sources/CSystem/CZstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CSQLite", path: "Sources/Engine/CSystem/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/Engine/CSystem/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CBrotli", path: "Sources/Engine/CSystem/CBrotli", providers: [.apt(["libbrotli-dev"])]),
+        .systemLibrary(name: "CZstd", path: "Sources/Engine/CSystem/CZstd", providers: [.apt(["libzstd-dev"])]),
         // The engine, in layers along the event path (ARCHITECTURE.md). Each target depends only
         // on targets listed above it; scripts/check-imports keeps every `import` to that order.
         //
@@ -234,7 +234,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Synthetic Sentry traffic shared by pit-bench, the microbenchmarks and the tests.
-        .target(name: "PitPayloads", dependencies: ["PitModel"], swiftSettings: swiftSettings),
+        .target(name: "PitPayloads", dependencies: ["PitModel"], path: "Sources/pit-bench/Payloads", swiftSettings: swiftSettings),
         // The load generator and soak harness as a library, so its scheduler, knee detection and
         // results are unit-tested; `pit-bench` is the command line on top.
         .target(
@@ -250,6 +250,7 @@ let package = Package(
                 Product.logging,
                 Product.histogram,
             ],
+            path: "Sources/pit-bench/Core",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -259,6 +260,7 @@ let package = Package(
                 "PitModel",
                 Product.argumentParser,
             ],
+            path: "Sources/pit-bench/Command",
             swiftSettings: swiftSettings
         ),
         .testTarget(
