@@ -49,6 +49,8 @@ package struct RetentionPass {
         package var eventsOverSize = 0
         package var items = 0
         package var counterRows = 0
+        /// States of sessions too old to be updated.
+        package var sessionStates = 0
         /// Issues found without events (deleted here, or handed to the writer).
         package var emptiedIssues = 0
         package var reclaimedPages = 0
@@ -180,6 +182,19 @@ package struct RetentionPass {
             }
 
             try flushIssues(true)
+
+            // Every project's, whatever its retention: a session state is only needed while
+            // updates of the session are accepted.
+            let sessionsBefore = now - Int64(SessionParser.maxAgeSeconds * 1000)
+            while true {
+                var asked = 0
+                let deleted = try batch { size in
+                    asked = size
+                    return try store.purgeSessionStates(startedBefore: sessionsBefore, limit: size)
+                }
+                summary.sessionStates += deleted
+                if deleted < asked { break }
+            }
 
             while true {
                 let freed = try batch { _ in try store.reclaimSpace(maxPages: configuration.vacuumPages) }

@@ -19,7 +19,7 @@ import PostgresNIO
 /// are taken in key order so batches rarely deadlock; when they do, or a serialization failure
 /// occurs, the batch is retried from the start.
 package final class PostgresBatchStore: BatchStore {
-    private let session: PostgresSession
+    let session: PostgresSession
     private let logger: Logger
 
     private struct HashKey: Hashable, Comparable {
@@ -101,6 +101,7 @@ package final class PostgresBatchStore: BatchStore {
             }
         }
         if !units.isEmpty { try writeSegment(units, outcome: &outcome, learned: &learned, regressed: regressed) }
+        try writeSessions(batch)
         return outcome
     }
 

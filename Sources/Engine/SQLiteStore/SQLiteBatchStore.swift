@@ -10,7 +10,7 @@ package import PitStorage
 /// `indexLimit` is emptied between batches. Memory stays bounded however many issues and
 /// releases accumulate, and the hot fingerprints are back after one batch.
 package final class SQLiteBatchStore: BatchStore {
-    private let connection: SQLiteConnection
+    let connection: SQLiteConnection
     private var checkpointer: SQLiteCheckpointer?
 
     /// Keyed by the hash itself (two words), not its bytes: an array per lookup was a malloc
@@ -29,7 +29,7 @@ package final class SQLiteBatchStore: BatchStore {
 
     private var issueByHash: [IssueKey: Int64] = [:]
     private var issues: [Int64: IssueState] = [:]
-    private var releaseFirstSeen: [ProjectValue: Int64] = [:]
+    var releaseFirstSeen: [ProjectValue: Int64] = [:]
     private var nextShortID: [Int64: Int64] = [:]
     private let indexLimit: Int
 
@@ -312,6 +312,7 @@ package final class SQLiteBatchStore: BatchStore {
         for (key, firstSeen) in batchReleases {
             releaseFirstSeen[key] = min(try releaseFirstSeen(key) ?? Int64.max, firstSeen)
         }
+        try writeSessions(batch)
         return outcome
     }
 
