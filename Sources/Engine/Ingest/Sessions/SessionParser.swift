@@ -39,7 +39,8 @@ package enum SessionParser {
             let (release, environment) = try attributes(json, root)
             guard var started = timestamp(json, json.member(root, "started")) else { throw .invalid }
             // Relay: an update stamped before its session started moves the start back to it.
-            if let timestamp = timestamp(json, json.member(root, "timestamp")), timestamp < started { started = timestamp }
+            let stamped = timestamp(json, json.member(root, "timestamp"))
+            if let stamped, stamped < started { started = stamped }
             try checkAge(started, received: received)
             let statusText = json.string(json.member(root, "status")) ?? "ok"
             guard let status = SessionUpdate.Status(rawValue: statusText) else { throw .invalid }
@@ -48,6 +49,9 @@ package enum SessionParser {
             if status == .crashed { errors = max(errors, 1) }
             var duration = json.double(json.member(root, "duration"))
             if let value = duration, !value.isFinite || value < 0 { duration = nil }
+            // Not Relay's: the Python SDK sends no `duration`; a clean exit's own timestamp
+            // still says how long the session ran, which p50/p90 would otherwise never see.
+            if duration == nil, status == .exited, let stamped { duration = max(0, stamped - started) }
             return SessionUpdate(
                 projectID: projectID, sid: sid, did: did(json, json.member(root, "did")), release: release, environment: environment,
                 started: Int64(started * 1000), status: status, errors: errors, duration: duration)

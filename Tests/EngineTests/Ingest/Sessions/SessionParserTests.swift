@@ -48,6 +48,11 @@ import Testing
         let early = try session(
             #"{"sid":"a","started":"\#(Self.started)","timestamp":"\#(Timestamp.format(Self.now - 900))","attrs":{"release":"1.0"}}"#)
         #expect(early.started == Int64((Self.now - 900) * 1000))
+        // A clean exit without a duration ran from its start to its timestamp.
+        let exited = try session(
+            #"{"sid":"a","started":"\#(Self.started)","timestamp":"\#(Timestamp.format(Self.now - 540))","status":"exited","attrs":{"release":"1"}}"#
+        )
+        #expect(exited.duration == 60)
     }
 
     @Test func relayDropsThese() {
