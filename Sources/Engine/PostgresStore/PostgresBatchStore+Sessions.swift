@@ -13,10 +13,8 @@ extension PostgresBatchStore {
     /// `outcome` of a claimed row that holds no session yet.
     private static let unclaimed: Int64 = -1
 
-    func writeSessions(_ batch: [IngestQueue.Entry]) throws {
-        var units: [WriteUnit] = []
-        for case .write(let unit) in batch where !unit.sessions.isEmpty { units.append(unit) }
-        guard !units.isEmpty else { return }
+    /// `units`: the batch's units that carry session records, in queue order.
+    func writeSessions(_ units: [WriteUnit]) throws {
         let keys = SessionWrites.stateKeys(of: units)
         var stored: [SessionWrites.StateKey: SessionWrites.State] = [:]
         if !keys.isEmpty {

@@ -90,10 +90,12 @@ package final class PostgresBatchStore: BatchStore {
     ) throws -> BatchOutcome {
         var outcome = BatchOutcome()
         var units: [WriteUnit] = []
+        var sessionUnits: [WriteUnit] = []
         for entry in batch {
             switch entry {
             case .write(let unit):
                 units.append(unit)
+                if !unit.sessions.isEmpty { sessionUnits.append(unit) }
             case .command(let command, _):
                 if !units.isEmpty { try writeSegment(units, outcome: &outcome, learned: &learned, regressed: regressed) }
                 units.removeAll()
@@ -101,7 +103,7 @@ package final class PostgresBatchStore: BatchStore {
             }
         }
         if !units.isEmpty { try writeSegment(units, outcome: &outcome, learned: &learned, regressed: regressed) }
-        try writeSessions(batch)
+        if !sessionUnits.isEmpty { try writeSessions(sessionUnits) }
         return outcome
     }
 

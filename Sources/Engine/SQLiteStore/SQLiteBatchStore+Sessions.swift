@@ -6,10 +6,8 @@ import PitStorage
 /// `SessionWrites` from the states stored for their sessions, and the result is upserted in the
 /// batch's transaction.
 extension SQLiteBatchStore {
-    func writeSessions(_ batch: [IngestQueue.Entry]) throws {
-        var units: [WriteUnit] = []
-        for case .write(let unit) in batch where !unit.sessions.isEmpty { units.append(unit) }
-        guard !units.isEmpty else { return }
+    /// `units`: the batch's units that carry session records, in queue order.
+    func writeSessions(_ units: [WriteUnit]) throws {
         var stored: [SessionWrites.StateKey: SessionWrites.State] = [:]
         let loadState = try connection.statement(
             "SELECT release, environment, started, did, outcome, errors, ended FROM session_states WHERE project_id = ? AND sid = ?")

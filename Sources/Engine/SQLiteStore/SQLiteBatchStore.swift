@@ -215,6 +215,7 @@ package final class SQLiteBatchStore: BatchStore {
     private func writeInTransaction(_ batch: [IngestQueue.Entry], counted: inout [CountedEvent]) throws -> BatchOutcome {
         var outcome = BatchOutcome()
         var statusChanged: Set<Int64> = []
+        var sessionUnits: [WriteUnit] = []
         var userTags: [IssueTagValue: SeenCount] = [:]
         let insertUser = try connection.statement("INSERT OR IGNORE INTO issue_users (issue_id, user_key) VALUES (?, ?)")
         let insertEvent = try connection.statement(
@@ -234,6 +235,7 @@ package final class SQLiteBatchStore: BatchStore {
             case .command(let command, _):
                 try apply(command, counted: counted, statusChanged: &statusChanged)
             case .write(let unit):
+                if !unit.sessions.isEmpty { sessionUnits.append(unit) }
                 for item in unit.items {
                     try insertItem.run([
                         .int(item.projectID), .text(item.type), item.eventID.map { .blob($0.bytes) } ?? .null,
@@ -312,7 +314,7 @@ package final class SQLiteBatchStore: BatchStore {
         for (key, firstSeen) in batchReleases {
             releaseFirstSeen[key] = min(try releaseFirstSeen(key) ?? Int64.max, firstSeen)
         }
-        try writeSessions(batch)
+        if !sessionUnits.isEmpty { try writeSessions(sessionUnits) }
         return outcome
     }
 
