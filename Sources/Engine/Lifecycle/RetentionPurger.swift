@@ -297,7 +297,9 @@ package final class RetentionPurger: Service, @unchecked Sendable {
                 let summary = try pass.run()
                 purgedEvents.increment(by: summary.events + summary.eventsOverSize)
                 purgedItems.increment(by: summary.items)
-                if summary.events + summary.eventsOverSize + summary.items + summary.emptiedIssues + summary.reclaimedPages > 0 {
+                if summary.events + summary.eventsOverSize + summary.items + summary.emptiedIssues + summary.reclaimedPages
+                    + summary.sessionStates > 0
+                {
                     let seconds = ClockTime.monotonicSeconds - started
                     logger.info(
                         "retention purge pass",
@@ -305,6 +307,7 @@ package final class RetentionPurger: Service, @unchecked Sendable {
                             "pit.events": "\(summary.events)", "pit.events_over_size": "\(summary.eventsOverSize)",
                             "pit.items": "\(summary.items)", "pit.issues_emptied": "\(summary.emptiedIssues)",
                             "pit.counter_rows": "\(summary.counterRows)", "pit.reclaimed_pages": "\(summary.reclaimedPages)",
+                            "pit.session_states": "\(summary.sessionStates)",
                             "pit.seconds": "\(String(format: "%.2f", seconds))",
                             "pit.busy_seconds": "\(String(format: "%.2f", summary.busySeconds))",
                             "pit.events_per_second": "\(Int(Double(summary.events + summary.eventsOverSize) / max(seconds, 0.001)))",

@@ -94,15 +94,28 @@ package struct SessionsRequest: Sendable, Equatable {
             throw .badRequest("The interval has to be a multiple of one hour (1h, 6h, 1d)")
         }
         intervalHours = interval / 3_600_000
-        let periodText = all("statsPeriod").first ?? "24h"
-        guard let period = IssueQuery.relativeSpan(periodText) else { throw .badRequest("Invalid statsPeriod: \"\(periodText)\"") }
-        let periodHours = max(1, (period + 3_599_999) / 3_600_000)
-        intervalCount = (periodHours + intervalHours - 1) / intervalHours
+        let startText = all("start").first
+        let endText = all("end").first
+        if startText != nil || endText != nil {
+            // An absolute range: the intervals that overlap [start, end).
+            let range = ClientNumber.unixSecondsRange
+            guard let start = startText.flatMap(Timestamp.parse), let end = endText.flatMap(Timestamp.parse), start.isFinite,
+                end.isFinite, Double(range.lowerBound) <= start, start < end, end <= Double(range.upperBound)
+            else { throw .badRequest("start and end must both be timestamps, start before end") }
+            firstHour = Int64(start) / 3600 / intervalHours * intervalHours
+            let lastStart = (Int64(end.rounded(.up)) - 1) / 3600 / intervalHours * intervalHours
+            intervalCount = (lastStart - firstHour) / intervalHours + 1
+        } else {
+            let periodText = all("statsPeriod").first ?? "24h"
+            guard let period = IssueQuery.relativeSpan(periodText) else { throw .badRequest("Invalid statsPeriod: \"\(periodText)\"") }
+            let periodHours = max(1, (period + 3_599_999) / 3_600_000)
+            intervalCount = (periodHours + intervalHours - 1) / intervalHours
+            let lastStart = HourlyCounts.hour(ofMilliseconds: nowMilliseconds) / intervalHours * intervalHours
+            firstHour = lastStart - (intervalCount - 1) * intervalHours
+        }
         guard intervalCount <= Self.maxIntervals else {
             throw .badRequest("Your interval and date range would create too many results. Use a larger interval, or a smaller date range.")
         }
-        let lastStart = HourlyCounts.hour(ofMilliseconds: nowMilliseconds) / intervalHours * intervalHours
-        firstHour = lastStart - (intervalCount - 1) * intervalHours
     }
 
     package var lastHour: Int64 { firstHour + intervalCount * intervalHours - 1 }

@@ -25,12 +25,19 @@ import Testing
         #expect(request.lastHour == Self.now / 3_600_000)
         let daily = try self.request([("field", "sum(session)"), ("statsPeriod", "14d"), ("interval", "1d")])
         #expect(daily.intervalCount == 14 && daily.firstHour % 24 == 0)
+        let absolute = try self.request([
+            ("field", "sum(session)"), ("start", "2023-11-14T10:30:00Z"), ("end", "2023-11-14T13:00:00Z"), ("interval", "1h"),
+        ])
+        #expect(absolute.intervalCount == 3 && absolute.firstHour == Int64(Timestamp.parse("2023-11-14T10:00:00Z")!) / 3600)
 
         for bad in [
             [("groupBy", "release")], [("field", "sum(transaction)")], [("field", "sum(session)"), ("groupBy", "user")],
             [("field", "sum(session)"), ("interval", "5m")], [("field", "sum(session)"), ("statsPeriod", "forever")],
             [("field", "sum(session)"), ("statsPeriod", "90d"), ("interval", "1h")], [("field", "sum(session)"), ("project", "x")],
             [("field", "crash_free_rate(session)"), ("groupBy", "session.status")], [("field", "sum(session)"), ("query", "user:1")],
+            [("field", "sum(session)"), ("start", "2023-11-14T10:00:00Z")],
+            [("field", "sum(session)"), ("start", "2023-11-14T10:00:00Z"), ("end", "2023-11-14T09:00:00Z")],
+            [("field", "sum(session)"), ("start", "1e300"), ("end", "1e301")],
         ] {
             #expect(throws: IngestError.self, "\(bad)") { try self.request(bad) }
         }
