@@ -145,6 +145,7 @@ def test_health_application_mode(health):
     assert abs(data["crashFreeUsers"] - 100 * 3 / 5) < 0.01, data
     assert data["adoption"] is not None and 0 < data["adoption"] <= 100, data
     assert data["durationP50"] is not None and data["durationP90"] >= data["durationP50"], data
+    assert len(data["stats"]["24h"]) == 24 and sum(n for _, n in data["stats"]["24h"]) == 6, data["stats"]
     for key in ("hasHealthData", "crashFreeSessions", "crashFreeUsers", "totalSessions", "totalUsers", "sessionsCrashed",
                 "sessionsErrored", "adoption", "durationP50", "durationP90"):
         assert key in data, key

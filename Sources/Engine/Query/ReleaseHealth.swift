@@ -15,6 +15,10 @@ package struct ReleaseHealth: Sendable, Equatable {
     /// Seconds, of cleanly exited sessions.
     package var durationP50: Double?
     package var durationP90: Double?
+    /// Sessions per hour over the last 24 hours, oldest first, from `statsFirstHour` (Sentry's
+    /// `stats.24h`).
+    package var hourlySessions: [Int64] = []
+    package var statsFirstHour: Int64 = 0
 
     package init() {}
 
@@ -66,6 +70,9 @@ package struct ReleaseHealth: Sendable, Equatable {
         let summary = try await reader.sessionStats(query(hours: summaryHours, byRelease: true))
         let day = try await reader.sessionStats(query(hours: 24, byRelease: true))
         let projectDay = try await reader.sessionStats(query(hours: 24, byRelease: false))
+        var hourlyQuery = query(hours: 24, byRelease: true)
+        hourlyQuery.intervalHours = 1
+        let hourly = try await reader.sessionStats(hourlyQuery)
         var result: [Key: ReleaseHealth] = [:]
         for key in keys {
             let group = SessionGroup(projectID: key.projectID, release: key.release)
@@ -82,6 +89,10 @@ package struct ReleaseHealth: Sendable, Equatable {
             let durations = summary.durations[group] ?? [:]
             health.durationP50 = SessionDurations.percentile(0.5, of: durations)
             health.durationP90 = SessionDurations.percentile(0.9, of: durations)
+            health.statsFirstHour = hour - 23
+            health.hourlySessions = (0..<24).map { index in
+                hourly.sessions[SessionGroup(projectID: key.projectID, release: key.release, interval: index)]?.started ?? 0
+            }
             result[key] = health
         }
         return result

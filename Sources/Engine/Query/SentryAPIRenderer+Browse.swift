@@ -165,6 +165,18 @@ extension SentryAPIRenderer {
         number("sessionsAdoption", health.sessionsAdoption)
         number("durationP50", health.durationP50)
         number("durationP90", health.durationP90)
+        writer.key("stats")
+        writer.beginObject()
+        writer.key("24h")
+        writer.beginArray()
+        for (index, sessions) in health.hourlySessions.enumerated() {
+            writer.beginArray()
+            writer.value((health.statsFirstHour + Int64(index)) * 3600)
+            writer.value(sessions)
+            writer.endArray()
+        }
+        writer.endArray()
+        writer.endObject()
         writer.endObject()
     }
 }
