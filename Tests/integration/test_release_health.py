@@ -233,3 +233,34 @@ def test_health_pages(health, chromium):
         assert text in section.lower(), (text, section)
     assert len(d.find_elements(By.CSS_SELECTOR, "section.release-health svg.chart")) == 3
     screenshot(d, "health-02-release-detail")
+
+
+def test_health_hostile_sessions_are_dropped_not_fatal(server):
+    """Bad session payloads cost only themselves: the envelope is answered 200 and the server
+    keeps serving; only the valid session of the lot is counted."""
+    huge = 10 ** 30
+    items = [
+        ({"type": "session"}, {"sid": "x" * 10000, "started": iso(10), "attrs": {"release": "hostile@1"}}),
+        ({"type": "session"}, {"sid": "nul", "started": iso(10), "attrs": {"release": "host\u0000ile@1"}, "did": "a\u0000b",
+                               "errors": huge, "duration": -5}),
+        ({"type": "session"}, {"sid": [1, 2], "started": {"a": 1}, "attrs": []}),
+        ({"type": "session"}, {"sid": "n", "started": huge, "attrs": {"release": "hostile@1"}}),
+        ({"type": "session"}, {"sid": "t", "started": "not a time", "attrs": {"release": "hostile@1"}}),
+        ({"type": "sessions"}, {"attrs": {"release": "hostile@1"}, "aggregates": [{"started": iso(10), "exited": 2 ** 40,
+                                                                                    "errored": -1}] * 100}),
+        ({"type": "sessions"}, {"attrs": {"release": "hostile@1"}, "aggregates": "nope"}),
+        ({"type": "session"}, b"[" * 100 + b"]" * 100),
+    ]
+    items += [({"type": "session"}, {"sid": f"s{i}", "started": iso(10), "status": "bogus", "attrs": {"release": "hostile@1"}})
+              for i in range(80)]
+    r = server.send(H.make_envelope({}, items))
+    assert r.status == 200, r
+    assert server.health_ok()
+    data = server.api_json("GET", "/api/0/organizations/pit/releases/hostile@1/", params={"health": "1"})
+    health = data["projects"][0]["healthData"]
+    # The NUL release is stored without its NUL (the one valid session); the 100 buckets count
+    # at most u32 each (Relay's type), negative counts as none.
+    assert health["totalSessions"] == 1 + 100 * (2 ** 32 - 1), health
+    assert health["sessionsErrored"] == 0, health
+    # Invalid JSON is refused as for any JSON item.
+    assert server.send(H.make_envelope({}, [({"type": "session"}, b"{not json")])).status == 400
