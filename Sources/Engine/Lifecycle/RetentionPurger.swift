@@ -49,6 +49,8 @@ package struct RetentionPass {
         package var eventsOverSize = 0
         package var items = 0
         package var counterRows = 0
+        /// States of sessions too old to be updated.
+        package var sessionStates = 0
         /// Issues found without events (deleted here, or handed to the writer).
         package var emptiedIssues = 0
         package var reclaimedPages = 0
@@ -181,6 +183,19 @@ package struct RetentionPass {
 
             try flushIssues(true)
 
+            // Every project's, whatever its retention: a session state is only needed while
+            // updates of the session are accepted.
+            let sessionsBefore = now - Int64(SessionParser.maxAgeSeconds * 1000)
+            while true {
+                var asked = 0
+                let deleted = try batch { size in
+                    asked = size
+                    return try store.purgeSessionStates(startedBefore: sessionsBefore, limit: size)
+                }
+                summary.sessionStates += deleted
+                if deleted < asked { break }
+            }
+
             while true {
                 let freed = try batch { _ in try store.reclaimSpace(maxPages: configuration.vacuumPages) }
                 summary.reclaimedPages += freed
@@ -282,7 +297,9 @@ package final class RetentionPurger: Service, @unchecked Sendable {
                 let summary = try pass.run()
                 purgedEvents.increment(by: summary.events + summary.eventsOverSize)
                 purgedItems.increment(by: summary.items)
-                if summary.events + summary.eventsOverSize + summary.items + summary.emptiedIssues + summary.reclaimedPages > 0 {
+                if summary.events + summary.eventsOverSize + summary.items + summary.emptiedIssues + summary.reclaimedPages
+                    + summary.sessionStates > 0
+                {
                     let seconds = ClockTime.monotonicSeconds - started
                     logger.info(
                         "retention purge pass",
@@ -290,6 +307,7 @@ package final class RetentionPurger: Service, @unchecked Sendable {
                             "pit.events": "\(summary.events)", "pit.events_over_size": "\(summary.eventsOverSize)",
                             "pit.items": "\(summary.items)", "pit.issues_emptied": "\(summary.emptiedIssues)",
                             "pit.counter_rows": "\(summary.counterRows)", "pit.reclaimed_pages": "\(summary.reclaimedPages)",
+                            "pit.session_states": "\(summary.sessionStates)",
                             "pit.seconds": "\(String(format: "%.2f", seconds))",
                             "pit.busy_seconds": "\(String(format: "%.2f", summary.busySeconds))",
                             "pit.events_per_second": "\(Int(Double(summary.events + summary.eventsOverSize) / max(seconds, 0.001)))",

@@ -19,7 +19,7 @@ import PostgresNIO
 /// are taken in key order so batches rarely deadlock; when they do, or a serialization failure
 /// occurs, the batch is retried from the start.
 package final class PostgresBatchStore: BatchStore {
-    private let session: PostgresSession
+    let session: PostgresSession
     private let logger: Logger
 
     private struct HashKey: Hashable, Comparable {
@@ -90,10 +90,12 @@ package final class PostgresBatchStore: BatchStore {
     ) throws -> BatchOutcome {
         var outcome = BatchOutcome()
         var units: [WriteUnit] = []
+        var sessionUnits: [WriteUnit] = []
         for entry in batch {
             switch entry {
             case .write(let unit):
                 units.append(unit)
+                if !unit.sessions.isEmpty { sessionUnits.append(unit) }
             case .command(let command, _):
                 if !units.isEmpty { try writeSegment(units, outcome: &outcome, learned: &learned, regressed: regressed) }
                 units.removeAll()
@@ -101,6 +103,7 @@ package final class PostgresBatchStore: BatchStore {
             }
         }
         if !units.isEmpty { try writeSegment(units, outcome: &outcome, learned: &learned, regressed: regressed) }
+        if !sessionUnits.isEmpty { try writeSessions(sessionUnits) }
         return outcome
     }
 

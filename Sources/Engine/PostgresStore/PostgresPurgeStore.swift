@@ -151,7 +151,26 @@ package final class PostgresPurgeStore: PurgeStore {
     }
 
     package func purgeCounters(projectID: Int64, beforeHour hour: Int64) throws -> Int {
-        let result = try session.query("DELETE FROM project_hourly WHERE project_id = \(projectID) AND hour < \(hour)")
+        try session.transaction {
+            var deleted = 0
+            for query: PostgresQuery in [
+                "DELETE FROM project_hourly WHERE project_id = \(projectID) AND hour < \(hour)",
+                "DELETE FROM session_hourly WHERE project_id = \(projectID) AND hour < \(hour)",
+                "DELETE FROM session_users WHERE project_id = \(projectID) AND hour < \(hour)",
+                "DELETE FROM session_durations WHERE project_id = \(projectID) AND hour < \(hour)",
+            ] {
+                deleted += try session.query(query).metadata.rows ?? 0
+            }
+            return deleted
+        }
+    }
+
+    package func purgeSessionStates(startedBefore: Int64, limit: Int) throws -> Int {
+        let result = try session.query(
+            """
+            DELETE FROM session_states WHERE (project_id, sid) IN
+                (SELECT project_id, sid FROM session_states WHERE started < \(startedBefore) LIMIT \(Int64(max(1, limit))))
+            """)
         return result.metadata.rows ?? 0
     }
 

@@ -8,7 +8,7 @@ package import PostgresNIO
 /// `Service`: the owner runs it in its ServiceGroup (before the HTTP server, so it stops after it).
 package final class PostgresReadStore: ReadStore {
     package let client: PostgresClient
-    private let logger: Logger
+    let logger: Logger
     private let maximumPayloadBytes: Int
     private let dictionaries: PayloadDictionaries?
 
@@ -107,7 +107,7 @@ package final class PostgresReadStore: ReadStore {
         return try dictionaries.decompress(bytes, dictionaryID: dictionaryID, limit: maximumPayloadBytes)
     }
 
-    private static let dialect = PostgresDialect()
+    static let dialect = PostgresDialect()
 
     /// A page of issues in two parts: those without pending deltas straight from the table's sort
     /// index (their counters are exact), and those with deltas, few whatever the project's size,

@@ -256,6 +256,55 @@ enum PostgresSchema {
         """
         ALTER TABLE events ADD COLUMN read_view BYTEA
         """,
+        // 9: release health, as SQLite's. Writers upsert these counters directly (no delta
+        // tables): a batch adds to a few rows per release and hour, locked in key order.
+        """
+        CREATE TABLE session_states (
+            project_id BIGINT NOT NULL,
+            sid TEXT NOT NULL,
+            release TEXT NOT NULL,
+            environment TEXT NOT NULL,
+            started BIGINT NOT NULL,
+            did TEXT,
+            outcome BIGINT NOT NULL,
+            errors BIGINT NOT NULL,
+            ended BIGINT NOT NULL,
+            PRIMARY KEY (project_id, sid)
+        );
+        CREATE INDEX session_states_started ON session_states (started);
+        CREATE TABLE session_hourly (
+            project_id BIGINT NOT NULL,
+            release TEXT NOT NULL,
+            environment TEXT NOT NULL,
+            hour BIGINT NOT NULL,
+            started BIGINT NOT NULL,
+            errored BIGINT NOT NULL,
+            abnormal BIGINT NOT NULL,
+            crashed BIGINT NOT NULL,
+            PRIMARY KEY (project_id, release, environment, hour)
+        );
+        CREATE INDEX session_hourly_project_hour ON session_hourly (project_id, hour);
+        CREATE TABLE session_users (
+            project_id BIGINT NOT NULL,
+            release TEXT NOT NULL,
+            environment TEXT NOT NULL,
+            hour BIGINT NOT NULL,
+            did TEXT NOT NULL,
+            outcome BIGINT NOT NULL,
+            PRIMARY KEY (project_id, release, environment, hour, did)
+        );
+        CREATE INDEX session_users_project_hour ON session_users (project_id, hour);
+        CREATE TABLE session_durations (
+            project_id BIGINT NOT NULL,
+            release TEXT NOT NULL,
+            environment TEXT NOT NULL,
+            hour BIGINT NOT NULL,
+            bucket BIGINT NOT NULL,
+            sessions BIGINT NOT NULL,
+            PRIMARY KEY (project_id, release, environment, hour, bucket)
+        );
+        CREATE INDEX session_durations_project_hour ON session_durations (project_id, hour)
+        """,
     ]
 
     /// PostgreSQL's own migrations, for what SQLite has no use for; recorded as versions 1001,

@@ -49,7 +49,10 @@ extension SentryAPIRenderer {
     }
 
     /// One release across the projects it was seen in (Sentry's releases are per organisation).
-    package static func release(_ rows: [ReleaseRow], projects: [Int64: Project], into writer: inout JSONWriter) {
+    /// `health` (with `?health=1`) adds each project's `healthData`.
+    package static func release(
+        _ rows: [ReleaseRow], projects: [Int64: Project], health: [ReleaseHealth.Key: ReleaseHealth]? = nil, into writer: inout JSONWriter
+    ) {
         guard let first = rows.first else { return }
         writer.beginObject()
         writer.field("version", first.version)
@@ -72,6 +75,10 @@ extension SentryAPIRenderer {
             writer.field("count", row.events)
             writer.field("firstEvent", Timestamp.format(milliseconds: row.firstSeen))
             writer.field("lastEvent", Timestamp.format(milliseconds: row.lastSeen))
+            if let health {
+                writer.key("healthData")
+                healthData(health[ReleaseHealth.Key(projectID: row.projectID, release: row.version)] ?? ReleaseHealth(), into: &writer)
+            }
             writer.endObject()
         }
         writer.endArray()
@@ -130,6 +137,46 @@ extension SentryAPIRenderer {
         writer.field("secret", dsn)
         writer.endObject()
         writer.field("dateCreated", Timestamp.format(milliseconds: key.createdAt))
+        writer.endObject()
+    }
+}
+
+extension SentryAPIRenderer {
+    /// Sentry's `projects[].healthData` of a release.
+    package static func healthData(_ health: ReleaseHealth, into writer: inout JSONWriter) {
+        func number(_ name: String, _ value: Double?) {
+            writer.key(name)
+            if let value { writer.value(value) } else { writer.null() }
+        }
+        writer.beginObject()
+        writer.field("hasHealthData", health.hasHealthData)
+        number("crashFreeSessions", health.crashFreeSessions)
+        number("crashFreeUsers", health.crashFreeUsers)
+        writer.field("totalSessions", health.sessions.started)
+        writer.field("totalUsers", health.users)
+        writer.field("totalSessions24h", health.sessions24h)
+        writer.field("totalUsers24h", health.users24h)
+        writer.field("totalProjectSessions24h", health.projectSessions24h)
+        writer.field("totalProjectUsers24h", health.projectUsers24h)
+        writer.field("sessionsCrashed", health.sessions.crashed)
+        writer.field("sessionsErrored", health.sessions.errored)
+        writer.field("sessionsAbnormal", health.sessions.abnormal)
+        number("adoption", health.adoption)
+        number("sessionsAdoption", health.sessionsAdoption)
+        number("durationP50", health.durationP50)
+        number("durationP90", health.durationP90)
+        writer.key("stats")
+        writer.beginObject()
+        writer.key("24h")
+        writer.beginArray()
+        for (index, sessions) in health.hourlySessions.enumerated() {
+            writer.beginArray()
+            writer.value((health.statsFirstHour + Int64(index)) * 3600)
+            writer.value(sessions)
+            writer.endArray()
+        }
+        writer.endArray()
+        writer.endObject()
         writer.endObject()
     }
 }

@@ -10,7 +10,7 @@ package import PitStorage
 /// `indexLimit` is emptied between batches. Memory stays bounded however many issues and
 /// releases accumulate, and the hot fingerprints are back after one batch.
 package final class SQLiteBatchStore: BatchStore {
-    private let connection: SQLiteConnection
+    let connection: SQLiteConnection
     private var checkpointer: SQLiteCheckpointer?
 
     /// Keyed by the hash itself (two words), not its bytes: an array per lookup was a malloc
@@ -29,7 +29,7 @@ package final class SQLiteBatchStore: BatchStore {
 
     private var issueByHash: [IssueKey: Int64] = [:]
     private var issues: [Int64: IssueState] = [:]
-    private var releaseFirstSeen: [ProjectValue: Int64] = [:]
+    var releaseFirstSeen: [ProjectValue: Int64] = [:]
     private var nextShortID: [Int64: Int64] = [:]
     private let indexLimit: Int
 
@@ -215,6 +215,7 @@ package final class SQLiteBatchStore: BatchStore {
     private func writeInTransaction(_ batch: [IngestQueue.Entry], counted: inout [CountedEvent]) throws -> BatchOutcome {
         var outcome = BatchOutcome()
         var statusChanged: Set<Int64> = []
+        var sessionUnits: [WriteUnit] = []
         var userTags: [IssueTagValue: SeenCount] = [:]
         let insertUser = try connection.statement("INSERT OR IGNORE INTO issue_users (issue_id, user_key) VALUES (?, ?)")
         let insertEvent = try connection.statement(
@@ -234,6 +235,7 @@ package final class SQLiteBatchStore: BatchStore {
             case .command(let command, _):
                 try apply(command, counted: counted, statusChanged: &statusChanged)
             case .write(let unit):
+                if !unit.sessions.isEmpty { sessionUnits.append(unit) }
                 for item in unit.items {
                     try insertItem.run([
                         .int(item.projectID), .text(item.type), item.eventID.map { .blob($0.bytes) } ?? .null,
@@ -311,6 +313,7 @@ package final class SQLiteBatchStore: BatchStore {
         for (key, firstSeen) in batchReleases {
             releaseFirstSeen[key] = min(try releaseFirstSeen(key) ?? Int64.max, firstSeen)
         }
+        if !sessionUnits.isEmpty { try writeSessions(sessionUnits) }
         return outcome
     }
 

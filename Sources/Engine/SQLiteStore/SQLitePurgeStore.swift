@@ -168,7 +168,23 @@ package final class SQLitePurgeStore: PurgeStore {
 
     package func purgeCounters(projectID: Int64, beforeHour hour: Int64) throws -> Int {
         try held {
-            try connection.statement("DELETE FROM project_hourly WHERE project_id = ? AND hour < ?").run([.int(projectID), .int(hour)])
+            var deleted = 0
+            for table in ["project_hourly", "session_hourly", "session_users", "session_durations"] {
+                try connection.statement("DELETE FROM \(table) WHERE project_id = ? AND hour < ?").run([.int(projectID), .int(hour)])
+                deleted += connection.changes
+            }
+            return deleted
+        }
+    }
+
+    package func purgeSessionStates(startedBefore: Int64, limit: Int) throws -> Int {
+        try held {
+            try connection.statement(
+                """
+                DELETE FROM session_states WHERE (project_id, sid) IN
+                    (SELECT project_id, sid FROM session_states WHERE started < ? LIMIT ?)
+                """
+            ).run([.int(startedBefore), .int(Int64(max(1, limit)))])
             return connection.changes
         }
     }

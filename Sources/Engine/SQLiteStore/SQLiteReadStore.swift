@@ -24,7 +24,7 @@ package final class SQLiteReadStore: ReadStore {
         self.maximumPayloadBytes = maximumPayloadBytes
     }
 
-    private func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             queue.async { [self] in
                 slots.wait()
@@ -97,7 +97,7 @@ package final class SQLiteReadStore: ReadStore {
         return try dictionaries.decompress(bytes, dictionaryID: dictionaryID, limit: maximumPayloadBytes)
     }
 
-    private static let dialect = SQLiteDialect()
+    static let dialect = SQLiteDialect()
 
     package func issues(projectID: Int64, query: IssueQuery) async throws -> [IssueRow] {
         let now = ClockTime.nowMilliseconds

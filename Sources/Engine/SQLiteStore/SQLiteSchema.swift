@@ -269,6 +269,58 @@ package enum SQLiteSchema {
         """
         ALTER TABLE events ADD COLUMN read_view BLOB;
         """,
+        // 9: release health (issue 12). Sessions are counted as they arrive, per project, release,
+        // environment and hour: started and by final outcome, the distinct users (`did`) with the
+        // worst outcome each had, and exited sessions' durations in `SessionDurations` buckets.
+        // `session_states` holds what is needed for monotonic transitions, and only while an
+        // update may still come (5 days, Relay's limit; the retention purger deletes older rows).
+        """
+        CREATE TABLE session_states (
+            project_id INTEGER NOT NULL,
+            sid TEXT NOT NULL,
+            release TEXT NOT NULL,
+            environment TEXT NOT NULL,
+            started INTEGER NOT NULL,
+            did TEXT,
+            outcome INTEGER NOT NULL,
+            errors INTEGER NOT NULL,
+            ended INTEGER NOT NULL,
+            PRIMARY KEY (project_id, sid)
+        ) WITHOUT ROWID;
+        CREATE INDEX session_states_started ON session_states (started);
+        CREATE TABLE session_hourly (
+            project_id INTEGER NOT NULL,
+            release TEXT NOT NULL,
+            environment TEXT NOT NULL,
+            hour INTEGER NOT NULL,
+            started INTEGER NOT NULL,
+            errored INTEGER NOT NULL,
+            abnormal INTEGER NOT NULL,
+            crashed INTEGER NOT NULL,
+            PRIMARY KEY (project_id, release, environment, hour)
+        ) WITHOUT ROWID;
+        CREATE INDEX session_hourly_project_hour ON session_hourly (project_id, hour);
+        CREATE TABLE session_users (
+            project_id INTEGER NOT NULL,
+            release TEXT NOT NULL,
+            environment TEXT NOT NULL,
+            hour INTEGER NOT NULL,
+            did TEXT NOT NULL,
+            outcome INTEGER NOT NULL,
+            PRIMARY KEY (project_id, release, environment, hour, did)
+        ) WITHOUT ROWID;
+        CREATE INDEX session_users_project_hour ON session_users (project_id, hour);
+        CREATE TABLE session_durations (
+            project_id INTEGER NOT NULL,
+            release TEXT NOT NULL,
+            environment TEXT NOT NULL,
+            hour INTEGER NOT NULL,
+            bucket INTEGER NOT NULL,
+            sessions INTEGER NOT NULL,
+            PRIMARY KEY (project_id, release, environment, hour, bucket)
+        ) WITHOUT ROWID;
+        CREATE INDEX session_durations_project_hour ON session_durations (project_id, hour)
+        """,
     ]
 
     /// Page size for new databases. Event rows are ~1.2 KB compressed: with 4 KiB pages only

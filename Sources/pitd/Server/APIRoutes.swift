@@ -37,13 +37,14 @@ struct APIRoutes: Sendable {
         api.get("projects/:org/:project/events") { request, context in try await projectEvents(request, context) }
         api.get("projects/:org/:project/events/:event") { _, context in try await projectEvent(context) }
         registerVerify(on: api)
-        api.get("projects/:org/:project/releases") { _, context in try await releases(context, projectScoped: true) }
+        api.get("projects/:org/:project/releases") { request, context in try await releases(request, context, projectScoped: true) }
         api.get("projects/:org/:project/stats") { request, context in try await projectStats(request, context) }
         api.get("projects/:org/:project/environments") { _, context in try await environments(context) }
         api.get("projects/:org/:project/retention") { _, context in try await projectRetention(context) }
         api.put("projects/:org/:project/retention") { request, context in try await setProjectRetention(request, context) }
-        api.get("organizations/:org/releases") { _, context in try await releases(context, projectScoped: false) }
-        api.get("organizations/:org/releases/:version") { _, context in try await releaseDetail(context) }
+        api.get("organizations/:org/releases") { request, context in try await releases(request, context, projectScoped: false) }
+        api.get("organizations/:org/releases/:version") { request, context in try await releaseDetail(request, context) }
+        api.get("organizations/:org/sessions") { request, context in try await sessions(request, context) }
         api.get("projects/:org/:project/keys") { _, context in try await listKeys(context) }
         api.post("projects/:org/:project/keys") { request, context in try await createKey(request, context) }
         api.put("projects/:org/:project/keys/:key") { request, context in try await updateKey(request, context) }

@@ -30,6 +30,26 @@ private func scalar(_ path: String, _ sql: String) throws -> Int64 {
 }
 
 @Suite struct RetentionPurgeTests {
+    /// Session states go once no update of their session is accepted, whatever the project's
+    /// retention (here: forever); the hourly health counters stay.
+    @Test func dropsSessionStatesPastTheUpdateWindow() async throws {
+        let fixture = try StoreFixture()
+        let started = nowMilliseconds - Int64(6 * day * 1000)
+        func update(_ sid: String, started: Int64) -> IngestQueue.Entry {
+            .write(
+                WriteUnit(
+                    event: nil, items: [],
+                    sessions: [.update(SessionUpdate(projectID: 1, sid: sid, release: "1.0", started: started, status: .exited))]))
+        }
+        _ = try fixture.store.write([
+            update("old-1", started: started), update("old-2", started: started), update("new", started: nowMilliseconds),
+        ])
+        let summary = try await purge(fixture, policy: RetentionPolicy(defaultDays: 0))
+        #expect(summary.sessionStates == 2)
+        #expect(try scalar(fixture.path, "SELECT COUNT(*) FROM session_states") == 1)
+        #expect(try scalar(fixture.path, "SELECT SUM(started) FROM session_hourly") == 3)
+    }
+
     /// Old events go with everything that counted them; an issue with no events left goes too,
     /// and its fingerprint starts a new issue afterwards.
     @Test func purgesExpiredEventsAndWhatDependsOnThem() async throws {

@@ -338,10 +338,13 @@ package final class IngestPipeline: Sendable {
     private func makeUnit(_ envelope: Envelope, projectID: Int64, received: Double) throws(IngestError) -> (WriteUnit, EventID?) {
         var event: EventRecord?
         var items: [ItemRecord] = []
+        var sessions: [SessionRecord] = []
         for item in envelope.items {
             switch item.type {
             case .event:
                 event = try makeEventRecord(item.payload, header: envelope.header, projectID: projectID, received: received)
+            case .session, .sessions:
+                if let record = try makeSessionRecord(item, projectID: projectID, received: received) { sessions.append(record) }
             case _ where item.type.isDropped:
                 continue
             default:
@@ -360,7 +363,24 @@ package final class IngestPipeline: Sendable {
                     ))
             }
         }
-        return (WriteUnit(event: keepingUnexpired(event), items: items), envelope.header.eventID ?? event?.eventID)
+        return (WriteUnit(event: keepingUnexpired(event), items: items, sessions: sessions), envelope.header.eventID ?? event?.eventID)
+    }
+
+    /// A `session` or `sessions` item as the writer applies it; nil when Relay's rules drop it
+    /// (counted, the rest of the envelope is kept, as Relay does). Not JSON at all is a 400, as
+    /// for every other JSON item.
+    private func makeSessionRecord(_ item: EnvelopeItem, projectID: Int64, received: Double) throws(IngestError) -> SessionRecord? {
+        do throws(SessionParser.Drop) {
+            if item.type == .session {
+                return .update(try SessionParser.session(item.payload, projectID: projectID, received: received))
+            }
+            let aggregates = try SessionParser.sessions(item.payload, projectID: projectID, received: received)
+            return aggregates.isEmpty ? nil : .aggregates(aggregates)
+        } catch {
+            if error == .malformed { throw .badRequest("invalid \(item.type) item: not JSON") }
+            metrics.rejected(reason: error.rawValue, itemType: item.type.description)
+            return nil
+        }
     }
 
     package func makeEventRecord(_ payload: ByteBuffer, header: EnvelopeHeader?, projectID: Int64, received: Double) throws(IngestError)

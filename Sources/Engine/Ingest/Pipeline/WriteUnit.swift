@@ -43,17 +43,20 @@ package struct ItemRecord: Sendable {
 package struct WriteUnit: Sendable {
     package var event: EventRecord?
     package var items: [ItemRecord]
+    /// Release health: `session` and `sessions` items, parsed (`SessionParser`).
+    package var sessions: [SessionRecord]
     /// Called once by the writer with the outcome of the batch that held this unit.
     package var completion: (@Sendable (Result<Void, any Error>) -> Void)?
     /// The event-loop waiter of this unit (the ingest fast path), told once per batch per loop.
     package var ticket: CommitTicket?
 
     package init(
-        event: EventRecord?, items: [ItemRecord], completion: (@Sendable (Result<Void, any Error>) -> Void)? = nil,
-        ticket: CommitTicket? = nil
+        event: EventRecord?, items: [ItemRecord], sessions: [SessionRecord] = [],
+        completion: (@Sendable (Result<Void, any Error>) -> Void)? = nil, ticket: CommitTicket? = nil
     ) {
         self.event = event
         self.items = items
+        self.sessions = sessions
         self.completion = completion
         self.ticket = ticket
     }
@@ -73,6 +76,7 @@ package struct WriteUnit: Sendable {
         for item in items {
             total += Self.recordOverhead + item.compressedPayload.count + Self.stringBytes(item.header) + Self.stringBytes(item.type)
         }
+        for record in sessions { total += record.estimatedBytes }
         return total
     }
 
@@ -111,5 +115,21 @@ extension EventRecord {
             total += 1024 + extracted.exceptions.count * 256 + frames * 256 + extracted.tags.count * 96
         }
         return total
+    }
+}
+
+extension SessionRecord {
+    /// See `WriteUnit.cost`: the record with its strings (sid, did, release, environment).
+    var estimatedBytes: Int {
+        switch self {
+        case .update(let update):
+            WriteUnit.recordOverhead + WriteUnit.stringBytes(update.sid) + WriteUnit.stringBytes(update.did)
+                + WriteUnit.stringBytes(update.release) + WriteUnit.stringBytes(update.environment)
+        case .aggregates(let aggregates):
+            aggregates.reduce(WriteUnit.allocationOverhead) {
+                $0 + WriteUnit.recordOverhead + WriteUnit.stringBytes($1.did) + WriteUnit.stringBytes($1.release)
+                    + WriteUnit.stringBytes($1.environment)
+            }
+        }
     }
 }

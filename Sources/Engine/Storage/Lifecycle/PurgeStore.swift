@@ -12,8 +12,13 @@ package protocol PurgeStore: AnyObject {
     /// cutoff (nil: keep forever); `newestCutoff` is the largest of them: once items are newer
     /// than it nothing further can be expired.
     func purgeItems(after cursor: Int64, limit: Int, newestCutoff: Int64, cutoff: (Int64) -> Int64?) throws -> PurgedItems
-    /// Drops the project's hourly counters of hours before `hour`; returns the rows deleted.
+    /// Drops the project's hourly counters (events and release health) of hours before `hour`;
+    /// returns the rows deleted.
     func purgeCounters(projectID: Int64, beforeHour hour: Int64) throws -> Int
+    /// Deletes up to `limit` stored session states of sessions started before `startedBefore`
+    /// (ms): no update of theirs is accepted any more (`SessionParser.maxAgeSeconds`). Returns
+    /// how many it deleted.
+    func purgeSessionStates(startedBefore: Int64, limit: Int) throws -> Int
     /// Deletes those of `issueIDs` that have no events left, with their hashes, tags, users and
     /// counters, and returns how many; nil when this store must leave it to the writer (SQLite:
     /// the writer's in-memory fingerprint index owns issue ids, see `IssueCommand.purgeIssues`).

@@ -126,7 +126,7 @@ package struct IssueQuery: Sendable, Equatable {
     }
 
     /// Splits on spaces outside double quotes.
-    static func tokenize(_ query: String) -> [String] {
+    package static func tokenize(_ query: String) -> [String] {
         var terms: [String] = []
         var current = ""
         var quoted = false

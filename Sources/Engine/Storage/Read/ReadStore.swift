@@ -34,6 +34,9 @@ package protocol ReadStore: Sendable {
     /// Which of `eventIDs` the project has no event for, in the order asked: one lookup in the
     /// (project, event id) index per id (pit-bench checks millions of acknowledged ids with it).
     func missingEvents(projectID: Int64, eventIDs: [EventID]) async throws -> [EventID]
+    /// Release health: sessions, users and durations of the hours asked, grouped as asked
+    /// (statements from `SessionSQL`).
+    func sessionStats(_ query: SessionQuery) async throws -> SessionStats
 }
 
 /// A filtered slice of events: of a project, or of one issue when `issueID` is set.

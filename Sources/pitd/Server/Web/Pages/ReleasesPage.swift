@@ -1,3 +1,4 @@
+import PitQuery
 import PitStorage
 
 /// `/organizations/{org}/releases/`: every release of every project.
@@ -6,11 +7,12 @@ enum ReleasesPage {
         let org = chrome.organizationSlug
         var body: HTML = "<div class=\"pagehead\"><h1>Releases</h1></div>"
         guard !model.releases.isEmpty else {
-            body += Widgets.empty("No releases yet. Events with a <code>release</code> create them.")
+            body += Widgets.empty("No releases yet. Events and sessions with a <code>release</code> create them.")
             return Layout.page(title: "Releases", chrome: chrome, body: body)
         }
         body +=
-            "<table class=\"list\"><thead><tr><th>Version</th><th>Project</th><th>First seen</th><th>Last seen</th><th class=\"num\">Events</th><th class=\"num\">New issues</th></tr></thead><tbody>"
+            "<table class=\"list\"><thead><tr><th>Version</th><th>Project</th><th>First seen</th><th>Last seen</th><th class=\"num\">Events</th><th class=\"num\">New issues</th>"
+            + "<th class=\"num\">Sessions</th><th class=\"num\">Crash-free sessions</th><th class=\"num\">Crash-free users</th><th class=\"num\">Adoption (24 h)</th></tr></thead><tbody>"
         for release in model.releases {
             let project = model.projects[release.projectID]
             body +=
@@ -18,7 +20,9 @@ enum ReleasesPage {
             body += "<td>\(project?.name ?? "project \(release.projectID)")</td>"
             body +=
                 "<td class=\"nowrap small\">\(Format.time(release.firstSeen, now: chrome.now))</td><td class=\"nowrap small\">\(Format.time(release.lastSeen, now: chrome.now))</td>"
-            body += "<td class=\"num\">\(Format.count(release.events))</td><td class=\"num\">\(Format.count(release.newIssues))</td></tr>"
+            body += "<td class=\"num\">\(Format.count(release.events))</td><td class=\"num\">\(Format.count(release.newIssues))</td>"
+            body += HealthCells.summary(model.health[ReleaseHealth.Key(projectID: release.projectID, release: release.version)])
+            body += "</tr>"
         }
         body += "</tbody></table>"
         return Layout.page(title: "Releases", chrome: chrome, body: body)
@@ -55,6 +59,74 @@ enum ReleaseDetailPage {
             body += "</td></tr>"
         }
         body += "</tbody></table>"
+        for row in model.rows {
+            body += HealthCells.detail(
+                model.health[ReleaseHealth.Key(projectID: row.projectID, release: row.version)] ?? ReleaseHealth(),
+                days: model.daily[row.projectID] ?? [], firstDay: model.firstDay,
+                projectName: model.projects[row.projectID]?.name ?? "project \(row.projectID)")
+        }
         return Layout.page(title: "Release \(model.version)", chrome: chrome, body: body)
+    }
+}
+
+/// Release health as the release pages show it.
+enum HealthCells {
+    /// Sessions, crash-free sessions and users, adoption: four cells of the release list.
+    static func summary(_ health: ReleaseHealth?) -> HTML {
+        guard let health, health.hasHealthData else {
+            return
+                "<td class=\"num muted\">–</td><td class=\"num muted\">–</td><td class=\"num muted\">–</td><td class=\"num muted\">–</td>"
+        }
+        return "<td class=\"num\">\(Format.count(health.sessions.started))</td><td class=\"num\">\(percent(health.crashFreeSessions))</td>"
+            + "<td class=\"num\">\(percent(health.crashFreeUsers))</td><td class=\"num\">\(percent(health.adoption ?? health.sessionsAdoption))</td>"
+    }
+
+    /// A project's release health: the figures of the last 14 days and charts per day.
+    static func detail(_ health: ReleaseHealth, days: [ReleaseDay], firstDay: Int64, projectName: String) -> HTML {
+        var out: HTML = "<section class=\"card release-health\"><h2>Release health · \(projectName)</h2>"
+        guard health.hasHealthData else {
+            return out + "<p class=\"muted\">No sessions for this release. SDKs send them with release health enabled.</p></section>"
+        }
+        let facts: [(String, String)] = [
+            ("Crash-free sessions", percent(health.crashFreeSessions)), ("Crash-free users", percent(health.crashFreeUsers)),
+            ("Sessions", Format.count(health.sessions.started)), ("Users", Format.count(health.users)),
+            ("Errored", Format.count(health.sessions.errored)), ("Abnormal", Format.count(health.sessions.abnormal)),
+            ("Crashed", Format.count(health.sessions.crashed)), ("Adoption (24 h)", percent(health.adoption ?? health.sessionsAdoption)),
+            ("Duration p50", duration(health.durationP50)), ("Duration p90", duration(health.durationP90)),
+        ]
+        out += "<dl class=\"facts\">"
+        for (name, value) in facts { out += "<div><dt class=\"small muted\">\(name)</dt><dd><b>\(value)</b></dd></div>" }
+        out +=
+            "</dl><p class=\"small muted\">Rates over the last 14 days; adoption is this release's share of the project's users (or sessions) in the last 24 hours.</p>"
+        let day: Int64 = 86_400_000
+        out += "<div class=\"twocharts\"><div><div class=\"small muted\">Sessions per day</div>"
+        out += Charts.bars(
+            Charts.Series(values: days.map(\.sessions.started), start: firstDay, bucketMillis: day), noun: "sessions", width: 360,
+            height: 48,
+            label: "Sessions of this release per day")
+        out += "</div><div><div class=\"small muted\">Crash-free sessions per day (%)</div>"
+        out += Charts.bars(
+            Charts.Series(values: days.map { $0.crashFree ?? 0 }, start: firstDay, bucketMillis: day), noun: "% crash-free", width: 360,
+            height: 48, label: "Crash-free sessions of this release per day, in percent")
+        out += "</div><div><div class=\"small muted\">Adoption per day (% of the project's sessions)</div>"
+        out += Charts.bars(
+            Charts.Series(values: days.map { $0.adoption ?? 0 }, start: firstDay, bucketMillis: day), noun: "% adoption", width: 360,
+            height: 48, label: "Adoption of this release per day, in percent of the project's sessions")
+        out += "</div></div></section>"
+        return out
+    }
+
+    static func percent(_ value: Double?) -> String {
+        guard let value else { return "–" }
+        let tenths = (value * 10).rounded()
+        return tenths.truncatingRemainder(dividingBy: 10) == 0 ? "\(Int(tenths / 10))%" : "\(Int(tenths) / 10).\(Int(tenths) % 10)%"
+    }
+
+    static func duration(_ seconds: Double?) -> String {
+        guard let seconds else { return "–" }
+        if seconds < 1 { return "\(Int((seconds * 1000).rounded())) ms" }
+        if seconds < 120 { return "\(Int(seconds.rounded())) s" }
+        if seconds < 7200 { return "\(Int((seconds / 60).rounded())) min" }
+        return "\(Int((seconds / 3600).rounded())) h"
     }
 }

@@ -1,4 +1,5 @@
 import PitModel
+import PitQuery
 import PitStorage
 
 // What each page needs, filled by the route handlers from the stores. Pages only read these;
@@ -174,6 +175,7 @@ struct ReleasesModel: Sendable {
     var releases: [ReleaseRow]
     /// Every project by id, to name the project of each row.
     var projects: [Int64: Project]
+    var health: [ReleaseHealth.Key: ReleaseHealth] = [:]
 }
 
 struct ReleaseDetailModel: Sendable {
@@ -181,6 +183,23 @@ struct ReleaseDetailModel: Sendable {
     /// The `ReleaseRow`s with this version, one per project that saw it.
     var rows: [ReleaseRow]
     var projects: [Int64: Project]
+    var health: [ReleaseHealth.Key: ReleaseHealth] = [:]
+    /// Per project, the release's sessions day by day (`ReleaseDetailModel.days`, oldest first).
+    var daily: [Int64: [ReleaseDay]] = [:]
+    /// Midnight UTC of the first day, epoch milliseconds.
+    var firstDay: Int64 = 0
+
+    static let days = 14
+}
+
+/// One day of a release in one project.
+struct ReleaseDay: Sendable, Equatable {
+    var sessions = SessionTally()
+    var projectSessions: Int64 = 0
+
+    /// Percentages, nil on a day without sessions.
+    var crashFree: Int64? { sessions.started > 0 ? 100 - (sessions.crashed * 100 + sessions.started - 1) / sessions.started : nil }
+    var adoption: Int64? { projectSessions > 0 ? min(100, sessions.started * 100 / projectSessions) : nil }
 }
 
 struct ProjectSettingsModel: Sendable {

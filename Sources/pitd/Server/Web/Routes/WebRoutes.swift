@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import PitIngest
 import PitModel
+import PitQuery
 import PitStorage
 
 /// The web UI's pages: each handler loads what its page shows from the stores into the page's
@@ -414,7 +415,11 @@ struct WebRoutes: Sendable {
     }
 
     func releasesPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
-        let model = await ReleasesModel(releases: try await reader.releases(projectID: nil), projects: try projectsByID())
+        let releases = try await reader.releases(projectID: nil)
+        let health = try await ReleaseHealth.load(
+            releases.map { ReleaseHealth.Key(projectID: $0.projectID, release: $0.version) }, reader: reader,
+            nowMilliseconds: ClockTime.nowMilliseconds)
+        let model = await ReleasesModel(releases: releases, projects: try projectsByID(), health: health)
         let chrome = try await chrome(request, context, section: .releases, project: nil)
         return Self.page(ReleasesPage.render(model, chrome: chrome), request: request)
     }
@@ -423,9 +428,35 @@ struct WebRoutes: Sendable {
         let version = context.parameters.get("version").map { $0.removingPercentEncoding ?? $0 } ?? ""
         let rows = try await reader.releases(projectID: nil).filter { $0.version == version }
         guard !rows.isEmpty else { throw HTTPError(.notFound, message: "No events were seen with this release.") }
-        let model = await ReleaseDetailModel(version: version, rows: rows, projects: try projectsByID())
+        let now = ClockTime.nowMilliseconds
+        var model = await ReleaseDetailModel(version: version, rows: rows, projects: try projectsByID())
+        model.health = try await ReleaseHealth.load(
+            rows.map { ReleaseHealth.Key(projectID: $0.projectID, release: $0.version) }, reader: reader, nowMilliseconds: now)
+        (model.firstDay, model.daily) = try await releaseDays(version: version, projectIDs: rows.map(\.projectID), now: now)
         let chrome = try await chrome(request, context, section: .releases, project: nil)
         return Self.page(ReleaseDetailPage.render(model, chrome: chrome), request: request)
+    }
+
+    /// The release's sessions per day and project, with the project's, for the detail page's charts.
+    private func releaseDays(version: String, projectIDs: [Int64], now: Int64) async throws -> (Int64, [Int64: [ReleaseDay]]) {
+        let days = Int64(ReleaseDetailModel.days)
+        let firstHour = (now / 86_400_000 - days + 1) * 24
+        var query = SessionQuery(projectIDs: projectIDs, fromHour: firstHour, toHour: firstHour + days * 24 - 1)
+        query.byProject = true
+        query.intervalHours = 24
+        let project = try await reader.sessionStats(query)
+        query.byRelease = true
+        query.releases = [version]
+        let release = try await reader.sessionStats(query)
+        var daily: [Int64: [ReleaseDay]] = [:]
+        for id in projectIDs {
+            daily[id] = (0..<days).map { day in
+                ReleaseDay(
+                    sessions: release.sessions[SessionGroup(projectID: id, release: version, interval: day)] ?? SessionTally(),
+                    projectSessions: project.sessions[SessionGroup(projectID: id, interval: day)]?.started ?? 0)
+            }
+        }
+        return (firstHour * 3_600_000, daily)
     }
 
     func projectSettingsPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
