@@ -34,6 +34,8 @@ package protocol ReadStore: Sendable {
     /// Which of `eventIDs` the project has no event for, in the order asked: one lookup in the
     /// (project, event id) index per id (pit-bench checks millions of acknowledged ids with it).
     func missingEvents(projectID: Int64, eventIDs: [EventID]) async throws -> [EventID]
+    /// User feedback of a project or of one issue, newest first.
+    func feedback(_ query: FeedbackQuery) async throws -> [FeedbackRow]
 }
 
 /// A filtered slice of events: of a project, or of one issue when `issueID` is set.
