@@ -165,7 +165,7 @@ package struct SecurityReport: Sendable {
     static func isLocal(_ uri: String) -> Bool { uri == "" || uri == "self" || uri == "'self'" }
 
     /// Relay's `get_message`: what was blocked, from where.
-    static func cspMessage(directive: String, blockedURI: String) -> String {
+    package static func cspMessage(directive: String, blockedURI: String) -> String {
         if directive == "script-src" {
             if blockedURI == "inline" { return "Blocked unsafe inline 'script'" }
             if blockedURI == "eval" { return "Blocked unsafe eval() 'script'" }
@@ -208,7 +208,7 @@ package struct SecurityReport: Sendable {
 
     /// Relay's `get_culprit`: the violated directive with each source normalised against the
     /// document (Firefox spells out the document's origin where the policy said `'self'`).
-    static func cspCulprit(violated: String, documentURI: String?) -> String {
+    package static func cspCulprit(violated: String, documentURI: String?) -> String {
         var bits = violated.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init)
         guard !bits.isEmpty else { return "" }
         let name = bits.removeFirst()
@@ -234,7 +234,7 @@ package struct SecurityReport: Sendable {
 
     /// Relay's `normalize_uri`: the host (and port) of an http(s) URI, `scheme://host` of others,
     /// `'self'` for the document itself.
-    static func normalizeURI(_ value: String) -> String {
+    package static func normalizeURI(_ value: String) -> String {
         if isLocal(value) { return "'self'" }
         guard value.contains(":") else { return unsplit(scheme: value, host: "") }
         guard let parts = URIParts(value) else { return value }
