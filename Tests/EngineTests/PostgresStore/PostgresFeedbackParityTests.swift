@@ -80,6 +80,17 @@ struct PostgresFeedbackParityTests {
             ] {
                 #expect(try await left.feedback(query) == (try await right.feedback(query)), "\(query)")
             }
+            // Retention deletes feedback the same way on both, oldest first, in batches.
+            let sqlitePurge = try SQLitePurgeStore(path: sqlitePath)
+            let postgresPurge = try PostgresPurgeStore(url: database, logger: PostgresTestDatabase.logger)
+            defer { postgresPurge.close() }
+            for purge in [sqlitePurge, postgresPurge] as [any PurgeStore] {
+                #expect(try purge.purgeFeedback(projectID: 1, receivedBefore: 0, limit: 10) == 0)
+                #expect(try purge.purgeFeedback(projectID: 1, receivedBefore: .max, limit: 1) == 1)
+            }
+            sqlitePurge.close()
+            #expect(try await left.feedback(FeedbackQuery(projectID: 1)) == [rows[0]])
+            #expect(try await right.feedback(FeedbackQuery(projectID: 1)) == [rows[0]])
         }
     }
 }
