@@ -40,6 +40,11 @@ package struct SecurityReport: Sendable {
         ].contains(mime)
     }
 
+    /// The most reports one `report-to` body may carry. Browsers send a few at a time; each
+    /// report becomes an event of its own in one write unit, so a megabyte of tiny reports must
+    /// not become tens of thousands of events held in the queue at once.
+    package static let maxReportsPerRequest = 100
+
     /// Every report of `body`; empty when it held only report types Sentry does not process (a
     /// `report-to` batch may mix in deprecation or network-error reports, which are not errors of
     /// the sender's).
@@ -54,6 +59,9 @@ package struct SecurityReport: Sendable {
                 var reports: [SecurityReport] = []
                 for element in json.elements(root) {
                     guard json.kind(element) == .object, json.string(json.member(element, "type")) == "csp-violation" else { continue }
+                    guard reports.count < maxReportsPerRequest else {
+                        throw .tooLarge("security report batch holds more than \(maxReportsPerRequest) CSP violations")
+                    }
                     guard let body = json.member(element, "body"), json.kind(body) == .object else {
                         throw .badRequest("invalid security report: csp-violation without a body")
                     }

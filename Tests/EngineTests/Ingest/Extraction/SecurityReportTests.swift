@@ -74,6 +74,11 @@ import Testing
         #expect(try event(reports[1]).message?.display == "Blocked style attribute from 'inline:'")
         #expect(reports[0].payload.text.contains(#""line_number":7"#))
         #expect(try parse(#"[{"type": "network-error", "body": {}}]"#).isEmpty)
+        let one = #"{"type": "csp-violation", "body": {"blockedURL": "https://a.example/", "effectiveDirective": "img-src"}}"#
+        let full = "[" + Array(repeating: one, count: SecurityReport.maxReportsPerRequest).joined(separator: ",") + "]"
+        #expect(try parse(full).count == SecurityReport.maxReportsPerRequest)
+        let over = "[" + Array(repeating: one, count: SecurityReport.maxReportsPerRequest + 1).joined(separator: ",") + "]"
+        #expect(throws: IngestError.tooLarge("security report batch holds more than 100 CSP violations")) { try parse(over) }
     }
 
     @Test func expectCTStapleAndHPKPAreGroupedByHostname() throws {
