@@ -145,6 +145,16 @@ package struct RetentionPass {
                     try flushIssues(false)
                     if purged.events < asked { break }
                 }
+                // Feedback is kept as long as the events it is about, and counted with the items.
+                while true {
+                    var asked = 0
+                    let deleted = try batch { size in
+                        asked = size
+                        return try store.purgeFeedback(projectID: projectID, receivedBefore: cutoff, limit: size)
+                    }
+                    summary.items += deleted
+                    if deleted < asked { break }
+                }
                 summary.counterRows += try store.purgeCounters(projectID: projectID, beforeHour: HourlyCounts.hour(ofMilliseconds: cutoff))
             }
 

@@ -190,7 +190,13 @@ package final class PostgresBatchStore: BatchStore {
     ) throws {
         insertItems(units.flatMap(\.items))
         outcome.items += units.reduce(0) { $0 + $1.items.count }
-        let events = units.compactMap(\.event)
+        insertFeedback(units.flatMap(\.feedback))
+        var events: [EventRecord] = []
+        events.reserveCapacity(units.count)
+        for unit in units {
+            if let event = unit.event { events.append(event) }
+            events.append(contentsOf: unit.extraEvents)
+        }
         guard !events.isEmpty else { return }
 
         let found = try lookUpUnknownHashes(of: events, learned: learned)
@@ -573,6 +579,31 @@ package final class PostgresBatchStore: BatchStore {
                                  \(PostgresNullableArray(items.map { $0.eventID.map { ByteBuffer(bytes: $0.bytes) } })),
                                  \(items.map(\.received)), \(items.map(\.header)), \(items.map { Int64($0.payloadSize) }),
                                  \(items.map { ByteBuffer(bytes: $0.compressedPayload) }), \(PostgresNullableArray(items.map(\.dictionaryID))))
+            """)
+    }
+
+    /// Feedback rows; a resend of the same feedback (same id) replaces the first, as Sentry keeps
+    /// the latest report for an event. One statement may not update a row twice, so only the last
+    /// copy of an id in the segment is offered.
+    private func insertFeedback(_ records: [FeedbackRecord]) {
+        guard !records.isEmpty else { return }
+        var last: [HashKey: Int] = [:]
+        for (index, record) in records.enumerated() { last[HashKey(projectID: record.projectID, hash: record.feedbackID.bytes)] = index }
+        let rows = records.indices.filter { last[HashKey(projectID: records[$0].projectID, hash: records[$0].feedbackID.bytes)] == $0 }
+            .map { records[$0] }
+        session.enqueue(
+            """
+            INSERT INTO feedback (project_id, feedback_id, event_id, kind, name, email, comments, url, user_json, timestamp, received,
+                payload_size, payload)
+            SELECT * FROM unnest(\(rows.map(\.projectID)), \(rows.map { ByteBuffer(bytes: $0.feedbackID.bytes) }),
+                                 \(PostgresNullableArray(rows.map { $0.eventID.map { ByteBuffer(bytes: $0.bytes) } })),
+                                 \(rows.map(\.kind.rawValue)), \(rows.map(\.name)), \(rows.map(\.email)), \(rows.map(\.comments)),
+                                 \(PostgresNullableArray(rows.map(\.url))), \(PostgresNullableArray(rows.map(\.user))),
+                                 \(rows.map(\.timestamp)), \(rows.map(\.received)), \(rows.map { Int64($0.payloadSize) }),
+                                 \(rows.map { ByteBuffer(bytes: $0.compressedPayload) }))
+            ON CONFLICT (project_id, feedback_id) DO UPDATE SET event_id = excluded.event_id, name = excluded.name,
+                email = excluded.email, comments = excluded.comments, url = excluded.url, user_json = excluded.user_json,
+                received = excluded.received, payload_size = excluded.payload_size, payload = excluded.payload
             """)
     }
 

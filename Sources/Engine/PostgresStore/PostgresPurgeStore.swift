@@ -150,6 +150,15 @@ package final class PostgresPurgeStore: PurgeStore {
         }
     }
 
+    package func purgeFeedback(projectID: Int64, receivedBefore cutoff: Int64, limit: Int) throws -> Int {
+        let result = try session.query(
+            """
+            DELETE FROM feedback WHERE id IN
+                (SELECT id FROM feedback WHERE project_id = \(projectID) AND received < \(cutoff) ORDER BY id LIMIT \(Int64(limit)))
+            """)
+        return result.metadata.rows ?? 0
+    }
+
     package func purgeCounters(projectID: Int64, beforeHour hour: Int64) throws -> Int {
         try session.transaction {
             var deleted = 0

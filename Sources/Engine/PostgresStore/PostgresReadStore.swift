@@ -177,6 +177,20 @@ package final class PostgresReadStore: ReadStore {
         return eventIDs.filter { !found.contains($0.hex) }
     }
 
+    package func feedback(_ query: FeedbackQuery) async throws -> [FeedbackRow] {
+        var result: [FeedbackRow] = []
+        for try await row in try await client.query(PostgresQuery(ReadSQL.feedback(query, dialect: Self.dialect)), logger: logger) {
+            let c = try row.decode(
+                (Int64, Int64, ByteBuffer, ByteBuffer?, String, String, String, String, String?, String?, Int64, Int64, Int64?).self)
+            result.append(
+                FeedbackRow(
+                    id: c.0, projectID: c.1, feedbackID: EventID(bytes: Array(c.2.readableBytesView)) ?? EventID(high: 0, low: 0),
+                    eventID: c.3.flatMap { EventID(bytes: Array($0.readableBytesView)) }, kind: c.4, name: c.5, email: c.6, comments: c.7,
+                    url: c.8, user: c.9, timestamp: c.10, received: c.11, issueID: c.12))
+        }
+        return result
+    }
+
     package func latestEvent(issueID: Int64) async throws -> EventRow? {
         try await events(issueID: issueID, limit: 1, before: nil).first
     }

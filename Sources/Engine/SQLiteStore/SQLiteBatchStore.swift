@@ -244,59 +244,16 @@ package final class SQLiteBatchStore: BatchStore {
                     ])
                     outcome.items += 1
                 }
-                guard let event = unit.event else { continue }
-                let (issueID, created) = try resolveIssue(for: event)
-                try insertEvent.run([
-                    .int(event.projectID), .int(issueID), .blob(event.eventID.bytes), .int(event.timestamp),
-                    .int(event.received), .int(Int64(event.level.rawValue)), .optional(event.release),
-                    .text(event.environment), .optional(event.userKey), .optional(event.processingErrors),
-                    .int(Int64(event.payloadSize)), .blob(event.compressedPayload), .optional(event.dictionaryID),
-                ])
-                guard connection.changes > 0 else {
-                    // (project, event_id) already stored: an SDK retry, normally grouped the same
-                    // way as the first copy.
-                    outcome.duplicates += 1
-                    if created {
-                        // It can happen: a client may reuse an id for a different error. Without
-                        // this, the issue just created for the copy stayed behind with no events
-                        // (and owned its fingerprint). Drop its rows and its index entries.
-                        for hash in event.grouping.hashes {
-                            try connection.statement("DELETE FROM issue_hashes WHERE project_id = ? AND hash = ? AND issue_id = ?")
-                                .run([.int(event.projectID), .blob(hash.bytes), .int(issueID)])
-                        }
-                        try connection.statement("DELETE FROM issues WHERE id = ?").run([.int(issueID)])
-                        try connection.statement("DELETE FROM issue_groupings WHERE issue_id = ?").run([.int(issueID)])
-                        // None of its fingerprints had an issue before (else it was not created).
-                        for hash in event.grouping.hashes { issueByHash[IssueKey(projectID: event.projectID, hash: hash)] = nil }
-                        issues[issueID] = nil
-                        nextShortID[event.projectID]? -= 1
-                    }
-                    continue
+                try insertFeedback(unit.feedback)
+                if let event = unit.event {
+                    try writeEvent(
+                        event, insertEvent: insertEvent, insertUser: insertUser, outcome: &outcome, statusChanged: &statusChanged,
+                        counted: &counted, userTags: &userTags)
                 }
-                let rowID = connection.lastInsertRowID
-                outcome.events += 1
-                if created {
-                    outcome.newIssues += 1
-                    try countNewIssue(event)
-                } else if try regressIfResolved(issueID: issueID, release: event.release, projectID: event.projectID) {
-                    statusChanged.insert(issueID)
-                    outcome.regressions += 1
-                }
-                var isNewUser = false
-                if let user = event.userKey {
-                    try insertUser.run([.int(issueID), .text(user)])
-                    isNewUser = connection.changes > 0
-                }
-                counted.append(
-                    CountedEvent(
-                        rowID: rowID, issueID: issueID, projectID: event.projectID, timestamp: event.timestamp,
-                        received: event.received, release: event.release, environment: event.environment,
-                        facetTags: event.facetTags, isNewUser: isNewUser))
-                for (key, value) in event.facetTags where SQLitePendingCounts.perUserTagKeys.contains(key) {
-                    userTags[
-                        IssueTagValue(issueID: issueID, environment: event.environment, key: key, value: value),
-                        default: SeenCount()
-                    ].add(event.timestamp)
+                for event in unit.extraEvents {
+                    try writeEvent(
+                        event, insertEvent: insertEvent, insertUser: insertUser, outcome: &outcome, statusChanged: &statusChanged,
+                        counted: &counted, userTags: &userTags)
                 }
             }
         }
@@ -315,6 +272,89 @@ package final class SQLiteBatchStore: BatchStore {
         }
         if !sessionUnits.isEmpty { try writeSessions(sessionUnits) }
         return outcome
+    }
+
+    /// One event of a unit: its issue, its row, and what it adds to the batch's counters.
+    private func writeEvent(
+        _ event: EventRecord, insertEvent: SQLiteStatement, insertUser: SQLiteStatement, outcome: inout BatchOutcome,
+        statusChanged: inout Set<Int64>, counted: inout [CountedEvent], userTags: inout [IssueTagValue: SeenCount]
+    ) throws {
+        let (issueID, created) = try resolveIssue(for: event)
+        try insertEvent.run([
+            .int(event.projectID), .int(issueID), .blob(event.eventID.bytes), .int(event.timestamp),
+            .int(event.received), .int(Int64(event.level.rawValue)), .optional(event.release),
+            .text(event.environment), .optional(event.userKey), .optional(event.processingErrors),
+            .int(Int64(event.payloadSize)), .blob(event.compressedPayload), .optional(event.dictionaryID),
+        ])
+        guard connection.changes > 0 else {
+            // (project, event_id) already stored: an SDK retry, normally grouped the same
+            // way as the first copy.
+            outcome.duplicates += 1
+            if created {
+                // It can happen: a client may reuse an id for a different error. Without
+                // this, the issue just created for the copy stayed behind with no events
+                // (and owned its fingerprint). Drop its rows and its index entries.
+                for hash in event.grouping.hashes {
+                    try connection.statement("DELETE FROM issue_hashes WHERE project_id = ? AND hash = ? AND issue_id = ?")
+                        .run([.int(event.projectID), .blob(hash.bytes), .int(issueID)])
+                }
+                try connection.statement("DELETE FROM issues WHERE id = ?").run([.int(issueID)])
+                try connection.statement("DELETE FROM issue_groupings WHERE issue_id = ?").run([.int(issueID)])
+                // None of its fingerprints had an issue before (else it was not created).
+                for hash in event.grouping.hashes { issueByHash[IssueKey(projectID: event.projectID, hash: hash)] = nil }
+                issues[issueID] = nil
+                nextShortID[event.projectID]? -= 1
+            }
+            return
+        }
+        let rowID = connection.lastInsertRowID
+        outcome.events += 1
+        if created {
+            outcome.newIssues += 1
+            try countNewIssue(event)
+        } else if try regressIfResolved(issueID: issueID, release: event.release, projectID: event.projectID) {
+            statusChanged.insert(issueID)
+            outcome.regressions += 1
+        }
+        var isNewUser = false
+        if let user = event.userKey {
+            try insertUser.run([.int(issueID), .text(user)])
+            isNewUser = connection.changes > 0
+        }
+        counted.append(
+            CountedEvent(
+                rowID: rowID, issueID: issueID, projectID: event.projectID, timestamp: event.timestamp,
+                received: event.received, release: event.release, environment: event.environment,
+                facetTags: event.facetTags, isNewUser: isNewUser))
+        for (key, value) in event.facetTags where SQLitePendingCounts.perUserTagKeys.contains(key) {
+            userTags[
+                IssueTagValue(issueID: issueID, environment: event.environment, key: key, value: value),
+                default: SeenCount()
+            ].add(event.timestamp)
+        }
+    }
+
+    /// Feedback rows; a resend of the same feedback (same id) replaces the first, as Sentry keeps
+    /// the latest report for an event.
+    private func insertFeedback(_ records: [FeedbackRecord]) throws {
+        guard !records.isEmpty else { return }
+        let statement = try connection.statement(
+            """
+            INSERT INTO feedback (project_id, feedback_id, event_id, kind, name, email, comments, url, user_json, timestamp, received,
+                payload_size, payload)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (project_id, feedback_id) DO UPDATE SET event_id = excluded.event_id, name = excluded.name,
+                email = excluded.email, comments = excluded.comments, url = excluded.url, user_json = excluded.user_json,
+                received = excluded.received, payload_size = excluded.payload_size, payload = excluded.payload
+            """)
+        for record in records {
+            try statement.run([
+                .int(record.projectID), .blob(record.feedbackID.bytes), record.eventID.map { .blob($0.bytes) } ?? .null,
+                .text(record.kind.rawValue), .text(record.name), .text(record.email), .text(record.comments), .optional(record.url),
+                .optional(record.user), .int(record.timestamp), .int(record.received), .int(Int64(record.payloadSize)),
+                .blob(record.compressedPayload),
+            ])
+        }
     }
 
     /// Counters of a new issue, written at once: creations are rare, and a restart's recount

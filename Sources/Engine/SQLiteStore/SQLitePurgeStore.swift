@@ -166,6 +166,15 @@ package final class SQLitePurgeStore: PurgeStore {
         }
     }
 
+    package func purgeFeedback(projectID: Int64, receivedBefore cutoff: Int64, limit: Int) throws -> Int {
+        try held {
+            try connection.statement(
+                "DELETE FROM feedback WHERE id IN (SELECT id FROM feedback WHERE project_id = ? AND received < ? ORDER BY id LIMIT ?)"
+            ).run([.int(projectID), .int(cutoff), .int(Int64(limit))])
+            return connection.changes
+        }
+    }
+
     package func purgeCounters(projectID: Int64, beforeHour hour: Int64) throws -> Int {
         try held {
             var deleted = 0

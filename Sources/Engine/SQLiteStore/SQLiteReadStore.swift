@@ -146,6 +146,18 @@ package final class SQLiteReadStore: ReadStore {
         }
     }
 
+    package func feedback(_ query: FeedbackQuery) async throws -> [FeedbackRow] {
+        try await read { db in
+            try db.query(ReadSQL.feedback(query, dialect: Self.dialect)) { row in
+                FeedbackRow(
+                    id: row.int(0), projectID: row.int(1), feedbackID: EventID(bytes: row.blob(2)) ?? EventID(high: 0, low: 0),
+                    eventID: row.isNull(3) ? nil : EventID(bytes: row.blob(3)), kind: row.text(4) ?? "feedback", name: row.text(5) ?? "",
+                    email: row.text(6) ?? "", comments: row.text(7) ?? "", url: row.text(8), user: row.text(9), timestamp: row.int(10),
+                    received: row.int(11), issueID: row.isNull(12) ? nil : row.int(12))
+            }
+        }
+    }
+
     package func latestEvent(issueID: Int64) async throws -> EventRow? {
         try await events(issueID: issueID, limit: 1, before: nil).first
     }

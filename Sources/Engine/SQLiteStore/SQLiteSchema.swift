@@ -321,6 +321,30 @@ package enum SQLiteSchema {
         ) WITHOUT ROWID;
         CREATE INDEX session_durations_project_hour ON session_durations (project_id, hour)
         """,
+        // 10: user feedback (`feedback` and legacy `user_report` items), one row per feedback. Its
+        // event and issue are found when read, through events (project_id, event_id), so
+        // feedback that arrives before its event needs no update when the event comes.
+        """
+        CREATE TABLE feedback (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL,
+            feedback_id BLOB NOT NULL,
+            event_id BLOB,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            email TEXT NOT NULL,
+            comments TEXT NOT NULL,
+            url TEXT,
+            user_json TEXT,
+            timestamp INTEGER NOT NULL,
+            received INTEGER NOT NULL,
+            payload_size INTEGER NOT NULL,
+            payload BLOB NOT NULL
+        );
+        CREATE UNIQUE INDEX feedback_feedback_id ON feedback (project_id, feedback_id);
+        CREATE INDEX feedback_project ON feedback (project_id, id);
+        CREATE INDEX feedback_event ON feedback (project_id, event_id);
+        """,
     ]
 
     /// Page size for new databases. Event rows are ~1.2 KB compressed: with 4 KiB pages only

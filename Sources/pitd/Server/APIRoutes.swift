@@ -36,6 +36,7 @@ struct APIRoutes: Sendable {
         api.get("organizations/:org/issues") { request, context in try await listOrganizationIssues(request, context) }
         api.get("projects/:org/:project/events") { request, context in try await projectEvents(request, context) }
         api.get("projects/:org/:project/events/:event") { _, context in try await projectEvent(context) }
+        api.get("projects/:org/:project/user-feedback") { request, context in try await userFeedback(request, context) }
         registerVerify(on: api)
         api.get("projects/:org/:project/releases") { request, context in try await releases(request, context, projectScoped: true) }
         api.get("projects/:org/:project/stats") { request, context in try await projectStats(request, context) }

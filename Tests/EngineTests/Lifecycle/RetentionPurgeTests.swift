@@ -50,6 +50,22 @@ private func scalar(_ path: String, _ sql: String) throws -> Int64 {
         #expect(try scalar(fixture.path, "SELECT SUM(started) FROM session_hourly") == 3)
     }
 
+    /// Feedback goes once it is as old as the events it is about may be, in batches.
+    @Test func purgesExpiredFeedback() async throws {
+        let fixture = try StoreFixture()
+        func feedback(_ n: Int, received: Double) -> FeedbackRecord {
+            FeedbackRecord(
+                projectID: 1, feedbackID: EventID(high: 1, low: UInt64(n)), eventID: nil, kind: .userReport, name: "", email: "",
+                comments: "n\(n)", timestamp: Int64(received * 1000), received: Int64(received * 1000))
+        }
+        var unit = WriteUnit(event: nil, items: [])
+        unit.feedback = (1...5).map { feedback($0, received: receiveTime - 100 * day) } + [feedback(6, received: receiveTime)]
+        _ = try fixture.store.write([.write(unit)])
+        let summary = try await purge(fixture, policy: RetentionPolicy(defaultDays: 90))
+        #expect(summary.items == 5)
+        #expect(try await fixture.reader.feedback(FeedbackQuery(projectID: 1)).map(\.comments) == ["n6"])
+    }
+
     /// Old events go with everything that counted them; an issue with no events left goes too,
     /// and its fingerprint starts a new issue afterwards.
     @Test func purgesExpiredEventsAndWhatDependsOnThem() async throws {

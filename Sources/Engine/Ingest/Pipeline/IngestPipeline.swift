@@ -26,6 +26,9 @@ package final class IngestPipeline: Sendable {
         package var authorized: Bool
         /// Set by `prepareOnLoop`: the most a compressed body may inflate to here.
         var loopDecodeLimit: Int?
+        /// What a security report adds to its events (query parameters, User-Agent); nil on
+        /// the other endpoints.
+        package var security: SecurityReport.Context?
 
         package init(
             projectID: Int64, auth: SentryAuth?, contentEncoding: String?, contentType: String?, body: ByteBuffer,
@@ -83,7 +86,7 @@ package final class IngestPipeline: Sendable {
     // MARK: Endpoints
 
     /// Which ingest URL a request came to.
-    package enum Endpoint: Sendable { case envelope, store }
+    package enum Endpoint: Sendable { case envelope, store, security }
 
     /// A request turned into what it wants written: the CPU work of ingest (auth, decode, parse,
     /// extract, group, compress), done synchronously on the caller's thread (an event loop on the
@@ -122,6 +125,7 @@ package final class IngestPipeline: Sendable {
         switch endpoint {
         case .envelope: return try prepareEnvelope(request)
         case .store: return try prepareStore(request)
+        case .security: return try prepareSecurity(request)
         }
     }
 
@@ -162,6 +166,11 @@ package final class IngestPipeline: Sendable {
         let prepared = try prepare(request, endpoint: .store)
         try await submit(prepared)
         return prepared.eventID ?? EventID.random()
+    }
+
+    /// `POST /api/{pid}/security/` off the event loops (the fast path prepares and queues itself).
+    package func security(_ request: Request) async throws(IngestError) {
+        try await submit(try prepare(request, endpoint: .security))
     }
 
     private func prepareEnvelope(_ request: Request) throws(IngestError) -> Prepared {
@@ -207,6 +216,39 @@ package final class IngestPipeline: Sendable {
             return Prepared(unit: WriteUnit(event: keepingUnexpired(event), items: []), eventID: event.eventID, itemTypes: [.event])
         } catch {
             throw rejected(error, itemType: "event")
+        }
+    }
+
+    /// `POST /api/{pid}/security/`: a browser's CSP, Expect-CT, Expect-Staple or HPKP report,
+    /// stored as events (`SecurityReport`). Relay refuses other content types with 415 and bounds
+    /// the body by the event size.
+    private func prepareSecurity(_ request: Request) throws(IngestError) -> Prepared {
+        do throws(IngestError) {
+            guard SecurityReport.acceptsContentType(request.contentType) else {
+                throw IngestError.unsupportedMediaType("unsupported content type \(request.contentType ?? "(none)") for a security report")
+            }
+            guard let auth = request.auth else { throw IngestError.unauthorized("missing authorization information") }
+            if !request.authorized { try authorize(publicKey: auth.publicKey, projectID: request.projectID) }
+            var reserved = 0
+            defer { inflight?.release(reserved) }
+            let body = try decode(request, reserved: &reserved)
+            guard body.readableBytes > 0 else { throw IngestError.badRequest("empty security report") }
+            guard body.readableBytes <= limits.maxEventBytes else {
+                throw IngestError.tooLarge("security report exceeds \(limits.maxEventBytes) bytes")
+            }
+            let received = ClockTime.nowSeconds
+            var events: [EventRecord] = []
+            for report in try SecurityReport.parse(body, context: request.security ?? SecurityReport.Context()) {
+                let event = try makeEventRecord(
+                    report.payload, header: nil, projectID: request.projectID, received: received,
+                    typed: (report.kind, report.metadata))
+                if let kept = keepingUnexpired(event) { events.append(kept) }
+            }
+            var unit = WriteUnit(event: events.first, items: [])
+            unit.extraEvents = Array(events.dropFirst())
+            return Prepared(unit: unit, eventID: nil, itemTypes: Array(repeating: .security, count: max(1, events.count)))
+        } catch {
+            throw rejected(error, itemType: "security")
         }
     }
 
@@ -339,12 +381,17 @@ package final class IngestPipeline: Sendable {
         var event: EventRecord?
         var items: [ItemRecord] = []
         var sessions: [SessionRecord] = []
+        var feedback: [FeedbackRecord] = []
         for item in envelope.items {
             switch item.type {
             case .event:
                 event = try makeEventRecord(item.payload, header: envelope.header, projectID: projectID, received: received)
             case .session, .sessions:
                 if let record = try makeSessionRecord(item, projectID: projectID, received: received) { sessions.append(record) }
+            case .feedback, .userReport:
+                feedback.append(
+                    try FeedbackExtractor.extract(
+                        item.payload, type: item.type, headerEventID: envelope.header.eventID, projectID: projectID, received: received))
             case _ where item.type.isDropped:
                 continue
             default:
@@ -363,7 +410,9 @@ package final class IngestPipeline: Sendable {
                     ))
             }
         }
-        return (WriteUnit(event: keepingUnexpired(event), items: items, sessions: sessions), envelope.header.eventID ?? event?.eventID)
+        var unit = WriteUnit(event: keepingUnexpired(event), items: items, sessions: sessions)
+        unit.feedback = feedback
+        return (unit, envelope.header.eventID ?? event?.eventID)
     }
 
     /// A `session` or `sessions` item as the writer applies it; nil when Relay's rules drop it
@@ -383,12 +432,19 @@ package final class IngestPipeline: Sendable {
         }
     }
 
-    package func makeEventRecord(_ payload: ByteBuffer, header: EnvelopeHeader?, projectID: Int64, received: Double) throws(IngestError)
-        -> EventRecord
-    {
+    /// `typed` gives the event type and metadata of an event Pit made itself (a security report),
+    /// which grouping does not derive; set before the read view is encoded with the payload.
+    package func makeEventRecord(
+        _ payload: ByteBuffer, header: EnvelopeHeader?, projectID: Int64, received: Double,
+        typed: (kind: String, metadata: [UInt8])? = nil
+    ) throws(IngestError) -> EventRecord {
         let extracted = try EventExtractor.extract(payload: payload)
         let event = EventNormalizer.normalize(extracted, headerEventID: header?.eventID, sentAt: header?.sentAt, received: received)
         var grouping = Grouper.group(extracted)
+        if let typed {
+            grouping.kind = typed.kind
+            grouping.metadata = typed.metadata
+        }
         grouping.source = .payload(sharing: payload)
         var errors: String?
         if !event.errors.isEmpty {

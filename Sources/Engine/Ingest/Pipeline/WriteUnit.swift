@@ -39,12 +39,66 @@ package struct ItemRecord: Sendable {
     package var dictionaryID: Int64? = nil
 }
 
+/// User feedback: a `feedback` item (an event-like payload whose `contexts.feedback` holds the
+/// message) or a legacy `user_report` item, extracted at ingest (`FeedbackExtractor`).
+package struct FeedbackRecord: Sendable, Equatable {
+    package enum Kind: String, Sendable {
+        case feedback
+        case userReport = "user_report"
+    }
+
+    package var projectID: Int64
+    /// What a resend of the same feedback repeats: the feedback event's id, or for a user report
+    /// the id of the event it is about (Sentry keeps one report per event).
+    package var feedbackID: EventID
+    /// The event the feedback is about, when known. Linked to its event and issue when read, so
+    /// feedback that arrives before its event needs no later update.
+    package var eventID: EventID?
+    package var kind: Kind
+    package var name: String
+    package var email: String
+    package var comments: String
+    package var url: String?
+    /// The reporter as Sentry's user object (JSON), when the payload named one.
+    package var user: String?
+    /// Milliseconds since the epoch.
+    package var timestamp: Int64
+    package var received: Int64
+    package var payloadSize: Int
+    package var compressedPayload: [UInt8]
+
+    package init(
+        projectID: Int64, feedbackID: EventID, eventID: EventID?, kind: Kind, name: String, email: String, comments: String,
+        url: String? = nil, user: String? = nil, timestamp: Int64, received: Int64, payloadSize: Int = 0,
+        compressedPayload: [UInt8] = []
+    ) {
+        self.projectID = projectID
+        self.feedbackID = feedbackID
+        self.eventID = eventID
+        self.kind = kind
+        self.name = name
+        self.email = email
+        self.comments = comments
+        self.url = url
+        self.user = user
+        self.timestamp = timestamp
+        self.received = received
+        self.payloadSize = payloadSize
+        self.compressedPayload = compressedPayload
+    }
+}
+
 /// Everything one request wants written, acknowledged together after its batch commits.
 package struct WriteUnit: Sendable {
     package var event: EventRecord?
+    /// Events beyond `event` from a request that carries several (a `report-to` batch of
+    /// security reports); empty on the envelope path.
+    package var extraEvents: [EventRecord] = []
     package var items: [ItemRecord]
     /// Release health: `session` and `sessions` items, parsed (`SessionParser`).
     package var sessions: [SessionRecord]
+    /// `feedback` and `user_report` items, parsed (`FeedbackExtractor`).
+    package var feedback: [FeedbackRecord] = []
     /// Called once by the writer with the outcome of the batch that held this unit.
     package var completion: (@Sendable (Result<Void, any Error>) -> Void)?
     /// The event-loop waiter of this unit (the ingest fast path), told once per batch per loop.
@@ -73,6 +127,12 @@ package struct WriteUnit: Sendable {
     package var cost: Int {
         var total = 0
         if let event { total += event.estimatedBytes }
+        for event in extraEvents { total += event.estimatedBytes }
+        for record in feedback {
+            total +=
+                Self.recordOverhead + record.compressedPayload.count + Self.stringBytes(record.name) + Self.stringBytes(record.email)
+                + Self.stringBytes(record.comments) + Self.stringBytes(record.url) + Self.stringBytes(record.user)
+        }
         for item in items {
             total += Self.recordOverhead + item.compressedPayload.count + Self.stringBytes(item.header) + Self.stringBytes(item.type)
         }

@@ -261,8 +261,8 @@ package final class BatchWriter: Service, Sendable {
         var eventID: EventID?
         var itemType = "envelope"
         if case .write(let unit) = entry {
-            eventID = unit.event?.eventID ?? unit.items.first?.eventID
-            itemType = unit.event != nil ? "event" : unit.items.first?.type ?? "envelope"
+            eventID = unit.event?.eventID ?? unit.items.first?.eventID ?? unit.feedback.first?.feedbackID
+            itemType = unit.event != nil ? "event" : unit.items.first?.type ?? unit.feedback.first?.kind.rawValue ?? "envelope"
         }
         metrics.rejected(reason: UnitRejected.metricReason, itemType: itemType)
         logger.error(

@@ -12,6 +12,9 @@ package protocol PurgeStore: AnyObject {
     /// cutoff (nil: keep forever); `newestCutoff` is the largest of them: once items are newer
     /// than it nothing further can be expired.
     func purgeItems(after cursor: Int64, limit: Int, newestCutoff: Int64, cutoff: (Int64) -> Int64?) throws -> PurgedItems
+    /// Deletes up to `limit` of the project's user feedback received before `receivedBefore`
+    /// (ms), oldest first; returns how many.
+    func purgeFeedback(projectID: Int64, receivedBefore: Int64, limit: Int) throws -> Int
     /// Drops the project's hourly counters (events and release health) of hours before `hour`;
     /// returns the rows deleted.
     func purgeCounters(projectID: Int64, beforeHour hour: Int64) throws -> Int

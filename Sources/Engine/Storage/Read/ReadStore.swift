@@ -37,6 +37,8 @@ package protocol ReadStore: Sendable {
     /// Release health: sessions, users and durations of the hours asked, grouped as asked
     /// (statements from `SessionSQL`).
     func sessionStats(_ query: SessionQuery) async throws -> SessionStats
+    /// User feedback of a project or of one issue, newest first.
+    func feedback(_ query: FeedbackQuery) async throws -> [FeedbackRow]
 }
 
 /// A filtered slice of events: of a project, or of one issue when `issueID` is set.

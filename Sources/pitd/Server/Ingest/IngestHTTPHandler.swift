@@ -45,6 +45,8 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
         var contentType: String?
         var auth: SentryAuth?
         var projectID: Int64
+        /// What a security report's events carry from the request (nil on other endpoints).
+        var security: SecurityReport.Context? = nil
     }
 
     private struct Awaiting {
@@ -285,6 +287,14 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
                 xSentryAuth: request.headers.first(name: "x-sentry-auth"),
                 authorization: request.headers.first(name: "authorization"), query: query)
             head.projectID = try Self.resolveProject(route, auth: head.auth, keys: pipeline.keys)
+            if route.endpoint == .security {
+                // Browsers post reports with the key in the query string; there is no envelope header.
+                guard head.auth != nil else { throw .unauthorized("missing authorization information") }
+                let parameters = URLEncoding.queryItems(query)
+                head.security = SecurityReport.Context(
+                    release: parameters["sentry_release"], environment: parameters["sentry_environment"],
+                    userAgent: request.headers.first(name: "user-agent"))
+            }
             if let auth = head.auth {
                 try pipeline.authorize(publicKey: auth.publicKey, projectID: head.projectID)
             } else {
@@ -337,9 +347,10 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
     }
 
     private func finish(_ head: Head, body: ByteBuffer, context: ChannelHandlerContext) {
-        let request = IngestPipeline.Request(
+        var request = IngestPipeline.Request(
             projectID: head.projectID, auth: head.auth, contentEncoding: head.contentEncoding,
             contentType: head.contentType, body: body, authorized: head.auth != nil)
+        request.security = head.security
         do throws(IngestError) {
             guard let prepared = try pipeline.prepareOnLoop(request, endpoint: head.route.pipelineEndpoint) else {
                 prepareOffLoop(request, head: head, context: context)

@@ -1,9 +1,10 @@
 import PitIngest
 
-/// An ingest URL: `[/prefix]/api/{project_id}/envelope|store[/]` or `[/prefix]/api/store[/]`.
+/// An ingest URL: `[/prefix]/api/{project_id}/envelope|store|security|csp-report[/]` or
+/// `[/prefix]/api/store[/]` (`csp-report` is Sentry's older name of the security endpoint).
 /// Matched by hand before any router: it is the hot path, and DSNs may carry any path prefix.
 struct IngestRoute: Equatable {
-    enum Endpoint: Equatable { case envelope, store }
+    enum Endpoint: Equatable { case envelope, store, security }
 
     var projectID: Int64?
     var endpoint: Endpoint
@@ -21,12 +22,16 @@ struct IngestRoute: Equatable {
         var trimmed = path
         if trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
         // Cheap refusal of every other URL before splitting: ingest paths end in one of these.
-        guard trimmed.hasSuffix("/envelope") || trimmed.hasSuffix("/store") else { return nil }
+        guard
+            trimmed.hasSuffix("/envelope") || trimmed.hasSuffix("/store") || trimmed.hasSuffix("/security")
+                || trimmed.hasSuffix("/csp-report")
+        else { return nil }
         let segments = trimmed.split(separator: "/", omittingEmptySubsequences: false)
         guard segments.count >= 3, let last = segments.last else { return nil }
         switch last {
         case "envelope": endpoint = .envelope
         case "store": endpoint = .store
+        case "security", "csp-report": endpoint = .security
         default: return nil
         }
         let beforeLast = segments[segments.count - 2]
@@ -44,6 +49,7 @@ struct IngestRoute: Equatable {
         switch endpoint {
         case .envelope: .envelope
         case .store: .store
+        case .security: .security
         }
     }
 }

@@ -64,4 +64,27 @@ package enum ReadSQL {
         statement.sql = sql
         return statement
     }
+
+    /// Feedback columns in this order: id, project_id, feedback_id, event_id, kind, name, email,
+    /// comments, url, user_json, timestamp, received, and the issue of the event it is about
+    /// (found through the (project_id, event_id) index when read, so feedback that came first
+    /// is linked as soon as its event is stored).
+    package static func feedback(_ query: FeedbackQuery, dialect: any SQLDialect) -> SQLStatement {
+        var statement = SQLStatement(dialect)
+        var sql = """
+            SELECT f.id, f.project_id, f.feedback_id, f.event_id, f.kind, f.name, f.email, f.comments, f.url, f.user_json,
+                f.timestamp, f.received,
+                (SELECT e.issue_id FROM events e WHERE e.project_id = f.project_id AND e.event_id = f.event_id) AS issue_id
+            FROM feedback f WHERE f.project_id = \(statement.bind(query.projectID))
+            """
+        if let issueID = query.issueID {
+            sql +=
+                " AND EXISTS (SELECT 1 FROM events e WHERE e.project_id = f.project_id AND e.event_id = f.event_id"
+                + " AND e.issue_id = \(statement.bind(issueID)))"
+        }
+        if let before = query.before { sql += " AND f.id < \(statement.bind(before))" }
+        sql += " ORDER BY f.id DESC LIMIT \(statement.bind(Int64(max(1, min(query.limit, 1000)))))"
+        statement.sql = sql
+        return statement
+    }
 }

@@ -43,6 +43,9 @@ enum EventSections {
         if let message = view.message {
             out += "<h2>Message</h2><div class=\"card\"><pre>\(message)</pre></div>"
         }
+        if let report = view.securityReport {
+            out += "<h2>\(report.title)</h2><div class=\"card\">\(keyValues(report.fields))</div>"
+        }
         if !view.breadcrumbs.isEmpty { out += breadcrumbs(view) }
         if !view.tags.isEmpty {
             out += "<h2>Tags</h2><div class=\"card tags\">"

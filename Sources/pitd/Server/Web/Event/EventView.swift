@@ -99,6 +99,8 @@ struct EventView: Sendable {
     var logger: String?
     var fingerprint: [String] = []
     var extra: [Pair] = []
+    /// The browser's report of a security event (`csp`, `expectct`, `expectstaple`, `hpkp`).
+    var securityReport: (title: String, fields: [Pair])?
     var modules: [Pair] = []
     /// The whole payload, pretty-printed (cut at `Limits.rawJSON`).
     var rawJSON = ""
@@ -248,6 +250,14 @@ private struct Reader {
             if view.fingerprint.count < 50, let part = text(element) { view.fingerprint.append(part) }
         }
         view.extra = pairs(json.member(root, "extra"))
+        for (key, title): (StaticString, String) in [
+            ("csp", "CSP report"), ("expectct", "Expect-CT report"), ("expectstaple", "Expect-Staple report"), ("hpkp", "HPKP report"),
+        ] {
+            if let report = json.member(root, key), json.kind(report) == .object {
+                view.securityReport = (title, pairs(report))
+                break
+            }
+        }
         view.modules = pairs(json.member(root, "modules"))
     }
 

@@ -61,6 +61,10 @@ enum Paths {
         "/organizations/\(e(org))/projects/\(e(project))/events/\(e(eventID))/"
     }
 
+    static func projectFeedback(org: String, project: String, cursor: Int64? = nil) -> String {
+        "/organizations/\(e(org))/projects/\(e(project))/feedback/" + PercentEncoding.query([("cursor", cursor.map { String($0) })])
+    }
+
     static func releases(org: String) -> String { "/organizations/\(e(org))/releases/" }
 
     static func release(org: String, version: String) -> String { "/organizations/\(e(org))/releases/\(e(version))/" }

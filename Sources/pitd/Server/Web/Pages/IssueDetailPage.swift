@@ -21,6 +21,11 @@ enum IssueDetailPage {
 
         body += "<div class=\"grid\"><div class=\"primary\">"
         body += chart(model, org: org)
+        if !model.feedback.isEmpty {
+            body += "<h2 id=\"feedback\">User feedback</h2>"
+            body += FeedbackListPage.entries(
+                model.feedback, issues: [:], project: model.project, org: org, now: chrome.now, showIssue: false)
+        }
         if let event = model.event {
             body += navigation(model, event: event, org: org)
             let view = EventView(payload: event.payload, read: SentryAPIRenderer.readView(of: event))

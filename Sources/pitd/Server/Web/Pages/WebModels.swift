@@ -7,7 +7,7 @@ import PitStorage
 
 /// The frame around every signed-in page.
 struct Chrome: Sendable {
-    enum Section: Sendable { case projects, issues, events, releases, settings, none }
+    enum Section: Sendable { case projects, issues, events, feedback, releases, settings, none }
 
     enum FlashKind: String, Sendable { case success, error, info }
 
@@ -143,6 +143,18 @@ struct IssueDetailModel: Sendable {
     var chart: Charts.Series
     /// "24h" or "14d", the `statsPeriod` parameter.
     var statsPeriod: String
+    /// `ReadStore.feedback` about this issue's events, newest first.
+    var feedback: [FeedbackRow] = []
+}
+
+struct FeedbackListModel: Sendable {
+    var project: Project
+    /// `ReadStore.feedback(FeedbackQuery(projectID:))`, one page, newest first.
+    var rows: [FeedbackRow]
+    /// The issues the rows' events belong to, by id.
+    var issues: [Int64: IssueRow]
+    var nextCursor: Int64?
+    var isPagedIn: Bool
 }
 
 struct EventListModel: Sendable {

@@ -49,6 +49,7 @@ struct WebRoutes: Sendable {
         org.get("issues/:id/events/:row/json") { _, context in try await rawEvent(context) }
         org.get("projects/:project/events") { request, context in try await eventListPage(request, context, issueScoped: false) }
         org.get("projects/:project/events/:event") { request, context in try await eventDetailPage(request, context) }
+        org.get("projects/:project/feedback") { request, context in try await feedbackPage(request, context) }
         org.get("releases") { request, context in try await releasesPage(request, context) }
         org.get("releases/:version") { request, context in try await releaseDetailPage(request, context) }
         let settings = pages.group("settings")
@@ -351,7 +352,7 @@ struct WebRoutes: Sendable {
             project: project, issue: issue, event: event, navigation: navigation,
             tagFacets: try await reader.tagFacets(issueID: issue.id, environment: environment, topValues: 5),
             environment: environment, environments: try await reader.environments(projectID: project.id), chart: chart,
-            statsPeriod: period
+            statsPeriod: period, feedback: try await reader.feedback(FeedbackQuery(projectID: project.id, issueID: issue.id, limit: 20))
         )
         let chrome = try await chrome(request, context, section: .issues, project: project)
         return Self.page(IssueDetailPage.render(model, chrome: chrome), request: request)
@@ -408,6 +409,22 @@ struct WebRoutes: Sendable {
         let model = EventDetailModel(project: project, event: event, issue: try await reader.issue(id: event.issueID))
         let chrome = try await chrome(request, context, section: .events, project: project)
         return Self.page(EventDetailPage.render(model, chrome: chrome), request: request)
+    }
+
+    func feedbackPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
+        let project = try await pathProject(context)
+        let parameters = FormFields(query: request)
+        let query = FeedbackQuery(projectID: project.id, limit: 50, before: parameters["cursor"].flatMap { Int64($0) })
+        let rows = try await reader.feedback(query)
+        var issues: [Int64: IssueRow] = [:]
+        for issueID in Set(rows.compactMap(\.issueID)) {
+            if let issue = try await reader.issue(id: issueID), issue.projectID == project.id { issues[issueID] = issue }
+        }
+        let model = FeedbackListModel(
+            project: project, rows: rows, issues: issues, nextCursor: rows.count == query.limit ? rows.last?.id : nil,
+            isPagedIn: query.before != nil)
+        let chrome = try await chrome(request, context, section: .feedback, project: project)
+        return Self.page(FeedbackListPage.render(model, chrome: chrome), request: request)
     }
 
     func projectsByID() async throws -> [Int64: Project] {
