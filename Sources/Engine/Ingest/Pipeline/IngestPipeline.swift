@@ -339,12 +339,15 @@ package final class IngestPipeline: Sendable {
         var event: EventRecord?
         var items: [ItemRecord] = []
         var sessions: [SessionRecord] = []
+        var checkIns: [CheckInRecord] = []
         for item in envelope.items {
             switch item.type {
             case .event:
                 event = try makeEventRecord(item.payload, header: envelope.header, projectID: projectID, received: received)
             case .session, .sessions:
                 if let record = try makeSessionRecord(item, projectID: projectID, received: received) { sessions.append(record) }
+            case .checkIn:
+                if let update = try makeCheckIn(item, projectID: projectID, received: received) { checkIns.append(.update(update)) }
             case _ where item.type.isDropped:
                 continue
             default:
@@ -363,7 +366,7 @@ package final class IngestPipeline: Sendable {
                     ))
             }
         }
-        return (WriteUnit(event: keepingUnexpired(event), items: items, sessions: sessions), envelope.header.eventID ?? event?.eventID)
+        return (WriteUnit(event: keepingUnexpired(event), items: items, sessions: sessions, checkIns: checkIns), envelope.header.eventID ?? event?.eventID)
     }
 
     /// A `session` or `sessions` item as the writer applies it; nil when Relay's rules drop it
@@ -381,6 +384,24 @@ package final class IngestPipeline: Sendable {
             metrics.rejected(reason: error.rawValue, itemType: item.type.description)
             return nil
         }
+    }
+
+    /// A `check_in` item; nil when Relay's rules drop it (counted; the rest of the envelope is
+    /// kept). Not JSON at all is a 400, as for every other JSON item.
+    private func makeCheckIn(_ item: EnvelopeItem, projectID: Int64, received: Double) throws(IngestError) -> CheckInUpdate? {
+        do throws(CheckInParser.Drop) {
+            return try CheckInParser.checkIn(item.payload, projectID: projectID, received: received)
+        } catch {
+            if error == .malformed { throw .badRequest("invalid check_in item: not JSON") }
+            metrics.rejected(reason: error.rawValue, itemType: item.type.description)
+            return nil
+        }
+    }
+
+    /// Queues a unit made outside an envelope (the HTTP check-in endpoint, the cron scheduler)
+    /// and, with ack=committed, waits for its batch to commit.
+    package func submit(_ unit: WriteUnit, itemTypes: [ItemType]) async throws(IngestError) {
+        try await submit(Prepared(unit: unit, eventID: unit.event?.eventID, itemTypes: itemTypes))
     }
 
     package func makeEventRecord(_ payload: ByteBuffer, header: EnvelopeHeader?, projectID: Int64, received: Double) throws(IngestError)
