@@ -52,7 +52,7 @@ enum MonitorsPage {
                 let recent = model.recent[monitor.id]?[environment.environment] ?? []
                 body += "<td>\(MonitorFormat.timeline(recent))</td>"
                 body += "<td class=\"nowrap small\">\(environment.lastCheckIn.map { Format.time($0, now: chrome.now) })</td>"
-                body += "<td class=\"nowrap small\">\(environment.nextCheckIn.map { Format.time($0, now: chrome.now) })</td></tr>"
+                body += "<td class=\"nowrap small\">\(environment.nextCheckIn.map { MonitorFormat.at($0, now: chrome.now) })</td></tr>"
             }
         }
         body += "</tbody></table>"
@@ -85,7 +85,7 @@ enum MonitorDetailPage {
             body += "<tr><td>\(environment.environment)</td><td>\(MonitorFormat.status(environment.status))</td>"
             body += "<td>\(MonitorFormat.timeline(recent[environment.environment] ?? []))</td>"
             body += "<td class=\"nowrap small\">\(environment.lastCheckIn.map { Format.time($0, now: chrome.now) })</td>"
-            body += "<td class=\"nowrap small\">\(environment.nextCheckIn.map { Format.time($0, now: chrome.now) })</td></tr>"
+            body += "<td class=\"nowrap small\">\(environment.nextCheckIn.map { MonitorFormat.at($0, now: chrome.now) })</td></tr>"
         }
         body += "</tbody></table>"
         body += "<h2>Check-ins</h2>"
@@ -98,7 +98,7 @@ enum MonitorDetailPage {
         for checkIn in checkIns {
             body += "<tr><td>\(MonitorFormat.status(checkIn.status.rawValue))</td><td>\(checkIn.environment)</td>"
             body += "<td class=\"nowrap small\">\(Format.time(checkIn.created, now: chrome.now))</td>"
-            body += "<td class=\"nowrap small\">\(checkIn.expected.map { Format.time($0, now: chrome.now) })</td>"
+            body += "<td class=\"nowrap small\">\(checkIn.expected.map { MonitorFormat.at($0, now: chrome.now) })</td>"
             body += "<td class=\"num\">\(checkIn.duration.map { MonitorFormat.duration($0) })</td></tr>"
         }
         body += "</tbody></table>"
@@ -145,6 +145,16 @@ enum MonitorFormat {
         }
         out += "</span>"
         return out
+    }
+
+    /// A time that may lie ahead (an expected check-in): "in 5 min" with the exact time on hover,
+    /// or the usual relative form once past.
+    static func at(_ milliseconds: Int64, now: Int64) -> HTML {
+        let seconds = (milliseconds - now) / 1000
+        guard seconds > 0 else { return Format.time(milliseconds, now: now) }
+        let ahead =
+            seconds < 60 ? "\(seconds) s" : seconds < 3600 ? "\(seconds / 60) min" : seconds < 172_800 ? "\(seconds / 3600) h \(seconds / 60 % 60) min" : "\(seconds / 86400) d"
+        return "<time datetime=\"\(Timestamp.format(milliseconds: milliseconds))\" title=\"\(Format.exact(milliseconds))\">in \(ahead)</time>"
     }
 
     static func duration(_ milliseconds: Int64) -> String {
