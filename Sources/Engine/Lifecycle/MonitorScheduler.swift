@@ -173,7 +173,8 @@ package final class MonitorScheduler: Service, Sendable {
             try result.get()
         }
         try await pipeline.submit(
-            WriteUnit(event: nil, items: [], checkIns: [.incident(monitorID: monitor.id, environment: environment.environment, eventID: nil)]),
+            WriteUnit(
+                event: nil, items: [], checkIns: [.incident(monitorID: monitor.id, environment: environment.environment, eventID: nil)]),
             itemTypes: [])
     }
 }

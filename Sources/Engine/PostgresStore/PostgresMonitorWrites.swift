@@ -33,7 +33,8 @@ struct PostgresMonitorWrites: MonitorWriteTarget {
     func monitor(projectID: Int64, slug: String) throws -> StoredMonitor? {
         try first(
             session.query(
-                "SELECT \(unescaped: MonitorSQL.monitorColumns) FROM monitors WHERE project_id = \(projectID) AND slug = \(slug) FOR UPDATE"),
+                "SELECT \(unescaped: MonitorSQL.monitorColumns) FROM monitors WHERE project_id = \(projectID) AND slug = \(slug) FOR UPDATE"
+            ),
             PostgresReadStore.monitor)
     }
 

@@ -21,7 +21,8 @@ extension PostgresReadStore {
     }
 
     package func checkIns(monitorID: Int64, environment: String?, limit: Int, before: CheckInCursor?) async throws -> [StoredCheckIn] {
-        let statement = MonitorSQL.checkIns(monitorID: monitorID, environment: environment, limit: limit, before: before, dialect: Self.dialect)
+        let statement = MonitorSQL.checkIns(
+            monitorID: monitorID, environment: environment, limit: limit, before: before, dialect: Self.dialect)
         var result: [StoredCheckIn] = []
         for try await row in try await client.query(PostgresQuery(statement), logger: logger) {
             if let checkIn = try Self.checkIn(row) { result.append(checkIn) }
@@ -30,7 +31,8 @@ extension PostgresReadStore {
     }
 
     package func overdueCheckIns(now: Int64) async throws -> [RunningCheckIn] {
-        let statement = MonitorSQL.overdueCheckIns(now: now, defaultMaxRuntime: Int64(MonitorConfig.defaultMaxRuntime), dialect: Self.dialect)
+        let statement = MonitorSQL.overdueCheckIns(
+            now: now, defaultMaxRuntime: Int64(MonitorConfig.defaultMaxRuntime), dialect: Self.dialect)
         var result: [RunningCheckIn] = []
         for try await row in try await client.query(PostgresQuery(statement), logger: logger) {
             let (id, projectID, monitorID, created) = try row.decode((Int64, Int64, Int64, Int64).self)

@@ -144,7 +144,10 @@ enum MonitorScenario {
         let environment = MonitorEnvironmentState(monitorID: 1, environment: "production", nextCheckIn: 60000, created: 0)
         let records = MonitorScheduler.missedCheckIns(monitor, environment, now: 1000 * 60000)
         #expect(records.count == MonitorScheduler.maxMissedPerPass)
-        guard case .missed(_, _, let expected, let next, _) = records.last else { Issue.record("not a miss"); return }
+        guard case .missed(_, _, let expected, let next, _) = records.last else {
+            Issue.record("not a miss")
+            return
+        }
         #expect(expected == 10 * 60000, "the tenth miss")
         let restart: Int64 = 1001 * 60000
         #expect(next == restart, "then the schedule restarts from now")

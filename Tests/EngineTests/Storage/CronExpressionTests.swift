@@ -54,7 +54,8 @@ import Testing
     @Test func refusesWhatIsNotACrontab() {
         for bad in [
             "", "* * * *", "* * * * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * 32 * *", "* * * 13 *", "* * * * 8",
-            "*/0 * * * *", "5-1 * * * *", "a * * * *", "1,,2 * * * *", "* * * FOO *", "@often", String(repeating: "1,", count: 200) + "1 * * * *",
+            "*/0 * * * *", "5-1 * * * *", "a * * * *", "1,,2 * * * *", "* * * FOO *", "@often",
+            String(repeating: "1,", count: 200) + "1 * * * *",
         ] {
             #expect(throws: CronExpression.ParseError.self, "\(bad)") { try CronExpression(bad) }
         }
@@ -102,7 +103,9 @@ import Testing
         #expect(try after("interval", "1", "year") == at("2027-01-31T10:20:30Z") * 1000)
         // A crontab counts from the start of the check-in's minute.
         #expect(try after("crontab", "*/5 * * * *", nil) == at("2026-01-31T10:25:00Z") * 1000)
-        for (type, value, unit) in [("interval", "0", "hour"), ("interval", "x", "hour"), ("interval", "1", "fortnight"), ("weekly", "1", nil)] {
+        for (type, value, unit) in [
+            ("interval", "0", "hour"), ("interval", "x", "hour"), ("interval", "1", "fortnight"), ("weekly", "1", nil),
+        ] {
             #expect(throws: CronExpression.ParseError.self) { try MonitorConfig.schedule(type: type, value: value, unit: unit) }
         }
     }

@@ -366,7 +366,10 @@ package final class IngestPipeline: Sendable {
                     ))
             }
         }
-        return (WriteUnit(event: keepingUnexpired(event), items: items, sessions: sessions, checkIns: checkIns), envelope.header.eventID ?? event?.eventID)
+        return (
+            WriteUnit(event: keepingUnexpired(event), items: items, sessions: sessions, checkIns: checkIns),
+            envelope.header.eventID ?? event?.eventID
+        )
     }
 
     /// A `session` or `sessions` item as the writer applies it; nil when Relay's rules drop it

@@ -35,7 +35,8 @@ extension IngestEndpoint {
                         guard let tape = try? JSONTape.parse(raw) else { return .failure(.malformed) }
                         do throws(CheckInParser.Drop) {
                             return .success(
-                                try CheckInParser.checkIn(JSONView(tape: tape, bytes: raw), projectID: projectID, received: received, slug: slug))
+                                try CheckInParser.checkIn(
+                                    JSONView(tape: tape, bytes: raw), projectID: projectID, received: received, slug: slug))
                         } catch {
                             return .failure(error)
                         }

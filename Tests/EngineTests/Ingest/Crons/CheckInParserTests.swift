@@ -45,9 +45,18 @@ import Testing
             (#"{"monitor_slug":"a","status":"ok","check_in_id":"nope"}"#, .invalid),
             (#"{"monitor_slug":"a","status":"ok","monitor_config":{"schedule":{"type":"crontab","value":"61 * * * *"}}}"#, .invalidConfig),
             (#"{"monitor_slug":"a","status":"ok","monitor_config":{"schedule":{"type":"interval","value":1}}}"#, .invalidConfig),
-            (#"{"monitor_slug":"a","status":"ok","monitor_config":{"schedule":{"type":"crontab","value":"@daily"},"timezone":"Mars/Olympus"}}"#, .invalidConfig),
-            (#"{"monitor_slug":"a","status":"ok","monitor_config":{"schedule":{"type":"crontab","value":"@daily"},"failure_issue_threshold":0}}"#, .invalidConfig),
-            (#"{"monitor_slug":"a","status":"ok","monitor_config":{"schedule":{"type":"crontab","value":"@daily"},"max_runtime":-1}}"#, .invalidConfig),
+            (
+                #"{"monitor_slug":"a","status":"ok","monitor_config":{"schedule":{"type":"crontab","value":"@daily"},"timezone":"Mars/Olympus"}}"#,
+                .invalidConfig
+            ),
+            (
+                #"{"monitor_slug":"a","status":"ok","monitor_config":{"schedule":{"type":"crontab","value":"@daily"},"failure_issue_threshold":0}}"#,
+                .invalidConfig
+            ),
+            (
+                #"{"monitor_slug":"a","status":"ok","monitor_config":{"schedule":{"type":"crontab","value":"@daily"},"max_runtime":-1}}"#,
+                .invalidConfig
+            ),
             (#"{"monitor_slug":"a","status":"ok","monitor_config":"daily"}"#, .invalidConfig),
         ]
         for (json, drop) in cases {
@@ -56,7 +65,8 @@ import Testing
     }
 
     @Test func boundsHostileValues() throws {
-        let long = try parse(#"{"monitor_slug":"\#(String(repeating: "x", count: 500))","status":"ok","duration":1e400,"environment":"e\u0000nv"}"#)
+        let long = try parse(
+            #"{"monitor_slug":"\#(String(repeating: "x", count: 500))","status":"ok","duration":1e400,"environment":"e\u0000nv"}"#)
         #expect(long.slug.utf8.count == CheckInParser.maxSlugBytes && long.duration == nil && long.environment == "env")
         let negative = try parse(#"{"monitor_slug":"a","status":"ok","duration":-3}"#)
         #expect(negative.duration == nil)
@@ -66,7 +76,9 @@ import Testing
         let update = try CheckInParser.query(
             slug: "My Job", parameters: ["status": "error", "duration": "2.5", "environment": "prod"], projectID: 3, received: 10)
         #expect(update.slug == "my-job" && update.status == .error && update.duration == 2500 && update.environment == "prod")
-        #expect(throws: CheckInParser.Drop.invalid) { try CheckInParser.query(slug: "a", parameters: ["status": "done"], projectID: 3, received: 10) }
+        #expect(throws: CheckInParser.Drop.invalid) {
+            try CheckInParser.query(slug: "a", parameters: ["status": "done"], projectID: 3, received: 10)
+        }
         #expect(throws: CheckInParser.Drop.invalid) {
             try CheckInParser.query(slug: "a", parameters: ["status": "ok", "duration": "soon"], projectID: 3, received: 10)
         }

@@ -153,8 +153,12 @@ enum MonitorFormat {
         let seconds = (milliseconds - now) / 1000
         guard seconds > 0 else { return Format.time(milliseconds, now: now) }
         let ahead =
-            seconds < 60 ? "\(seconds) s" : seconds < 3600 ? "\(seconds / 60) min" : seconds < 172_800 ? "\(seconds / 3600) h \(seconds / 60 % 60) min" : "\(seconds / 86400) d"
-        return "<time datetime=\"\(Timestamp.format(milliseconds: milliseconds))\" title=\"\(Format.exact(milliseconds))\">in \(ahead)</time>"
+            seconds < 60
+            ? "\(seconds) s"
+            : seconds < 3600
+                ? "\(seconds / 60) min" : seconds < 172_800 ? "\(seconds / 3600) h \(seconds / 60 % 60) min" : "\(seconds / 86400) d"
+        return
+            "<time datetime=\"\(Timestamp.format(milliseconds: milliseconds))\" title=\"\(Format.exact(milliseconds))\">in \(ahead)</time>"
     }
 
     static func duration(_ milliseconds: Int64) -> String {
