@@ -352,6 +352,7 @@ enum PostgresSchema {
         );
         CREATE UNIQUE INDEX monitor_checkins_guid ON monitor_checkins (project_id, guid);
         CREATE INDEX monitor_checkins_monitor_created ON monitor_checkins (monitor_id, created);
+        CREATE INDEX monitor_checkins_project_created ON monitor_checkins (project_id, created);
         CREATE INDEX monitor_checkins_running ON monitor_checkins (status) WHERE status = 'in_progress'
         """,
     ]

@@ -31,6 +31,19 @@ enum MonitorScenario {
             ])
     }
 
+    /// Retention: check-ins before the cutoff go, in batches; the monitor and its state stay.
+    static func purge(_ store: any PurgeStore, reader: any ReadStore) async throws {
+        let monitorID = try #require(try await reader.monitors(projectIDs: [1], slug: "beat").first?.monitor.id)
+        let before = try await reader.checkIns(monitorID: monitorID, environment: nil, limit: 100, before: nil)
+        let old = before.filter { $0.created < t0 + 10 * minute }.count
+        #expect(old == 1, "the first ok; the misses are stamped when found")
+        #expect(try store.purgeCheckIns(projectID: 2, createdBefore: .max, limit: 100) == 0)
+        #expect(try store.purgeCheckIns(projectID: 1, createdBefore: t0 + 10 * minute, limit: 100) == old + 1, "and the long job's")
+        let after = try await reader.checkIns(monitorID: monitorID, environment: nil, limit: 100, before: nil)
+        #expect(after.count == before.count - old)
+        #expect(try await reader.monitors(projectIDs: [1], slug: "beat").first?.environments.count == 1)
+    }
+
     static func run(store: any BatchStore, reader: any ReadStore) async throws {
         let queue = IngestQueue(maxCount: 1000, maxBytes: 64 << 20)
         let logger = Logger(label: "pit.tests", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -136,7 +149,11 @@ enum MonitorScenario {
         let directory = try TemporaryDirectory()
         let path = directory.path("pit.db")
         let store = try SQLiteBatchStore(path: path, durability: StorageDurability(synchronous: .off, journalMode: .wal))
-        try await MonitorScenario.run(store: store, reader: SQLiteReadStore(path: path))
+        let reader = SQLiteReadStore(path: path)
+        try await MonitorScenario.run(store: store, reader: reader)
+        let purge = try SQLitePurgeStore(path: path)
+        defer { purge.close() }
+        try await MonitorScenario.purge(purge, reader: reader)
     }
 
     @Test func missedCheckInsAreBoundedAfterALongOutage() throws {

@@ -18,6 +18,9 @@ struct PostgresMonitorParityTests {
             group.addTask { await reader.client.run() }
             defer { group.cancelAll() }
             try await MonitorScenario.run(store: store, reader: reader)
+            let purge = try PostgresPurgeStore(url: database, logger: PostgresTestDatabase.logger)
+            defer { purge.close() }
+            try await MonitorScenario.purge(purge, reader: reader)
         }
     }
 }
