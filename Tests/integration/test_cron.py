@@ -279,3 +279,46 @@ def test_cron_pages(cron, chromium):
     screenshot(d, "cron-02-monitor")
     d.get(cron.url + f"/organizations/pit/projects/{cron.project_slug}/monitors/")
     assert "nightly-report" in d.find_element(By.CSS_SELECTOR, "table.list").text
+
+
+def test_cron_hostile_check_ins(cron):
+    """Hand-made check_in items Relay would drop are dropped alone (the envelope is answered 200
+    and its event kept); a check_in that is not JSON is a 400, as for any JSON item."""
+    def envelope(checkin):
+        event_id = uuid.uuid4().hex
+        body = H.make_envelope({"event_id": event_id}, [
+            ({"type": "event"}, {"event_id": event_id, "message": "with a hostile check-in", "level": "error"}),
+            ({"type": "check_in"}, checkin),
+        ])
+        return event_id, cron.send(body)
+    config = {"schedule": {"type": "crontab", "value": "@daily"}}
+    hostile = [
+        {"monitor_slug": "x" * 10_000, "status": "ok", "monitor_config": config, "environment": "e" * 10_000,
+         "duration": 1e308, "check_in_id": uuid.uuid4().hex},
+        {"monitor_slug": "nul\u0000slug", "status": "ok", "monitor_config": config},
+        {"monitor_slug": 12, "status": "ok", "monitor_config": config},
+        {"monitor_slug": "typed", "status": ["ok"], "monitor_config": config},
+        {"monitor_slug": "typed", "status": "ok", "monitor_config": {"schedule": {"type": "crontab", "value": {"a": 1}}}},
+        {"monitor_slug": "typed", "status": "ok", "monitor_config": {"schedule": {"type": "interval", "value": 10**30,
+                                                                                  "unit": "minute"}}},
+        {"monitor_slug": "typed", "status": "ok", "monitor_config": {**config, "checkin_margin": 10**12}},
+        {"monitor_slug": "typed", "status": "ok", "monitor_config": {**config, "timezone": "../../etc/passwd"}},
+        {"monitor_slug": "typed", "status": "missed", "monitor_config": config},
+        {"monitor_slug": "deep", "status": "ok", "monitor_config": config, "contexts": json.loads("[" * 100 + "]" * 100)},
+    ]
+    for checkin in hostile:
+        event_id, r = envelope(checkin)
+        assert r.status == 200, (checkin.get("monitor_slug"), r)
+        assert cron.event_status(event_id) == 200
+    found = monitors(cron)
+    long_slug = "x" * 50
+    assert long_slug in found and "x" * 51 not in found, list(found)
+    (long_env,) = found[long_slug]["environments"]
+    assert len(long_env["name"]) == 64, long_env
+    assert checkins(cron, long_slug)[0]["duration"] is None
+    assert "nul-slug" in found and "typed" not in found, list(found)
+    assert "deep" in found
+    r = cron.send(H.make_envelope({}, [({"type": "check_in"}, b"{not json")]))
+    assert r.status == 400, r
+    # A check-in body over the item limit (100 KiB) is refused by the endpoint.
+    assert http_checkin(cron, "big", "POST", body={"status": "ok", "padding": "x" * 200_000}) == 413

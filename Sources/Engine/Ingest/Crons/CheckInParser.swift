@@ -176,7 +176,13 @@ package enum CheckInParser {
         }
         var timezone = "UTC"
         if let name = json.string(json.member(object, "timezone")), !name.isEmpty {
-            guard name.utf8.count <= 64, TimeZone(identifier: name) != nil else { throw .invalidConfig }
+            // An IANA name is letters, digits and `/_+-`: anything else (`..`, a leading `/`) is no
+            // zone, and must not reach the system's zone lookup as a path.
+            let allowed = name.utf8.allSatisfy { byte in
+                (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+                    || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")
+            }
+            guard name.utf8.count <= 64, allowed, !name.hasPrefix("/"), TimeZone(identifier: name) != nil else { throw .invalidConfig }
             timezone = name
         }
         return MonitorConfig(

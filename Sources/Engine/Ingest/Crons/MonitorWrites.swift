@@ -42,7 +42,7 @@ package enum MonitorWrites {
             try target.saveCheckIn(
                 StoredCheckIn(
                     projectID: monitor.projectID, monitorID: monitorID, environment: name,
-                    guid: EventIDText.random(), status: .missed, created: at, updated: at, expected: expected))
+                    guid: EventID.random().hex, status: .missed, created: at, updated: at, expected: expected))
             environment.nextCheckIn = next
             environment.record(.missed)
             try target.saveEnvironment(environment)
@@ -97,7 +97,7 @@ package enum MonitorWrites {
         try target.saveCheckIn(
             StoredCheckIn(
                 projectID: update.projectID, monitorID: monitor.id, environment: update.environment,
-                guid: update.guid.isEmpty ? EventIDText.random() : update.guid, status: update.status,
+                guid: update.guid.isEmpty ? EventID.random().hex : update.guid, status: update.status,
                 duration: update.status == .inProgress ? nil : update.duration, created: now, updated: now,
                 expected: environment.nextCheckIn))
         environment.lastCheckIn = now
@@ -105,11 +105,6 @@ package enum MonitorWrites {
         environment.record(update.status)
         try target.saveEnvironment(environment)
     }
-}
-
-/// A new check-in id, as SDKs make them (a UUID's 32 hex digits).
-enum EventIDText {
-    static func random() -> String { EventID.random().hex }
 }
 
 /// A row a write just stored was not there to read back.

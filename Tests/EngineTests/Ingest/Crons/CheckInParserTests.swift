@@ -50,6 +50,10 @@ import Testing
                 .invalidConfig
             ),
             (
+                #"{"monitor_slug":"a","status":"ok","monitor_config":{"schedule":{"type":"crontab","value":"@daily"},"timezone":"../../etc/passwd"}}"#,
+                .invalidConfig
+            ),
+            (
                 #"{"monitor_slug":"a","status":"ok","monitor_config":{"schedule":{"type":"crontab","value":"@daily"},"failure_issue_threshold":0}}"#,
                 .invalidConfig
             ),
