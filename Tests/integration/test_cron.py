@@ -145,6 +145,9 @@ def test_cron_http_endpoint(cron):
     assert http_checkin(cron, "http-job", status="ok", check_in_id=check_in_id, environment="staging", duration="2.5") == 202
     # A finished check-in is final.
     assert http_checkin(cron, "http-job", status="error", check_in_id=check_in_id, environment="staging") == 202
+    # Sentry's curl recipe, without ids: the ok completes the run the in_progress started.
+    assert http_checkin(cron, "http-job", status="in_progress", environment="curl") == 202
+    assert http_checkin(cron, "http-job", status="ok", environment="curl") == 202
     # Unknown monitor without a config: accepted and dropped, as Sentry does.
     assert http_checkin(cron, "nobody-knows", status="ok") == 202
     # Refusals: bad status, bad key, wrong project, not a number.
@@ -157,13 +160,15 @@ def test_cron_http_endpoint(cron):
 
     def ready():
         found = monitors(cron).get("http-job")
-        return found if found and len(found["environments"]) == 2 else None
-    job = H.wait_until(ready, timeout=20, what="http-job with two environments")
+        return found if found and len(found["environments"]) == 3 else None
+    job = H.wait_until(ready, timeout=20, what="http-job with three environments")
     assert job["config"]["schedule"] == "@hourly" and job["config"]["checkin_margin"] == 1, job
     assert "nobody-knows" not in monitors(cron)
     staging = checkins(cron, "http-job", environment="staging")
     assert [(c["status"], c["duration"]) for c in staging] == [("ok", 2500)], staging
-    assert {e["name"]: e["status"] for e in job["environments"]} == {"production": "ok", "staging": "ok"}
+    assert {e["name"]: e["status"] for e in job["environments"]} == {"production": "ok", "staging": "ok", "curl": "ok"}
+    (curl,) = checkins(cron, "http-job", environment="curl")
+    assert curl["status"] == "ok" and curl["duration"] is not None, curl
 
 
 def test_cron_sentry_cli_monitors_run(cron):

@@ -133,10 +133,11 @@ package enum CheckInParser {
         }
     }
 
-    /// A UUID (dashes or not) as 32 lowercase hex digits; all zero is "" (the latest
-    /// `in_progress`); none is a new one.
+    /// A UUID (dashes or not) as 32 lowercase hex digits. All zero or none is "": the latest
+    /// `in_progress` check-in of the monitor's environment, or a new check-in when there is none
+    /// (Relay's nil UUID; Sentry's heartbeat `?status=in_progress` then `?status=ok` is one run).
     private static func checkInID(_ text: String?) throws(Drop) -> String {
-        guard let text, !text.isEmpty else { return EventID.random().hex }
+        guard let text, !text.isEmpty else { return "" }
         guard let id = EventID(text) else { throw .invalid }
         return id == EventID(high: 0, low: 0) ? "" : id.hex
     }

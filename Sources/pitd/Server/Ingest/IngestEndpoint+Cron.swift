@@ -1,6 +1,7 @@
 import Hummingbird
 import PitIngest
 import PitModel
+import PitStorage
 
 /// Sentry's HTTP check-in endpoint, `GET|POST /api/{project_id}/cron/{monitor_slug}/{sentry_key}/`:
 /// the key in the path is checked as an ingest route checks `sentry_key` (known, enabled, of this
@@ -21,6 +22,7 @@ extension IngestEndpoint {
             let slug = context.parameters.get("slug") ?? ""
             let key = context.parameters.get("key") ?? ""
             try pipeline.authorize(publicKey: key, projectID: projectID)
+            if let refusal = pipeline.diskGuard?.refusal { throw pipeline.rejected(refusal, itemType: "check_in") }
             let received = ClockTime.nowSeconds
             var update: CheckInUpdate
             let body: ByteBuffer

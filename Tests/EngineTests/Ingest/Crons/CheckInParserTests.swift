@@ -28,7 +28,7 @@ import Testing
     @Test func intervalConfigAndDefaults() throws {
         let update = try parse(
             #"{"monitor_slug":"sync","status":"in_progress","monitor_config":{"schedule":{"type":"interval","value":2,"unit":"hour"}}}"#)
-        #expect(update.environment == "production" && update.duration == nil && update.guid.count == 32)
+        #expect(update.environment == "production" && update.duration == nil && update.guid.isEmpty)
         #expect(update.config == MonitorConfig(schedule: .interval(2, .hour)))
         // The all-zero id means "the latest in_progress check-in".
         let zero = try parse(#"{"monitor_slug":"sync","status":"ok","check_in_id":"00000000000000000000000000000000"}"#)
