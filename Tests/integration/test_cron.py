@@ -212,7 +212,20 @@ def test_cron_api_scoping_and_pagination(cron):
     assert cron.api("GET", "/api/0/organizations/pit/monitors/paged/checkins/", params={"cursor": "x"}).status_code == 400
 
 
-def test_cron_missed_timeout_incident_and_recovery(server_factory):
+def sign_in(srv, d, email):
+    cp = subprocess.run([str(srv.bin), "user", "create", email, "--password-stdin", "--admin",
+                         "--data-dir", str(srv.data_dir)], input=PASSWORD + "\n", text=True, capture_output=True,
+                        timeout=60)
+    assert cp.returncode == 0, cp.stderr
+    d.delete_all_cookies()
+    d.get(srv.url + "/login")
+    d.find_element(By.NAME, "email").send_keys(email)
+    d.find_element(By.NAME, "password").send_keys(PASSWORD)
+    d.find_element(By.NAME, "password").submit()
+    H.wait_until(lambda: "/login" not in d.current_url, timeout=20, what="signed in")
+
+
+def test_cron_missed_timeout_incident_and_recovery(server_factory, chromium):
     srv = server_factory(env=FAST)
     every_minute = {"schedule": {"type": "interval", "value": 1, "unit": "minute"}, "checkin_margin": 1,
                     "max_runtime": 1, "failure_issue_threshold": 1, "recovery_threshold": 1}
@@ -246,6 +259,14 @@ def test_cron_missed_timeout_incident_and_recovery(server_factory):
     assert issue["status"] == "unresolved" and issue["level"] == "error", issue
     # long-job's threshold is 5 failures: its single timeout opens nothing.
     assert not [i for i in srv.issues() if "long-job" in i["title"]]
+    sign_in(srv, chromium, "ops@example.com")
+    chromium.get(srv.url + "/organizations/pit/monitors/")
+    assert chromium.find_elements(By.CSS_SELECTOR, "table.list .ticks .tick.missed"), "no missed tick"
+    assert chromium.find_elements(By.CSS_SELECTOR, "table.list .ticks .tick.timeout"), "no timeout tick"
+    screenshot(chromium, "cron-03-missed")
+    chromium.get(srv.url + "/organizations/pit/monitors/heartbeat/")
+    assert "missed" in chromium.find_element(By.CSS_SELECTOR, "table.checkins").text
+    screenshot(chromium, "cron-04-heartbeat")
 
     # Back to the real time: one ok check-in (threshold 1) resolves the issue.
     srv.restart(env={"PIT_CRON_CLOCK_OFFSET_SECONDS": "0"})
