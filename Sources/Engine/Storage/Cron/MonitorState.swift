@@ -106,12 +106,6 @@ package struct MonitorRow: Sendable, Equatable {
         self.monitor = monitor
         self.environments = environments
     }
-
-    /// The worst of the environments' statuses, for a one-word summary.
-    package var worstStatus: String {
-        let order = ["timeout", "missed_checkin", "error", "ok", "active"]
-        return order.first { status in environments.contains { $0.status == status } } ?? "active"
-    }
 }
 
 /// A check-in the scheduler may have to time out: still `in_progress`.
