@@ -169,6 +169,7 @@ let package = Package(
                 "PitModel", "PitObservability", "PitStorage", "PitIngest",
                 Product.logging,
                 Product.metrics,
+                Product.nioCore,
                 Product.serviceLifecycle,
             ],
             path: "Sources/Engine/Lifecycle",

@@ -51,6 +51,8 @@ package struct RetentionPass {
         package var counterRows = 0
         /// States of sessions too old to be updated.
         package var sessionStates = 0
+        /// Cron check-ins past their project's retention.
+        package var checkIns = 0
         /// Issues found without events (deleted here, or handed to the writer).
         package var emptiedIssues = 0
         package var reclaimedPages = 0
@@ -156,6 +158,15 @@ package struct RetentionPass {
                     if deleted < asked { break }
                 }
                 summary.counterRows += try store.purgeCounters(projectID: projectID, beforeHour: HourlyCounts.hour(ofMilliseconds: cutoff))
+                while true {
+                    var asked = 0
+                    let deleted = try batch { size in
+                        asked = size
+                        return try store.purgeCheckIns(projectID: projectID, createdBefore: cutoff, limit: size)
+                    }
+                    summary.checkIns += deleted
+                    if deleted < asked { break }
+                }
             }
 
             if let newest = cutoffs.values.max() {
@@ -308,7 +319,7 @@ package final class RetentionPurger: Service, @unchecked Sendable {
                 purgedEvents.increment(by: summary.events + summary.eventsOverSize)
                 purgedItems.increment(by: summary.items)
                 if summary.events + summary.eventsOverSize + summary.items + summary.emptiedIssues + summary.reclaimedPages
-                    + summary.sessionStates > 0
+                    + summary.sessionStates + summary.checkIns > 0
                 {
                     let seconds = ClockTime.monotonicSeconds - started
                     logger.info(
@@ -317,7 +328,7 @@ package final class RetentionPurger: Service, @unchecked Sendable {
                             "pit.events": "\(summary.events)", "pit.events_over_size": "\(summary.eventsOverSize)",
                             "pit.items": "\(summary.items)", "pit.issues_emptied": "\(summary.emptiedIssues)",
                             "pit.counter_rows": "\(summary.counterRows)", "pit.reclaimed_pages": "\(summary.reclaimedPages)",
-                            "pit.session_states": "\(summary.sessionStates)",
+                            "pit.session_states": "\(summary.sessionStates)", "pit.check_ins": "\(summary.checkIns)",
                             "pit.seconds": "\(String(format: "%.2f", seconds))",
                             "pit.busy_seconds": "\(String(format: "%.2f", summary.busySeconds))",
                             "pit.events_per_second": "\(Int(Double(summary.events + summary.eventsOverSize) / max(seconds, 0.001)))",

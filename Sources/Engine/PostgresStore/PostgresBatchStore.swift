@@ -91,11 +91,13 @@ package final class PostgresBatchStore: BatchStore {
         var outcome = BatchOutcome()
         var units: [WriteUnit] = []
         var sessionUnits: [WriteUnit] = []
+        var checkInUnits: [WriteUnit] = []
         for entry in batch {
             switch entry {
             case .write(let unit):
                 units.append(unit)
                 if !unit.sessions.isEmpty { sessionUnits.append(unit) }
+                if !unit.checkIns.isEmpty { checkInUnits.append(unit) }
             case .command(let command, _):
                 if !units.isEmpty { try writeSegment(units, outcome: &outcome, learned: &learned, regressed: regressed) }
                 units.removeAll()
@@ -104,6 +106,7 @@ package final class PostgresBatchStore: BatchStore {
         }
         if !units.isEmpty { try writeSegment(units, outcome: &outcome, learned: &learned, regressed: regressed) }
         if !sessionUnits.isEmpty { try writeSessions(sessionUnits) }
+        if !checkInUnits.isEmpty { try MonitorWrites.apply(checkInUnits, to: PostgresMonitorWrites(session: session)) }
         return outcome
     }
 

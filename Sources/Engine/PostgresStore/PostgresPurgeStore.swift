@@ -183,6 +183,15 @@ package final class PostgresPurgeStore: PurgeStore {
         return result.metadata.rows ?? 0
     }
 
+    package func purgeCheckIns(projectID: Int64, createdBefore: Int64, limit: Int) throws -> Int {
+        let result = try session.query(
+            """
+            DELETE FROM monitor_checkins WHERE id IN
+                (SELECT id FROM monitor_checkins WHERE project_id = \(projectID) AND created < \(createdBefore) LIMIT \(Int64(max(1, limit))))
+            """)
+        return result.metadata.rows ?? 0
+    }
+
     package func deleteIssuesWithoutEvents(_ issueIDs: [Int64]) throws -> Int? {
         guard !issueIDs.isEmpty else { return 0 }
         let ids = issueIDs.sorted()

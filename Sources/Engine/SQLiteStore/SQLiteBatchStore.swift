@@ -216,6 +216,7 @@ package final class SQLiteBatchStore: BatchStore {
         var outcome = BatchOutcome()
         var statusChanged: Set<Int64> = []
         var sessionUnits: [WriteUnit] = []
+        var checkInUnits: [WriteUnit] = []
         var userTags: [IssueTagValue: SeenCount] = [:]
         let insertUser = try connection.statement("INSERT OR IGNORE INTO issue_users (issue_id, user_key) VALUES (?, ?)")
         let insertEvent = try connection.statement(
@@ -236,6 +237,7 @@ package final class SQLiteBatchStore: BatchStore {
                 try apply(command, counted: counted, statusChanged: &statusChanged)
             case .write(let unit):
                 if !unit.sessions.isEmpty { sessionUnits.append(unit) }
+                if !unit.checkIns.isEmpty { checkInUnits.append(unit) }
                 for item in unit.items {
                     try insertItem.run([
                         .int(item.projectID), .text(item.type), item.eventID.map { .blob($0.bytes) } ?? .null,
@@ -271,6 +273,7 @@ package final class SQLiteBatchStore: BatchStore {
             releaseFirstSeen[key] = min(try releaseFirstSeen(key) ?? Int64.max, firstSeen)
         }
         if !sessionUnits.isEmpty { try writeSessions(sessionUnits) }
+        if !checkInUnits.isEmpty { try MonitorWrites.apply(checkInUnits, to: SQLiteMonitorWrites(connection: connection)) }
         return outcome
     }
 

@@ -198,6 +198,18 @@ package final class SQLitePurgeStore: PurgeStore {
         }
     }
 
+    package func purgeCheckIns(projectID: Int64, createdBefore: Int64, limit: Int) throws -> Int {
+        try held {
+            try connection.statement(
+                """
+                DELETE FROM monitor_checkins WHERE id IN
+                    (SELECT id FROM monitor_checkins WHERE project_id = ? AND created < ? LIMIT ?)
+                """
+            ).run([.int(projectID), .int(createdBefore), .int(Int64(max(1, limit)))])
+            return connection.changes
+        }
+    }
+
     package func deleteIssuesWithoutEvents(_ issueIDs: [Int64]) throws -> Int? { nil }
 
     package func usedBytes() throws -> Int64? {

@@ -345,6 +345,56 @@ package enum SQLiteSchema {
         CREATE INDEX feedback_project ON feedback (project_id, id);
         CREATE INDEX feedback_event ON feedback (project_id, event_id);
         """,
+        // 11: cron monitors (issue 12). One row per project and slug with the config of the last
+        // check-in that carried one; per environment the state the scheduler works from (next
+        // expected check-in, failure and ok streaks, the open incident's event); the check-ins
+        // themselves, newest first per monitor, and `in_progress` ones found fast for timeouts.
+        """
+        CREATE TABLE monitors (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL,
+            slug TEXT NOT NULL,
+            name TEXT NOT NULL,
+            schedule_type TEXT NOT NULL,
+            schedule TEXT NOT NULL,
+            schedule_unit TEXT,
+            timezone TEXT NOT NULL,
+            checkin_margin INTEGER,
+            max_runtime INTEGER,
+            failure_threshold INTEGER NOT NULL,
+            recovery_threshold INTEGER NOT NULL,
+            created INTEGER NOT NULL,
+            UNIQUE (project_id, slug)
+        );
+        CREATE TABLE monitor_environments (
+            monitor_id INTEGER NOT NULL,
+            environment TEXT NOT NULL,
+            status TEXT NOT NULL,
+            last_checkin INTEGER,
+            next_checkin INTEGER,
+            failures INTEGER NOT NULL,
+            oks INTEGER NOT NULL,
+            incident_event TEXT,
+            created INTEGER NOT NULL,
+            PRIMARY KEY (monitor_id, environment)
+        ) WITHOUT ROWID;
+        CREATE TABLE monitor_checkins (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL,
+            monitor_id INTEGER NOT NULL,
+            environment TEXT NOT NULL,
+            guid TEXT NOT NULL,
+            status TEXT NOT NULL,
+            duration INTEGER,
+            created INTEGER NOT NULL,
+            updated INTEGER NOT NULL,
+            expected INTEGER
+        );
+        CREATE UNIQUE INDEX monitor_checkins_guid ON monitor_checkins (project_id, guid);
+        CREATE INDEX monitor_checkins_monitor_created ON monitor_checkins (monitor_id, created);
+        CREATE INDEX monitor_checkins_project_created ON monitor_checkins (project_id, created);
+        CREATE INDEX monitor_checkins_running ON monitor_checkins (status) WHERE status = 'in_progress'
+        """,
     ]
 
     /// Page size for new databases. Event rows are ~1.2 KB compressed: with 4 KiB pages only

@@ -46,6 +46,9 @@ struct APIRoutes: Sendable {
         api.get("organizations/:org/releases") { request, context in try await releases(request, context, projectScoped: false) }
         api.get("organizations/:org/releases/:version") { request, context in try await releaseDetail(request, context) }
         api.get("organizations/:org/sessions") { request, context in try await sessions(request, context) }
+        api.get("organizations/:org/monitors") { request, context in try await monitors(request, context) }
+        api.get("organizations/:org/monitors/:slug") { request, context in try await monitorDetail(request, context) }
+        api.get("organizations/:org/monitors/:slug/checkins") { request, context in try await monitorCheckIns(request, context) }
         api.get("projects/:org/:project/keys") { _, context in try await listKeys(context) }
         api.post("projects/:org/:project/keys") { request, context in try await createKey(request, context) }
         api.put("projects/:org/:project/keys/:key") { request, context in try await updateKey(request, context) }

@@ -8,6 +8,7 @@ import NIOCore
 import PitBackends
 import PitIngest
 import PitLifecycle
+import PitModel
 import PitObservability
 import PitStorage
 import Prometheus
@@ -113,6 +114,11 @@ package enum PitServer {
         let (reader, readServices) = settings.backend.makeReadStore(
             dictionaries: dictionaries, connections: settings.databasePoolSize, logger: logger)
 
+        let cronOffset = Int64(settings.cronClockOffsetSeconds) * 1000
+        let scheduler = MonitorScheduler(
+            pipeline: pipeline, reader: reader, interval: Double(settings.cronIntervalSeconds),
+            clock: { ClockTime.nowMilliseconds + cronOffset }, logger: logger)
+
         let authenticator = Authenticator(
             admin: AdminAccess(store: setup.store), adminToken: AdminTokenHash(tokenHash),
             sessionLifetimeSeconds: Int64(settings.sessionDays) * 86400,
@@ -149,6 +155,7 @@ package enum PitServer {
             organization: setup.project.organizationSlug, keys: keys
         )
         .register(on: router)
+        IngestEndpoint(pipeline: pipeline, logger: logger).register(on: router)
         let responder = PitResponder(ingest: IngestEndpoint(pipeline: pipeline, logger: logger), fallback: router.buildResponder())
         let loopContexts = IngestLoopContexts(queue: queue, admission: settings.admission)
         let connections = ConnectionCounter(limit: settings.connectionLimits.maxConnections)
@@ -167,7 +174,7 @@ package enum PitServer {
             configuration: .init(address: .hostname(settings.bind.host, port: settings.bind.port), serverName: "pitd"),
             // The read pool starts first and stops last; the writers drain before it. The purge
             // stops first of all: it may be waiting on the writer for an issue command.
-            services: readServices + [writer, refresher, diskGuard, purger],
+            services: readServices + [writer, refresher, diskGuard, purger, scheduler],
             onServerRunning: { channel in
                 logger.info(
                     "pitd listening",

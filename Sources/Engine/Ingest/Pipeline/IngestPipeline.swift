@@ -382,6 +382,7 @@ package final class IngestPipeline: Sendable {
         var items: [ItemRecord] = []
         var sessions: [SessionRecord] = []
         var feedback: [FeedbackRecord] = []
+        var checkIns: [CheckInRecord] = []
         for item in envelope.items {
             switch item.type {
             case .event:
@@ -392,6 +393,8 @@ package final class IngestPipeline: Sendable {
                 feedback.append(
                     try FeedbackExtractor.extract(
                         item.payload, type: item.type, headerEventID: envelope.header.eventID, projectID: projectID, received: received))
+            case .checkIn:
+                if let update = try makeCheckIn(item, projectID: projectID, received: received) { checkIns.append(.update(update)) }
             case _ where item.type.isDropped:
                 continue
             default:
@@ -410,7 +413,7 @@ package final class IngestPipeline: Sendable {
                     ))
             }
         }
-        var unit = WriteUnit(event: keepingUnexpired(event), items: items, sessions: sessions)
+        var unit = WriteUnit(event: keepingUnexpired(event), items: items, sessions: sessions, checkIns: checkIns)
         unit.feedback = feedback
         return (unit, envelope.header.eventID ?? event?.eventID)
     }
@@ -430,6 +433,24 @@ package final class IngestPipeline: Sendable {
             metrics.rejected(reason: error.rawValue, itemType: item.type.description)
             return nil
         }
+    }
+
+    /// A `check_in` item; nil when Relay's rules drop it (counted; the rest of the envelope is
+    /// kept). Not JSON at all is a 400, as for every other JSON item.
+    private func makeCheckIn(_ item: EnvelopeItem, projectID: Int64, received: Double) throws(IngestError) -> CheckInUpdate? {
+        do throws(CheckInParser.Drop) {
+            return try CheckInParser.checkIn(item.payload, projectID: projectID, received: received)
+        } catch {
+            if error == .malformed { throw .badRequest("invalid check_in item: not JSON") }
+            metrics.rejected(reason: error.rawValue, itemType: item.type.description)
+            return nil
+        }
+    }
+
+    /// Queues a unit made outside an envelope (the HTTP check-in endpoint, the cron scheduler)
+    /// and, with ack=committed, waits for its batch to commit.
+    package func submit(_ unit: WriteUnit, itemTypes: [ItemType]) async throws(IngestError) {
+        try await submit(Prepared(unit: unit, eventID: unit.event?.eventID, itemTypes: itemTypes))
     }
 
     /// `typed` gives the event type and metadata of an event Pit made itself (a security report),

@@ -97,6 +97,8 @@ package struct WriteUnit: Sendable {
     package var items: [ItemRecord]
     /// Release health: `session` and `sessions` items, parsed (`SessionParser`).
     package var sessions: [SessionRecord]
+    /// Cron monitors: check-ins (`CheckInParser`) and the scheduler's findings.
+    package var checkIns: [CheckInRecord]
     /// `feedback` and `user_report` items, parsed (`FeedbackExtractor`).
     package var feedback: [FeedbackRecord] = []
     /// Called once by the writer with the outcome of the batch that held this unit.
@@ -105,12 +107,13 @@ package struct WriteUnit: Sendable {
     package var ticket: CommitTicket?
 
     package init(
-        event: EventRecord?, items: [ItemRecord], sessions: [SessionRecord] = [],
+        event: EventRecord?, items: [ItemRecord], sessions: [SessionRecord] = [], checkIns: [CheckInRecord] = [],
         completion: (@Sendable (Result<Void, any Error>) -> Void)? = nil, ticket: CommitTicket? = nil
     ) {
         self.event = event
         self.items = items
         self.sessions = sessions
+        self.checkIns = checkIns
         self.completion = completion
         self.ticket = ticket
     }
@@ -137,6 +140,8 @@ package struct WriteUnit: Sendable {
             total += Self.recordOverhead + item.compressedPayload.count + Self.stringBytes(item.header) + Self.stringBytes(item.type)
         }
         for record in sessions { total += record.estimatedBytes }
+        // A check-in's slug, ids and environment are each bounded to tens of bytes.
+        total += checkIns.count * (Self.recordOverhead + 4 * Self.allocationOverhead + 256)
         return total
     }
 

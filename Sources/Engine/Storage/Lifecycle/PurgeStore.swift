@@ -22,6 +22,9 @@ package protocol PurgeStore: AnyObject {
     /// (ms): no update of theirs is accepted any more (`SessionParser.maxAgeSeconds`). Returns
     /// how many it deleted.
     func purgeSessionStates(startedBefore: Int64, limit: Int) throws -> Int
+    /// Deletes up to `limit` of the project's cron check-ins created before `createdBefore` (ms),
+    /// with its events' retention; returns how many. Monitors and their state stay.
+    func purgeCheckIns(projectID: Int64, createdBefore: Int64, limit: Int) throws -> Int
     /// Deletes those of `issueIDs` that have no events left, with their hashes, tags, users and
     /// counters, and returns how many; nil when this store must leave it to the writer (SQLite:
     /// the writer's in-memory fingerprint index owns issue ids, see `IssueCommand.purgeIssues`).

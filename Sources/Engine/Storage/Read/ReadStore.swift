@@ -39,6 +39,13 @@ package protocol ReadStore: Sendable {
     func sessionStats(_ query: SessionQuery) async throws -> SessionStats
     /// User feedback of a project or of one issue, newest first.
     func feedback(_ query: FeedbackQuery) async throws -> [FeedbackRow]
+    /// Cron monitors of `projectIDs` (every project when nil) with their environments; one slug
+    /// when given (statements from `MonitorSQL`).
+    func monitors(projectIDs: [Int64]?, slug: String?) async throws -> [MonitorRow]
+    /// A monitor's check-ins, newest first.
+    func checkIns(monitorID: Int64, environment: String?, limit: Int, before: CheckInCursor?) async throws -> [StoredCheckIn]
+    /// `in_progress` check-ins past their monitor's `max_runtime` at `now` (ms), at most 1,000.
+    func overdueCheckIns(now: Int64) async throws -> [RunningCheckIn]
 }
 
 /// A filtered slice of events: of a project, or of one issue when `issueID` is set.

@@ -61,6 +61,8 @@ import SystemPackage
 /// | `retention_interval_seconds` | `3600` | time between purge passes |
 /// | `retention_batch_size` | `1000` | most rows per purge transaction (halved while a batch takes over 20 ms) |
 /// | `retention_writer_lag_ms` | `100` | the purge waits (up to 0.5 s per batch) while the writer's oldest queued event has waited longer |
+/// | `cron_interval_seconds` | `30` | time between cron scheduler passes (missed check-ins, timeouts, incidents) |
+/// | `cron_clock_offset_seconds` | `0` | added to the time the cron scheduler reads: lets a test see a schedule hours ahead without waiting |
 /// | `retention_batch_pause_ms` | `20` | least pause between purge transactions (also at least 3× the batch's duration) |
 package struct PitSettings: Sendable {
     package var dataDirectory: String
@@ -94,6 +96,8 @@ package struct PitSettings: Sendable {
     var maxDatabaseBytes: Int64
     var minFreeDiskBytes: Int64
     var retentionIntervalSeconds: Int
+    var cronIntervalSeconds: Int
+    var cronClockOffsetSeconds: Int
     var retentionBatchSize: Int
     var retentionBatchPauseMilliseconds: Int
     var retentionWriterLagMilliseconds: Int
@@ -256,6 +260,11 @@ package struct PitSettings: Sendable {
             throw Invalid(description: "max_database_bytes and min_free_disk_bytes must not be negative")
         }
         retentionIntervalSeconds = try integer("retention_interval_seconds", 3600)
+        cronIntervalSeconds = try integer("cron_interval_seconds", 30)
+        cronClockOffsetSeconds = try integer("cron_clock_offset_seconds", 0)
+        guard cronIntervalSeconds >= 1, abs(cronClockOffsetSeconds) <= 10 * 365 * 86400 else {
+            throw Invalid(description: "cron_interval_seconds must be at least 1, cron_clock_offset_seconds within ten years")
+        }
         retentionBatchSize = try integer("retention_batch_size", 1000)
         retentionBatchPauseMilliseconds = try integer("retention_batch_pause_ms", 20)
         retentionWriterLagMilliseconds = max(1, try integer("retention_writer_lag_ms", 100))

@@ -42,7 +42,7 @@ struct IngestEndpoint: Sendable {
         }
     }
 
-    private func response(_ answer: IngestAnswer) -> Response {
+    func response(_ answer: IngestAnswer) -> Response {
         var headers = HTTPFields()
         for (name, value) in answer.headers {
             if let name = HTTPField.Name(name) { headers.append(HTTPField(name: name, value: value)) }

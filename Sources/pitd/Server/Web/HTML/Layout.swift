@@ -18,6 +18,7 @@ enum Layout {
             out += navLink("Feedback", Paths.projectFeedback(org: org, project: project.slug), chrome.section == .feedback)
         }
         out += navLink("Releases", Paths.releases(org: org), chrome.section == .releases)
+        out += navLink("Crons", Paths.monitors(org: org), chrome.section == .monitors)
         out += navLink("Settings", project.map { Paths.projectSettings(slug: $0.slug) } ?? Paths.tokens, chrome.section == .settings)
         out += "</nav>"
         out += projectSwitcher(chrome)
@@ -110,6 +111,9 @@ enum Layout {
         table.kv{table-layout:fixed}table.kv th{width:180px;text-transform:none;font-size:12px;letter-spacing:0;background:none;word-break:break-all}table.kv td{word-break:break-word}
         .issue-title{font-weight:600;font-size:14px;color:var(--fg)!important;word-break:break-word}.issue-sub{color:var(--muted);font-size:12px;margin-top:2px;word-break:break-all}
         .badge{display:inline-block;padding:0 6px;border-radius:9px;font-size:11px;line-height:17px;border:1px solid var(--line);background:var(--bg2);color:var(--fg);white-space:nowrap;vertical-align:1px}
+        .ticks{display:inline-flex;gap:2px;vertical-align:middle}.tick{display:inline-block;width:6px;height:16px;border-radius:2px;background:var(--grey)}
+        .tick.ok{background:var(--green)}.tick.error{background:var(--red)}.tick.missed{background:var(--yellow)}.tick.timeout{background:var(--orange)}.tick.in_progress{background:var(--blue)}
+        .cron-ok{background:#e9f7f2;border-color:#b5e3d4;color:#1c7a62}.cron-error,.cron-timeout{background:#fdecef;border-color:#f5c0c9;color:#a5182f}.cron-missed{background:#fff4e5;border-color:#fcd7a8;color:#a85b0f}
         .lvl{display:inline-block;width:9px;height:9px;border-radius:2px;margin-right:4px;background:var(--grey);vertical-align:0}
         .lvl-fatal{background:#a3122c}.lvl-error{background:var(--red)}.lvl-warning{background:var(--yellow)}.lvl-info{background:var(--blue)}.lvl-debug{background:var(--grey)}
         .st-resolved{background:#e9f7f2;border-color:#b5e3d4;color:#1c7a62}.st-ignored{background:#f0eef2;color:#6b5f78}.st-new{background:#fff4e5;border-color:#fcd7a8;color:#a85b0f}.st-regressed{background:#fdecef;border-color:#f5c0c9;color:#a5182f}

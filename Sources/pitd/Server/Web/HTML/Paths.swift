@@ -69,6 +69,15 @@ enum Paths {
 
     static func release(org: String, version: String) -> String { "/organizations/\(e(org))/releases/\(e(version))/" }
 
+    static func monitors(org: String) -> String { "/organizations/\(e(org))/monitors/" }
+
+    static func projectMonitors(org: String, project: String) -> String { "/organizations/\(e(org))/projects/\(e(project))/monitors/" }
+
+    /// `project` picks among monitors of several projects that share the slug.
+    static func monitor(org: String, slug: String, project: Int64) -> String {
+        "/organizations/\(e(org))/monitors/\(e(slug))/" + PercentEncoding.query([("project", String(project))])
+    }
+
     static func projectSettings(slug: String) -> String { "/settings/projects/\(e(slug))/" }
     static func projectKeys(slug: String) -> String { "/settings/projects/\(e(slug))/keys" }
     static func projectKey(slug: String, id: Int64) -> String { "/settings/projects/\(e(slug))/keys/\(id)" }

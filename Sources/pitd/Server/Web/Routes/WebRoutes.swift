@@ -52,6 +52,9 @@ struct WebRoutes: Sendable {
         org.get("projects/:project/feedback") { request, context in try await feedbackPage(request, context) }
         org.get("releases") { request, context in try await releasesPage(request, context) }
         org.get("releases/:version") { request, context in try await releaseDetailPage(request, context) }
+        org.get("monitors") { request, context in try await monitorsPage(request, context, projectScoped: false) }
+        org.get("projects/:project/monitors") { request, context in try await monitorsPage(request, context, projectScoped: true) }
+        org.get("monitors/:slug") { request, context in try await monitorDetailPage(request, context) }
         let settings = pages.group("settings")
         settings.get("projects/:project") { request, context in try await projectSettingsPage(request, context) }
         settings.post("projects/:project") { request, context in try await actions.renameProject(request, context) }
