@@ -109,7 +109,7 @@ package enum SentryAPIRenderer {
             writer.field("environment", row.environment)
             writer.key("tags")
             writer.beginArray()
-            for (key, value) in view.tags {
+            for (key, value) in Self.eventTags(row, view) {
                 writer.beginObject()
                 writer.field("key", key)
                 writer.field("value", value)
@@ -125,6 +125,20 @@ package enum SentryAPIRenderer {
             }
             writer.endObject()
         }
+    }
+
+    /// An event's tags as Sentry's event API lists them: its own, plus the level, environment and
+    /// release Sentry adds as tags (an SDK's own tag of that name wins), sorted by key.
+    static func eventTags(_ row: EventRow, _ view: EventReadView) -> [(key: String, value: String)] {
+        var tags = view.tags
+        func add(_ key: String, _ value: String?) {
+            guard let value, !tags.contains(where: { $0.key == key }) else { return }
+            tags.append((key, value))
+        }
+        add("level", row.level.name)
+        add("environment", row.environment)
+        add("release", row.release)
+        return tags.sorted { $0.key < $1.key }
     }
 
     /// What ingest derived of `row` for reading (`EventReadView`), the one reading of the event's

@@ -35,7 +35,10 @@ import Testing
         #expect(json["culprit"] as? String == "stored.culprit")
         #expect(json["type"] as? String == "default")
         #expect(json["message"] as? String == "stored message")
-        #expect((json["tags"] as? [[String: String]]) == [["key": "stored", "value": "yes"]])
+        #expect(
+            (json["tags"] as? [[String: String]]) == [
+                ["key": "environment", "value": "production"], ["key": "level", "value": "error"], ["key": "stored", "value": "yes"],
+            ])
     }
 
     @Test func olderEventsAreDerivedFromThePayload() throws {
@@ -43,7 +46,20 @@ import Testing
         #expect(json["title"] as? String == "ValueError: bad")
         #expect(json["type"] as? String == "error")
         #expect(json["message"] as? String == "payload message")
-        #expect((json["tags"] as? [[String: String]]) == [["key": "browser", "value": "Firefox"]])
+        #expect(
+            (json["tags"] as? [[String: String]]) == [
+                ["key": "browser", "value": "Firefox"], ["key": "environment", "value": "production"], ["key": "level", "value": "error"],
+            ])
         #expect(SentryAPIRenderer.readView(of: row(view: nil)).title == "ValueError: bad")
+    }
+
+    /// Sentry lists the level, environment and release among an event's tags; an SDK's own tag of
+    /// one of those names is kept as sent.
+    @Test func levelEnvironmentAndReleaseAreTags() throws {
+        var withRelease = row(view: EventReadView(kind: "error", title: "t", culprit: "c", message: nil, tags: [("level", "custom")]))
+        withRelease.release = "app@1.0"
+        let tags = try #require(try render(withRelease)["tags"] as? [[String: String]])
+        #expect(tags.map { $0["key"] ?? "" } == ["environment", "level", "release"])
+        #expect(tags.map { $0["value"] ?? "" } == ["production", "custom", "app@1.0"])
     }
 }
