@@ -487,10 +487,10 @@ package final class IngestPipeline: Sendable {
         // The event's last use: its tag array is taken over, not copied.
         let facetTags = EventNormalizer.facetTags(consume event)
         let message = extracted.message?.display
-        let readView = EventReadView.encoded(
+        let compressed = EventReadView.withEncoded(
             kind: grouping.kind, title: grouping.title, culprit: grouping.culprit, message: message,
-            tags: facetTags.prefix(ownTagCount))
-        let compressed = readView.withUnsafeBytes { compress(payload, readView: $0) }
+            tags: facetTags.prefix(ownTagCount)
+        ) { compress(payload, readView: $0) }
         return EventRecord(
             projectID: projectID, eventID: eventID,
             timestamp: Int64(timestamp * 1000), received: Int64(received * 1000),

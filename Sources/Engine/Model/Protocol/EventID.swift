@@ -9,7 +9,10 @@ package struct EventID: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Accepts 32 hex characters or the dashed UUID form (Relay tolerates both), any case.
-    package init?<Bytes: Collection<UInt8>>(hex: Bytes) {
+    /// Concrete, for the ingest path (envelope headers, event payloads): the generic form below,
+    /// called from the ingest modules, ran unspecialised through witness tables on every request
+    /// (perf, results/2026-12-02T044000Z-issue11-cpu-per-event-alternated).
+    package init?(hex: UnsafeRawBufferPointer) {
         var high: UInt64 = 0
         var low: UInt64 = 0
         var digits = 0
@@ -35,6 +38,14 @@ package struct EventID: Hashable, Sendable, CustomStringConvertible {
         self.init(high: high, low: low)
     }
 
+    package init?<Bytes: Collection<UInt8>>(hex: Bytes) {
+        let parsed =
+            hex.withContiguousStorageIfAvailable { EventID(hex: UnsafeRawBufferPointer($0)) }
+            ?? Array(hex).withUnsafeBytes { EventID(hex: $0) }
+        guard let parsed else { return nil }
+        self = parsed
+    }
+
     package init?(_ text: String) { self.init(hex: text.utf8) }
 
     package static func random() -> EventID {
@@ -57,6 +68,7 @@ package struct EventID: Hashable, Sendable, CustomStringConvertible {
 
     /// `body` on the 32 hex digits, written on the stack: every ingest answer carries the id, and
     /// the digit table, the array and the String were three mallocs per request.
+    @inlinable
     package func withHexUTF8<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { out in
             for i in 0..<16 {
@@ -67,7 +79,8 @@ package struct EventID: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    @inline(__always) private static func hexDigit(_ value: UInt64) -> UInt8 {
+    @inlinable @inline(__always)
+    package static func hexDigit(_ value: UInt64) -> UInt8 {
         let nibble = UInt8(truncatingIfNeeded: value & 0xF)
         return nibble < 10 ? nibble + UInt8(ascii: "0") : nibble - 10 + UInt8(ascii: "a")
     }

@@ -31,45 +31,61 @@ package struct EventReadView: Sendable, Equatable {
     static let version: UInt8 = 1
 
     package func encoded() -> [UInt8] {
-        Self.encoded(kind: kind, title: title, culprit: culprit, message: message, tags: tags)
+        Self.withEncoded(kind: kind, title: title, culprit: culprit, message: message, tags: tags[...]) { Array($0) }
     }
 
-    /// The encoding of a view with these fields, without building one (ingest encodes straight
-    /// from its grouping result and its tag array).
-    package static func encoded(
-        kind: String, title: String, culprit: String, message: String?, tags: some Collection<(key: String, value: String)>
-    ) -> [UInt8] {
-        var out: [UInt8] = [Self.version]
-        var size = kind.utf8.count + title.utf8.count + culprit.utf8.count + (message?.utf8.count ?? 0) + 16
-        for tag in tags { size += tag.key.utf8.count + tag.value.utf8.count + 4 }
-        out.reserveCapacity(size)
-        func number(_ value: Int) {
-            var rest = UInt(value)
-            while rest >= 0x80 {
-                out.append(UInt8(rest & 0x7F) | 0x80)
-                rest >>= 7
+    /// `body` on the encoding of a view with these fields, without building one: ingest encodes
+    /// straight from its grouping result and its tag array into temporary space (on the stack
+    /// when it fits) and compresses it with the payload, where an array was one more malloc and
+    /// free per event on the event loop. A concrete slice, not `some Collection`: a generic here
+    /// is called from PitIngest unspecialised, through witness tables.
+    package static func withEncoded<Result>(
+        kind: String, title: String, culprit: String, message: String?, tags: ArraySlice<(key: String, value: String)>,
+        _ body: (UnsafeRawBufferPointer) throws -> Result
+    ) rethrows -> Result {
+        // Each string's UTF-8 plus at most 10 bytes of length; the version, the flag, the count.
+        var capacity = kind.utf8.count + title.utf8.count + culprit.utf8.count + (message?.utf8.count ?? 0) + 4 * 10 + 12
+        for tag in tags { capacity += tag.key.utf8.count + tag.value.utf8.count + 2 * 10 }
+        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { out in
+            var count = 0
+            func byte(_ value: UInt8) {
+                out[count] = value
+                count += 1
             }
-            out.append(UInt8(rest))
+            func number(_ value: Int) {
+                var rest = UInt(value)
+                while rest >= 0x80 {
+                    byte(UInt8(rest & 0x7F) | 0x80)
+                    rest >>= 7
+                }
+                byte(UInt8(rest))
+            }
+            func string(_ text: String) {
+                var text = text
+                text.withUTF8 { utf8 in
+                    number(utf8.count)
+                    guard let source = utf8.baseAddress, !utf8.isEmpty else { return }
+                    UnsafeMutableRawPointer(out.baseAddress! + count).copyMemory(from: source, byteCount: utf8.count)
+                    count += utf8.count
+                }
+            }
+            byte(Self.version)
+            string(kind)
+            string(title)
+            string(culprit)
+            if let message {
+                byte(1)
+                string(message)
+            } else {
+                byte(0)
+            }
+            number(tags.count)
+            for (key, value) in tags {
+                string(key)
+                string(value)
+            }
+            return try body(UnsafeRawBufferPointer(start: out.baseAddress, count: count))
         }
-        func string(_ text: String) {
-            number(text.utf8.count)
-            out.append(contentsOf: text.utf8)
-        }
-        string(kind)
-        string(title)
-        string(culprit)
-        if let message {
-            out.append(1)
-            string(message)
-        } else {
-            out.append(0)
-        }
-        number(tags.count)
-        for (key, value) in tags {
-            string(key)
-            string(value)
-        }
-        return out
     }
 
     /// nil for bytes this version does not read (an unknown version, a cut or corrupt blob): the
