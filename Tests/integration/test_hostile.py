@@ -1148,15 +1148,30 @@ def test_slow_and_idle_connections_are_closed(server_factory):
 
 
 def test_connections_beyond_the_cap_are_refused(server_factory):
+    import socket as socketlib
     s = server_factory(env={"PIT_HTTP_MAX_CONNECTIONS": "20"})
-    held = [_connect(s) for _ in range(20)]
-    try:
-        time.sleep(0.5)
+    # Connections are admitted as each event loop sets them up, not in the order they were
+    # opened, so which of 21 are refused is not fixed (and the harness may still hold a
+    # keep-alive connection of its own): at most 20 stay open, every refused one gets a 503.
+    held = [_connect(s) for _ in range(21)]
+
+    def answer(sock):
+        sock.setblocking(False)
         try:
-            r = requests.get(s.url + "/health", timeout=5)
-            assert r.status_code == 503 and r.headers.get("Retry-After") == "1", (r.status_code, r.text)
-        except requests.ConnectionError:
-            pass  # closed before the answer was read: refused too
+            return sock.recv(4096, socketlib.MSG_PEEK)
+        except BlockingIOError:
+            return None
+        finally:
+            sock.setblocking(True)
+
+    try:
+        H.wait_until(lambda: any(answer(sock) is not None for sock in held), timeout=15, what="a connection past the cap refused")
+        time.sleep(0.5)
+        answers = [a for a in (answer(sock) for sock in held) if a is not None]
+        assert 1 <= len(answers) <= 2 and len(held) - len(answers) <= 20, answers
+        for answer_bytes in answers:
+            head = answer_bytes.decode(errors="replace")
+            assert head.startswith("HTTP/1.1 503") and "Retry-After: 1" in head, head
     finally:
         for sock in held:
             sock.close()
@@ -1491,7 +1506,11 @@ def test_parallel_gzip_bodies_are_bounded(server_factory):
     # Without credentials: 401 from the header line, or 503 when the decodes of the others hold
     # the budget. With: 413 (inflates past max_envelope_bytes) or 503 (budget spent).
     assert all(status in ((400, 413, 503) if auth else (401, 503)) for auth, status in statuses), statuses
-    assert len(statuses) == 40 and any(status == 401 for _, status in statuses), statuses
+    assert len(statuses) == 40, statuses
+    # In the storm, every answer may be the 503 of a spent budget (a loaded CI machine gave 40 of
+    # 40); alone, a body without credentials is refused from its header line.
+    r = s.send(without_auth, headers={"Content-Encoding": "gzip"}, auth=False, timeout=120)
+    assert r.status == 401, r.status
     assert s.health_ok()
     slow = [h for h in health_times if h[0] >= 2 or h[1] != 200]
     assert not slow, f"/health slow or failing during the attack: {slow[:5]} of {len(health_times)}"
