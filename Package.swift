@@ -259,6 +259,7 @@ let package = Package(
             dependencies: [
                 "PitBenchCore",
                 "PitModel",
+                "PitPayloads",
                 Product.argumentParser,
             ],
             path: "Sources/pit-bench/Command",

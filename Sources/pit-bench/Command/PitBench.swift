@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PitBenchCore
 import PitModel
+import PitPayloads
 
 @main
 struct PitBench: AsyncParsableCommand {
@@ -105,7 +106,12 @@ func defaultPitd() -> String {
 struct LoadOptions: ParsableArguments {
     @Option(help: "Keep-alive connections (default: sized from the rate).") var connections: Int?
     @Flag(help: "gzip request bodies.") var gzip = false
-    @Flag(help: "Mix transactions, sessions, check-ins and logs with errors.") var mix = false
+    @Option(
+        help: ArgumentHelp(
+            "Mix other kinds of request with errors: a preset (traced: errors 40, transactions 30, sessions 15, check-ins 5, logs 10; app: errors 60, sessions 25, logs 15) or weights, e.g. error=60,session=25,log=15 (kinds: error, transaction, session, check_in, log).",
+            valueName: "preset|kind=weight,…"),
+        transform: { text in try TrafficMix(parsing: text) })
+    var mix: TrafficMix?
     @Option(help: "Send this envelope file instead of synthetic events.") var payload: String?
     @Option(help: "Distinct issues among the synthetic errors.") var fingerprints = 100
     @Option(help: "Distinct users.") var users = 1000

@@ -1,6 +1,6 @@
 package import Foundation
 import PitModel
-import PitPayloads
+package import PitPayloads
 
 /// One pit-bench invocation: target (spawned pitd or a DSN), load, progress, verification and
 /// the record in `results/`.
@@ -19,7 +19,7 @@ package struct BenchRunner: Sendable {
         package var target: TargetSpec
         package var connections: Int?
         package var gzip = false
-        package var mix = false
+        package var mix: TrafficMix?
         package var payloadFile: String?
         package var fingerprints = 100
         package var users = 1000
@@ -103,7 +103,8 @@ package struct BenchRunner: Sendable {
                 target: servers.description,
                 settings: servers.settings,
                 load: .init(
-                    steps: phases, connections: load.connections, gzip: options.gzip, mix: options.mix,
+                    steps: phases, connections: load.connections, gzip: options.gzip, mix: options.mix != nil,
+                    mixWeights: options.mix?.description,
                     payload: options.payloadFile, fingerprints: options.fingerprints, users: options.users,
                     releases: options.releases, averageBodyBytes: source.averageBodyBytes),
                 summary: .init(
@@ -136,7 +137,7 @@ package struct BenchRunner: Sendable {
         if let file = options.payloadFile {
             mode = .file([UInt8](try Data(contentsOf: URL(fileURLWithPath: file))))
         } else {
-            mode = options.mix ? .mix : .errors
+            mode = options.mix.map { .mix($0) } ?? .errors
         }
         // One template per distinct issue (and user), up to 20,000 (~64 MB): with fewer templates
         // than `--fingerprints`, only as many issues as templates could ever be created.

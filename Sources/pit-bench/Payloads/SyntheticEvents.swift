@@ -154,18 +154,6 @@ package struct SyntheticEvents: Sendable {
         case log
     }
 
-    /// The kind of request `index` carries in `--mix` mode: mostly transactions and errors, with
-    /// sessions, check-ins and log batches, roughly as a traced backend sends them.
-    package static func mixKind(index: Int) -> Kind {
-        switch index % 20 {
-        case 0..<8: .error
-        case 8..<14: .transaction
-        case 14..<17: .session
-        case 17: .checkIn
-        default: .log
-        }
-    }
-
     /// An envelope of `kind`; error envelopes carry the event id that the server answers with.
     package func envelope(kind: Kind, index: Int, eventID: EventID, timestamp: Double) -> [UInt8] {
         let sentAt = Timestamp.format(timestamp)

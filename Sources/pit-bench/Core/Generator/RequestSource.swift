@@ -17,8 +17,8 @@ package final class RequestSource: @unchecked Sendable {
 
     package enum Mode: Sendable {
         case errors
-        /// Transactions, sessions, check-ins and logs mixed with errors (`--mix`).
-        case mix
+        /// Kinds of request in the proportions of a `TrafficMix` (`--mix`).
+        case mix(TrafficMix)
         /// A user's own envelope, sent as is (`--payload FILE`); its event id is replaced when present.
         case file([UInt8])
     }
@@ -45,8 +45,11 @@ package final class RequestSource: @unchecked Sendable {
             }
             templates.append(Template(bytes: bytes, idOffsets: offsets, kind: .error))
         case .errors, .mix:
-            for index in 0..<templateCount {
-                let kind: SyntheticEvents.Kind = if case .mix = mode { SyntheticEvents.mixKind(index: index) } else { .error }
+            let kinds: [SyntheticEvents.Kind] = if case .mix(let mix) = mode { mix.cycle() } else { [.error] }
+            // Whole cycles of the mix, so that `next`'s round over the templates keeps its shares.
+            let count = (templateCount + kinds.count - 1) / kinds.count * kinds.count
+            for index in 0..<count {
+                let kind = kinds[index % kinds.count]
                 let bytes = generator.envelope(kind: kind, index: index, eventID: placeholder, timestamp: now)
                 templates.append(
                     Template(bytes: bytes, idOffsets: Self.occurrences(of: Array(placeholder.hex.utf8), in: bytes), kind: kind))

@@ -42,6 +42,8 @@ package struct RunRecord: Sendable, Codable, Equatable {
         package var connections: Int
         package var gzip: Bool
         package var mix: Bool
+        /// `--mix`'s weights, e.g. `error=60,session=25,log=15` (absent in runs before it took them).
+        package var mixWeights: String?
         package var payload: String?
         package var fingerprints: Int
         package var users: Int
@@ -49,13 +51,14 @@ package struct RunRecord: Sendable, Codable, Equatable {
         package var averageBodyBytes: Int
 
         package init(
-            steps: [RateStep], connections: Int, gzip: Bool, mix: Bool, payload: String?, fingerprints: Int,
-            users: Int, releases: Int, averageBodyBytes: Int
+            steps: [RateStep], connections: Int, gzip: Bool, mix: Bool, mixWeights: String? = nil, payload: String?,
+            fingerprints: Int, users: Int, releases: Int, averageBodyBytes: Int
         ) {
             self.steps = steps
             self.connections = connections
             self.gzip = gzip
             self.mix = mix
+            self.mixWeights = mixWeights
             self.payload = payload
             self.fingerprints = fingerprints
             self.users = users
