@@ -14,10 +14,10 @@ import Testing
 @Suite struct MonitorRoutesTests {
     private func checkIn(
         _ client: any TestClientProtocol, _ server: TestServer, slug: String, query: String = "", json: String? = nil,
-        key: String? = nil, project: String? = nil
+        key: String? = nil, project: String? = nil, dsnPrefix: String = ""
     ) async throws -> TestResponse {
         let uri =
-            "/api/\(project ?? String(server.project.id))/cron/\(slug)/\(key ?? server.key.publicKey)/" + (query.isEmpty ? "" : "?\(query)")
+            dsnPrefix + "/api/\(project ?? String(server.project.id))/cron/\(slug)/\(key ?? server.key.publicKey)/" + (query.isEmpty ? "" : "?\(query)")
         var headers: HTTPFields = [:]
         if json != nil { headers[.contentType] = "application/json" }
         return try await client.execute(
@@ -107,6 +107,15 @@ import Testing
             #expect(detail.status == .ok)
             #expect(detail.text.contains("Europe/Vienna") && detail.text.contains("staging") && detail.text.contains("3.0 s"))
             #expect(try await client.page("/organizations/pit/monitors/none/", cookies: session.cookies).status == .notFound)
+
+            // A DSN with a path prefix (`http://key@host/sentry/relay/1`): SDKs put the prefix
+            // before `/api/`, for check-ins as for envelopes.
+            let prefixed = try await checkIn(
+                client, server, slug: "prefixed-job", json: #"{"status":"ok","monitor_config":\#(config)}"#, dsnPrefix: "/sentry/relay")
+            #expect(prefixed.status == .accepted)
+            let prefixedCheckIns = try await client.api(
+                "/api/0/organizations/pit/monitors/prefixed-job/checkins/?project=\(server.project.id)", token: server.adminToken)
+            #expect(try prefixedCheckIns.array().map { $0["status"] as? String } == ["ok"])
         }
     }
 }
