@@ -17,7 +17,8 @@ import Testing
         key: String? = nil, project: String? = nil, dsnPrefix: String = ""
     ) async throws -> TestResponse {
         let uri =
-            dsnPrefix + "/api/\(project ?? String(server.project.id))/cron/\(slug)/\(key ?? server.key.publicKey)/" + (query.isEmpty ? "" : "?\(query)")
+            dsnPrefix + "/api/\(project ?? String(server.project.id))/cron/\(slug)/\(key ?? server.key.publicKey)/"
+            + (query.isEmpty ? "" : "?\(query)")
         var headers: HTTPFields = [:]
         if json != nil { headers[.contentType] = "application/json" }
         return try await client.execute(
