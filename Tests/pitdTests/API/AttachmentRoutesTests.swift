@@ -108,6 +108,11 @@ import Testing
             #expect(page.text.contains("Attachments") && page.text.contains("debug &quot;1&quot;.log"))
             #expect(page.text.contains("<img src=\"\(imageURL)\""))
             #expect(page.text.contains("android.widget.Button") && page.text.contains("#checkout_button"))
+            // The issue page shows the same section for its latest event.
+            let event = try await client.api("/api/0/projects/pit/default/events/\(id.hex)/", token: readOnly).object()
+            let issueID = try #require(event["groupID"] as? String)
+            let issuePage = try await client.page("/organizations/pit/issues/\(issueID)/", cookies: session.cookies)
+            #expect(issuePage.text.contains("<img src=\"\(imageURL)\"") && issuePage.text.contains("#checkout_button"))
             let inline = try await client.page(imageURL, cookies: session.cookies)
             #expect(inline.status == .ok && inline.headers[.contentType] == "image/png")
             #expect(inline.headers[.contentDisposition]?.hasPrefix("inline") == true)
