@@ -277,6 +277,24 @@ def test_minidump_auth(server):
     assert r.status_code == 403
 
 
+def test_minidump_is_never_answered_429(server):
+    """As Relay: a crash reporter retries a 429 forever, so a rate-limited upload is dropped and
+    answered 200 with an event id, while an envelope over the same limit gets its 429."""
+    r = server.api("PUT", f"/api/0/projects/pit/default/keys/{server.public_key}/",
+                   json={"rateLimit": {"count": 1, "window": 3600}})
+    assert r.status_code == 200, r.text
+    first = requests.post(_minidump_url(server), data=minidump(), timeout=30)
+    assert first.status_code == 200, first.text
+    assert server.event_status(first.text.strip()) == 200
+    second = requests.post(_minidump_url(server), data=minidump(code=6, flags=0), timeout=30)
+    assert second.status_code == 200 and re.fullmatch(r"[0-9a-f]{32}", second.text.strip()), second.text
+    assert server.event_status(second.text.strip()) == 404, "dropped, not stored"
+    body, _ = H.event_envelope({"message": "over the limit"})
+    limited = H.raw_request(server.host, server.port, "POST", server.envelope_path(), body,
+                            {**server.auth_headers(), "Content-Type": "application/x-sentry-envelope"})
+    assert limited.status == 429
+
+
 # ---------------------------------------------------------------- pages in Chromium
 
 def test_attachments_on_the_event_page_in_chromium(server, chromium, tmp_path):
