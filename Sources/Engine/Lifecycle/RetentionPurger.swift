@@ -157,6 +157,17 @@ package struct RetentionPass {
                     summary.items += deleted
                     if deleted < asked { break }
                 }
+                // Attachments go with their events. A row may hold up to 200 MiB, so a batch
+                // takes at most 100 of them whatever the pacing allows.
+                while true {
+                    var asked = 0
+                    let deleted = try batch { size in
+                        asked = min(size, 100)
+                        return try store.purgeAttachments(projectID: projectID, receivedBefore: cutoff, limit: asked)
+                    }
+                    summary.items += deleted
+                    if deleted < asked { break }
+                }
                 summary.counterRows += try store.purgeCounters(projectID: projectID, beforeHour: HourlyCounts.hour(ofMilliseconds: cutoff))
                 while true {
                     var asked = 0
@@ -190,6 +201,20 @@ package struct RetentionPass {
                     summary.eventsOverSize += purged.events
                     emptied += purged.emptiedIssues
                     boundary = purged.newestReceived ?? boundary
+                    if let newest = purged.newestReceived {
+                        // Attachments often hold most of the space: they go with the oldest events.
+                        for projectID in projects {
+                            while true {
+                                var asked = 0
+                                let deleted = try batch { size in
+                                    asked = min(size, 100)
+                                    return try store.purgeAttachments(projectID: projectID, receivedBefore: newest + 1, limit: asked)
+                                }
+                                summary.items += deleted
+                                if deleted < asked { break }
+                            }
+                        }
+                    }
                     try flushIssues(false)
                     if purged.events == 0 { break }
                 }

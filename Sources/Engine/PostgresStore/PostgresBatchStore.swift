@@ -194,6 +194,7 @@ package final class PostgresBatchStore: BatchStore {
         insertItems(units.flatMap(\.items))
         outcome.items += units.reduce(0) { $0 + $1.items.count }
         insertFeedback(units.flatMap(\.feedback))
+        insertAttachments(units.flatMap(\.attachments))
         var events: [EventRecord] = []
         events.reserveCapacity(units.count)
         for unit in units {
@@ -582,6 +583,34 @@ package final class PostgresBatchStore: BatchStore {
                                  \(PostgresNullableArray(items.map { $0.eventID.map { ByteBuffer(bytes: $0.bytes) } })),
                                  \(items.map(\.received)), \(items.map(\.header)), \(items.map { Int64($0.payloadSize) }),
                                  \(items.map { ByteBuffer(bytes: $0.compressedPayload) }), \(PostgresNullableArray(items.map(\.dictionaryID))))
+            """)
+    }
+
+    /// Attachment rows; the same file resent for the same event (an SDK retry) is stored once.
+    /// Copies within the segment are dropped here and stored ones skipped by the statement, so a
+    /// resend neither ships its bytes twice nor uses up a row id (as SQLite's `OR IGNORE` does not).
+    private func insertAttachments(_ records: [AttachmentRecord]) {
+        guard !records.isEmpty else { return }
+        struct Key: Hashable {
+            var projectID: Int64
+            var eventID: EventID
+            var name: String
+            var sha1: String
+        }
+        var seen: Set<Key> = []
+        let rows = records.filter { seen.insert(Key(projectID: $0.projectID, eventID: $0.eventID, name: $0.name, sha1: $0.sha1)).inserted }
+        session.enqueue(
+            """
+            INSERT INTO attachments (project_id, event_id, name, attachment_type, content_type, size, sha1, received, compressed, content)
+            SELECT * FROM unnest(\(rows.map(\.projectID)), \(rows.map { ByteBuffer(bytes: $0.eventID.bytes) }),
+                                 \(rows.map(\.name)), \(rows.map(\.attachmentType)),
+                                 \(PostgresNullableArray(rows.map(\.contentType))), \(rows.map { Int64($0.size) }),
+                                 \(rows.map(\.sha1)), \(rows.map(\.received)), \(rows.map(\.compressed)),
+                                 \(rows.map { ByteBuffer(bytes: $0.content) }))
+                AS n (project_id, event_id, name, attachment_type, content_type, size, sha1, received, compressed, content)
+            WHERE NOT EXISTS (SELECT 1 FROM attachments a WHERE a.project_id = n.project_id AND a.event_id = n.event_id
+                AND a.name = n.name AND a.sha1 = n.sha1)
+            ON CONFLICT (project_id, event_id, name, sha1) DO NOTHING
             """)
     }
 

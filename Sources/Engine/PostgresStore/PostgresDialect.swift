@@ -33,6 +33,7 @@ extension PostgresQuery {
             case .text(let text): bindings.append(text)
             case .ints(let numbers): bindings.append(numbers)
             case .texts(let texts): bindings.append(texts)
+            case .bytes(let bytes): bindings.append(ByteBuffer(bytes: bytes))
             }
         }
         self.init(unsafeSQL: statement.sql, binds: bindings)

@@ -159,6 +159,15 @@ package final class PostgresPurgeStore: PurgeStore {
         return result.metadata.rows ?? 0
     }
 
+    package func purgeAttachments(projectID: Int64, receivedBefore cutoff: Int64, limit: Int) throws -> Int {
+        let result = try session.query(
+            """
+            DELETE FROM attachments WHERE id IN
+                (SELECT id FROM attachments WHERE project_id = \(projectID) AND received < \(cutoff) ORDER BY received LIMIT \(Int64(limit)))
+            """)
+        return result.metadata.rows ?? 0
+    }
+
     package func purgeCounters(projectID: Int64, beforeHour hour: Int64) throws -> Int {
         try session.transaction {
             var deleted = 0

@@ -191,6 +191,35 @@ package final class PostgresReadStore: ReadStore {
         return result
     }
 
+    package func attachments(projectID: Int64, eventID: EventID) async throws -> [AttachmentRow] {
+        try await attachmentRows(ReadSQL.attachments(projectID: projectID, eventID: eventID, dialect: Self.dialect))
+    }
+
+    package func attachment(projectID: Int64, id: Int64) async throws -> AttachmentRow? {
+        try await attachmentRows(ReadSQL.attachment(projectID: projectID, id: id, dialect: Self.dialect)).first
+    }
+
+    package func attachmentContent(projectID: Int64, id: Int64) async throws -> StoredAttachmentContent? {
+        let statement = ReadSQL.attachmentContent(projectID: projectID, id: id, dialect: Self.dialect)
+        for try await row in try await client.query(PostgresQuery(statement), logger: logger) {
+            let (size, compressed, content) = try row.decode((Int64, Bool, ByteBuffer).self)
+            return StoredAttachmentContent(size: size, compressed: compressed, bytes: Array(content.readableBytesView))
+        }
+        return nil
+    }
+
+    private func attachmentRows(_ statement: SQLStatement) async throws -> [AttachmentRow] {
+        var result: [AttachmentRow] = []
+        for try await row in try await client.query(PostgresQuery(statement), logger: logger) {
+            let c = try row.decode((Int64, Int64, ByteBuffer, String, String, String?, Int64, String, Int64).self)
+            result.append(
+                AttachmentRow(
+                    id: c.0, projectID: c.1, eventID: EventID(bytes: Array(c.2.readableBytesView)) ?? EventID(high: 0, low: 0), name: c.3,
+                    type: c.4, contentType: c.5, size: c.6, sha1: c.7, received: c.8))
+        }
+        return result
+    }
+
     package func latestEvent(issueID: Int64) async throws -> EventRow? {
         try await events(issueID: issueID, limit: 1, before: nil).first
     }

@@ -247,6 +247,7 @@ package final class SQLiteBatchStore: BatchStore {
                     outcome.items += 1
                 }
                 try insertFeedback(unit.feedback)
+                try insertAttachments(unit.attachments)
                 if let event = unit.event {
                     try writeEvent(
                         event, insertEvent: insertEvent, insertUser: insertUser, outcome: &outcome, statusChanged: &statusChanged,
@@ -334,6 +335,24 @@ package final class SQLiteBatchStore: BatchStore {
                 IssueTagValue(issueID: issueID, environment: event.environment, key: key, value: value),
                 default: SeenCount()
             ].add(event.timestamp)
+        }
+    }
+
+    /// Attachment rows; the same file resent for the same event (an SDK retry) is stored once.
+    private func insertAttachments(_ records: [AttachmentRecord]) throws {
+        guard !records.isEmpty else { return }
+        let statement = try connection.statement(
+            """
+            INSERT OR IGNORE INTO attachments (project_id, event_id, name, attachment_type, content_type, size, sha1, received,
+                compressed, content)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for record in records {
+            try statement.run([
+                .int(record.projectID), .blob(record.eventID.bytes), .text(record.name), .text(record.attachmentType),
+                .optional(record.contentType), .int(Int64(record.size)), .text(record.sha1), .int(record.received),
+                .int(record.compressed ? 1 : 0), .blob(record.content),
+            ])
         }
     }
 

@@ -34,6 +34,7 @@ extension SQLiteValue {
         switch value {
         case .int(let number): self = .int(number)
         case .text(let text): self = .text(text)
+        case .bytes(let bytes): self = .blob(bytes)
         case .ints, .texts: preconditionFailure("SQLiteDialect binds lists element by element")
         }
     }

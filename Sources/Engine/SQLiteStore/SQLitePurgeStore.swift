@@ -175,6 +175,18 @@ package final class SQLitePurgeStore: PurgeStore {
         }
     }
 
+    package func purgeAttachments(projectID: Int64, receivedBefore cutoff: Int64, limit: Int) throws -> Int {
+        try held {
+            try connection.statement(
+                """
+                DELETE FROM attachments WHERE id IN
+                    (SELECT id FROM attachments WHERE project_id = ? AND received < ? ORDER BY received LIMIT ?)
+                """
+            ).run([.int(projectID), .int(cutoff), .int(Int64(limit))])
+            return connection.changes
+        }
+    }
+
     package func purgeCounters(projectID: Int64, beforeHour hour: Int64) throws -> Int {
         try held {
             var deleted = 0

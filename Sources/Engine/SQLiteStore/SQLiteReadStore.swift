@@ -158,6 +158,34 @@ package final class SQLiteReadStore: ReadStore {
         }
     }
 
+    package func attachments(projectID: Int64, eventID: EventID) async throws -> [AttachmentRow] {
+        try await read { db in
+            try db.query(ReadSQL.attachments(projectID: projectID, eventID: eventID, dialect: Self.dialect), Self.attachmentRow)
+        }
+    }
+
+    package func attachment(projectID: Int64, id: Int64) async throws -> AttachmentRow? {
+        try await read { db in
+            try db.query(ReadSQL.attachment(projectID: projectID, id: id, dialect: Self.dialect), Self.attachmentRow).first
+        }
+    }
+
+    package func attachmentContent(projectID: Int64, id: Int64) async throws -> StoredAttachmentContent? {
+        try await read { db in
+            try db.query(ReadSQL.attachmentContent(projectID: projectID, id: id, dialect: Self.dialect)) { row in
+                StoredAttachmentContent(size: row.int(0), compressed: row.int(1) != 0, bytes: row.blob(2))
+            }.first
+        }
+    }
+
+    private static func attachmentRow(_ row: SQLiteStatement) -> AttachmentRow {
+        AttachmentRow(
+            id: row.int(0), projectID: row.int(1), eventID: EventID(bytes: row.blob(2)) ?? EventID(high: 0, low: 0),
+            name: row.text(3) ?? "",
+            type: row.text(4) ?? "event.attachment", contentType: row.text(5), size: row.int(6), sha1: row.text(7) ?? "",
+            received: row.int(8))
+    }
+
     package func latestEvent(issueID: Int64) async throws -> EventRow? {
         try await events(issueID: issueID, limit: 1, before: nil).first
     }

@@ -395,6 +395,27 @@ package enum SQLiteSchema {
         CREATE INDEX monitor_checkins_project_created ON monitor_checkins (project_id, created);
         CREATE INDEX monitor_checkins_running ON monitor_checkins (status) WHERE status = 'in_progress'
         """,
+        // Attachments (`attachment` items, minidump uploads), one row per file outside the hot
+        // events table, linked to their event by (project_id, event_id) when read, so an
+        // attachment sent before or after its event needs no update. `content` is zstd when
+        // `compressed`; an SDK's resend of the same file for the same event is stored once.
+        """
+        CREATE TABLE attachments (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL,
+            event_id BLOB NOT NULL,
+            name TEXT NOT NULL,
+            attachment_type TEXT NOT NULL,
+            content_type TEXT,
+            size INTEGER NOT NULL,
+            sha1 TEXT NOT NULL,
+            received INTEGER NOT NULL,
+            compressed INTEGER NOT NULL,
+            content BLOB NOT NULL
+        );
+        CREATE UNIQUE INDEX attachments_file ON attachments (project_id, event_id, name, sha1);
+        CREATE INDEX attachments_received ON attachments (project_id, received)
+        """,
     ]
 
     /// Page size for new databases. Event rows are ~1.2 KB compressed: with 4 KiB pages only

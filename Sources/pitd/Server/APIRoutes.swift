@@ -36,6 +36,10 @@ struct APIRoutes: Sendable {
         api.get("organizations/:org/issues") { request, context in try await listOrganizationIssues(request, context) }
         api.get("projects/:org/:project/events") { request, context in try await projectEvents(request, context) }
         api.get("projects/:org/:project/events/:event") { _, context in try await projectEvent(context) }
+        api.get("projects/:org/:project/events/:event/attachments") { _, context in try await eventAttachments(context) }
+        api.get("projects/:org/:project/events/:event/attachments/:attachment") { request, context in
+            try await eventAttachment(request, context)
+        }
         api.get("projects/:org/:project/user-feedback") { request, context in try await userFeedback(request, context) }
         registerVerify(on: api)
         api.get("projects/:org/:project/releases") { request, context in try await releases(request, context, projectScoped: true) }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import PitIngest
 import PitLifecycle
 import PitModel
@@ -64,6 +65,23 @@ private func scalar(_ path: String, _ sql: String) throws -> Int64 {
         let summary = try await purge(fixture, policy: RetentionPolicy(defaultDays: 90))
         #expect(summary.items == 5)
         #expect(try await fixture.reader.feedback(FeedbackQuery(projectID: 1)).map(\.comments) == ["n6"])
+    }
+
+    /// Attachments go with the events they belong to, in batches of at most 100.
+    @Test func purgesExpiredAttachments() async throws {
+        let fixture = try StoreFixture()
+        func attachment(_ n: Int, received: Double) -> AttachmentRecord {
+            AttachmentRecord.make(
+                ByteBuffer(string: "file \(n)"), projectID: 1, eventID: EventID(high: 2, low: UInt64(n)), name: "f\(n).txt",
+                attachmentType: nil, contentType: "text/plain", received: received)
+        }
+        var unit = WriteUnit(event: nil, items: [])
+        unit.attachments = (1...150).map { attachment($0, received: receiveTime - 100 * day) } + [attachment(151, received: receiveTime)]
+        _ = try fixture.store.write([.write(unit)])
+        let summary = try await purge(fixture, policy: RetentionPolicy(defaultDays: 90))
+        #expect(summary.items == 150)
+        #expect(try scalar(fixture.path, "SELECT COUNT(*) FROM attachments") == 1)
+        #expect(try await fixture.reader.attachments(projectID: 1, eventID: EventID(high: 2, low: 151)).map(\.name) == ["f151.txt"])
     }
 
     /// Old events go with everything that counted them; an issue with no events left goes too,

@@ -86,7 +86,7 @@ package final class IngestPipeline: Sendable {
     // MARK: Endpoints
 
     /// Which ingest URL a request came to.
-    package enum Endpoint: Sendable { case envelope, store, security }
+    package enum Endpoint: Sendable { case envelope, store, security, minidump }
 
     /// A request turned into what it wants written: the CPU work of ingest (auth, decode, parse,
     /// extract, group, compress), done synchronously on the caller's thread (an event loop on the
@@ -105,9 +105,11 @@ package final class IngestPipeline: Sendable {
     package static let loopDecodeLimit = 1 << 20
 
     /// `prepare` for an event loop: nil when the compressed body inflates past
-    /// `loopDecodeLimit`; the caller then runs `prepare` on a thread of its own. At most that
-    /// much decoding is done twice, and only for such bodies.
+    /// `loopDecodeLimit`, or an uncompressed body is larger than it (attachments: hashing and
+    /// compressing megabytes); the caller then runs `prepare` on a thread of its own. At most
+    /// that much decoding is done twice, and only for such bodies.
     package func prepareOnLoop(_ request: Request, endpoint: Endpoint) throws(IngestError) -> Prepared? {
+        if request.body.readableBytes > Self.loopDecodeLimit { return nil }
         var request = request
         request.loopDecodeLimit = Self.loopDecodeLimit
         do throws(IngestError) {
@@ -126,6 +128,7 @@ package final class IngestPipeline: Sendable {
         case .envelope: return try prepareEnvelope(request)
         case .store: return try prepareStore(request)
         case .security: return try prepareSecurity(request)
+        case .minidump: return try prepareMinidump(request)
         }
     }
 
@@ -171,6 +174,13 @@ package final class IngestPipeline: Sendable {
     /// `POST /api/{pid}/security/` off the event loops (the fast path prepares and queues itself).
     package func security(_ request: Request) async throws(IngestError) {
         try await submit(try prepare(request, endpoint: .security))
+    }
+
+    /// `POST /api/{pid}/minidump/`: returns the id of the event stored with the dump.
+    package func minidump(_ request: Request) async throws(IngestError) -> EventID {
+        let prepared = try prepare(request, endpoint: .minidump)
+        try await submit(prepared)
+        return prepared.eventID ?? EventID.random()
     }
 
     private func prepareEnvelope(_ request: Request) throws(IngestError) -> Prepared {
@@ -249,6 +259,45 @@ package final class IngestPipeline: Sendable {
             return Prepared(unit: unit, eventID: nil, itemTypes: Array(repeating: .security, count: max(1, events.count)))
         } catch {
             throw rejected(error, itemType: "security")
+        }
+    }
+
+    /// `POST /api/{pid}/minidump/` (`MinidumpUpload`): a native event made from the upload's
+    /// fields and the dump's exception stream, with the dump and the other files attached, in one
+    /// unit (so ack=committed means all of it is stored).
+    private func prepareMinidump(_ request: Request) throws(IngestError) -> Prepared {
+        do throws(IngestError) {
+            guard let auth = request.auth else { throw IngestError.unauthorized("missing authorization information") }
+            if !request.authorized { try authorize(publicKey: auth.publicKey, projectID: request.projectID) }
+            var reserved = 0
+            defer { inflight?.release(reserved) }
+            let body = try decode(request, reserved: &reserved)
+            let upload = try MinidumpUpload.parse(body, contentType: request.contentType, limits: limits)
+            let received = ClockTime.nowSeconds
+            let eventID = MinidumpEvent.eventID(of: upload.event, header: nil)
+            let info = upload.minidump.body.withUnsafeReadableBytes { MinidumpReader.read($0) }
+            let payload = MinidumpEvent.payload(upload.event, info: info, eventID: eventID)
+            guard payload.readableBytes <= limits.maxEventBytes else {
+                throw IngestError.tooLarge("event exceeds \(limits.maxEventBytes) bytes")
+            }
+            let event = try makeEventRecord(payload, header: nil, projectID: request.projectID, received: received)
+            var unit = WriteUnit(event: keepingUnexpired(event), items: [])
+            if unit.event != nil {
+                unit.attachments.append(
+                    AttachmentRecord.make(
+                        upload.minidump.body, projectID: request.projectID, eventID: eventID, name: upload.minidump.name,
+                        attachmentType: "event.minidump", contentType: upload.minidump.contentType, received: received))
+                for file in upload.attachments {
+                    unit.attachments.append(
+                        AttachmentRecord.make(
+                            file.body, projectID: request.projectID, eventID: eventID, name: file.name, attachmentType: "event.attachment",
+                            contentType: file.contentType, received: received))
+                }
+            }
+            let itemTypes = [ItemType.event] + Array(repeating: ItemType.attachment, count: 1 + upload.attachments.count)
+            return Prepared(unit: unit, eventID: eventID, itemTypes: itemTypes)
+        } catch {
+            throw rejected(error, itemType: "minidump")
         }
     }
 
@@ -383,10 +432,21 @@ package final class IngestPipeline: Sendable {
         var sessions: [SessionRecord] = []
         var feedback: [FeedbackRecord] = []
         var checkIns: [CheckInRecord] = []
+        var attachmentItems: [EnvelopeItem] = []
+        // A minidump makes its event native and fatal, with the dump's crash as its exception
+        // (Relay's placeholder; Sentry's title of an unsymbolicated crash).
+        let minidump = envelope.items.first { $0.type == .attachment && $0.attachmentType == "event.minidump" }
         for item in envelope.items {
             switch item.type {
             case .event:
-                event = try makeEventRecord(item.payload, header: envelope.header, projectID: projectID, received: received)
+                if let minidump {
+                    event = try makeMinidumpEvent(
+                        item.payload, minidump: minidump, header: envelope.header, projectID: projectID, received: received)
+                } else {
+                    event = try makeEventRecord(item.payload, header: envelope.header, projectID: projectID, received: received)
+                }
+            case .attachment:
+                attachmentItems.append(item)
             case .session, .sessions:
                 if let record = try makeSessionRecord(item, projectID: projectID, received: received) { sessions.append(record) }
             case .feedback, .userReport:
@@ -413,9 +473,41 @@ package final class IngestPipeline: Sendable {
                     ))
             }
         }
+        if let minidump, event == nil {
+            // sentry-native sends its event with the dump; a dump alone still makes one.
+            event = try makeMinidumpEvent(nil, minidump: minidump, header: envelope.header, projectID: projectID, received: received)
+        }
         var unit = WriteUnit(event: keepingUnexpired(event), items: items, sessions: sessions, checkIns: checkIns)
         unit.feedback = feedback
-        return (unit, envelope.header.eventID ?? event?.eventID)
+        let eventID = envelope.header.eventID ?? event?.eventID
+        if !attachmentItems.isEmpty {
+            // Kept even when the event comes in another envelope: linked by the header's id.
+            guard let eventID else { throw .badRequest("attachment item without an event_id in the envelope header") }
+            unit.attachments = attachmentItems.map { item in
+                AttachmentRecord.make(
+                    item.payload, projectID: projectID, eventID: eventID, name: item.filename, attachmentType: item.attachmentType,
+                    contentType: item.contentType, received: received)
+            }
+        }
+        return (unit, eventID)
+    }
+
+    /// The event of an envelope that carries a minidump: its event item (or only the header's
+    /// id) with the minidump placeholder and the dump's crash applied (`MinidumpEvent`).
+    private func makeMinidumpEvent(
+        _ payload: ByteBuffer?, minidump: EnvelopeItem, header: EnvelopeHeader, projectID: Int64, received: Double
+    ) throws(IngestError) -> EventRecord {
+        var base = MinidumpEvent.Object()
+        if let payload {
+            guard let object = MinidumpEvent.object(json: payload) else { throw .badRequest("invalid event item: not a JSON object") }
+            base.fields = object
+        }
+        let eventID = MinidumpEvent.eventID(of: base, header: header.eventID)
+        let dump = (try? MinidumpUpload.validatedMinidump(minidump.payload, limits: limits)) ?? minidump.payload
+        let info = dump.withUnsafeReadableBytes { MinidumpReader.read($0) }
+        let event = MinidumpEvent.payload(base, info: info, eventID: eventID)
+        guard event.readableBytes <= limits.maxEventBytes else { throw .tooLarge("event exceeds \(limits.maxEventBytes) bytes") }
+        return try makeEventRecord(event, header: header, projectID: projectID, received: received)
     }
 
     /// A `session` or `sessions` item as the writer applies it; nil when Relay's rules drop it

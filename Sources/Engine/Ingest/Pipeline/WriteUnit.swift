@@ -88,6 +88,44 @@ package struct FeedbackRecord: Sendable, Equatable {
     }
 }
 
+/// An attachment of an event (an `attachment` item, or a file of the minidump endpoint), stored
+/// in `attachments` beside its event rather than in the hot `events` table, linked by the
+/// envelope's event id (the event may come in another envelope).
+package struct AttachmentRecord: Sendable, Equatable {
+    package var projectID: Int64
+    package var eventID: EventID
+    package var name: String
+    /// `event.attachment`, `event.minidump`, `event.view_hierarchy`, ...
+    package var attachmentType: String
+    package var contentType: String?
+    /// The bytes as sent.
+    package var size: Int
+    /// SHA-1 of the bytes as sent, lowercase hex.
+    package var sha1: String
+    /// Milliseconds since the epoch.
+    package var received: Int64
+    /// True when `content` is a zstd frame (`PayloadCodec`), false when it is the bytes as sent
+    /// (compression did not pay: images, archives).
+    package var compressed: Bool
+    package var content: [UInt8]
+
+    package init(
+        projectID: Int64, eventID: EventID, name: String, attachmentType: String, contentType: String?, size: Int, sha1: String,
+        received: Int64, compressed: Bool, content: [UInt8]
+    ) {
+        self.projectID = projectID
+        self.eventID = eventID
+        self.name = name
+        self.attachmentType = attachmentType
+        self.contentType = contentType
+        self.size = size
+        self.sha1 = sha1
+        self.received = received
+        self.compressed = compressed
+        self.content = content
+    }
+}
+
 /// Everything one request wants written, acknowledged together after its batch commits.
 package struct WriteUnit: Sendable {
     package var event: EventRecord?
@@ -101,6 +139,8 @@ package struct WriteUnit: Sendable {
     package var checkIns: [CheckInRecord]
     /// `feedback` and `user_report` items, parsed (`FeedbackExtractor`).
     package var feedback: [FeedbackRecord] = []
+    /// Attachments of the unit's event or of an event sent in another envelope.
+    package var attachments: [AttachmentRecord] = []
     /// Called once by the writer with the outcome of the batch that held this unit.
     package var completion: (@Sendable (Result<Void, any Error>) -> Void)?
     /// The event-loop waiter of this unit (the ingest fast path), told once per batch per loop.
@@ -135,6 +175,11 @@ package struct WriteUnit: Sendable {
             total +=
                 Self.recordOverhead + record.compressedPayload.count + Self.stringBytes(record.name) + Self.stringBytes(record.email)
                 + Self.stringBytes(record.comments) + Self.stringBytes(record.url) + Self.stringBytes(record.user)
+        }
+        for record in attachments {
+            total +=
+                Self.recordOverhead + record.content.count + Self.stringBytes(record.name) + Self.stringBytes(record.contentType)
+                + Self.stringBytes(record.attachmentType) + Self.stringBytes(record.sha1)
         }
         for item in items {
             total += Self.recordOverhead + item.compressedPayload.count + Self.stringBytes(item.header) + Self.stringBytes(item.type)

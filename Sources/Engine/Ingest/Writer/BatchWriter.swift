@@ -261,8 +261,12 @@ package final class BatchWriter: Service, Sendable {
         var eventID: EventID?
         var itemType = "envelope"
         if case .write(let unit) = entry {
-            eventID = unit.event?.eventID ?? unit.items.first?.eventID ?? unit.feedback.first?.feedbackID
-            itemType = unit.event != nil ? "event" : unit.items.first?.type ?? unit.feedback.first?.kind.rawValue ?? "envelope"
+            eventID =
+                unit.event?.eventID ?? unit.items.first?.eventID ?? unit.feedback.first?.feedbackID ?? unit.attachments.first?.eventID
+            itemType =
+                unit.event != nil
+                ? "event"
+                : unit.items.first?.type ?? unit.feedback.first?.kind.rawValue ?? (unit.attachments.isEmpty ? "envelope" : "attachment")
         }
         metrics.rejected(reason: UnitRejected.metricReason, itemType: itemType)
         logger.error(

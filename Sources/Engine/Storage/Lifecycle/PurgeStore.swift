@@ -7,7 +7,7 @@ package protocol PurgeStore: AnyObject {
     /// Deletes up to `limit` events picked by `selection` and adjusts what counted them: issue
     /// event counts, tag value counts, environment and release counts, hourly counters.
     func purgeEvents(_ selection: PurgeSelection, limit: Int) throws -> PurgedEvents
-    /// Deletes up to `limit` other items (attachments, sessions, ...) past their project's
+    /// Deletes up to `limit` other raw items (of types Pit keeps unprocessed) past their project's
     /// cutoff, scanning from `cursor` (an item id) in id order. `cutoff` gives a project's
     /// cutoff (nil: keep forever); `newestCutoff` is the largest of them: once items are newer
     /// than it nothing further can be expired.
@@ -15,6 +15,9 @@ package protocol PurgeStore: AnyObject {
     /// Deletes up to `limit` of the project's user feedback received before `receivedBefore`
     /// (ms), oldest first; returns how many.
     func purgeFeedback(projectID: Int64, receivedBefore: Int64, limit: Int) throws -> Int
+    /// Deletes up to `limit` of the project's attachments received before `receivedBefore` (ms),
+    /// oldest first, with the retention of the events they belong to; returns how many.
+    func purgeAttachments(projectID: Int64, receivedBefore: Int64, limit: Int) throws -> Int
     /// Drops the project's hourly counters (events and release health) of hours before `hour`;
     /// returns the rows deleted.
     func purgeCounters(projectID: Int64, beforeHour hour: Int64) throws -> Int

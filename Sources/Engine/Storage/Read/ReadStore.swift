@@ -39,6 +39,13 @@ package protocol ReadStore: Sendable {
     func sessionStats(_ query: SessionQuery) async throws -> SessionStats
     /// User feedback of a project or of one issue, newest first.
     func feedback(_ query: FeedbackQuery) async throws -> [FeedbackRow]
+    /// An event's attachments (metadata only), in the order they were stored; statements from
+    /// `ReadSQL`. Found by (project, event id), so attachments sent apart from their event list too.
+    func attachments(projectID: Int64, eventID: EventID) async throws -> [AttachmentRow]
+    /// One attachment of the project (nil for another project's id).
+    func attachment(projectID: Int64, id: Int64) async throws -> AttachmentRow?
+    /// An attachment's bytes as stored (`StoredAttachmentContent.decoded` gives them as sent).
+    func attachmentContent(projectID: Int64, id: Int64) async throws -> StoredAttachmentContent?
     /// Cron monitors of `projectIDs` (every project when nil) with their environments; one slug
     /// when given (statements from `MonitorSQL`).
     func monitors(projectIDs: [Int64]?, slug: String?) async throws -> [MonitorRow]

@@ -287,6 +287,10 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
                 xSentryAuth: request.headers.first(name: "x-sentry-auth"),
                 authorization: request.headers.first(name: "authorization"), query: query)
             head.projectID = try Self.resolveProject(route, auth: head.auth, keys: pipeline.keys)
+            if route.endpoint == .minidump {
+                // Crash reporters put the key in the query string; there is no envelope header.
+                guard head.auth != nil else { throw .unauthorized("missing authorization information") }
+            }
             if route.endpoint == .security {
                 // Browsers post reports with the key in the query string; there is no envelope header.
                 guard head.auth != nil else { throw .unauthorized("missing authorization information") }
@@ -315,7 +319,11 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
             }
         } catch {
             let refusal = pipeline.rejected(error, itemType: "envelope")
-            if refusal.code == .payloadTooLarge {
+            if route.endpoint == .minidump, refusal.code == .rateLimited {
+                // Relay never answers a minidump upload 429 (crash reporters retry it forever):
+                // the dump is dropped and the answer is an event id, as if it were stored.
+                state = .discarding(head, .text(EventID.random().hex))
+            } else if refusal.code == .payloadTooLarge {
                 refuseTooLarge(head, context: context)
             } else {
                 state = .discarding(head, .failure(refusal))
@@ -351,6 +359,11 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
             projectID: head.projectID, auth: head.auth, contentEncoding: head.contentEncoding,
             contentType: head.contentType, body: body, authorized: head.auth != nil)
         request.security = head.security
+        if head.route.endpoint == .minidump {
+            // Multipart parsing, hashing and compressing a dump of megabytes: never on the loop.
+            prepareOffLoop(request, head: head, context: context)
+            return
+        }
         do throws(IngestError) {
             guard let prepared = try pipeline.prepareOnLoop(request, endpoint: head.route.pipelineEndpoint) else {
                 prepareOffLoop(request, head: head, context: context)
@@ -450,6 +463,9 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
     }
 
     private func respond(_ answer: Answer, head: Head, context: ChannelHandlerContext) {
+        var answer = answer
+        // The minidump endpoint answers the event id as text, as Relay does.
+        if head.route.endpoint == .minidump, case .success(let id) = answer { answer = .text((id ?? EventID.random()).hex) }
         releaseBody()
         if case .failure(let error) = answer { IngestAnswer.log(error, logger: logger) }
         let keepAlive = head.keepAlive && !quiescePending
@@ -501,6 +517,8 @@ extension IngestHTTPHandler {
         case failure(IngestError)
         case preflight
         case shed
+        /// 200 with a text body (the minidump endpoint's event id).
+        case text(String)
 
         static let shedError = IngestError.overloaded("server overloaded, retry later", retryAfter: 1)
 
@@ -538,6 +556,11 @@ extension IngestHTTPHandler {
             case .preflight:
                 headers = Self.preflightHeaders
                 body = allocator.buffer(capacity: 0)
+            case .text(let text):
+                body = allocator.buffer(string: text)
+                headers = HTTPHeaders(IngestAnswer.corsHeaders.map { ($0.name, $0.value) })
+                headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+                headers.add(name: "Content-Length", value: String(body.readableBytes))
             case .failure(let error):
                 let answer = IngestAnswer.failure(error)
                 status = HTTPResponseStatus(statusCode: answer.status)

@@ -1,10 +1,10 @@
 import PitIngest
 
-/// An ingest URL: `[/prefix]/api/{project_id}/envelope|store|security|csp-report[/]` or
+/// An ingest URL: `[/prefix]/api/{project_id}/envelope|store|security|csp-report|minidump[/]` or
 /// `[/prefix]/api/store[/]` (`csp-report` is Sentry's older name of the security endpoint).
 /// Matched by hand before any router: it is the hot path, and DSNs may carry any path prefix.
 struct IngestRoute: Equatable {
-    enum Endpoint: Equatable { case envelope, store, security }
+    enum Endpoint: Equatable { case envelope, store, security, minidump }
 
     var projectID: Int64?
     var endpoint: Endpoint
@@ -24,7 +24,7 @@ struct IngestRoute: Equatable {
         // Cheap refusal of every other URL before splitting: ingest paths end in one of these.
         guard
             trimmed.hasSuffix("/envelope") || trimmed.hasSuffix("/store") || trimmed.hasSuffix("/security")
-                || trimmed.hasSuffix("/csp-report")
+                || trimmed.hasSuffix("/csp-report") || trimmed.hasSuffix("/minidump")
         else { return nil }
         let segments = trimmed.split(separator: "/", omittingEmptySubsequences: false)
         guard segments.count >= 3, let last = segments.last else { return nil }
@@ -32,6 +32,7 @@ struct IngestRoute: Equatable {
         case "envelope": endpoint = .envelope
         case "store": endpoint = .store
         case "security", "csp-report": endpoint = .security
+        case "minidump": endpoint = .minidump
         default: return nil
         }
         let beforeLast = segments[segments.count - 2]
@@ -50,6 +51,7 @@ struct IngestRoute: Equatable {
         case .envelope: .envelope
         case .store: .store
         case .security: .security
+        case .minidump: .minidump
         }
     }
 }

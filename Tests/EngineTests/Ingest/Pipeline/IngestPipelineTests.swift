@@ -163,10 +163,12 @@ private func envelope(_ n: Int, header: String? = nil, type: String = "ValueErro
                 + "{\"type\":\"session\"}\n{\"sid\":\"x\"}\n{\"type\":\"statsd\",\"length\":3}\na:1\n{\"type\":\"brand_new\"}\nzzz\n"
             let id = try await fixture.pipeline.envelope(fixture.request(body))
             #expect(id?.hex == hex(1))
-            // attachment and the unknown type are kept; statsd is dropped; the session goes to
-            // release health, where one without a release is dropped as Relay does.
+            // The unknown type is kept as an item, the attachment in attachments; statsd is
+            // dropped; the session goes to release health, where one without a release is
+            // dropped as Relay does.
             let counts = try await fixture.reader.counts(projectID: 1)
-            #expect(counts == (0, 0, 2))
+            #expect(counts == (0, 0, 1))
+            #expect(try await fixture.reader.attachments(projectID: 1, eventID: try #require(id)).map(\.name) == ["a.txt"])
         }
     }
 

@@ -1,4 +1,4 @@
-import PitModel
+package import PitModel
 
 /// The read statements other than the issue search that both back ends run, compiled once.
 package enum ReadSQL {
@@ -85,6 +85,36 @@ package enum ReadSQL {
         if let before = query.before { sql += " AND f.id < \(statement.bind(before))" }
         sql += " ORDER BY f.id DESC LIMIT \(statement.bind(Int64(max(1, min(query.limit, 1000)))))"
         statement.sql = sql
+        return statement
+    }
+
+    /// Attachment metadata columns in this order: id, project_id, event_id, name, attachment_type,
+    /// content_type, size, sha1, received.
+    static let attachmentColumns =
+        "SELECT id, project_id, event_id, name, attachment_type, content_type, size, sha1, received FROM attachments"
+
+    /// An event's attachments in the order they were stored (the (project_id, event_id, ...)
+    /// index); at most 100, which bounds a page (Relay allows 30 per envelope).
+    package static func attachments(projectID: Int64, eventID: EventID, dialect: any SQLDialect) -> SQLStatement {
+        var statement = SQLStatement(dialect)
+        statement.sql =
+            attachmentColumns
+            + " WHERE project_id = \(statement.bind(projectID)) AND event_id = \(statement.bind(eventID.bytes)) ORDER BY id LIMIT 100"
+        return statement
+    }
+
+    /// One attachment of a project by id; another project's id finds nothing.
+    package static func attachment(projectID: Int64, id: Int64, dialect: any SQLDialect) -> SQLStatement {
+        var statement = SQLStatement(dialect)
+        statement.sql = attachmentColumns + " WHERE id = \(statement.bind(id)) AND project_id = \(statement.bind(projectID))"
+        return statement
+    }
+
+    /// An attachment's bytes: size, compressed, content.
+    package static func attachmentContent(projectID: Int64, id: Int64, dialect: any SQLDialect) -> SQLStatement {
+        var statement = SQLStatement(dialect)
+        statement.sql =
+            "SELECT size, compressed, content FROM attachments WHERE id = \(statement.bind(id)) AND project_id = \(statement.bind(projectID))"
         return statement
     }
 }

@@ -31,6 +31,7 @@ package enum SQLValue: Sendable, Equatable {
     case text(String)
     case ints([Int64])
     case texts([String])
+    case bytes([UInt8])
 }
 
 /// A statement being compiled: its text and its parameters, in placeholder order.
@@ -52,6 +53,7 @@ package struct SQLStatement: Sendable {
 
     package mutating func bind(_ value: Int64) -> String { bind(.int(value)) }
     package mutating func bind(_ value: String) -> String { bind(.text(value)) }
+    package mutating func bind(_ value: [UInt8]) -> String { bind(.bytes(value)) }
 
     /// `column` is one of `values` (not empty).
     package mutating func isOneOf(_ column: String, _ values: [Int64]) -> String {

@@ -4,7 +4,7 @@ import PitStorage
 /// The body of one event, shared by the issue page and the event page: exceptions with stack
 /// traces, message, breadcrumbs, tags, request, user, contexts, SDK, extra data and raw JSON.
 enum EventSections {
-    static func render(_ event: EventRow, view: EventView, jsonURL: String?, now: Int64) -> HTML {
+    static func render(_ event: EventRow, view: EventView, jsonURL: String?, now: Int64, attachments: EventAttachmentsView? = nil) -> HTML {
         var out = HTML()
         out.reserveCapacity(32_000)
         out += "<div class=\"card\"><div class=\"toolbar small\"><span>Event <code>\(event.eventID.hex)</code></span>"
@@ -46,6 +46,7 @@ enum EventSections {
         if let report = view.securityReport {
             out += "<h2>\(report.title)</h2><div class=\"card\">\(keyValues(report.fields))</div>"
         }
+        if let attachments { out += attachments.render() }
         if !view.breadcrumbs.isEmpty { out += breadcrumbs(view) }
         if !view.tags.isEmpty {
             out += "<h2>Tags</h2><div class=\"card tags\">"

@@ -149,6 +149,8 @@ enum Layout {
         .facet{margin-bottom:10px}.facet .top{display:flex;justify-content:space-between;font-size:12px}.facet ol{margin:2px 0 0;padding:0;list-style:none;font-size:12px}.facet li{display:flex;justify-content:space-between;gap:8px}.facet li .v{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
         .navbtns{display:flex;gap:4px}.navbtns a.button.disabled{color:#c0b8c9;pointer-events:none}
         .tree,.tree ul{list-style:none;margin:0;padding-left:16px}.tree{padding-left:0}.tree li{padding:1px 0}.tree .nc{color:#a89db3}.tree .nc .val{text-decoration:line-through}.tree .hint{color:var(--muted);font-style:italic}.tree .val{background:var(--bg2);border:1px solid var(--line);border-radius:3px;padding:0 4px;word-break:break-all}
+        .screenshots{display:flex;flex-wrap:wrap;gap:12px}.screenshot{margin:0;max-width:320px}.screenshot img{max-width:100%;max-height:480px;border:1px solid var(--line);border-radius:4px;display:block}
+        .view-hierarchy{max-height:480px;overflow:auto}.view-hierarchy .tree li{border-left:1px dotted var(--line);padding-left:6px}.vh-type{font-weight:600}.vh-id{color:var(--muted)}
         .variant{margin-bottom:8px}.variant>summary{cursor:pointer;font-weight:600}
         .copyable{display:flex;gap:6px;align-items:flex-start}.copyable code{flex:1;background:var(--bg2);border:1px solid var(--line);border-radius:4px;padding:4px 8px;word-break:break-all}
         pre.snippet{background:#2f1d4a;color:#f1ecf9;padding:10px 12px;border-radius:6px;white-space:pre;overflow:auto}

@@ -1,3 +1,5 @@
+import PitModel
+
 /// The web UI's URLs, Sentry-shaped. Every piece of data is percent-encoded here, so pages never
 /// concatenate URLs themselves.
 enum Paths {
@@ -31,6 +33,11 @@ enum Paths {
 
     static func issueEvent(org: String, issue: Int64, rowID: Int64, environment: String? = nil) -> String {
         "/organizations/\(e(org))/issues/\(issue)/events/\(rowID)/" + PercentEncoding.query([("environment", environment)])
+    }
+
+    /// An event's attachment; `download` asks for `Content-Disposition: attachment`.
+    static func eventAttachment(org: String, project: String, eventID: EventID, id: Int64, download: Bool) -> String {
+        "/organizations/\(e(org))/projects/\(e(project))/events/\(eventID.hex)/attachments/\(id)/" + (download ? "?download=1" : "")
     }
 
     static func issueEventJSON(org: String, issue: Int64, rowID: Int64) -> String {

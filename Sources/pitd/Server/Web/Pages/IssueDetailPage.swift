@@ -30,7 +30,8 @@ enum IssueDetailPage {
             body += navigation(model, event: event, org: org)
             let view = EventView(payload: event.payload, read: SentryAPIRenderer.readView(of: event))
             body += EventSections.render(
-                event, view: view, jsonURL: Paths.issueEventJSON(org: org, issue: issue.id, rowID: event.rowID), now: chrome.now)
+                event, view: view, jsonURL: Paths.issueEventJSON(org: org, issue: issue.id, rowID: event.rowID), now: chrome.now,
+                attachments: model.attachments)
         } else {
             body += Widgets.empty("No stored event for this issue.")
         }

@@ -145,6 +145,8 @@ struct IssueDetailModel: Sendable {
     var statsPeriod: String
     /// `ReadStore.feedback` about this issue's events, newest first.
     var feedback: [FeedbackRow] = []
+    /// The shown event's attachments (`ReadStore.attachments`), nil without an event.
+    var attachments: EventAttachmentsView? = nil
 }
 
 struct FeedbackListModel: Sendable {
@@ -180,6 +182,8 @@ struct EventDetailModel: Sendable {
     var event: EventRow
     /// `ReadStore.issue(id: event.issueID)`.
     var issue: IssueRow?
+    /// The event's attachments (`ReadStore.attachments`).
+    var attachments: EventAttachmentsView? = nil
 }
 
 struct ReleasesModel: Sendable {

@@ -49,6 +49,9 @@ struct WebRoutes: Sendable {
         org.get("issues/:id/events/:row/json") { _, context in try await rawEvent(context) }
         org.get("projects/:project/events") { request, context in try await eventListPage(request, context, issueScoped: false) }
         org.get("projects/:project/events/:event") { request, context in try await eventDetailPage(request, context) }
+        org.get("projects/:project/events/:event/attachments/:attachment") { request, context in
+            try await attachmentDownload(request, context)
+        }
         org.get("projects/:project/feedback") { request, context in try await feedbackPage(request, context) }
         org.get("releases") { request, context in try await releasesPage(request, context) }
         org.get("releases/:version") { request, context in try await releaseDetailPage(request, context) }
@@ -355,7 +358,8 @@ struct WebRoutes: Sendable {
             project: project, issue: issue, event: event, navigation: navigation,
             tagFacets: try await reader.tagFacets(issueID: issue.id, environment: environment, topValues: 5),
             environment: environment, environments: try await reader.environments(projectID: project.id), chart: chart,
-            statsPeriod: period, feedback: try await reader.feedback(FeedbackQuery(projectID: project.id, issueID: issue.id, limit: 20))
+            statsPeriod: period, feedback: try await reader.feedback(FeedbackQuery(projectID: project.id, issueID: issue.id, limit: 20)),
+            attachments: try await event.asyncFlatMap { try await attachmentsView(project: project, eventID: $0.eventID) }
         )
         let chrome = try await chrome(request, context, section: .issues, project: project)
         return Self.page(IssueDetailPage.render(model, chrome: chrome), request: request)
@@ -409,9 +413,41 @@ struct WebRoutes: Sendable {
         guard let text = context.parameters.get("event"), let eventID = EventID(text),
             let event = try await reader.event(projectID: project.id, eventID: eventID)
         else { throw HTTPError(.notFound, message: "This event does not exist in this project.") }
-        let model = EventDetailModel(project: project, event: event, issue: try await reader.issue(id: event.issueID))
+        let model = EventDetailModel(
+            project: project, event: event, issue: try await reader.issue(id: event.issueID),
+            attachments: try await attachmentsView(project: project, eventID: event.eventID))
         let chrome = try await chrome(request, context, section: .events, project: project)
         return Self.page(EventDetailPage.render(model, chrome: chrome), request: request)
+    }
+
+    /// The attachments section of an event page, with its view hierarchies parsed.
+    func attachmentsView(project: Project, eventID: EventID) async throws -> EventAttachmentsView {
+        let rows = try await reader.attachments(projectID: project.id, eventID: eventID)
+        let org = organization
+        var view = EventAttachmentsView(rows: rows) { row, download in
+            Paths.eventAttachment(org: org, project: project.slug, eventID: row.eventID, id: row.id, download: download)
+        }
+        for row in rows where row.type == "event.view_hierarchy" && row.size <= EventAttachmentsView.maxInlineHierarchyBytes {
+            if let content = try await reader.attachmentContent(projectID: project.id, id: row.id), let bytes = try? content.decoded(),
+                let tree = ViewHierarchyView.render(bytes)
+            {
+                view.hierarchies[row.id] = tree
+            }
+        }
+        return view
+    }
+
+    /// An attachment's bytes: inline for images (screenshots on the event page), else (and with
+    /// `?download=1`) as a download. Another project's attachment is a 404.
+    func attachmentDownload(_ request: Request, _ context: PitRequestContext) async throws -> Response {
+        let project = try await pathProject(context)
+        guard let text = context.parameters.get("event"), let eventID = EventID(text),
+            let id = context.parameters.get("attachment").flatMap({ Int64($0) }),
+            let row = try await reader.attachment(projectID: project.id, id: id), row.eventID == eventID,
+            let content = try await reader.attachmentContent(projectID: project.id, id: id)
+        else { throw HTTPError(.notFound, message: "This attachment does not exist in this project.") }
+        let download = FormFields(query: request)["download"].map { $0 != "0" } ?? false
+        return try AttachmentDownload.response(row, content: content, inline: !download)
     }
 
     func feedbackPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
