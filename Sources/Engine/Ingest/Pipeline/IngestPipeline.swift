@@ -383,6 +383,8 @@ package final class IngestPipeline: Sendable {
         var sessions: [SessionRecord] = []
         var feedback: [FeedbackRecord] = []
         var checkIns: [CheckInRecord] = []
+        var logs: [LogRecord] = []
+        var logSDK: String??
         for item in envelope.items {
             switch item.type {
             case .event:
@@ -395,6 +397,16 @@ package final class IngestPipeline: Sendable {
                         item.payload, type: item.type, headerEventID: envelope.header.eventID, projectID: projectID, received: received))
             case .checkIn:
                 if let update = try makeCheckIn(item, projectID: projectID, received: received) { checkIns.append(.update(update)) }
+            case .log:
+                if logSDK == nil { logSDK = .some(Self.sdkName(envelope.header)) }
+                let parsed = try LogParser.container(
+                    item.payload, itemCount: item.itemCount, contentType: item.contentType, projectID: projectID, received: received,
+                    sdk: logSDK ?? nil)
+                for drop in parsed.dropped { metrics.rejected(reason: drop.rawValue, itemType: "log") }
+                logs.append(contentsOf: parsed.logs)
+            case .otelLog:
+                if logSDK == nil { logSDK = .some(Self.sdkName(envelope.header)) }
+                logs.append(try LogParser.otel(item.payload, projectID: projectID, received: received, sdk: logSDK ?? nil))
             case _ where item.type.isDropped:
                 continue
             default:
@@ -415,7 +427,17 @@ package final class IngestPipeline: Sendable {
         }
         var unit = WriteUnit(event: keepingUnexpired(event), items: items, sessions: sessions, checkIns: checkIns)
         unit.feedback = feedback
+        unit.logs = logs
         return (unit, envelope.header.eventID ?? event?.eventID)
+    }
+
+    /// The envelope header's `sdk.name`, which names the SDK of logs whose attributes do not.
+    static func sdkName(_ header: EnvelopeHeader) -> String? {
+        header.raw.withUnsafeReadableBytes { raw -> String? in
+            guard let tape = try? JSONTape.parse(raw) else { return nil }
+            let json = JSONView(tape: tape, bytes: raw)
+            return json.string(json.path(tape.root, "sdk", "name"))
+        }
     }
 
     /// A `session` or `sessions` item as the writer applies it; nil when Relay's rules drop it

@@ -262,7 +262,11 @@ package final class BatchWriter: Service, Sendable {
         var itemType = "envelope"
         if case .write(let unit) = entry {
             eventID = unit.event?.eventID ?? unit.items.first?.eventID ?? unit.feedback.first?.feedbackID
-            itemType = unit.event != nil ? "event" : unit.items.first?.type ?? unit.feedback.first?.kind.rawValue ?? "envelope"
+            itemType =
+                unit.event != nil
+                ? "event"
+                : unit.items.first?.type ?? unit.feedback.first?.kind.rawValue
+                    ?? (unit.logs.isEmpty ? "envelope" : "log")
         }
         metrics.rejected(reason: UnitRejected.metricReason, itemType: itemType)
         logger.error(
