@@ -15,6 +15,9 @@ package protocol PurgeStore: AnyObject {
     /// Deletes up to `limit` of the project's user feedback received before `receivedBefore`
     /// (ms), oldest first; returns how many.
     func purgeFeedback(projectID: Int64, receivedBefore: Int64, limit: Int) throws -> Int
+    /// Deletes up to `limit` of the project's logs stamped before `timestampBefore` (ms), oldest
+    /// first; returns how many.
+    func purgeLogs(projectID: Int64, timestampBefore: Int64, limit: Int) throws -> Int
     /// Drops the project's hourly counters (events and release health) of hours before `hour`;
     /// returns the rows deleted.
     func purgeCounters(projectID: Int64, beforeHour hour: Int64) throws -> Int
