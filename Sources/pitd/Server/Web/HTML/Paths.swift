@@ -1,3 +1,5 @@
+import PitModel
+
 /// The web UI's URLs, Sentry-shaped. Every piece of data is percent-encoded here, so pages never
 /// concatenate URLs themselves.
 enum Paths {
@@ -63,6 +65,14 @@ enum Paths {
 
     static func projectFeedback(org: String, project: String, cursor: Int64? = nil) -> String {
         "/organizations/\(e(org))/projects/\(e(project))/feedback/" + PercentEncoding.query([("cursor", cursor.map { String($0) })])
+    }
+
+    static func projectLogs(org: String, project: String, filters: LogFilters = LogFilters(), cursor: String? = nil) -> String {
+        "/organizations/\(e(org))/projects/\(e(project))/logs/"
+            + PercentEncoding.query([
+                ("level", filters.level?.description), ("q", filters.text), ("attr", filters.attribute), ("trace", filters.trace),
+                ("live", filters.live ? "1" : nil), ("cursor", cursor),
+            ])
     }
 
     static func releases(org: String) -> String { "/organizations/\(e(org))/releases/" }

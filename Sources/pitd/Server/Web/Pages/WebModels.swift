@@ -7,7 +7,7 @@ import PitStorage
 
 /// The frame around every signed-in page.
 struct Chrome: Sendable {
-    enum Section: Sendable { case projects, issues, events, feedback, releases, monitors, settings, none }
+    enum Section: Sendable { case projects, issues, events, feedback, logs, releases, monitors, settings, none }
 
     enum FlashKind: String, Sendable { case success, error, info }
 
@@ -145,6 +145,17 @@ struct IssueDetailModel: Sendable {
     var statsPeriod: String
     /// `ReadStore.feedback` about this issue's events, newest first.
     var feedback: [FeedbackRow] = []
+}
+
+struct LogExplorerModel: Sendable {
+    var project: Project
+    var filters: LogFilters
+    /// `ReadStore.logs(LogQuery)`, one page, newest first.
+    var rows: [LogRow]
+    var nextCursor: LogCursor?
+    var isPagedIn: Bool
+    /// Why the filters could not be applied (a malformed attribute filter).
+    var error: String?
 }
 
 struct FeedbackListModel: Sendable {

@@ -50,6 +50,7 @@ struct WebRoutes: Sendable {
         org.get("projects/:project/events") { request, context in try await eventListPage(request, context, issueScoped: false) }
         org.get("projects/:project/events/:event") { request, context in try await eventDetailPage(request, context) }
         org.get("projects/:project/feedback") { request, context in try await feedbackPage(request, context) }
+        org.get("projects/:project/logs") { request, context in try await logExplorerPage(request, context) }
         org.get("releases") { request, context in try await releasesPage(request, context) }
         org.get("releases/:version") { request, context in try await releaseDetailPage(request, context) }
         org.get("monitors") { request, context in try await monitorsPage(request, context, projectScoped: false) }
@@ -412,6 +413,42 @@ struct WebRoutes: Sendable {
         let model = EventDetailModel(project: project, event: event, issue: try await reader.issue(id: event.issueID))
         let chrome = try await chrome(request, context, section: .events, project: project)
         return Self.page(EventDetailPage.render(model, chrome: chrome), request: request)
+    }
+
+    func logExplorerPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
+        let project = try await pathProject(context)
+        let parameters = FormFields(query: request)
+        var filters = LogFilters()
+        filters.level = Self.nonEmpty(parameters["level"]).flatMap { LogSeverity(name: $0) }
+        filters.text = parameters["q"] ?? ""
+        filters.attribute = parameters["attr"] ?? ""
+        filters.trace = parameters["trace"] ?? ""
+        filters.live = parameters["live"] == "1"
+        let cursor = parameters["cursor"].flatMap { LogCursor($0) }
+        var rows: [LogRow] = []
+        var error: String?
+        var limit = 0
+        do {
+            var query = try filters.query(projectID: project.id)
+            limit = 100
+            query.limit = limit + 1
+            query.before = cursor
+            rows = try await reader.logs(query)
+        } catch let invalid as LogSearch.Invalid {
+            error = invalid.detail
+        }
+        let more = rows.count > limit
+        if more { rows.removeLast(rows.count - limit) }
+        let model = LogExplorerModel(
+            project: project, filters: filters, rows: rows, nextCursor: more ? rows.last?.cursor : nil, isPagedIn: cursor != nil,
+            error: error)
+        let chrome = try await chrome(request, context, section: .logs, project: project)
+        var response = Self.page(LogExplorerPage.render(model, chrome: chrome), request: request)
+        // The live tail: the browser reloads the newest page, with or without script.
+        if filters.live && cursor == nil {
+            response.headers[HTTPField.Name("Refresh")!] = String(LogExplorerPage.liveSeconds)
+        }
+        return response
     }
 
     func feedbackPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
