@@ -81,7 +81,9 @@ enum LogExplorerPage {
                         body +=
                             "<dt class=\"mono\">\(key)</dt><dd class=\"mono\"><a href=\"\(SafeURL(path: Paths.projectLogs(org: org, project: project.slug, filters: link)))\" title=\"Logs with this value\">\(Format.truncated(Self.plain(attribute.json), limit: 500))</a></dd>"
                     }
-                    if let sdk = row.sdk { body += "<dt class=\"mono\">sdk</dt><dd class=\"mono\">\(sdk)</dd>" }
+                    if let sdk = row.sdk, !attributes.contains(where: { $0.key == "sentry.sdk.name" }) {
+                        body += "<dt class=\"mono\">sdk</dt><dd class=\"mono\">\(sdk)</dd>"
+                    }
                     body += "</dl></details>"
                 }
                 body += "</td><td class=\"mono small\">"
