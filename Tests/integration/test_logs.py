@@ -33,7 +33,7 @@ def _send_sdk_logs(dsn: str) -> None:
 
 def _logs(server, query: str = "", fields=FIELDS, **params) -> requests.Response:
     args = [("dataset", params.pop("dataset", "logs"))] + [("field", f) for f in fields]
-    args += [("project", server.project_id), ("statsPeriod", "24h"), ("query", query)]
+    args += [("project", server.project_id), ("statsPeriod", params.pop("statsPeriod", "24h")), ("query", query)]
     args += list(params.items())
     return server.api("GET", "/api/0/organizations/pit/events/", params=args)
 
@@ -174,3 +174,38 @@ def test_log_explorer_in_chromium(server, chromium):
     screenshot(d, "logs-03-live-tail")
     d.find_element(By.LINK_TEXT, "Pause").click()
     H.wait_until(lambda: "live=1" not in d.current_url, timeout=20, what="live tail paused")
+
+
+def test_log_retention_through_the_purge_api_and_cli(server_factory):
+    srv = server_factory({"PIT_LOG_RETENTION_DAYS": "7", "PIT_RETENTION_INTERVAL_SECONDS": "1"})
+    path = f"/api/0/projects/{srv.org}/{srv.project_slug}/retention/"
+    body = srv.api_json("GET", path)
+    assert body["logRetentionDays"] is None and body["effectiveLogRetentionDays"] == 7, body
+    assert body["serverLogRetentionDays"] == 7 and body["effectiveRetentionDays"] == 90, body
+
+    def send(text: str, age_days: float) -> None:
+        container = json.dumps({"items": [{"timestamp": time.time() - age_days * 86400, "level": "info", "body": text}]}).encode()
+        item = json.dumps({"type": "log", "item_count": 1, "content_type": "application/vnd.sentry.items.log+json",
+                           "length": len(container)}).encode()
+        assert _post_envelope(srv, b"{}\n" + item + b"\n" + container + b"\n").status_code == 200
+
+    def messages() -> list:
+        return _messages(srv, statsPeriod="90d")
+
+    send("ten days old", 10)
+    send("fresh", 0)
+    H.wait_until(lambda: messages() == ["fresh"], timeout=30, what="the purge of the log past 7 days")
+
+    # The project's own log retention, set by the CLI, is applied at the next pass; events' stays.
+    cp = srv.cli("project", "retention", srv.project_id, "20", "--logs", json_out=False)
+    assert "keeps logs 20 days (project override)" in cp.stdout, cp.stdout
+    H.wait_until(lambda: srv.api_json("GET", path)["logRetentionDays"] == 20, timeout=20,
+                 what="the server to reload the override at its next pass")
+    assert srv.api_json("GET", path)["retentionDays"] is None
+    send("ten days old again", 10)
+    time.sleep(3)
+    assert messages() == ["fresh", "ten days old again"]
+    body = srv.api_json("PUT", path, json={"logRetentionDays": 5})
+    assert body["effectiveLogRetentionDays"] == 5 and body["effectiveRetentionDays"] == 90, body
+    H.wait_until(lambda: messages() == ["fresh"], timeout=30, what="the purge past the API's 5 days")
+    assert srv.api("PUT", path, json={"logRetentionDays": -1}).status_code == 400
