@@ -130,6 +130,9 @@ import Testing
             #expect(byTrace.text.contains("payment failed") && !byTrace.text.contains("cache miss"))
             let live = try await client.page("/organizations/pit/projects/default/logs/?live=1", cookies: session.cookies)
             #expect(live.headers[HTTPField.Name("Refresh")!] == "5" && live.text.contains("Pause"))
+            let hour = try await client.page("/organizations/pit/projects/default/logs/?period=1h&level=debug", cookies: session.cookies)
+            #expect(hour.text.contains("cache miss") && hour.text.contains(#"<option value="1h" selected>"#))
+            #expect(hour.text.contains("period=1h&amp;level=debug") || hour.text.contains("period=1h&level=debug"), "links keep the period")
             let bad = try await client.page("/organizations/pit/projects/default/logs/?attr=nocolon", cookies: session.cookies)
             #expect(bad.status == .ok && bad.text.contains("key:value"))
 

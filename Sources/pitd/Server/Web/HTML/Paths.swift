@@ -70,7 +70,8 @@ enum Paths {
     static func projectLogs(org: String, project: String, filters: LogFilters = LogFilters(), cursor: String? = nil) -> String {
         "/organizations/\(e(org))/projects/\(e(project))/logs/"
             + PercentEncoding.query([
-                ("level", filters.level?.description), ("q", filters.text), ("attr", filters.attribute), ("trace", filters.trace),
+                ("period", filters.period == LogFilters.periods[0].0 ? nil : filters.period), ("level", filters.level?.description),
+                ("q", filters.text), ("attr", filters.attribute), ("trace", filters.trace),
                 ("live", filters.live ? "1" : nil), ("cursor", cursor),
             ])
     }

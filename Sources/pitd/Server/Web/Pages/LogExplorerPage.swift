@@ -37,6 +37,9 @@ enum LogExplorerPage {
 
         body +=
             "<form method=\"get\" action=\"\(SafeURL(path: Paths.projectLogs(org: org, project: project.slug)))\" class=\"card toolbar\">"
+        body += "<select name=\"period\" aria-label=\"Period\">"
+        for (value, label) in LogFilters.periods { body += Widgets.option(value, label: label, selected: filters.period == value) }
+        body += "</select>"
         body += "<select name=\"level\" aria-label=\"Level\">"
         body += Widgets.option("", label: "Any level", selected: filters.level == nil)
         for severity in LogSeverity.allCases.reversed() {
@@ -62,7 +65,10 @@ enum LogExplorerPage {
         }
 
         if model.rows.isEmpty {
-            body += Widgets.empty(model.isPagedIn ? "No older logs." : filters.isEmpty ? "No logs yet." : "No logs match.")
+            let period = LogFilters.periods.first { $0.0 == filters.period }?.1.lowercased() ?? "the period"
+            body += Widgets.empty(
+                model.isPagedIn
+                    ? "No older logs in the \(period)." : filters.isEmpty ? "No logs in the \(period)." : "No logs match in the \(period).")
         } else {
             body += "<table class=\"list logs\"><thead><tr><th>Time</th><th>Level</th><th>Message</th><th>Trace</th></tr></thead><tbody>"
             for row in model.rows {
@@ -77,6 +83,7 @@ enum LogExplorerPage {
                         "<details><summary class=\"log-text\">\(Format.truncated(row.body, limit: 2000))</summary><dl class=\"attrs small\">"
                     for (key, attribute) in attributes {
                         var link = LogFilters()
+                        link.period = filters.period
                         link.attribute = key + ":" + Self.plain(attribute.json)
                         body +=
                             "<dt class=\"mono\">\(key)</dt><dd class=\"mono\"><a href=\"\(SafeURL(path: Paths.projectLogs(org: org, project: project.slug, filters: link)))\" title=\"Logs with this value\">\(Format.truncated(Self.plain(attribute.json), limit: 500))</a></dd>"
@@ -89,6 +96,7 @@ enum LogExplorerPage {
                 body += "</td><td class=\"mono small\">"
                 if let trace = row.traceID {
                     var link = LogFilters()
+                    link.period = filters.period
                     link.trace = trace
                     body +=
                         "<a href=\"\(SafeURL(path: Paths.projectLogs(org: org, project: project.slug, filters: link)))\" title=\"\(trace)\">\(String(trace.prefix(8)))</a>"
@@ -144,18 +152,24 @@ enum LogExplorerPage {
 
 /// The explorer's filters, as they appear in its URL.
 struct LogFilters: Sendable, Equatable {
+    /// The periods the explorer offers; the first is the default (Sentry's explorer shows 24 h),
+    /// so a rare filter never scans more than the period asks.
+    static let periods = [("24h", "Last 24 hours"), ("1h", "Last hour"), ("7d", "Last 7 days"), ("30d", "Last 30 days")]
+
+    var period = LogFilters.periods[0].0
     var level: LogSeverity?
     var text = ""
     var attribute = ""
     var trace = ""
     var live = false
 
-    var isEmpty: Bool { level == nil && text.isEmpty && attribute.isEmpty && trace.isEmpty }
+    var isEmpty: Bool { level == nil && text.isEmpty && attribute.isEmpty && trace.isEmpty && period == Self.periods[0].0 }
 
     /// The filters as a `LogQuery` over one project; throws `LogSearch.Invalid` for a bad
     /// attribute filter.
-    func query(projectID: Int64) throws(LogSearch.Invalid) -> LogQuery {
+    func query(projectID: Int64, now: Int64) throws(LogSearch.Invalid) -> LogQuery {
         var query = LogQuery(projectIDs: [projectID])
+        query.since = now - (IssueQuery.relativeSpan(period) ?? 86_400_000)
         if let level { query.severities = [level] }
         let text = text.trimmingCharacters(in: .whitespaces)
         if !text.isEmpty { query.messagePatterns = [LogSearch.pattern(text, contains: !text.contains("*"))] }

@@ -419,6 +419,7 @@ struct WebRoutes: Sendable {
         let project = try await pathProject(context)
         let parameters = FormFields(query: request)
         var filters = LogFilters()
+        if let period = parameters["period"], LogFilters.periods.contains(where: { $0.0 == period }) { filters.period = period }
         filters.level = Self.nonEmpty(parameters["level"]).flatMap { LogSeverity(name: $0) }
         filters.text = parameters["q"] ?? ""
         filters.attribute = parameters["attr"] ?? ""
@@ -429,7 +430,7 @@ struct WebRoutes: Sendable {
         var error: String?
         var limit = 0
         do {
-            var query = try filters.query(projectID: project.id)
+            var query = try filters.query(projectID: project.id, now: ClockTime.nowMilliseconds)
             limit = 100
             query.limit = limit + 1
             query.before = cursor
