@@ -98,6 +98,21 @@ package enum LogParser {
             body: body, attributes: attributes, sdk: sdk)
     }
 
+    /// An `otel_log` item as the pipeline takes it: one log, or none when it is over Relay's
+    /// 2 MiB per log (dropped and counted, as a log in a container is; the rest of the envelope
+    /// is kept).
+    package static func otelItem(_ payload: ByteBuffer, projectID: Int64, received: Double, sdk: String? = nil) throws(IngestError)
+        -> Parsed
+    {
+        var parsed = Parsed()
+        if payload.readableBytes > maxLogBytes {
+            parsed.dropped.append(.tooLarge)
+        } else {
+            parsed.logs.append(try otel(payload, projectID: projectID, received: received, sdk: sdk))
+        }
+        return parsed
+    }
+
     /// An `otel_log` item: one OpenTelemetry LogRecord in OTLP's JSON encoding (`timeUnixNano`,
     /// `observedTimeUnixNano`, `severityNumber`, `severityText`, `body`, `attributes`, `traceId`,
     /// `spanId`). Not JSON, or not an object, refuses the envelope.

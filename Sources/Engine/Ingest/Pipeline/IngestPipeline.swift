@@ -406,7 +406,9 @@ package final class IngestPipeline: Sendable {
                 logs.append(contentsOf: parsed.logs)
             case .otelLog:
                 if logSDK == nil { logSDK = .some(Self.sdkName(envelope.header)) }
-                logs.append(try LogParser.otel(item.payload, projectID: projectID, received: received, sdk: logSDK ?? nil))
+                let parsed = try LogParser.otelItem(item.payload, projectID: projectID, received: received, sdk: logSDK ?? nil)
+                for drop in parsed.dropped { metrics.rejected(reason: drop.rawValue, itemType: "otel_log") }
+                logs.append(contentsOf: parsed.logs)
             case _ where item.type.isDropped:
                 continue
             default:

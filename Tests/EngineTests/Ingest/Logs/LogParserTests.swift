@@ -141,6 +141,12 @@ import Testing
         let empty = try LogParser.otel(ByteBuffer(string: "{}"), projectID: 1, received: Self.received)
         #expect(empty.timestamp == 1_764_000_000_000 && empty.severity == .info && empty.body == "")
 
+        // Over Relay's 2 MiB per log: dropped, not refused.
+        let huge = #"{"body":{"stringValue":""# + String(repeating: "x", count: LogParser.maxLogBytes) + #""}}"#
+        let dropped = try LogParser.otelItem(ByteBuffer(string: huge), projectID: 1, received: Self.received)
+        #expect(dropped.logs.isEmpty && dropped.dropped == [.tooLarge])
+        #expect(try LogParser.otelItem(ByteBuffer(string: "{}"), projectID: 1, received: Self.received).logs.count == 1)
+
         for bad in ["[1]", "nope"] {
             let error = #expect(throws: IngestError.self) {
                 try LogParser.otel(ByteBuffer(string: bad), projectID: 1, received: Self.received)
