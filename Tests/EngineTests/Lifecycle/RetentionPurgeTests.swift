@@ -293,6 +293,14 @@ private func scalar(_ path: String, _ sql: String) throws -> Int64 {
         #expect(pipeline.keepingUnexpired(try record(ageDays: 8)) == nil)
         // Past 30 days Relay's normalisation moves the timestamp to the receive time: kept.
         #expect(pipeline.keepingUnexpired(try record(ageDays: 40)) != nil)
+
+        // Logs by their own retention (30 days here), whatever the events'.
+        func log(ageDays: Double, projectID: Int64 = 1) -> LogRecord {
+            LogRecord(
+                projectID: projectID, timestamp: Int64((receiveTime - ageDays * day) * 1000), received: nowMilliseconds, severity: .info,
+                body: "\(ageDays)")
+        }
+        #expect(pipeline.keepingUnexpired([log(ageDays: 29), log(ageDays: 31), log(ageDays: 8)]).map(\.body) == ["29.0", "8.0"])
     }
 }
 

@@ -429,7 +429,7 @@ package final class IngestPipeline: Sendable {
         }
         var unit = WriteUnit(event: keepingUnexpired(event), items: items, sessions: sessions, checkIns: checkIns)
         unit.feedback = feedback
-        unit.logs = logs
+        unit.logs = keepingUnexpired(logs)
         return (unit, envelope.header.eventID ?? event?.eventID)
     }
 
