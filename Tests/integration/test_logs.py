@@ -76,6 +76,8 @@ def test_sdk_logs_are_served_in_sentrys_shape(server):
     assert _messages(server, "payment") == ["payment failed for order 42"]
     assert _messages(server, f"trace:{bob['trace']} severity:info") == ["user bob logged in"]
     assert _messages(server, "environment:production") == []
+    assert _messages(server, "!severity:[info,warn] !environment:dev") == ["payment failed for order 42"]
+    assert _messages(server, "!sentry.message.parameter.name:bob !has:sentry.message.parameter.order") == ["disk at 91%"]
     assert _messages(server, "environment:staging severity:warn") == ["disk at 91%"]
 
     # Paging with Sentry's Link header, the other parameters kept.

@@ -95,6 +95,9 @@ struct PostgresLogParityTests {
             #expect(try await compare("trace:\(trace)") == 21)
             #expect(try await compare("release:app@1 severity:warn") == 7)
             #expect(try await compare("ünïcode") == 1)
+            #expect(try await compare("!severity:[trace,debug] !environment:none") == 41 - 14)
+            #expect(try await compare("!trace:\(trace) !ok:true !message:*failed*") > 0)
+            #expect(try await compare("!has:ratio") == 1)
             #expect(try await compare("", limit: 10, secondPage: true) == 10)
 
             // Retention deletes logs the same way on both, oldest first, in batches.

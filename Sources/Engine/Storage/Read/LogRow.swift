@@ -19,12 +19,25 @@ package struct LogQuery: Sendable, Equatable {
     package var spanID: String?
     package var release: String?
     package var environment: String?
+    /// Negated filters (`!key:value`): none of these levels, message patterns, attribute groups
+    /// or column values.
+    package var excludedSeverities: [LogSeverity] = []
+    package var excludedMessagePatterns: [String] = []
+    package var excludedAttributeFragments: [[String]] = []
+    package var excludedValues: [Column: [String]] = [:]
     package var limit = 50
     /// Keyset cursor: the last log of the previous page.
     package var before: LogCursor?
 
     package init(projectIDs: [Int64]) {
         self.projectIDs = projectIDs
+    }
+
+    /// The text columns a filter may exclude values of.
+    package enum Column: String, Sendable, CaseIterable {
+        case traceID = "trace_id"
+        case spanID = "span_id"
+        case release, environment
     }
 }
 

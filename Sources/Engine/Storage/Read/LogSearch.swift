@@ -11,6 +11,7 @@ import PitModel
 /// - `has:key`: the log has the attribute
 /// - any other `key:value` (or `tags[key]:value`): the attribute `key` equals `value` (a string,
 ///   or the number or boolean it reads as)
+/// - `!` before a key negates the filter (`!severity:debug`, `!environment:dev`, `!has:user.id`)
 package enum LogSearch {
     package struct Invalid: Error, Sendable, Equatable {
         package var detail: String
@@ -21,45 +22,56 @@ package enum LogSearch {
     package static func apply(_ text: String, to query: inout LogQuery) throws(Invalid) {
         var freeText: [String] = []
         for token in try tokens(text) {
-            guard let (key, value) = token.filter else {
+            guard let (rawKey, value) = token.filter else {
                 if token.quoted || (token.text != "AND" && !token.text.isEmpty) {
                     if !token.quoted && token.text == "OR" { throw Invalid(detail: "OR is not supported in log searches") }
                     freeText.append(token.text)
                 }
                 continue
             }
-            guard !key.hasPrefix("!") else { throw Invalid(detail: "negated filters (\(key):) are not supported in log searches") }
+            let negated = rawKey.hasPrefix("!")
+            let key = negated ? String(rawKey.dropFirst()) : rawKey
             switch key {
-            case "severity", "level", "severity_text", "log.level", "sentry.severity_text":
-                for name in list(value) {
-                    guard let severity = LogSeverity(name: name) else {
-                        throw Invalid(detail: "unknown severity \(name): use trace, debug, info, warn, error or fatal")
-                    }
-                    if !query.severities.contains(severity) { query.severities.append(severity) }
-                }
-            case "severity_number", "sentry.severity_number":
+            case "severity", "level", "severity_text", "log.level", "sentry.severity_text", "severity_number", "sentry.severity_number":
                 for text in list(value) {
-                    guard let severity = Int(text).flatMap({ LogSeverity(severityNumber: $0) }) else {
-                        throw Invalid(detail: "severity_number takes 1 to 24")
+                    let severity =
+                        key.hasSuffix("severity_number") ? Int(text).flatMap { LogSeverity(severityNumber: $0) } : LogSeverity(name: text)
+                    guard let severity else {
+                        throw Invalid(
+                            detail: key.hasSuffix("severity_number")
+                                ? "severity_number takes 1 to 24" : "unknown severity \(text): use trace, debug, info, warn, error or fatal"
+                        )
                     }
-                    if !query.severities.contains(severity) { query.severities.append(severity) }
+                    if negated {
+                        if !query.excludedSeverities.contains(severity) { query.excludedSeverities.append(severity) }
+                    } else if !query.severities.contains(severity) {
+                        query.severities.append(severity)
+                    }
                 }
             case "message", "body":
-                query.messagePatterns.append(pattern(value, contains: false))
+                if negated {
+                    query.excludedMessagePatterns.append(pattern(value, contains: false))
+                } else {
+                    query.messagePatterns.append(pattern(value, contains: false))
+                }
             case "trace", "trace_id", "trace.id":
-                query.traceID = value.lowercased().filter { $0 != "-" }
+                let id = value.lowercased().filter { $0 != "-" }
+                if negated { query.excludedValues[.traceID, default: []].append(id) } else { query.traceID = id }
             case "span_id", "span.id", "span":
-                query.spanID = value.lowercased().filter { $0 != "-" }
+                let id = value.lowercased().filter { $0 != "-" }
+                if negated { query.excludedValues[.spanID, default: []].append(id) } else { query.spanID = id }
             case "release", "sentry.release":
-                query.release = value
+                if negated { query.excludedValues[.release, default: []].append(value) } else { query.release = value }
             case "environment", "sentry.environment":
-                query.environment = value
+                if negated { query.excludedValues[.environment, default: []].append(value) } else { query.environment = value }
             case "has":
-                query.attributeFragments.append([LogAttributeText.quoted(value) + ":{"])
+                let group = [LogAttributeText.quoted(value) + ":{"]
+                if negated { query.excludedAttributeFragments.append(group) } else { query.attributeFragments.append(group) }
             default:
                 var name = key
                 if name.hasPrefix("tags[") && name.hasSuffix("]") { name = String(name.dropFirst(5).dropLast()) }
-                query.attributeFragments.append(fragments(key: name, value: value))
+                let group = fragments(key: name, value: value)
+                if negated { query.excludedAttributeFragments.append(group) } else { query.attributeFragments.append(group) }
             }
         }
         if !freeText.isEmpty { query.messagePatterns.append(pattern(freeText.joined(separator: " "), contains: true)) }

@@ -186,7 +186,14 @@ import Testing
         #expect(exact.messagePatterns == [#"disk 100\%\_full"#], "literal, lowercased, the whole message")
         #expect(exact.attributeFragments[0].contains(#""ok":{"value":true,"type":"boolean"}"#))
 
-        for bad in ["severity:loud", #"message:"open"#, "a OR b", "!severity:error", "severity_number:99"] {
+        var negated = LogQuery(projectIDs: [1])
+        try LogSearch.apply(#"!severity:[debug,trace] !environment:dev !has:user.id !message:"*health*" !user:bot"#, to: &negated)
+        #expect(negated.excludedSeverities == [.debug, .trace] && negated.severities.isEmpty)
+        #expect(negated.excludedValues == [.environment: ["dev"]] && negated.environment == nil)
+        #expect(negated.excludedMessagePatterns == ["%health%"] && negated.messagePatterns.isEmpty)
+        #expect(negated.excludedAttributeFragments.count == 2 && negated.attributeFragments.isEmpty)
+
+        for bad in ["severity:loud", #"message:"open"#, "a OR b", "!severity:loud", "severity_number:99"] {
             var other = LogQuery(projectIDs: [1])
             #expect(throws: LogSearch.Invalid.self, "\(bad)") { try LogSearch.apply(bad, to: &other) }
         }

@@ -73,6 +73,11 @@ import Testing
             #expect(try await bodies("has:db.duration_ms") == ["slow query"])
             #expect(try await bodies("trace:\(Self.trace)") == ["otel crash", "slow query", "user bob logged in"])
             #expect(try await bodies("trace:\(Self.trace) severity:info") == ["user bob logged in"])
+            #expect(try await bodies("!severity:[info,warn]") == ["otel crash", "payment FAILED"])
+            #expect(try await bodies("!has:user.name !message:*failed*") == ["otel crash", "slow query"])
+            #expect(try await bodies("!message:*FAILED*") == ["otel crash", "slow query", "user bob logged in"])
+            #expect(try await bodies("!trace:\(Self.trace)") == ["payment FAILED"])
+            #expect(try await bodies("!user.name:bob severity:info") == [])
 
             var page = LogQuery(projectIDs: [1])
             page.limit = 3

@@ -34,6 +34,21 @@ package enum LogSQL {
             }
             sql += " AND (" + alternatives.joined(separator: " OR ") + ")"
         }
+        if !query.excludedSeverities.isEmpty {
+            sql += " AND NOT " + statement.isOneOf("level", query.excludedSeverities.map { Int64($0.rawValue) })
+        }
+        for pattern in query.excludedMessagePatterns { sql += " AND LOWER(body) NOT LIKE \(statement.bind(pattern)) ESCAPE '\\'" }
+        for group in query.excludedAttributeFragments where !group.isEmpty {
+            let alternatives = group.map {
+                "LOWER(attributes) LIKE \(statement.bind("%" + LikePattern.escape($0.lowercased()) + "%")) ESCAPE '\\'"
+            }
+            sql += " AND NOT (" + alternatives.joined(separator: " OR ") + ")"
+        }
+        // A log without the column (NULL) has none of the excluded values.
+        for column in LogQuery.Column.allCases {
+            guard let values = query.excludedValues[column], !values.isEmpty else { continue }
+            sql += " AND (\(column.rawValue) IS NULL OR NOT \(statement.isOneOf(column.rawValue, values)))"
+        }
         sql += " ORDER BY timestamp DESC, id DESC LIMIT \(statement.bind(Int64(max(1, min(query.limit, 1000)))))"
         statement.sql = sql
         return statement
