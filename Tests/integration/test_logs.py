@@ -34,6 +34,7 @@ def _send_sdk_logs(dsn: str) -> None:
 def _logs(server, query: str = "", fields=FIELDS, **params) -> requests.Response:
     args = [("dataset", params.pop("dataset", "logs"))] + [("field", f) for f in fields]
     args += [("project", server.project_id), ("statsPeriod", params.pop("statsPeriod", "24h")), ("query", query)]
+    args += params.pop("params_extra", [])
     args += list(params.items())
     return server.api("GET", "/api/0/organizations/pit/events/", params=args)
 
@@ -79,6 +80,10 @@ def test_sdk_logs_are_served_in_sentrys_shape(server):
     assert _messages(server, "!severity:[info,warn] !environment:dev") == ["payment failed for order 42"]
     assert _messages(server, "!sentry.message.parameter.name:bob !has:sentry.message.parameter.order") == ["disk at 91%"]
     assert _messages(server, "environment:staging severity:warn") == ["disk at 91%"]
+    assert _messages(server, "severity:warn", environment="staging") == ["disk at 91%"]
+    r = _logs(server, "severity:warn", params_extra=[("environment", "production"), ("environment", "staging")])
+    assert [row["message"] for row in r.json()["data"]] == ["disk at 91%"], r.text
+    assert _messages(server, "", environment="production") == []
 
     # Paging with Sentry's Link header, the other parameters kept.
     first = _logs(server, per_page="2")

@@ -53,9 +53,8 @@ package struct LogsRequest: Sendable, Equatable {
             guard let period = IssueQuery.relativeSpan(periodText) else { throw .badRequest("Invalid statsPeriod: \"\(periodText)\"") }
             query.since = nowMilliseconds - period
         }
-        let environments = all("environment").filter { !$0.isEmpty }
-        if environments.count > 1 { throw .badRequest("One environment at a time is supported for logs") }
-        query.environment = environments.first
+        // Any of the environments asked (Sentry repeats the parameter).
+        query.environments = all("environment").filter { !$0.isEmpty }
         do {
             try LogSearch.apply(all("query").first ?? "", to: &query)
         } catch {

@@ -12,13 +12,14 @@ package struct LogQuery: Sendable, Equatable {
     package var severities: [LogSeverity] = []
     /// Each a `LIKE` pattern (escaped, `%` for wildcards) the body must match, ignoring case.
     package var messagePatterns: [String] = []
-    /// Each an alternative of exact attribute texts (`LogAttributes.fragment`); every group must
+    /// Each an alternative of exact attribute texts (`LogAttributeText.fragment`); every group must
     /// have one in the log's attributes.
     package var attributeFragments: [[String]] = []
     package var traceID: String?
     package var spanID: String?
     package var release: String?
-    package var environment: String?
+    /// Any of these environments; empty for all.
+    package var environments: [String] = []
     /// Negated filters (`!key:value`): none of these levels, message patterns, attribute groups
     /// or column values.
     package var excludedSeverities: [LogSeverity] = []

@@ -7,7 +7,8 @@ import PitModel
 /// - `message:"*timed out*"` (`*` is a wildcard; without one the whole message must match, ignoring
 ///   case); free text matches a message containing it (`user logged in`, `"two words"`)
 /// - `trace:ID` (also `trace_id:`, `trace.id:`), `span_id:ID`
-/// - `release:1.2.3`, `environment:production` (also `sentry.release:`, `sentry.environment:`)
+/// - `release:1.2.3`, `environment:production` or `environment:[production,staging]` (also
+///   `sentry.release:`, `sentry.environment:`)
 /// - `has:key`: the log has the attribute
 /// - any other `key:value` (or `tags[key]:value`): the attribute `key` equals `value` (a string,
 ///   or the number or boolean it reads as)
@@ -63,7 +64,11 @@ package enum LogSearch {
             case "release", "sentry.release":
                 if negated { query.excludedValues[.release, default: []].append(value) } else { query.release = value }
             case "environment", "sentry.environment":
-                if negated { query.excludedValues[.environment, default: []].append(value) } else { query.environment = value }
+                if negated {
+                    query.excludedValues[.environment, default: []].append(contentsOf: list(value))
+                } else {
+                    query.environments.append(contentsOf: list(value))
+                }
             case "has":
                 let group = [LogAttributeText.quoted(value) + ":{"]
                 if negated { query.excludedAttributeFragments.append(group) } else { query.attributeFragments.append(group) }
@@ -145,6 +150,8 @@ package enum LogSearch {
             }
             switch c {
             case " ", "\t", "\n":
+                // Inside a value's list (`key:[a, b]`) spaces separate nothing.
+                if key != nil && current.hasPrefix("[") && !current.contains("]") { continue }
                 finish()
             case "\"":
                 inQuotes = true

@@ -189,7 +189,10 @@ import Testing
         var negated = LogQuery(projectIDs: [1])
         try LogSearch.apply(#"!severity:[debug,trace] !environment:dev !has:user.id !message:"*health*" !user:bot"#, to: &negated)
         #expect(negated.excludedSeverities == [.debug, .trace] && negated.severities.isEmpty)
-        #expect(negated.excludedValues == [.environment: ["dev"]] && negated.environment == nil)
+        #expect(negated.excludedValues == [.environment: ["dev"]] && negated.environments.isEmpty)
+        var environments = LogQuery(projectIDs: [1])
+        try LogSearch.apply("environment:[prod, staging]", to: &environments)
+        #expect(environments.environments == ["prod", "staging"])
         #expect(negated.excludedMessagePatterns == ["%health%"] && negated.messagePatterns.isEmpty)
         #expect(negated.excludedAttributeFragments.count == 2 && negated.attributeFragments.isEmpty)
 

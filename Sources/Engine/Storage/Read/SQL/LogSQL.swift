@@ -26,7 +26,7 @@ package enum LogSQL {
         if let traceID = query.traceID { sql += " AND trace_id = \(statement.bind(traceID))" }
         if let spanID = query.spanID { sql += " AND span_id = \(statement.bind(spanID))" }
         if let release = query.release { sql += " AND release = \(statement.bind(release))" }
-        if let environment = query.environment { sql += " AND environment = \(statement.bind(environment))" }
+        if !query.environments.isEmpty { sql += " AND " + statement.isOneOf("environment", query.environments) }
         for pattern in query.messagePatterns { sql += " AND LOWER(body) LIKE \(statement.bind(pattern)) ESCAPE '\\'" }
         for group in query.attributeFragments where !group.isEmpty {
             let alternatives = group.map {
