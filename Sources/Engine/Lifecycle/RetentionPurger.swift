@@ -53,6 +53,8 @@ package struct RetentionPass {
         package var sessionStates = 0
         /// Cron check-ins past their project's retention.
         package var checkIns = 0
+        /// Logs past their project's log retention.
+        package var logs = 0
         /// Issues found without events (deleted here, or handed to the writer).
         package var emptiedIssues = 0
         package var reclaimedPages = 0
@@ -134,6 +136,19 @@ package struct RetentionPass {
             let projects = try store.projectIDs()
             var cutoffs: [Int64: Int64] = [:]
             for projectID in projects {
+                // Logs first: their retention is their own (shorter by default), kept even by a
+                // project that keeps its events forever.
+                if let logCutoff = policy.logCutoff(projectID: projectID, nowMilliseconds: now) {
+                    while true {
+                        var asked = 0
+                        let deleted = try batch { size in
+                            asked = size
+                            return try store.purgeLogs(projectID: projectID, timestampBefore: logCutoff, limit: size)
+                        }
+                        summary.logs += deleted
+                        if deleted < asked { break }
+                    }
+                }
                 guard let cutoff = policy.cutoff(projectID: projectID, nowMilliseconds: now) else { continue }
                 cutoffs[projectID] = cutoff
                 while true {
@@ -344,7 +359,7 @@ package final class RetentionPurger: Service, @unchecked Sendable {
                 purgedEvents.increment(by: summary.events + summary.eventsOverSize)
                 purgedItems.increment(by: summary.items)
                 if summary.events + summary.eventsOverSize + summary.items + summary.emptiedIssues + summary.reclaimedPages
-                    + summary.sessionStates + summary.checkIns > 0
+                    + summary.sessionStates + summary.checkIns + summary.logs > 0
                 {
                     let seconds = ClockTime.monotonicSeconds - started
                     logger.info(
@@ -354,6 +369,7 @@ package final class RetentionPurger: Service, @unchecked Sendable {
                             "pit.items": "\(summary.items)", "pit.issues_emptied": "\(summary.emptiedIssues)",
                             "pit.counter_rows": "\(summary.counterRows)", "pit.reclaimed_pages": "\(summary.reclaimedPages)",
                             "pit.session_states": "\(summary.sessionStates)", "pit.check_ins": "\(summary.checkIns)",
+                            "pit.logs": "\(summary.logs)",
                             "pit.seconds": "\(String(format: "%.2f", seconds))",
                             "pit.busy_seconds": "\(String(format: "%.2f", summary.busySeconds))",
                             "pit.events_per_second": "\(Int(Double(summary.events + summary.eventsOverSize) / max(seconds, 0.001)))",

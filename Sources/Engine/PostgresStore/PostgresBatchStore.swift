@@ -194,6 +194,7 @@ package final class PostgresBatchStore: BatchStore {
         insertItems(units.flatMap(\.items))
         outcome.items += units.reduce(0) { $0 + $1.items.count }
         insertFeedback(units.flatMap(\.feedback))
+        insertLogs(units.flatMap(\.logs))
         insertAttachments(units.flatMap(\.attachments))
         var events: [EventRecord] = []
         events.reserveCapacity(units.count)
@@ -636,6 +637,23 @@ package final class PostgresBatchStore: BatchStore {
             ON CONFLICT (project_id, feedback_id) DO UPDATE SET event_id = excluded.event_id, name = excluded.name,
                 email = excluded.email, comments = excluded.comments, url = excluded.url, user_json = excluded.user_json,
                 received = excluded.received, payload_size = excluded.payload_size, payload = excluded.payload
+            """)
+    }
+
+    /// Every log of the segment in one pipelined statement (one array per column), so a batch of
+    /// thousands of logs costs no round trip of its own.
+    private func insertLogs(_ records: [LogRecord]) {
+        guard !records.isEmpty else { return }
+        session.enqueue(
+            """
+            INSERT INTO logs (project_id, timestamp, received, level, severity_number, trace_id, span_id, body, release, environment,
+                sdk, attributes)
+            SELECT * FROM unnest(\(records.map(\.projectID)), \(records.map(\.timestamp)), \(records.map(\.received)),
+                                 \(records.map { Int64($0.severity.rawValue) }), \(records.map { Int64($0.severityNumber) }),
+                                 \(PostgresNullableArray(records.map(\.traceID))), \(PostgresNullableArray(records.map(\.spanID))),
+                                 \(records.map(\.body)), \(PostgresNullableArray(records.map(\.release))),
+                                 \(PostgresNullableArray(records.map(\.environment))), \(PostgresNullableArray(records.map(\.sdk))),
+                                 \(records.map(\.attributes)))
             """)
     }
 

@@ -159,6 +159,15 @@ package final class PostgresPurgeStore: PurgeStore {
         return result.metadata.rows ?? 0
     }
 
+    package func purgeLogs(projectID: Int64, timestampBefore cutoff: Int64, limit: Int) throws -> Int {
+        let result = try session.query(
+            """
+            DELETE FROM logs WHERE id IN
+                (SELECT id FROM logs WHERE project_id = \(projectID) AND timestamp < \(cutoff) ORDER BY timestamp, id LIMIT \(Int64(limit)))
+            """)
+        return result.metadata.rows ?? 0
+    }
+
     package func purgeAttachments(projectID: Int64, receivedBefore cutoff: Int64, limit: Int) throws -> Int {
         let result = try session.query(
             """

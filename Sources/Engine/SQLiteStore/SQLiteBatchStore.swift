@@ -247,6 +247,7 @@ package final class SQLiteBatchStore: BatchStore {
                     outcome.items += 1
                 }
                 try insertFeedback(unit.feedback)
+                try insertLogs(unit.logs)
                 try insertAttachments(unit.attachments)
                 if let event = unit.event {
                     try writeEvent(
@@ -375,6 +376,24 @@ package final class SQLiteBatchStore: BatchStore {
                 .text(record.kind.rawValue), .text(record.name), .text(record.email), .text(record.comments), .optional(record.url),
                 .optional(record.user), .int(record.timestamp), .int(record.received), .int(Int64(record.payloadSize)),
                 .blob(record.compressedPayload),
+            ])
+        }
+    }
+
+    /// One row per log, through one cached prepared statement: no round trip to amortise here.
+    private func insertLogs(_ records: [LogRecord]) throws {
+        guard !records.isEmpty else { return }
+        let statement = try connection.statement(
+            """
+            INSERT INTO logs (project_id, timestamp, received, level, severity_number, trace_id, span_id, body, release, environment,
+                sdk, attributes)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for record in records {
+            try statement.run([
+                .int(record.projectID), .int(record.timestamp), .int(record.received), .int(Int64(record.severity.rawValue)),
+                .int(Int64(record.severityNumber)), .optional(record.traceID), .optional(record.spanID), .text(record.body),
+                .optional(record.release), .optional(record.environment), .optional(record.sdk), .text(record.attributes),
             ])
         }
     }

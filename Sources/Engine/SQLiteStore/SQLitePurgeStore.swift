@@ -175,6 +175,18 @@ package final class SQLitePurgeStore: PurgeStore {
         }
     }
 
+    package func purgeLogs(projectID: Int64, timestampBefore cutoff: Int64, limit: Int) throws -> Int {
+        try held {
+            try connection.statement(
+                """
+                DELETE FROM logs WHERE id IN
+                    (SELECT id FROM logs WHERE project_id = ? AND timestamp < ? ORDER BY timestamp, id LIMIT ?)
+                """
+            ).run([.int(projectID), .int(cutoff), .int(Int64(limit))])
+            return connection.changes
+        }
+    }
+
     package func purgeAttachments(projectID: Int64, receivedBefore cutoff: Int64, limit: Int) throws -> Int {
         try held {
             try connection.statement(

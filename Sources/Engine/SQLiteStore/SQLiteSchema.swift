@@ -395,7 +395,30 @@ package enum SQLiteSchema {
         CREATE INDEX monitor_checkins_project_created ON monitor_checkins (project_id, created);
         CREATE INDEX monitor_checkins_running ON monitor_checkins (status) WHERE status = 'in_progress'
         """,
-        // Attachments (`attachment` items, minidump uploads), one row per file outside the hot
+        // 12: logs (`log` containers and `otel_log` items, issue 12), one row per log, kept for
+        // the project's log retention. Times are milliseconds; `level` is `LogSeverity`'s raw
+        // value; `attributes` is the typed JSON object `LogAttributes` writes. The explorer reads
+        // a project's newest first, and a trace's logs by their trace id.
+        """
+        CREATE TABLE logs (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL,
+            timestamp INTEGER NOT NULL,
+            received INTEGER NOT NULL,
+            level INTEGER NOT NULL,
+            severity_number INTEGER NOT NULL,
+            trace_id TEXT,
+            span_id TEXT,
+            body TEXT NOT NULL,
+            release TEXT,
+            environment TEXT,
+            sdk TEXT,
+            attributes TEXT NOT NULL
+        );
+        CREATE INDEX logs_project_timestamp ON logs (project_id, timestamp DESC, id DESC);
+        CREATE INDEX logs_trace ON logs (project_id, trace_id) WHERE trace_id IS NOT NULL;
+        """,
+        // 13: attachments (`attachment` items, minidump uploads), one row per file outside the hot
         // events table, linked to their event by (project_id, event_id) when read, so an
         // attachment sent before or after its event needs no update. `content` is zstd when
         // `compressed`; an SDK's resend of the same file for the same event is stored once.

@@ -4,17 +4,20 @@ import PitStorage
 import PitdServer
 
 extension ProjectCommand {
-    /// `pitd project retention ID [DAYS|default]`: shows or sets how long a project keeps events.
+    /// `pitd project retention ID [DAYS|default] [--logs]`: shows or sets how long a project keeps
+    /// events, or with `--logs` its logs.
     struct Retention: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show or set how many days a project keeps its events (overrides the setting retention_days).",
+            abstract:
+                "Show or set how many days a project keeps its events (overrides the setting retention_days), or with --logs its logs (log_retention_days).",
             discussion:
-                "DAYS is a number (0 keeps events forever) or `default` for the server's retention_days. A running server applies it at its next purge pass."
+                "DAYS is a number (0 keeps them forever) or `default` for the server's retention_days (log_retention_days with --logs). A running server applies it at its next purge pass."
         )
 
         @OptionGroup var common: CommonOptions
         @Argument(help: "Project id.") var id: Int64
         @Argument(help: "Days, or `default`.") var days: String?
+        @Flag(help: "The project's log retention instead of its events'.") var logs = false
 
         func run() async throws {
             let settings = try await common.settings()
@@ -33,7 +36,17 @@ extension ProjectCommand {
                 } else {
                     throw ValidationError("DAYS must be a number or `default`")
                 }
-                try await policy.setOverride(value, projectID: project.id, store: setup.store)
+                if logs {
+                    try await policy.setLogOverride(value, projectID: project.id, store: setup.store)
+                } else {
+                    try await policy.setOverride(value, projectID: project.id, store: setup.store)
+                }
+            }
+            if logs {
+                let effective = policy.logDays(projectID: project.id)
+                let source = policy.logOverride(projectID: project.id) == nil ? "server setting log_retention_days" : "project override"
+                print("Project \(project.id) (\(project.slug)) keeps logs \(effective == 0 ? "forever" : "\(effective) days") (\(source)).")
+                return
             }
             let effective = policy.days(projectID: project.id)
             let source = policy.override(projectID: project.id) == nil ? "server setting retention_days" : "project override"

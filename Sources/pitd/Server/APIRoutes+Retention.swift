@@ -5,8 +5,10 @@ import PitStorage
 
 /// `GET|PUT /api/0/projects/{org}/{project}/retention/`: Pit's own endpoint (Sentry's retention
 /// is a plan setting, not in its API). The body and answer are
-/// `{"retentionDays": 30 | null, "effectiveRetentionDays": 30, "serverRetentionDays": 90}`;
-/// `null` returns the project to the server's `retention_days`, 0 keeps its events forever.
+/// `{"retentionDays": 30 | null, "effectiveRetentionDays": 30, "serverRetentionDays": 90,
+/// "logRetentionDays": 7 | null, "effectiveLogRetentionDays": 7, "serverLogRetentionDays": 30}`;
+/// a PUT sets either or both; `null` returns the project to the server's `retention_days` (or
+/// `log_retention_days` for its logs), 0 keeps them forever.
 extension APIRoutes {
     func projectRetention(_ context: PitRequestContext) async throws -> Response {
         let project = try await project(context)
@@ -17,17 +19,26 @@ extension APIRoutes {
         _ = try context.require(.admin)
         let project = try await project(context)
         guard let retention else { throw HTTPError(.serviceUnavailable, message: "retention is not configured on this server") }
-        let days: Int? = try await APIBody.read(request) { (json) throws -> Int? in
-            guard let member = json.member(0, "retentionDays") else {
-                throw HTTPError(.badRequest, message: "retentionDays is required (a number of days, or null for the server setting)")
+        // Each member present is set (a number, or null for the server setting).
+        let (days, logDays): (Int??, Int??) = try await APIBody.read(request) { (json) throws -> (Int??, Int??) in
+            func days(_ name: StaticString) throws -> Int?? {
+                guard let member = json.member(0, name) else { return nil }
+                if json.isNull(member) { return .some(nil) }
+                guard let value = json.int(member) else {
+                    throw HTTPError(.badRequest, message: "\(name) must be a whole number or null")
+                }
+                return .some(try RetentionPolicy.validatedDays(value))
             }
-            if json.isNull(member) { return nil }
-            guard let value = json.int(member) else {
-                throw HTTPError(.badRequest, message: "retentionDays must be a whole number or null")
+            let both = (try days("retentionDays"), try days("logRetentionDays"))
+            guard both.0 != nil || both.1 != nil else {
+                throw HTTPError(
+                    .badRequest,
+                    message: "retentionDays or logRetentionDays is required (a number of days, or null for the server setting)")
             }
-            return try RetentionPolicy.validatedDays(value)
+            return both
         }
-        try await admin { store in try await retention.setOverride(days, projectID: project.id, store: store) }
+        if let days { try await admin { store in try await retention.setOverride(days, projectID: project.id, store: store) } }
+        if let logDays { try await admin { store in try await retention.setLogOverride(logDays, projectID: project.id, store: store) } }
         return retentionAnswer(project)
     }
 
@@ -40,6 +51,10 @@ extension APIRoutes {
         if let retention {
             writer.field("effectiveRetentionDays", retention.days(projectID: project.id))
             writer.field("serverRetentionDays", retention.defaultDays)
+            writer.key("logRetentionDays")
+            if let days = retention.logOverride(projectID: project.id) { writer.value(days) } else { writer.value(nil as String?) }
+            writer.field("effectiveLogRetentionDays", retention.logDays(projectID: project.id))
+            writer.field("serverLogRetentionDays", retention.defaultLogDays)
         }
         writer.endObject()
         return HTTPResponses.json(writer)

@@ -67,6 +67,37 @@ private func scalar(_ path: String, _ sql: String) throws -> Int64 {
         #expect(try await fixture.reader.feedback(FeedbackQuery(projectID: 1)).map(\.comments) == ["n6"])
     }
 
+    /// Logs have their own retention (30 days by default, per project overridable), even in a
+    /// project that keeps its events forever; they go oldest first, in batches.
+    @Test func purgesLogsPastTheirOwnRetention() async throws {
+        let fixture = try StoreFixture()
+        func log(_ n: Int, age: Double, projectID: Int64 = 1) -> LogRecord {
+            LogRecord(
+                projectID: projectID, timestamp: Int64((receiveTime - age * day) * 1000), received: nowMilliseconds, severity: .info,
+                body: "n\(n)")
+        }
+        var unit = WriteUnit(event: nil, items: [])
+        unit.logs = (1...5).map { log($0, age: 31) } + [log(6, age: 29), log(7, age: 10)]
+        _ = try fixture.store.write([.write(unit)])
+        let policy = RetentionPolicy(defaultDays: 0)
+        var summary = try await purge(fixture, policy: policy)
+        #expect(summary.logs == 5 && summary.events == 0)
+        #expect(try await fixture.reader.logs(LogQuery(projectIDs: [1])).map(\.body) == ["n7", "n6"])
+        #expect(policy.logDays(projectID: 1) == 30 && policy.defaultLogDays == RetentionPolicy.defaultLogDays)
+
+        // A project's own log retention, kept in the settings like the events' override.
+        let admin = try SQLiteAdminStore(path: fixture.path)
+        try await policy.setLogOverride(20, projectID: 1, store: admin)
+        let reloaded = RetentionPolicy(defaultDays: 0)
+        try await reloaded.reload(from: admin)
+        #expect(reloaded.logOverride(projectID: 1) == 20 && reloaded.override(projectID: 1) == nil)
+        summary = try await purge(fixture, policy: reloaded)
+        #expect(summary.logs == 1)
+        #expect(try await fixture.reader.logs(LogQuery(projectIDs: [1])).map(\.body) == ["n7"])
+        try await reloaded.setLogOverride(0, projectID: 1, store: admin)
+        #expect(try await purge(fixture, policy: reloaded).logs == 0, "0 keeps logs forever")
+    }
+
     /// Attachments go with the events they belong to, in batches of at most 100.
     @Test func purgesExpiredAttachments() async throws {
         let fixture = try StoreFixture()
@@ -280,6 +311,14 @@ private func scalar(_ path: String, _ sql: String) throws -> Int64 {
         #expect(pipeline.keepingUnexpired(try record(ageDays: 8)) == nil)
         // Past 30 days Relay's normalisation moves the timestamp to the receive time: kept.
         #expect(pipeline.keepingUnexpired(try record(ageDays: 40)) != nil)
+
+        // Logs by their own retention (30 days here), whatever the events'.
+        func log(ageDays: Double, projectID: Int64 = 1) -> LogRecord {
+            LogRecord(
+                projectID: projectID, timestamp: Int64((receiveTime - ageDays * day) * 1000), received: nowMilliseconds, severity: .info,
+                body: "\(ageDays)")
+        }
+        #expect(pipeline.keepingUnexpired([log(ageDays: 29), log(ageDays: 31), log(ageDays: 8)]).map(\.body) == ["29.0", "8.0"])
     }
 }
 

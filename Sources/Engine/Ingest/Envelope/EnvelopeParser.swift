@@ -165,6 +165,7 @@ private struct ItemCounts {
     var attachments = 0
     var attachmentBytes = 0
     var sessions = 0
+    var logContainers = 0
 
     mutating func add(_ item: EnvelopeItem, limits: IngestLimits) throws(IngestError) {
         switch item.type {
@@ -176,6 +177,7 @@ private struct ItemCounts {
             attachments += 1
             attachmentBytes += item.payload.readableBytes
         case .session, .sessions: sessions += 1
+        case .log: logContainers += 1
         default: break
         }
         if events > 1 { throw .badRequest("duplicate event item") }
@@ -186,5 +188,6 @@ private struct ItemCounts {
         if attachments > limits.maxAttachmentCount { throw .tooLarge("too many attachments") }
         if attachmentBytes > limits.maxAttachmentsBytes { throw .tooLarge("attachments too large") }
         if sessions > limits.maxSessionItems { throw .tooLarge("too many session items") }
+        if logContainers > 1 { throw .badRequest("duplicate log item: one log container per envelope") }
     }
 }

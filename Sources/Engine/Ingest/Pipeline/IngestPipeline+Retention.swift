@@ -14,4 +14,23 @@ extension IngestPipeline {
         metrics.rejected(reason: "too_old", itemType: "event")
         return nil
     }
+
+    /// The logs not already past their project's log retention, for the same reason; the others
+    /// are counted as rejected with reason `too_old`.
+    package func keepingUnexpired(_ logs: [LogRecord]) -> [LogRecord] {
+        guard let retention, !logs.isEmpty else { return logs }
+        var cutoffs: [Int64: Int64?] = [:]
+        let kept = logs.filter { log in
+            let cutoff: Int64?
+            if let known = cutoffs[log.projectID] {
+                cutoff = known
+            } else {
+                cutoff = retention.logCutoff(projectID: log.projectID, nowMilliseconds: log.received)
+                cutoffs[log.projectID] = .some(cutoff)
+            }
+            return cutoff.map { log.timestamp >= $0 } ?? true
+        }
+        for _ in kept.count..<logs.count { metrics.rejected(reason: "too_old", itemType: "log") }
+        return kept
+    }
 }

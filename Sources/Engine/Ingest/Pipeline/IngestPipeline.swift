@@ -432,6 +432,8 @@ package final class IngestPipeline: Sendable {
         var sessions: [SessionRecord] = []
         var feedback: [FeedbackRecord] = []
         var checkIns: [CheckInRecord] = []
+        var logs: [LogRecord] = []
+        var logSDK: String??
         var attachmentItems: [EnvelopeItem] = []
         // A minidump makes its event native and fatal, with the dump's crash as its exception
         // (Relay's placeholder; Sentry's title of an unsymbolicated crash).
@@ -455,6 +457,18 @@ package final class IngestPipeline: Sendable {
                         item.payload, type: item.type, headerEventID: envelope.header.eventID, projectID: projectID, received: received))
             case .checkIn:
                 if let update = try makeCheckIn(item, projectID: projectID, received: received) { checkIns.append(.update(update)) }
+            case .log:
+                if logSDK == nil { logSDK = .some(Self.sdkName(envelope.header)) }
+                let parsed = try LogParser.container(
+                    item.payload, itemCount: item.itemCount, contentType: item.contentType, projectID: projectID, received: received,
+                    sdk: logSDK ?? nil)
+                for drop in parsed.dropped { metrics.rejected(reason: drop.rawValue, itemType: "log") }
+                logs.append(contentsOf: parsed.logs)
+            case .otelLog:
+                if logSDK == nil { logSDK = .some(Self.sdkName(envelope.header)) }
+                let parsed = try LogParser.otelItem(item.payload, projectID: projectID, received: received, sdk: logSDK ?? nil)
+                for drop in parsed.dropped { metrics.rejected(reason: drop.rawValue, itemType: "otel_log") }
+                logs.append(contentsOf: parsed.logs)
             case _ where item.type.isDropped:
                 continue
             default:
@@ -479,6 +493,7 @@ package final class IngestPipeline: Sendable {
         }
         var unit = WriteUnit(event: keepingUnexpired(event), items: items, sessions: sessions, checkIns: checkIns)
         unit.feedback = feedback
+        unit.logs = keepingUnexpired(logs)
         let eventID = envelope.header.eventID ?? event?.eventID
         if !attachmentItems.isEmpty {
             // Kept even when the event comes in another envelope: linked by the header's id.
@@ -508,6 +523,15 @@ package final class IngestPipeline: Sendable {
         let event = MinidumpEvent.payload(base, info: info, eventID: eventID)
         guard event.readableBytes <= limits.maxEventBytes else { throw .tooLarge("event exceeds \(limits.maxEventBytes) bytes") }
         return try makeEventRecord(event, header: header, projectID: projectID, received: received)
+    }
+
+    /// The envelope header's `sdk.name`, which names the SDK of logs whose attributes do not.
+    static func sdkName(_ header: EnvelopeHeader) -> String? {
+        header.raw.withUnsafeReadableBytes { raw -> String? in
+            guard let tape = try? JSONTape.parse(raw) else { return nil }
+            let json = JSONView(tape: tape, bytes: raw)
+            return json.string(json.path(tape.root, "sdk", "name"))
+        }
     }
 
     /// A `session` or `sessions` item as the writer applies it; nil when Relay's rules drop it

@@ -139,6 +139,8 @@ package struct WriteUnit: Sendable {
     package var checkIns: [CheckInRecord]
     /// `feedback` and `user_report` items, parsed (`FeedbackExtractor`).
     package var feedback: [FeedbackRecord] = []
+    /// `log` containers and `otel_log` items, one record per log (`LogParser`).
+    package var logs: [LogRecord] = []
     /// Attachments of the unit's event or of an event sent in another envelope.
     package var attachments: [AttachmentRecord] = []
     /// Called once by the writer with the outcome of the batch that held this unit.
@@ -185,6 +187,7 @@ package struct WriteUnit: Sendable {
             total += Self.recordOverhead + item.compressedPayload.count + Self.stringBytes(item.header) + Self.stringBytes(item.type)
         }
         for record in sessions { total += record.estimatedBytes }
+        for record in logs { total += record.estimatedBytes }
         // A check-in's slug, ids and environment are each bounded to tens of bytes.
         total += checkIns.count * (Self.recordOverhead + 4 * Self.allocationOverhead + 256)
         return total

@@ -266,7 +266,8 @@ package final class BatchWriter: Service, Sendable {
             itemType =
                 unit.event != nil
                 ? "event"
-                : unit.items.first?.type ?? unit.feedback.first?.kind.rawValue ?? (unit.attachments.isEmpty ? "envelope" : "attachment")
+                : unit.items.first?.type ?? unit.feedback.first?.kind.rawValue
+                    ?? (unit.attachments.isEmpty ? (unit.logs.isEmpty ? "envelope" : "log") : "attachment")
         }
         metrics.rejected(reason: UnitRejected.metricReason, itemType: itemType)
         logger.error(

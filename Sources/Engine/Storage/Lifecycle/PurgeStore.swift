@@ -15,6 +15,9 @@ package protocol PurgeStore: AnyObject {
     /// Deletes up to `limit` of the project's user feedback received before `receivedBefore`
     /// (ms), oldest first; returns how many.
     func purgeFeedback(projectID: Int64, receivedBefore: Int64, limit: Int) throws -> Int
+    /// Deletes up to `limit` of the project's logs stamped before `timestampBefore` (ms), oldest
+    /// first; returns how many.
+    func purgeLogs(projectID: Int64, timestampBefore: Int64, limit: Int) throws -> Int
     /// Deletes up to `limit` of the project's attachments received before `receivedBefore` (ms),
     /// oldest first, with the retention of the events they belong to; returns how many.
     func purgeAttachments(projectID: Int64, receivedBefore: Int64, limit: Int) throws -> Int

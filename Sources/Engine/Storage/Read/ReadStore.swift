@@ -53,6 +53,8 @@ package protocol ReadStore: Sendable {
     func checkIns(monitorID: Int64, environment: String?, limit: Int, before: CheckInCursor?) async throws -> [StoredCheckIn]
     /// `in_progress` check-ins past their monitor's `max_runtime` at `now` (ms), at most 1,000.
     func overdueCheckIns(now: Int64) async throws -> [RunningCheckIn]
+    /// Logs of some projects, newest first, filtered (`LogSQL`).
+    func logs(_ query: LogQuery) async throws -> [LogRow]
 }
 
 /// A filtered slice of events: of a project, or of one issue when `issueID` is set.

@@ -56,6 +56,7 @@ import SystemPackage
 /// | `writers` | `1` | PostgreSQL: writer threads draining the queue, each with its own connection; SQLite always uses one |
 /// | `database_pool_size` | `8` | PostgreSQL connections for the read API |
 /// | `retention_days` | `90` | events (and items, hourly counters, issues left without events) older than this are purged; per project: `pitd project retention`; 0 keeps everything |
+/// | `log_retention_days` | `30` | logs stamped longer ago than this are purged (their own retention, as Sentry's); per project: the retention API's `logRetentionDays`; 0 keeps them |
 /// | `max_database_bytes` | `0` | SQLite: past this size of live data the oldest events are purged whatever their age (down to 95 %); 0 = no cap |
 /// | `min_free_disk_bytes` | `1073741824` | below this much free space under the data directory ingest answers 503 and `/ready` says `disk_low`; 0 turns it off |
 /// | `retention_interval_seconds` | `3600` | time between purge passes |
@@ -93,6 +94,7 @@ package struct PitSettings: Sendable {
     var databasePoolSize: Int
     package var backend: StorageBackend
     var retentionDays: Int
+    var logRetentionDays: Int
     var maxDatabaseBytes: Int64
     var minFreeDiskBytes: Int64
     var retentionIntervalSeconds: Int
@@ -107,7 +109,9 @@ package struct PitSettings: Sendable {
 
     /// Retention as configured; per-project overrides are loaded from the database.
     package var retentionPolicy: RetentionPolicy {
-        RetentionPolicy(defaultDays: retentionDays, maxDatabaseBytes: maxDatabaseBytes > 0 && !backend.isPostgres ? maxDatabaseBytes : nil)
+        RetentionPolicy(
+            defaultDays: retentionDays, maxDatabaseBytes: maxDatabaseBytes > 0 && !backend.isPostgres ? maxDatabaseBytes : nil,
+            defaultLogDays: logRetentionDays)
     }
     package var adminTokenPath: String { dataDirectory + "/admin-token" }
     var configFilePath: String { dataDirectory + "/pit.json" }
@@ -253,6 +257,10 @@ package struct PitSettings: Sendable {
         retentionDays = try integer("retention_days", 90)
         guard (0...RetentionPolicy.maximumDays).contains(retentionDays) else {
             throw Invalid(description: "retention_days must be 0 (keep forever) to \(RetentionPolicy.maximumDays)")
+        }
+        logRetentionDays = try integer("log_retention_days", RetentionPolicy.defaultLogDays)
+        guard (0...RetentionPolicy.maximumDays).contains(logRetentionDays) else {
+            throw Invalid(description: "log_retention_days must be 0 (keep forever) to \(RetentionPolicy.maximumDays)")
         }
         maxDatabaseBytes = Int64(try integer("max_database_bytes", 0))
         minFreeDiskBytes = Int64(try integer("min_free_disk_bytes", 1 << 30))

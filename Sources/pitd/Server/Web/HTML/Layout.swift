@@ -15,6 +15,7 @@ enum Layout {
         out += navLink("Issues", Paths.issues(org: org, project: project?.id), chrome.section == .issues)
         if let project {
             out += navLink("Events", Paths.projectEvents(org: org, project: project.slug), chrome.section == .events)
+            out += navLink("Logs", Paths.projectLogs(org: org, project: project.slug), chrome.section == .logs)
             out += navLink("Feedback", Paths.projectFeedback(org: org, project: project.slug), chrome.section == .feedback)
         }
         out += navLink("Releases", Paths.releases(org: org), chrome.section == .releases)
@@ -63,6 +64,7 @@ enum Layout {
                 switch chrome.section {
                 case .events: Paths.projectEvents(org: org, project: project.slug)
                 case .feedback: Paths.projectFeedback(org: org, project: project.slug)
+                case .logs: Paths.projectLogs(org: org, project: project.slug)
                 case .settings: Paths.projectSettings(slug: project.slug)
                 default: Paths.issues(org: org, project: project.id)
                 }
@@ -103,6 +105,9 @@ enum Layout {
         main{max-width:1280px;margin:0 auto;padding:16px 20px 60px}body.bare main{max-width:380px;padding-top:10vh}
         .flash{padding:8px 12px;border-radius:4px;margin-bottom:12px;border:1px solid}.flash.success{background:#e9f7f2;border-color:#b5e3d4}.flash.error{background:#fdecef;border-color:#f5c0c9}.flash.info{background:var(--accent-bg);border-color:#d6d0f2}
         .feedback-text{white-space:pre-wrap;word-break:break-word;margin:6px 0;font-size:14px}
+        table.logs td{vertical-align:top}.log-body{width:100%}.log-text{white-space:pre-wrap;word-break:break-word}
+        .log-body summary{cursor:pointer}.attrs{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:6px 0 2px}
+        .attrs dt{color:var(--muted)}.attrs dd{margin:0;word-break:break-all}
         .card{background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:12px 16px;margin-bottom:12px}
         .pagehead{display:flex;align-items:flex-start;justify-content:space-between;gap:16px;margin-bottom:12px;flex-wrap:wrap}
         table{border-collapse:collapse;width:100%;background:var(--bg)}th,td{padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top;text-align:left}

@@ -72,6 +72,15 @@ enum Paths {
         "/organizations/\(e(org))/projects/\(e(project))/feedback/" + PercentEncoding.query([("cursor", cursor.map { String($0) })])
     }
 
+    static func projectLogs(org: String, project: String, filters: LogFilters = LogFilters(), cursor: String? = nil) -> String {
+        "/organizations/\(e(org))/projects/\(e(project))/logs/"
+            + PercentEncoding.query([
+                ("period", filters.period == LogFilters.periods[0].0 ? nil : filters.period), ("level", filters.level?.description),
+                ("q", filters.text), ("attr", filters.attribute), ("trace", filters.trace),
+                ("live", filters.live ? "1" : nil), ("cursor", cursor),
+            ])
+    }
+
     static func releases(org: String) -> String { "/organizations/\(e(org))/releases/" }
 
     static func release(org: String, version: String) -> String { "/organizations/\(e(org))/releases/\(e(version))/" }

@@ -7,7 +7,7 @@ import PitStorage
 
 /// The frame around every signed-in page.
 struct Chrome: Sendable {
-    enum Section: Sendable { case projects, issues, events, feedback, releases, monitors, settings, none }
+    enum Section: Sendable { case projects, issues, events, feedback, logs, releases, monitors, settings, none }
 
     enum FlashKind: String, Sendable { case success, error, info }
 
@@ -147,6 +147,17 @@ struct IssueDetailModel: Sendable {
     var feedback: [FeedbackRow] = []
     /// The shown event's attachments (`ReadStore.attachments`), nil without an event.
     var attachments: EventAttachmentsView? = nil
+}
+
+struct LogExplorerModel: Sendable {
+    var project: Project
+    var filters: LogFilters
+    /// `ReadStore.logs(LogQuery)`, one page, newest first.
+    var rows: [LogRow]
+    var nextCursor: LogCursor?
+    var isPagedIn: Bool
+    /// Why the filters could not be applied (a malformed attribute filter).
+    var error: String?
 }
 
 struct FeedbackListModel: Sendable {

@@ -53,6 +53,7 @@ struct WebRoutes: Sendable {
             try await attachmentDownload(request, context)
         }
         org.get("projects/:project/feedback") { request, context in try await feedbackPage(request, context) }
+        org.get("projects/:project/logs") { request, context in try await logExplorerPage(request, context) }
         org.get("releases") { request, context in try await releasesPage(request, context) }
         org.get("releases/:version") { request, context in try await releaseDetailPage(request, context) }
         org.get("monitors") { request, context in try await monitorsPage(request, context, projectScoped: false) }
@@ -448,6 +449,43 @@ struct WebRoutes: Sendable {
         else { throw HTTPError(.notFound, message: "This attachment does not exist in this project.") }
         let download = FormFields(query: request)["download"].map { $0 != "0" } ?? false
         return try AttachmentDownload.response(row, content: content, inline: !download)
+    }
+
+    func logExplorerPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
+        let project = try await pathProject(context)
+        let parameters = FormFields(query: request)
+        var filters = LogFilters()
+        if let period = parameters["period"], LogFilters.periods.contains(where: { $0.0 == period }) { filters.period = period }
+        filters.level = Self.nonEmpty(parameters["level"]).flatMap { LogSeverity(name: $0) }
+        filters.text = parameters["q"] ?? ""
+        filters.attribute = parameters["attr"] ?? ""
+        filters.trace = parameters["trace"] ?? ""
+        filters.live = parameters["live"] == "1"
+        let cursor = parameters["cursor"].flatMap { LogCursor($0) }
+        var rows: [LogRow] = []
+        var error: String?
+        var limit = 0
+        do {
+            var query = try filters.query(projectID: project.id, now: ClockTime.nowMilliseconds)
+            limit = 100
+            query.limit = limit + 1
+            query.before = cursor
+            rows = try await reader.logs(query)
+        } catch let invalid as LogSearch.Invalid {
+            error = invalid.detail
+        }
+        let more = rows.count > limit
+        if more { rows.removeLast(rows.count - limit) }
+        let model = LogExplorerModel(
+            project: project, filters: filters, rows: rows, nextCursor: more ? rows.last?.cursor : nil, isPagedIn: cursor != nil,
+            error: error)
+        let chrome = try await chrome(request, context, section: .logs, project: project)
+        var response = Self.page(LogExplorerPage.render(model, chrome: chrome), request: request)
+        // The live tail: the browser reloads the newest page, with or without script.
+        if filters.live && cursor == nil {
+            response.headers[HTTPField.Name("Refresh")!] = String(LogExplorerPage.liveSeconds)
+        }
+        return response
     }
 
     func feedbackPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
