@@ -377,6 +377,20 @@ enum PostgresSchema {
         CREATE INDEX monitor_checkins_project_created ON monitor_checkins (project_id, created);
         CREATE INDEX monitor_checkins_running ON monitor_checkins (status) WHERE status = 'in_progress'
         """,
+        // Outcomes, as SQLite's migration of the same number.
+        """
+        CREATE TABLE outcomes_hourly (
+            project_id BIGINT NOT NULL,
+            hour BIGINT NOT NULL,
+            outcome TEXT NOT NULL,
+            category TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            quantity BIGINT NOT NULL,
+            times_seen BIGINT NOT NULL,
+            PRIMARY KEY (project_id, hour, outcome, category, reason)
+        );
+        CREATE INDEX outcomes_hourly_hour ON outcomes_hourly (hour)
+        """,
     ]
 
     /// PostgreSQL's own migrations, for what SQLite has no use for; recorded as versions 1001,

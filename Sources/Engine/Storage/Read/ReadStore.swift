@@ -39,6 +39,8 @@ package protocol ReadStore: Sendable {
     func sessionStats(_ query: SessionQuery) async throws -> SessionStats
     /// User feedback of a project or of one issue, newest first.
     func feedback(_ query: FeedbackQuery) async throws -> [FeedbackRow]
+    /// Outcomes (`outcomes_hourly`) of the projects in the hours asked for (`OutcomeSQL`).
+    func outcomes(_ query: OutcomeQuery) async throws -> [OutcomeRow]
     /// Cron monitors of `projectIDs` (every project when nil) with their environments; one slug
     /// when given (statements from `MonitorSQL`).
     func monitors(projectIDs: [Int64]?, slug: String?) async throws -> [MonitorRow]
