@@ -16,6 +16,7 @@ enum Layout {
         if let project {
             out += navLink("Events", Paths.projectEvents(org: org, project: project.slug), chrome.section == .events)
             out += navLink("Feedback", Paths.projectFeedback(org: org, project: project.slug), chrome.section == .feedback)
+            out += navLink("Stats", Paths.projectStats(org: org, project: project.slug), chrome.section == .stats)
         }
         out += navLink("Releases", Paths.releases(org: org), chrome.section == .releases)
         out += navLink("Crons", Paths.monitors(org: org), chrome.section == .monitors)
@@ -63,6 +64,7 @@ enum Layout {
                 switch chrome.section {
                 case .events: Paths.projectEvents(org: org, project: project.slug)
                 case .feedback: Paths.projectFeedback(org: org, project: project.slug)
+                case .stats: Paths.projectStats(org: org, project: project.slug)
                 case .settings: Paths.projectSettings(slug: project.slug)
                 default: Paths.issues(org: org, project: project.id)
                 }
@@ -103,6 +105,7 @@ enum Layout {
         main{max-width:1280px;margin:0 auto;padding:16px 20px 60px}body.bare main{max-width:380px;padding-top:10vh}
         .flash{padding:8px 12px;border-radius:4px;margin-bottom:12px;border:1px solid}.flash.success{background:#e9f7f2;border-color:#b5e3d4}.flash.error{background:#fdecef;border-color:#f5c0c9}.flash.info{background:var(--accent-bg);border-color:#d6d0f2}
         .feedback-text{white-space:pre-wrap;word-break:break-word;margin:6px 0;font-size:14px}
+        td.dropped{color:#b42318;font-weight:600}
         .card{background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:12px 16px;margin-bottom:12px}
         .pagehead{display:flex;align-items:flex-start;justify-content:space-between;gap:16px;margin-bottom:12px;flex-wrap:wrap}
         table{border-collapse:collapse;width:100%;background:var(--bg)}th,td{padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top;text-align:left}
