@@ -257,6 +257,18 @@ package struct RetentionPass {
                 if deleted < asked { break }
             }
 
+            // Outcomes are kept `OutcomeRetention.hours`, whatever the projects keep events.
+            let outcomesBefore = HourlyCounts.hour(ofMilliseconds: now) - OutcomeRetention.hours
+            while true {
+                var asked = 0
+                let deleted = try batch { size in
+                    asked = size
+                    return try store.purgeOutcomes(beforeHour: outcomesBefore, limit: size)
+                }
+                summary.counterRows += deleted
+                if deleted < asked { break }
+            }
+
             while true {
                 let freed = try batch { _ in try store.reclaimSpace(maxPages: configuration.vacuumPages) }
                 summary.reclaimedPages += freed

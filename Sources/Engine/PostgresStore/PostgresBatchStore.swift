@@ -92,22 +92,43 @@ package final class PostgresBatchStore: BatchStore {
         var units: [WriteUnit] = []
         var sessionUnits: [WriteUnit] = []
         var checkInUnits: [WriteUnit] = []
+        var outcomes = OutcomeBatch()
         for entry in batch {
             switch entry {
             case .write(let unit):
                 units.append(unit)
+                outcomes.add(unit.outcomes)
                 if !unit.sessions.isEmpty { sessionUnits.append(unit) }
                 if !unit.checkIns.isEmpty { checkInUnits.append(unit) }
             case .command(let command, _):
-                if !units.isEmpty { try writeSegment(units, outcome: &outcome, learned: &learned, regressed: regressed) }
+                if !units.isEmpty {
+                    try writeSegment(units, outcome: &outcome, outcomes: &outcomes, learned: &learned, regressed: regressed)
+                }
                 units.removeAll()
                 try apply(command)
             }
         }
-        if !units.isEmpty { try writeSegment(units, outcome: &outcome, learned: &learned, regressed: regressed) }
+        if !units.isEmpty { try writeSegment(units, outcome: &outcome, outcomes: &outcomes, learned: &learned, regressed: regressed) }
         if !sessionUnits.isEmpty { try writeSessions(sessionUnits) }
         if !checkInUnits.isEmpty { try MonitorWrites.apply(checkInUnits, to: PostgresMonitorWrites(session: session)) }
+        writeOutcomes(outcomes)
         return outcome
+    }
+
+    /// The batch's outcomes: one statement, one row per (project, hour, outcome, category,
+    /// reason), each key once (`OutcomeBatch` sums them), in key order.
+    private func writeOutcomes(_ outcomes: OutcomeBatch) {
+        guard !outcomes.isEmpty else { return }
+        let rows = outcomes.sorted
+        session.enqueue(
+            """
+            INSERT INTO outcomes_hourly (project_id, hour, outcome, category, reason, quantity, times_seen)
+            SELECT * FROM unnest(\(rows.map { $0.key.projectID }), \(rows.map { $0.key.hour }), \(rows.map { $0.key.outcome.rawValue }),
+                                 \(rows.map { $0.key.category }), \(rows.map { $0.key.reason }), \(rows.map { $0.tally.quantity }),
+                                 \(rows.map { $0.tally.timesSeen }))
+            ON CONFLICT (project_id, hour, outcome, category, reason) DO UPDATE SET
+                quantity = outcomes_hourly.quantity + excluded.quantity, times_seen = outcomes_hourly.times_seen + excluded.times_seen
+            """)
     }
 
     /// Regressions found by a pipelined statement, known once the batch has committed.
@@ -188,7 +209,7 @@ package final class PostgresBatchStore: BatchStore {
 
     /// Writes one segment of a batch (the units between two commands), in four steps below.
     private func writeSegment(
-        _ units: [WriteUnit], outcome: inout BatchOutcome, learned: inout [HashKey: Int64],
+        _ units: [WriteUnit], outcome: inout BatchOutcome, outcomes: inout OutcomeBatch, learned: inout [HashKey: Int64],
         regressed: RegressionCount
     ) throws {
         insertItems(units.flatMap(\.items))
@@ -209,6 +230,9 @@ package final class PostgresBatchStore: BatchStore {
 
         // 3. The events; (project, event_id) already stored means an SDK retry: a duplicate.
         let inserted = try insertEvents(events, issueOf: grouping.issueOf)
+        var stored = [Bool](repeating: false, count: events.count)
+        for index in inserted { stored[index] = true }
+        for (index, event) in events.enumerated() { outcomes.addEvent(event, stored: stored[index]) }
         outcome.duplicates += events.count - inserted.count
         outcome.events += inserted.count
         dropIssuesWithoutEvents(&grouping, inserted: inserted)

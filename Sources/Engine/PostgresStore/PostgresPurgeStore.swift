@@ -201,6 +201,15 @@ package final class PostgresPurgeStore: PurgeStore {
         return result.metadata.rows ?? 0
     }
 
+    package func purgeOutcomes(beforeHour hour: Int64, limit: Int) throws -> Int {
+        let result = try session.query(
+            """
+            DELETE FROM outcomes_hourly WHERE (project_id, hour, outcome, category, reason) IN
+                (SELECT project_id, hour, outcome, category, reason FROM outcomes_hourly WHERE hour < \(hour) LIMIT \(Int64(max(1, limit))))
+            """)
+        return result.metadata.rows ?? 0
+    }
+
     package func purgeCheckIns(projectID: Int64, createdBefore: Int64, limit: Int) throws -> Int {
         let result = try session.query(
             """

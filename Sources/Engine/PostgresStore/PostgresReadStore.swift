@@ -220,6 +220,19 @@ package final class PostgresReadStore: ReadStore {
         return result
     }
 
+    package func outcomes(_ query: OutcomeQuery) async throws -> [OutcomeRow] {
+        var result: [OutcomeRow] = []
+        for try await row in try await client.query(PostgresQuery(OutcomeSQL.rows(query, dialect: Self.dialect)), logger: logger) {
+            let c = try row.decode((Int64, Int64, String, String, String, Int64, Int64).self)
+            guard let outcome = OutcomeKind(rawValue: c.2) else { continue }
+            result.append(
+                OutcomeRow(
+                    key: OutcomeKey(projectID: c.0, hour: c.1, outcome: outcome, category: c.3, reason: c.4),
+                    tally: OutcomeTally(quantity: c.5, timesSeen: c.6)))
+        }
+        return result
+    }
+
     package func latestEvent(issueID: Int64) async throws -> EventRow? {
         try await events(issueID: issueID, limit: 1, before: nil).first
     }

@@ -416,6 +416,20 @@ enum PostgresSchema {
         CREATE INDEX attachments_received ON attachments (project_id, received);
         ALTER TABLE attachments ALTER COLUMN content SET STORAGE EXTERNAL
         """,
+        // 14: outcomes, as SQLite's.
+        """
+        CREATE TABLE outcomes_hourly (
+            project_id BIGINT NOT NULL,
+            hour BIGINT NOT NULL,
+            outcome TEXT NOT NULL,
+            category TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            quantity BIGINT NOT NULL,
+            times_seen BIGINT NOT NULL,
+            PRIMARY KEY (project_id, hour, outcome, category, reason)
+        );
+        CREATE INDEX outcomes_hourly_hour ON outcomes_hourly (hour)
+        """,
     ]
 
     /// PostgreSQL's own migrations, for what SQLite has no use for; recorded as versions 1001,

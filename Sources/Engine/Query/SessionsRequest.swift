@@ -49,9 +49,6 @@ package struct SessionsRequest: Sendable, Equatable {
     package var intervalHours: Int64
     package var intervalCount: Int64
 
-    /// Sentry's bound on the points of a series.
-    package static let maxIntervals: Int64 = 1000
-
     /// `parameters` as (name, value) pairs in query-string order.
     package init(parameters: [(String, String)], nowMilliseconds: Int64) throws(IngestError) {
         func all(_ name: String) -> [String] { parameters.filter { $0.0 == name }.map(\.1) }
@@ -89,33 +86,12 @@ package struct SessionsRequest: Sendable, Equatable {
             default: throw .badRequest("Invalid query: \"\(term)\" (release:… and environment:… are supported)")
             }
         }
-        let intervalText = all("interval").first ?? "1h"
-        guard let interval = IssueQuery.relativeSpan(intervalText), interval % 3_600_000 == 0 else {
-            throw .badRequest("The interval has to be a multiple of one hour (1h, 6h, 1d)")
-        }
-        intervalHours = interval / 3_600_000
-        let startText = all("start").first
-        let endText = all("end").first
-        if startText != nil || endText != nil {
-            // An absolute range: the intervals that overlap [start, end).
-            let range = ClientNumber.unixSecondsRange
-            guard let start = startText.flatMap(Timestamp.parse), let end = endText.flatMap(Timestamp.parse), start.isFinite,
-                end.isFinite, Double(range.lowerBound) <= start, start < end, end <= Double(range.upperBound)
-            else { throw .badRequest("start and end must both be timestamps, start before end") }
-            firstHour = Int64(start) / 3600 / intervalHours * intervalHours
-            let lastStart = (Int64(end.rounded(.up)) - 1) / 3600 / intervalHours * intervalHours
-            intervalCount = (lastStart - firstHour) / intervalHours + 1
-        } else {
-            let periodText = all("statsPeriod").first ?? "24h"
-            guard let period = IssueQuery.relativeSpan(periodText) else { throw .badRequest("Invalid statsPeriod: \"\(periodText)\"") }
-            let periodHours = max(1, (period + 3_599_999) / 3_600_000)
-            intervalCount = (periodHours + intervalHours - 1) / intervalHours
-            let lastStart = HourlyCounts.hour(ofMilliseconds: nowMilliseconds) / intervalHours * intervalHours
-            firstHour = lastStart - (intervalCount - 1) * intervalHours
-        }
-        guard intervalCount <= Self.maxIntervals else {
-            throw .badRequest("Your interval and date range would create too many results. Use a larger interval, or a smaller date range.")
-        }
+        let intervals = try StatsIntervals(
+            interval: all("interval").first, statsPeriod: all("statsPeriod").first, start: all("start").first, end: all("end").first,
+            nowMilliseconds: nowMilliseconds)
+        firstHour = intervals.firstHour
+        intervalHours = intervals.intervalHours
+        intervalCount = intervals.intervalCount
     }
 
     package var lastHour: Int64 { firstHour + intervalCount * intervalHours - 1 }

@@ -218,6 +218,7 @@ package final class SQLiteBatchStore: BatchStore {
         var sessionUnits: [WriteUnit] = []
         var checkInUnits: [WriteUnit] = []
         var userTags: [IssueTagValue: SeenCount] = [:]
+        var outcomes = OutcomeBatch()
         let insertUser = try connection.statement("INSERT OR IGNORE INTO issue_users (issue_id, user_key) VALUES (?, ?)")
         let insertEvent = try connection.statement(
             """
@@ -249,15 +250,18 @@ package final class SQLiteBatchStore: BatchStore {
                 try insertFeedback(unit.feedback)
                 try insertLogs(unit.logs)
                 try insertAttachments(unit.attachments)
+                outcomes.add(unit.outcomes)
                 if let event = unit.event {
-                    try writeEvent(
+                    let stored = try writeEvent(
                         event, insertEvent: insertEvent, insertUser: insertUser, outcome: &outcome, statusChanged: &statusChanged,
                         counted: &counted, userTags: &userTags)
+                    outcomes.addEvent(event, stored: stored)
                 }
                 for event in unit.extraEvents {
-                    try writeEvent(
+                    let stored = try writeEvent(
                         event, insertEvent: insertEvent, insertUser: insertUser, outcome: &outcome, statusChanged: &statusChanged,
                         counted: &counted, userTags: &userTags)
+                    outcomes.addEvent(event, stored: stored)
                 }
             }
         }
@@ -276,14 +280,33 @@ package final class SQLiteBatchStore: BatchStore {
         }
         if !sessionUnits.isEmpty { try writeSessions(sessionUnits) }
         if !checkInUnits.isEmpty { try MonitorWrites.apply(checkInUnits, to: SQLiteMonitorWrites(connection: connection)) }
+        try writeOutcomes(outcomes)
         return outcome
     }
 
-    /// One event of a unit: its issue, its row, and what it adds to the batch's counters.
+    /// The batch's outcomes: one upsert per (project, hour, outcome, category, reason).
+    private func writeOutcomes(_ outcomes: OutcomeBatch) throws {
+        guard !outcomes.isEmpty else { return }
+        let upsert = try connection.statement(
+            """
+            INSERT INTO outcomes_hourly (project_id, hour, outcome, category, reason, quantity, times_seen) VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (project_id, hour, outcome, category, reason) DO UPDATE SET quantity = quantity + excluded.quantity,
+                times_seen = times_seen + excluded.times_seen
+            """)
+        for (key, tally) in outcomes.sorted {
+            try upsert.run([
+                .int(key.projectID), .int(key.hour), .text(key.outcome.rawValue), .text(key.category), .text(key.reason),
+                .int(tally.quantity), .int(tally.timesSeen),
+            ])
+        }
+    }
+
+    /// One event of a unit: its issue, its row, and what it adds to the batch's counters; false
+    /// when its id was stored already (a duplicate).
     private func writeEvent(
         _ event: EventRecord, insertEvent: SQLiteStatement, insertUser: SQLiteStatement, outcome: inout BatchOutcome,
         statusChanged: inout Set<Int64>, counted: inout [CountedEvent], userTags: inout [IssueTagValue: SeenCount]
-    ) throws {
+    ) throws -> Bool {
         let (issueID, created) = try resolveIssue(for: event)
         try insertEvent.run([
             .int(event.projectID), .int(issueID), .blob(event.eventID.bytes), .int(event.timestamp),
@@ -310,7 +333,7 @@ package final class SQLiteBatchStore: BatchStore {
                 issues[issueID] = nil
                 nextShortID[event.projectID]? -= 1
             }
-            return
+            return false
         }
         let rowID = connection.lastInsertRowID
         outcome.events += 1
@@ -337,6 +360,7 @@ package final class SQLiteBatchStore: BatchStore {
                 default: SeenCount()
             ].add(event.timestamp)
         }
+        return true
     }
 
     /// Attachment rows; the same file resent for the same event (an SDK retry) is stored once.

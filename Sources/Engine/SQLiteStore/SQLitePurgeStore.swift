@@ -222,6 +222,18 @@ package final class SQLitePurgeStore: PurgeStore {
         }
     }
 
+    package func purgeOutcomes(beforeHour hour: Int64, limit: Int) throws -> Int {
+        try held {
+            try connection.statement(
+                """
+                DELETE FROM outcomes_hourly WHERE (project_id, hour, outcome, category, reason) IN
+                    (SELECT project_id, hour, outcome, category, reason FROM outcomes_hourly WHERE hour < ? LIMIT ?)
+                """
+            ).run([.int(hour), .int(Int64(max(1, limit)))])
+            return connection.changes
+        }
+    }
+
     package func purgeCheckIns(projectID: Int64, createdBefore: Int64, limit: Int) throws -> Int {
         try held {
             try connection.statement(

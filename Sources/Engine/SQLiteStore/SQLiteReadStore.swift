@@ -186,6 +186,20 @@ package final class SQLiteReadStore: ReadStore {
             received: row.int(8))
     }
 
+    package func outcomes(_ query: OutcomeQuery) async throws -> [OutcomeRow] {
+        try await read { db in
+            try db.query(OutcomeSQL.rows(query, dialect: Self.dialect)) { row in
+                OutcomeKind(rawValue: row.text(2) ?? "").map { outcome in
+                    OutcomeRow(
+                        key: OutcomeKey(
+                            projectID: row.int(0), hour: row.int(1), outcome: outcome, category: row.text(3) ?? "",
+                            reason: row.text(4) ?? ""),
+                        tally: OutcomeTally(quantity: row.int(5), timesSeen: row.int(6)))
+                }
+            }.compactMap { $0 }
+        }
+    }
+
     package func latestEvent(issueID: Int64) async throws -> EventRow? {
         try await events(issueID: issueID, limit: 1, before: nil).first
     }

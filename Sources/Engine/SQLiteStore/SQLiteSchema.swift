@@ -439,6 +439,22 @@ package enum SQLiteSchema {
         CREATE UNIQUE INDEX attachments_file ON attachments (project_id, event_id, name, sha1);
         CREATE INDEX attachments_received ON attachments (project_id, received)
         """,
+        // 14: outcomes (Sentry's stats_v2): what was accepted, filtered, rate limited, invalid or
+        // discarded by the client, per project, hour (since the epoch), outcome, data category
+        // and reason ("" for none). Upserted once per key per batch; kept 90 days.
+        """
+        CREATE TABLE outcomes_hourly (
+            project_id INTEGER NOT NULL,
+            hour INTEGER NOT NULL,
+            outcome TEXT NOT NULL,
+            category TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            quantity INTEGER NOT NULL,
+            times_seen INTEGER NOT NULL,
+            PRIMARY KEY (project_id, hour, outcome, category, reason)
+        ) WITHOUT ROWID;
+        CREATE INDEX outcomes_hourly_hour ON outcomes_hourly (hour)
+        """,
     ]
 
     /// Page size for new databases. Event rows are ~1.2 KB compressed: with 4 KiB pages only

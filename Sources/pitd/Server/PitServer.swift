@@ -78,10 +78,11 @@ package enum PitServer {
         let queue = IngestQueue(maxCount: settings.queueMaxEvents, maxBytes: settings.queueMaxBytes)
         let health = StorageHealth()
         let stores = try (0..<settings.writers).map { _ in try settings.backend.makeBatchStore(logger: logger) }
+        let rejections = RejectedOutcomes()
         let writer = BatchWriter(
             queue: queue, stores: stores, batchSize: settings.batchSize,
             commitDelay: Double(settings.commitDelayMicroseconds) / 1e6, metrics: metrics, health: health,
-            logger: logger)
+            rejections: rejections, logger: logger)
         let admin = setup.store
         var dictionaries: PayloadDictionaries?
         if settings.dictionarySamples > 0 {
@@ -100,7 +101,7 @@ package enum PitServer {
             keys: keys, queue: queue, ack: settings.ack, limits: settings.limits,
             metrics: metrics, retryAfterSeconds: settings.retryAfterSeconds, dictionaries: dictionaries,
             diskGuard: diskGuard, retention: retention, ackTimeout: Double(settings.ackTimeoutSeconds),
-            inflight: InflightBudget(limit: settings.inflightBytes))
+            inflight: InflightBudget(limit: settings.inflightBytes), rejections: rejections)
         // Before the loop contexts make their sinks.
         EventLoopCommitSink.defaultDeadline.withLockedValue { $0 = .seconds(Int64(settings.ackTimeoutSeconds)) }
         let backend = settings.backend

@@ -57,6 +57,8 @@ package final class IngestPipeline: Sendable {
     package let diskGuard: DiskGuard?
     /// Drops events already past their project's retention.
     package let retention: RetentionPolicy?
+    /// Refused requests counted as outcomes until the writer flushes them.
+    package let rejections: RejectedOutcomes
 
     /// ack=committed: the longest a request waits for its commit before it is answered 503 (the
     /// fast path's deadline is `EventLoopCommitSink`'s).
@@ -67,8 +69,9 @@ package final class IngestPipeline: Sendable {
     package init(
         keys: KeyCache, queue: IngestQueue, ack: AckMode, limits: IngestLimits, metrics: PitMetrics, retryAfterSeconds: Int = 1,
         dictionaries: PayloadDictionaries? = nil, diskGuard: DiskGuard? = nil, retention: RetentionPolicy? = nil,
-        ackTimeout: Double = 30, inflight: InflightBudget? = nil
+        ackTimeout: Double = 30, inflight: InflightBudget? = nil, rejections: RejectedOutcomes = RejectedOutcomes()
     ) {
+        self.rejections = rejections
         self.ackTimeout = ackTimeout
         self.inflight = inflight
         self.diskGuard = diskGuard
@@ -185,6 +188,7 @@ package final class IngestPipeline: Sendable {
 
     private func prepareEnvelope(_ request: Request) throws(IngestError) -> Prepared {
         var request = request
+        var parsed: Envelope?
         do throws(IngestError) {
             if request.auth == nil { try authorizeTunnel(&request) }
             if let auth = request.auth, !request.authorized { try authorize(publicKey: auth.publicKey, projectID: request.projectID) }
@@ -192,6 +196,7 @@ package final class IngestPipeline: Sendable {
             defer { inflight?.release(reserved) }
             let body = try decode(request, reserved: &reserved)
             let envelope = try parser.parse(body)
+            parsed = envelope
             // The tunnel pattern's credentials came from this header (`authorizeTunnel`), so only
             // a request that carried its own can disagree with it.
             if let text = envelope.header.dsn, let dsn = DSN(text), dsn.publicKey != request.auth?.publicKey {
@@ -201,7 +206,48 @@ package final class IngestPipeline: Sendable {
             let (unit, eventID) = try makeUnit(envelope, projectID: request.projectID, received: received)
             return Prepared(unit: unit, eventID: eventID, itemTypes: envelope.items.map(\.type))
         } catch {
+            if let parsed {
+                var categories: [(String, Int64)] = []
+                for item in parsed.items {
+                    categories +=
+                        item.type == .event
+                        ? [(OutcomeCategory.error, Int64(1))]
+                        : OutcomeCategory.accepted(item.type, itemCount: item.itemCount, payloadBytes: item.payload.readableBytes)
+                }
+                countRefusal(error, projectID: request.projectID, publicKey: request.auth?.publicKey, categories: categories)
+            } else {
+                countRefusal(error, projectID: request.projectID, publicKey: request.auth?.publicKey, endpoint: .envelope)
+            }
             throw rejected(error, itemType: "envelope")
+        }
+    }
+
+    /// Counts a refused request as outcomes of its project (`OutcomeReason`), when the request's
+    /// key belongs to that project: a request for a project that does not exist, or with a key
+    /// that is not the project's, is not counted (nobody could read it, and its project id is
+    /// whatever the client wrote). Before the body is read, its items are unknown: a /store/
+    /// request counts one error, a security report one security report, an envelope one item
+    /// of category `default`.
+    package func countRefusal(_ error: IngestError, projectID: Int64, publicKey: String?, endpoint: Endpoint) {
+        let category =
+            switch endpoint {
+            case .store: OutcomeCategory.error
+            case .security: OutcomeCategory.security
+            case .envelope: OutcomeCategory.default
+            case .minidump: OutcomeCategory.error
+            }
+        countRefusal(error, projectID: projectID, publicKey: publicKey, categories: [(category, 1)])
+    }
+
+    /// `countRefusal` with the categories and quantities of the request's items.
+    package func countRefusal(_ error: IngestError, projectID: Int64, publicKey: String?, categories: [(String, Int64)]) {
+        guard let counted = OutcomeReason.of(error), projectID > 0, let publicKey, keys.lookup(publicKey)?.projectID == projectID
+        else { return }
+        let (outcome, reason) = counted
+        let hour = HourlyCounts.hour(ofMilliseconds: ClockTime.nowMilliseconds)
+        for (category, quantity) in categories where quantity > 0 {
+            rejections.record(
+                OutcomeKey(projectID: projectID, hour: hour, outcome: outcome, category: category, reason: reason), quantity: quantity)
         }
     }
 
@@ -225,6 +271,7 @@ package final class IngestPipeline: Sendable {
             let event = try makeEventRecord(body, header: nil, projectID: request.projectID, received: received)
             return Prepared(unit: WriteUnit(event: keepingUnexpired(event), items: []), eventID: event.eventID, itemTypes: [.event])
         } catch {
+            countRefusal(error, projectID: request.projectID, publicKey: request.auth?.publicKey, endpoint: .store)
             throw rejected(error, itemType: "event")
         }
     }
@@ -258,6 +305,7 @@ package final class IngestPipeline: Sendable {
             unit.extraEvents = Array(events.dropFirst())
             return Prepared(unit: unit, eventID: nil, itemTypes: Array(repeating: .security, count: max(1, events.count)))
         } catch {
+            countRefusal(error, projectID: request.projectID, publicKey: request.auth?.publicKey, endpoint: .security)
             throw rejected(error, itemType: "security")
         }
     }
@@ -294,9 +342,18 @@ package final class IngestPipeline: Sendable {
                             contentType: file.contentType, received: received))
                 }
             }
+            if !unit.attachments.isEmpty {
+                // The event is counted by the store (it knows duplicates); its files here, in bytes.
+                let hour = HourlyCounts.hour(ofMilliseconds: Int64(received * 1000))
+                unit.outcomes.append(
+                    OutcomeCount(
+                        OutcomeKey(projectID: request.projectID, hour: hour, outcome: .accepted, category: OutcomeCategory.attachment),
+                        quantity: Int64(upload.minidump.body.readableBytes + upload.attachments.reduce(0) { $0 + $1.body.readableBytes })))
+            }
             let itemTypes = [ItemType.event] + Array(repeating: ItemType.attachment, count: 1 + upload.attachments.count)
             return Prepared(unit: unit, eventID: eventID, itemTypes: itemTypes)
         } catch {
+            countRefusal(error, projectID: request.projectID, publicKey: request.auth?.publicKey, endpoint: .minidump)
             throw rejected(error, itemType: "minidump")
         }
     }
@@ -384,7 +441,12 @@ package final class IngestPipeline: Sendable {
         guard let text = header.dsn else { throw IngestError.unauthorized("missing authorization information") }
         guard let dsn = DSN(text) else { throw IngestError.unauthorized("invalid dsn in envelope header") }
         guard dsn.projectID == projectID else { throw IngestError.forbidden("dsn project does not match the URL") }
-        try authorize(publicKey: dsn.publicKey, projectID: projectID)
+        do throws(IngestError) {
+            try authorize(publicKey: dsn.publicKey, projectID: projectID)
+        } catch {
+            countRefusal(error, projectID: projectID, publicKey: dsn.publicKey, endpoint: .envelope)
+            throw error
+        }
         return SentryAuth(publicKey: dsn.publicKey)
     }
 
@@ -438,7 +500,11 @@ package final class IngestPipeline: Sendable {
         // A minidump makes its event native and fatal, with the dump's crash as its exception
         // (Relay's placeholder; Sentry's title of an unsymbolicated crash).
         let minidump = envelope.items.first { $0.type == .attachment && $0.attachmentType == "event.minidump" }
+        var outcomes: [OutcomeCount] = []
+        let hour = HourlyCounts.hour(ofMilliseconds: Int64(received * 1000))
         for item in envelope.items {
+            // False for an item dropped by Relay's rules (counted as invalid instead).
+            var accepted = true
             switch item.type {
             case .event:
                 if let minidump {
@@ -450,25 +516,57 @@ package final class IngestPipeline: Sendable {
             case .attachment:
                 attachmentItems.append(item)
             case .session, .sessions:
-                if let record = try makeSessionRecord(item, projectID: projectID, received: received) { sessions.append(record) }
+                if let record = try makeSessionRecord(item, projectID: projectID, received: received, hour: hour, outcomes: &outcomes) {
+                    sessions.append(record)
+                    if case .aggregates(let aggregates) = record {
+                        // An aggregate counts the sessions it sums up.
+                        let count = aggregates.reduce(Int64(0)) { $0 + $1.exited + $1.errored + $1.abnormal + $1.crashed }
+                        outcomes.append(
+                            OutcomeCount(
+                                OutcomeKey(projectID: projectID, hour: hour, outcome: .accepted, category: OutcomeCategory.session),
+                                quantity: count))
+                    }
+                } else {
+                    accepted = false
+                }
             case .feedback, .userReport:
                 feedback.append(
                     try FeedbackExtractor.extract(
                         item.payload, type: item.type, headerEventID: envelope.header.eventID, projectID: projectID, received: received))
             case .checkIn:
-                if let update = try makeCheckIn(item, projectID: projectID, received: received) { checkIns.append(.update(update)) }
-            case .log:
+                if let update = try makeCheckIn(item, projectID: projectID, received: received, hour: hour, outcomes: &outcomes) {
+                    checkIns.append(.update(update))
+                } else {
+                    accepted = false
+                }
+            case .clientReport:
+                // Counted, not stored: what the SDK dropped, per reason and category.
+                outcomes += try ClientReportParser.parse(item.payload, projectID: projectID, received: received)
+            case .log, .otelLog:
                 if logSDK == nil { logSDK = .some(Self.sdkName(envelope.header)) }
-                let parsed = try LogParser.container(
-                    item.payload, itemCount: item.itemCount, contentType: item.contentType, projectID: projectID, received: received,
-                    sdk: logSDK ?? nil)
-                for drop in parsed.dropped { metrics.rejected(reason: drop.rawValue, itemType: "log") }
+                let parsed =
+                    item.type == .log
+                    ? try LogParser.container(
+                        item.payload, itemCount: item.itemCount, contentType: item.contentType, projectID: projectID, received: received,
+                        sdk: logSDK ?? nil)
+                    : try LogParser.otelItem(item.payload, projectID: projectID, received: received, sdk: logSDK ?? nil)
                 logs.append(contentsOf: parsed.logs)
-            case .otelLog:
-                if logSDK == nil { logSDK = .some(Self.sdkName(envelope.header)) }
-                let parsed = try LogParser.otelItem(item.payload, projectID: projectID, received: received, sdk: logSDK ?? nil)
-                for drop in parsed.dropped { metrics.rejected(reason: drop.rawValue, itemType: "otel_log") }
-                logs.append(contentsOf: parsed.logs)
+                // Logs are counted one by one, not from the container's `item_count`: each log
+                // dropped by Relay's rules is invalid here, the accepted ones (and those past
+                // their retention) once the unit is made.
+                for drop in parsed.dropped {
+                    metrics.rejected(reason: drop.rawValue, itemType: item.type.description)
+                    outcomes.append(
+                        OutcomeCount(
+                            OutcomeKey(
+                                projectID: projectID, hour: hour, outcome: .invalid, category: OutcomeCategory.logItem,
+                                reason: drop.rawValue), quantity: 1))
+                }
+                outcomes.append(
+                    OutcomeCount(
+                        OutcomeKey(projectID: projectID, hour: hour, outcome: .accepted, category: OutcomeCategory.logByte),
+                        quantity: Int64(item.payload.readableBytes)))
+                continue
             case _ where item.type.isDropped:
                 continue
             default:
@@ -486,14 +584,44 @@ package final class IngestPipeline: Sendable {
                         compressedPayload: PayloadCodec.compress(item.payload)
                     ))
             }
+            guard accepted else { continue }
+            for (category, quantity) in OutcomeCategory.accepted(
+                item.type, itemCount: item.itemCount, payloadBytes: item.payload.readableBytes)
+            {
+                outcomes.append(
+                    OutcomeCount(OutcomeKey(projectID: projectID, hour: hour, outcome: .accepted, category: category), quantity: quantity))
+            }
         }
         if let minidump, event == nil {
             // sentry-native sends its event with the dump; a dump alone still makes one.
             event = try makeMinidumpEvent(nil, minidump: minidump, header: envelope.header, projectID: projectID, received: received)
         }
-        var unit = WriteUnit(event: keepingUnexpired(event), items: items, sessions: sessions, checkIns: checkIns)
+        let kept = keepingUnexpired(event)
+        if let event, kept == nil {
+            // Older than the project keeps events: answered 200, never stored.
+            outcomes.append(
+                OutcomeCount(
+                    OutcomeKey(
+                        projectID: projectID, hour: hour, outcome: .invalid, category: OutcomeCategory.ofEvent(kind: event.grouping.kind),
+                        reason: "timestamp"), quantity: 1))
+        }
+        var unit = WriteUnit(event: kept, items: items, sessions: sessions, checkIns: checkIns)
         unit.feedback = feedback
-        unit.logs = keepingUnexpired(logs)
+        if !logs.isEmpty {
+            unit.logs = keepingUnexpired(logs)
+            outcomes.append(
+                OutcomeCount(
+                    OutcomeKey(projectID: projectID, hour: hour, outcome: .accepted, category: OutcomeCategory.logItem),
+                    quantity: Int64(unit.logs.count)))
+            if unit.logs.count < logs.count {
+                outcomes.append(
+                    OutcomeCount(
+                        OutcomeKey(
+                            projectID: projectID, hour: hour, outcome: .invalid, category: OutcomeCategory.logItem, reason: "timestamp"),
+                        quantity: Int64(logs.count - unit.logs.count)))
+            }
+        }
+        unit.outcomes = outcomes
         let eventID = envelope.header.eventID ?? event?.eventID
         if !attachmentItems.isEmpty {
             // Kept even when the event comes in another envelope: linked by the header's id.
@@ -537,7 +665,9 @@ package final class IngestPipeline: Sendable {
     /// A `session` or `sessions` item as the writer applies it; nil when Relay's rules drop it
     /// (counted, the rest of the envelope is kept, as Relay does). Not JSON at all is a 400, as
     /// for every other JSON item.
-    private func makeSessionRecord(_ item: EnvelopeItem, projectID: Int64, received: Double) throws(IngestError) -> SessionRecord? {
+    private func makeSessionRecord(
+        _ item: EnvelopeItem, projectID: Int64, received: Double, hour: Int64, outcomes: inout [OutcomeCount]
+    ) throws(IngestError) -> SessionRecord? {
         do throws(SessionParser.Drop) {
             if item.type == .session {
                 return .update(try SessionParser.session(item.payload, projectID: projectID, received: received))
@@ -547,18 +677,30 @@ package final class IngestPipeline: Sendable {
         } catch {
             if error == .malformed { throw .badRequest("invalid \(item.type) item: not JSON") }
             metrics.rejected(reason: error.rawValue, itemType: item.type.description)
+            outcomes.append(
+                OutcomeCount(
+                    OutcomeKey(
+                        projectID: projectID, hour: hour, outcome: .invalid, category: OutcomeCategory.session, reason: error.rawValue),
+                    quantity: 1))
             return nil
         }
     }
 
     /// A `check_in` item; nil when Relay's rules drop it (counted; the rest of the envelope is
     /// kept). Not JSON at all is a 400, as for every other JSON item.
-    private func makeCheckIn(_ item: EnvelopeItem, projectID: Int64, received: Double) throws(IngestError) -> CheckInUpdate? {
+    private func makeCheckIn(
+        _ item: EnvelopeItem, projectID: Int64, received: Double, hour: Int64, outcomes: inout [OutcomeCount]
+    ) throws(IngestError) -> CheckInUpdate? {
         do throws(CheckInParser.Drop) {
             return try CheckInParser.checkIn(item.payload, projectID: projectID, received: received)
         } catch {
             if error == .malformed { throw .badRequest("invalid check_in item: not JSON") }
             metrics.rejected(reason: error.rawValue, itemType: item.type.description)
+            outcomes.append(
+                OutcomeCount(
+                    OutcomeKey(
+                        projectID: projectID, hour: hour, outcome: .invalid, category: OutcomeCategory.monitor, reason: error.rawValue),
+                    quantity: 1))
             return nil
         }
     }

@@ -1,5 +1,6 @@
 import NIOCore
 package import PitModel
+package import PitStorage
 
 /// An error event ready for the writer: normalised, grouped, payload compressed.
 package struct EventRecord: Sendable {
@@ -143,6 +144,10 @@ package struct WriteUnit: Sendable {
     package var logs: [LogRecord] = []
     /// Attachments of the unit's event or of an event sent in another envelope.
     package var attachments: [AttachmentRecord] = []
+    /// Outcomes to count with this unit (`OutcomeBatch`): its accepted items other than events
+    /// (the store counts events), client reports, items dropped by Relay's rules, and the
+    /// rejected requests the writer flushes.
+    package var outcomes: [OutcomeCount] = []
     /// Called once by the writer with the outcome of the batch that held this unit.
     package var completion: (@Sendable (Result<Void, any Error>) -> Void)?
     /// The event-loop waiter of this unit (the ingest fast path), told once per batch per loop.
@@ -188,6 +193,8 @@ package struct WriteUnit: Sendable {
         }
         for record in sessions { total += record.estimatedBytes }
         for record in logs { total += record.estimatedBytes }
+        // Category and reason are short (and usually constants that own no storage).
+        total += outcomes.count * 96
         // A check-in's slug, ids and environment are each bounded to tens of bytes.
         total += checkIns.count * (Self.recordOverhead + 4 * Self.allocationOverhead + 256)
         return total

@@ -27,23 +27,29 @@ package final class BatchWriter: Service, Sendable {
     private let name: String
     /// One "batch write failed" line per second while storage is down.
     private let failureLog = LogGate(intervalSeconds: 1)
+    /// Refused requests' outcomes, written with the next batch (or within
+    /// `RejectedOutcomes.flushInterval` when idle, and when the writer stops).
+    private let rejections: RejectedOutcomes?
     /// Retry times, back-off and the deferred-work deadline; tests drive it by hand.
     private let clock: any WriterClock
 
     package convenience init(
         queue: IngestQueue, store: any BatchStore, batchSize: Int, commitDelay: Double = 0, metrics: PitMetrics,
-        health: StorageHealth? = nil, clock: any WriterClock = SystemWriterClock(), logger: Logger
+        health: StorageHealth? = nil, clock: any WriterClock = SystemWriterClock(), rejections: RejectedOutcomes? = nil,
+        logger: Logger
     ) {
         self.init(
             queue: queue, stores: [store], batchSize: batchSize, commitDelay: commitDelay, metrics: metrics, health: health,
-            clock: clock, logger: logger)
+            clock: clock, rejections: rejections, logger: logger)
     }
 
     package init(
         queue: IngestQueue, stores: [any BatchStore], batchSize: Int, commitDelay: Double = 0, metrics: PitMetrics,
-        health: StorageHealth? = nil, clock: any WriterClock = SystemWriterClock(), logger: Logger
+        health: StorageHealth? = nil, clock: any WriterClock = SystemWriterClock(), rejections: RejectedOutcomes? = nil,
+        logger: Logger
     ) {
         precondition(!stores.isEmpty, "a writer needs a store")
+        self.rejections = rejections
         self.clock = clock
         self.health = health
         self.name = "pit-writer"
@@ -82,7 +88,8 @@ package final class BatchWriter: Service, Sendable {
 
     private func loop(store: any BatchStore, name: String) {
         var held = HeldUnits()
-        while let batch = queue.take(maxCount: batchSize, commitDelay: commitDelay, idleTimeout: idleTimeout(store, held)) {
+        while var batch = queue.take(maxCount: batchSize, commitDelay: commitDelay, idleTimeout: idleTimeout(store, held)) {
+            if let unit = rejectedOutcomes() { batch.append(.write(unit)) }
             if batch.isEmpty {
                 // Woken for held units, or early by a clock that parks briefly: the deferred
                 // work waits for its own deadline.
@@ -159,6 +166,13 @@ package final class BatchWriter: Service, Sendable {
             }
             if held.units.count > HeldUnits.limit { holdUntilWritten(&held, store: store, name: name) }
         }
+        // Shutting down: what was refused since the last batch (the HTTP server stopped first).
+        if let unit = rejectedOutcomes() {
+            let settlement = settle([.write(unit)], queueEmpty: true, store: store)
+            if let error = settlement.failure ?? settlement.suspects.first?.1 {
+                logger.warning("rejected outcomes not written at shutdown", metadata: ["error": "\(error)"])
+            }
+        }
         if !held.units.isEmpty {
             // Shutting down: a last try, and what fails alone now is refused for good.
             retryHeld(&held, evidence: true, store: store, name: name)
@@ -170,10 +184,20 @@ package final class BatchWriter: Service, Sendable {
         logger.info("writer drained and closed", metadata: ["pit.writer": "\(name)"])
     }
 
-    /// The idle timeout of `take`: the store's deferred work or the next retry of held units.
+    /// A unit carrying the refused requests' outcomes counted since the last one, if any.
+    private func rejectedOutcomes() -> WriteUnit? {
+        guard let rejections, !rejections.isEmpty else { return nil }
+        var unit = WriteUnit(event: nil, items: [])
+        unit.outcomes = rejections.drain()
+        return unit.outcomes.isEmpty ? nil : unit
+    }
+
+    /// The idle timeout of `take`: the store's deferred work, the next retry of held units, or
+    /// the next flush of refused requests' outcomes.
     private func idleTimeout(_ store: any BatchStore, _ held: HeldUnits) -> Double? {
         let now = clock.now
-        let deferred = store.deferredWorkDeadline.map { max(0, $0 - now) }
+        var deferred = store.deferredWorkDeadline.map { max(0, $0 - now) }
+        if rejections != nil { deferred = min(deferred ?? .infinity, RejectedOutcomes.flushInterval) }
         guard !held.units.isEmpty else { return deferred.map(clock.idleWait) }
         return clock.idleWait(min(deferred ?? .infinity, max(0, held.retryAt - now)))
     }

@@ -28,6 +28,9 @@ package protocol PurgeStore: AnyObject {
     /// (ms): no update of theirs is accepted any more (`SessionParser.maxAgeSeconds`). Returns
     /// how many it deleted.
     func purgeSessionStates(startedBefore: Int64, limit: Int) throws -> Int
+    /// Deletes up to `limit` outcome rows (`outcomes_hourly`) of hours before `hour`, every
+    /// project's; returns how many.
+    func purgeOutcomes(beforeHour hour: Int64, limit: Int) throws -> Int
     /// Deletes up to `limit` of the project's cron check-ins created before `createdBefore` (ms),
     /// with its events' retention; returns how many. Monitors and their state stay.
     func purgeCheckIns(projectID: Int64, createdBefore: Int64, limit: Int) throws -> Int

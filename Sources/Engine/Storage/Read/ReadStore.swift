@@ -46,6 +46,8 @@ package protocol ReadStore: Sendable {
     func attachment(projectID: Int64, id: Int64) async throws -> AttachmentRow?
     /// An attachment's bytes as stored (`StoredAttachmentContent.decoded` gives them as sent).
     func attachmentContent(projectID: Int64, id: Int64) async throws -> StoredAttachmentContent?
+    /// Outcomes (`outcomes_hourly`) of the projects in the hours asked for (`OutcomeSQL`).
+    func outcomes(_ query: OutcomeQuery) async throws -> [OutcomeRow]
     /// Cron monitors of `projectIDs` (every project when nil) with their environments; one slug
     /// when given (statements from `MonitorSQL`).
     func monitors(projectIDs: [Int64]?, slug: String?) async throws -> [MonitorRow]

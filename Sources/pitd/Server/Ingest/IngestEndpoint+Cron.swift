@@ -21,7 +21,12 @@ extension IngestEndpoint {
             }
             let slug = context.parameters.get("slug") ?? ""
             let key = context.parameters.get("key") ?? ""
-            try pipeline.authorize(publicKey: key, projectID: projectID)
+            do throws(IngestError) {
+                try pipeline.authorize(publicKey: key, projectID: projectID)
+            } catch {
+                pipeline.countRefusal(error, projectID: projectID, publicKey: key, categories: [(OutcomeCategory.monitor, 1)])
+                throw error
+            }
             if let refusal = pipeline.diskGuard?.refusal { throw pipeline.rejected(refusal, itemType: "check_in") }
             let received = ClockTime.nowSeconds
             var update: CheckInUpdate
@@ -54,7 +59,14 @@ extension IngestEndpoint {
                 throw pipeline.rejected(.badRequest("invalid check-in: \(error.rawValue)"), itemType: "check_in")
             }
             update.projectID = projectID
-            try await pipeline.submit(WriteUnit(event: nil, items: [], checkIns: [.update(update)]), itemTypes: [.checkIn])
+            var unit = WriteUnit(event: nil, items: [], checkIns: [.update(update)])
+            unit.outcomes = [
+                OutcomeCount(
+                    OutcomeKey(
+                        projectID: projectID, hour: HourlyCounts.hour(ofMilliseconds: Int64(received * 1000)), outcome: .accepted,
+                        category: OutcomeCategory.monitor), quantity: 1)
+            ]
+            try await pipeline.submit(unit, itemTypes: [.checkIn])
             return response(IngestAnswer(status: 202, headers: IngestAnswer.corsHeaders, body: []))
         } catch {
             IngestAnswer.log(error, logger: logger)

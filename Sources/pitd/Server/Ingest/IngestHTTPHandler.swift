@@ -318,13 +318,24 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: .continue))), promise: nil)
             }
         } catch {
+            var counted = (projectID: head.projectID, auth: head.auth)
+            if error.code == .payloadTooLarge, counted.auth == nil {
+                // Refused by its Content-Length before its credentials were read: read them now,
+                // so that the refusal counts for its project.
+                let query = request.uri.utf8.firstIndex(of: UInt8(ascii: "?")).map { request.uri[request.uri.index(after: $0)...] }
+                counted.auth = try? loop.auth(
+                    xSentryAuth: request.headers.first(name: "x-sentry-auth"),
+                    authorization: request.headers.first(name: "authorization"), query: query)
+                counted.projectID = (try? Self.resolveProject(route, auth: counted.auth, keys: pipeline.keys)) ?? 0
+            }
+            pipeline.countRefusal(error, projectID: counted.projectID, publicKey: counted.auth?.publicKey, endpoint: route.pipelineEndpoint)
             let refusal = pipeline.rejected(error, itemType: "envelope")
             if route.endpoint == .minidump, refusal.code == .rateLimited {
                 // Relay never answers a minidump upload 429 (crash reporters retry it forever):
                 // the dump is dropped and the answer is an event id, as if it were stored.
                 state = .discarding(head, .text(EventID.random().hex))
             } else if refusal.code == .payloadTooLarge {
-                refuseTooLarge(head, context: context)
+                refuseTooLarge(head, context: context, counted: true)
             } else {
                 state = .discarding(head, .failure(refusal))
             }
@@ -343,8 +354,14 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
     }
 
     /// The rest of an oversized body is not worth reading: answer 413 and close.
-    private func refuseTooLarge(_ head: Head, context: ChannelHandlerContext) {
-        refuse(.tooLarge("request body exceeds \(pipeline.limits.maxRequestBytes) bytes"), head: head, context: context)
+    /// `counted`: `begin` counted the refusal already (its outcome); a body found too large
+    /// while it arrives is counted here.
+    private func refuseTooLarge(_ head: Head, context: ChannelHandlerContext, counted: Bool = false) {
+        let error = IngestError.tooLarge("request body exceeds \(pipeline.limits.maxRequestBytes) bytes")
+        if !counted {
+            pipeline.countRefusal(error, projectID: head.projectID, publicKey: head.auth?.publicKey, endpoint: head.route.pipelineEndpoint)
+        }
+        refuse(error, head: head, context: context)
     }
 
     /// Answers while the body is still arriving and closes: the rest is not worth reading.

@@ -20,6 +20,8 @@ final class PipelineFixture {
     let writer: BatchWriter
     let reader: SQLiteReadStore
     let pipeline: IngestPipeline
+    /// Refused requests' outcomes, counted by the pipeline and flushed by the writer.
+    let rejections = RejectedOutcomes()
     /// Project 2's key.
     let otherKey: String
 
@@ -42,11 +44,12 @@ final class PipelineFixture {
         let store = try SQLiteBatchStore(path: path, durability: StorageDurability(synchronous: .off))
         let metrics = PitMetrics()
         writer = BatchWriter(
-            queue: queue, store: store, batchSize: 64, metrics: metrics,
+            queue: queue, store: store, batchSize: 64, metrics: metrics, rejections: rejections,
             logger: Logger(label: "pit.tests", factory: { _ in SwiftLogNoOpLogHandler() }))
         reader = SQLiteReadStore(path: path)
         pipeline = IngestPipeline(
-            keys: keys, queue: queue, ack: ack, limits: limits, metrics: metrics, retryAfterSeconds: retryAfterSeconds)
+            keys: keys, queue: queue, ack: ack, limits: limits, metrics: metrics, retryAfterSeconds: retryAfterSeconds,
+            rejections: rejections)
     }
 
     /// Runs `body` while the writer thread runs; stops and drains the writer afterwards.

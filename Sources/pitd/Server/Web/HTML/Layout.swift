@@ -17,6 +17,7 @@ enum Layout {
             out += navLink("Events", Paths.projectEvents(org: org, project: project.slug), chrome.section == .events)
             out += navLink("Logs", Paths.projectLogs(org: org, project: project.slug), chrome.section == .logs)
             out += navLink("Feedback", Paths.projectFeedback(org: org, project: project.slug), chrome.section == .feedback)
+            out += navLink("Stats", Paths.projectStats(org: org, project: project.slug), chrome.section == .stats)
         }
         out += navLink("Releases", Paths.releases(org: org), chrome.section == .releases)
         out += navLink("Crons", Paths.monitors(org: org), chrome.section == .monitors)
@@ -65,6 +66,7 @@ enum Layout {
                 case .events: Paths.projectEvents(org: org, project: project.slug)
                 case .feedback: Paths.projectFeedback(org: org, project: project.slug)
                 case .logs: Paths.projectLogs(org: org, project: project.slug)
+                case .stats: Paths.projectStats(org: org, project: project.slug)
                 case .settings: Paths.projectSettings(slug: project.slug)
                 default: Paths.issues(org: org, project: project.id)
                 }
@@ -108,6 +110,7 @@ enum Layout {
         table.logs td{vertical-align:top}.log-body{width:100%}.log-text{white-space:pre-wrap;word-break:break-word}
         .log-body summary{cursor:pointer}.attrs{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:6px 0 2px}
         .attrs dt{color:var(--muted)}.attrs dd{margin:0;word-break:break-all}
+        td.dropped{color:#b42318;font-weight:600}
         .card{background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:12px 16px;margin-bottom:12px}
         .pagehead{display:flex;align-items:flex-start;justify-content:space-between;gap:16px;margin-bottom:12px;flex-wrap:wrap}
         table{border-collapse:collapse;width:100%;background:var(--bg)}th,td{padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top;text-align:left}

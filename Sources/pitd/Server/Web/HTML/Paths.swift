@@ -68,6 +68,10 @@ enum Paths {
         "/organizations/\(e(org))/projects/\(e(project))/events/\(e(eventID))/"
     }
 
+    static func projectStats(org: String, project: String, statsPeriod: String? = nil) -> String {
+        "/organizations/\(e(org))/projects/\(e(project))/stats/" + PercentEncoding.query([("statsPeriod", statsPeriod)])
+    }
+
     static func projectFeedback(org: String, project: String, cursor: Int64? = nil) -> String {
         "/organizations/\(e(org))/projects/\(e(project))/feedback/" + PercentEncoding.query([("cursor", cursor.map { String($0) })])
     }

@@ -54,6 +54,7 @@ struct WebRoutes: Sendable {
         }
         org.get("projects/:project/feedback") { request, context in try await feedbackPage(request, context) }
         org.get("projects/:project/logs") { request, context in try await logExplorerPage(request, context) }
+        org.get("projects/:project/stats") { request, context in try await outcomesPage(request, context) }
         org.get("releases") { request, context in try await releasesPage(request, context) }
         org.get("releases/:version") { request, context in try await releaseDetailPage(request, context) }
         org.get("monitors") { request, context in try await monitorsPage(request, context, projectScoped: false) }
@@ -502,6 +503,18 @@ struct WebRoutes: Sendable {
             isPagedIn: query.before != nil)
         let chrome = try await chrome(request, context, section: .feedback, project: project)
         return Self.page(FeedbackListPage.render(model, chrome: chrome), request: request)
+    }
+
+    func outcomesPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
+        let project = try await pathProject(context)
+        let asked = FormFields(query: request)["statsPeriod"] ?? "24h"
+        let period = OutcomesModel.periods.contains(asked) ? asked : "24h"
+        let hours: Int64 = period == "7d" ? 7 * 24 : 24
+        let now = HourlyCounts.hour(ofMilliseconds: ClockTime.nowMilliseconds)
+        let rows = try await reader.outcomes(OutcomeQuery(projectIDs: [project.id], fromHour: now - hours + 1, toHour: now))
+        let model = OutcomesModel(project: project, statsPeriod: period, summary: OutcomeSummary(rows: rows))
+        let chrome = try await chrome(request, context, section: .stats, project: project)
+        return Self.page(OutcomesPage.render(model, chrome: chrome), request: request)
     }
 
     func projectsByID() async throws -> [Int64: Project] {
