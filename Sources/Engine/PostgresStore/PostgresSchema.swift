@@ -395,7 +395,7 @@ enum PostgresSchema {
             attributes TEXT NOT NULL
         );
         CREATE INDEX logs_project_timestamp ON logs (project_id, timestamp DESC, id DESC);
-        CREATE INDEX logs_trace ON logs (project_id, trace_id) WHERE trace_id IS NOT NULL
+        CREATE INDEX logs_trace ON logs (project_id, trace_id, timestamp DESC, id DESC) WHERE trace_id IS NOT NULL
         """,
         // 13: attachments, as SQLite's.
         """
