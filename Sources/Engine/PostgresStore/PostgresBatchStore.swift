@@ -115,19 +115,19 @@ package final class PostgresBatchStore: BatchStore {
         return outcome
     }
 
-    /// The batch's outcomes: one statement, one row per (project, hour, outcome, category,
-    /// reason), each key once (`OutcomeBatch` sums them), in key order.
+    /// The batch's outcomes: one statement, one delta row per (project, hour, outcome, category,
+    /// reason), each key once (`OutcomeBatch` sums them). Deltas, not an upsert of
+    /// `outcomes_hourly`: every batch counts under the hour's accepted-errors key, and that row's
+    /// lock would queue every writer of every instance (`PostgresRollup` adds them up).
     private func writeOutcomes(_ outcomes: OutcomeBatch) {
         guard !outcomes.isEmpty else { return }
         let rows = outcomes.sorted
         session.enqueue(
             """
-            INSERT INTO outcomes_hourly (project_id, hour, outcome, category, reason, quantity, times_seen)
+            INSERT INTO outcomes_hourly_deltas (project_id, hour, outcome, category, reason, quantity, times_seen)
             SELECT * FROM unnest(\(rows.map { $0.key.projectID }), \(rows.map { $0.key.hour }), \(rows.map { $0.key.outcome.rawValue }),
                                  \(rows.map { $0.key.category }), \(rows.map { $0.key.reason }), \(rows.map { $0.tally.quantity }),
                                  \(rows.map { $0.tally.timesSeen }))
-            ON CONFLICT (project_id, hour, outcome, category, reason) DO UPDATE SET
-                quantity = outcomes_hourly.quantity + excluded.quantity, times_seen = outcomes_hourly.times_seen + excluded.times_seen
             """)
     }
 

@@ -31,6 +31,14 @@ enum PostgresCounters {
          UNION ALL SELECT project_id, hour, events, new_issues FROM project_hourly_deltas)
         """
 
+    /// Outcomes per key as they stand: the rolled-up rows and the pending deltas, summed.
+    static let allOutcomesHourly = """
+        (SELECT project_id, hour, outcome, category, reason, SUM(quantity)::BIGINT AS quantity, SUM(times_seen)::BIGINT AS times_seen
+         FROM (SELECT project_id, hour, outcome, category, reason, quantity, times_seen FROM outcomes_hourly
+               UNION ALL SELECT project_id, hour, outcome, category, reason, quantity, times_seen FROM outcomes_hourly_deltas) u
+         GROUP BY project_id, hour, outcome, category, reason)
+        """
+
     /// Per issue, what its pending deltas add; the last release is the newest delta's that had one.
     static let pendingIssues = """
         (SELECT issue_id, SUM(events)::BIGINT AS events, SUM(users)::BIGINT AS users, MIN(first_seen) AS first_seen,

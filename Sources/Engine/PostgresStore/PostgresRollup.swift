@@ -70,7 +70,7 @@ package struct PostgresRollup: Service {
 
     private static let vacuum: PostgresQuery = """
         VACUUM (SKIP_LOCKED) issue_deltas, issue_tag_deltas, release_deltas, project_environment_deltas, issue_hourly_deltas,
-            project_hourly_deltas
+            project_hourly_deltas, outcomes_hourly_deltas
         """
 
     /// Issues are locked in id order first, as writers lock the resolved ones they reopen, so the
@@ -124,6 +124,14 @@ package struct PostgresRollup: Service {
         SELECT project_id, hour, SUM(events), SUM(new_issues) FROM d GROUP BY project_id, hour ORDER BY project_id, hour
         ON CONFLICT (project_id, hour) DO UPDATE SET events = project_hourly.events + excluded.events,
             new_issues = project_hourly.new_issues + excluded.new_issues
+        """,
+        """
+        WITH d AS (DELETE FROM outcomes_hourly_deltas RETURNING *)
+        INSERT INTO outcomes_hourly (project_id, hour, outcome, category, reason, quantity, times_seen)
+        SELECT project_id, hour, outcome, category, reason, SUM(quantity), SUM(times_seen) FROM d
+        GROUP BY project_id, hour, outcome, category, reason ORDER BY project_id, hour, outcome, category, reason
+        ON CONFLICT (project_id, hour, outcome, category, reason) DO UPDATE SET
+            quantity = outcomes_hourly.quantity + excluded.quantity, times_seen = outcomes_hourly.times_seen + excluded.times_seen
         """,
     ]
 }

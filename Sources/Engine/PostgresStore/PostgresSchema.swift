@@ -489,7 +489,21 @@ enum PostgresSchema {
             events BIGINT NOT NULL,
             new_issues BIGINT NOT NULL
         )
+        """,
+        // 1002: outcomes as deltas too. Every batch counts its accepted events under the same
+        // (project, hour, accepted, error) key, so an upsert of `outcomes_hourly` made that row a
+        // lock every writer of every instance queued on until the holder committed.
         """
+        CREATE TABLE outcomes_hourly_deltas (
+            project_id BIGINT NOT NULL,
+            hour BIGINT NOT NULL,
+            outcome TEXT NOT NULL,
+            category TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            quantity BIGINT NOT NULL,
+            times_seen BIGINT NOT NULL
+        )
+        """,
     ]
 
     /// The version `ownMigrations[0]` is recorded as.

@@ -21,6 +21,7 @@ package struct SQLiteDialect: SQLDialect {
     }
 
     package var issueTagValues: String { "issue_tag_values" }
+    package var outcomesHourly: String { "outcomes_hourly" }
 
     package func byteOrder(_ expression: String) -> String { expression }
 

@@ -6,9 +6,9 @@ package enum OutcomeSQL {
         var statement = SQLStatement(dialect)
         let projects = statement.isOneOf("project_id", query.projectIDs.isEmpty ? [-1] : query.projectIDs)
         statement.sql = """
-            SELECT project_id, hour, outcome, category, reason, quantity, times_seen FROM outcomes_hourly
+            SELECT project_id, hour, outcome, category, reason, quantity, times_seen FROM \(dialect.outcomesHourly) AS o
             WHERE \(projects) AND hour >= \(statement.bind(query.fromHour)) AND hour <= \(statement.bind(query.toHour))
-            ORDER BY project_id, hour
+            ORDER BY project_id, hour, \(dialect.byteOrder("outcome")), \(dialect.byteOrder("category")), \(dialect.byteOrder("reason"))
             """
         return statement
     }

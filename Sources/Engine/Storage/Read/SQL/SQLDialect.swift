@@ -11,6 +11,8 @@ package protocol SQLDialect: Sendable {
     func issueTextMatch(_ text: String, into statement: inout SQLStatement) -> String
     /// The per-issue tag counters as they stand: a table, or a subquery that adds pending deltas.
     var issueTagValues: String { get }
+    /// The hourly outcome counters as they stand: a table, or a subquery that adds pending deltas.
+    var outcomesHourly: String { get }
     /// `expression` compared byte-wise as text, as SQLite's default collation does.
     func byteOrder(_ expression: String) -> String
     /// `SUM(expression)` decoded as a 64-bit integer.
