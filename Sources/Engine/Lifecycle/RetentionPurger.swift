@@ -138,7 +138,7 @@ package struct RetentionPass {
             for projectID in projects {
                 // Logs first: their retention is their own (shorter by default), kept even by a
                 // project that keeps its events forever.
-                if let logCutoff = policy.logCutoff(projectID: projectID, nowMilliseconds: now) {
+                if let logCutoff = policy.logs.cutoff(projectID: projectID, nowMilliseconds: now) {
                     while true {
                         var asked = 0
                         let deleted = try batch { size in

@@ -37,14 +37,14 @@ extension ProjectCommand {
                     throw ValidationError("DAYS must be a number or `default`")
                 }
                 if logs {
-                    try await policy.setLogOverride(value, projectID: project.id, store: setup.store)
+                    try await policy.logs.setOverride(value, projectID: project.id, store: setup.store)
                 } else {
                     try await policy.setOverride(value, projectID: project.id, store: setup.store)
                 }
             }
             if logs {
-                let effective = policy.logDays(projectID: project.id)
-                let source = policy.logOverride(projectID: project.id) == nil ? "server setting log_retention_days" : "project override"
+                let effective = policy.logs.days(projectID: project.id)
+                let source = policy.logs.override(projectID: project.id) == nil ? "server setting log_retention_days" : "project override"
                 print("Project \(project.id) (\(project.slug)) keeps logs \(effective == 0 ? "forever" : "\(effective) days") (\(source)).")
                 return
             }

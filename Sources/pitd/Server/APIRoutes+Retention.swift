@@ -38,7 +38,7 @@ extension APIRoutes {
             return both
         }
         if let days { try await admin { store in try await retention.setOverride(days, projectID: project.id, store: store) } }
-        if let logDays { try await admin { store in try await retention.setLogOverride(logDays, projectID: project.id, store: store) } }
+        if let logDays { try await admin { store in try await retention.logs.setOverride(logDays, projectID: project.id, store: store) } }
         return retentionAnswer(project)
     }
 
@@ -52,9 +52,9 @@ extension APIRoutes {
             writer.field("effectiveRetentionDays", retention.days(projectID: project.id))
             writer.field("serverRetentionDays", retention.defaultDays)
             writer.key("logRetentionDays")
-            if let days = retention.logOverride(projectID: project.id) { writer.value(days) } else { writer.value(nil as String?) }
-            writer.field("effectiveLogRetentionDays", retention.logDays(projectID: project.id))
-            writer.field("serverLogRetentionDays", retention.defaultLogDays)
+            if let days = retention.logs.override(projectID: project.id) { writer.value(days) } else { writer.value(nil as String?) }
+            writer.field("effectiveLogRetentionDays", retention.logs.days(projectID: project.id))
+            writer.field("serverLogRetentionDays", retention.logs.defaultDays)
         }
         writer.endObject()
         return HTTPResponses.json(writer)

@@ -83,18 +83,18 @@ private func scalar(_ path: String, _ sql: String) throws -> Int64 {
         var summary = try await purge(fixture, policy: policy)
         #expect(summary.logs == 5 && summary.events == 0)
         #expect(try await fixture.reader.logs(LogQuery(projectIDs: [1])).map(\.body) == ["n7", "n6"])
-        #expect(policy.logDays(projectID: 1) == 30 && policy.defaultLogDays == RetentionPolicy.defaultLogDays)
+        #expect(policy.logs.days(projectID: 1) == 30 && policy.logs.defaultDays == RetentionPolicy.defaultLogDays)
 
         // A project's own log retention, kept in the settings like the events' override.
         let admin = try SQLiteAdminStore(path: fixture.path)
-        try await policy.setLogOverride(20, projectID: 1, store: admin)
+        try await policy.logs.setOverride(20, projectID: 1, store: admin)
         let reloaded = RetentionPolicy(defaultDays: 0)
         try await reloaded.reload(from: admin)
-        #expect(reloaded.logOverride(projectID: 1) == 20 && reloaded.override(projectID: 1) == nil)
+        #expect(reloaded.logs.override(projectID: 1) == 20 && reloaded.override(projectID: 1) == nil)
         summary = try await purge(fixture, policy: reloaded)
         #expect(summary.logs == 1)
         #expect(try await fixture.reader.logs(LogQuery(projectIDs: [1])).map(\.body) == ["n7"])
-        try await reloaded.setLogOverride(0, projectID: 1, store: admin)
+        try await reloaded.logs.setOverride(0, projectID: 1, store: admin)
         #expect(try await purge(fixture, policy: reloaded).logs == 0, "0 keeps logs forever")
     }
 

@@ -25,7 +25,7 @@ extension IngestPipeline {
             if let known = cutoffs[log.projectID] {
                 cutoff = known
             } else {
-                cutoff = retention.logCutoff(projectID: log.projectID, nowMilliseconds: log.received)
+                cutoff = retention.logs.cutoff(projectID: log.projectID, nowMilliseconds: log.received)
                 cutoffs[log.projectID] = .some(cutoff)
             }
             return cutoff.map { log.timestamp >= $0 } ?? true
