@@ -131,6 +131,20 @@ package struct RetentionPass {
             }
             return result
         }
+        /// Deletes in paced batches of at most `cap` rows until one comes back short; returns how
+        /// many rows went.
+        func drain(cap: Int = .max, _ delete: (Int) throws -> Int) throws -> Int {
+            var total = 0
+            while true {
+                var asked = 0
+                let deleted = try batch { size in
+                    asked = min(size, cap)
+                    return try delete(asked)
+                }
+                total += deleted
+                if deleted < asked { return total }
+            }
+        }
 
         do {
             let projects = try store.projectIDs()
@@ -139,15 +153,7 @@ package struct RetentionPass {
                 // Logs first: their retention is their own (shorter by default), kept even by a
                 // project that keeps its events forever.
                 if let logCutoff = policy.logs.cutoff(projectID: projectID, nowMilliseconds: now) {
-                    while true {
-                        var asked = 0
-                        let deleted = try batch { size in
-                            asked = size
-                            return try store.purgeLogs(projectID: projectID, timestampBefore: logCutoff, limit: size)
-                        }
-                        summary.logs += deleted
-                        if deleted < asked { break }
-                    }
+                    summary.logs += try drain { try store.purgeLogs(projectID: projectID, timestampBefore: logCutoff, limit: $0) }
                 }
                 guard let cutoff = policy.cutoff(projectID: projectID, nowMilliseconds: now) else { continue }
                 cutoffs[projectID] = cutoff
@@ -163,36 +169,14 @@ package struct RetentionPass {
                     if purged.events < asked { break }
                 }
                 // Feedback is kept as long as the events it is about, and counted with the items.
-                while true {
-                    var asked = 0
-                    let deleted = try batch { size in
-                        asked = size
-                        return try store.purgeFeedback(projectID: projectID, receivedBefore: cutoff, limit: size)
-                    }
-                    summary.items += deleted
-                    if deleted < asked { break }
-                }
+                summary.items += try drain { try store.purgeFeedback(projectID: projectID, receivedBefore: cutoff, limit: $0) }
                 // Attachments go with their events. A row may hold up to 200 MiB, so a batch
                 // takes at most 100 of them whatever the pacing allows.
-                while true {
-                    var asked = 0
-                    let deleted = try batch { size in
-                        asked = min(size, 100)
-                        return try store.purgeAttachments(projectID: projectID, receivedBefore: cutoff, limit: asked)
-                    }
-                    summary.items += deleted
-                    if deleted < asked { break }
+                summary.items += try drain(cap: 100) {
+                    try store.purgeAttachments(projectID: projectID, receivedBefore: cutoff, limit: $0)
                 }
                 summary.counterRows += try store.purgeCounters(projectID: projectID, beforeHour: HourlyCounts.hour(ofMilliseconds: cutoff))
-                while true {
-                    var asked = 0
-                    let deleted = try batch { size in
-                        asked = size
-                        return try store.purgeCheckIns(projectID: projectID, createdBefore: cutoff, limit: size)
-                    }
-                    summary.checkIns += deleted
-                    if deleted < asked { break }
-                }
+                summary.checkIns += try drain { try store.purgeCheckIns(projectID: projectID, createdBefore: cutoff, limit: $0) }
             }
 
             if let newest = cutoffs.values.max() {
@@ -219,14 +203,8 @@ package struct RetentionPass {
                     if let newest = purged.newestReceived {
                         // Attachments often hold most of the space: they go with the oldest events.
                         for projectID in projects {
-                            while true {
-                                var asked = 0
-                                let deleted = try batch { size in
-                                    asked = min(size, 100)
-                                    return try store.purgeAttachments(projectID: projectID, receivedBefore: newest + 1, limit: asked)
-                                }
-                                summary.items += deleted
-                                if deleted < asked { break }
+                            summary.items += try drain(cap: 100) {
+                                try store.purgeAttachments(projectID: projectID, receivedBefore: newest + 1, limit: $0)
                             }
                         }
                     }
@@ -247,27 +225,11 @@ package struct RetentionPass {
             // Every project's, whatever its retention: a session state is only needed while
             // updates of the session are accepted.
             let sessionsBefore = now - Int64(SessionParser.maxAgeSeconds * 1000)
-            while true {
-                var asked = 0
-                let deleted = try batch { size in
-                    asked = size
-                    return try store.purgeSessionStates(startedBefore: sessionsBefore, limit: size)
-                }
-                summary.sessionStates += deleted
-                if deleted < asked { break }
-            }
+            summary.sessionStates += try drain { try store.purgeSessionStates(startedBefore: sessionsBefore, limit: $0) }
 
             // Outcomes are kept `OutcomeRetention.hours`, whatever the projects keep events.
             let outcomesBefore = HourlyCounts.hour(ofMilliseconds: now) - OutcomeRetention.hours
-            while true {
-                var asked = 0
-                let deleted = try batch { size in
-                    asked = size
-                    return try store.purgeOutcomes(beforeHour: outcomesBefore, limit: size)
-                }
-                summary.counterRows += deleted
-                if deleted < asked { break }
-            }
+            summary.counterRows += try drain { try store.purgeOutcomes(beforeHour: outcomesBefore, limit: $0) }
 
             while true {
                 let freed = try batch { _ in try store.reclaimSpace(maxPages: configuration.vacuumPages) }
