@@ -14,14 +14,7 @@ import Testing
 struct PostgresAttachmentParityTests {
     @Test func sameAttachmentsSameAnswers() async throws {
         let fixture = try await PipelineFixture()
-        let database = try PostgresTestDatabase.create()
-        let admin = try await PostgresAdminStore.open(url: database, logger: PostgresTestDatabase.logger)
-        _ = try await admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
-        let postgres = try PostgresBatchStore(url: database, logger: PostgresTestDatabase.logger)
-        defer { postgres.close() }
-        let directory = try TemporaryDirectory()
-        let sqlitePath = directory.path("pit.db")
-        let sqlite = try SQLiteBatchStore(path: sqlitePath, durability: StorageDurability(synchronous: .off))
+        let stores = try await ParityStores()
 
         let first = AttachmentIngestTests.eventID
         let second = String(repeating: "b", count: 32)
@@ -44,18 +37,9 @@ struct PostgresAttachmentParityTests {
             [try unit(withEvent), try unit(alone), try unit(withEvent)],
             [try unit(withEvent), .write(minidump.unit)],
         ]
-        for (index, entries) in batches.enumerated() {
-            let a = try sqlite.write(entries)
-            let b = try postgres.write(entries)
-            #expect(a == b, "batch \(index): \(a) vs \(b)")
-        }
-        sqlite.close()
+        try stores.write(batches)
 
-        let left = SQLiteReadStore(path: sqlitePath)
-        let right = PostgresReadStore(url: database, logger: PostgresTestDatabase.logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await right.client.run() }
-            defer { group.cancelAll() }
+        try await stores.read { left, right in
             let minidumpID = try #require(minidump.eventID)
             for eventID in [EventID(first)!, EventID(second)!, minidumpID] {
                 let rows = try await left.attachments(projectID: 1, eventID: eventID)
@@ -79,8 +63,8 @@ struct PostgresAttachmentParityTests {
             #expect(issues.contains { $0.title == "SIGSEGV / SEGV_ACCERR: Fatal Error: SIGSEGV / SEGV_ACCERR" })
 
             // Retention deletes attachments the same way on both, in batches.
-            let sqlitePurge = try SQLitePurgeStore(path: sqlitePath)
-            let postgresPurge = try PostgresPurgeStore(url: database, logger: PostgresTestDatabase.logger)
+            let sqlitePurge = try SQLitePurgeStore(path: stores.sqlitePath)
+            let postgresPurge = try PostgresPurgeStore(url: stores.database, logger: PostgresTestDatabase.logger)
             defer { postgresPurge.close() }
             for purge in [sqlitePurge, postgresPurge] as [any PurgeStore] {
                 #expect(try purge.purgeAttachments(projectID: 1, receivedBefore: 0, limit: 10) == 0)

@@ -15,15 +15,7 @@ import Testing
 struct PostgresFeedbackParityTests {
     @Test func sameFeedbackAndReportsSameAnswers() async throws {
         let fixture = try await PipelineFixture()
-        let database = try PostgresTestDatabase.create()
-        // Opening the admin store migrates the new database; the project numbers its issues.
-        let admin = try await PostgresAdminStore.open(url: database, logger: PostgresTestDatabase.logger)
-        _ = try await admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
-        let postgres = try PostgresBatchStore(url: database, logger: PostgresTestDatabase.logger)
-        defer { postgres.close() }
-        let directory = try TemporaryDirectory()
-        let sqlitePath = directory.path("pit.db")
-        let sqlite = try SQLiteBatchStore(path: sqlitePath, durability: StorageDurability(synchronous: .off))
+        let stores = try await ParityStores()
 
         func unit(_ body: String, endpoint: IngestPipeline.Endpoint, contentType: String? = nil) throws -> IngestQueue.Entry {
             .write(try fixture.pipeline.prepare(fixture.request(body, contentType: contentType), endpoint: endpoint).unit)
@@ -53,18 +45,9 @@ struct PostgresFeedbackParityTests {
                 try unit(reportTo, endpoint: .security, contentType: "application/reports+json"),
             ],
         ]
-        for (index, entries) in batches.enumerated() {
-            let a = try sqlite.write(entries)
-            let b = try postgres.write(entries)
-            #expect(a == b, "batch \(index): \(a) vs \(b)")
-        }
-        sqlite.close()
+        try stores.write(batches)
 
-        let left = SQLiteReadStore(path: sqlitePath)
-        let right = PostgresReadStore(url: database, logger: PostgresTestDatabase.logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await right.client.run() }
-            defer { group.cancelAll() }
+        try await stores.read { left, right in
             let issues = try await left.issues(projectID: 1, query: IssueQuery())
             #expect(issues == (try await right.issues(projectID: 1, query: IssueQuery())))
             #expect(issues.filter { $0.kind == "csp" }.map(\.timesSeen).sorted() == [1, 2])
@@ -81,8 +64,8 @@ struct PostgresFeedbackParityTests {
                 #expect(try await left.feedback(query) == (try await right.feedback(query)), "\(query)")
             }
             // Retention deletes feedback the same way on both, oldest first, in batches.
-            let sqlitePurge = try SQLitePurgeStore(path: sqlitePath)
-            let postgresPurge = try PostgresPurgeStore(url: database, logger: PostgresTestDatabase.logger)
+            let sqlitePurge = try SQLitePurgeStore(path: stores.sqlitePath)
+            let postgresPurge = try PostgresPurgeStore(url: stores.database, logger: PostgresTestDatabase.logger)
             defer { postgresPurge.close() }
             for purge in [sqlitePurge, postgresPurge] as [any PurgeStore] {
                 #expect(try purge.purgeFeedback(projectID: 1, receivedBefore: 0, limit: 10) == 0)

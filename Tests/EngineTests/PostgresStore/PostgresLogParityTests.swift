@@ -14,14 +14,7 @@ import Testing
 struct PostgresLogParityTests {
     @Test func sameLogsSameAnswers() async throws {
         let fixture = try await PipelineFixture()
-        let database = try PostgresTestDatabase.create()
-        let admin = try await PostgresAdminStore.open(url: database, logger: PostgresTestDatabase.logger)
-        _ = try await admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
-        let postgres = try PostgresBatchStore(url: database, logger: PostgresTestDatabase.logger)
-        defer { postgres.close() }
-        let directory = try TemporaryDirectory()
-        let sqlitePath = directory.path("pit.db")
-        let sqlite = try SQLiteBatchStore(path: sqlitePath, durability: StorageDurability(synchronous: .off))
+        let stores = try await ParityStores()
 
         func unit(_ body: String) throws -> IngestQueue.Entry {
             .write(try fixture.pipeline.prepare(fixture.request(body), endpoint: .envelope).unit)
@@ -45,18 +38,9 @@ struct PostgresLogParityTests {
             [try unit(LogIngestTests.logEnvelope(Array(logs[0..<25]))), try unit(LogIngestTests.logEnvelope(Array(logs[25...])))],
             [try unit("{}\n" + #"{"type":"otel_log","length":\#(otel.utf8.count)}"# + "\n" + otel + "\n")],
         ]
-        for (index, entries) in batches.enumerated() {
-            let a = try sqlite.write(entries)
-            let b = try postgres.write(entries)
-            #expect(a == b, "batch \(index): \(a) vs \(b)")
-        }
-        sqlite.close()
+        try stores.write(batches)
 
-        let left = SQLiteReadStore(path: sqlitePath)
-        let right = PostgresReadStore(url: database, logger: PostgresTestDatabase.logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await right.client.run() }
-            defer { group.cancelAll() }
+        try await stores.read { left, right in
             /// Row ids are each back end's own; everything else must agree.
             func compare(_ search: String, limit: Int = 100, secondPage: Bool = false) async throws -> Int {
                 var query = LogQuery(projectIDs: [1])
@@ -101,8 +85,8 @@ struct PostgresLogParityTests {
             #expect(try await compare("", limit: 10, secondPage: true) == 10)
 
             // Retention deletes logs the same way on both, oldest first, in batches.
-            let sqlitePurge = try SQLitePurgeStore(path: sqlitePath)
-            let postgresPurge = try PostgresPurgeStore(url: database, logger: PostgresTestDatabase.logger)
+            let sqlitePurge = try SQLitePurgeStore(path: stores.sqlitePath)
+            let postgresPurge = try PostgresPurgeStore(url: stores.database, logger: PostgresTestDatabase.logger)
             defer { postgresPurge.close() }
             let cutoff = Int64((now - 70) * 1000)
             for purge in [sqlitePurge, postgresPurge] as [any PurgeStore] {

@@ -15,14 +15,7 @@ import Testing
 struct PostgresOutcomeParityTests {
     @Test func sameOutcomesSameRows() async throws {
         let fixture = try await PipelineFixture()
-        let database = try PostgresTestDatabase.create()
-        let admin = try await PostgresAdminStore.open(url: database, logger: PostgresTestDatabase.logger)
-        _ = try await admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
-        let postgres = try PostgresBatchStore(url: database, logger: PostgresTestDatabase.logger)
-        defer { postgres.close() }
-        let directory = try TemporaryDirectory()
-        let sqlitePath = directory.path("pit.db")
-        let sqlite = try SQLiteBatchStore(path: sqlitePath, durability: StorageDurability(synchronous: .off))
+        let stores = try await ParityStores()
 
         func unit(_ body: String) throws -> IngestQueue.Entry {
             .write(try fixture.pipeline.prepare(fixture.request(body), endpoint: .envelope).unit)
@@ -44,18 +37,9 @@ struct PostgresOutcomeParityTests {
             [try unit(event), try unit(event), try unit(withReport), .write(refused)],
             [try unit(event), try unit(withReport), .write(refused)],
         ]
-        for (index, entries) in batches.enumerated() {
-            let a = try sqlite.write(entries)
-            let b = try postgres.write(entries)
-            #expect(a == b, "batch \(index): \(a) vs \(b)")
-        }
-        sqlite.close()
+        try stores.write(batches)
 
-        let left = SQLiteReadStore(path: sqlitePath)
-        let right = PostgresReadStore(url: database, logger: PostgresTestDatabase.logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await right.client.run() }
-            defer { group.cancelAll() }
+        try await stores.read { left, right in
             let query = OutcomeQuery(projectIDs: [1, 2], fromHour: hour - 24, toHour: hour + 1)
             let rows = try await left.outcomes(query)
             #expect(rows == (try await right.outcomes(query)))
@@ -74,8 +58,8 @@ struct PostgresOutcomeParityTests {
             try await PostgresRollup(client: right.client, logger: PostgresTestDatabase.logger).rollUp()
             #expect(try await right.outcomes(query) == rows)
 
-            let sqlitePurge = try SQLitePurgeStore(path: sqlitePath)
-            let postgresPurge = try PostgresPurgeStore(url: database, logger: PostgresTestDatabase.logger)
+            let sqlitePurge = try SQLitePurgeStore(path: stores.sqlitePath)
+            let postgresPurge = try PostgresPurgeStore(url: stores.database, logger: PostgresTestDatabase.logger)
             defer { postgresPurge.close() }
             for purge in [sqlitePurge, postgresPurge] as [any PurgeStore] {
                 #expect(try purge.purgeOutcomes(beforeHour: hour - OutcomeRetention.hours, limit: 100) == 0)
