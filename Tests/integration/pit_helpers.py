@@ -385,3 +385,25 @@ def ev_timestamp(event: dict) -> float:
 def short(obj: Any, limit: int = 1500) -> str:
     s = obj if isinstance(obj, str) else json.dumps(obj, default=str)
     return s if len(s) <= limit else s[:limit] + f"...({len(s)} chars)"
+
+
+def sign_in_session(server) -> "requests.Session":
+    """A requests session signed in to the web UI with the server's admin token."""
+    import re as _re
+    import requests as _requests
+    s = _requests.Session()
+    page = s.get(server.url + "/login")
+    csrf = _re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    r = s.post(server.url + "/login", data={"csrf": csrf, "next": "/", "token": server.token}, allow_redirects=False)
+    assert r.status_code == 303, r.text
+    return s
+
+
+def browser_sign_in(driver, server) -> None:
+    """Signs the Chromium driver in to the web UI with the server's admin token."""
+    from selenium.webdriver.common.by import By
+    driver.delete_all_cookies()
+    driver.get(server.url + "/login")
+    driver.find_element(By.NAME, "token").send_keys(server.token)
+    driver.find_element(By.NAME, "token").submit()
+    wait_until(lambda: "/login" not in driver.current_url, timeout=20, what="signed in")

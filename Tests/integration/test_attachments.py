@@ -108,14 +108,6 @@ def _sdk_event_with_attachments(server, tmp_path) -> tuple[str, dict]:
     return event_id, files
 
 
-def _sign_in_session(server) -> requests.Session:
-    s = requests.Session()
-    page = s.get(server.url + "/login")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    r = s.post(server.url + "/login", data={"csrf": csrf, "next": "/", "token": server.token}, allow_redirects=False)
-    assert r.status_code == 303, r.text
-    return s
-
 
 # ---------------------------------------------------------------- SDK attachments
 
@@ -153,7 +145,7 @@ def test_sdk_attachments_are_listed_and_downloaded(server, tmp_path):
     assert requests.get(server.url + f"/api/0/projects/pit/default/events/{event_id}/attachments/").status_code == 401
 
     # The event page lists them, shows the screenshot and the view hierarchy.
-    s = _sign_in_session(server)
+    s = H.sign_in_session(server)
     page = s.get(server.url + f"/organizations/pit/projects/default/events/{event_id}/")
     assert page.status_code == 200
     assert "Attachments" in page.text and "app.log" in page.text and "UIButton" in page.text
@@ -307,11 +299,7 @@ def test_attachments_on_the_event_page_in_chromium(server, chromium, tmp_path):
     dump_event = r.text.strip()
 
     d = chromium
-    d.delete_all_cookies()
-    d.get(server.url + "/login")
-    d.find_element(By.NAME, "token").send_keys(server.token)
-    d.find_element(By.NAME, "token").submit()
-    H.wait_until(lambda: "/login" not in d.current_url, timeout=20, what="signed in")
+    H.browser_sign_in(d, server)
     d.get(server.url + f"/organizations/pit/projects/default/events/{event_id}/")
     rows = d.find_elements(By.CSS_SELECTOR, "table.attachments tbody tr")
     assert [row.find_element(By.CSS_SELECTOR, "td").text for row in rows] == \

@@ -58,15 +58,6 @@ def _feedback(server, path_suffix: str = "") -> requests.Response:
     return server.api("GET", f"/api/0/projects/pit/{server.project_slug}/user-feedback/{path_suffix}")
 
 
-def _sign_in_session(server) -> requests.Session:
-    import re
-    s = requests.Session()
-    page = s.get(server.url + "/login")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    r = s.post(server.url + "/login", data={"csrf": csrf, "next": "/", "token": server.token}, allow_redirects=False)
-    assert r.status_code == 303, r.text
-    return s
-
 
 # ---------------------------------------------------------------- feedback
 
@@ -129,7 +120,7 @@ def test_feedback_through_the_sdk_is_linked_to_its_issue(server):
     assert requests.get(server.url + "/api/0/projects/pit/default/user-feedback/").status_code == 401
 
     # Pages: the project's feedback list and the issue's feedback section, escaped.
-    s = _sign_in_session(server)
+    s = H.sign_in_session(server)
     page = s.get(server.url + "/organizations/pit/projects/default/feedback/")
     assert page.status_code == 200
     assert "The pay button spins forever" in page.text and "Checkout &lt;b&gt;broke&lt;/b&gt;" in page.text
@@ -234,7 +225,7 @@ def test_csp_reports_become_grouped_issues(server):
     tags = H.ev_tags(event)
     assert tags["effective-directive"] == "script-src" and tags["blocked-host"] == "evil.example", tags
 
-    s = _sign_in_session(server)
+    s = H.sign_in_session(server)
     page = s.get(server.url + f"/organizations/pit/issues/{script['id']}/")
     assert "CSP report" in page.text and "effective_directive" in page.text
 
@@ -271,11 +262,7 @@ def test_feedback_and_csp_pages_in_chromium(server, chromium):
     assert _post(_security_url(server), CSP_REPORT, "application/csp-report")[0] == 200
 
     d = chromium
-    d.delete_all_cookies()
-    d.get(server.url + "/login")
-    d.find_element(By.NAME, "token").send_keys(server.token)
-    d.find_element(By.NAME, "token").submit()
-    H.wait_until(lambda: "/login" not in d.current_url, timeout=20, what="signed in")
+    H.browser_sign_in(d, server)
     d.get(server.url + "/organizations/pit/projects/default/feedback/")
     cards = d.find_elements(By.CSS_SELECTOR, ".card.feedback")
     assert len(cards) == 2, [c.text for c in cards]

@@ -141,11 +141,7 @@ def test_log_explorer_in_chromium(server, chromium):
     _send_sdk_logs(server.dsn)
     H.wait_until(lambda: len(_messages(server)) >= 3, timeout=30, what="three logs stored")
     d = chromium
-    d.delete_all_cookies()
-    d.get(server.url + "/login")
-    d.find_element(By.NAME, "token").send_keys(server.token)
-    d.find_element(By.NAME, "token").submit()
-    H.wait_until(lambda: "/login" not in d.current_url, timeout=20, what="signed in")
+    H.browser_sign_in(d, server)
     d.get(server.url + "/organizations/pit/issues/")
     d.find_element(By.CSS_SELECTOR, "nav.main").find_element(By.LINK_TEXT, "Logs").click()
     H.wait_until(lambda: "/logs/" in d.current_url, timeout=20, what="log explorer")

@@ -136,11 +136,7 @@ def test_stats_page_in_chromium(server, chromium):
     H.wait_until(lambda: ("invalid", "error", "too_large") in _totals(server), timeout=40, what="refusals flushed")
 
     d = chromium
-    d.delete_all_cookies()
-    d.get(server.url + "/login")
-    d.find_element(By.NAME, "token").send_keys(server.token)
-    d.find_element(By.NAME, "token").submit()
-    H.wait_until(lambda: "/login" not in d.current_url, timeout=20, what="signed in")
+    H.browser_sign_in(d, server)
     d.get(server.url + "/")
     d.find_element(By.LINK_TEXT, "Stats").click()
     H.wait_until(lambda: "/stats/" in d.current_url, timeout=20, what="stats page")
