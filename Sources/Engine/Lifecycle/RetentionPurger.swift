@@ -330,10 +330,11 @@ package final class RetentionPurger: Service, @unchecked Sendable {
                     deleteIssuesThroughWriter: { [self] in try deleteThroughWriter($0) },
                     pause: { [self] in pauseBetweenBatches($0) })
                 let summary = try pass.run()
+                let uploadChunks = try purgeUploadChunks()
                 purgedEvents.increment(by: summary.events + summary.eventsOverSize)
                 purgedItems.increment(by: summary.items)
                 if summary.events + summary.eventsOverSize + summary.items + summary.emptiedIssues + summary.reclaimedPages
-                    + summary.sessionStates + summary.checkIns + summary.logs > 0
+                    + summary.sessionStates + summary.checkIns + summary.logs + uploadChunks > 0
                 {
                     let seconds = ClockTime.monotonicSeconds - started
                     logger.info(
@@ -344,6 +345,7 @@ package final class RetentionPurger: Service, @unchecked Sendable {
                             "pit.counter_rows": "\(summary.counterRows)", "pit.reclaimed_pages": "\(summary.reclaimedPages)",
                             "pit.session_states": "\(summary.sessionStates)", "pit.check_ins": "\(summary.checkIns)",
                             "pit.logs": "\(summary.logs)",
+                            "pit.upload_chunks": "\(uploadChunks)",
                             "pit.seconds": "\(String(format: "%.2f", seconds))",
                             "pit.busy_seconds": "\(String(format: "%.2f", summary.busySeconds))",
                             "pit.events_per_second": "\(Int(Double(summary.events + summary.eventsOverSize) / max(seconds, 0.001)))",
@@ -362,6 +364,21 @@ package final class RetentionPurger: Service, @unchecked Sendable {
             }
         }
         store?.close()
+    }
+
+    /// Upload chunks past `UploadChunkRetention` (abandoned uploads, and those assembled long
+    /// ago), in small batches on the admin store, where they were written.
+    private func purgeUploadChunks() throws -> Int {
+        let admin = admin
+        let before = ClockTime.nowMilliseconds - UploadChunkRetention.milliseconds
+        return try BlockingWork.waitOnThisThread {
+            var total = 0
+            while true {
+                let deleted = try await admin.purgeUploadChunks(createdBefore: before, limit: 100)
+                total += deleted
+                if deleted < 100 { return total }
+            }
+        }
     }
 
     /// Sleeps `seconds`, then longer while the writer is behind: a purge batch taking the write

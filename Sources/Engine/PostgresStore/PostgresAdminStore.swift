@@ -10,7 +10,7 @@ import PostgresNIO
 /// store migrates the database.
 package final class PostgresAdminStore: ProjectStore, SettingStore, AccountStore {
     private let connections: PostgresAdminConnections
-    private let logger: Logger
+    let logger: Logger
     /// As many as the admin threads SQLite's store runs on: admin calls are short, and a flood
     /// of them should queue here, not open connections the writers and readers need.
     private static let connectionLimit = 4
@@ -36,13 +36,13 @@ package final class PostgresAdminStore: ProjectStore, SettingStore, AccountStore
         await connections.close()
     }
 
-    private func with<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func with<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await connections.withConnection(body)
     }
 
     /// `body` inside BEGIN … COMMIT, rolled back when it throws; the error it threw is the one
     /// the caller sees (postgres-nio's `withTransaction` would wrap it).
-    private func transaction<T>(_ db: PostgresConnection, _ body: () async throws -> T) async throws -> T {
+    func transaction<T>(_ db: PostgresConnection, _ body: () async throws -> T) async throws -> T {
         try await db.query("BEGIN", logger: logger)
         do {
             let result = try await body()
@@ -54,7 +54,7 @@ package final class PostgresAdminStore: ProjectStore, SettingStore, AccountStore
         }
     }
 
-    private func rows(_ db: PostgresConnection, _ query: PostgresQuery) async throws -> [PostgresRow] {
+    func rows(_ db: PostgresConnection, _ query: PostgresQuery) async throws -> [PostgresRow] {
         try await db.query(query, logger: logger).collect()
     }
 

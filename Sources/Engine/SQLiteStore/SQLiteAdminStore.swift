@@ -19,7 +19,7 @@ package final class SQLiteAdminStore: ProjectStore, SettingStore, AccountStore {
     /// pool: a statement may wait out the 5 s busy timeout behind the ingest writer's lock. One
     /// call at a time holds the connection; the deadline bounds a caller without its own (the
     /// CLI); pitd's `AdminAccess` answers 503 well before it.
-    private func with<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    func with<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         let connection = connection
         return try await BlockingWork.run(timeout: Self.deadlineSeconds) { try connection.withLockedValue { try body($0) } }
     }

@@ -457,6 +457,83 @@ package enum SQLiteSchema {
         ) WITHOUT ROWID;
         CREATE INDEX outcomes_hourly_hour ON outcomes_hourly (hour)
         """,
+        // 15: what sentry-cli uploads from CI (issue 14). Releases created through the API per
+        // project (`releases` holds what events say; this, what a person or CI job said: the
+        // release's dates and URL), their deploys, upload chunks by SHA-1 (a table, not files in
+        // the data directory, so PostgreSQL's instances share them; kept an hour after upload),
+        // artifact bundles with one row per file (looked up by debug id, else by release, dist
+        // and URL) and debug files. `dist` is '' for none, so the lookup is one equality.
+        """
+        CREATE TABLE release_records (
+            project_id INTEGER NOT NULL,
+            version TEXT NOT NULL,
+            url TEXT,
+            ref TEXT,
+            date_created INTEGER NOT NULL,
+            date_released INTEGER,
+            PRIMARY KEY (project_id, version)
+        ) WITHOUT ROWID;
+        CREATE INDEX release_records_version ON release_records (version);
+        CREATE TABLE deploys (
+            id INTEGER PRIMARY KEY,
+            version TEXT NOT NULL,
+            environment TEXT NOT NULL,
+            name TEXT,
+            url TEXT,
+            date_started INTEGER,
+            date_finished INTEGER NOT NULL
+        );
+        CREATE INDEX deploys_version ON deploys (version, date_finished);
+        CREATE TABLE upload_chunks (
+            checksum TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            created INTEGER NOT NULL,
+            content BLOB NOT NULL
+        );
+        CREATE INDEX upload_chunks_created ON upload_chunks (created);
+        CREATE TABLE artifact_bundles (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL,
+            checksum TEXT NOT NULL,
+            bundle_uuid TEXT NOT NULL,
+            release TEXT,
+            dist TEXT NOT NULL,
+            file_count INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            created INTEGER NOT NULL
+        );
+        CREATE UNIQUE INDEX artifact_bundles_checksum ON artifact_bundles (project_id, checksum);
+        CREATE TABLE artifact_files (
+            id INTEGER PRIMARY KEY,
+            bundle_id INTEGER NOT NULL,
+            project_id INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            type TEXT NOT NULL,
+            debug_id TEXT,
+            headers TEXT NOT NULL,
+            release TEXT,
+            dist TEXT NOT NULL,
+            content BLOB NOT NULL
+        );
+        CREATE INDEX artifact_files_bundle ON artifact_files (bundle_id);
+        CREATE INDEX artifact_files_debug_id ON artifact_files (project_id, debug_id, type) WHERE debug_id IS NOT NULL;
+        CREATE INDEX artifact_files_release ON artifact_files (project_id, release, dist, url) WHERE release IS NOT NULL;
+        CREATE TABLE debug_files (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL,
+            checksum TEXT NOT NULL,
+            debug_id TEXT NOT NULL,
+            code_id TEXT,
+            name TEXT NOT NULL,
+            arch TEXT NOT NULL,
+            object_type TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            created INTEGER NOT NULL,
+            content BLOB NOT NULL
+        );
+        CREATE UNIQUE INDEX debug_files_checksum ON debug_files (project_id, checksum);
+        CREATE INDEX debug_files_debug_id ON debug_files (project_id, debug_id)
+        """,
     ]
 
     /// Page size for new databases. Event rows are ~1.2 KB compressed: with 4 KiB pages only

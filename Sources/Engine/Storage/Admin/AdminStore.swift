@@ -1,6 +1,7 @@
 /// The admin side's storage, split by concern: projects and their DSN keys (`ProjectStore`),
 /// settings and payload dictionaries (`SettingStore`), accounts, browser sessions and API tokens
-/// (`AccountStore`). Every call is async and never blocks a cooperative thread: SQLite runs its
+/// (`AccountStore`), and what sentry-cli uploads from CI (`ReleaseFileStore`, read back through
+/// `ArtifactLookup`). Every call is async and never blocks a cooperative thread: SQLite runs its
 /// statements on `BlockingWork.admin`'s threads behind its one connection's lock, PostgreSQL uses
 /// postgres-nio's async API on a few pooled connections.
 ///
@@ -8,7 +9,7 @@
 /// `Admin/*+Rules` and `ProjectStore+Keys`, written once; a back end holds only its SQL. Safe to
 /// use from another process while `pitd serve` runs: every write is a short transaction and the
 /// server re-reads keys every few seconds.
-package typealias AdminStore = ProjectStore & SettingStore & AccountStore
+package typealias AdminStore = ProjectStore & SettingStore & AccountStore & ReleaseFileStore & ArtifactLookup
 
 /// Organisations, projects and DSN keys: what the CLI (`pitd init`, `project`, `key`), the
 /// settings pages, the API and the ingest key cache share.
