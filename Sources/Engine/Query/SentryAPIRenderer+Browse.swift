@@ -49,21 +49,39 @@ extension SentryAPIRenderer {
     }
 
     /// One release across the projects it was seen in (Sentry's releases are per organisation).
-    /// `health` (with `?health=1`) adds each project's `healthData`.
+    /// `health` (with `?health=1`) adds each project's `healthData`. `stored` is the release as
+    /// created through the API (`releases new`), which may have no events yet: its projects are
+    /// listed with zero counts, and its dates, URL and deploys are shown.
     package static func release(
-        _ rows: [ReleaseRow], projects: [Int64: Project], health: [ReleaseHealth.Key: ReleaseHealth]? = nil, into writer: inout JSONWriter
+        _ rows: [ReleaseRow], projects: [Int64: Project], health: [ReleaseHealth.Key: ReleaseHealth]? = nil,
+        stored: StoredRelease? = nil, deploys: [Deploy] = [], into writer: inout JSONWriter
     ) {
-        guard let first = rows.first else { return }
+        guard let version = rows.first?.version ?? stored?.version else { return }
+        let seenIn = Set(rows.map(\.projectID))
+        let rows =
+            rows
+            + (stored?.projectIDs ?? []).filter { !seenIn.contains($0) }.map {
+                ReleaseRow(projectID: $0, version: version, firstSeen: 0, lastSeen: 0, events: 0, newIssues: 0)
+            }
+        let seen = rows.filter { $0.events > 0 || $0.firstSeen > 0 }
+        let firstSeen = seen.map(\.firstSeen).min()
+        let lastSeen = seen.map(\.lastSeen).max()
         writer.beginObject()
-        writer.field("version", first.version)
-        writer.field("shortVersion", shortVersion(first.version))
-        let firstSeen = rows.map(\.firstSeen).min() ?? first.firstSeen
-        let lastSeen = rows.map(\.lastSeen).max() ?? first.lastSeen
-        writer.field("dateCreated", Timestamp.format(milliseconds: firstSeen))
-        writer.field("firstEvent", Timestamp.format(milliseconds: firstSeen))
-        writer.field("lastEvent", Timestamp.format(milliseconds: lastSeen))
+        writer.field("version", version)
+        writer.field("shortVersion", shortVersion(version))
+        writer.field("ref", stored?.ref)
+        writer.field("url", stored?.url)
+        let created = [firstSeen, stored?.dateCreated].compactMap { $0 }.min() ?? 0
+        writer.field("dateCreated", Timestamp.format(milliseconds: created))
+        writer.field("dateReleased", stored?.dateReleased.map { Timestamp.format(milliseconds: $0) })
+        writer.field("firstEvent", firstSeen.map { Timestamp.format(milliseconds: $0) })
+        writer.field("lastEvent", lastSeen.map { Timestamp.format(milliseconds: $0) })
         writer.field("newGroups", rows.reduce(0) { $0 + $1.newIssues })
         writer.field("count", rows.reduce(0) { $0 + $1.events })
+        writer.field("commitCount", 0)
+        writer.field("deployCount", deploys.count)
+        writer.key("lastDeploy")
+        if let last = deploys.first { deploy(last, into: &writer) } else { writer.null() }
         writer.key("projects")
         writer.beginArray()
         for row in rows {
@@ -71,10 +89,12 @@ extension SentryAPIRenderer {
             writer.field("id", row.projectID)
             writer.field("slug", projects[row.projectID]?.slug)
             writer.field("name", projects[row.projectID]?.name)
+            writer.field("platform", projects[row.projectID]?.platform)
             writer.field("newGroups", row.newIssues)
             writer.field("count", row.events)
-            writer.field("firstEvent", Timestamp.format(milliseconds: row.firstSeen))
-            writer.field("lastEvent", Timestamp.format(milliseconds: row.lastSeen))
+            let hasEvents = row.events > 0 || row.firstSeen > 0
+            writer.field("firstEvent", hasEvents ? Timestamp.format(milliseconds: row.firstSeen) : nil)
+            writer.field("lastEvent", hasEvents ? Timestamp.format(milliseconds: row.lastSeen) : nil)
             if let health {
                 writer.key("healthData")
                 healthData(health[ReleaseHealth.Key(projectID: row.projectID, release: row.version)] ?? ReleaseHealth(), into: &writer)
@@ -82,6 +102,18 @@ extension SentryAPIRenderer {
             writer.endObject()
         }
         writer.endArray()
+        writer.endObject()
+    }
+
+    /// Sentry's deploy shape (`DeploySerializer`).
+    package static func deploy(_ deploy: Deploy, into writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.field("id", String(deploy.id))
+        writer.field("environment", deploy.environment)
+        writer.field("name", deploy.name)
+        writer.field("url", deploy.url)
+        writer.field("dateStarted", deploy.dateStarted.map { Timestamp.format(milliseconds: $0) })
+        writer.field("dateFinished", Timestamp.format(milliseconds: deploy.dateFinished))
         writer.endObject()
     }
 

@@ -19,10 +19,30 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(parsing: .upToNextOption, help: "Scopes: read, write, admin (Sentry's project:read etc. accepted).")
         var scopes: [String] = ["read"]
         @Flag(help: "Print JSON.") var json = false
+        @Flag(
+            help: ArgumentHelp(
+                "Create a Sentry organization token (sntrys_…) for sentry-cli in CI instead.",
+                discussion: "It names this server (public_url) and the organisation, so SENTRY_AUTH_TOKEN is all CI needs."))
+        var organization = false
 
         func run() async throws {
             let settings = try await common.settings()
-            let store = try await DataDirectory(settings: settings).initialise().store
+            let setup = try await DataDirectory(settings: settings).initialise()
+            let store = setup.store
+            if organization {
+                let plain = OrganizationToken.generate(
+                    organization: setup.project.organizationSlug, url: settings.publicURL, now: ClockTime.nowMilliseconds)
+                let token = try await store.createToken(
+                    hash: Secret.hash(plain), prefix: String(plain.prefix(12)), label: label, scopes: OrganizationToken.scopes, userID: nil)
+                if json {
+                    var writer = JSONWriter()
+                    SentryAPIRenderer.apiToken(token, plainToken: plain, into: &writer)
+                    print(writer.string)
+                } else {
+                    print(plain)
+                }
+                return
+            }
             let parsed: [TokenScope]
             do throws(AdminError) {
                 parsed = try APIToken.requestedScopes(scopes.flatMap { $0.split(separator: ",").map(String.init) })

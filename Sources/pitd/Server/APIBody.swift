@@ -9,8 +9,10 @@ import PitStorage
 enum APIBody {
     static let maxBytes = 64 * 1024
 
-    static func read<T>(_ request: Request, allowEmpty: Bool = false, _ body: (JSONView) throws -> T) async throws -> T {
-        var buffer = try await request.body.collect(upTo: maxBytes)
+    static func read<T>(_ request: Request, allowEmpty: Bool = false, limit: Int = maxBytes, _ body: (JSONView) throws -> T) async throws
+        -> T
+    {
+        var buffer = try await request.body.collect(upTo: limit)
         if allowEmpty && buffer.readableBytes == 0 { buffer = ByteBuffer(string: "{}") }
         return try buffer.withUnsafeReadableBytes { raw in
             guard let tape = try? JSONTape.parse(raw), tape[0].kind == .object else {

@@ -26,6 +26,7 @@ struct APIRoutes: Sendable {
 
     func register(on router: Router<PitRequestContext>, authenticator: Authenticator) {
         let api = router.group("api/0").add(middleware: APIAuthMiddleware(authenticator: authenticator))
+        api.get("") { _, context in try await apiRoot(context) }
         api.get("projects") { _, _ in try await listProjects() }
         api.get("organizations/:org/projects") { _, _ in try await listProjects() }
         api.post("teams/:org/:team/projects") { request, context in try await createProject(request, context) }
@@ -43,12 +44,30 @@ struct APIRoutes: Sendable {
         api.get("projects/:org/:project/user-feedback") { request, context in try await userFeedback(request, context) }
         registerVerify(on: api)
         api.get("projects/:org/:project/releases") { request, context in try await releases(request, context, projectScoped: true) }
+        api.post("projects/:org/:project/releases") { request, context in try await createRelease(request, context, projectScoped: true) }
+        api.get("projects/:org/:project/releases/:version") { request, context in
+            try await releaseDetail(request, context, projectScoped: true)
+        }
+        api.put("projects/:org/:project/releases/:version") { request, context in try await updateRelease(request, context) }
         api.get("projects/:org/:project/stats") { request, context in try await projectStats(request, context) }
         api.get("projects/:org/:project/environments") { _, context in try await environments(context) }
         api.get("projects/:org/:project/retention") { _, context in try await projectRetention(context) }
         api.put("projects/:org/:project/retention") { request, context in try await setProjectRetention(request, context) }
         api.get("organizations/:org/releases") { request, context in try await releases(request, context, projectScoped: false) }
         api.get("organizations/:org/releases/:version") { request, context in try await releaseDetail(request, context) }
+        api.post("organizations/:org/releases") { request, context in try await createRelease(request, context) }
+        api.put("organizations/:org/releases/:version") { request, context in try await updateRelease(request, context) }
+        api.get("organizations/:org/releases/:version/deploys") { _, context in try await listDeploys(context) }
+        api.post("organizations/:org/releases/:version/deploys") { request, context in try await createDeploy(request, context) }
+        api.get("organizations/:org/chunk-upload") { _, context in try await chunkUploadOptions(context) }
+        api.post("organizations/:org/chunk-upload") { request, context in try await uploadChunks(request, context) }
+        api.post("organizations/:org/artifactbundle/assemble") { request, context in try await assembleArtifactBundle(request, context) }
+        api.post("projects/:org/:project/files/difs/assemble") { request, context in try await assembleDebugFiles(request, context) }
+        api.get("projects/:org/:project/files/dsyms") { _, context in try await listDebugFiles(context) }
+        api.get("projects/:org/:project/files/artifact-bundles") { _, context in try await listArtifactBundles(context) }
+        api.get("projects/:org/:project/artifact-bundles/:bundle/files") { _, context in try await artifactBundleFiles(context) }
+        api.get("organizations/:org/org-auth-tokens") { _, context in try await listOrganizationTokens(context) }
+        api.post("organizations/:org/org-auth-tokens") { request, context in try await createOrganizationToken(request, context) }
         api.get("organizations/:org/sessions") { request, context in try await sessions(request, context) }
         api.get("organizations/:org/events") { request, context in try await organizationEvents(request, context) }
         api.get("organizations/:org/stats_v2") { request, context in try await statsV2(request, context) }

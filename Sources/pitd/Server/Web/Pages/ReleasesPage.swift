@@ -18,8 +18,12 @@ enum ReleasesPage {
             body +=
                 "<tr class=\"kbd-row\"><td><a class=\"mono row-link\" href=\"\(SafeURL(path: Paths.release(org: org, version: release.version)))\">\(Format.truncated(release.version, limit: 120))</a></td>"
             body += "<td>\(project?.name ?? "project \(release.projectID)")</td>"
-            body +=
-                "<td class=\"nowrap small\">\(Format.time(release.firstSeen, now: chrome.now))</td><td class=\"nowrap small\">\(Format.time(release.lastSeen, now: chrome.now))</td>"
+            if release.firstSeen == 0 {
+                body += "<td class=\"nowrap small muted\">–</td><td class=\"nowrap small muted\">–</td>"
+            } else {
+                body +=
+                    "<td class=\"nowrap small\">\(Format.time(release.firstSeen, now: chrome.now))</td><td class=\"nowrap small\">\(Format.time(release.lastSeen, now: chrome.now))</td>"
+            }
             body += "<td class=\"num\">\(Format.count(release.events))</td><td class=\"num\">\(Format.count(release.newIssues))</td>"
             body += HealthCells.summary(model.health[ReleaseHealth.Key(projectID: release.projectID, release: release.version)])
             body += "</tr>"
@@ -35,8 +39,9 @@ enum ReleaseDetailPage {
         let org = chrome.organizationSlug
         var body: HTML =
             "<div class=\"pagehead\"><div><div class=\"small muted\"><a href=\"\(SafeURL(path: Paths.releases(org: org)))\">Releases</a></div><h1 class=\"mono\">\(model.version)</h1></div></div>"
+        body += deploys(model, now: chrome.now)
         guard !model.rows.isEmpty else {
-            body += Widgets.empty("No project has seen this release.")
+            body += Widgets.empty("No event has named this release yet.")
             return Layout.page(title: "Release \(model.version)", chrome: chrome, body: body)
         }
         body +=
@@ -66,6 +71,30 @@ enum ReleaseDetailPage {
                 projectName: model.projects[row.projectID]?.name ?? "project \(row.projectID)")
         }
         return Layout.page(title: "Release \(model.version)", chrome: chrome, body: body)
+    }
+}
+
+extension ReleaseDetailPage {
+    /// When the release was created and finalized (`sentry-cli releases new|finalize`), and
+    /// where it was deployed (`sentry-cli deploys new`), newest first.
+    static func deploys(_ model: ReleaseDetailModel, now: Int64) -> HTML {
+        guard let stored = model.stored else { return "" }
+        var out: HTML =
+            "<section class=\"card release-deploys\"><h2>Deploys</h2><p class=\"small muted\">Created \(Format.time(stored.dateCreated, now: now))"
+        if let released = stored.dateReleased { out += " · finalized \(Format.time(released, now: now))" }
+        if let url = stored.url { out += " · \(Format.truncated(url, limit: 120))" }
+        out += "</p>"
+        guard !model.deploys.isEmpty else { return out + "<p class=\"muted\">Not deployed yet.</p></section>" }
+        out +=
+            "<table class=\"list\"><thead><tr><th>Environment</th><th>Name</th><th>URL</th><th>Started</th><th>Finished</th></tr></thead><tbody>"
+        for deploy in model.deploys {
+            out += "<tr><td class=\"mono\">\(Format.truncated(deploy.environment, limit: 64))</td>"
+            out +=
+                "<td>\(Format.truncated(deploy.name ?? "–", limit: 120))</td><td class=\"small\">\(Format.truncated(deploy.url ?? "–", limit: 120))</td>"
+            out += "<td class=\"nowrap small\">\(deploy.dateStarted.map { Format.time($0, now: now) } ?? "–")</td>"
+            out += "<td class=\"nowrap small\">\(Format.time(deploy.dateFinished, now: now))</td></tr>"
+        }
+        return out + "</tbody></table></section>"
     }
 }
 

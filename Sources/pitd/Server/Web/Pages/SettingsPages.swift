@@ -110,7 +110,8 @@ enum TokensPage {
                 "<table class=\"list\"><thead><tr><th>Label</th><th>Token</th><th>Scopes</th><th>Created</th><th>Last used</th><th>Status</th><th></th></tr></thead><tbody>"
             for token in model.tokens {
                 body += "<tr><td>\(token.label)</td><td class=\"mono\">\(token.prefix)…</td>"
-                body += "<td>\(HTML.join(token.scopes.map { "<span class=\"badge\">\($0.rawValue)</span>" }, separator: " "))</td>"
+                let scopes = OrganizationToken.isOrganizationToken(token) ? ["org:ci"] : token.scopes.map(\.rawValue)
+                body += "<td>\(HTML.join(scopes.map { "<span class=\"badge\">\($0)</span>" }, separator: " "))</td>"
                 body += "<td class=\"nowrap small\">\(Format.time(token.createdAt, now: chrome.now))</td>"
                 body +=
                     "<td class=\"nowrap small\">\(token.lastUsedAt.map { Format.time($0, now: chrome.now) } ?? "<span class=\"muted\">never</span>")</td>"
@@ -135,6 +136,15 @@ enum TokensPage {
         }
         body +=
             "<button type=\"submit\" class=\"primary\">Create token</button><span class=\"muted small\">write includes read; admin includes both.</span></form>"
+        body += "<h2>New organization token</h2><p class=\"muted\">For <code>sentry-cli</code> and the bundler plugins in CI: "
+        body +=
+            "releases, deploys, source maps and debug files. It names this server and organisation, so <code>SENTRY_AUTH_TOKEN</code> is all CI needs.</p>"
+        body += "<form method=\"post\" action=\"\(SafeURL(path: Paths.tokens))\" class=\"card toolbar\">"
+        body += Layout.csrfField(chrome.csrfToken)
+        body += "<input type=\"hidden\" name=\"kind\" value=\"organization\">"
+        body +=
+            "<input type=\"text\" name=\"label\" placeholder=\"Label, e.g. GitHub Actions\" required maxlength=\"200\" aria-label=\"Organization token label\">"
+        body += "<button type=\"submit\" class=\"primary\">Create organization token</button></form>"
         return Layout.page(title: "API tokens", chrome: chrome, body: body)
     }
 }

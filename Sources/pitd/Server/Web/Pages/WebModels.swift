@@ -198,7 +198,8 @@ struct EventDetailModel: Sendable {
 }
 
 struct ReleasesModel: Sendable {
-    /// `ReadStore.releases(projectID: nil)`, newest first.
+    /// `ReadStore.releases(projectID: nil)`, newest first, after the releases created through
+    /// the API that no event has named yet (their `firstSeen` is 0).
     var releases: [ReleaseRow]
     /// Every project by id, to name the project of each row.
     var projects: [Int64: Project]
@@ -215,6 +216,10 @@ struct ReleaseDetailModel: Sendable {
     var daily: [Int64: [ReleaseDay]] = [:]
     /// Midnight UTC of the first day, epoch milliseconds.
     var firstDay: Int64 = 0
+    /// The release as created through the API (`sentry-cli releases new`), if it was.
+    var stored: StoredRelease?
+    /// Its deploys, newest first.
+    var deploys: [Deploy] = []
 
     static let days = 14
 }

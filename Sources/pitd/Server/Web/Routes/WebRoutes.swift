@@ -522,7 +522,16 @@ struct WebRoutes: Sendable {
     }
 
     func releasesPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
-        let releases = try await reader.releases(projectID: nil)
+        let seen = try await reader.releases(projectID: nil)
+        let seenVersions = Set(seen.map(\.version))
+        let created = try await admin({ try await $0.storedReleases(projectID: nil) }).filter { !seenVersions.contains($0.version) }
+            .sorted { $0.dateCreated > $1.dateCreated }
+        let releases =
+            created.flatMap { release in
+                release.projectIDs.map {
+                    ReleaseRow(projectID: $0, version: release.version, firstSeen: 0, lastSeen: 0, events: 0, newIssues: 0)
+                }
+            } + seen
         let health = try await ReleaseHealth.load(
             releases.map { ReleaseHealth.Key(projectID: $0.projectID, release: $0.version) }, reader: reader,
             nowMilliseconds: ClockTime.nowMilliseconds)
@@ -534,9 +543,12 @@ struct WebRoutes: Sendable {
     func releaseDetailPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         let version = context.parameters.get("version").map { $0.removingPercentEncoding ?? $0 } ?? ""
         let rows = try await reader.releases(projectID: nil).filter { $0.version == version }
-        guard !rows.isEmpty else { throw HTTPError(.notFound, message: "No events were seen with this release.") }
+        let stored = try await admin({ try await $0.storedReleases(projectID: nil) }).first { $0.version == version }
+        guard !rows.isEmpty || stored != nil else { throw HTTPError(.notFound, message: "No events were seen with this release.") }
         let now = ClockTime.nowMilliseconds
         var model = await ReleaseDetailModel(version: version, rows: rows, projects: try projectsByID())
+        model.stored = stored
+        model.deploys = try await admin({ try await $0.deploys(version: version) })
         model.health = try await ReleaseHealth.load(
             rows.map { ReleaseHealth.Key(projectID: $0.projectID, release: $0.version) }, reader: reader, nowMilliseconds: now)
         (model.firstDay, model.daily) = try await releaseDays(version: version, projectIDs: rows.map(\.projectID), now: now)
@@ -581,12 +593,18 @@ struct WebRoutes: Sendable {
         return Self.page(TokensPage.render(model, chrome: chrome), request: request)
     }
 
-    /// `POST /settings/tokens/` with `label` and `scopes`: the page itself shows the new token,
+    /// `POST /settings/tokens/` with `label` and `scopes`, or `kind=organization` for an
+    /// organization token (`sntrys_…`, for sentry-cli in CI): the page itself shows the new token,
     /// once (a redirect would need to carry the secret somewhere).
     func createToken(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         let identity = try context.require(.admin)
-        let scopes = try APIToken.requestedScopes(context.form.all("scopes"))
         let label = Self.nonEmpty(context.form["label"]) ?? "API token"
+        if context.form["kind"] == "organization" {
+            let (_, plain) = try await TokenIssuer(admin: admin).issueOrganizationToken(
+                label: label, organization: organization, url: publicURL, userID: identity.userID)
+            return try await tokensPage(request, context, created: (plain, label))
+        }
+        let scopes = try APIToken.requestedScopes(context.form.all("scopes"))
         let (_, plain) = try await TokenIssuer(admin: admin).issue(label: label, scopes: scopes, userID: identity.userID)
         return try await tokensPage(request, context, created: (plain, label))
     }
