@@ -66,10 +66,11 @@ package enum PitServer {
 
     /// The server over an initialised data directory, not yet running: `run` serves it, and the
     /// tests drive it with HummingbirdTesting. `clock` is the time sessions, tokens and sign-in
-    /// throttling read.
+    /// throttling read. `artifacts` are the projects' uploaded artifact bundles: JavaScript events
+    /// are resolved through their source maps before they are grouped; nil stores them as sent.
     static func application(
         settings: PitSettings, setup: DataDirectory.Setup, adminTokenHash tokenHash: String, logger: Logger,
-        clock: PitClock = .system
+        clock: PitClock = .system, artifacts: (any ArtifactLookup)? = nil
     ) async throws -> PitApplication {
         let registry = Self.registry
         let metrics = PitMetrics()
@@ -101,7 +102,8 @@ package enum PitServer {
             keys: keys, queue: queue, ack: settings.ack, limits: settings.limits,
             metrics: metrics, retryAfterSeconds: settings.retryAfterSeconds, dictionaries: dictionaries,
             diskGuard: diskGuard, retention: retention, ackTimeout: Double(settings.ackTimeoutSeconds),
-            inflight: InflightBudget(limit: settings.inflightBytes), rejections: rejections)
+            inflight: InflightBudget(limit: settings.inflightBytes), rejections: rejections,
+            sourceMaps: artifacts.map { SourceMapResolver(lookup: $0) })
         // Before the loop contexts make their sinks.
         EventLoopCommitSink.defaultDeadline.withLockedValue { $0 = .seconds(Int64(settings.ackTimeoutSeconds)) }
         let backend = settings.backend

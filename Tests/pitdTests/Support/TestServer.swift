@@ -45,7 +45,7 @@ struct TestServer {
     var project: Project { setup.project }
     var key: ProjectKey { setup.key }
 
-    init(_ overrides: [String: String] = [:]) async throws {
+    init(_ overrides: [String: String] = [:], artifacts: (any ArtifactLookup)? = nil) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("pitd-tests-\(UUID().uuidString)").path
         var values = ["public_url": Self.publicURL, "min_free_disk_bytes": "0", "payload_dictionary_samples": "0", "log_level": "warning"]
         values.merge(overrides) { _, new in new }
@@ -55,7 +55,8 @@ struct TestServer {
         setup = try await DataDirectory(settings: settings).initialise(logger: logger)
         adminToken = try #require(setup.adminToken)
         let hash = try #require(try await setup.store.setting(DataDirectory.adminTokenHashSetting))
-        app = try await PitServer.application(settings: settings, setup: setup, adminTokenHash: hash, logger: logger, clock: clock.pitClock)
+        app = try await PitServer.application(
+            settings: settings, setup: setup, adminTokenHash: hash, logger: logger, clock: clock.pitClock, artifacts: artifacts)
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: directory) }

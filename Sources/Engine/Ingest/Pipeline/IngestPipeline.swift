@@ -59,6 +59,9 @@ package final class IngestPipeline: Sendable {
     package let retention: RetentionPolicy?
     /// Refused requests counted as outcomes until the writer flushes them.
     package let rejections: RejectedOutcomes
+    /// Resolves JavaScript events' minified frames before they are grouped
+    /// (`IngestPipeline+SourceMaps`); nil: events are stored as sent.
+    package let sourceMaps: SourceMapResolver?
 
     /// ack=committed: the longest a request waits for its commit before it is answered 503 (the
     /// fast path's deadline is `EventLoopCommitSink`'s).
@@ -69,9 +72,11 @@ package final class IngestPipeline: Sendable {
     package init(
         keys: KeyCache, queue: IngestQueue, ack: AckMode, limits: IngestLimits, metrics: PitMetrics, retryAfterSeconds: Int = 1,
         dictionaries: PayloadDictionaries? = nil, diskGuard: DiskGuard? = nil, retention: RetentionPolicy? = nil,
-        ackTimeout: Double = 30, inflight: InflightBudget? = nil, rejections: RejectedOutcomes = RejectedOutcomes()
+        ackTimeout: Double = 30, inflight: InflightBudget? = nil, rejections: RejectedOutcomes = RejectedOutcomes(),
+        sourceMaps: SourceMapResolver? = nil
     ) {
         self.rejections = rejections
+        self.sourceMaps = sourceMaps
         self.ackTimeout = ackTimeout
         self.inflight = inflight
         self.diskGuard = diskGuard
@@ -161,7 +166,7 @@ package final class IngestPipeline: Sendable {
 
     /// `POST /api/{pid}/envelope/`. Returns the event id to answer with (nil → `{}`).
     package func envelope(_ request: Request) async throws(IngestError) -> EventID? {
-        let prepared = try prepare(request, endpoint: .envelope)
+        let prepared = await resolvingSourceMaps(try prepare(request, endpoint: .envelope))
         try await submit(prepared)
         return prepared.eventID
     }
@@ -169,7 +174,7 @@ package final class IngestPipeline: Sendable {
     /// `POST /api/{pid}/store/`: a legacy JSON event, a base64+zlib body, or an envelope when the
     /// content type says so.
     package func store(_ request: Request) async throws(IngestError) -> EventID {
-        let prepared = try prepare(request, endpoint: .store)
+        let prepared = await resolvingSourceMaps(try prepare(request, endpoint: .store))
         try await submit(prepared)
         return prepared.eventID ?? EventID.random()
     }

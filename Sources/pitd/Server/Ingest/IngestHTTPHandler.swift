@@ -386,7 +386,7 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
                 prepareOffLoop(request, head: head, context: context)
                 return
             }
-            submit(prepared, head: head, context: context)
+            submitResolving(prepared, head: head, context: context)
         } catch {
             respond(.failure(error), head: head, context: context)
         }
@@ -415,9 +415,37 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
         guard case .preparing = state, let context else { return }
         state = .idle
         switch result {
-        case .success(.success(let prepared)): submit(prepared, head: head, context: context)
+        case .success(.success(let prepared)): submitResolving(prepared, head: head, context: context)
         case .success(.failure(let error)): respond(.failure(error), head: head, context: context)
         case .failure: respond(.shed, head: head, context: context)  // the pool is shutting down
+        }
+    }
+
+    /// A JavaScript event of a project that may have artifact bundles is resolved in a task
+    /// first (`IngestPipeline+SourceMaps`: artifact lookups are database reads); the loop serves
+    /// its other connections meanwhile and queues the event when the task is done.
+    private func submitResolving(_ prepared: IngestPipeline.Prepared, head: Head, context: ChannelHandlerContext) {
+        guard pipeline.needsSourceMaps(prepared) else {
+            submit(prepared, head: head, context: context)
+            return
+        }
+        state = .preparing(head)
+        let pipeline = pipeline
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.makeFutureWithTask {
+            await pipeline.resolvingSourceMaps(prepared)
+        }.whenComplete { result in
+            handler.value.resolvedSourceMaps(result, head: head)
+        }
+    }
+
+    private func resolvedSourceMaps(_ result: Result<IngestPipeline.Prepared, any Error>, head: Head) {
+        // The connection may have closed meanwhile; then there is nobody to answer.
+        guard case .preparing = state, let context else { return }
+        state = .idle
+        switch result {
+        case .success(let prepared): submit(prepared, head: head, context: context)
+        case .failure: respond(.shed, head: head, context: context)
         }
     }
 

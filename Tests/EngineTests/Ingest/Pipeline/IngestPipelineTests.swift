@@ -27,7 +27,7 @@ final class PipelineFixture {
 
     init(
         ack: AckMode = .committed, queue: IngestQueue = IngestQueue(maxCount: 1000, maxBytes: 64 << 20),
-        limits: IngestLimits = IngestLimits(), retryAfterSeconds: Int = 1
+        limits: IngestLimits = IngestLimits(), retryAfterSeconds: Int = 1, sourceMaps: SourceMapResolver? = nil
     ) async throws {
         directory = try TemporaryDirectory()
         path = directory.path("pit.db")
@@ -49,7 +49,7 @@ final class PipelineFixture {
         reader = SQLiteReadStore(path: path)
         pipeline = IngestPipeline(
             keys: keys, queue: queue, ack: ack, limits: limits, metrics: metrics, retryAfterSeconds: retryAfterSeconds,
-            rejections: rejections)
+            rejections: rejections, sourceMaps: sourceMaps)
     }
 
     /// Runs `body` while the writer thread runs; stops and drains the writer afterwards.

@@ -119,7 +119,28 @@ enum EventSections {
         if exception.handled == false { out += " <span class=\"badge st-regressed\">unhandled</span>" }
         out += "</div>"
         if let value = exception.value { out += "<div class=\"exc-value\">\(value)</div>" }
-        if !exception.frames.isEmpty { out += frames(exception, id: id) }
+        if !exception.rawFrames.isEmpty && !exception.frames.isEmpty {
+            out += frameViews(exception, id: id)
+        } else if !exception.frames.isEmpty {
+            out += frames(exception, id: id)
+        }
+        out += "</div>"
+        return out
+    }
+
+    /// Frames resolved through source maps, with a switch to the minified frames the SDK sent:
+    /// two radio buttons and CSS, so it works without the page's script.
+    private static func frameViews(_ exception: EventView.Exception, id: String) -> HTML {
+        var raw = exception
+        raw.frames = exception.rawFrames
+        raw.framesOmitted = exception.rawFramesOmitted
+        var out: HTML = "<div class=\"frame-views\">"
+        out += "<input type=\"radio\" name=\"\(id)-view\" id=\"\(id)-original\" checked>"
+        out += "<label for=\"\(id)-original\" title=\"resolved through the release's source maps\">Original</label>"
+        out += "<input type=\"radio\" class=\"show-minified\" name=\"\(id)-view\" id=\"\(id)-minified\">"
+        out += "<label for=\"\(id)-minified\" title=\"the frames as the SDK sent them\">Minified</label>"
+        out += "<div class=\"original-frames\">\(frames(exception, id: id))</div>"
+        out += "<div class=\"minified-frames\">\(frames(raw, id: id + "-raw"))</div>"
         out += "</div>"
         return out
     }

@@ -37,6 +37,10 @@ struct EventView: Sendable {
         /// Oldest call first, as the protocol orders them.
         var frames: [Frame] = []
         var framesOmitted = 0
+        /// The frames as the SDK sent them (`raw_stacktrace`), when ingest resolved them through
+        /// source maps; empty otherwise.
+        var rawFrames: [Frame] = []
+        var rawFramesOmitted = 0
     }
 
     struct Breadcrumb: Sendable {
@@ -272,6 +276,9 @@ private struct Reader {
         }
         if let stack = json.member(index, "stacktrace") ?? json.member(index, "raw_stacktrace") {
             (exception.frames, exception.framesOmitted) = frames(stack)
+        }
+        if json.member(index, "stacktrace") != nil, let raw = json.member(index, "raw_stacktrace") {
+            (exception.rawFrames, exception.rawFramesOmitted) = frames(raw)
         }
         return exception
     }

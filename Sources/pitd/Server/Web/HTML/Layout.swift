@@ -149,6 +149,9 @@ enum Layout {
         .vars{padding:6px 10px;border-top:1px dashed var(--line)}.vars table.kv th{width:160px}
         details.collapsed-frames>summary{padding:4px 10px;cursor:pointer;color:var(--muted);border-top:1px solid var(--line);background:var(--bg2);font-size:12px}
         .frames.full details.collapsed-frames>summary{display:none}
+        .frame-views>input{position:absolute;opacity:0;pointer-events:none}.frame-views>label{display:inline-block;padding:1px 8px;font-size:12px;border:1px solid var(--line);border-radius:6px;cursor:pointer;margin:0 4px 8px 0}
+        .frame-views>input:checked+label{background:var(--accent-bg);border-color:#bdb3ea;font-weight:600}.frame-views>input:focus-visible+label{outline:2px solid var(--accent-bg)}
+        .frame-views>.minified-frames{display:none}.frame-views>input.show-minified:checked~.original-frames{display:none}.frame-views>input.show-minified:checked~.minified-frames{display:block}
         .card>.toolbar:last-child{margin-bottom:0}.copyable pre{flex:1}.project-card h2{margin-top:0}
         .contexts{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:0 12px}
         .crumbs td{font-size:12px}.crumbs td.msg{word-break:break-word}
