@@ -128,6 +128,7 @@ extension APIRoutes {
             let now = ClockTime.nowMilliseconds
             for project in targets {
                 _ = try await admin({ [bundle] in try await $0.storeArtifactBundle(bundle, projectID: project.id, now: now) })
+                sourceMaps?.artifactsChanged(projectID: project.id)
             }
             return Self.assembleAnswer(state: "ok", missing: [])
         }

@@ -23,6 +23,9 @@ struct APIRoutes: Sendable {
     var retention: RetentionPolicy? = nil
     /// The one organisation's slug, for the member routes.
     var organization = "pit"
+    /// Told when a project's artifact bundles change, so its next JavaScript event looks them up
+    /// at once instead of trusting its cached "no bundles" for up to 10 s.
+    var sourceMaps: SourceMapResolver? = nil
 
     func register(on router: Router<PitRequestContext>, authenticator: Authenticator) {
         let api = router.group("api/0").add(middleware: APIAuthMiddleware(authenticator: authenticator))

@@ -66,8 +66,9 @@ package enum PitServer {
 
     /// The server over an initialised data directory, not yet running: `run` serves it, and the
     /// tests drive it with HummingbirdTesting. `clock` is the time sessions, tokens and sign-in
-    /// throttling read. `artifacts` are the projects' uploaded artifact bundles: JavaScript events
-    /// are resolved through their source maps before they are grouped; nil stores them as sent.
+    /// throttling read. `artifacts` are the projects' uploaded artifact bundles (by default the
+    /// admin store's, where sentry-cli's uploads land): JavaScript events are resolved through
+    /// their source maps before they are grouped.
     static func application(
         settings: PitSettings, setup: DataDirectory.Setup, adminTokenHash tokenHash: String, logger: Logger,
         clock: PitClock = .system, artifacts: (any ArtifactLookup)? = nil
@@ -97,13 +98,14 @@ package enum PitServer {
         }
         let retention = settings.retentionPolicy
         try await retention.reload(from: setup.store)
+        let sourceMaps = SourceMapResolver(lookup: artifacts ?? setup.store)
         let diskGuard = DiskGuard(path: settings.dataDirectory, minimumFreeBytes: settings.minFreeDiskBytes, logger: logger)
         let pipeline = IngestPipeline(
             keys: keys, queue: queue, ack: settings.ack, limits: settings.limits,
             metrics: metrics, retryAfterSeconds: settings.retryAfterSeconds, dictionaries: dictionaries,
             diskGuard: diskGuard, retention: retention, ackTimeout: Double(settings.ackTimeoutSeconds),
             inflight: InflightBudget(limit: settings.inflightBytes), rejections: rejections,
-            sourceMaps: artifacts.map { SourceMapResolver(lookup: $0) })
+            sourceMaps: sourceMaps)
         // Before the loop contexts make their sinks.
         EventLoopCommitSink.defaultDeadline.withLockedValue { $0 = .seconds(Int64(settings.ackTimeoutSeconds)) }
         let backend = settings.backend
@@ -149,7 +151,7 @@ package enum PitServer {
         ).register(on: router)
         APIRoutes(
             admin: AdminAccess(store: setup.store), reader: reader, queue: queue, baseURL: settings.publicURL, keys: keys,
-            retention: retention, organization: setup.project.organizationSlug
+            retention: retention, organization: setup.project.organizationSlug, sourceMaps: sourceMaps
         )
         .register(on: router, authenticator: authenticator)
         WebRoutes(
