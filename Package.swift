@@ -199,6 +199,7 @@ let package = Package(
                 Product.nioHTTP1,
                 Product.nioPosix,
                 Product.nioConcurrencyHelpers,
+                Product.nioSSL,
                 Product.configuration,
                 Product.systemPackage,
                 Product.crypto,

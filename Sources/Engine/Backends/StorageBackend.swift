@@ -49,6 +49,15 @@ package enum StorageBackend: Sendable, CustomStringConvertible {
         }
     }
 
+    /// The alert store (rules, channels, the delivery outbox); the admin store must have been
+    /// opened first (it migrates the database).
+    package func makeAlertStore(logger: Logger) async throws -> any AlertStore {
+        switch self {
+        case .sqlite(let path, _): return try await BlockingWork.run(timeout: 600) { try SQLiteAlertStore(path: path) }
+        case .postgres(let url): return try PostgresAlertStore(url: url, logger: logger)
+        }
+    }
+
     /// What `PayloadDictionaries` loads a dictionary with on a reader's own thread: SQLite's
     /// readers run on a Dispatch queue, so they read it there (`SQLiteAdminStore.loadPayloadDictionary`);
     /// PostgreSQL's run on the cooperative pool and load the dictionaries their rows need before

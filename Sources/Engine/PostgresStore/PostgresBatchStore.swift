@@ -61,7 +61,13 @@ package final class PostgresBatchStore: BatchStore {
             let regressed = RegressionCount()
             do {
                 var outcome = try session.transaction { try writeInTransaction(batch, learned: &learned, regressed: regressed) }
-                outcome.regressions = regressed.count
+                outcome.regressions = regressed.ids.count
+                // The reopened ids come back with the pipelined results, after the events were
+                // listed: each issue's first event of the batch is the one that reopened it.
+                var reopened = regressed.ids
+                for index in outcome.committedEvents.indices where reopened.remove(outcome.committedEvents[index].issueID) != nil {
+                    outcome.committedEvents[index].change = .regressed
+                }
                 if issueByHash.count + learned.count > cacheLimit || ClockTime.monotonicSeconds > cacheExpiresAt {
                     issueByHash.removeAll(keepingCapacity: true)
                     cacheExpiresAt = ClockTime.monotonicSeconds + 3600
@@ -133,7 +139,7 @@ package final class PostgresBatchStore: BatchStore {
 
     /// Regressions found by a pipelined statement, known once the batch has committed.
     private final class RegressionCount {
-        var count = 0
+        var ids = Set<Int64>()
     }
 
     // MARK: Commands
@@ -237,6 +243,12 @@ package final class PostgresBatchStore: BatchStore {
         outcome.events += inserted.count
         dropIssuesWithoutEvents(&grouping, inserted: inserted)
         outcome.newIssues += grouping.created.count
+        var announced = Set<Int64>()
+        for index in inserted {
+            let issueID = grouping.issueOf[index]
+            let created = grouping.created.contains(issueID) && announced.insert(issueID).inserted
+            outcome.committedEvents.append(CommittedEvent(events[index], issueID: issueID, change: created ? .created : .none))
+        }
         learn(grouping, events: events, found: found, into: &learned)
 
         let counts = SegmentCounts(events, inserted: inserted, grouping: grouping)
@@ -595,7 +607,7 @@ package final class PostgresBatchStore: BatchStore {
             RETURNING i.id
             """
         ) { rows in
-            regressed.count += Set(try rows.map { try $0.decode(Int64.self) }).count
+            regressed.ids.formUnion(try rows.map { try $0.decode(Int64.self) })
         }
     }
 

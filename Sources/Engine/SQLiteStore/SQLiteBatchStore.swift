@@ -337,13 +337,17 @@ package final class SQLiteBatchStore: BatchStore {
         }
         let rowID = connection.lastInsertRowID
         outcome.events += 1
+        var change = CommittedEvent.IssueChange.none
         if created {
             outcome.newIssues += 1
+            change = .created
             try countNewIssue(event)
         } else if try regressIfResolved(issueID: issueID, release: event.release, projectID: event.projectID) {
             statusChanged.insert(issueID)
             outcome.regressions += 1
+            change = .regressed
         }
+        outcome.committedEvents.append(CommittedEvent(event, issueID: issueID, change: change))
         var isNewUser = false
         if let user = event.userKey {
             try insertUser.run([.int(issueID), .text(user)])

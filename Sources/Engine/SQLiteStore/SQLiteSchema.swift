@@ -533,6 +533,96 @@ package enum SQLiteSchema {
         );
         CREATE UNIQUE INDEX debug_files_checksum ON debug_files (project_id, checksum);
         CREATE INDEX debug_files_debug_id ON debug_files (project_id, debug_id)
+        // 16: alerts (issue 15). Channels (a sealed secret: `SecretBox`), rules with their
+        // filters, each rule's state per issue (when it last fired, its event window), the users
+        // a users rule counted, the per-project hourly ceiling, and the delivery outbox with every
+        // attempt: deliveries are rows, not memory, so a restart resumes them and a failure is
+        // never silently dropped. Times are milliseconds.
+        """
+        CREATE TABLE alert_channels (
+            id INTEGER PRIMARY KEY,
+            organization_id INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            url TEXT NOT NULL,
+            recipient TEXT,
+            secret BLOB,
+            digest_seconds INTEGER NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE alert_rules (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            trigger TEXT NOT NULL,
+            threshold INTEGER NOT NULL,
+            window_seconds INTEGER NOT NULL,
+            channel_id INTEGER NOT NULL,
+            min_level INTEGER,
+            environment TEXT,
+            tag_key TEXT,
+            tag_value TEXT,
+            tag_match TEXT NOT NULL,
+            title_contains TEXT,
+            cooldown_seconds INTEGER NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX alert_rules_project ON alert_rules (project_id);
+        CREATE INDEX alert_rules_channel ON alert_rules (channel_id);
+        CREATE TABLE alert_rule_state (
+            rule_id INTEGER NOT NULL,
+            issue_id INTEGER NOT NULL,
+            last_fired_at INTEGER,
+            window_start INTEGER NOT NULL,
+            window_count INTEGER NOT NULL,
+            PRIMARY KEY (rule_id, issue_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE alert_rule_users (
+            rule_id INTEGER NOT NULL,
+            issue_id INTEGER NOT NULL,
+            user_key TEXT NOT NULL,
+            seen_at INTEGER NOT NULL,
+            PRIMARY KEY (rule_id, issue_id, user_key)
+        ) WITHOUT ROWID;
+        CREATE TABLE alert_ceilings (
+            project_id INTEGER NOT NULL,
+            hour INTEGER NOT NULL,
+            sent INTEGER NOT NULL,
+            suppressed INTEGER NOT NULL,
+            last_suppressed_at INTEGER NOT NULL,
+            PRIMARY KEY (project_id, hour)
+        ) WITHOUT ROWID;
+        CREATE TABLE alert_deliveries (
+            id INTEGER PRIMARY KEY,
+            channel_id INTEGER NOT NULL,
+            rule_id INTEGER,
+            project_id INTEGER,
+            issue_id INTEGER,
+            notification TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            next_attempt_at INTEGER,
+            lease_until INTEGER,
+            response_code INTEGER,
+            latency_ms INTEGER,
+            last_error TEXT,
+            created_at INTEGER NOT NULL,
+            delivered_at INTEGER,
+            digest_id INTEGER
+        );
+        CREATE INDEX alert_deliveries_due ON alert_deliveries (status, next_attempt_at);
+        CREATE INDEX alert_deliveries_channel ON alert_deliveries (channel_id, id);
+        CREATE TABLE alert_delivery_attempts (
+            id INTEGER PRIMARY KEY,
+            delivery_id INTEGER NOT NULL,
+            attempted_at INTEGER NOT NULL,
+            response_code INTEGER,
+            latency_ms INTEGER NOT NULL,
+            error TEXT,
+            next_attempt_at INTEGER,
+            succeeded INTEGER NOT NULL
+        );
+        CREATE INDEX alert_delivery_attempts_delivery ON alert_delivery_attempts (delivery_id, id)
         """,
     ]
 

@@ -8,7 +8,7 @@ struct PitdCommand: AsyncParsableCommand {
         abstract: "Pit: a Sentry-compatible event server. One binary, one SQLite file, or PostgreSQL for scale-out.",
         subcommands: [
             ServeCommand.self, InitCommand.self, ProjectCommand.self, KeyCommand.self, UserCommand.self, TokenCommand.self,
-            BackupCommand.self, RestoreCommand.self, VacuumCommand.self, DatabaseCommand.self,
+            BackupCommand.self, RestoreCommand.self, VacuumCommand.self, DatabaseCommand.self, AlertCommand.self,
         ],
         defaultSubcommand: ServeCommand.self
     )

@@ -26,6 +26,8 @@ struct APIRoutes: Sendable {
     /// Told when a project's artifact bundles change, so its next JavaScript event looks them up
     /// at once instead of trusting its cached "no bundles" for up to 10 s.
     var sourceMaps: SourceMapResolver? = nil
+    /// Alert rules and channels; nil where the server runs without them (some route tests).
+    var alerts: AlertAccess? = nil
 
     func register(on router: Router<PitRequestContext>, authenticator: Authenticator) {
         let api = router.group("api/0").add(middleware: APIAuthMiddleware(authenticator: authenticator))
@@ -89,6 +91,18 @@ struct APIRoutes: Sendable {
         api.get("organizations/:org/members") { _, context in try await listMembers(context) }
         api.get("organizations/:org/members/:member") { _, context in try await memberDetail(context) }
         api.delete("organizations/:org/members/:member") { _, context in try await removeMember(context) }
+        api.get("projects/:org/:project/rules") { _, context in try await listRules(context) }
+        api.post("projects/:org/:project/rules") { request, context in try await createRule(request, context) }
+        api.get("projects/:org/:project/rules/:rule") { _, context in try await ruleDetail(context) }
+        api.put("projects/:org/:project/rules/:rule") { request, context in try await updateRule(request, context) }
+        api.delete("projects/:org/:project/rules/:rule") { _, context in try await deleteRule(context) }
+        api.get("organizations/:org/alert-channels") { _, context in try await listChannels(context) }
+        api.post("organizations/:org/alert-channels") { request, context in try await createChannel(request, context) }
+        api.delete("organizations/:org/alert-channels/:channel") { _, context in try await deleteChannel(context) }
+        api.post("organizations/:org/alert-channels/:channel/test") { _, context in try await testChannel(context) }
+        api.get("organizations/:org/alert-channels/:channel/deliveries") { request, context in
+            try await channelDeliveries(request, context)
+        }
         api.get("issues/:id") { _, context in try await issueDetail(context) }
         api.put("issues/:id") { request, context in try await updateIssue(request, context) }
         api.get("issues/:id/events") { request, context in try await issueEvents(request, context) }

@@ -5,6 +5,7 @@ package import Logging
 import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import PitBackends
 import PitIngest
 import PitLifecycle
@@ -81,10 +82,6 @@ package enum PitServer {
         let health = StorageHealth()
         let stores = try (0..<settings.writers).map { _ in try settings.backend.makeBatchStore(logger: logger) }
         let rejections = RejectedOutcomes()
-        let writer = BatchWriter(
-            queue: queue, stores: stores, batchSize: settings.batchSize,
-            commitDelay: Double(settings.commitDelayMicroseconds) / 1e6, metrics: metrics, health: health,
-            rejections: rejections, logger: logger)
         let admin = setup.store
         var dictionaries: PayloadDictionaries?
         if settings.dictionarySamples > 0 {
@@ -118,6 +115,24 @@ package enum PitServer {
             logger: logger)
         let (reader, readServices) = settings.backend.makeReadStore(
             dictionaries: dictionaries, connections: settings.databasePoolSize, logger: logger)
+        // Alerts are evaluated on the writer's commits, beside it, and sent from the stored outbox.
+        let alerts = try await settings.backend.makeAlertStore(logger: logger)
+        let secrets = try SecretBox.forDataDirectory(settings.dataDirectory)
+        let dispatcher = AlertDispatcher(
+            store: alerts, admin: AdminAccess(store: admin), reader: reader, secrets: secrets,
+            client: WebhookClient(group: MultiThreadedEventLoopGroup.singleton), publicURL: settings.publicURL,
+            organization: setup.project.organizationSlug,
+            configuration: .init(retryBaseMilliseconds: Int64(settings.alertRetryBaseSeconds) * 1000), logger: logger)
+        let evaluator = AlertEvaluator(
+            store: alerts,
+            configuration: .init(
+                ceilingPerHour: Int64(settings.alertCeilingPerHour), quietMilliseconds: Int64(settings.alertQuietSeconds) * 1000),
+            onEnqueue: { dispatcher.wake() }, logger: logger)
+        let alertAccess = AlertAccess(store: alerts, secrets: secrets, wake: { dispatcher.wake() })
+        let writer = BatchWriter(
+            queue: queue, stores: stores, batchSize: settings.batchSize,
+            commitDelay: Double(settings.commitDelayMicroseconds) / 1e6, metrics: metrics, health: health,
+            rejections: rejections, observer: evaluator, logger: logger)
 
         let cronOffset = Int64(settings.cronClockOffsetSeconds) * 1000
         let scheduler = MonitorScheduler(
@@ -151,13 +166,14 @@ package enum PitServer {
         ).register(on: router)
         APIRoutes(
             admin: AdminAccess(store: setup.store), reader: reader, queue: queue, baseURL: settings.publicURL, keys: keys,
-            retention: retention, organization: setup.project.organizationSlug, sourceMaps: sourceMaps
+            retention: retention, organization: setup.project.organizationSlug, sourceMaps: sourceMaps,
+            alerts: alertAccess
         )
         .register(on: router, authenticator: authenticator)
         WebRoutes(
             admin: AdminAccess(store: setup.store), reader: reader, queue: queue, authenticator: authenticator,
             publicURL: settings.publicURL,
-            organization: setup.project.organizationSlug, keys: keys
+            organization: setup.project.organizationSlug, keys: keys, alerts: alertAccess
         )
         .register(on: router)
         IngestEndpoint(pipeline: pipeline, logger: logger).register(on: router)
@@ -177,9 +193,10 @@ package enum PitServer {
             responder: responder,
             server: server,
             configuration: .init(address: .hostname(settings.bind.host, port: settings.bind.port), serverName: "pitd"),
-            // The read pool starts first and stops last; the writers drain before it. The purge
-            // stops first of all: it may be waiting on the writer for an issue command.
-            services: readServices + [writer, refresher, diskGuard, purger, scheduler],
+            // The read pool starts first and stops last; the writers drain before it, then the
+            // evaluator decides on their last commits, then the dispatcher stops. The purge stops
+            // first of all: it may be waiting on the writer for an issue command.
+            services: readServices + [dispatcher, evaluator, writer, refresher, diskGuard, purger, scheduler],
             onServerRunning: { channel in
                 logger.info(
                     "pitd listening",

@@ -94,6 +94,11 @@ private func millis(_ offset: Double) -> Int64 { Int64((receiveTime + offset) * 
         var expected = BatchOutcome()
         expected.events = 1
         expected.newIssues = 1
+        // What alert rules read: the event, its issue, and that it created it.
+        let committed = try #require(outcome.committedEvents.first)
+        #expect(outcome.committedEvents.count == 1 && committed.change == .created && committed.title == "ValueError: bad input")
+        #expect(committed.release == "1.0" && committed.environment == "production" && committed.level == .error)
+        expected.committedEvents = outcome.committedEvents
         #expect(outcome == expected)
 
         let issue = try await fixture.onlyIssue()

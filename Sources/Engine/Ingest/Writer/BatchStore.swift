@@ -31,6 +31,8 @@ package struct BatchOutcome: Sendable, Equatable {
     package var items = 0
     package var newIssues = 0
     package var regressions = 0
+    /// The events written, in order, each with what it did to its issue (for alert rules).
+    package var committedEvents: [CommittedEvent] = []
 
     package init() {}
 }

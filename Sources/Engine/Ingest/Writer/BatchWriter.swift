@@ -32,23 +32,26 @@ package final class BatchWriter: Service, Sendable {
     private let rejections: RejectedOutcomes?
     /// Retry times, back-off and the deferred-work deadline; tests drive it by hand.
     private let clock: any WriterClock
+    /// Told what every batch committed (the alert evaluator); nil when nothing listens.
+    private let observer: (any CommitObserver)?
 
     package convenience init(
         queue: IngestQueue, store: any BatchStore, batchSize: Int, commitDelay: Double = 0, metrics: PitMetrics,
         health: StorageHealth? = nil, clock: any WriterClock = SystemWriterClock(), rejections: RejectedOutcomes? = nil,
-        logger: Logger
+        observer: (any CommitObserver)? = nil, logger: Logger
     ) {
         self.init(
             queue: queue, stores: [store], batchSize: batchSize, commitDelay: commitDelay, metrics: metrics, health: health,
-            clock: clock, rejections: rejections, logger: logger)
+            clock: clock, rejections: rejections, observer: observer, logger: logger)
     }
 
     package init(
         queue: IngestQueue, stores: [any BatchStore], batchSize: Int, commitDelay: Double = 0, metrics: PitMetrics,
         health: StorageHealth? = nil, clock: any WriterClock = SystemWriterClock(), rejections: RejectedOutcomes? = nil,
-        logger: Logger
+        observer: (any CommitObserver)? = nil, logger: Logger
     ) {
         precondition(!stores.isEmpty, "a writer needs a store")
+        self.observer = observer
         self.rejections = rejections
         self.clock = clock
         self.health = health
@@ -207,6 +210,7 @@ package final class BatchWriter: Service, Sendable {
         metrics.duplicates.increment(by: outcome.duplicates)
         metrics.issuesCreated.increment(by: outcome.newIssues)
         metrics.regressions.increment(by: outcome.regressions)
+        if let observer, !outcome.committedEvents.isEmpty { observer.committed(outcome.committedEvents) }
     }
 
     // MARK: Isolating a poisoned unit
@@ -465,5 +469,6 @@ extension BatchOutcome {
         items += other.items
         newIssues += other.newIssues
         regressions += other.regressions
+        committedEvents += other.committedEvents
     }
 }

@@ -63,6 +63,9 @@ import SystemPackage
 /// | `retention_batch_size` | `1000` | most rows per purge transaction (halved while a batch takes over 20 ms) |
 /// | `retention_writer_lag_ms` | `100` | the purge waits (up to 0.5 s per batch) while the writer's oldest queued event has waited longer |
 /// | `cron_interval_seconds` | `30` | time between cron scheduler passes (missed check-ins, timeouts, incidents) |
+/// | `alert_ceiling_per_hour` | `100` | alert notifications per project and hour; past it they are counted and announced once ("…and N more") |
+/// | `alert_retry_base_seconds` | `30` | first retry of a failed alert delivery; each next one waits twice as long (at most an hour), for 24 h |
+/// | `alert_quiet_seconds` | `10` | how long a project's held-back notifications must stop growing before their "…and N more" notice is sent |
 /// | `cron_clock_offset_seconds` | `0` | added to the time the cron scheduler reads: lets a test see a schedule hours ahead without waiting |
 /// | `retention_batch_pause_ms` | `20` | least pause between purge transactions (also at least 3× the batch's duration) |
 package struct PitSettings: Sendable {
@@ -100,6 +103,9 @@ package struct PitSettings: Sendable {
     var retentionIntervalSeconds: Int
     var cronIntervalSeconds: Int
     var cronClockOffsetSeconds: Int
+    var alertCeilingPerHour: Int
+    var alertRetryBaseSeconds: Int
+    var alertQuietSeconds: Int
     var retentionBatchSize: Int
     var retentionBatchPauseMilliseconds: Int
     var retentionWriterLagMilliseconds: Int
@@ -272,6 +278,15 @@ package struct PitSettings: Sendable {
         cronClockOffsetSeconds = try integer("cron_clock_offset_seconds", 0)
         guard cronIntervalSeconds >= 1, abs(cronClockOffsetSeconds) <= 10 * 365 * 86400 else {
             throw Invalid(description: "cron_interval_seconds must be at least 1, cron_clock_offset_seconds within ten years")
+        }
+        alertCeilingPerHour = try integer("alert_ceiling_per_hour", 100)
+        alertRetryBaseSeconds = try integer("alert_retry_base_seconds", 30)
+        alertQuietSeconds = try integer("alert_quiet_seconds", 10)
+        guard (1...1_000_000).contains(alertCeilingPerHour), (1...3600).contains(alertRetryBaseSeconds),
+            (1...3600).contains(alertQuietSeconds)
+        else {
+            throw Invalid(
+                description: "alert_ceiling_per_hour must be 1 to 1000000, alert_retry_base_seconds and alert_quiet_seconds 1 to 3600")
         }
         retentionBatchSize = try integer("retention_batch_size", 1000)
         retentionBatchPauseMilliseconds = try integer("retention_batch_pause_ms", 20)

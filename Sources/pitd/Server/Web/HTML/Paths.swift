@@ -102,6 +102,11 @@ enum Paths {
     static func projectKeys(slug: String) -> String { "/settings/projects/\(e(slug))/keys" }
     static func projectKey(slug: String, id: Int64) -> String { "/settings/projects/\(e(slug))/keys/\(id)" }
     static let tokens = "/settings/tokens/"
+    static let alerts = "/settings/alerts/"
+    static let alertChannels = "/settings/alerts/channels/"
+    static func alertChannel(id: Int64) -> String { "/settings/alerts/channels/\(id)/" }
+    static let alertRules = "/settings/alerts/rules/"
+    static func alertRule(id: Int64) -> String { "/settings/alerts/rules/\(id)/" }
     static func revokeToken(id: Int64) -> String { "/settings/tokens/\(id)/revoke" }
     static let account = "/settings/account/"
 }

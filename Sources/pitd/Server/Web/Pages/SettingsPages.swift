@@ -2,7 +2,7 @@ import PitStorage
 
 /// The links between the settings pages.
 enum SettingsNav {
-    enum Tab { case project, tokens, account }
+    enum Tab { case project, alerts, tokens, account }
 
     static func render(_ tab: Tab, project: Project?) -> HTML {
         var out: HTML = "<div class=\"toolbar sorts\"><b>Settings</b>"
@@ -10,6 +10,7 @@ enum SettingsNav {
             out +=
                 "<a href=\"\(SafeURL(path: Paths.projectSettings(slug: project.slug)))\"\(HTML.when(tab == .project, " class=\"current\""))>Project: \(project.name)</a>"
         }
+        out += "<a href=\"\(SafeURL(path: Paths.alerts))\"\(HTML.when(tab == .alerts, " class=\"current\""))>Alerts</a>"
         out += "<a href=\"\(SafeURL(path: Paths.tokens))\"\(HTML.when(tab == .tokens, " class=\"current\""))>API tokens</a>"
         out += "<a href=\"\(SafeURL(path: Paths.account))\"\(HTML.when(tab == .account, " class=\"current\""))>Account</a></div>"
         return out

@@ -19,6 +19,8 @@ struct WebRoutes: Sendable {
     let publicURL: String
     let organization: String
     let keys: KeyCache
+    /// Alert rules and channels (Settings → Alerts); nil where the server runs without them.
+    var alerts: AlertAccess? = nil
 
     func register(on router: Router<PitRequestContext>) {
         let actions = WebActions(
@@ -65,6 +67,12 @@ struct WebRoutes: Sendable {
         settings.post("projects/:project") { request, context in try await actions.renameProject(request, context) }
         settings.post("projects/:project/keys") { request, context in try await actions.createKey(request, context) }
         settings.post("projects/:project/keys/:key") { request, context in try await actions.updateKey(request, context) }
+        settings.get("alerts") { request, context in try await alertsPage(request, context) }
+        settings.post("alerts/channels") { request, context in try await createAlertChannel(request, context) }
+        settings.get("alerts/channels/:id") { request, context in try await alertChannelPage(request, context) }
+        settings.post("alerts/channels/:id") { request, context in try await alertChannelAction(request, context) }
+        settings.post("alerts/rules") { request, context in try await createAlertRule(request, context) }
+        settings.post("alerts/rules/:id") { request, context in try await alertRuleAction(request, context) }
         settings.get("tokens") { request, context in try await tokensPage(request, context, created: nil) }
         settings.post("tokens") { request, context in try await createToken(request, context) }
         settings.post("tokens/:id/revoke") { request, context in try await actions.revokeToken(request, context) }

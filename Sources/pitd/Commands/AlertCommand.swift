@@ -1,0 +1,250 @@
+import ArgumentParser
+import Logging
+import PitBackends
+import PitModel
+import PitStorage
+import PitdServer
+
+/// `pitd alert channel …` and `pitd alert rule …`: scripts depend on the flags and on
+/// `--json` printing an object with `"id"`.
+struct AlertCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "alert",
+        abstract: "Manage alert channels (where notifications go) and rules (when a project notifies).",
+        subcommands: [Channel.self, Rule.self]
+    )
+
+    /// The data directory's settings and alert store (the admin store is opened first: it migrates).
+    static func open(_ common: CommonOptions) async throws -> (PitSettings, any AlertStore) {
+        let settings = try await common.settings()
+        _ = try await DataDirectory(settings: settings).initialise()
+        return (settings, try await settings.backend.makeAlertStore(logger: Logger(label: "pitd")))
+    }
+
+    static func refused<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as AdminError {
+            throw ValidationError(error.description)
+        }
+    }
+
+    struct Channel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Notification channels: webhook, Slack, Discord, Mattermost.",
+            subcommands: [Create.self, List.self, Delete.self, Test.self]
+        )
+
+        struct Create: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Add a channel; prints its id.")
+
+            @OptionGroup var common: CommonOptions
+            @Option(help: "webhook, slack, discord, mattermost or email.") var type: String
+            @Option(help: "The webhook URL.") var url: String?
+            @Option(help: "Webhook signing secret (X-Pit-Signature: HMAC-SHA256 of the body); stored encrypted.") var secret: String?
+            @Option(help: "Name shown in lists.") var name: String?
+            @Option(help: "Email address (email channels).") var to: String?
+            @Option(help: "Batch notifications into one message per interval, e.g. 10m (default: send each at once).") var digest: String?
+            @Flag(help: "Print JSON.") var json = false
+
+            func run() async throws {
+                guard let kind = AlertChannel.Kind(rawValue: type) else {
+                    throw ValidationError("--type must be one of webhook, slack, discord, mattermost, email")
+                }
+                var digestSeconds: Int64 = 0
+                if let digest {
+                    guard let seconds = AlertRule.parseDuration(digest) else {
+                        throw ValidationError("--digest takes a duration such as 10m")
+                    }
+                    digestSeconds = seconds
+                }
+                let (settings, store) = try await AlertCommand.open(common)
+                let draft = AlertChannel.Draft(
+                    name: name, kind: kind, url: url, recipient: to, secret: secret, digestSeconds: digestSeconds)
+                let channel = try await AlertCommand.refused {
+                    let sealed = try secret.flatMap { $0.isEmpty ? nil : try SecretBox.forDataDirectory(settings.dataDirectory).seal($0) }
+                    return try await store.createChannel(draft, sealedSecret: sealed, organizationID: 1)
+                }
+                print(json ? AlertCommand.channelJSON(channel) : "channel \(channel.id) created")
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List the channels.")
+
+            @OptionGroup var common: CommonOptions
+            @Flag(help: "Print JSON.") var json = false
+
+            func run() async throws {
+                let (_, store) = try await AlertCommand.open(common)
+                let channels = try await store.channels()
+                if json {
+                    print("[" + channels.map(AlertCommand.channelJSON).joined(separator: ",") + "]")
+                } else {
+                    for channel in channels { print("\(channel.id)\t\(channel.kind.rawValue)\t\(channel.name)\t\(channel.url)") }
+                }
+            }
+        }
+
+        struct Delete: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Delete a channel with its rules and delivery log.")
+
+            @OptionGroup var common: CommonOptions
+            @Argument(help: "Channel id.") var id: Int64
+
+            func run() async throws {
+                let (_, store) = try await AlertCommand.open(common)
+                guard try await store.deleteChannel(id: id) else { throw ValidationError("alert channel \(id) does not exist") }
+                print("channel \(id) deleted")
+            }
+        }
+
+        struct Test: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Queue a test notification; the running server sends it within a second and logs the attempt.")
+
+            @OptionGroup var common: CommonOptions
+            @Argument(help: "Channel id.") var id: Int64
+
+            func run() async throws {
+                let (_, store) = try await AlertCommand.open(common)
+                guard try await store.channel(id: id) != nil else { throw ValidationError("alert channel \(id) does not exist") }
+                let now = ClockTime.nowMilliseconds
+                let notification = AlertNotification(kind: .test, title: "Test notification from Pit")
+                try await store.enqueue(
+                    [AlertDelivery.Draft(channelID: id, ruleID: nil, notification: notification, sendAt: now)], now: now)
+                print("test notification queued for channel \(id)")
+            }
+        }
+    }
+
+    struct Rule: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Alert rules: when a project's events notify a channel.",
+            subcommands: [Create.self, List.self, Delete.self]
+        )
+
+        struct Create: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Add a rule; prints its id.")
+
+            @OptionGroup var common: CommonOptions
+            @Option(help: "Project id.") var project: Int64
+            @Option(help: "new-issue, regression, frequency, users or new-release-issue.") var when: String
+            @Option(help: "Events (frequency) or distinct users (users) that fire the rule.") var count: Int64?
+            @Option(help: "The window the count is reached in, e.g. 1h.") var window: String?
+            @Option(help: "Channel id.") var channel: Int64
+            @Option(help: "Only events at this level or above (debug, info, warning, error, fatal).") var level: String?
+            @Option(help: "Only events of this environment.") var environment: String?
+            @Option(help: "Only events with this tag, as key=value (equals) or key~value (contains).") var tag: String?
+            @Option(help: "Only issues whose title contains this text.") var titleContains: String?
+            @Option(help: "Least time between two notifications of one issue by this rule (default 30m).") var cooldown: String?
+            @Option(help: "Name shown in lists.") var name: String?
+            @Flag(help: "Print JSON.") var json = false
+
+            func run() async throws {
+                guard let trigger = AlertRule.Trigger(rawValue: when) else {
+                    throw ValidationError("--when must be one of new-issue, regression, frequency, users, new-release-issue")
+                }
+                var filters = AlertRule.Filters(environment: environment, titleContains: titleContains)
+                if let level {
+                    guard let parsed = Level.allCases.first(where: { $0.name == level.lowercased() }) else {
+                        throw ValidationError("--level must be debug, info, warning, error or fatal")
+                    }
+                    filters.minimumLevel = parsed
+                }
+                if let tag {
+                    let contains = tag.contains("~") && !tag.contains("=")
+                    let parts = tag.split(separator: contains ? "~" : "=", maxSplits: 1)
+                    guard parts.count == 2 else { throw ValidationError("--tag takes key=value or key~value") }
+                    filters.tagKey = String(parts[0])
+                    filters.tagValue = String(parts[1])
+                    filters.tagMatch = contains ? .contains : .equals
+                }
+                var windowSeconds: Int64 = 0
+                if let window {
+                    guard let seconds = AlertRule.parseDuration(window) else {
+                        throw ValidationError("--window takes a duration such as 1h")
+                    }
+                    windowSeconds = seconds
+                }
+                var cooldownSeconds = AlertRule.defaultCooldownSeconds
+                if let cooldown {
+                    guard let seconds = AlertRule.parseDuration(cooldown) else {
+                        throw ValidationError("--cooldown takes a duration such as 30m")
+                    }
+                    cooldownSeconds = seconds
+                }
+                let draft = AlertRule.Draft(
+                    projectID: project, name: name, trigger: trigger, threshold: count ?? 0, windowSeconds: windowSeconds,
+                    channelID: channel,
+                    filters: filters, cooldownSeconds: cooldownSeconds)
+                let (_, store) = try await AlertCommand.open(common)
+                let rule = try await AlertCommand.refused { try await store.createRule(draft) }
+                print(json ? AlertCommand.ruleJSON(rule) : "rule \(rule.id) created")
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List the rules, of one project or all.")
+
+            @OptionGroup var common: CommonOptions
+            @Option(help: "Project id.") var project: Int64?
+            @Flag(help: "Print JSON.") var json = false
+
+            func run() async throws {
+                let (_, store) = try await AlertCommand.open(common)
+                let rules = try await store.rules(projectID: project)
+                if json {
+                    print("[" + rules.map(AlertCommand.ruleJSON).joined(separator: ",") + "]")
+                } else {
+                    for rule in rules {
+                        print("\(rule.id)\tproject \(rule.projectID)\t\(rule.trigger.rawValue)\tchannel \(rule.channelID)\t\(rule.name)")
+                    }
+                }
+            }
+        }
+
+        struct Delete: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Delete a rule.")
+
+            @OptionGroup var common: CommonOptions
+            @Argument(help: "Rule id.") var id: Int64
+
+            func run() async throws {
+                let (_, store) = try await AlertCommand.open(common)
+                guard try await store.deleteRule(id: id) else { throw ValidationError("alert rule \(id) does not exist") }
+                print("rule \(id) deleted")
+            }
+        }
+    }
+
+    static func channelJSON(_ channel: AlertChannel) -> String {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("id", channel.id)
+        writer.field("name", channel.name)
+        writer.field("type", channel.kind.rawValue)
+        writer.field("url", channel.url)
+        writer.field("has_secret", channel.hasSecret)
+        writer.field("digest_seconds", channel.digestSeconds)
+        writer.endObject()
+        return writer.string
+    }
+
+    static func ruleJSON(_ rule: AlertRule) -> String {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("id", rule.id)
+        writer.field("project_id", rule.projectID)
+        writer.field("name", rule.name)
+        writer.field("when", rule.trigger.rawValue)
+        writer.field("count", rule.threshold)
+        writer.field("window_seconds", rule.windowSeconds)
+        writer.field("channel", rule.channelID)
+        writer.field("level", rule.filters.minimumLevel?.name)
+        writer.field("environment", rule.filters.environment)
+        writer.field("cooldown_seconds", rule.cooldownSeconds)
+        writer.endObject()
+        return writer.string
+    }
+}
