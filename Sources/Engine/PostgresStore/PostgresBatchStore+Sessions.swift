@@ -6,9 +6,11 @@ import PostgresNIO
 /// Release health on the PostgreSQL write path. Several writers may get updates of one session
 /// at once, so its stored state is claimed before it is read: a placeholder row is inserted for
 /// every session of the batch (a writer inserting the same key waits on it until this batch
-/// commits), then all are read `FOR UPDATE`, in key order. `SessionWrites` counts from them, and
-/// the counters are upserted, also in key order, so two batches rarely deadlock (when they do,
-/// the batch is retried like any other).
+/// commits), then all are read `FOR UPDATE`, in key order. `SessionWrites` counts from them. The
+/// hourly and duration counters are appended as deltas (`PostgresRollup` folds them), so
+/// concurrent batches of one release never queue on a counter row; the per-user rows are
+/// upserted in key order, so two batches rarely deadlock (when they do, the batch is retried
+/// like any other).
 extension PostgresBatchStore {
     /// `outcome` of a claimed row that holds no session yet.
     private static let unclaimed: Int64 = -1
@@ -64,13 +66,10 @@ extension PostgresBatchStore {
             let tallies = buckets.map { writes.sessions[$0]! }
             session.enqueue(
                 """
-                INSERT INTO session_hourly (project_id, release, environment, hour, started, errored, abnormal, crashed)
+                INSERT INTO session_hourly_deltas (project_id, release, environment, hour, started, errored, abnormal, crashed)
                 SELECT * FROM unnest(\(buckets.map(\.projectID)), \(buckets.map(\.release)), \(buckets.map(\.environment)),
                                      \(buckets.map(\.hour)), \(tallies.map(\.started)), \(tallies.map(\.errored)),
                                      \(tallies.map(\.abnormal)), \(tallies.map(\.crashed)))
-                ON CONFLICT (project_id, release, environment, hour) DO UPDATE SET
-                    started = session_hourly.started + excluded.started, errored = session_hourly.errored + excluded.errored,
-                    abnormal = session_hourly.abnormal + excluded.abnormal, crashed = session_hourly.crashed + excluded.crashed
                 """)
         }
         let users = writes.users.keys.sorted()
@@ -88,12 +87,10 @@ extension PostgresBatchStore {
         if !durations.isEmpty {
             session.enqueue(
                 """
-                INSERT INTO session_durations (project_id, release, environment, hour, bucket, sessions)
+                INSERT INTO session_duration_deltas (project_id, release, environment, hour, bucket, sessions)
                 SELECT * FROM unnest(\(durations.map(\.bucket.projectID)), \(durations.map(\.bucket.release)),
                                      \(durations.map(\.bucket.environment)), \(durations.map(\.bucket.hour)), \(durations.map(\.index)),
                                      \(durations.map { writes.durations[$0]! }))
-                ON CONFLICT (project_id, release, environment, hour, bucket) DO UPDATE SET
-                    sessions = session_durations.sessions + excluded.sessions
                 """)
         }
         // Sessions create their release, as in Sentry; a release known from events keeps its

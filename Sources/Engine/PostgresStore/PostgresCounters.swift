@@ -39,6 +39,18 @@ enum PostgresCounters {
          GROUP BY project_id, hour, outcome, category, reason)
         """
 
+    /// Release-health counters as they stand; the readers sum per group anyway, so the pending
+    /// deltas are only appended.
+    static let allSessionHourly = """
+        (SELECT project_id, release, environment, hour, started, errored, abnormal, crashed FROM session_hourly
+         UNION ALL SELECT project_id, release, environment, hour, started, errored, abnormal, crashed FROM session_hourly_deltas)
+        """
+
+    static let allSessionDurations = """
+        (SELECT project_id, release, environment, hour, bucket, sessions FROM session_durations
+         UNION ALL SELECT project_id, release, environment, hour, bucket, sessions FROM session_duration_deltas)
+        """
+
     /// Per issue, what its pending deltas add; the last release is the newest delta's that had one.
     static let pendingIssues = """
         (SELECT issue_id, SUM(events)::BIGINT AS events, SUM(users)::BIGINT AS users, MIN(first_seen) AS first_seen,

@@ -18,6 +18,8 @@ package struct PostgresDialect: SQLDialect {
     /// Counters as they stand: the rolled-up rows plus the pending deltas (`PostgresCounters`).
     package var issueTagValues: String { PostgresCounters.allTagValues }
     package var outcomesHourly: String { PostgresCounters.allOutcomesHourly }
+    package var sessionHourly: String { PostgresCounters.allSessionHourly }
+    package var sessionDurations: String { PostgresCounters.allSessionDurations }
 
     package func byteOrder(_ expression: String) -> String { "\(expression) COLLATE \"C\"" }
 

@@ -70,7 +70,7 @@ package struct PostgresRollup: Service {
 
     private static let vacuum: PostgresQuery = """
         VACUUM (SKIP_LOCKED) issue_deltas, issue_tag_deltas, release_deltas, project_environment_deltas, issue_hourly_deltas,
-            project_hourly_deltas, outcomes_hourly_deltas
+            project_hourly_deltas, outcomes_hourly_deltas, session_hourly_deltas, session_duration_deltas
         """
 
     /// Issues are locked in id order first, as writers lock the resolved ones they reopen, so the
@@ -132,6 +132,23 @@ package struct PostgresRollup: Service {
         GROUP BY project_id, hour, outcome, category, reason ORDER BY project_id, hour, outcome, category, reason
         ON CONFLICT (project_id, hour, outcome, category, reason) DO UPDATE SET
             quantity = outcomes_hourly.quantity + excluded.quantity, times_seen = outcomes_hourly.times_seen + excluded.times_seen
+        """,
+        """
+        WITH d AS (DELETE FROM session_hourly_deltas RETURNING *)
+        INSERT INTO session_hourly (project_id, release, environment, hour, started, errored, abnormal, crashed)
+        SELECT project_id, release, environment, hour, SUM(started), SUM(errored), SUM(abnormal), SUM(crashed) FROM d
+        GROUP BY project_id, release, environment, hour ORDER BY project_id, release, environment, hour
+        ON CONFLICT (project_id, release, environment, hour) DO UPDATE SET
+            started = session_hourly.started + excluded.started, errored = session_hourly.errored + excluded.errored,
+            abnormal = session_hourly.abnormal + excluded.abnormal, crashed = session_hourly.crashed + excluded.crashed
+        """,
+        """
+        WITH d AS (DELETE FROM session_duration_deltas RETURNING *)
+        INSERT INTO session_durations (project_id, release, environment, hour, bucket, sessions)
+        SELECT project_id, release, environment, hour, bucket, SUM(sessions) FROM d
+        GROUP BY project_id, release, environment, hour, bucket ORDER BY project_id, release, environment, hour, bucket
+        ON CONFLICT (project_id, release, environment, hour, bucket) DO UPDATE SET
+            sessions = session_durations.sessions + excluded.sessions
         """,
     ]
 }

@@ -666,6 +666,31 @@ enum PostgresSchema {
             times_seen BIGINT NOT NULL
         )
         """,
+        // 1003: release-health counters as deltas. Sessions of one release and environment land
+        // in the same hour's `session_hourly` and duration-bucket rows, so upserting them made
+        // those rows a lock every writer of every instance queued on, as outcomes were in 1002.
+        // `session_users` stays an upsert: its key holds the user, so concurrent batches rarely
+        // meet on a row.
+        """
+        CREATE TABLE session_hourly_deltas (
+            project_id BIGINT NOT NULL,
+            release TEXT NOT NULL,
+            environment TEXT NOT NULL,
+            hour BIGINT NOT NULL,
+            started BIGINT NOT NULL,
+            errored BIGINT NOT NULL,
+            abnormal BIGINT NOT NULL,
+            crashed BIGINT NOT NULL
+        );
+        CREATE TABLE session_duration_deltas (
+            project_id BIGINT NOT NULL,
+            release TEXT NOT NULL,
+            environment TEXT NOT NULL,
+            hour BIGINT NOT NULL,
+            bucket BIGINT NOT NULL,
+            sessions BIGINT NOT NULL
+        )
+        """,
     ]
 
     /// The version `ownMigrations[0]` is recorded as.

@@ -22,6 +22,8 @@ package struct SQLiteDialect: SQLDialect {
 
     package var issueTagValues: String { "issue_tag_values" }
     package var outcomesHourly: String { "outcomes_hourly" }
+    package var sessionHourly: String { "session_hourly" }
+    package var sessionDurations: String { "session_durations" }
 
     package func byteOrder(_ expression: String) -> String { expression }
 

@@ -147,7 +147,7 @@ struct PostgresRollupTests {
             defer { session.close() }
             for table in [
                 "issue_deltas", "issue_tag_deltas", "release_deltas", "project_environment_deltas", "issue_hourly_deltas",
-                "project_hourly_deltas", "outcomes_hourly_deltas",
+                "project_hourly_deltas", "outcomes_hourly_deltas", "session_hourly_deltas", "session_duration_deltas",
             ] {
                 try session.query(PostgresQuery(unsafeSQL: "DROP TABLE \(table)"))
             }

@@ -41,6 +41,15 @@ struct PostgresSessionParityTests {
             }
             #expect(
                 try await left.releases(projectID: nil).map(\.version).sorted() == right.releases(projectID: nil).map(\.version).sorted())
+            // The counters were read from pending deltas above; rolled up, they read the same.
+            #expect(try await PostgresRollup(client: right.client, logger: PostgresTestDatabase.logger).rollUp())
+            for query in SessionFixtures.queries {
+                #expect(try await left.sessionStats(query) == right.sessionStats(query), "\(query)")
+            }
+            for table in ["session_hourly_deltas", "session_duration_deltas"] {
+                let rows = try await right.client.query(PostgresQuery(unsafeSQL: "SELECT COUNT(*) FROM \(table)"))
+                for try await count in rows.decode(Int64.self) { #expect(count == 0, "\(table)") }
+            }
         }
 
         let purge = try PostgresPurgeStore(url: database, logger: PostgresTestDatabase.logger)

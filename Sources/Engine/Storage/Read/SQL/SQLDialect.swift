@@ -13,6 +13,10 @@ package protocol SQLDialect: Sendable {
     var issueTagValues: String { get }
     /// The hourly outcome counters as they stand: a table, or a subquery that adds pending deltas.
     var outcomesHourly: String { get }
+    /// The release-health hourly counters as they stand (a table, or one with pending deltas appended).
+    var sessionHourly: String { get }
+    /// The session-duration histogram counters as they stand, likewise.
+    var sessionDurations: String { get }
     /// `expression` compared byte-wise as text, as SQLite's default collation does.
     func byteOrder(_ expression: String) -> String
     /// `SUM(expression)` decoded as a 64-bit integer.

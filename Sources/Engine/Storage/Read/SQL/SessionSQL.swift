@@ -10,7 +10,7 @@ package enum SessionSQL {
         statement.sql =
             "SELECT \(columns.select), "
             + ["started", "errored", "abnormal", "crashed"].map { "COALESCE(\(dialect.sum($0)), 0)" }.joined(separator: ", ")
-            + " FROM session_hourly WHERE \(filter)\(columns.groupBy)"
+            + " FROM \(dialect.sessionHourly) AS s WHERE \(filter)\(columns.groupBy)"
         return statement
     }
 
@@ -34,7 +34,7 @@ package enum SessionSQL {
         let columns = groupColumns(query, into: &statement)
         let filter = whereClause(query, into: &statement)
         statement.sql =
-            "SELECT \(columns.select), bucket, \(dialect.sum("sessions")) FROM session_durations WHERE \(filter)"
+            "SELECT \(columns.select), bucket, \(dialect.sum("sessions")) FROM \(dialect.sessionDurations) AS s WHERE \(filter)"
             + (columns.groupBy.isEmpty ? " GROUP BY bucket" : "\(columns.groupBy), bucket")
         return statement
     }
