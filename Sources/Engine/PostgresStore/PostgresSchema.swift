@@ -504,6 +504,7 @@ enum PostgresSchema {
         ALTER TABLE upload_chunks ALTER COLUMN content SET STORAGE EXTERNAL;
         ALTER TABLE artifact_files ALTER COLUMN content SET STORAGE EXTERNAL;
         ALTER TABLE debug_files ALTER COLUMN content SET STORAGE EXTERNAL
+        """,
         // 16: alerts, as SQLite's.
         """
         CREATE TABLE alert_channels (

@@ -533,6 +533,7 @@ package enum SQLiteSchema {
         );
         CREATE UNIQUE INDEX debug_files_checksum ON debug_files (project_id, checksum);
         CREATE INDEX debug_files_debug_id ON debug_files (project_id, debug_id)
+        """,
         // 16: alerts (issue 15). Channels (a sealed secret: `SecretBox`), rules with their
         // filters, each rule's state per issue (when it last fired, its event window), the users
         // a users rule counted, the per-project hourly ceiling, and the delivery outbox with every
