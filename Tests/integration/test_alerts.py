@@ -5,7 +5,9 @@ none for its next 100 events inside the cooldown, one for its regression after r
 threshold rule firing once at N, the HMAC signature, a failing receiver retried until it
 succeeds (and a restart resuming a pending delivery), a digest batching several issues, the
 storm bound (the hourly ceiling plus one "and N more" notice), Slack/Discord/Mattermost payload
-shapes, the delivery log in the API."""
+shapes, the delivery log in the API. Email channels against an aiosmtpd sink in this process:
+STARTTLS with AUTH and a certificate trusted through smtp_ca_file, implicit TLS, an untrusted
+certificate refused, a 554 retried and logged, a digest, the Settings → Alerts form."""
 
 from __future__ import annotations
 
@@ -320,9 +322,9 @@ def test_rules_api_in_sentry_shape(server_factory, receiver):
     assert server.api("DELETE", f"/api/0/projects/{org}/{slug}/rules/{created['id']}/").status_code == 202
     assert server.api_json("GET", f"/api/0/projects/{org}/{slug}/rules/") == []
     assert server.cli("alert", "rule", "list", "--json") == []
-    # Email needs SMTP, which this server does not have: refused, not accepted and never sent.
+    # Email needs SMTP, which this server has not been given: refused, not accepted and never sent.
     refused = server.cli("alert", "channel", "create", "--type", "email", "--to", "ops@example.com", check=False, json_out=False)
-    assert refused.returncode != 0 and "not supported" in refused.stderr
+    assert refused.returncode != 0 and "need an SMTP server" in refused.stderr
 
 
 def test_settings_alerts_pages(server_factory, receiver, chromium):
@@ -359,3 +361,287 @@ def test_settings_alerts_pages(server_factory, receiver, chromium):
     log = chromium.find_element(By.ID, "deliveries").text
     assert "new-issue" in log and "test" in log and "delivered" in log and "204" in log
     screenshot(chromium, "alerts-02-delivery-log")
+
+
+# --- Email channels over SMTP, received by an aiosmtpd sink in this process ---------------------
+
+import datetime
+import email
+import email.policy
+import ipaddress
+import re
+import socket
+import ssl
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+
+class SMTPSink:
+    """Keeps every message it accepts; refuses the first `fail_first` at DATA with 554."""
+
+    def __init__(self):
+        self.messages: list = []
+        self.refused = 0
+        self.fail_first = 0
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            if self.fail_first > 0:
+                self.fail_first -= 1
+                self.refused += 1
+                return "554 5.3.0 sink refuses this one"
+            self.messages.append({
+                "mail_from": envelope.mail_from, "rcpt_tos": list(envelope.rcpt_tos),
+                "message": email.message_from_bytes(envelope.original_content, policy=email.policy.default),
+                "raw": envelope.original_content,
+                "login": session.auth_data.login if session.authenticated and session.auth_data else None,
+                # session.ssl is set by STARTTLS; an implicit TLS connection shows on the transport.
+                "tls": session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
+            })
+        return "250 2.0.0 queued"
+
+    def received(self) -> list:
+        with self.lock:
+            return list(self.messages)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def self_signed(tmp_path) -> tuple:
+    """A certificate for 127.0.0.1 that pitd is told to trust with smtp_ca_file."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pit test smtp")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "smtp-cert.pem", tmp_path / "smtp-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+SMTP_USER, SMTP_PASSWORD = "pit-alerts", "correct horse battery"
+
+
+def authenticate(server, session, envelope, mechanism, auth_data):
+    ok = auth_data.login == SMTP_USER.encode() and auth_data.password == SMTP_PASSWORD.encode()
+    return AuthResult(success=ok, auth_data=auth_data if ok else None)
+
+
+def email_server(server_factory, smtp: dict, env: dict):
+    """A pitd with SMTP settings in its pit.json (the password stays out of every command line and environment)."""
+    server = server_factory(env=env, start=False)
+    config_path = server.data_dir / "pit.json"
+    config = json.loads(config_path.read_text()) if config_path.exists() else {}
+    config.update(smtp)
+    config_path.write_text(json.dumps(config))
+    server.start()
+    return server
+
+
+def parts(message) -> dict:
+    return {p.get_content_type(): p.get_content() for p in message.iter_parts()}
+
+
+def test_email_channel_over_starttls_with_auth(server_factory, tmp_path):
+    cert, key = self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    sink = SMTPSink()
+    port = _free_port()
+    controller = Controller(
+        sink, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
+        authenticator=authenticate, auth_require_tls=True)
+    controller.start()
+    try:
+        server = email_server(server_factory, {
+            "smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "starttls", "smtp_username": SMTP_USER,
+            "smtp_password": SMTP_PASSWORD, "smtp_from": "alerts@pit.test", "smtp_ca_file": str(cert),
+        }, FAST)
+        mail = channel(server, "--type", "email", "--to", "ops@example.com", "--name", "on-call")
+        rule(server, "--when", "new-issue", "--channel", str(mail))
+        sdk_exception(server)
+        H.wait_until(lambda: sink.received(), timeout=30, what="the new-issue email")
+        time.sleep(2)
+        received = sink.received()
+        assert len(received) == 1
+        got = received[0]
+        assert got["tls"] and got["login"] == SMTP_USER.encode()
+        assert got["mail_from"] == "alerts@pit.test" and got["rcpt_tos"] == ["ops@example.com"]
+        message = got["message"]
+        assert message["To"] == "ops@example.com" and message["From"] == "alerts@pit.test"
+        assert message["Message-ID"].startswith("<") and message["Date"]
+        assert message.get_content_type() == "multipart/alternative"
+        issues = server.api_json("GET", f"/api/0/projects/{server.org}/{server.project_slug}/issues/")
+        assert len(issues) == 1
+        issue = issues[0]
+        assert str(message["Subject"]) == f"[{issue['shortId']}] New issue in {server.project_slug}: {issue['title']}"
+        body = parts(message)
+        assert set(body) == {"text/plain", "text/html"}
+        link = f"{server.url}/organizations/{server.org}/issues/{issue['id']}/"
+        assert f"Open the issue: {link}" in body["text/plain"]
+        assert f'<a href="{link}">' in body["text/html"]
+        assert issue["title"].replace("'", "&#39;") in body["text/html"] or issue["title"] in body["text/html"]
+
+        # A title that is not ASCII: an RFC 2047 subject that decodes back to it.
+        server.send_event({"message": "Zahlung fehlgeschlagen — Überweisung ✓", "fingerprint": ["unicode"]})
+        H.wait_until(lambda: len(sink.received()) == 2, timeout=30, what="the second email")
+        second = sink.received()[1]["message"]
+        assert "Zahlung fehlgeschlagen — Überweisung ✓" in str(second["Subject"])
+        assert b"\r\nSubject: =?UTF-8?B?" in sink.received()[1]["raw"]
+
+        # "send test" through the API: one more message, logged as delivered with the server's 250.
+        server.api_json("POST", f"/api/0/organizations/{server.org}/alert-channels/{mail}/test/", expect=202)
+        H.wait_until(lambda: len(sink.received()) == 3, timeout=30, what="the test email")
+        assert str(sink.received()[2]["message"]["Subject"]) == "Test notification from Pit"
+        log = deliveries(server, mail)
+        assert [d["status"] for d in log] == ["delivered"] * 3
+        assert all(d["responseCode"] == 250 and d["attempts"] == 1 for d in log)
+
+        # The channel shows its address, never the SMTP password; nor does pitd's log.
+        listed = server.api_json("GET", f"/api/0/organizations/{server.org}/alert-channels/")
+        assert listed[0]["type"] == "email" and listed[0]["to"] == "ops@example.com"
+        assert SMTP_PASSWORD not in json.dumps(listed)
+        assert SMTP_PASSWORD not in server.log_path.read_text(errors="replace")
+    finally:
+        controller.stop()
+
+
+def test_failing_smtp_server_is_retried_and_logged(server_factory):
+    sink = SMTPSink()
+    sink.fail_first = 2
+    port = _free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        server = email_server(server_factory, {
+            "smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "none", "smtp_from": "alerts@pit.test",
+        }, FAST)
+        mail = channel(server, "--type", "email", "--to", "ops@example.com")
+        rule(server, "--when", "new-issue", "--channel", str(mail))
+        server.send_event({"message": "retry my email", "fingerprint": ["smtp-retry"]})
+        H.wait_until(lambda: sink.received(), timeout=30, what="the email after two refusals")
+        assert sink.refused == 2 and len(sink.received()) == 1
+        log = deliveries(server, mail)
+        assert log[0]["status"] == "delivered" and log[0]["attempts"] == 3
+        attempts = log[0]["attemptLog"]
+        assert [a["responseCode"] for a in attempts] == [554, 554, 250]
+        assert "554" in attempts[0]["error"] and attempts[0]["nextAttemptAt"] is not None
+        assert attempts[2]["ok"]
+    finally:
+        controller.stop()
+
+
+def test_email_digest(server_factory):
+    sink = SMTPSink()
+    port = _free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        server = email_server(server_factory, {
+            "smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "none", "smtp_from": "alerts@pit.test",
+        }, FAST)
+        mail = channel(server, "--type", "email", "--to", "ops@example.com", "--digest", "5s")
+        rule(server, "--when", "new-issue", "--channel", str(mail))
+        for name in ("billing", "checkout"):
+            server.send_event({"message": f"{name} broke", "fingerprint": [name]})
+        H.wait_until(lambda: sink.received(), timeout=30, what="the digest email")
+        time.sleep(6)
+        assert len(sink.received()) == 1
+        message = sink.received()[0]["message"]
+        assert str(message["Subject"]).startswith("2 new issues")
+        text = parts(message)["text/plain"]
+        assert "new-issue: billing broke" in text and "new-issue: checkout broke" in text
+    finally:
+        controller.stop()
+
+
+def test_email_channel_from_settings_page(server_factory, chromium):
+    sink = SMTPSink()
+    port = _free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        server = email_server(server_factory, {
+            "smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "none", "smtp_from": "alerts@pit.test",
+        }, FAST)
+        H.browser_sign_in(chromium, server)
+        chromium.get(server.url + "/settings/alerts/")
+        form = chromium.find_element(By.ID, "new-channel")
+        Select(form.find_element(By.NAME, "type")).select_by_value("email")
+        form.find_element(By.NAME, "name").send_keys("on-call mail")
+        form.find_element(By.NAME, "to").send_keys("oncall@example.com")
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        H.wait_until(lambda: chromium.find_elements(By.ID, "alert-channels"), timeout=15, what="the channel listed")
+        listed = chromium.find_element(By.ID, "alert-channels").text
+        assert "on-call mail" in listed and "email" in listed and "oncall@example.com" in listed
+        screenshot(chromium, "alerts-03-email-channel")
+
+        chromium.find_element(By.CSS_SELECTOR, "#alert-channels button[value=test]").click()
+        H.wait_until(lambda: sink.received(), timeout=30, what="the test email")
+        got = sink.received()[0]
+        assert got["rcpt_tos"] == ["oncall@example.com"]
+        assert str(got["message"]["Subject"]) == "Test notification from Pit"
+    finally:
+        controller.stop()
+
+
+def test_email_over_implicit_tls(server_factory, tmp_path):
+    cert, key = self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    sink = SMTPSink()
+    port = _free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port, ssl_context=context)
+    controller.start()
+    try:
+        server = email_server(server_factory, {
+            "smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "tls", "smtp_from": "alerts@pit.test",
+            "smtp_ca_file": str(cert),
+        }, FAST)
+        mail = channel(server, "--type", "email", "--to", "ops@example.com")
+        server.cli("alert", "channel", "test", str(mail), json_out=False)
+        H.wait_until(lambda: sink.received(), timeout=30, what="the test email over TLS")
+        assert sink.received()[0]["tls"]
+        assert deliveries(server, mail)[0]["responseCode"] == 250
+    finally:
+        controller.stop()
+
+
+def test_untrusted_smtp_certificate_is_refused(server_factory, tmp_path):
+    cert, key = self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    sink = SMTPSink()
+    port = _free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True)
+    controller.start()
+    try:
+        # No smtp_ca_file: the self-signed certificate is not trusted, so nothing is sent in the clear either.
+        server = email_server(server_factory, {
+            "smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "starttls", "smtp_from": "alerts@pit.test",
+        }, FAST)
+        mail = channel(server, "--type", "email", "--to", "ops@example.com")
+        server.cli("alert", "channel", "test", str(mail), json_out=False)
+        H.wait_until(lambda: deliveries(server, mail)[0]["attemptLog"], timeout=30, what="a failed attempt")
+        attempt = deliveries(server, mail)[0]["attemptLog"][0]
+        assert not attempt["ok"] and attempt["error"]
+        assert sink.received() == []
+    finally:
+        controller.stop()

@@ -43,7 +43,7 @@ struct AlertCommand: AsyncParsableCommand {
             @Option(help: "The webhook URL.") var url: String?
             @Option(help: "Webhook signing secret (X-Pit-Signature: HMAC-SHA256 of the body); stored encrypted.") var secret: String?
             @Option(help: "Name shown in lists.") var name: String?
-            @Option(help: "Email address (email channels).") var to: String?
+            @Option(help: "Email address (email channels; the SMTP server is the smtp_* settings).") var to: String?
             @Option(help: "Batch notifications into one message per interval, e.g. 10m (default: send each at once).") var digest: String?
             @Flag(help: "Print JSON.") var json = false
 
@@ -62,7 +62,11 @@ struct AlertCommand: AsyncParsableCommand {
                 let draft = AlertChannel.Draft(
                     name: name, kind: kind, url: url, recipient: to, secret: secret, digestSeconds: digestSeconds)
                 let channel = try await AlertCommand.refused {
-                    let sealed = try secret.flatMap { $0.isEmpty ? nil : try SecretBox.forDataDirectory(settings.dataDirectory).seal($0) }
+                    let draft = try draft.validated()
+                    if draft.kind == .email, !settings.smtpConfigured { throw AlertChannel.noSMTPServer }
+                    let sealed = try draft.secret.flatMap {
+                        $0.isEmpty ? nil : try SecretBox.forDataDirectory(settings.dataDirectory).seal($0)
+                    }
                     return try await store.createChannel(draft, sealedSecret: sealed, organizationID: 1)
                 }
                 print(json ? AlertCommand.channelJSON(channel) : "channel \(channel.id) created")
@@ -225,6 +229,7 @@ struct AlertCommand: AsyncParsableCommand {
         writer.field("name", channel.name)
         writer.field("type", channel.kind.rawValue)
         writer.field("url", channel.url)
+        writer.field("to", channel.recipient)
         writer.field("has_secret", channel.hasSecret)
         writer.field("digest_seconds", channel.digestSeconds)
         writer.endObject()

@@ -10,9 +10,13 @@ struct AlertAccess: Sendable {
     let store: any AlertStore
     let secrets: SecretBox
     let wake: @Sendable () -> Void
+    /// Whether `smtp_host` is set: without it an email channel could never deliver, so none is made.
+    let smtpConfigured: Bool
 
-    /// Stores a channel, its secret sealed.
+    /// Stores a channel, its secret sealed (an email channel keeps none: SMTP credentials are settings).
     func createChannel(_ draft: AlertChannel.Draft) async throws -> AlertChannel {
+        let draft = try draft.validated()
+        if draft.kind == .email, !smtpConfigured { throw AlertChannel.noSMTPServer }
         let sealed = try draft.secret.flatMap { $0.isEmpty ? nil : try secrets.seal($0) }
         return try await store.createChannel(draft, sealedSecret: sealed, organizationID: 1)
     }
@@ -235,6 +239,7 @@ extension APIRoutes {
         writer.field("name", channel.name)
         writer.field("type", channel.kind.rawValue)
         writer.field("url", channel.url)
+        writer.field("to", channel.recipient)
         writer.field("hasSecret", channel.hasSecret)
         writer.field("digestInterval", channel.digestSeconds)
         writer.field("dateCreated", Timestamp.format(milliseconds: channel.createdAt))
@@ -258,7 +263,7 @@ extension APIRoutes {
         return HTTPResponses.json(writer)
     }
 
-    /// `POST /api/0/organizations/{org}/alert-channels/` with `{"type", "url", "secret", "name", "digestInterval"}`.
+    /// `POST /api/0/organizations/{org}/alert-channels/` with `{"type", "url", "secret", "name", "digestInterval"}`, or `"to"` instead of `"url"` for email.
     func createChannel(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         _ = try context.require(.admin)
         try checkOrganization(context)

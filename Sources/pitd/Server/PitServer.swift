@@ -120,7 +120,9 @@ package enum PitServer {
         let secrets = try SecretBox.forDataDirectory(settings.dataDirectory)
         let dispatcher = AlertDispatcher(
             store: alerts, admin: AdminAccess(store: admin), reader: reader, secrets: secrets,
-            client: WebhookClient(group: MultiThreadedEventLoopGroup.singleton), publicURL: settings.publicURL,
+            client: WebhookClient(group: MultiThreadedEventLoopGroup.singleton),
+            mailer: settings.smtp.map { SMTPClient(group: MultiThreadedEventLoopGroup.singleton, configuration: $0) },
+            publicURL: settings.publicURL,
             organization: setup.project.organizationSlug,
             configuration: .init(retryBaseMilliseconds: Int64(settings.alertRetryBaseSeconds) * 1000), logger: logger)
         let evaluator = AlertEvaluator(
@@ -128,7 +130,8 @@ package enum PitServer {
             configuration: .init(
                 ceilingPerHour: Int64(settings.alertCeilingPerHour), quietMilliseconds: Int64(settings.alertQuietSeconds) * 1000),
             onEnqueue: { dispatcher.wake() }, logger: logger)
-        let alertAccess = AlertAccess(store: alerts, secrets: secrets, wake: { dispatcher.wake() })
+        let alertAccess = AlertAccess(
+            store: alerts, secrets: secrets, wake: { dispatcher.wake() }, smtpConfigured: settings.smtp != nil)
         let writer = BatchWriter(
             queue: queue, stores: stores, batchSize: settings.batchSize,
             commitDelay: Double(settings.commitDelayMicroseconds) / 1e6, metrics: metrics, health: health,

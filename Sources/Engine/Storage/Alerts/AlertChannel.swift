@@ -54,10 +54,18 @@ package struct AlertChannel: Sendable, Equatable {
             var draft = self
             draft.name = name.trimmingCharacters(in: .whitespacesAndNewlines)
             draft.url = url.trimmingCharacters(in: .whitespacesAndNewlines)
-            // SMTP delivery is not built yet: refusing the channel beats accepting notifications
-            // that could never be sent.
-            guard kind != .email else {
-                throw .invalid("email channels are not supported by this server yet; use a webhook, slack, discord or mattermost channel")
+            if kind == .email {
+                // The SMTP server and its credentials are the server's settings, not the channel's.
+                let address = try User.validatedEmail(recipient ?? "")
+                // Pit's SMTP client does not speak SMTPUTF8: an address it could not send to is refused now.
+                guard address.unicodeScalars.allSatisfy(\.isASCII) else { throw .invalid("the email address must be ASCII") }
+                draft.url = ""
+                draft.secret = nil
+                draft.recipient = address
+                if draft.name.isEmpty { draft.name = "email \(address)" }
+                guard draft.name.count <= 200 else { throw .invalid("the name is longer than 200 characters") }
+                guard (0...86400).contains(digestSeconds) else { throw .invalid("the digest interval must be between 0 and 86400 seconds") }
+                return draft
             }
             draft.recipient = nil
             guard let parsed = URL(string: draft.url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
@@ -73,4 +81,7 @@ package struct AlertChannel: Sendable, Equatable {
     }
 
     package static func missing(_ id: Int64) -> AdminError { .notFound("alert channel \(id) does not exist") }
+
+    package static let noSMTPServer = AdminError.invalid(
+        "email channels need an SMTP server: set smtp_host (and smtp_from, smtp_security, smtp_username, smtp_password)")
 }

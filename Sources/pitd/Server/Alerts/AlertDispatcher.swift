@@ -25,6 +25,8 @@ final class AlertDispatcher: Service, Sendable {
     private let reader: any ReadStore
     private let secrets: SecretBox
     private let client: WebhookClient
+    /// nil when no `smtp_host` is set: email deliveries then fail (and are retried) with that reason.
+    private let mailer: SMTPClient?
     private let publicURL: String
     private let organization: String
     private let configuration: Configuration
@@ -33,7 +35,8 @@ final class AlertDispatcher: Service, Sendable {
     private let wakeup: AsyncStream<Void>.Continuation
 
     init(
-        store: any AlertStore, admin: AdminAccess, reader: any ReadStore, secrets: SecretBox, client: WebhookClient, publicURL: String,
+        store: any AlertStore, admin: AdminAccess, reader: any ReadStore, secrets: SecretBox, client: WebhookClient, mailer: SMTPClient?,
+        publicURL: String,
         organization: String, configuration: Configuration = Configuration(), logger: Logger
     ) {
         self.store = store
@@ -41,6 +44,7 @@ final class AlertDispatcher: Service, Sendable {
         self.reader = reader
         self.secrets = secrets
         self.client = client
+        self.mailer = mailer
         self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
         self.organization = organization
         self.configuration = configuration
@@ -100,23 +104,27 @@ final class AlertDispatcher: Service, Sendable {
         do {
             guard let channel else { throw WebhookClient.Failure(description: "the channel was deleted") }
             let message = await message(for: delivery)
-            let body: [UInt8]
-            var headers: [(String, String)] = []
+            let status: Int
             switch channel.kind {
+            case .email:
+                status = try await sendEmail(message, to: channel.recipient)
             case .webhook:
-                body = message.webhookJSON()
+                let body = message.webhookJSON()
+                var headers: [(String, String)] = []
                 if let sealed = try await store.sealedSecret(channelID: channel.id) {
                     headers.append(("X-Pit-Signature", AlertMessage.signature(body: body, secret: try secrets.unseal(sealed))))
                 }
                 headers.append(("X-Pit-Delivery", "\(delivery.id)"))
-            case .slack: body = message.slackJSON()
-            case .discord: body = message.discordJSON()
-            case .mattermost: body = message.mattermostJSON()
-            case .email: throw WebhookClient.Failure(description: "email channels are not supported by this server")
+                status = try await client.post(url: channel.url, body: body, headers: headers)
+            case .slack: status = try await client.post(url: channel.url, body: message.slackJSON(), headers: [])
+            case .discord: status = try await client.post(url: channel.url, body: message.discordJSON(), headers: [])
+            case .mattermost: status = try await client.post(url: channel.url, body: message.mattermostJSON(), headers: [])
             }
-            let status = try await client.post(url: channel.url, body: body, headers: headers)
             code = Int64(status)
-            if !(200..<300).contains(status) { failure = "the receiver answered \(status)" }
+            if channel.kind != .email, !(200..<300).contains(status) { failure = "the receiver answered \(status)" }
+        } catch let refused as SMTPClient.Failure {
+            code = refused.code.map(Int64.init)
+            failure = refused.description
         } catch {
             failure = "\(error)"
         }
@@ -136,6 +144,18 @@ final class AlertDispatcher: Service, Sendable {
             deliveryID: delivery.id, attemptedAt: now, responseCode: code, latencyMilliseconds: latency, error: failure,
             nextAttemptAt: next,
             succeeded: failure == nil)
+    }
+
+    /// Sends the email form of `message`; answers the server's final reply code (250).
+    private func sendEmail(_ message: AlertMessage, to recipient: String?) async throws -> Int {
+        guard let mailer else {
+            throw SMTPClient.Failure(description: "no SMTP server is configured (set smtp_host and smtp_from)")
+        }
+        guard let recipient else { throw SMTPClient.Failure(description: "the channel has no address") }
+        let from = mailer.configuration.from
+        let messageID = "\(UUID().uuidString.lowercased()).\(message.deliveryID)@\(SMTPClient.heloName(from))"
+        let text = message.email(from: from, to: recipient, date: Date(), messageID: messageID)
+        return try await mailer.send(text, to: recipient)
     }
 
     /// What the notification names, read now: the issue may have been renamed or deleted since.

@@ -66,6 +66,13 @@ import SystemPackage
 /// | `alert_ceiling_per_hour` | `100` | alert notifications per project and hour; past it they are counted and announced once ("…and N more") |
 /// | `alert_retry_base_seconds` | `30` | first retry of a failed alert delivery; each next one waits twice as long (at most an hour), for 24 h |
 /// | `alert_quiet_seconds` | `10` | how long a project's held-back notifications must stop growing before their "…and N more" notice is sent |
+/// | `smtp_host` | none | SMTP server for email alert channels; without it email deliveries fail (and are retried) |
+/// | `smtp_port` | `587` (`465` with `smtp_security=tls`, `25` with `none`) | its port |
+/// | `smtp_security` | `starttls` | `starttls` (refused if the server does not offer it), `tls` (implicit, SMTPS) or `none` |
+/// | `smtp_username` | none | AUTH PLAIN (or LOGIN) as this user when set |
+/// | `smtp_password` | none | its password: a secret, never logged or shown (prefer `PIT_SMTP_PASSWORD` to a flag) |
+/// | `smtp_from` | `pit@<smtp_host>` | the sender address (`From`, `MAIL FROM`) |
+/// | `smtp_ca_file` | system roots | PEM certificates to trust for the SMTP server's TLS instead (a private CA) |
 /// | `cron_clock_offset_seconds` | `0` | added to the time the cron scheduler reads: lets a test see a schedule hours ahead without waiting |
 /// | `retention_batch_pause_ms` | `20` | least pause between purge transactions (also at least 3× the batch's duration) |
 package struct PitSettings: Sendable {
@@ -106,6 +113,9 @@ package struct PitSettings: Sendable {
     var alertCeilingPerHour: Int
     var alertRetryBaseSeconds: Int
     var alertQuietSeconds: Int
+    /// Email alert channels' server (`smtp_*`); nil without `smtp_host`.
+    var smtp: SMTPClient.Configuration?
+    package var smtpConfigured: Bool { smtp != nil }
     var retentionBatchSize: Int
     var retentionBatchPauseMilliseconds: Int
     var retentionWriterLagMilliseconds: Int
@@ -142,7 +152,8 @@ package struct PitSettings: Sendable {
         var providers: [any ConfigProvider] = []
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
         for (key, value) in overrides {
-            values[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = ConfigValue(.string(value), isSecret: false)
+            values[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = ConfigValue(
+                .string(value), isSecret: key == "smtp_password")
         }
         providers.append(InMemoryProvider(name: "flags", values: values))
         providers.append(EnvironmentVariablesProvider().prefixKeys(with: "pit"))
@@ -288,6 +299,7 @@ package struct PitSettings: Sendable {
             throw Invalid(
                 description: "alert_ceiling_per_hour must be 1 to 1000000, alert_retry_base_seconds and alert_quiet_seconds 1 to 3600")
         }
+        smtp = try Self.smtp(reader: reader, integer: integer)
         retentionBatchSize = try integer("retention_batch_size", 1000)
         retentionBatchPauseMilliseconds = try integer("retention_batch_pause_ms", 20)
         retentionWriterLagMilliseconds = max(1, try integer("retention_writer_lag_ms", 100))
@@ -298,5 +310,29 @@ package struct PitSettings: Sendable {
                 description:
                     "retention_interval_seconds must be at least 1, retention_batch_size 1...100000, retention_batch_pause_ms 0...60000")
         }
+    }
+
+    private static func smtp(reader: ConfigReader, integer: (String, Int) throws -> Int) throws -> SMTPClient.Configuration? {
+        guard let host = reader.string(forKey: "smtp_host")?.trimmingCharacters(in: .whitespaces), !host.isEmpty else { return nil }
+        let securityText = reader.string(forKey: "smtp_security", default: "starttls").lowercased()
+        guard let security = SMTPClient.Configuration.Security(rawValue: securityText) else {
+            throw Invalid(description: "smtp_security must be starttls, tls or none")
+        }
+        let defaultPort = security == .tls ? 465 : security == .none ? 25 : 587
+        let port = try integer("smtp_port", defaultPort)
+        guard (1...65535).contains(port) else { throw Invalid(description: "smtp_port must be 1...65535") }
+        let from = reader.string(forKey: "smtp_from")?.trimmingCharacters(in: .whitespaces) ?? "pit@\(host)"
+        guard User.isPlausibleEmail(from), from.unicodeScalars.allSatisfy(\.isASCII) else {
+            throw Invalid(description: "smtp_from must be an ASCII email address, not \(from)")
+        }
+        let username = reader.string(forKey: "smtp_username")
+        let password = reader.string(forKey: "smtp_password", isSecret: true)
+        let caFile = reader.string(forKey: "smtp_ca_file")
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            throw Invalid(description: "smtp_ca_file \(caFile) cannot be read")
+        }
+        return SMTPClient.Configuration(
+            host: host, port: port, security: security, username: username?.isEmpty == false ? username : nil, password: password,
+            from: from, caFile: caFile)
     }
 }

@@ -18,10 +18,11 @@ enum AlertsPage {
             body += Widgets.empty("No channels yet: add one below, then a rule that notifies it.")
         } else {
             body +=
-                "<table class=\"list\" id=\"alert-channels\"><thead><tr><th>Name</th><th>Type</th><th>URL</th><th>Signed</th><th>Digest</th><th>Created</th><th></th></tr></thead><tbody>"
+                "<table class=\"list\" id=\"alert-channels\"><thead><tr><th>Name</th><th>Type</th><th>Destination</th><th>Signed</th><th>Digest</th><th>Created</th><th></th></tr></thead><tbody>"
             for channel in model.channels {
                 body += "<tr><td><a href=\"\(SafeURL(path: Paths.alertChannel(id: channel.id)))\">\(channel.name)</a></td>"
-                body += "<td><span class=\"badge\">\(channel.kind.rawValue)</span></td><td class=\"mono small\">\(channel.url)</td>"
+                body +=
+                    "<td><span class=\"badge\">\(channel.kind.rawValue)</span></td><td class=\"mono small\">\(channel.recipient ?? channel.url)</td>"
                 let signed = channel.hasSecret ? "yes" : "no"
                 let digest = channel.digestSeconds > 0 ? "every " + AlertsPage.duration(channel.digestSeconds) : "off"
                 body += "<td>\(signed)</td><td>\(digest)</td>"
@@ -37,12 +38,14 @@ enum AlertsPage {
             "<h3>New channel</h3><form method=\"post\" action=\"\(SafeURL(path: Paths.alertChannels))\" class=\"card toolbar\" id=\"new-channel\">"
         body += Layout.csrfField(chrome.csrfToken)
         body += "<select name=\"type\" aria-label=\"Channel type\">"
-        for kind in [AlertChannel.Kind.webhook, .slack, .discord, .mattermost] {
+        for kind in AlertChannel.Kind.allCases {
             body += Widgets.option(kind.rawValue, label: kind.rawValue, selected: kind == .webhook)
         }
         body += "</select>"
         body += "<input type=\"text\" name=\"name\" placeholder=\"Name\" maxlength=\"200\" aria-label=\"Channel name\">"
-        body += "<input type=\"url\" name=\"url\" placeholder=\"https://…\" required aria-label=\"Webhook URL\">"
+        // One form for every type: the server ignores the URL of an email channel and the address of a webhook.
+        body += "<input type=\"url\" name=\"url\" placeholder=\"https://… (webhooks)\" aria-label=\"Webhook URL\">"
+        body += "<input type=\"email\" name=\"to\" placeholder=\"Email address (email)\" aria-label=\"Email address\">"
         body +=
             "<input type=\"password\" name=\"secret\" placeholder=\"Signing secret (webhook)\" autocomplete=\"off\" aria-label=\"Signing secret\">"
         body += "<select name=\"digest\" aria-label=\"Digest\">"
@@ -124,7 +127,7 @@ enum AlertsPage {
 enum AlertChannelPage {
     static func render(_ channel: AlertChannel, deliveries: [(AlertDelivery, [AlertDelivery.Attempt])], chrome: Chrome) -> HTML {
         var body = SettingsNav.render(.alerts, project: chrome.currentProject ?? chrome.projects.first)
-        body += "<h1>\(channel.name) <span class=\"muted small\">\(channel.kind.rawValue) · \(channel.url)</span></h1>"
+        body += "<h1>\(channel.name) <span class=\"muted small\">\(channel.kind.rawValue) · \(channel.recipient ?? channel.url)</span></h1>"
         body += "<form method=\"post\" action=\"\(SafeURL(path: Paths.alertChannel(id: channel.id)))\" class=\"toolbar\">"
         body += Layout.csrfField(chrome.csrfToken)
         body += "<button type=\"submit\" name=\"action\" value=\"test\">Send test</button></form>"

@@ -32,7 +32,7 @@ extension WebRoutes {
         return Self.page(AlertChannelPage.render(channel, deliveries: log, chrome: chrome), request: request)
     }
 
-    /// `POST /settings/alerts/channels/` with `type`, `name`, `url`, `secret`, `digest` (seconds).
+    /// `POST /settings/alerts/channels/` with `type`, `name`, `url` (webhooks) or `to` (email), `secret`, `digest` (seconds).
     func createAlertChannel(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         _ = try context.require(.admin)
         let alerts = try alertAccess()
@@ -40,7 +40,7 @@ extension WebRoutes {
             throw HTTPError(.badRequest, message: "Unknown channel type.")
         }
         let draft = AlertChannel.Draft(
-            name: Self.nonEmpty(context.form["name"]), kind: kind, url: context.form["url"], recipient: nil,
+            name: Self.nonEmpty(context.form["name"]), kind: kind, url: context.form["url"], recipient: Self.nonEmpty(context.form["to"]),
             secret: Self.nonEmpty(context.form["secret"]), digestSeconds: Int64(context.form["digest"] ?? "") ?? 0)
         do {
             let channel = try await alerts.createChannel(draft)
