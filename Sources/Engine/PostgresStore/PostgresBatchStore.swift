@@ -672,7 +672,8 @@ package final class PostgresBatchStore: BatchStore {
                                  \(rows.map { ByteBuffer(bytes: $0.compressedPayload) }))
             ON CONFLICT (project_id, feedback_id) DO UPDATE SET event_id = excluded.event_id, name = excluded.name,
                 email = excluded.email, comments = excluded.comments, url = excluded.url, user_json = excluded.user_json,
-                received = excluded.received, payload_size = excluded.payload_size, payload = excluded.payload
+                timestamp = excluded.timestamp, received = excluded.received, payload_size = excluded.payload_size,
+                payload = excluded.payload
             """)
     }
 

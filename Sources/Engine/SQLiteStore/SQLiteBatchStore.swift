@@ -396,7 +396,8 @@ package final class SQLiteBatchStore: BatchStore {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (project_id, feedback_id) DO UPDATE SET event_id = excluded.event_id, name = excluded.name,
                 email = excluded.email, comments = excluded.comments, url = excluded.url, user_json = excluded.user_json,
-                received = excluded.received, payload_size = excluded.payload_size, payload = excluded.payload
+                timestamp = excluded.timestamp, received = excluded.received, payload_size = excluded.payload_size,
+                payload = excluded.payload
             """)
         for record in records {
             try statement.run([
