@@ -16,7 +16,7 @@ extension IngestPipeline {
     /// Whether the prepared event must go through `resolvingSourceMaps` before it is queued.
     /// Answered without waiting, on the event loop.
     package func needsSourceMaps(_ prepared: Prepared) -> Bool {
-        guard let sourceMaps, let event = prepared.unit.event else { return false }
+        guard let sourceMaps, let event = prepared.unit.event, event.mayNeedSourceMaps else { return false }
         return sourceMaps.mayHaveArtifacts(projectID: event.projectID)
     }
 

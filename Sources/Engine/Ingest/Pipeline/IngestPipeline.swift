@@ -760,7 +760,8 @@ package final class IngestPipeline: Sendable {
             level: level, release: release, environment: environment,
             userKey: extracted.user?.identity, facetTags: facetTags, ownTagCount: ownTagCount, message: message,
             processingErrors: errors, grouping: grouping,
-            payloadSize: payload.readableBytes, compressedPayload: compressed.bytes, dictionaryID: compressed.dictionaryID
+            payloadSize: payload.readableBytes, compressedPayload: compressed.bytes, dictionaryID: compressed.dictionaryID,
+            mayNeedSourceMaps: extracted.isJavaScript
         )
     }
 

@@ -26,6 +26,9 @@ package struct EventRecord: Sendable {
     package var compressedPayload: [UInt8]
     /// The zstd dictionary `compressedPayload` needs, if any.
     package var dictionaryID: Int64? = nil
+    /// A JavaScript event, by its platform or a frame's file: only such an event is offered to
+    /// source-map resolution, so the others never leave the event loop for it.
+    package var mayNeedSourceMaps = false
 }
 
 /// Any other envelope item, kept durably per type until its processor exists.

@@ -282,3 +282,26 @@ import Testing
         #expect(resolver.mayHaveArtifacts(projectID: 1))
     }
 }
+
+/// Which events the ingest path offers to resolution at all: the rest never leave the event loop.
+@Suite struct SourceMapCandidateTests {
+    private func offered(_ json: String) throws -> Bool {
+        try EventExtractor.extract(payload: ByteBuffer(string: json)).isJavaScript
+    }
+
+    private static func exception(frame: String) -> String {
+        #"{"platform":"other","exception":{"values":[{"type":"E","stacktrace":{"frames":["# + frame + "]}}]}}"
+    }
+
+    @Test func javaScriptByPlatformOrByAFramesFile() throws {
+        #expect(try offered(#"{"platform":"javascript","message":"x"}"#))
+        #expect(try offered(#"{"platform":"node","message":"x"}"#))
+        #expect(try offered(Self.exception(frame: #"{"abs_path":"https://a.example/app.min.js?v=3","lineno":1,"colno":9}"#)))
+        #expect(try offered(Self.exception(frame: #"{"filename":"dist/server.mjs","lineno":1}"#)))
+    }
+
+    @Test func otherEventsAreNotOffered() throws {
+        #expect(try !offered(#"{"platform":"python","message":"x"}"#))
+        #expect(try !offered(Self.exception(frame: #"{"filename":"app/json_io.py","abs_path":"/srv/app/json_io.py","lineno":3}"#)))
+    }
+}
