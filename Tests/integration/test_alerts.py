@@ -362,6 +362,28 @@ def test_settings_alerts_pages(server_factory, receiver, chromium):
     assert "new-issue" in log and "test" in log and "delivered" in log and "204" in log
     screenshot(chromium, "alerts-02-delivery-log")
 
+    # A crash-free-rate rule and a monitor-failure rule from the same form, and a project ceiling.
+    chromium.get(server.url + "/settings/alerts/")
+    form = chromium.find_element(By.ID, "new-rule")
+    Select(form.find_element(By.NAME, "when")).select_by_value("crash-free-rate")
+    form.find_element(By.NAME, "below").send_keys("99.5")
+    form.find_element(By.NAME, "window").send_keys("1h")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    H.wait_until(lambda: "below 99.5 % over 1 h" in chromium.find_element(By.ID, "alert-rules").text, timeout=15,
+                 what="the crash-free rule listed")
+    form = chromium.find_element(By.ID, "new-rule")
+    Select(form.find_element(By.NAME, "when")).select_by_value("monitor-failure")
+    form.find_element(By.NAME, "monitor").send_keys("nightly")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    H.wait_until(lambda: "monitor.slug = nightly" in chromium.find_element(By.ID, "alert-rules").text, timeout=15,
+                 what="the monitor rule listed")
+    form = chromium.find_element(By.ID, "set-ceiling")
+    form.find_element(By.NAME, "per_hour").send_keys("25")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    H.wait_until(lambda: "25 (own)" in chromium.find_element(By.ID, "alert-ceilings").text, timeout=15, what="the ceiling")
+    assert server.cli("alert", "ceiling", "--project", server.project_id, "--json")["per_hour"] == 25
+    screenshot(chromium, "alerts-03-rules-and-ceiling")
+
 
 # --- Email channels over SMTP, received by an aiosmtpd sink in this process ---------------------
 
@@ -645,3 +667,114 @@ def test_untrusted_smtp_certificate_is_refused(server_factory, tmp_path):
         assert sink.received() == []
     finally:
         controller.stop()
+
+
+CRON_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import sentry_sdk
+    from sentry_sdk.crons import capture_checkin
+    from sentry_sdk.crons.consts import MonitorStatus
+    sentry_sdk.init(dsn=sys.argv[1], environment="production")
+    config = {"schedule": {"type": "crontab", "value": "0 3 * * *"}, "checkin_margin": 5, "max_runtime": 10,
+              "failure_issue_threshold": 1, "recovery_threshold": 1}
+    capture_checkin(monitor_slug=sys.argv[2], status=MonitorStatus.ERROR, monitor_config=config)
+    sentry_sdk.flush(timeout=15)
+    """
+)
+
+
+def test_monitor_failure_rule(server_factory, receiver):
+    """A cron job that fails (a check-in with status error from the real SDK) opens its monitor's
+    incident; the rule naming that monitor notifies once, and another monitor's failure does not."""
+    server = server_factory(env={**FAST, "PIT_CRON_INTERVAL_SECONDS": "1"})
+    hook = channel(server, "--type", "webhook", "--url", receiver.url())
+    rule(server, "--when", "monitor-failure", "--monitor", "nightly-backup", "--channel", str(hook))
+    for slug in ("nightly-backup", "hourly-sync"):
+        cp = subprocess.run([sys.executable, "-c", CRON_SCRIPT, server.dsn, slug], capture_output=True, text=True, timeout=60)
+        assert cp.returncode == 0, cp.stderr
+    sent = H.wait_until(lambda: receiver.delivered(), timeout=30, what="the monitor-failure notification")
+    # Both incidents open within a scheduler pass or two; only the named monitor's notifies.
+    H.wait_until(
+        lambda: len([i for i in server.api_json("GET", f"/api/0/projects/{server.org}/{server.project_slug}/issues/")
+                     if i["title"].startswith("Cron failure")]) == 2,
+        timeout=30, what="both incidents' issues")
+    time.sleep(2)
+    sent = receiver.delivered()
+    assert [n["action"] for n in sent] == ["monitor-failure"], sent
+    assert sent[0]["issue"]["title"] == "Cron failure: nightly-backup"
+    assert sent[0]["message"].startswith("Cron monitor failing in")
+    listed = server.cli("alert", "rule", "list", "--json")
+    assert listed[0]["when"] == "monitor-failure"
+
+
+def session_envelope(status: str, environment: str = "production") -> bytes:
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return H.make_envelope({}, [({"type": "session"}, {
+        "sid": H.new_event_id(), "did": f"user-{H.new_event_id()[:6]}", "init": True, "started": now, "timestamp": now,
+        "status": status, "errors": 1 if status == "crashed" else 0, "duration": 3.0,
+        "attrs": {"release": "shop@2.0.0", "environment": environment}})])
+
+
+def test_crash_free_rate_rule(server_factory, receiver):
+    """Sessions of the last hour: 3 exited and 1 crashed in production (75 % crash-free) fire a
+    rule at 99.5 % once; a rule on staging (no sessions there) stays silent; the rule's API shape."""
+    server = server_factory(env={**FAST, "PIT_ALERT_HEALTH_INTERVAL_SECONDS": "1"})
+    hook = channel(server, "--type", "webhook", "--url", receiver.url())
+    made = server.cli("alert", "rule", "create", "--project", server.project_id, "--when", "crash-free-rate", "--below", "99.5",
+                      "--window", "1h", "--environment", "production", "--channel", str(hook), "--json")
+    assert made["below"] == 99.5 and made["window_seconds"] == 3600
+    rule(server, "--when", "crash-free-rate", "--below", "90", "--window", "2h", "--environment", "staging", "--channel", str(hook))
+    refused = server.cli("alert", "rule", "create", "--project", server.project_id, "--when", "crash-free-rate",
+                         "--channel", str(hook), check=False, json_out=False)
+    assert refused.returncode != 0 and "--below" in refused.stderr
+    for status in ("exited", "exited", "exited", "crashed"):
+        assert server.send(session_envelope(status)).status == 200
+    sent = H.wait_until(lambda: receiver.delivered(), timeout=30, what="the crash-free notification")
+    time.sleep(3)
+    sent = receiver.delivered()
+    assert [n["action"] for n in sent] == ["crash-free-rate"], sent
+    assert sent[0]["crash_free_rate"] == 75.0 and sent[0]["threshold"] == 99.5 and sent[0]["count"] == 4
+    assert sent[0]["environment"] == "production" and "75.00 %" in sent[0]["message"]
+    # Still below: nothing more.
+    assert server.send(session_envelope("crashed")).status == 200
+    time.sleep(3)
+    assert len(receiver.delivered()) == 1
+
+    rules = server.api_json("GET", f"/api/0/projects/{server.org}/{server.project_slug}/rules/")
+    crash = next(r for r in rules if r["id"] == str(made["id"]))
+    assert crash["conditions"] == [{"id": "pit.rules.conditions.crash_free_rate.CrashFreeRateBelowCondition", "value": 99.5,
+                                    "interval": "1h"}]
+    body = {"name": "Crash-free", "conditions": [{"id": crash["conditions"][0]["id"], "value": "98.25", "interval": "1d"}],
+            "actions": [{"channel": str(hook)}]}
+    created = server.api_json("POST", f"/api/0/projects/{server.org}/{server.project_slug}/rules/", expect=201, json=body)
+    assert created["conditions"][0]["value"] == 98.25 and created["conditions"][0]["interval"] == "1d"
+
+
+def test_project_ceiling_override(server_factory, receiver):
+    """A project's own ceiling (CLI, API, settings) replaces alert_ceiling_per_hour: 6 new issues
+    with a ceiling of 2 give 2 notifications and one "and 4 more"."""
+    server = server_factory(env=FAST)
+    hook = channel(server, "--type", "webhook", "--url", receiver.url())
+    rule(server, "--when", "new-issue", "--channel", str(hook))
+    shown = server.cli("alert", "ceiling", "--project", server.project_id, "--json")
+    assert shown == {"project_id": int(server.project_id), "per_hour": None, "effective_per_hour": 100, "server_per_hour": 100}
+    assert server.cli("alert", "ceiling", "--project", server.project_id, "--per-hour", "2", "--json")["effective_per_hour"] == 2
+    path = f"/api/0/projects/{server.org}/{server.project_slug}/alert-ceiling/"
+    assert server.api_json("GET", path) == {"project": server.project_slug, "perHour": 2, "effectivePerHour": 2, "serverPerHour": 100}
+    assert server.api("PUT", path, json={"perHour": 0}).status_code == 400
+    assert server.api("PUT", path, json={}).status_code == 400
+    bad = server.cli("alert", "ceiling", "--project", "999", "--per-hour", "5", check=False, json_out=False)
+    assert bad.returncode != 0 and "no project 999" in bad.stderr
+
+    for n in range(6):
+        server.send_event({"message": f"ceiling {n}", "fingerprint": [f"ceiling-{n}"]})
+    H.wait_until(lambda: len(receiver.delivered()) >= 3, timeout=30, what="two notifications and the notice")
+    time.sleep(3)
+    sent = receiver.delivered()
+    assert [n["action"] for n in sent] == ["new-issue", "new-issue", "suppressed"], sent
+    assert sent[-1]["count"] == 4
+
+    cleared = server.api_json("PUT", path, json={"perHour": None})
+    assert cleared["perHour"] is None and cleared["effectivePerHour"] == 100
+    assert server.cli("alert", "ceiling", "--project", server.project_id, "--json")["per_hour"] is None

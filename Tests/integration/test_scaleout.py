@@ -243,3 +243,43 @@ def test_idle_instance_reports_ready_again_when_the_database_returns(pg_factory)
         postgres_ctl("start")
     H.wait_until(lambda: server.api("GET", "/ready", auth=False).status_code == 200, timeout=30, what="/ready without new events")
     server.send_event()
+
+
+def test_alerts_notify_once_across_instances(pair):
+    """Both instances evaluate their own writers' commits and send from one outbox: the same new
+    issue hit through both at once notifies once, and a frequency rule whose count is reached by
+    events split across the instances fires once."""
+    from test_alerts import Receiver
+
+    a, b = pair
+    receiver = Receiver()
+    try:
+        hook = a.cli("alert", "channel", "create", "--type", "webhook", "--url", receiver.url(), "--json")["id"]
+        a.cli("alert", "rule", "create", "--project", a.project_id, "--when", "new-issue", "--channel", str(hook), "--json")
+        a.cli("alert", "rule", "create", "--project", a.project_id, "--when", "frequency", "--count", "30", "--window", "1h",
+              "--channel", str(hook), "--json")
+        time.sleep(1)  # both evaluators have read the rules
+        threads = []
+        for server in (a, b):
+            for t in range(4):
+                threads.append(threading.Thread(target=lambda s=server, t=t: [s.send_event(
+                    {"message": f"pair {t}/{n}", "fingerprint": ["alert-pair"], "level": "error"}) for n in range(5)]))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        # 40 events, 20 through each instance: the shared window reaches 30 whichever instance
+        # counts last, and the issue is new once.
+        H.wait_until(lambda: len(receiver.delivered()) >= 2, timeout=30, what="the new-issue and frequency notifications")
+        time.sleep(3)
+        assert sorted(n["action"] for n in receiver.delivered()) == ["frequency", "new-issue"], receiver.delivered()
+        # More events inside the cooldown: nothing more from either instance.
+        for n in range(10):
+            b.send_event({"message": f"pair more {n}", "fingerprint": ["alert-pair"], "level": "error"})
+            a.send_event({"message": f"pair more {n}", "fingerprint": ["alert-pair"], "level": "error"})
+        time.sleep(3)
+        assert len(receiver.delivered()) == 2
+        # Each delivery was claimed and sent by exactly one instance.
+        assert len(receiver.raw()) == 2
+    finally:
+        receiver.close()

@@ -93,6 +93,8 @@ package final class PostgresAlertStore: AlertStore {
                 "DELETE FROM alert_rule_state WHERE rule_id IN (SELECT id FROM alert_rules WHERE channel_id = \(id))", logger: logger)
             try await db.query(
                 "DELETE FROM alert_rule_users WHERE rule_id IN (SELECT id FROM alert_rules WHERE channel_id = \(id))", logger: logger)
+            try await db.query(
+                "DELETE FROM alert_rule_buckets WHERE rule_id IN (SELECT id FROM alert_rules WHERE channel_id = \(id))", logger: logger)
             try await db.query("DELETE FROM alert_rules WHERE channel_id = \(id)", logger: logger)
             try await db.query(
                 "DELETE FROM alert_delivery_attempts WHERE delivery_id IN (SELECT id FROM alert_deliveries WHERE channel_id = \(id))",
@@ -196,6 +198,7 @@ package final class PostgresAlertStore: AlertStore {
             guard !deleted.isEmpty else { return false }
             try await db.query("DELETE FROM alert_rule_state WHERE rule_id = \(id)", logger: logger)
             try await db.query("DELETE FROM alert_rule_users WHERE rule_id = \(id)", logger: logger)
+            try await db.query("DELETE FROM alert_rule_buckets WHERE rule_id = \(id)", logger: logger)
             return true
         }
     }
@@ -206,7 +209,7 @@ package final class PostgresAlertStore: AlertStore {
         let threshold = now - cooldownMilliseconds
         return try await !rows(
             """
-            INSERT INTO alert_rule_state (rule_id, issue_id, last_fired_at, window_start, window_count) VALUES (\(ruleID), \(issueID), \(now), 0, 0)
+            INSERT INTO alert_rule_state (rule_id, issue_id, last_fired_at) VALUES (\(ruleID), \(issueID), \(now))
             ON CONFLICT (rule_id, issue_id) DO UPDATE SET last_fired_at = excluded.last_fired_at
             WHERE alert_rule_state.last_fired_at IS NULL OR alert_rule_state.last_fired_at <= \(threshold)
             RETURNING rule_id
@@ -215,19 +218,33 @@ package final class PostgresAlertStore: AlertStore {
     }
 
     package func addToWindow(ruleID: Int64, issueID: Int64, count: Int64, now: Int64, windowMilliseconds: Int64) async throws -> Int64 {
-        let expired = now - windowMilliseconds
-        return try await rows(
+        let bucket = AlertWindowBuckets.start(now: now, windowMilliseconds: windowMilliseconds)
+        let expired = AlertWindowBuckets.expired(now: now, windowMilliseconds: windowMilliseconds)
+        return try await transaction { db in
+            try await db.query(
+                """
+                INSERT INTO alert_rule_buckets (rule_id, issue_id, bucket_start, count) VALUES (\(ruleID), \(issueID), \(bucket), \(count))
+                ON CONFLICT (rule_id, issue_id, bucket_start) DO UPDATE SET count = alert_rule_buckets.count + excluded.count
+                """, logger: logger)
+            try await db.query(
+                "DELETE FROM alert_rule_buckets WHERE rule_id = \(ruleID) AND issue_id = \(issueID) AND bucket_start <= \(expired)",
+                logger: logger)
+            return try await db.query(
+                "SELECT COALESCE(SUM(count), 0)::BIGINT FROM alert_rule_buckets WHERE rule_id = \(ruleID) AND issue_id = \(issueID)",
+                logger: logger
+            ).collect().first?.decode(Int64.self) ?? count
+        }
+    }
+
+    package func transitionCondition(ruleID: Int64, active: Bool) async throws -> Bool {
+        try await !rows(
             """
-            INSERT INTO alert_rule_state (rule_id, issue_id, last_fired_at, window_start, window_count)
-            VALUES (\(ruleID), \(issueID), NULL, \(now), \(count))
-            ON CONFLICT (rule_id, issue_id) DO UPDATE SET
-                window_count = CASE WHEN alert_rule_state.window_start <= \(expired)
-                    THEN excluded.window_count ELSE alert_rule_state.window_count + excluded.window_count END,
-                window_start = CASE WHEN alert_rule_state.window_start <= \(expired)
-                    THEN excluded.window_start ELSE alert_rule_state.window_start END
-            RETURNING window_count
+            INSERT INTO alert_rule_state (rule_id, issue_id, last_fired_at, condition_active) VALUES (\(ruleID), 0, NULL, \(active))
+            ON CONFLICT (rule_id, issue_id) DO UPDATE SET condition_active = excluded.condition_active
+            WHERE alert_rule_state.condition_active <> excluded.condition_active
+            RETURNING rule_id
             """
-        ).first?.decode(Int64.self) ?? count
+        ).isEmpty
     }
 
     package func addUsers(ruleID: Int64, issueID: Int64, users: [String], now: Int64, windowMilliseconds: Int64) async throws -> Int64 {
@@ -298,6 +315,50 @@ package final class PostgresAlertStore: AlertStore {
             totals[project, default: 0] += count
         }
         return totals.sorted { $0.key < $1.key }.map { (projectID: $0.key, count: $0.value) }
+    }
+
+    private static func ceilingKey(_ projectID: Int64) -> String { "alert_ceiling_per_hour.project.\(projectID)" }
+
+    package func ceilingOverride(projectID: Int64) async throws -> Int64? {
+        let value = try await rows("SELECT value FROM settings WHERE key = \(Self.ceilingKey(projectID))").first?.decode(String.self)
+        return value.flatMap { Int64($0) }
+    }
+
+    package func setCeilingOverride(projectID: Int64, perHour: Int64?) async throws {
+        let key = Self.ceilingKey(projectID)
+        if let perHour {
+            _ = try await rows(
+                "INSERT INTO settings (key, value) VALUES (\(key), \(String(perHour))) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+            )
+        } else {
+            _ = try await rows("DELETE FROM settings WHERE key = \(key)")
+        }
+    }
+
+    package func prune(now: Int64, deliveryCutoff: Int64) async throws -> Int {
+        let stale = now - AlertWindowBuckets.longestMilliseconds
+        let pastHour = now / 3_600_000 - 2
+        let finished = "status IN ('delivered', 'failed', 'digested')"
+        let deletions = [
+            "DELETE FROM alert_rule_buckets WHERE bucket_start < \(stale)",
+            "DELETE FROM alert_rule_users WHERE seen_at < \(stale)",
+            "DELETE FROM alert_rule_state WHERE NOT condition_active AND last_fired_at < \(stale)",
+            "DELETE FROM alert_ceilings WHERE hour < \(pastHour) AND suppressed = 0",
+            """
+            DELETE FROM alert_delivery_attempts WHERE delivery_id IN
+                (SELECT id FROM alert_deliveries WHERE created_at < \(deliveryCutoff) AND \(finished))
+            """,
+            "DELETE FROM alert_deliveries WHERE created_at < \(deliveryCutoff) AND \(finished)",
+        ]
+        return try await transaction { db in
+            var deleted = 0
+            for deletion in deletions {
+                // Only integers are interpolated above, so the text is safe to send as it is.
+                let counted = PostgresQuery(unsafeSQL: "WITH gone AS (\(deletion) RETURNING 1) SELECT COUNT(*)::BIGINT FROM gone")
+                deleted += Int(try await db.query(counted, logger: logger).collect().first?.decode(Int64.self) ?? 0)
+            }
+            return deleted
+        }
     }
 
     // MARK: Deliveries

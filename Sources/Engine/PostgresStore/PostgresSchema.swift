@@ -592,6 +592,21 @@ enum PostgresSchema {
         );
         CREATE INDEX alert_delivery_attempts_delivery ON alert_delivery_attempts (delivery_id, id)
         """,
+        // 17: sliding alert windows and metric conditions, as SQLite's.
+        """
+        CREATE TABLE alert_rule_buckets (
+            rule_id BIGINT NOT NULL,
+            issue_id BIGINT NOT NULL,
+            bucket_start BIGINT NOT NULL,
+            count BIGINT NOT NULL,
+            PRIMARY KEY (rule_id, issue_id, bucket_start)
+        );
+        CREATE INDEX alert_rule_buckets_age ON alert_rule_buckets (bucket_start);
+        ALTER TABLE alert_rule_state DROP COLUMN window_start, DROP COLUMN window_count,
+            ADD COLUMN condition_active BOOLEAN NOT NULL DEFAULT false;
+        CREATE INDEX alert_rule_users_age ON alert_rule_users (seen_at);
+        CREATE INDEX alert_deliveries_age ON alert_deliveries (created_at)
+        """,
     ]
 
     /// PostgreSQL's own migrations, for what SQLite has no use for; recorded as versions 1001,

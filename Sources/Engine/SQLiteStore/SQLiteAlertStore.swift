@@ -74,6 +74,8 @@ package final class SQLiteAlertStore: AlertStore {
                 ).run([.int(id)])
                 try db.statement("DELETE FROM alert_rule_users WHERE rule_id IN (SELECT id FROM alert_rules WHERE channel_id = ?)")
                     .run([.int(id)])
+                try db.statement("DELETE FROM alert_rule_buckets WHERE rule_id IN (SELECT id FROM alert_rules WHERE channel_id = ?)")
+                    .run([.int(id)])
                 try db.statement("DELETE FROM alert_rules WHERE channel_id = ?").run([.int(id)])
                 try db.statement(
                     "DELETE FROM alert_delivery_attempts WHERE delivery_id IN (SELECT id FROM alert_deliveries WHERE channel_id = ?)"
@@ -175,6 +177,7 @@ package final class SQLiteAlertStore: AlertStore {
                 guard db.changes > 0 else { return false }
                 try db.statement("DELETE FROM alert_rule_state WHERE rule_id = ?").run([.int(id)])
                 try db.statement("DELETE FROM alert_rule_users WHERE rule_id = ?").run([.int(id)])
+                try db.statement("DELETE FROM alert_rule_buckets WHERE rule_id = ?").run([.int(id)])
                 return true
             }
         }
@@ -186,7 +189,7 @@ package final class SQLiteAlertStore: AlertStore {
         try await with { db in
             try db.statement(
                 """
-                INSERT INTO alert_rule_state (rule_id, issue_id, last_fired_at, window_start, window_count) VALUES (?, ?, ?, 0, 0)
+                INSERT INTO alert_rule_state (rule_id, issue_id, last_fired_at) VALUES (?, ?, ?)
                 ON CONFLICT (rule_id, issue_id) DO UPDATE SET last_fired_at = excluded.last_fired_at
                 WHERE alert_rule_state.last_fired_at IS NULL OR alert_rule_state.last_fired_at <= excluded.last_fired_at - ?
                 RETURNING rule_id
@@ -196,18 +199,35 @@ package final class SQLiteAlertStore: AlertStore {
     }
 
     package func addToWindow(ruleID: Int64, issueID: Int64, count: Int64, now: Int64, windowMilliseconds: Int64) async throws -> Int64 {
+        let bucket = AlertWindowBuckets.start(now: now, windowMilliseconds: windowMilliseconds)
+        let expired = AlertWindowBuckets.expired(now: now, windowMilliseconds: windowMilliseconds)
+        return try await with { db in
+            try db.transaction {
+                try db.statement(
+                    """
+                    INSERT INTO alert_rule_buckets (rule_id, issue_id, bucket_start, count) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (rule_id, issue_id, bucket_start) DO UPDATE SET count = count + excluded.count
+                    """
+                ).run([.int(ruleID), .int(issueID), .int(bucket), .int(count)])
+                try db.statement("DELETE FROM alert_rule_buckets WHERE rule_id = ? AND issue_id = ? AND bucket_start <= ?")
+                    .run([.int(ruleID), .int(issueID), .int(expired)])
+                return try db.scalarInt(
+                    "SELECT COALESCE(SUM(count), 0) FROM alert_rule_buckets WHERE rule_id = ? AND issue_id = ?",
+                    [.int(ruleID), .int(issueID)]) ?? count
+            }
+        }
+    }
+
+    package func transitionCondition(ruleID: Int64, active: Bool) async throws -> Bool {
         try await with { db in
             try db.statement(
                 """
-                INSERT INTO alert_rule_state (rule_id, issue_id, last_fired_at, window_start, window_count) VALUES (?1, ?2, NULL, ?3, ?4)
-                ON CONFLICT (rule_id, issue_id) DO UPDATE SET
-                    window_count = CASE WHEN alert_rule_state.window_start <= excluded.window_start - ?5
-                        THEN excluded.window_count ELSE alert_rule_state.window_count + excluded.window_count END,
-                    window_start = CASE WHEN alert_rule_state.window_start <= excluded.window_start - ?5
-                        THEN excluded.window_start ELSE alert_rule_state.window_start END
-                RETURNING window_count
+                INSERT INTO alert_rule_state (rule_id, issue_id, last_fired_at, condition_active) VALUES (?1, 0, NULL, ?2)
+                ON CONFLICT (rule_id, issue_id) DO UPDATE SET condition_active = excluded.condition_active
+                WHERE alert_rule_state.condition_active <> excluded.condition_active
+                RETURNING rule_id
                 """
-            ).query([.int(ruleID), .int(issueID), .int(now), .int(count), .int(windowMilliseconds)]) { $0.int(0) }.first ?? count
+            ).query([.int(ruleID), .int(active ? 1 : 0)]) { $0.int(0) }.count == 1
         }
     }
 
@@ -279,6 +299,53 @@ package final class SQLiteAlertStore: AlertStore {
                     totals[row.project, default: 0] += row.count
                 }
                 return totals.sorted { $0.key < $1.key }.map { (projectID: $0.key, count: $0.value) }
+            }
+        }
+    }
+
+    private static func ceilingKey(_ projectID: Int64) -> String { "alert_ceiling_per_hour.project.\(projectID)" }
+
+    package func ceilingOverride(projectID: Int64) async throws -> Int64? {
+        try await with { db in
+            try db.statement("SELECT value FROM settings WHERE key = ?").query([.text(Self.ceilingKey(projectID))]) { $0.text(0) }
+                .first.flatMap { $0.flatMap { Int64($0) } }
+        }
+    }
+
+    package func setCeilingOverride(projectID: Int64, perHour: Int64?) async throws {
+        try await with { db in
+            if let perHour {
+                try db.statement("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                    .run([.text(Self.ceilingKey(projectID)), .text(String(perHour))])
+            } else {
+                try db.statement("DELETE FROM settings WHERE key = ?").run([.text(Self.ceilingKey(projectID))])
+            }
+        }
+    }
+
+    package func prune(now: Int64, deliveryCutoff: Int64) async throws -> Int {
+        let stale = now - AlertWindowBuckets.longestMilliseconds
+        let pastHour = now / 3_600_000 - 2
+        return try await with { db in
+            try db.transaction {
+                var deleted = 0
+                for (sql, value) in [
+                    ("DELETE FROM alert_rule_buckets WHERE bucket_start < ?", stale),
+                    ("DELETE FROM alert_rule_users WHERE seen_at < ?", stale),
+                    ("DELETE FROM alert_rule_state WHERE condition_active = 0 AND last_fired_at < ?", stale),
+                    ("DELETE FROM alert_ceilings WHERE hour < ? AND suppressed = 0", pastHour),
+                    (
+                        """
+                        DELETE FROM alert_delivery_attempts WHERE delivery_id IN (SELECT id FROM alert_deliveries
+                            WHERE created_at < ? AND status IN ('delivered', 'failed', 'digested'))
+                        """, deliveryCutoff
+                    ),
+                    ("DELETE FROM alert_deliveries WHERE created_at < ? AND status IN ('delivered', 'failed', 'digested')", deliveryCutoff),
+                ] {
+                    try db.statement(sql).run([.int(value)])
+                    deleted += db.changes
+                }
+                return deleted
             }
         }
     }

@@ -625,6 +625,26 @@ package enum SQLiteSchema {
         );
         CREATE INDEX alert_delivery_attempts_delivery ON alert_delivery_attempts (delivery_id, id)
         """,
+        // 17: sliding alert windows and metric conditions (issue 15). A frequency rule's events
+        // per issue are counted in buckets of 1/60 of its window, so "N events in 1h" means the
+        // last hour at any moment (the tumbling window that `alert_rule_state` kept missed a
+        // burst split across two windows). A crash-free-rate rule's state (issue 0) records
+        // whether its condition holds, so it notifies on the crossing, not on every pass.
+        """
+        CREATE TABLE alert_rule_buckets (
+            rule_id INTEGER NOT NULL,
+            issue_id INTEGER NOT NULL,
+            bucket_start INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (rule_id, issue_id, bucket_start)
+        ) WITHOUT ROWID;
+        CREATE INDEX alert_rule_buckets_age ON alert_rule_buckets (bucket_start);
+        ALTER TABLE alert_rule_state DROP COLUMN window_start;
+        ALTER TABLE alert_rule_state DROP COLUMN window_count;
+        ALTER TABLE alert_rule_state ADD COLUMN condition_active INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX alert_rule_users_age ON alert_rule_users (seen_at);
+        CREATE INDEX alert_deliveries_age ON alert_deliveries (created_at)
+        """,
     ]
 
     /// Page size for new databases. Event rows are ~1.2 KB compressed: with 4 KiB pages only

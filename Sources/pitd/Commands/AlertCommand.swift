@@ -10,8 +10,8 @@ import PitdServer
 struct AlertCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "alert",
-        abstract: "Manage alert channels (where notifications go) and rules (when a project notifies).",
-        subcommands: [Channel.self, Rule.self]
+        abstract: "Manage alert channels (where notifications go), rules (when a project notifies) and per-project ceilings.",
+        subcommands: [Channel.self, Rule.self, Ceiling.self]
     )
 
     /// The data directory's settings and alert store (the admin store is opened first: it migrates).
@@ -133,9 +133,14 @@ struct AlertCommand: AsyncParsableCommand {
 
             @OptionGroup var common: CommonOptions
             @Option(help: "Project id.") var project: Int64
-            @Option(help: "new-issue, regression, frequency, users or new-release-issue.") var when: String
+            @Option(help: "new-issue, regression, frequency, users, new-release-issue, monitor-failure or crash-free-rate.")
+            var when: String
             @Option(help: "Events (frequency) or distinct users (users) that fire the rule.") var count: Int64?
-            @Option(help: "The window the count is reached in, e.g. 1h.") var window: String?
+            @Option(help: "The window the count is reached in (a sliding one), or the crash-free rate is measured over, e.g. 1h.")
+            var window: String?
+            @Option(help: "crash-free-rate: notify when the crash-free session rate falls below this percentage, e.g. 99.5.")
+            var below: String?
+            @Option(help: "monitor-failure: only this cron monitor (its slug).") var monitor: String?
             @Option(help: "Channel id.") var channel: Int64
             @Option(help: "Only events at this level or above (debug, info, warning, error, fatal).") var level: String?
             @Option(help: "Only events of this environment.") var environment: String?
@@ -147,9 +152,25 @@ struct AlertCommand: AsyncParsableCommand {
 
             func run() async throws {
                 guard let trigger = AlertRule.Trigger(rawValue: when) else {
-                    throw ValidationError("--when must be one of new-issue, regression, frequency, users, new-release-issue")
+                    throw ValidationError(
+                        "--when must be one of " + AlertRule.Trigger.allCases.map(\.rawValue).joined(separator: ", "))
                 }
+                var threshold = count ?? 0
+                if trigger == .crashFreeRate {
+                    guard let below, let hundredths = AlertRule.parsePercent(below) else {
+                        throw ValidationError("--when crash-free-rate needs --below PERCENT, e.g. --below 99.5")
+                    }
+                    threshold = hundredths
+                } else if below != nil {
+                    throw ValidationError("--below is for --when crash-free-rate")
+                }
+                if monitor != nil, trigger != .monitorFailure { throw ValidationError("--monitor is for --when monitor-failure") }
+                if monitor != nil, tag != nil { throw ValidationError("--monitor and --tag cannot both be given") }
                 var filters = AlertRule.Filters(environment: environment, titleContains: titleContains)
+                if let monitor {
+                    filters.tagKey = "monitor.slug"
+                    filters.tagValue = monitor
+                }
                 if let level {
                     guard let parsed = Level.allCases.first(where: { $0.name == level.lowercased() }) else {
                         throw ValidationError("--level must be debug, info, warning, error or fatal")
@@ -179,7 +200,7 @@ struct AlertCommand: AsyncParsableCommand {
                     cooldownSeconds = seconds
                 }
                 let draft = AlertRule.Draft(
-                    projectID: project, name: name, trigger: trigger, threshold: count ?? 0, windowSeconds: windowSeconds,
+                    projectID: project, name: name, trigger: trigger, threshold: threshold, windowSeconds: windowSeconds,
                     channelID: channel,
                     filters: filters, cooldownSeconds: cooldownSeconds)
                 let (_, store) = try await AlertCommand.open(common)
@@ -222,6 +243,47 @@ struct AlertCommand: AsyncParsableCommand {
         }
     }
 
+    struct Ceiling: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show or set a project's own ceiling on alert notifications per hour (default: alert_ceiling_per_hour).")
+
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Project id.") var project: Int64
+        @Option(help: "Notifications per hour for this project.") var perHour: Int64?
+        @Flag(help: "Return the project to the server's alert_ceiling_per_hour.") var clear = false
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            if perHour != nil, clear { throw ValidationError("give --per-hour or --clear, not both") }
+            if let perHour, !(1...1_000_000).contains(perHour) { throw ValidationError("--per-hour must be 1 to 1000000") }
+            let settings = try await common.settings()
+            let setup = try await DataDirectory(settings: settings).initialise()
+            guard try await setup.store.project(id: project) != nil else { throw ValidationError("no project \(project)") }
+            let store = try await settings.backend.makeAlertStore(logger: Logger(label: "pitd"))
+            if let perHour {
+                try await store.setCeilingOverride(projectID: project, perHour: perHour)
+            } else if clear {
+                try await store.setCeilingOverride(projectID: project, perHour: nil)
+            }
+            let own = try await store.ceilingOverride(projectID: project)
+            let effective = own ?? Int64(settings.alertCeilingPerHour)
+            if json {
+                var writer = JSONWriter()
+                writer.beginObject()
+                writer.field("project_id", project)
+                writer.key("per_hour")
+                if let own { writer.value(own) } else { writer.null() }
+                writer.field("effective_per_hour", effective)
+                writer.field("server_per_hour", Int64(settings.alertCeilingPerHour))
+                writer.endObject()
+                print(writer.string)
+            } else {
+                print(
+                    "project \(project): \(effective) notifications per hour\(own == nil ? " (the server's alert_ceiling_per_hour)" : "")")
+            }
+        }
+    }
+
     static func channelJSON(_ channel: AlertChannel) -> String {
         var writer = JSONWriter()
         writer.beginObject()
@@ -243,7 +305,12 @@ struct AlertCommand: AsyncParsableCommand {
         writer.field("project_id", rule.projectID)
         writer.field("name", rule.name)
         writer.field("when", rule.trigger.rawValue)
-        writer.field("count", rule.threshold)
+        if rule.trigger == .crashFreeRate {
+            writer.key("below")
+            writer.value(Double(rule.threshold) / 100)
+        } else {
+            writer.field("count", rule.threshold)
+        }
         writer.field("window_seconds", rule.windowSeconds)
         writer.field("channel", rule.channelID)
         writer.field("level", rule.filters.minimumLevel?.name)

@@ -12,6 +12,11 @@ struct AlertAccess: Sendable {
     let wake: @Sendable () -> Void
     /// Whether `smtp_host` is set: without it an email channel could never deliver, so none is made.
     let smtpConfigured: Bool
+    /// `alert_ceiling_per_hour`: what a project without its own ceiling gets.
+    let serverCeilingPerHour: Int64
+
+    /// Largest per-project ceiling accepted, as for the server setting.
+    static let maximumCeilingPerHour: Int64 = 1_000_000
 
     /// Stores a channel, its secret sealed (an email channel keeps none: SMTP credentials are settings).
     func createChannel(_ draft: AlertChannel.Draft) async throws -> AlertChannel {
@@ -47,6 +52,9 @@ extension APIRoutes {
         .frequency: "sentry.rules.conditions.event_frequency.EventFrequencyCondition",
         .users: "sentry.rules.conditions.event_frequency.EventUniqueUserFrequencyCondition",
         .newReleaseIssue: "pit.rules.conditions.new_release_issue.NewReleaseIssueCondition",
+        // Sentry keeps these in metric alerts and cron monitor issues; Pit's rules hold them too.
+        .crashFreeRate: "pit.rules.conditions.crash_free_rate.CrashFreeRateBelowCondition",
+        .monitorFailure: "pit.rules.conditions.monitor_failure.MonitorFailureCondition",
     ]
     private static let levelFilterID = "sentry.rules.filters.level.LevelFilter"
     private static let tagFilterID = "sentry.rules.filters.tagged_event.TaggedEventFilter"
@@ -65,6 +73,10 @@ extension APIRoutes {
         writer.field("id", conditionIDs[rule.trigger])
         if rule.trigger == .frequency || rule.trigger == .users {
             writer.field("value", rule.threshold)
+            writer.field("interval", Self.interval(rule.windowSeconds))
+        } else if rule.trigger == .crashFreeRate {
+            writer.key("value")
+            writer.value(Double(rule.threshold) / 100)
             writer.field("interval", Self.interval(rule.windowSeconds))
         }
         writer.endObject()
@@ -137,6 +149,14 @@ extension APIRoutes {
                 let text = json.string(json.member(condition, "interval")), let seconds = AlertRule.parseDuration(text)
             else { throw HTTPError(.badRequest, message: "conditions: a frequency condition needs value and interval") }
             threshold = Int64(value)
+            window = seconds
+        } else if trigger == .crashFreeRate {
+            guard let text = json.scalarText(json.member(condition, "value")), let hundredths = AlertRule.parsePercent(text),
+                let interval = json.string(json.member(condition, "interval")), let seconds = AlertRule.parseDuration(interval)
+            else {
+                throw HTTPError(.badRequest, message: "conditions: a crash-free rate condition needs value (a percentage) and interval")
+            }
+            threshold = hundredths
             window = seconds
         }
         var filters = AlertRule.Filters(environment: json.string(json.member(0, "environment")))
@@ -229,6 +249,49 @@ extension APIRoutes {
         let (alerts, _, rule) = try await projectRule(context)
         _ = try await alerts.store.deleteRule(id: rule.id)
         return Response(status: .accepted)
+    }
+
+    // MARK: Ceiling
+
+    /// `GET /api/0/projects/{org}/{project}/alert-ceiling/` (Pit's own):
+    /// `{"perHour": 20 | null, "effectivePerHour": 20, "serverPerHour": 100}`.
+    func alertCeiling(_ context: PitRequestContext) async throws -> Response {
+        let alerts = try alertAccess()
+        let project = try await project(context)
+        return try await ceilingAnswer(alerts, project)
+    }
+
+    /// `PUT …/alert-ceiling/` with `{"perHour": N}`, or `null` for the server's `alert_ceiling_per_hour`.
+    func setAlertCeiling(_ request: Request, _ context: PitRequestContext) async throws -> Response {
+        _ = try context.require(.admin)
+        let alerts = try alertAccess()
+        let project = try await project(context)
+        let perHour: Int64? = try await APIBody.read(request) { (json) throws -> Int64? in
+            guard let member = json.member(0, "perHour") else {
+                throw HTTPError(.badRequest, message: "perHour is required (notifications per hour, or null for the server setting)")
+            }
+            if json.isNull(member) { return nil }
+            guard let value = json.int(member), (1...AlertAccess.maximumCeilingPerHour).contains(Int64(value)) else {
+                throw HTTPError(
+                    .badRequest, message: "perHour must be a whole number from 1 to \(AlertAccess.maximumCeilingPerHour), or null")
+            }
+            return Int64(value)
+        }
+        try await alerts.store.setCeilingOverride(projectID: project.id, perHour: perHour)
+        return try await ceilingAnswer(alerts, project)
+    }
+
+    private func ceilingAnswer(_ alerts: AlertAccess, _ project: Project) async throws -> Response {
+        let own = try await alerts.store.ceilingOverride(projectID: project.id)
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("project", project.slug)
+        writer.key("perHour")
+        if let own { writer.value(own) } else { writer.null() }
+        writer.field("effectivePerHour", own ?? alerts.serverCeilingPerHour)
+        writer.field("serverPerHour", alerts.serverCeilingPerHour)
+        writer.endObject()
+        return HTTPResponses.json(writer)
     }
 
     // MARK: Channels

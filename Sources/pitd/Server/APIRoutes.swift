@@ -96,6 +96,8 @@ struct APIRoutes: Sendable {
         api.get("projects/:org/:project/rules/:rule") { _, context in try await ruleDetail(context) }
         api.put("projects/:org/:project/rules/:rule") { request, context in try await updateRule(request, context) }
         api.delete("projects/:org/:project/rules/:rule") { _, context in try await deleteRule(context) }
+        api.get("projects/:org/:project/alert-ceiling") { _, context in try await alertCeiling(context) }
+        api.put("projects/:org/:project/alert-ceiling") { request, context in try await setAlertCeiling(request, context) }
         api.get("organizations/:org/alert-channels") { _, context in try await listChannels(context) }
         api.post("organizations/:org/alert-channels") { request, context in try await createChannel(request, context) }
         api.delete("organizations/:org/alert-channels/:channel") { _, context in try await deleteChannel(context) }

@@ -67,10 +67,14 @@ struct AlertEvaluatorTests {
         try await evaluator.pass(now: now + 2000)
         sent = try await deliveries(store, channel)
         #expect(sent.map(\.notification.kind) == [.newIssue, .frequency, .regression])
-        // Past the cooldown (30 minutes) it notifies again.
+        // Past the cooldown (30 minutes) both notify again: the regression, and the frequency rule,
+        // whose sliding hour still holds 104 events (Sentry's frequency condition holds while
+        // the window has N; only the cooldown spaces its notifications).
         evaluator.committed([event(issue: 7, change: .regressed)])
         try await evaluator.pass(now: now + 31 * 60_000)
-        #expect(try await deliveries(store, channel).count == 4)
+        sent = try await deliveries(store, channel)
+        #expect(sent.map(\.notification.kind) == [.newIssue, .frequency, .regression, .regression, .frequency])
+        #expect(sent.last?.notification.count == 104)
     }
 
     static func filtersAndUsers(_ store: any AlertStore) async throws {
@@ -219,12 +223,152 @@ struct AlertEvaluatorTests {
         #expect(try await store.deleteRule(id: rule.id) == false)
     }
 
+    /// Frequency windows slide: a burst split across what a tumbling window would have cut in
+    /// two still fires, and events older than the window no longer count.
+    static func windowsSlide(_ store: any AlertStore) async throws {
+        let channel = try await webhook(store)
+        _ = try await store.createRule(
+            AlertRule.Draft(projectID: 1, trigger: .frequency, threshold: 10, windowSeconds: 60, channelID: channel.id))
+        let evaluator = AlertEvaluator(store: store, logger: logger)
+        func send(_ count: Int, issue: Int64, at offset: Int64) async throws {
+            evaluator.committed((0..<count).map { _ in event(issue: issue, change: .none) })
+            try await evaluator.pass(now: start + offset)
+        }
+        // Issue 1: 1 event, 5 at 55 s, 5 at 65 s: 10 within the last minute at 65 s.
+        try await send(1, issue: 1, at: 0)
+        try await send(5, issue: 1, at: 55_000)
+        #expect(try await deliveries(store, channel).isEmpty)
+        try await send(5, issue: 1, at: 65_000)
+        let sent = try await deliveries(store, channel)
+        #expect(sent.map(\.notification.issueID) == [1])
+        #expect(sent.first?.notification.count == 10)
+        // Issue 2: 9 events, then 9 more 70 s later: never 10 within a minute.
+        try await send(9, issue: 2, at: 100_000)
+        try await send(9, issue: 2, at: 170_000)
+        #expect(try await deliveries(store, channel).count == 1)
+    }
+
+    /// A monitor-failure rule fires on the scheduler's incident events (created, and regressed
+    /// once resolved) of the monitor it names, and on nothing else.
+    static func monitorIncidents(_ store: any AlertStore) async throws {
+        let channel = try await webhook(store)
+        let nightly = AlertRule.Filters(tagKey: "monitor.slug", tagValue: "nightly")
+        _ = try await store.createRule(AlertRule.Draft(projectID: 1, trigger: .monitorFailure, channelID: channel.id, filters: nightly))
+        let evaluator = AlertEvaluator(store: store, logger: logger)
+        evaluator.committed([
+            event(issue: 1, change: .created, title: "Cron failure: nightly", tags: [(key: "monitor.slug", value: "nightly")]),
+            event(issue: 2, change: .created, title: "Cron failure: hourly", tags: [(key: "monitor.slug", value: "hourly")]),
+            event(issue: 3, change: .created, title: "TypeError: boom"),
+            event(issue: 1, change: .none, tags: [(key: "monitor.slug", value: "nightly")]),
+        ])
+        try await evaluator.pass(now: start)
+        var sent = try await deliveries(store, channel)
+        #expect(sent.map(\.notification.kind) == [.monitorFailure])
+        #expect(sent.first?.notification.issueID == 1 && sent.first?.notification.title == "Cron failure: nightly")
+        // The next incident, after the first was resolved and the cooldown passed.
+        evaluator.committed([event(issue: 1, change: .regressed, tags: [(key: "monitor.slug", value: "nightly")])])
+        try await evaluator.pass(now: start + 31 * 60_000)
+        sent = try await deliveries(store, channel)
+        #expect(sent.count == 2)
+    }
+
+    /// A project's own ceiling replaces the server's; clearing it restores the server's. Pruning
+    /// removes finished deliveries past their retention and leaves pending ones.
+    static func ceilingOverrideAndPrune(_ store: any AlertStore) async throws {
+        let channel = try await webhook(store)
+        _ = try await store.createRule(AlertRule.Draft(projectID: 1, trigger: .newIssue, channelID: channel.id))
+        #expect(try await store.ceilingOverride(projectID: 1) == nil)
+        try await store.setCeilingOverride(projectID: 1, perHour: 3)
+        #expect(try await store.ceilingOverride(projectID: 1) == 3)
+        let evaluator = AlertEvaluator(store: store, configuration: .init(ceilingPerHour: 50), logger: logger)
+        evaluator.committed((1...10).map { event(issue: $0, change: .created) })
+        try await evaluator.pass(now: start)
+        #expect(try await deliveries(store, channel).count == 3)
+        try await store.setCeilingOverride(projectID: 1, perHour: nil)
+        #expect(try await store.ceilingOverride(projectID: 1) == nil)
+        // Next hour, the server's 50.
+        evaluator.committed((11...20).map { event(issue: $0, change: .created) })
+        try await evaluator.pass(now: start + hour)
+        let sent = try await deliveries(store, channel)
+        #expect(sent.filter { $0.notification.kind == .newIssue }.count == 13)
+
+        // One delivered long ago, the rest pending: only the delivered one goes.
+        let claimed = try await store.claimDue(now: start + hour, limit: 1, leaseUntil: start + hour + 60_000)
+        let delivered = try #require(claimed.first)
+        try await store.record(
+            AlertDelivery.Attempt(
+                deliveryID: delivered.id, attemptedAt: start + hour, responseCode: 204, latencyMilliseconds: 3, error: nil,
+                nextAttemptAt: nil, succeeded: true))
+        let before = try await deliveries(store, channel).count
+        let pruned = try await store.prune(now: start + 40 * 86_400_000, deliveryCutoff: start + 10 * 86_400_000)
+        #expect(pruned >= 2)  // the delivery and its attempt (and stale rule state)
+        let after = try await deliveries(store, channel)
+        #expect(after.count == before - 1)
+        #expect(!after.contains { $0.id == delivered.id })
+        #expect(try await store.attempts(deliveryID: delivered.id).isEmpty)
+    }
+
     static let scenarios: [(String, @Sendable (any AlertStore) async throws -> Void)] = [
         ("rules", rulesFireAsDecided), ("filters", filtersAndUsers), ("storm", stormIsBounded), ("outbox", outboxAndDigests),
-        ("channels", channelsAndRules),
+        ("channels", channelsAndRules), ("sliding", windowsSlide), ("monitor", monitorIncidents), ("ceiling", ceilingOverrideAndPrune),
     ]
 
-    @Test(arguments: 0..<5)
+    /// Crash-free-rate rules read the session counters: 2 of the hour's 10 sessions crashed
+    /// (80 % crash-free) fires a rule at 90 % once, not one at 70 %, and not again while the rate
+    /// stays below.
+    @Test func crashFreeRateFromSessions() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("pit.db")
+        let admin = try SQLiteAdminStore(path: path)
+        _ = try await admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
+        let batches = try SQLiteBatchStore(path: path, durability: StorageDurability(synchronous: .off))
+        for batch in SessionFixtures.batches { _ = try batches.write(batch) }
+        batches.close()
+        let store = try SQLiteAlertStore(path: path)
+        let channel = try await Self.webhook(store)
+        let strict = try await store.createRule(
+            AlertRule.Draft(projectID: 1, trigger: .crashFreeRate, threshold: 9000, windowSeconds: 3600, channelID: channel.id))
+        _ = try await store.createRule(
+            AlertRule.Draft(projectID: 1, trigger: .crashFreeRate, threshold: 7000, windowSeconds: 3600, channelID: channel.id))
+        #expect(strict.windowSeconds == 3600)
+        let evaluator = AlertEvaluator(
+            store: store, reader: SQLiteReadStore(path: path), configuration: .init(healthIntervalMilliseconds: 1000), logger: Self.logger)
+        let now = SessionFixtures.hour * Self.hour + 30 * 60_000
+        try await evaluator.pass(now: now)
+        var sent = try await Self.deliveries(store, channel)
+        #expect(sent.map(\.notification.kind) == [.crashFreeRate])
+        #expect(sent.first?.notification.ruleID == strict.id)
+        #expect(sent.first?.notification.rate == 80)
+        #expect(sent.first?.notification.count == 10)
+        try await evaluator.pass(now: now + 2000)
+        sent = try await Self.deliveries(store, channel)
+        #expect(sent.count == 1)
+        // Inside the interval nothing is read at all.
+        try await evaluator.pass(now: now + 2500)
+        #expect(try await Self.deliveries(store, channel).count == 1)
+    }
+
+    @Test func crashFreeRuleValidation() throws {
+        #expect(throws: AdminError.self) {
+            try AlertRule.Draft(projectID: 1, trigger: .crashFreeRate, threshold: 0, windowSeconds: 3600, channelID: 1).validated()
+        }
+        #expect(throws: AdminError.self) {
+            try AlertRule.Draft(projectID: 1, trigger: .crashFreeRate, threshold: 9950, windowSeconds: 600, channelID: 1).validated()
+        }
+        #expect(throws: AdminError.self) {
+            try AlertRule.Draft(
+                projectID: 1, trigger: .crashFreeRate, threshold: 9950, windowSeconds: 3600, channelID: 1,
+                filters: AlertRule.Filters(minimumLevel: .error)
+            ).validated()
+        }
+        let rounded = try AlertRule.Draft(projectID: 1, trigger: .crashFreeRate, threshold: 9950, windowSeconds: 5400, channelID: 1)
+            .validated()
+        #expect(rounded.windowSeconds == 7200)
+        #expect(AlertRule.parsePercent("99.5%") == 9950 && AlertRule.parsePercent("abc") == nil && AlertRule.parsePercent("101") == nil)
+        #expect(AlertRule.percentText(9950) == "99.5" && AlertRule.percentText(9900) == "99" && AlertRule.percentText(9905) == "99.05")
+    }
+
+    @Test(arguments: 0..<8)
     func sqlite(scenario: Int) async throws {
         let directory = try TemporaryDirectory()
         let admin = try SQLiteAdminStore(path: directory.path("pit.db"))
@@ -232,7 +376,7 @@ struct AlertEvaluatorTests {
         try await Self.scenarios[scenario].1(try SQLiteAlertStore(path: directory.path("pit.db")))
     }
 
-    @Test(.enabled(if: PostgresTestDatabase.adminURL != nil, "PIT_TEST_DATABASE_URL is not set"), arguments: 0..<5)
+    @Test(.enabled(if: PostgresTestDatabase.adminURL != nil, "PIT_TEST_DATABASE_URL is not set"), arguments: 0..<8)
     func postgres(scenario: Int) async throws {
         let database = try PostgresTestDatabase.create()
         let admin = try await PostgresAdminStore.open(url: database, logger: Self.logger)

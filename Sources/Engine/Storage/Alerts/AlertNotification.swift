@@ -10,6 +10,10 @@ package struct AlertNotification: Sendable, Equatable, Codable {
         case frequency
         case users
         case newReleaseIssue = "new-release-issue"
+        /// The project's crash-free session rate fell below the rule's threshold (`rate`).
+        case crashFreeRate = "crash-free-rate"
+        /// A cron monitor's incident opened.
+        case monitorFailure = "monitor-failure"
         /// A channel's "send test".
         case test
         /// A channel's batch of the notifications of one interval.
@@ -40,13 +44,18 @@ package struct AlertNotification: Sendable, Equatable, Codable {
     package var title: String?
     package var level: String?
     package var environment: String?
-    /// Events or users counted (frequency and users rules), or notifications held back (suppressed).
+    /// Events or users counted (frequency and users rules), sessions (crash-free rate), or
+    /// notifications held back (suppressed).
     package var count: Int64?
     package var entries: [Entry]?
+    /// The crash-free session rate in percent, and the rule's threshold (crash-free rate).
+    package var rate: Double?
+    package var threshold: Double?
 
     package init(
         kind: Kind, projectID: Int64? = nil, issueID: Int64? = nil, eventID: String? = nil, ruleID: Int64? = nil, ruleName: String? = nil,
-        title: String? = nil, level: String? = nil, environment: String? = nil, count: Int64? = nil, entries: [Entry]? = nil
+        title: String? = nil, level: String? = nil, environment: String? = nil, count: Int64? = nil, entries: [Entry]? = nil,
+        rate: Double? = nil, threshold: Double? = nil
     ) {
         self.kind = kind
         self.projectID = projectID
@@ -59,6 +68,8 @@ package struct AlertNotification: Sendable, Equatable, Codable {
         self.environment = environment
         self.count = count
         self.entries = entries
+        self.rate = rate
+        self.threshold = threshold
     }
 
     package var json: String {
@@ -207,7 +218,9 @@ package enum AlertDigest {
         let order: [(AlertNotification.Kind, String, String)] = [
             (.newIssue, "new issue", "new issues"), (.regression, "regression", "regressions"),
             (.frequency, "frequent issue", "frequent issues"), (.users, "issue affecting many users", "issues affecting many users"),
-            (.newReleaseIssue, "new issue in a new release", "new issues in a new release"), (.test, "test", "tests"),
+            (.newReleaseIssue, "new issue in a new release", "new issues in a new release"),
+            (.crashFreeRate, "crash-free rate drop", "crash-free rate drops"),
+            (.monitorFailure, "cron monitor failure", "cron monitor failures"), (.test, "test", "tests"),
             (.suppressed, "held-back notice", "held-back notices"),
         ]
         let parts = order.compactMap { kind, one, many in counts[kind].map { "\($0) \($0 == 1 ? one : many)" } }

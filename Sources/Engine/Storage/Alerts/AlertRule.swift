@@ -14,6 +14,16 @@ package struct AlertRule: Sendable, Equatable {
         case users
         /// An issue first seen in a release that had not been seen before in the project.
         case newReleaseIssue = "new-release-issue"
+        /// The project's crash-free session rate over `windowSeconds` fell below `threshold`
+        /// hundredths of a percent (9950: 99.5 %). Fires when it crosses below, again only after
+        /// the rate has recovered (and the cooldown passed).
+        case crashFreeRate = "crash-free-rate"
+        /// A cron monitor opened an incident: its failure threshold of missed, timed-out or
+        /// failed check-ins was reached (the incident's issue was created or regressed).
+        case monitorFailure = "monitor-failure"
+
+        /// Triggers decided per event and issue; the others are decided on the project's state.
+        package var isPerEvent: Bool { self != .crashFreeRate }
     }
 
     package enum TagMatch: String, Sendable {
@@ -126,12 +136,26 @@ package struct AlertRule: Sendable, Equatable {
                 guard windowSeconds >= 60, windowSeconds <= 30 * 86400 else {
                     throw .invalid("a \(trigger.rawValue) rule needs a window between 1m and 30d")
                 }
-            case .newIssue, .regression, .newReleaseIssue:
+            case .crashFreeRate:
+                guard threshold >= 1, threshold <= 9999 else {
+                    throw .invalid("a crash-free-rate rule needs a rate between 0.01 and 99.99 %")
+                }
+                // Sessions are counted per hour: the window is whole hours.
+                guard windowSeconds >= 3600, windowSeconds <= 30 * 86400 else {
+                    throw .invalid("a crash-free-rate rule needs a window between 1h and 30d")
+                }
+                draft.windowSeconds = (windowSeconds + 3599) / 3600 * 3600
+            case .newIssue, .regression, .newReleaseIssue, .monitorFailure:
                 draft.threshold = 0
                 draft.windowSeconds = 0
             }
             guard (0...30 * 86400).contains(cooldownSeconds) else { throw .invalid("the cooldown must be between 0 and 30d") }
             if draft.filters.tagKey != nil, draft.filters.tagValue == nil { throw .invalid("a tag filter needs a value") }
+            if trigger == .crashFreeRate,
+                draft.filters.minimumLevel != nil || draft.filters.tagKey != nil || draft.filters.titleContains != nil
+            {
+                throw .invalid("a crash-free-rate rule is about sessions, not events: it filters by environment only")
+            }
             for text in [draft.filters.environment, draft.filters.tagKey, draft.filters.tagValue, draft.filters.titleContains] {
                 if let text, text.utf8.count > 512 { throw .invalid("a filter is longer than 512 bytes") }
             }
@@ -140,6 +164,22 @@ package struct AlertRule: Sendable, Equatable {
     }
 
     package static func missing(_ id: Int64) -> AdminError { .notFound("alert rule \(id) does not exist") }
+
+    /// A crash-free threshold as given ("99.5", "99.5%") in hundredths of a percent, nil when it
+    /// is not a number.
+    package static func parsePercent(_ text: String) -> Int64? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "%", with: "")
+        guard let value = Double(trimmed), value.isFinite, value >= 0, value <= 100 else { return nil }
+        return Int64((value * 100).rounded())
+    }
+
+    /// Hundredths of a percent as people write it: 9950 is "99.5", 9900 is "99".
+    package static func percentText(_ hundredths: Int64) -> String {
+        let whole = hundredths / 100
+        let fraction = hundredths % 100
+        if fraction == 0 { return "\(whole)" }
+        return fraction % 10 == 0 ? "\(whole).\(fraction / 10)" : "\(whole).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
 
     /// "30m", "1h", "2d", "45s" or a number of seconds.
     package static func parseDuration(_ text: String) -> Int64? {
@@ -153,4 +193,23 @@ package struct AlertRule: Sendable, Equatable {
         guard let value = Int64(trimmed), value >= 0 else { return nil }
         return value
     }
+}
+
+/// The buckets a frequency rule's sliding window is counted in (`AlertStore.addToWindow`): 60
+/// per window, at least a second wide, so a rule's state per issue is at most 60 small rows
+/// whatever its event rate, and the window's start is exact to within one bucket.
+package enum AlertWindowBuckets {
+    package static func width(windowMilliseconds: Int64) -> Int64 { max(1000, windowMilliseconds / 60) }
+
+    /// The start of the bucket `now` falls in.
+    package static func start(now: Int64, windowMilliseconds: Int64) -> Int64 {
+        let width = width(windowMilliseconds: windowMilliseconds)
+        return now / width * width
+    }
+
+    /// Buckets starting at or before this have left the window at `now`.
+    package static func expired(now: Int64, windowMilliseconds: Int64) -> Int64 { now - windowMilliseconds }
+
+    /// How long any rule state is needed at most: the longest window and cooldown.
+    package static let longestMilliseconds: Int64 = 30 * 86_400_000
 }

@@ -23,11 +23,16 @@ package protocol AlertStore: Sendable {
     /// Marks the rule fired for the issue at `now` unless it fired less than `cooldown` ago;
     /// returns whether this call may notify.
     func claimFiring(ruleID: Int64, issueID: Int64, now: Int64, cooldownMilliseconds: Int64) async throws -> Bool
-    /// Adds `count` events to the rule's window for the issue (a window starts at its first event
-    /// and lasts `windowMilliseconds`); returns the count after.
+    /// Adds `count` events at `now` to the rule's sliding window for the issue and returns how
+    /// many the last `windowMilliseconds` hold (counted in buckets of 1/60 of the window, so the
+    /// window's start is exact to within one bucket).
     func addToWindow(ruleID: Int64, issueID: Int64, count: Int64, now: Int64, windowMilliseconds: Int64) async throws -> Int64
     /// Records the users seen for the issue and returns how many distinct ones the window holds.
     func addUsers(ruleID: Int64, issueID: Int64, users: [String], now: Int64, windowMilliseconds: Int64) async throws -> Int64
+    /// Moves a project-level rule's condition (a crash-free rate below its threshold) into
+    /// `active` or out of it; true only for the call that changed it, so of several instances
+    /// evaluating the same rule one notifies the crossing.
+    func transitionCondition(ruleID: Int64, active: Bool) async throws -> Bool
     /// Whether a release was first seen by the project at or after `since` (milliseconds).
     func releaseIsNew(projectID: Int64, release: String, since: Int64) async throws -> Bool
     /// Takes one notification from the project's ceiling for the hour; false (and the
@@ -37,6 +42,16 @@ package protocol AlertStore: Sendable {
     func countSuppressed(projectID: Int64, hour: Int64, count: Int64, now: Int64) async throws
     /// The held-back counts of projects whose last one is older than `quietSince`, reset to 0.
     func takeSuppressed(quietSince: Int64) async throws -> [(projectID: Int64, count: Int64)]
+
+    /// The project's own hourly ceiling (a `settings` row, like retention overrides), nil when it
+    /// follows the server's `alert_ceiling_per_hour`.
+    func ceilingOverride(projectID: Int64) async throws -> Int64?
+    func setCeilingOverride(projectID: Int64, perHour: Int64?) async throws
+    /// Deletes what no decision reads any more: window buckets, users and cooldowns older than
+    /// the longest window or cooldown (30 days), past hours' ceilings, and finished deliveries
+    /// (with their attempts) older than `deliveryCutoff`. Returns the rows deleted.
+    @discardableResult
+    func prune(now: Int64, deliveryCutoff: Int64) async throws -> Int
 
     // MARK: Deliveries
     func enqueue(_ drafts: [AlertDelivery.Draft], now: Int64) async throws

@@ -27,6 +27,10 @@ struct AlertMessage: Sendable {
         case .frequency: return "\(notification.count ?? 0) events in \(project): \(title ?? "")"
         case .users: return "\(notification.count ?? 0) users affected in \(project): \(title ?? "")"
         case .newReleaseIssue: return "New issue in a new release of \(project): \(title ?? "")"
+        case .crashFreeRate:
+            let environment = notification.environment.map { " (\($0))" } ?? ""
+            return "Crash-free rate dropped in \(project)\(environment): \(notification.title ?? "")"
+        case .monitorFailure: return "Cron monitor failing in \(project): \(title ?? "")"
         case .test: return "Test notification from Pit"
         case .digest: return "\(AlertDigest.summary(of: notification.entries ?? [])) in \(project)"
         case .suppressed:
@@ -77,6 +81,14 @@ struct AlertMessage: Sendable {
             writer.null()
         }
         if let count = notification.count { writer.field("count", count) }
+        if let rate = notification.rate {
+            writer.key("crash_free_rate")
+            writer.value(rate)
+        }
+        if let threshold = notification.threshold {
+            writer.key("threshold")
+            writer.value(threshold)
+        }
         if let entries = notification.entries {
             writer.key("issues")
             writer.beginArray()

@@ -66,6 +66,7 @@ import SystemPackage
 /// | `alert_ceiling_per_hour` | `100` | alert notifications per project and hour; past it they are counted and announced once ("…and N more") |
 /// | `alert_retry_base_seconds` | `30` | first retry of a failed alert delivery; each next one waits twice as long (at most an hour), for 24 h |
 /// | `alert_quiet_seconds` | `10` | how long a project's held-back notifications must stop growing before their "…and N more" notice is sent |
+/// | `alert_health_interval_seconds` | `60` | how often crash-free-rate alert rules read the session counters |
 /// | `smtp_host` | none | SMTP server for email alert channels; without it email deliveries fail (and are retried) |
 /// | `smtp_port` | `587` (`465` with `smtp_security=tls`, `25` with `none`) | its port |
 /// | `smtp_security` | `starttls` | `starttls` (refused if the server does not offer it), `tls` (implicit, SMTPS) or `none` |
@@ -110,9 +111,10 @@ package struct PitSettings: Sendable {
     var retentionIntervalSeconds: Int
     var cronIntervalSeconds: Int
     var cronClockOffsetSeconds: Int
-    var alertCeilingPerHour: Int
+    package var alertCeilingPerHour: Int
     var alertRetryBaseSeconds: Int
     var alertQuietSeconds: Int
+    var alertHealthIntervalSeconds: Int
     /// Email alert channels' server (`smtp_*`); nil without `smtp_host`.
     var smtp: SMTPClient.Configuration?
     package var smtpConfigured: Bool { smtp != nil }
@@ -293,11 +295,14 @@ package struct PitSettings: Sendable {
         alertCeilingPerHour = try integer("alert_ceiling_per_hour", 100)
         alertRetryBaseSeconds = try integer("alert_retry_base_seconds", 30)
         alertQuietSeconds = try integer("alert_quiet_seconds", 10)
+        alertHealthIntervalSeconds = try integer("alert_health_interval_seconds", 60)
         guard (1...1_000_000).contains(alertCeilingPerHour), (1...3600).contains(alertRetryBaseSeconds),
-            (1...3600).contains(alertQuietSeconds)
+            (1...3600).contains(alertQuietSeconds), (1...3600).contains(alertHealthIntervalSeconds)
         else {
             throw Invalid(
-                description: "alert_ceiling_per_hour must be 1 to 1000000, alert_retry_base_seconds and alert_quiet_seconds 1 to 3600")
+                description:
+                    "alert_ceiling_per_hour must be 1 to 1000000; alert_retry_base_seconds, alert_quiet_seconds and alert_health_interval_seconds 1 to 3600"
+            )
         }
         smtp = try Self.smtp(reader: reader, integer: integer)
         retentionBatchSize = try integer("retention_batch_size", 1000)

@@ -106,6 +106,7 @@ enum Paths {
     static let alertChannels = "/settings/alerts/channels/"
     static func alertChannel(id: Int64) -> String { "/settings/alerts/channels/\(id)/" }
     static let alertRules = "/settings/alerts/rules/"
+    static let alertCeilings = "/settings/alerts/ceilings/"
     static func alertRule(id: Int64) -> String { "/settings/alerts/rules/\(id)/" }
     static func revokeToken(id: Int64) -> String { "/settings/tokens/\(id)/revoke" }
     static let account = "/settings/account/"

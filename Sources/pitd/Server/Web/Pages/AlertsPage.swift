@@ -5,6 +5,9 @@ struct AlertsModel {
     var channels: [AlertChannel]
     var rules: [AlertRule]
     var projects: [Int64: Project]
+    /// Projects with their own notification ceiling, and the server's.
+    var ceilings: [Int64: Int64]
+    var serverCeilingPerHour: Int64
 }
 
 /// `/settings/alerts/`: notification channels (with "send test" and their delivery log) and the
@@ -68,6 +71,8 @@ enum AlertsPage {
                 if rule.trigger == .frequency || rule.trigger == .users {
                     when +=
                         ": \(rule.threshold) \(rule.trigger == .users ? "users" : "events") in \(AlertsPage.duration(rule.windowSeconds))"
+                } else if rule.trigger == .crashFreeRate {
+                    when += ": below \(AlertRule.percentText(rule.threshold)) % over \(AlertsPage.duration(rule.windowSeconds))"
                 }
                 body += "<td>\(when)</td><td class=\"small\">\(AlertsPage.filters(rule.filters))</td>"
                 let channelName = channels[rule.channelID]?.name ?? "#" + String(rule.channelID)
@@ -92,6 +97,10 @@ enum AlertsPage {
         }
         body += "</select>"
         body += "<input type=\"number\" name=\"count\" min=\"1\" placeholder=\"count\" aria-label=\"Count (frequency, users)\">"
+        body +=
+            "<input type=\"text\" name=\"below\" placeholder=\"below %\" size=\"8\" aria-label=\"Crash-free rate below (crash-free-rate)\">"
+        body +=
+            "<input type=\"text\" name=\"monitor\" placeholder=\"monitor slug\" size=\"12\" aria-label=\"Monitor slug (monitor-failure)\">"
         body += "<input type=\"text\" name=\"window\" placeholder=\"window, e.g. 1h\" size=\"8\" aria-label=\"Window\">"
         body += "<select name=\"channel\" aria-label=\"Channel\">"
         for channel in model.channels { body += Widgets.option(String(channel.id), label: channel.name, selected: false) }
@@ -103,7 +112,34 @@ enum AlertsPage {
         body += "<input type=\"text\" name=\"title\" placeholder=\"title contains\" size=\"12\" aria-label=\"Title contains\">"
         body += "<input type=\"text\" name=\"cooldown\" value=\"30m\" size=\"5\" aria-label=\"Cooldown\">"
         body += "<button type=\"submit\" class=\"primary\">Add rule</button></form>"
+        body += ceilings(model, chrome: chrome)
         return Layout.page(title: "Alerts", chrome: chrome, body: body)
+    }
+
+    /// Each project's ceiling on notifications per hour, and the form that sets or clears one.
+    static func ceilings(_ model: AlertsModel, chrome: Chrome) -> HTML {
+        var body: HTML = "<h2>Ceilings</h2><p class=\"muted\">A project sends at most this many notifications an hour; past it they are"
+        body += " counted and announced once (“…and N more”). The server's ceiling is \(model.serverCeilingPerHour).</p>"
+        body += "<table class=\"list\" id=\"alert-ceilings\"><thead><tr><th>Project</th><th>Per hour</th></tr></thead><tbody>"
+        let projects = model.projects.values.sorted(by: { $0.id < $1.id })
+        for project in projects {
+            let own = model.ceilings[project.id]
+            let text = own.map { "\($0) (own)" } ?? "\(model.serverCeilingPerHour) (server)"
+            body += "<tr><td>\(project.name)</td><td>\(text)</td></tr>"
+        }
+        body += "</tbody></table>"
+        body +=
+            "<form method=\"post\" action=\"\(SafeURL(path: Paths.alertCeilings))\" class=\"card toolbar\" id=\"set-ceiling\">"
+        body += Layout.csrfField(chrome.csrfToken)
+        body += "<select name=\"project\" aria-label=\"Project\">"
+        for project in projects {
+            body += Widgets.option(String(project.id), label: project.name, selected: project.id == chrome.currentProject?.id)
+        }
+        body += "</select>"
+        body +=
+            "<input type=\"number\" name=\"per_hour\" min=\"1\" max=\"1000000\" placeholder=\"per hour (empty: server's)\" aria-label=\"Notifications per hour\">"
+        body += "<button type=\"submit\" class=\"primary\">Set ceiling</button></form>"
+        return body
     }
 
     static func duration(_ seconds: Int64) -> String {

@@ -12,9 +12,12 @@ extension WebRoutes {
 
     func alertsPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         let alerts = try alertAccess()
+        let projects = try await projectsByID()
+        var ceilings: [Int64: Int64] = [:]
+        for id in projects.keys { ceilings[id] = try await alerts.store.ceilingOverride(projectID: id) }
         let model = AlertsModel(
-            channels: try await alerts.store.channels(), rules: try await alerts.store.rules(projectID: nil),
-            projects: try await projectsByID())
+            channels: try await alerts.store.channels(), rules: try await alerts.store.rules(projectID: nil), projects: projects,
+            ceilings: ceilings, serverCeilingPerHour: alerts.serverCeilingPerHour)
         let chrome = try await chrome(request, context, section: .settings, project: nil)
         return Self.page(AlertsPage.render(model, chrome: chrome), request: request)
     }
@@ -81,10 +84,21 @@ extension WebRoutes {
         else { throw HTTPError(.badRequest, message: "A rule needs a project, a trigger and a channel.") }
         var filters = AlertRule.Filters(environment: Self.nonEmpty(form["environment"]), titleContains: Self.nonEmpty(form["title"]))
         filters.minimumLevel = Level.allCases.first { $0.name == form["level"] }
+        var threshold = Int64(form["count"] ?? "") ?? 0
+        if trigger == .crashFreeRate {
+            guard let below = Self.nonEmpty(form["below"]).flatMap(AlertRule.parsePercent) else {
+                return WebActions.redirect(Paths.alerts, flash: "A crash-free-rate rule needs a percentage to stay above, e.g. 99.5.")
+            }
+            threshold = below
+        }
+        if trigger == .monitorFailure, let monitor = Self.nonEmpty(form["monitor"]) {
+            filters.tagKey = "monitor.slug"
+            filters.tagValue = monitor
+        }
         let window = Self.nonEmpty(form["window"]).flatMap(AlertRule.parseDuration) ?? 0
         let cooldown = Self.nonEmpty(form["cooldown"]).flatMap(AlertRule.parseDuration) ?? AlertRule.defaultCooldownSeconds
         let draft = AlertRule.Draft(
-            projectID: projectID, trigger: trigger, threshold: Int64(form["count"] ?? "") ?? 0, windowSeconds: window, channelID: channelID,
+            projectID: projectID, trigger: trigger, threshold: threshold, windowSeconds: window, channelID: channelID,
             filters: filters, cooldownSeconds: cooldown)
         do {
             let rule = try await alerts.store.createRule(draft)
@@ -103,5 +117,26 @@ extension WebRoutes {
         }
         guard try await alerts.store.deleteRule(id: id) else { throw HTTPError(.notFound, message: "This rule does not exist.") }
         return WebActions.redirect(Paths.alerts, flash: "Rule deleted.")
+    }
+
+    /// `POST /settings/alerts/ceilings/` with `project` and `per_hour` (empty: the server's).
+    func setAlertCeiling(_ request: Request, _ context: PitRequestContext) async throws -> Response {
+        _ = try context.require(.admin)
+        let alerts = try alertAccess()
+        guard let projectID = Int64(context.form["project"] ?? ""), let project = try await projectsByID()[projectID] else {
+            throw HTTPError(.badRequest, message: "Choose a project.")
+        }
+        var perHour: Int64?
+        if let text = Self.nonEmpty(context.form["per_hour"]) {
+            guard let value = Int64(text), (1...AlertAccess.maximumCeilingPerHour).contains(value) else {
+                return WebActions.redirect(Paths.alerts, flash: "The ceiling must be 1 to \(AlertAccess.maximumCeilingPerHour) an hour.")
+            }
+            perHour = value
+        }
+        try await alerts.store.setCeilingOverride(projectID: project.id, perHour: perHour)
+        let flash =
+            perHour.map { "“\(project.name)” sends at most \($0) notifications an hour." }
+            ?? "“\(project.name)” follows the server's ceiling again."
+        return WebActions.redirect(Paths.alerts, flash: flash)
     }
 }

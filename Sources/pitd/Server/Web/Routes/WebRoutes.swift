@@ -73,6 +73,7 @@ struct WebRoutes: Sendable {
         settings.post("alerts/channels/:id") { request, context in try await alertChannelAction(request, context) }
         settings.post("alerts/rules") { request, context in try await createAlertRule(request, context) }
         settings.post("alerts/rules/:id") { request, context in try await alertRuleAction(request, context) }
+        settings.post("alerts/ceilings") { request, context in try await setAlertCeiling(request, context) }
         settings.get("tokens") { request, context in try await tokensPage(request, context, created: nil) }
         settings.post("tokens") { request, context in try await createToken(request, context) }
         settings.post("tokens/:id/revoke") { request, context in try await actions.revokeToken(request, context) }
