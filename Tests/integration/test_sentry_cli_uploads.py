@@ -3,7 +3,8 @@ with an organization token alone (``sntrys_``: the server URL and org come from 
 ``releases new|finalize|list``, ``deploys new``, ``sourcemaps inject`` + ``upload`` of the
 committed fixture app (fixtures/sourcemaps, without and with ``--release``), ``debug-files upload``
 of an ELF built here with gcc (twice: the second time nothing is sent, the server already has it),
-``monitors run`` and ``send-event``. What was stored is read back through Pit's API, on both back
+``monitors run``, ``send-event`` and ``releases set-commits --auto|--commit`` (commits from the
+local git log, accepted and not kept). What was stored is read back through Pit's API, on both back
 ends."""
 
 from __future__ import annotations
@@ -149,6 +150,37 @@ def bundles(pit) -> list:
 
 def bundle_files(pit, bundle_id: str) -> dict:
     return pit.api_json("GET", f"/api/0/projects/{pit.org}/{pit.project_slug}/artifact-bundles/{bundle_id}/files/")
+
+
+def git_checkout(path: Path) -> Path:
+    """A repository with two commits and a GitHub remote, as a CI job's checkout."""
+    path.mkdir()
+    env = {**os.environ, "GIT_AUTHOR_NAME": "CI", "GIT_AUTHOR_EMAIL": "ci@example.com",
+           "GIT_COMMITTER_NAME": "CI", "GIT_COMMITTER_EMAIL": "ci@example.com"}
+    def git(*args):
+        subprocess.run(["git", *args], cwd=path, env=env, check=True, capture_output=True)
+    git("init", "-q")
+    git("remote", "add", "origin", "https://github.com/acme/shop.git")
+    for n in (1, 2):
+        (path / f"file{n}.txt").write_text(f"change {n}\n")
+        git("add", ".")
+        git("commit", "-q", "-m", f"change {n}")
+    return path
+
+
+def test_set_commits_auto_and_commit_take_the_local_git_log(pit, cli, tmp_path):
+    checkout = git_checkout(tmp_path / "shop")
+    cli("releases", "new", "shop@4.0.0")
+    auto = cli("releases", "set-commits", "shop@4.0.0", "--auto", cwd=checkout)
+    assert "Success! Set commits for release shop@4.0.0" in auto.stdout, auto.stdout + auto.stderr
+    # A named repository Pit does not know: with none configured the CLI reads the local log too.
+    named = cli("releases", "set-commits", "shop@4.0.0", "--commit", "acme/shop@HEAD", cwd=checkout)
+    assert "Success!" in named.stdout, named.stdout + named.stderr
+    assert pit.api_json("GET", f"/api/0/organizations/{pit.org}/repos/") == []
+    assert pit.api_json("GET", f"/api/0/organizations/{pit.org}/releases/shop@4.0.0/previous-with-commits/") == {}
+    missing = pit.api("GET", f"/api/0/organizations/{pit.org}/releases/nope@1/previous-with-commits/")
+    assert missing.status_code == 404 and missing.json() == {"detail": "The requested resource does not exist"}
+    assert pit.api_json("GET", f"/api/0/organizations/{pit.org}/releases/shop@4.0.0/")["version"] == "shop@4.0.0"
 
 
 def test_sourcemaps_inject_and_upload_with_debug_ids_then_with_a_release(pit, cli, tmp_path):

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,14 @@ FIXTURE = Path(__file__).resolve().parents[1] / "EngineTests" / "Fixtures" / "so
 EXPECTED = json.loads((FIXTURE / "expected.json").read_text())
 RELEASE = "fixture-app@1.0.0"
 MINIFIED_URL = "http://localhost:8000/static/app.min.js"
+# What resolution does is asserted with a deadline no loaded test machine reaches; the deadline
+# itself has its own test below.
+PATIENT = {"PIT_SOURCEMAP_RESOLVE_DEADLINE_MS": "60000"}
+
+
+@pytest.fixture
+def server(server_factory):
+    return server_factory(env=PATIENT)
 
 
 def sentry_cli_bin() -> str:
@@ -153,3 +162,26 @@ def test_event_page_shows_a_stored_raw_stacktrace_behind_the_toggle(server, chro
     assert minified.is_displayed() and not original.is_displayed()
     assert "app.min.js" in minified.text
     screenshot(chromium, f"sourcemaps-toggle-minified-{server.backend}")
+
+
+def _metric(server, name: str) -> float:
+    text = server.api("GET", "/metrics", auth=False).text
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name) and not line.startswith("#"))
+
+
+def test_past_the_deadline_the_event_is_acknowledged_at_once_and_stored_as_sent(server_factory, tmp_path):
+    """With `sourcemap_resolve_deadline_ms` 0 no answer waits for a map: the event is stored with
+    the frames it was sent with, and its maps are parsed in the background for later events."""
+    server = server_factory(env={"PIT_SOURCEMAP_RESOLVE_DEADLINE_MS": "0"})
+    upload_fixture(server, tmp_path)
+    started = time.monotonic()
+    event_id = server.send_event(browser_event())
+    assert time.monotonic() - started < 5
+
+    exception = exception_of(server.event(event_id))
+    assert "raw_stacktrace" not in exception, H.short(exception)
+    sent = [f["minified"]["function"] for f in EXPECTED["frames"]]
+    assert [f["function"] for f in exception["stacktrace"]["frames"]] == sent
+    assert exception["stacktrace"]["frames"][-1]["abs_path"] == MINIFIED_URL
+    assert _metric(server, "pit_sourcemap_late_total") == 1
+    assert len(server.issues()) == 1

@@ -32,10 +32,19 @@ package final class PitMetrics: Sendable {
     /// `pit_requests_shed_total`: ingest requests answered 503 at their head by admission control
     /// (see `AdmissionControl`; setting `admission_target_us`).
     private let shed = Counter(label: "pit_requests_shed_total")
+    /// `pit_sourcemap_late_total`: JavaScript events queued unresolved because their source maps
+    /// did not resolve within `sourcemap_resolve_deadline_ms` (their resolution went on to cache
+    /// the maps for later events).
+    private let sourceMapsLate = Counter(label: "pit_sourcemap_late_total")
+    /// `pit_sourcemap_skipped_total`: JavaScript events queued unresolved without trying, because
+    /// as many resolutions as allowed were running and waiting already.
+    private let sourceMapsSkipped = Counter(label: "pit_sourcemap_skipped_total")
 
     package init() {}
 
     package func recordShed() { shed.increment() }
+    package func recordSourceMapsLate() { sourceMapsLate.increment() }
+    package func recordSourceMapsSkipped() { sourceMapsSkipped.increment() }
 
     /// `item_type` values are an item type's name (bounded by `ItemType.metricLabel`), or
     /// `envelope` for a request refused as a whole.

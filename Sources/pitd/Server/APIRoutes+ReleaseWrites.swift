@@ -8,8 +8,8 @@ import PitStorage
 
 /// What `sentry-cli releases new|finalize` and `deploys new|list` call: Sentry's
 /// `POST /organizations/{org}/releases/`, `PUT …/releases/{version}/` and
-/// `…/releases/{version}/deploys/`. Commits and refs (`set-commits --local`, sent in the
-/// release's update) are accepted and not kept: Pit has no repositories.
+/// `…/releases/{version}/deploys/`. Commits and refs (`set-commits --local`, `--auto` and
+/// `--commit`, sent in the release's update) are accepted and not kept: Pit has no repositories.
 extension APIRoutes {
     /// `{"version", "projects": [slug], "url"?, "ref"?, "dateReleased"?}`: 201 with the release;
     /// a release that exists already is answered 208 as Sentry does, with the projects added.
@@ -108,6 +108,25 @@ extension APIRoutes {
         for deploy in try await admin({ try await $0.deploys(version: version) }) { SentryAPIRenderer.deploy(deploy, into: &writer) }
         writer.endArray()
         return HTTPResponses.json(writer)
+    }
+
+    /// `GET /organizations/{org}/repos/`: Pit connects no repositories, so the list is empty;
+    /// `sentry-cli releases set-commits` (`--auto`, `--commit`) then takes the commits from the
+    /// local git log and sends them in the release's update (accepted and not kept).
+    func listRepositories(_ context: PitRequestContext) async throws -> Response {
+        _ = try await organizationProjects(context)
+        return HTTPResponses.json(Array("[]".utf8))
+    }
+
+    /// `GET /organizations/{org}/releases/{version}/previous-with-commits/`, which set-commits asks
+    /// for the last commit already sent: Sentry answers `{}` when no earlier release has commits,
+    /// and no release of Pit keeps any.
+    func previousReleaseWithCommits(_ context: PitRequestContext) async throws -> Response {
+        _ = try await organizationProjects(context)
+        guard try await releaseExists(releaseVersion(context)) else {
+            throw HTTPError(.notFound, message: "The requested resource does not exist")
+        }
+        return HTTPResponses.json(Array("{}".utf8))
     }
 
     private func releaseExists(_ version: String) async throws -> Bool {

@@ -64,6 +64,10 @@ struct APIRoutes: Sendable {
         api.put("organizations/:org/releases/:version") { request, context in try await updateRelease(request, context) }
         api.get("organizations/:org/releases/:version/deploys") { _, context in try await listDeploys(context) }
         api.post("organizations/:org/releases/:version/deploys") { request, context in try await createDeploy(request, context) }
+        api.get("organizations/:org/releases/:version/previous-with-commits") { _, context in
+            try await previousReleaseWithCommits(context)
+        }
+        api.get("organizations/:org/repos") { _, context in try await listRepositories(context) }
         api.get("organizations/:org/chunk-upload") { _, context in try await chunkUploadOptions(context) }
         api.post("organizations/:org/chunk-upload") { request, context in try await uploadChunks(request, context) }
         api.post("organizations/:org/artifactbundle/assemble") { request, context in try await assembleArtifactBundle(request, context) }

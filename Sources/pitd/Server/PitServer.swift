@@ -102,7 +102,8 @@ package enum PitServer {
             metrics: metrics, retryAfterSeconds: settings.retryAfterSeconds, dictionaries: dictionaries,
             diskGuard: diskGuard, retention: retention, ackTimeout: Double(settings.ackTimeoutSeconds),
             inflight: InflightBudget(limit: settings.inflightBytes), rejections: rejections,
-            sourceMaps: sourceMaps)
+            sourceMaps: sourceMaps,
+            sourceMapSchedule: SourceMapSchedule(deadline: .milliseconds(settings.sourceMapResolveDeadlineMilliseconds)))
         // Before the loop contexts make their sinks.
         EventLoopCommitSink.defaultDeadline.withLockedValue { $0 = .seconds(Int64(settings.ackTimeoutSeconds)) }
         let backend = settings.backend

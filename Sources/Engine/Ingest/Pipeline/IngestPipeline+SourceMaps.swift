@@ -1,5 +1,6 @@
 import NIOCore
 import PitModel
+import PitObservability
 
 /// Source-map resolution sits between `prepare` and the queue: a JavaScript event of a project
 /// with artifact bundles is rewritten with its original frames and extracted, grouped and
@@ -11,7 +12,9 @@ import PitModel
 /// Why before the write and not after it (re-grouping stored events): moving a stored event
 /// between issues would touch the issue index, counters and tag counts of both back ends, while
 /// here the cost is the lookups, once per map and `lookupTTL` (a parsed map is cached), and
-/// microseconds per frame after that.
+/// microseconds per frame after that. A cold map costs more (read and parsed: tens of
+/// milliseconds for a bundle's), so the wait is bounded by `sourceMapSchedule`'s deadline: past
+/// it the event is queued as sent, and its resolution carries on only to cache the map.
 extension IngestPipeline {
     /// Whether the prepared event must go through `resolvingSourceMaps` before it is queued.
     /// Answered without waiting, on the event loop.
@@ -24,9 +27,20 @@ extension IngestPipeline {
     /// when nothing resolves (not JavaScript, no artifacts, no map for its files).
     package func resolvingSourceMaps(_ prepared: Prepared) async -> Prepared {
         guard let sourceMaps, let event = prepared.unit.event, case .payload(let payload) = event.grouping.source else { return prepared }
-        guard let resolution = await sourceMaps.resolve(eventJSON: Array(payload.readableBytesView), projectID: event.projectID),
-            resolution.eventJSON.count <= limits.maxEventBytes
-        else { return prepared }
+        let eventJSON = Array(payload.readableBytesView)
+        let projectID = event.projectID
+        let found: SourceMapResolver.Resolution?
+        switch await sourceMapSchedule.run({ await sourceMaps.resolve(eventJSON: eventJSON, projectID: projectID) }) {
+        case .finished(let resolution):
+            found = resolution
+        case .late:
+            metrics.recordSourceMapsLate()
+            return prepared
+        case .skipped:
+            metrics.recordSourceMapsSkipped()
+            return prepared
+        }
+        guard let resolution = found, resolution.eventJSON.count <= limits.maxEventBytes else { return prepared }
         var record: EventRecord
         do {
             record = try makeEventRecord(

@@ -62,6 +62,8 @@ package final class IngestPipeline: Sendable {
     /// Resolves JavaScript events' minified frames before they are grouped
     /// (`IngestPipeline+SourceMaps`); nil: events are stored as sent.
     package let sourceMaps: SourceMapResolver?
+    /// How long an event waits for its source maps, and how many resolutions run at once.
+    package let sourceMapSchedule: SourceMapSchedule
 
     /// ack=committed: the longest a request waits for its commit before it is answered 503 (the
     /// fast path's deadline is `EventLoopCommitSink`'s).
@@ -73,10 +75,11 @@ package final class IngestPipeline: Sendable {
         keys: KeyCache, queue: IngestQueue, ack: AckMode, limits: IngestLimits, metrics: PitMetrics, retryAfterSeconds: Int = 1,
         dictionaries: PayloadDictionaries? = nil, diskGuard: DiskGuard? = nil, retention: RetentionPolicy? = nil,
         ackTimeout: Double = 30, inflight: InflightBudget? = nil, rejections: RejectedOutcomes = RejectedOutcomes(),
-        sourceMaps: SourceMapResolver? = nil
+        sourceMaps: SourceMapResolver? = nil, sourceMapSchedule: SourceMapSchedule = SourceMapSchedule()
     ) {
         self.rejections = rejections
         self.sourceMaps = sourceMaps
+        self.sourceMapSchedule = sourceMapSchedule
         self.ackTimeout = ackTimeout
         self.inflight = inflight
         self.diskGuard = diskGuard

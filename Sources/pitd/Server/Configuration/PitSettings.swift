@@ -76,6 +76,7 @@ import SystemPackage
 /// | `smtp_ca_file` | system roots | PEM certificates to trust for the SMTP server's TLS instead (a private CA) |
 /// | `cron_clock_offset_seconds` | `0` | added to the time the cron scheduler reads: lets a test see a schedule hours ahead without waiting |
 /// | `retention_batch_pause_ms` | `20` | least pause between purge transactions (also at least 3× the batch's duration) |
+/// | `sourcemap_resolve_deadline_ms` | `50` | the longest a JavaScript event's ack waits for its source maps; past it the event is stored as sent and the maps are read and parsed in the background for the next events; 0: never wait |
 package struct PitSettings: Sendable {
     package var dataDirectory: String
     var bind: (host: String, port: Int)
@@ -120,6 +121,7 @@ package struct PitSettings: Sendable {
     package var smtpConfigured: Bool { smtp != nil }
     var retentionBatchSize: Int
     var retentionBatchPauseMilliseconds: Int
+    var sourceMapResolveDeadlineMilliseconds: Int
     var retentionWriterLagMilliseconds: Int
 
     package var databasePath: String { dataDirectory + "/pit.sqlite" }
@@ -305,6 +307,10 @@ package struct PitSettings: Sendable {
             )
         }
         smtp = try Self.smtp(reader: reader, integer: integer)
+        sourceMapResolveDeadlineMilliseconds = try integer("sourcemap_resolve_deadline_ms", 50)
+        guard (0...60_000).contains(sourceMapResolveDeadlineMilliseconds) else {
+            throw Invalid(description: "sourcemap_resolve_deadline_ms must be 0 to 60000")
+        }
         retentionBatchSize = try integer("retention_batch_size", 1000)
         retentionBatchPauseMilliseconds = try integer("retention_batch_pause_ms", 20)
         retentionWriterLagMilliseconds = max(1, try integer("retention_writer_lag_ms", 100))

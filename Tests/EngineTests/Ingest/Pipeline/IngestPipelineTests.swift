@@ -27,7 +27,10 @@ final class PipelineFixture {
 
     init(
         ack: AckMode = .committed, queue: IngestQueue = IngestQueue(maxCount: 1000, maxBytes: 64 << 20),
-        limits: IngestLimits = IngestLimits(), retryAfterSeconds: Int = 1, sourceMaps: SourceMapResolver? = nil
+        limits: IngestLimits = IngestLimits(), retryAfterSeconds: Int = 1, sourceMaps: SourceMapResolver? = nil,
+        // Long by default: a test of what resolution does must not depend on how loaded the
+        // machine is; the deadline's own tests set a short one.
+        sourceMapSchedule: SourceMapSchedule = SourceMapSchedule(deadline: .seconds(60))
     ) async throws {
         directory = try TemporaryDirectory()
         path = directory.path("pit.db")
@@ -49,7 +52,7 @@ final class PipelineFixture {
         reader = SQLiteReadStore(path: path)
         pipeline = IngestPipeline(
             keys: keys, queue: queue, ack: ack, limits: limits, metrics: metrics, retryAfterSeconds: retryAfterSeconds,
-            rejections: rejections, sourceMaps: sourceMaps)
+            rejections: rejections, sourceMaps: sourceMaps, sourceMapSchedule: sourceMapSchedule)
     }
 
     /// Runs `body` while the writer thread runs; stops and drains the writer afterwards.
