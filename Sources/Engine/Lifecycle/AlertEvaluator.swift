@@ -228,14 +228,15 @@ package final class AlertEvaluator: Service, CommitObserver, Sendable {
                 case .frequency:
                     var perIssue: [Int64: (count: Int64, last: CommittedEvent)] = [:]
                     for event in admitted { perIssue[event.issueID] = ((perIssue[event.issueID]?.count ?? 0) + 1, event) }
-                    for (issueID, seen) in perIssue.sorted(by: { $0.key < $1.key }) {
-                        let inWindow = try await store.addToWindow(
-                            ruleID: rule.id, issueID: issueID, count: seen.count, now: now, windowMilliseconds: rule.windowSeconds * 1000)
-                        // As Sentry's frequency condition: it holds while the window has N; the
-                        // cooldown keeps it from notifying more than once per cooldown.
-                        if inWindow >= rule.threshold {
-                            candidates.append(Candidate(rule: rule, event: seen.last, kind: .frequency, count: inWindow))
-                        }
+                    let issues = perIssue.keys.sorted()
+                    let inWindow = try await store.addToWindows(
+                        ruleID: rule.id, counts: issues.map { ($0, perIssue[$0]?.count ?? 0) }, now: now,
+                        windowMilliseconds: rule.windowSeconds * 1000)
+                    // As Sentry's frequency condition: it holds while the window has N; the
+                    // cooldown keeps it from notifying more than once per cooldown.
+                    for issueID in issues {
+                        guard let count = inWindow[issueID], count >= rule.threshold, let last = perIssue[issueID]?.last else { continue }
+                        candidates.append(Candidate(rule: rule, event: last, kind: .frequency, count: count))
                     }
                 case .users:
                     var perIssue: [Int64: (users: Set<String>, last: CommittedEvent)] = [:]
@@ -246,13 +247,13 @@ package final class AlertEvaluator: Service, CommitObserver, Sendable {
                         entry.last = event
                         perIssue[event.issueID] = entry
                     }
-                    for (issueID, seen) in perIssue.sorted(by: { $0.key < $1.key }) {
-                        let count = try await store.addUsers(
-                            ruleID: rule.id, issueID: issueID, users: seen.users.sorted(), now: now,
-                            windowMilliseconds: rule.windowSeconds * 1000)
-                        if count >= rule.threshold {
-                            candidates.append(Candidate(rule: rule, event: seen.last, kind: .users, count: count))
-                        }
+                    let issues = perIssue.keys.sorted()
+                    let distinct = try await store.addUsers(
+                        ruleID: rule.id, usersByIssue: issues.map { ($0, perIssue[$0]?.users.sorted() ?? []) }, now: now,
+                        windowMilliseconds: rule.windowSeconds * 1000)
+                    for issueID in issues {
+                        guard let count = distinct[issueID], count >= rule.threshold, let last = perIssue[issueID]?.last else { continue }
+                        candidates.append(Candidate(rule: rule, event: last, kind: .users, count: count))
                     }
                 case .crashFreeRate:
                     continue

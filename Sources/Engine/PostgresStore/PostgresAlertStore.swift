@@ -217,22 +217,35 @@ package final class PostgresAlertStore: AlertStore {
         ).isEmpty
     }
 
-    package func addToWindow(ruleID: Int64, issueID: Int64, count: Int64, now: Int64, windowMilliseconds: Int64) async throws -> Int64 {
+    package func addToWindows(
+        ruleID: Int64, counts: [(issueID: Int64, count: Int64)], now: Int64, windowMilliseconds: Int64
+    ) async throws -> [Int64: Int64] {
+        guard !counts.isEmpty else { return [:] }
         let bucket = AlertWindowBuckets.start(now: now, windowMilliseconds: windowMilliseconds)
         let expired = AlertWindowBuckets.expired(now: now, windowMilliseconds: windowMilliseconds)
+        let issues = counts.map(\.issueID)
+        let added = counts.map(\.count)
         return try await transaction { db in
+            // Sorted, so that two instances adding to the same issues lock their rows in one order.
             try await db.query(
                 """
-                INSERT INTO alert_rule_buckets (rule_id, issue_id, bucket_start, count) VALUES (\(ruleID), \(issueID), \(bucket), \(count))
+                INSERT INTO alert_rule_buckets (rule_id, issue_id, bucket_start, count)
+                SELECT \(ruleID), i, \(bucket), c FROM unnest(\(issues)::BIGINT[], \(added)::BIGINT[]) AS n(i, c) ORDER BY i
                 ON CONFLICT (rule_id, issue_id, bucket_start) DO UPDATE SET count = alert_rule_buckets.count + excluded.count
                 """, logger: logger)
             try await db.query(
-                "DELETE FROM alert_rule_buckets WHERE rule_id = \(ruleID) AND issue_id = \(issueID) AND bucket_start <= \(expired)",
+                "DELETE FROM alert_rule_buckets WHERE rule_id = \(ruleID) AND issue_id = ANY(\(issues)) AND bucket_start <= \(expired)",
                 logger: logger)
-            return try await db.query(
-                "SELECT COALESCE(SUM(count), 0)::BIGINT FROM alert_rule_buckets WHERE rule_id = \(ruleID) AND issue_id = \(issueID)",
-                logger: logger
-            ).collect().first?.decode(Int64.self) ?? count
+            var totals: [Int64: Int64] = [:]
+            for try await (issueID, total) in try await db.query(
+                """
+                SELECT issue_id, SUM(count)::BIGINT FROM alert_rule_buckets WHERE rule_id = \(ruleID) AND issue_id = ANY(\(issues))
+                GROUP BY issue_id
+                """, logger: logger
+            ).decode((Int64, Int64).self) {
+                totals[issueID] = total
+            }
+            return totals
         }
     }
 
@@ -247,20 +260,34 @@ package final class PostgresAlertStore: AlertStore {
         ).isEmpty
     }
 
-    package func addUsers(ruleID: Int64, issueID: Int64, users: [String], now: Int64, windowMilliseconds: Int64) async throws -> Int64 {
+    package func addUsers(
+        ruleID: Int64, usersByIssue: [(issueID: Int64, users: [String])], now: Int64, windowMilliseconds: Int64
+    ) async throws -> [Int64: Int64] {
+        guard !usersByIssue.isEmpty else { return [:] }
         let expired = now - windowMilliseconds
+        let issues = usersByIssue.flatMap { entry in entry.users.map { _ in entry.issueID } }
+        let users = usersByIssue.flatMap(\.users)
+        let touched = usersByIssue.map(\.issueID)
         return try await transaction { db in
             try await db.query(
                 """
                 INSERT INTO alert_rule_users (rule_id, issue_id, user_key, seen_at)
-                SELECT \(ruleID), \(issueID), u, \(now) FROM unnest(\(users)) AS u
+                SELECT \(ruleID), i, u, \(now) FROM unnest(\(issues)::BIGINT[], \(users)::TEXT[]) AS n(i, u) ORDER BY i, u
                 ON CONFLICT (rule_id, issue_id, user_key) DO UPDATE SET seen_at = excluded.seen_at
                 """, logger: logger)
             try await db.query(
-                "DELETE FROM alert_rule_users WHERE rule_id = \(ruleID) AND issue_id = \(issueID) AND seen_at < \(expired)", logger: logger)
-            return try await db.query(
-                "SELECT COUNT(*) FROM alert_rule_users WHERE rule_id = \(ruleID) AND issue_id = \(issueID)", logger: logger
-            ).collect().first?.decode(Int64.self) ?? 0
+                "DELETE FROM alert_rule_users WHERE rule_id = \(ruleID) AND issue_id = ANY(\(touched)) AND seen_at < \(expired)",
+                logger: logger)
+            var totals: [Int64: Int64] = [:]
+            for try await (issueID, count) in try await db.query(
+                """
+                SELECT issue_id, COUNT(*)::BIGINT FROM alert_rule_users WHERE rule_id = \(ruleID) AND issue_id = ANY(\(touched))
+                GROUP BY issue_id
+                """, logger: logger
+            ).decode((Int64, Int64).self) {
+                totals[issueID] = count
+            }
+            return totals
         }
     }
 

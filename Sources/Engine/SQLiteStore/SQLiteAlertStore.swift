@@ -198,22 +198,28 @@ package final class SQLiteAlertStore: AlertStore {
         }
     }
 
-    package func addToWindow(ruleID: Int64, issueID: Int64, count: Int64, now: Int64, windowMilliseconds: Int64) async throws -> Int64 {
+    package func addToWindows(
+        ruleID: Int64, counts: [(issueID: Int64, count: Int64)], now: Int64, windowMilliseconds: Int64
+    ) async throws -> [Int64: Int64] {
+        guard !counts.isEmpty else { return [:] }
         let bucket = AlertWindowBuckets.start(now: now, windowMilliseconds: windowMilliseconds)
         let expired = AlertWindowBuckets.expired(now: now, windowMilliseconds: windowMilliseconds)
         return try await with { db in
             try db.transaction {
-                try db.statement(
+                let add = try db.statement(
                     """
                     INSERT INTO alert_rule_buckets (rule_id, issue_id, bucket_start, count) VALUES (?, ?, ?, ?)
                     ON CONFLICT (rule_id, issue_id, bucket_start) DO UPDATE SET count = count + excluded.count
-                    """
-                ).run([.int(ruleID), .int(issueID), .int(bucket), .int(count)])
-                try db.statement("DELETE FROM alert_rule_buckets WHERE rule_id = ? AND issue_id = ? AND bucket_start <= ?")
-                    .run([.int(ruleID), .int(issueID), .int(expired)])
-                return try db.scalarInt(
-                    "SELECT COALESCE(SUM(count), 0) FROM alert_rule_buckets WHERE rule_id = ? AND issue_id = ?",
-                    [.int(ruleID), .int(issueID)]) ?? count
+                    """)
+                let expire = try db.statement("DELETE FROM alert_rule_buckets WHERE rule_id = ? AND issue_id = ? AND bucket_start <= ?")
+                let sum = try db.statement("SELECT COALESCE(SUM(count), 0) FROM alert_rule_buckets WHERE rule_id = ? AND issue_id = ?")
+                var totals: [Int64: Int64] = [:]
+                for (issueID, count) in counts {
+                    try add.run([.int(ruleID), .int(issueID), .int(bucket), .int(count)])
+                    try expire.run([.int(ruleID), .int(issueID), .int(expired)])
+                    totals[issueID] = try sum.query([.int(ruleID), .int(issueID)]) { $0.int(0) }.first ?? count
+                }
+                return totals
             }
         }
     }
@@ -231,19 +237,26 @@ package final class SQLiteAlertStore: AlertStore {
         }
     }
 
-    package func addUsers(ruleID: Int64, issueID: Int64, users: [String], now: Int64, windowMilliseconds: Int64) async throws -> Int64 {
-        try await with { db in
+    package func addUsers(
+        ruleID: Int64, usersByIssue: [(issueID: Int64, users: [String])], now: Int64, windowMilliseconds: Int64
+    ) async throws -> [Int64: Int64] {
+        guard !usersByIssue.isEmpty else { return [:] }
+        return try await with { db in
             try db.transaction {
                 let upsert = try db.statement(
                     """
                     INSERT INTO alert_rule_users (rule_id, issue_id, user_key, seen_at) VALUES (?, ?, ?, ?)
                     ON CONFLICT (rule_id, issue_id, user_key) DO UPDATE SET seen_at = excluded.seen_at
                     """)
-                for user in users { try upsert.run([.int(ruleID), .int(issueID), .text(user), .int(now)]) }
-                try db.statement("DELETE FROM alert_rule_users WHERE rule_id = ? AND issue_id = ? AND seen_at < ?")
-                    .run([.int(ruleID), .int(issueID), .int(now - windowMilliseconds)])
-                return try db.scalarInt(
-                    "SELECT COUNT(*) FROM alert_rule_users WHERE rule_id = ? AND issue_id = ?", [.int(ruleID), .int(issueID)]) ?? 0
+                let expire = try db.statement("DELETE FROM alert_rule_users WHERE rule_id = ? AND issue_id = ? AND seen_at < ?")
+                let count = try db.statement("SELECT COUNT(*) FROM alert_rule_users WHERE rule_id = ? AND issue_id = ?")
+                var totals: [Int64: Int64] = [:]
+                for (issueID, users) in usersByIssue {
+                    for user in users { try upsert.run([.int(ruleID), .int(issueID), .text(user), .int(now)]) }
+                    try expire.run([.int(ruleID), .int(issueID), .int(now - windowMilliseconds)])
+                    totals[issueID] = try count.query([.int(ruleID), .int(issueID)]) { $0.int(0) }.first ?? 0
+                }
+                return totals
             }
         }
     }

@@ -195,7 +195,7 @@ package struct AlertRule: Sendable, Equatable {
     }
 }
 
-/// The buckets a frequency rule's sliding window is counted in (`AlertStore.addToWindow`): 60
+/// The buckets a frequency rule's sliding window is counted in (`AlertStore.addToWindows`): 60
 /// per window, at least a second wide, so a rule's state per issue is at most 60 small rows
 /// whatever its event rate, and the window's start is exact to within one bucket.
 package enum AlertWindowBuckets {

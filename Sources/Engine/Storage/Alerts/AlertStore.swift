@@ -23,12 +23,17 @@ package protocol AlertStore: Sendable {
     /// Marks the rule fired for the issue at `now` unless it fired less than `cooldown` ago;
     /// returns whether this call may notify.
     func claimFiring(ruleID: Int64, issueID: Int64, now: Int64, cooldownMilliseconds: Int64) async throws -> Bool
-    /// Adds `count` events at `now` to the rule's sliding window for the issue and returns how
-    /// many the last `windowMilliseconds` hold (counted in buckets of 1/60 of the window, so the
-    /// window's start is exact to within one bucket).
-    func addToWindow(ruleID: Int64, issueID: Int64, count: Int64, now: Int64, windowMilliseconds: Int64) async throws -> Int64
-    /// Records the users seen for the issue and returns how many distinct ones the window holds.
-    func addUsers(ruleID: Int64, issueID: Int64, users: [String], now: Int64, windowMilliseconds: Int64) async throws -> Int64
+    /// Adds each issue's events at `now` to the rule's sliding windows and returns how many each
+    /// issue's last `windowMilliseconds` hold (counted in buckets of 1/60 of the window, so the
+    /// window's start is exact to within one bucket). One transaction for the whole pass: in an
+    /// alert storm a pass touches thousands of issues, and on SQLite a transaction each would take
+    /// the database's write lock from the ingest writer thousands of times a second.
+    func addToWindows(ruleID: Int64, counts: [(issueID: Int64, count: Int64)], now: Int64, windowMilliseconds: Int64) async throws
+        -> [Int64: Int64]
+    /// Records the users seen per issue and returns how many distinct ones each issue's window
+    /// holds; one transaction, as `addToWindows`.
+    func addUsers(ruleID: Int64, usersByIssue: [(issueID: Int64, users: [String])], now: Int64, windowMilliseconds: Int64)
+        async throws -> [Int64: Int64]
     /// Moves a project-level rule's condition (a crash-free rate below its threshold) into
     /// `active` or out of it; true only for the call that changed it, so of several instances
     /// evaluating the same rule one notifies the crossing.
