@@ -55,7 +55,6 @@ private func eventually(_ condition: () async throws -> Bool) async rethrows -> 
         let schedule = SourceMapSchedule(deadline: .milliseconds(20))
         let gate = Gate()
         let done = NIOLockedValueBox(false)
-        let started = ContinuousClock.now
         let outcome = await schedule.run {
             await gate.wait()
             done.withLockedValue { $0 = true }
@@ -65,7 +64,7 @@ private func eventually(_ condition: () async throws -> Bool) async rethrows -> 
             Issue.record("expected late, got \(outcome)")
             return
         }
-        #expect(ContinuousClock.now - started < .seconds(5), "answered at the deadline, not when the work ends")
+        // The work is still held at its gate: the answer came at the deadline, not when it ended.
         #expect(!done.withLockedValue { $0 })
         gate.open()
         #expect(await eventually { done.withLockedValue { $0 } }, "the work finished in the background")
