@@ -197,8 +197,9 @@ def test_failing_receiver_is_retried_and_restart_resumes(server_factory, receive
     receiver.fail_first = 0
     server.start()
     H.wait_until(lambda: len(receiver.delivered()) == 2, timeout=30, what="the pending delivery after restart")
-    statuses = [d["status"] for d in deliveries(server, hook)]
-    assert statuses == ["delivered", "delivered"]
+    # The receiver has the body before pitd records the attempt's answer.
+    H.wait_until(lambda: [d["status"] for d in deliveries(server, hook)] == ["delivered", "delivered"], timeout=15,
+                 what="both deliveries recorded as delivered")
 
 
 def test_digest_batches_several_issues(server_factory, receiver):

@@ -221,24 +221,40 @@ def _sign_in(driver, web):
     assert "/organizations/pit/issues/" in driver.current_url, driver.current_url
 
 
+def _replaced(old):
+    """Whether the page holding `old` is gone. Chromium sometimes reports a node of the replaced
+    document as "does not belong to the document" (an unknown error) rather than as stale."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def check(_driver):
+        try:
+            old.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+    return check
+
+
 def _click(driver, selector):
     """Clicks and waits for the next page: a form post returns before the browser has loaded
     the answer, and the server's state is checked right after."""
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, selector).click()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 20).until(_replaced(old))
 
 
 def _submit(driver, element):
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = driver.find_element(By.TAG_NAME, "html")
     element.submit()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 20).until(_replaced(old))
 
 
 def _no_alert(driver):
