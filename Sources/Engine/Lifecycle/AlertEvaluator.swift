@@ -63,6 +63,9 @@ package final class AlertEvaluator: Service, CommitObserver, Sendable {
     private let store: any AlertStore
     /// The session counters crash-free-rate rules read; without it those rules never fire.
     private let reader: (any ReadStore)?
+    /// Where projects' own ceilings are (`SettingStore.alertCeiling`); without it every project
+    /// has the configured one.
+    private let settings: (any SettingStore)?
     private let configuration: Configuration
     private let schedule = Mutex(Schedule())
     private let clock: @Sendable () -> Int64
@@ -73,12 +76,14 @@ package final class AlertEvaluator: Service, CommitObserver, Sendable {
 
     /// `clock`: wall time in milliseconds.
     package init(
-        store: any AlertStore, reader: (any ReadStore)? = nil, configuration: Configuration = Configuration(),
+        store: any AlertStore, reader: (any ReadStore)? = nil, settings: (any SettingStore)? = nil,
+        configuration: Configuration = Configuration(),
         clock: @escaping @Sendable () -> Int64 = { ClockTime.nowMilliseconds },
         onEnqueue: @escaping @Sendable () -> Void = {}, logger: Logger
     ) {
         self.store = store
         self.reader = reader
+        self.settings = settings
         self.configuration = configuration
         self.clock = clock
         self.onEnqueue = onEnqueue
@@ -314,7 +319,7 @@ package final class AlertEvaluator: Service, CommitObserver, Sendable {
             )
             guard fires else { continue }
             if ceilings[projectID] == nil {
-                ceilings[projectID] = try await store.ceilingOverride(projectID: projectID) ?? configuration.ceilingPerHour
+                ceilings[projectID] = try await settings?.alertCeiling(projectID: projectID) ?? configuration.ceilingPerHour
             }
             guard
                 try await store.reserveNotification(

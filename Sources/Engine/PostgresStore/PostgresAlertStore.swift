@@ -344,24 +344,6 @@ package final class PostgresAlertStore: AlertStore {
         return totals.sorted { $0.key < $1.key }.map { (projectID: $0.key, count: $0.value) }
     }
 
-    private static func ceilingKey(_ projectID: Int64) -> String { "alert_ceiling_per_hour.project.\(projectID)" }
-
-    package func ceilingOverride(projectID: Int64) async throws -> Int64? {
-        let value = try await rows("SELECT value FROM settings WHERE key = \(Self.ceilingKey(projectID))").first?.decode(String.self)
-        return value.flatMap { Int64($0) }
-    }
-
-    package func setCeilingOverride(projectID: Int64, perHour: Int64?) async throws {
-        let key = Self.ceilingKey(projectID)
-        if let perHour {
-            _ = try await rows(
-                "INSERT INTO settings (key, value) VALUES (\(key), \(String(perHour))) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-            )
-        } else {
-            _ = try await rows("DELETE FROM settings WHERE key = \(key)")
-        }
-    }
-
     package func prune(now: Int64, deliveryCutoff: Int64) async throws -> Int {
         let stale = now - AlertWindowBuckets.longestMilliseconds
         let pastHour = now / 3_600_000 - 2

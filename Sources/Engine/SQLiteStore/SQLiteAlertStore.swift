@@ -316,26 +316,6 @@ package final class SQLiteAlertStore: AlertStore {
         }
     }
 
-    private static func ceilingKey(_ projectID: Int64) -> String { "alert_ceiling_per_hour.project.\(projectID)" }
-
-    package func ceilingOverride(projectID: Int64) async throws -> Int64? {
-        try await with { db in
-            try db.statement("SELECT value FROM settings WHERE key = ?").query([.text(Self.ceilingKey(projectID))]) { $0.text(0) }
-                .first.flatMap { $0.flatMap { Int64($0) } }
-        }
-    }
-
-    package func setCeilingOverride(projectID: Int64, perHour: Int64?) async throws {
-        try await with { db in
-            if let perHour {
-                try db.statement("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-                    .run([.text(Self.ceilingKey(projectID)), .text(String(perHour))])
-            } else {
-                try db.statement("DELETE FROM settings WHERE key = ?").run([.text(Self.ceilingKey(projectID))])
-            }
-        }
-    }
-
     package func prune(now: Int64, deliveryCutoff: Int64) async throws -> Int {
         let stale = now - AlertWindowBuckets.longestMilliseconds
         let pastHour = now / 3_600_000 - 2

@@ -259,13 +259,12 @@ struct AlertCommand: AsyncParsableCommand {
             let settings = try await common.settings()
             let setup = try await DataDirectory(settings: settings).initialise()
             guard try await setup.store.project(id: project) != nil else { throw ValidationError("no project \(project)") }
-            let store = try await settings.backend.makeAlertStore(logger: Logger(label: "pitd"))
             if let perHour {
-                try await store.setCeilingOverride(projectID: project, perHour: perHour)
+                try await setup.store.setAlertCeiling(projectID: project, perHour: perHour)
             } else if clear {
-                try await store.setCeilingOverride(projectID: project, perHour: nil)
+                try await setup.store.setAlertCeiling(projectID: project, perHour: nil)
             }
-            let own = try await store.ceilingOverride(projectID: project)
+            let own = try await setup.store.alertCeiling(projectID: project)
             let effective = own ?? Int64(settings.alertCeilingPerHour)
             if json {
                 var writer = JSONWriter()

@@ -8,6 +8,8 @@ import PitStorage
 /// dispatcher's wake-up (a "send test" goes out at once).
 struct AlertAccess: Sendable {
     let store: any AlertStore
+    /// Projects' own ceilings (`SettingStore.alertCeiling`).
+    let settings: any SettingStore
     let secrets: SecretBox
     let wake: @Sendable () -> Void
     /// Whether `smtp_host` is set: without it an email channel could never deliver, so none is made.
@@ -277,12 +279,12 @@ extension APIRoutes {
             }
             return Int64(value)
         }
-        try await alerts.store.setCeilingOverride(projectID: project.id, perHour: perHour)
+        try await alerts.settings.setAlertCeiling(projectID: project.id, perHour: perHour)
         return try await ceilingAnswer(alerts, project)
     }
 
     private func ceilingAnswer(_ alerts: AlertAccess, _ project: Project) async throws -> Response {
-        let own = try await alerts.store.ceilingOverride(projectID: project.id)
+        let own = try await alerts.settings.alertCeiling(projectID: project.id)
         var writer = JSONWriter()
         writer.beginObject()
         writer.field("project", project.slug)

@@ -127,13 +127,13 @@ package enum PitServer {
             organization: setup.project.organizationSlug,
             configuration: .init(retryBaseMilliseconds: Int64(settings.alertRetryBaseSeconds) * 1000), logger: logger)
         let evaluator = AlertEvaluator(
-            store: alerts, reader: reader,
+            store: alerts, reader: reader, settings: admin,
             configuration: .init(
                 ceilingPerHour: Int64(settings.alertCeilingPerHour), quietMilliseconds: Int64(settings.alertQuietSeconds) * 1000,
                 healthIntervalMilliseconds: Int64(settings.alertHealthIntervalSeconds) * 1000),
             onEnqueue: { dispatcher.wake() }, logger: logger)
         let alertAccess = AlertAccess(
-            store: alerts, secrets: secrets, wake: { dispatcher.wake() }, smtpConfigured: settings.smtp != nil,
+            store: alerts, settings: admin, secrets: secrets, wake: { dispatcher.wake() }, smtpConfigured: settings.smtp != nil,
             serverCeilingPerHour: Int64(settings.alertCeilingPerHour))
         let writer = BatchWriter(
             queue: queue, stores: stores, batchSize: settings.batchSize,

@@ -274,18 +274,18 @@ struct AlertEvaluatorTests {
 
     /// A project's own ceiling replaces the server's; clearing it restores the server's. Pruning
     /// removes finished deliveries past their retention and leaves pending ones.
-    static func ceilingOverrideAndPrune(_ store: any AlertStore) async throws {
+    static func ceilingOverrideAndPrune(_ store: any AlertStore, _ settings: any SettingStore) async throws {
         let channel = try await webhook(store)
         _ = try await store.createRule(AlertRule.Draft(projectID: 1, trigger: .newIssue, channelID: channel.id))
-        #expect(try await store.ceilingOverride(projectID: 1) == nil)
-        try await store.setCeilingOverride(projectID: 1, perHour: 3)
-        #expect(try await store.ceilingOverride(projectID: 1) == 3)
-        let evaluator = AlertEvaluator(store: store, configuration: .init(ceilingPerHour: 50), logger: logger)
+        #expect(try await settings.alertCeiling(projectID: 1) == nil)
+        try await settings.setAlertCeiling(projectID: 1, perHour: 3)
+        #expect(try await settings.alertCeiling(projectID: 1) == 3)
+        let evaluator = AlertEvaluator(store: store, settings: settings, configuration: .init(ceilingPerHour: 50), logger: logger)
         evaluator.committed((1...10).map { event(issue: $0, change: .created) })
         try await evaluator.pass(now: start)
         #expect(try await deliveries(store, channel).count == 3)
-        try await store.setCeilingOverride(projectID: 1, perHour: nil)
-        #expect(try await store.ceilingOverride(projectID: 1) == nil)
+        try await settings.setAlertCeiling(projectID: 1, perHour: nil)
+        #expect(try await settings.alertCeiling(projectID: 1) == nil)
         // Next hour, the server's 50.
         evaluator.committed((11...20).map { event(issue: $0, change: .created) })
         try await evaluator.pass(now: start + hour)
@@ -308,9 +308,12 @@ struct AlertEvaluatorTests {
         #expect(try await store.attempts(deliveryID: delivered.id).isEmpty)
     }
 
-    static let scenarios: [(String, @Sendable (any AlertStore) async throws -> Void)] = [
-        ("rules", rulesFireAsDecided), ("filters", filtersAndUsers), ("storm", stormIsBounded), ("outbox", outboxAndDigests),
-        ("channels", channelsAndRules), ("sliding", windowsSlide), ("monitor", monitorIncidents), ("ceiling", ceilingOverrideAndPrune),
+    /// Each scenario with the alert store and the settings (projects' own ceilings) of one back end.
+    static let scenarios: [(String, @Sendable (any AlertStore, any SettingStore) async throws -> Void)] = [
+        ("rules", { store, _ in try await rulesFireAsDecided(store) }), ("filters", { store, _ in try await filtersAndUsers(store) }),
+        ("storm", { store, _ in try await stormIsBounded(store) }), ("outbox", { store, _ in try await outboxAndDigests(store) }),
+        ("channels", { store, _ in try await channelsAndRules(store) }), ("sliding", { store, _ in try await windowsSlide(store) }),
+        ("monitor", { store, _ in try await monitorIncidents(store) }), ("ceiling", ceilingOverrideAndPrune),
     ]
 
     /// Crash-free-rate rules read the session counters: 2 of the hour's 10 sessions crashed
@@ -373,7 +376,7 @@ struct AlertEvaluatorTests {
         let directory = try TemporaryDirectory()
         let admin = try SQLiteAdminStore(path: directory.path("pit.db"))
         _ = try await admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
-        try await Self.scenarios[scenario].1(try SQLiteAlertStore(path: directory.path("pit.db")))
+        try await Self.scenarios[scenario].1(try SQLiteAlertStore(path: directory.path("pit.db")), admin)
     }
 
     @Test(.enabled(if: PostgresTestDatabase.adminURL != nil, "PIT_TEST_DATABASE_URL is not set"), arguments: 0..<8)
@@ -382,7 +385,7 @@ struct AlertEvaluatorTests {
         let admin = try await PostgresAdminStore.open(url: database, logger: Self.logger)
         _ = try await admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
         let store = try PostgresAlertStore(url: database, logger: Self.logger)
-        try await Self.scenarios[scenario].1(store)
+        try await Self.scenarios[scenario].1(store, admin)
         await store.close()
         await admin.close()
     }

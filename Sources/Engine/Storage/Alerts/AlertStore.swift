@@ -48,10 +48,6 @@ package protocol AlertStore: Sendable {
     /// The held-back counts of projects whose last one is older than `quietSince`, reset to 0.
     func takeSuppressed(quietSince: Int64) async throws -> [(projectID: Int64, count: Int64)]
 
-    /// The project's own hourly ceiling (a `settings` row, like retention overrides), nil when it
-    /// follows the server's `alert_ceiling_per_hour`.
-    func ceilingOverride(projectID: Int64) async throws -> Int64?
-    func setCeilingOverride(projectID: Int64, perHour: Int64?) async throws
     /// Deletes what no decision reads any more: window buckets, users and cooldowns older than
     /// the longest window or cooldown (30 days), past hours' ceilings, and finished deliveries
     /// (with their attempts) older than `deliveryCutoff`. Returns the rows deleted.

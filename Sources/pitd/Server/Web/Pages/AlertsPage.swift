@@ -87,11 +87,8 @@ enum AlertsPage {
         body +=
             "<h3>New rule</h3><form method=\"post\" action=\"\(SafeURL(path: Paths.alertRules))\" class=\"card toolbar\" id=\"new-rule\">"
         body += Layout.csrfField(chrome.csrfToken)
-        body += "<select name=\"project\" aria-label=\"Project\">"
-        for project in model.projects.values.sorted(by: { $0.id < $1.id }) {
-            body += Widgets.option(String(project.id), label: project.name, selected: project.id == chrome.currentProject?.id)
-        }
-        body += "</select><select name=\"when\" aria-label=\"When\">"
+        body += projectSelect(model.projects.values.sorted(by: { $0.id < $1.id }), chrome: chrome)
+        body += "<select name=\"when\" aria-label=\"When\">"
         for trigger in AlertRule.Trigger.allCases {
             body += Widgets.option(trigger.rawValue, label: trigger.rawValue, selected: trigger == .newIssue)
         }
@@ -131,15 +128,21 @@ enum AlertsPage {
         body +=
             "<form method=\"post\" action=\"\(SafeURL(path: Paths.alertCeilings))\" class=\"card toolbar\" id=\"set-ceiling\">"
         body += Layout.csrfField(chrome.csrfToken)
-        body += "<select name=\"project\" aria-label=\"Project\">"
-        for project in projects {
-            body += Widgets.option(String(project.id), label: project.name, selected: project.id == chrome.currentProject?.id)
-        }
-        body += "</select>"
+        body += projectSelect(projects, chrome: chrome)
         body +=
             "<input type=\"number\" name=\"per_hour\" min=\"1\" max=\"1000000\" placeholder=\"per hour (empty: server's)\" aria-label=\"Notifications per hour\">"
         body += "<button type=\"submit\" class=\"primary\">Set ceiling</button></form>"
         return body
+    }
+
+    /// The project a form is about, the current one chosen.
+    static func projectSelect(_ projects: [Project], chrome: Chrome) -> HTML {
+        var select: HTML = "<select name=\"project\" aria-label=\"Project\">"
+        for project in projects {
+            select += Widgets.option(String(project.id), label: project.name, selected: project.id == chrome.currentProject?.id)
+        }
+        select += "</select>"
+        return select
     }
 
     static func duration(_ seconds: Int64) -> String {

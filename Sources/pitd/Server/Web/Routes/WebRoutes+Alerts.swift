@@ -14,7 +14,7 @@ extension WebRoutes {
         let alerts = try alertAccess()
         let projects = try await projectsByID()
         var ceilings: [Int64: Int64] = [:]
-        for id in projects.keys { ceilings[id] = try await alerts.store.ceilingOverride(projectID: id) }
+        for id in projects.keys { ceilings[id] = try await alerts.settings.alertCeiling(projectID: id) }
         let model = AlertsModel(
             channels: try await alerts.store.channels(), rules: try await alerts.store.rules(projectID: nil), projects: projects,
             ceilings: ceilings, serverCeilingPerHour: alerts.serverCeilingPerHour)
@@ -133,7 +133,7 @@ extension WebRoutes {
             }
             perHour = value
         }
-        try await alerts.store.setCeilingOverride(projectID: project.id, perHour: perHour)
+        try await alerts.settings.setAlertCeiling(projectID: project.id, perHour: perHour)
         let flash =
             perHour.map { "“\(project.name)” sends at most \($0) notifications an hour." }
             ?? "“\(project.name)” follows the server's ceiling again."
