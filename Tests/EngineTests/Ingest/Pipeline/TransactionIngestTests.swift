@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import PitIngest
 import PitModel
+import PitPayloads
 import PitQuery
 import PitStorage
 import SQLiteStore
@@ -112,6 +113,30 @@ import Testing
             let entries = try #require(detail["entries"] as? [[String: Any]])
             #expect((entries.first?["data"] as? [Any])?.count == 2 && entries.first?["type"] as? String == "spans")
             #expect(try await fixture.reader.transaction(projectID: 2, eventID: EventID("11111111111111111111111111111111")!) == nil)
+        }
+    }
+
+    /// pit-bench's `--mix` sends transactions of 10-50 spans and span v2 containers; both are
+    /// stored, each span once, and counted in the aggregates.
+    @Test func benchMixTransactionsAndSpansAreStored() async throws {
+        let fixture = try await PipelineFixture()
+        let now = Double(ClockTime.nowMilliseconds / 1000)
+        let generator = SyntheticEvents()
+        let transactionID = EventID.random()
+        let containerID = EventID.random()
+        try await fixture.withWriter {
+            for (kind, index, id) in [(SyntheticEvents.Kind.transaction, 40, transactionID), (.span, 7, containerID)] {
+                let envelope = generator.envelope(kind: kind, index: index, eventID: id, timestamp: now)
+                _ = try await fixture.pipeline.envelope(fixture.request(ByteBuffer(bytes: envelope)))
+            }
+            let transaction = try await fixture.reader.trace(transactionID, projectIDs: [1], limit: 1000)
+            #expect(transaction.transactions.map(\.name) == ["/api/orders/{id}"] && transaction.spans.count == 50)
+            #expect(Set(transaction.spans.map(\.description)).contains("SELECT id, total FROM orders WHERE customer_id = %s LIMIT %s"))
+            let container = try await fixture.reader.trace(containerID, projectIDs: [1], limit: 1000)
+            #expect(container.transactions.map(\.name) == ["GET /api/stock"] && container.spans.count == 16)
+            let now = ClockTime.nowMilliseconds
+            let rows = try await fixture.reader.transactionSummaries(TransactionSummaryQuery(projectIDs: [1], from: now - 600_000, to: now))
+            #expect(rows.map(\.count).reduce(0, +) == 2)
         }
     }
 }
