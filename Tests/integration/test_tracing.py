@@ -227,3 +227,24 @@ def test_sdk_span_streaming_mode_is_stored_as_segments_and_spans(server):
     tree = _trace(server, trace_id)
     (root,) = tree["transactions"]
     assert root["transaction"] == "GET /stream" and root["transaction.op"] == "http.server", root
+
+
+def test_the_apdex_threshold_is_a_project_setting(server):
+    path = "/api/0/projects/pit/default/performance/"
+    assert server.api_json("GET", path) == {"project": "default", "apdexThreshold": 300}
+    r = server.api("PUT", path, json={"apdexThreshold": 0})
+    assert r.status_code == 400 and "Apdex" in r.json()["detail"], r.text
+    r = server.api("PUT", path, json={})
+    assert r.status_code == 400 and r.json()["detail"], r.text
+    assert server.api_json("PUT", path, json={"apdexThreshold": 1000}) == {"project": "default", "apdexThreshold": 1000}
+    now = time.time()
+    trace_id = uuid.uuid4().hex
+    for duration in (0.8, 2.5):
+        event_id = uuid.uuid4().hex
+        payload = _browser_transaction(event_id, trace_id, now - 30, duration)
+        r = _post_envelope(server, H.make_envelope({"event_id": event_id}, [({"type": "transaction"}, payload)]))
+        assert r.status_code == 200, r.text
+    row = H.wait_until(lambda: (_rows(server).get("/products/:id") or {}).get("count()") == 2 and _rows(server)["/products/:id"],
+                       timeout=30, what="two pageloads stored")
+    # T = 1 s: 800 ms satisfied, 2.5 s tolerated (within 4T).
+    assert row["apdex()"] == 0.75, row

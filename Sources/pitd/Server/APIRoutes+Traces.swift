@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import PitIngest
 import PitModel
 import PitQuery
 import PitStorage
@@ -16,6 +17,39 @@ extension APIRoutes {
         api.get("organizations/:org/events-trace-light/:trace") { request, context in
             try await organizationTrace(request, context, light: true)
         }
+        api.get("projects/:org/:project/performance") { _, context in try await projectPerformance(context) }
+        api.put("projects/:org/:project/performance") { request, context in try await setProjectPerformance(request, context) }
+    }
+
+    /// `GET|PUT /api/0/projects/{org}/{project}/performance/`: Pit's own endpoint for the
+    /// project's Apdex threshold, `{"project": slug, "apdexThreshold": 300}` (milliseconds; a PUT
+    /// sets it for transactions stored from then on, as Sentry's project setting does).
+    func projectPerformance(_ context: PitRequestContext) async throws -> Response {
+        let project = try await project(context)
+        let threshold = try await admin { try await $0.apdexThreshold(projectID: project.id) } ?? Apdex.defaultThresholdMilliseconds
+        return performanceAnswer(project, threshold: threshold)
+    }
+
+    func setProjectPerformance(_ request: Request, _ context: PitRequestContext) async throws -> Response {
+        _ = try context.require(.admin)
+        let project = try await project(context)
+        let threshold = try await APIBody.read(request) { json -> Int64 in
+            guard let member = json.member(0, "apdexThreshold"), let value = json.int(member) else {
+                throw HTTPError(.badRequest, message: "apdexThreshold is required: a whole number of milliseconds")
+            }
+            return Int64(value)
+        }
+        try await admin { try await $0.setApdexThreshold(projectID: project.id, milliseconds: threshold) }
+        return performanceAnswer(project, threshold: threshold)
+    }
+
+    private func performanceAnswer(_ project: Project, threshold: Int64) -> Response {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("project", project.slug)
+        writer.field("apdexThreshold", threshold)
+        writer.endObject()
+        return HTTPResponses.json(writer)
     }
 
     func transactionsTable(

@@ -78,6 +78,15 @@ package struct DurationHistogram: Sendable, Equatable {
 /// tolerated ones at most 4T; the score is (satisfied + tolerated / 2) / all.
 package enum Apdex {
     package static let defaultThresholdMilliseconds: Int64 = 300
+    /// A threshold from 1 ms to 10 minutes (the histogram's open bucket starts near 41 s).
+    package static let thresholdRange: ClosedRange<Int64> = 1...600_000
+
+    package static func validatedThreshold(_ milliseconds: Int64) throws(AdminError) -> Int64 {
+        guard thresholdRange.contains(milliseconds) else {
+            throw .invalid("the Apdex threshold is a whole number of milliseconds from 1 to 600000")
+        }
+        return milliseconds
+    }
 
     package enum Verdict: Sendable, Equatable { case satisfied, tolerated, frustrated }
 
