@@ -62,4 +62,52 @@ struct PostgresTransactionParityTests {
             }
         }
     }
+
+    /// Retention deletes transactions (by arrival) and spans (by start) past the cutoff, and the
+    /// aggregates of the hours before it, the same on both back ends; newer ones stay.
+    @Test func retentionPurgesTransactionsSpansAndAggregatesAlike() async throws {
+        let stores = try await ParityStores()
+        let day: Int64 = 86_400_000
+        let now = ClockTime.nowMilliseconds
+        func record(_ n: UInt64, endingAt end: Int64) -> TransactionRecord {
+            var record = TransactionRecord(
+                projectID: 1, eventID: EventID(high: n, low: n), traceID: TraceID(high: 7, low: n), spanID: SpanID(n), parentSpanID: nil,
+                name: "job", op: "task", status: "ok", start: end * 1000 - 5000, duration: 5000, release: nil, environment: "production",
+                received: end)
+            record.compressedPayload = PayloadCodec.compress(ByteBuffer(string: "{}"))
+            record.payloadSize = 2
+            record.spans = [
+                SpanRecord(
+                    projectID: 1, traceID: record.traceID, spanID: SpanID(n + 100), parentSpanID: record.spanID, segmentID: record.spanID,
+                    op: "db", description: "SELECT %s", status: "ok", start: record.start, duration: 1000)
+            ]
+            return record
+        }
+        var unit = WriteUnit(event: nil, items: [])
+        unit.transactions = [record(1, endingAt: now - 10 * day), record(2, endingAt: now - 10 * day), record(3, endingAt: now - 1000)]
+        try stores.write([[.write(unit)]])
+        let cutoff = now - 5 * day
+        try await stores.read { left, right in
+            // PostgreSQL's aggregates are purged once rolled up (its deltas hold about a second).
+            #expect(try await PostgresRollup(client: right.client, logger: PostgresTestDatabase.logger).rollUp())
+            let purgers: [any PurgeStore] = [
+                try SQLitePurgeStore(path: stores.sqlitePath),
+                try PostgresPurgeStore(url: stores.database, logger: PostgresTestDatabase.logger),
+            ]
+            for purger in purgers {
+                #expect(try purger.purgeTransactions(projectID: 1, receivedBefore: cutoff, limit: 1) == 1, "a batch is bounded")
+                #expect(try purger.purgeTransactions(projectID: 1, receivedBefore: cutoff, limit: 100) == 1)
+                #expect(try purger.purgeSpans(projectID: 1, startedBefore: cutoff * 1000, limit: 100) == 2)
+                #expect(try purger.purgeCounters(projectID: 1, beforeHour: HourlyCounts.hour(ofMilliseconds: cutoff)) >= 2)
+                purger.close()
+            }
+            for reader in [left, right] as [any ReadStore] {
+                #expect(try await reader.trace(TraceID(high: 7, low: 1), projectIDs: [1], limit: 10).transactions.isEmpty)
+                let kept = try await reader.trace(TraceID(high: 7, low: 3), projectIDs: [1], limit: 10)
+                #expect(kept.transactions.count == 1 && kept.spans.count == 1)
+                let rows = try await reader.transactionSummaries(TransactionSummaryQuery(projectIDs: [1], from: now - 30 * day, to: now))
+                #expect(rows.map(\.count) == [1], "only the recent transaction is still counted")
+            }
+        }
+    }
 }
