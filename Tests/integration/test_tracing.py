@@ -202,6 +202,8 @@ def test_span_v2_containers_make_segments_and_spans(server):
     tree = _trace(server, trace_id)
     (root,) = tree["transactions"]
     assert root["span_id"] == segment and root["transaction.op"] == "http.server", root
+    event = server.api_json("GET", f"/api/0/projects/pit/default/events/{root['event_id']}/")
+    assert event["type"] == "transaction" and event["title"] == "GET /inventory" and "errors" not in event, event
 
     bad = {"type": "span", "item_count": 3, "content_type": "application/vnd.sentry.items.span.v2+json"}
     r = _post_envelope(server, H.make_envelope(header, [(bad, {"version": 2, "items": items})]))

@@ -59,7 +59,10 @@ extension PostgresReadStore {
             let columns = try row.decode(TransactionColumns.self)
             let bytes = try cells[16].decode(ByteBuffer.self)
             let dictionaryID = try cells[17].decode(Int64?.self)
-            let (payload, error) = EventRow.readPayload { try decompress(Array(bytes.readableBytesView), dictionaryID: dictionaryID) }
+            // A span v2 segment keeps no JSON of its own.
+            let (payload, error) = EventRow.readPayload {
+                bytes.readableBytes == 0 ? Array("{}".utf8) : try decompress(Array(bytes.readableBytesView), dictionaryID: dictionaryID)
+            }
             return StoredTransaction(row: Self.transactionRow(columns), payload: payload, payloadError: error)
         }
         return nil

@@ -43,8 +43,10 @@ extension SQLiteReadStore {
     package func transaction(projectID: Int64, eventID: EventID) async throws -> StoredTransaction? {
         try await read { [self] db in
             try db.query(TransactionSQL.transaction(projectID: projectID, eventID: eventID, dialect: Self.dialect)) { row in
+                // A span v2 segment keeps no JSON of its own.
+                let blob = row.blob(16)
                 let (payload, error) = EventRow.readPayload {
-                    try decompress(row.blob(16), dictionaryID: row.isNull(17) ? nil : row.int(17))
+                    blob.isEmpty ? Array("{}".utf8) : try decompress(blob, dictionaryID: row.isNull(17) ? nil : row.int(17))
                 }
                 return StoredTransaction(row: Self.transactionRow(row), payload: payload, payloadError: error)
             }.first
