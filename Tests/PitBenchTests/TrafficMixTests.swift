@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import PitBenchCore
 import PitModel
@@ -54,5 +55,30 @@ struct TrafficMixTests {
         #expect(errors == 600)
         #expect(sessions == 250)
         #expect(logs == 150)
+    }
+
+    @Test("the performance mix sends half transactions, of 10 to 50 spans, some as span v2 containers")
+    func performanceMix() throws {
+        #expect(try TrafficMix(parsing: "performance") == TrafficMix.performance)
+        #expect(abs(TrafficMix.performance.share(of: .transaction) + TrafficMix.performance.share(of: .span) - 0.5) < 1e-9)
+        let source = RequestSource(mode: .mix(.performance), generator: SyntheticEvents(), templateCount: 200, gzip: false)
+        var random = SystemRandomNumberGenerator()
+        let allocator = ByteBufferAllocator()
+        var transactions = 0
+        var containers = 0
+        for index in 0..<200 {
+            let body = String(buffer: source.next(index: index, allocator: allocator, random: &random).body)
+            // Every child span names its parent; the transaction or segment itself does not.
+            let children = body.components(separatedBy: #""parent_span_id""#).count - 1
+            if body.contains(#""type":"transaction""#) {
+                transactions += 1
+                #expect((10...50).contains(children))
+            }
+            if body.contains(#""type":"span""#) {
+                containers += 1
+                #expect((9...49).contains(children))
+            }
+        }
+        #expect(transactions == 80 && containers == 20)
     }
 }

@@ -175,6 +175,9 @@ package struct RetentionPass {
                 summary.items += try drain(cap: 100) {
                     try store.purgeAttachments(projectID: projectID, receivedBefore: cutoff, limit: $0)
                 }
+                // Transactions and their spans are kept as long as the events.
+                summary.items += try drain { try store.purgeTransactions(projectID: projectID, receivedBefore: cutoff, limit: $0) }
+                summary.items += try drain { try store.purgeSpans(projectID: projectID, startedBefore: cutoff * 1000, limit: $0) }
                 summary.counterRows += try store.purgeCounters(projectID: projectID, beforeHour: HourlyCounts.hour(ofMilliseconds: cutoff))
                 summary.checkIns += try drain { try store.purgeCheckIns(projectID: projectID, createdBefore: cutoff, limit: $0) }
             }

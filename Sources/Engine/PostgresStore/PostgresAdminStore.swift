@@ -184,6 +184,22 @@ package final class PostgresAdminStore: ProjectStore, SettingStore, AccountStore
         }
     }
 
+    package func apdexThreshold(projectID: Int64) async throws -> Int64? {
+        try await with { db in
+            for row in try await rows(db, "SELECT apdex_threshold_ms FROM projects WHERE id = \(projectID)") {
+                return try row.decode(Int64.self)
+            }
+            return nil
+        }
+    }
+
+    package func setApdexThreshold(projectID: Int64, milliseconds: Int64) async throws {
+        let milliseconds = try Apdex.validatedThreshold(milliseconds)
+        try await with { db in
+            _ = try await db.query("UPDATE projects SET apdex_threshold_ms = \(milliseconds) WHERE id = \(projectID)", logger: logger)
+        }
+    }
+
     package func keys(projectID: Int64?) async throws -> [ProjectKey] {
         try await with { db in
             if let projectID {

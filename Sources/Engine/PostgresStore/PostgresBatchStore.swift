@@ -223,6 +223,7 @@ package final class PostgresBatchStore: BatchStore {
         insertFeedback(units.flatMap(\.feedback))
         insertLogs(units.flatMap(\.logs))
         insertAttachments(units.flatMap(\.attachments))
+        if units.contains(where: { !$0.transactions.isEmpty || !$0.spans.isEmpty }) { try writeTransactions(units) }
         var events: [EventRecord] = []
         events.reserveCapacity(units.count)
         for unit in units {
@@ -706,7 +707,7 @@ package final class PostgresBatchStore: BatchStore {
         let rows = try session.query(
             """
             INSERT INTO events (project_id, issue_id, event_id, timestamp, received, level, release, environment, user_key,
-                processing_errors, payload_size, payload, dictionary_id)
+                processing_errors, payload_size, payload, dictionary_id, trace_id, span_id)
             SELECT * FROM unnest(\(offered.map { events[$0].projectID }), \(offered.map { issueOf[$0] }),
                                  \(offered.map { ByteBuffer(bytes: events[$0].eventID.bytes) }),
                                  \(offered.map { events[$0].timestamp }), \(offered.map { events[$0].received }),
@@ -714,9 +715,11 @@ package final class PostgresBatchStore: BatchStore {
                                  \(offered.map { events[$0].environment }), \(PostgresNullableArray(offered.map { events[$0].userKey })),
                                  \(PostgresNullableArray(offered.map { events[$0].processingErrors })),
                                  \(offered.map { Int64(events[$0].payloadSize) }), \(offered.map { ByteBuffer(bytes: events[$0].compressedPayload) }),
-                                 \(PostgresNullableArray(offered.map { events[$0].dictionaryID })))
+                                 \(PostgresNullableArray(offered.map { events[$0].dictionaryID })),
+                                 \(PostgresNullableArray(offered.map { events[$0].traceID.map { ByteBuffer(bytes: $0.bytes) } })),
+                                 \(PostgresNullableArray(offered.map { events[$0].traceSpanID?.storage })))
                 AS n(project_id, issue_id, event_id, timestamp, received, level, release, environment, user_key,
-                     processing_errors, payload_size, payload, dictionary_id)
+                     processing_errors, payload_size, payload, dictionary_id, trace_id, span_id)
             WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.project_id = n.project_id AND e.event_id = n.event_id)
             ON CONFLICT (project_id, event_id) DO NOTHING
             RETURNING project_id, event_id

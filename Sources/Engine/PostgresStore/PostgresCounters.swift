@@ -1,3 +1,5 @@
+import PitStorage
+
 /// How the read side sees PostgreSQL's counters: the rolled-up rows plus the deltas writers have
 /// committed since (see `PostgresSchema.ownMigrations` and `PostgresRollup`). Each fragment is a
 /// parenthesised subquery to use where the table's name was. Every statement reads both parts
@@ -50,6 +52,20 @@ enum PostgresCounters {
         (SELECT project_id, release, environment, hour, bucket, sessions FROM session_durations
          UNION ALL SELECT project_id, release, environment, hour, bucket, sessions FROM session_duration_deltas)
         """
+
+    /// Performance aggregates as they stand; the readers sum per group, so the pending deltas are
+    /// only appended (as minutes, or folded to their hour).
+    static let allTransactionMinutes = transactionAggregates(unit: "minute", fromDeltas: "minute")
+    static let allTransactionHours = transactionAggregates(unit: "hour", fromDeltas: "minute / 60")
+
+    private static func transactionAggregates(unit: String, fromDeltas expression: String) -> String {
+        let counters = (["total", "failures", "extrapolated", "satisfied", "tolerated", "duration_sum"] + DurationHistogram.columns)
+            .joined(separator: ", ")
+        return """
+            (SELECT project_id, \(unit), name, release, environment, \(counters) FROM transaction_\(unit)s
+             UNION ALL SELECT project_id, \(expression) AS \(unit), name, release, environment, \(counters) FROM transaction_minute_deltas)
+            """
+    }
 
     /// Per issue, what its pending deltas add; the last release is the newest delta's that had one.
     static let pendingIssues = """

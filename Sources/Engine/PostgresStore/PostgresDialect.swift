@@ -20,6 +20,8 @@ package struct PostgresDialect: SQLDialect {
     package var outcomesHourly: String { PostgresCounters.allOutcomesHourly }
     package var sessionHourly: String { PostgresCounters.allSessionHourly }
     package var sessionDurations: String { PostgresCounters.allSessionDurations }
+    package var transactionMinutes: String { PostgresCounters.allTransactionMinutes }
+    package var transactionHours: String { PostgresCounters.allTransactionHours }
 
     package func byteOrder(_ expression: String) -> String { "\(expression) COLLATE \"C\"" }
 

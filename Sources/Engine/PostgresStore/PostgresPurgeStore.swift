@@ -177,6 +177,24 @@ package final class PostgresPurgeStore: PurgeStore {
         return result.metadata.rows ?? 0
     }
 
+    package func purgeTransactions(projectID: Int64, receivedBefore cutoff: Int64, limit: Int) throws -> Int {
+        let result = try session.query(
+            """
+            DELETE FROM transactions WHERE id IN
+                (SELECT id FROM transactions WHERE project_id = \(projectID) AND received < \(cutoff) ORDER BY received LIMIT \(Int64(limit)))
+            """)
+        return result.metadata.rows ?? 0
+    }
+
+    package func purgeSpans(projectID: Int64, startedBefore cutoff: Int64, limit: Int) throws -> Int {
+        let result = try session.query(
+            """
+            DELETE FROM spans WHERE id IN
+                (SELECT id FROM spans WHERE project_id = \(projectID) AND start_us < \(cutoff) ORDER BY start_us LIMIT \(Int64(limit)))
+            """)
+        return result.metadata.rows ?? 0
+    }
+
     package func purgeCounters(projectID: Int64, beforeHour hour: Int64) throws -> Int {
         try session.transaction {
             var deleted = 0
@@ -185,6 +203,8 @@ package final class PostgresPurgeStore: PurgeStore {
                 "DELETE FROM session_hourly WHERE project_id = \(projectID) AND hour < \(hour)",
                 "DELETE FROM session_users WHERE project_id = \(projectID) AND hour < \(hour)",
                 "DELETE FROM session_durations WHERE project_id = \(projectID) AND hour < \(hour)",
+                "DELETE FROM transaction_hours WHERE project_id = \(projectID) AND hour < \(hour)",
+                "DELETE FROM transaction_minutes WHERE project_id = \(projectID) AND minute < \(hour * 60)",
             ] {
                 deleted += try session.query(query).metadata.rows ?? 0
             }

@@ -1,4 +1,5 @@
 package import Logging
+import PitStorage
 package import PostgresNIO
 import ServiceLifecycle
 
@@ -70,7 +71,7 @@ package struct PostgresRollup: Service {
 
     private static let vacuum: PostgresQuery = """
         VACUUM (SKIP_LOCKED) issue_deltas, issue_tag_deltas, release_deltas, project_environment_deltas, issue_hourly_deltas,
-            project_hourly_deltas, outcomes_hourly_deltas, session_hourly_deltas, session_duration_deltas
+            project_hourly_deltas, outcomes_hourly_deltas, session_hourly_deltas, session_duration_deltas, transaction_minute_deltas
         """
 
     /// Issues are locked in id order first, as writers lock the resolved ones they reopen, so the
@@ -150,5 +151,27 @@ package struct PostgresRollup: Service {
         ON CONFLICT (project_id, release, environment, hour, bucket) DO UPDATE SET
             sessions = session_durations.sessions + excluded.sessions
         """,
+        PostgresQuery(unsafeSQL: transactionRollup),
     ]
+
+    /// The performance deltas into both granularities at once: the minutes as they came, and the
+    /// same sums an hour wide.
+    private static let transactionRollup: String = {
+        let counters = ["total", "failures", "extrapolated", "satisfied", "tolerated", "duration_sum"] + DurationHistogram.columns
+        let keys = "project_id, name, release, environment"
+        func upsert(_ table: String, unit: String, from expression: String) -> String {
+            """
+            INSERT INTO \(table) (project_id, \(unit), name, release, environment, \(counters.joined(separator: ", ")))
+            SELECT project_id, \(expression), name, release, environment, \(counters.map { "SUM(\($0))" }.joined(separator: ", "))
+            FROM d GROUP BY project_id, \(expression), name, release, environment ORDER BY project_id, \(expression), name, release, environment
+            ON CONFLICT (project_id, \(unit), \(keys.dropFirst("project_id, ".count))) DO UPDATE SET
+                \(counters.map { "\($0) = \(table).\($0) + excluded.\($0)" }.joined(separator: ", "))
+            """
+        }
+        return """
+            WITH d AS (DELETE FROM transaction_minute_deltas RETURNING *),
+            m AS (\(upsert("transaction_minutes", unit: "minute", from: "minute")))
+            \(upsert("transaction_hours", unit: "hour", from: "minute / 60"))
+            """
+    }()
 }

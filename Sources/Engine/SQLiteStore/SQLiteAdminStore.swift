@@ -183,6 +183,19 @@ package final class SQLiteAdminStore: ProjectStore, SettingStore, AccountStore {
         }
     }
 
+    package func apdexThreshold(projectID: Int64) async throws -> Int64? {
+        try await with { db in
+            try db.statement("SELECT apdex_threshold_ms FROM projects WHERE id = ?").query([.int(projectID)], { $0.int(0) }).first
+        }
+    }
+
+    package func setApdexThreshold(projectID: Int64, milliseconds: Int64) async throws {
+        let milliseconds = try Apdex.validatedThreshold(milliseconds)
+        try await with { db in
+            try db.statement("UPDATE projects SET apdex_threshold_ms = ? WHERE id = ?").run([.int(milliseconds), .int(projectID)])
+        }
+    }
+
     package func key(id: Int64) async throws -> ProjectKey? {
         try await with { try $0.statement(Self.keyColumns + " WHERE id = ?").query([.int(id)], Self.key).first }
     }

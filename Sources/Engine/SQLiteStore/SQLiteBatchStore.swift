@@ -217,14 +217,15 @@ package final class SQLiteBatchStore: BatchStore {
         var statusChanged: Set<Int64> = []
         var sessionUnits: [WriteUnit] = []
         var checkInUnits: [WriteUnit] = []
+        var transactionUnits: [WriteUnit] = []
         var userTags: [IssueTagValue: SeenCount] = [:]
         var outcomes = OutcomeBatch()
         let insertUser = try connection.statement("INSERT OR IGNORE INTO issue_users (issue_id, user_key) VALUES (?, ?)")
         let insertEvent = try connection.statement(
             """
             INSERT OR IGNORE INTO events (project_id, issue_id, event_id, timestamp, received, level, release,
-                environment, user_key, processing_errors, payload_size, payload, dictionary_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                environment, user_key, processing_errors, payload_size, payload, dictionary_id, trace_id, span_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let insertItem = try connection.statement(
             """
@@ -239,6 +240,7 @@ package final class SQLiteBatchStore: BatchStore {
             case .write(let unit):
                 if !unit.sessions.isEmpty { sessionUnits.append(unit) }
                 if !unit.checkIns.isEmpty { checkInUnits.append(unit) }
+                if !unit.transactions.isEmpty || !unit.spans.isEmpty { transactionUnits.append(unit) }
                 for item in unit.items {
                     try insertItem.run([
                         .int(item.projectID), .text(item.type), item.eventID.map { .blob($0.bytes) } ?? .null,
@@ -280,6 +282,7 @@ package final class SQLiteBatchStore: BatchStore {
         }
         if !sessionUnits.isEmpty { try writeSessions(sessionUnits) }
         if !checkInUnits.isEmpty { try MonitorWrites.apply(checkInUnits, to: SQLiteMonitorWrites(connection: connection)) }
+        if !transactionUnits.isEmpty { try writeTransactions(transactionUnits) }
         try writeOutcomes(outcomes)
         return outcome
     }
@@ -313,6 +316,7 @@ package final class SQLiteBatchStore: BatchStore {
             .int(event.received), .int(Int64(event.level.rawValue)), .optional(event.release),
             .text(event.environment), .optional(event.userKey), .optional(event.processingErrors),
             .int(Int64(event.payloadSize)), .blob(event.compressedPayload), .optional(event.dictionaryID),
+            event.traceID.map { .blob($0.bytes) } ?? .null, .optional(event.traceSpanID?.storage),
         ])
         guard connection.changes > 0 else {
             // (project, event_id) already stored: an SDK retry, normally grouped the same

@@ -24,6 +24,8 @@ package struct SQLiteDialect: SQLDialect {
     package var outcomesHourly: String { "outcomes_hourly" }
     package var sessionHourly: String { "session_hourly" }
     package var sessionDurations: String { "session_durations" }
+    package var transactionMinutes: String { "transaction_minutes" }
+    package var transactionHours: String { "transaction_hours" }
 
     package func byteOrder(_ expression: String) -> String { expression }
 

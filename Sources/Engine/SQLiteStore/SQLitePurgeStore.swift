@@ -199,13 +199,38 @@ package final class SQLitePurgeStore: PurgeStore {
         }
     }
 
+    package func purgeTransactions(projectID: Int64, receivedBefore cutoff: Int64, limit: Int) throws -> Int {
+        try held {
+            try connection.statement(
+                """
+                DELETE FROM transactions WHERE id IN
+                    (SELECT id FROM transactions WHERE project_id = ? AND received < ? ORDER BY received LIMIT ?)
+                """
+            ).run([.int(projectID), .int(cutoff), .int(Int64(limit))])
+            return connection.changes
+        }
+    }
+
+    package func purgeSpans(projectID: Int64, startedBefore cutoff: Int64, limit: Int) throws -> Int {
+        try held {
+            try connection.statement(
+                "DELETE FROM spans WHERE id IN (SELECT id FROM spans WHERE project_id = ? AND start_us < ? ORDER BY start_us LIMIT ?)"
+            ).run([.int(projectID), .int(cutoff), .int(Int64(limit))])
+            return connection.changes
+        }
+    }
+
     package func purgeCounters(projectID: Int64, beforeHour hour: Int64) throws -> Int {
         try held {
             var deleted = 0
-            for table in ["project_hourly", "session_hourly", "session_users", "session_durations"] {
+            for table in ["project_hourly", "session_hourly", "session_users", "session_durations", "transaction_hours"] {
                 try connection.statement("DELETE FROM \(table) WHERE project_id = ? AND hour < ?").run([.int(projectID), .int(hour)])
                 deleted += connection.changes
             }
+            try connection.statement("DELETE FROM transaction_minutes WHERE project_id = ? AND minute < ?").run([
+                .int(projectID), .int(hour * 60),
+            ])
+            deleted += connection.changes
             return deleted
         }
     }

@@ -91,7 +91,7 @@ package final class SQLiteReadStore: ReadStore {
         )
     }
 
-    private func decompress(_ bytes: [UInt8], dictionaryID: Int64?) throws -> [UInt8] {
+    func decompress(_ bytes: [UInt8], dictionaryID: Int64?) throws -> [UInt8] {
         guard let dictionaryID else { return try PayloadCodec.decompress(bytes, limit: maximumPayloadBytes) }
         guard let dictionaries else { throw PayloadCodecError.corrupt("payload needs dictionary \(dictionaryID)") }
         return try dictionaries.decompress(bytes, dictionaryID: dictionaryID, limit: maximumPayloadBytes)

@@ -628,7 +628,7 @@ package enum SQLiteSchema {
         // 17: sliding alert windows and metric conditions (issue 15). A frequency rule's events
         // per issue are counted in buckets of 1/60 of its window, so "N events in 1h" means the
         // last hour at any moment (the tumbling window that `alert_rule_state` kept missed a
-        // burst split across two windows). A crash-free-rate rule's state (issue 0) records
+        // burst split across two windows). A crash-free-rate rule's state (issue 15) records
         // whether its condition holds, so it notifies on the crossing, not on every pass.
         """
         CREATE TABLE alert_rule_buckets (
@@ -644,6 +644,113 @@ package enum SQLiteSchema {
         ALTER TABLE alert_rule_state ADD COLUMN condition_active INTEGER NOT NULL DEFAULT 0;
         CREATE INDEX alert_rule_users_age ON alert_rule_users (seen_at);
         CREATE INDEX alert_deliveries_age ON alert_deliveries (created_at)
+        """,
+        // 18: performance monitoring (issue 13). One row per transaction (`transaction` items and
+        // span v2 segments) and per span, lean: the columns the trace view and the pages query,
+        // times in microseconds, ids as 16-byte blobs (trace, event) and 64-bit integers (span);
+        // a transaction keeps its JSON compressed, as an event does, for the event detail API.
+        // `transaction_minutes` and `transaction_hours` are the pre-aggregated metrics the
+        // summary reads instead of rows: counts, failures, the count extrapolated by sample rate,
+        // Apdex against the project's threshold (`projects.apdex_threshold_ms`), and the duration
+        // histogram in fixed log buckets `h00`…`h47` (`DurationHistogram`), so percentiles of any
+        // window are sums. Error events keep their trace id for the trace view.
+        """
+        ALTER TABLE events ADD COLUMN trace_id BLOB;
+        ALTER TABLE events ADD COLUMN span_id INTEGER;
+        CREATE INDEX events_trace ON events (trace_id) WHERE trace_id IS NOT NULL;
+        ALTER TABLE projects ADD COLUMN apdex_threshold_ms INTEGER NOT NULL DEFAULT 300;
+        CREATE TABLE transactions (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL,
+            event_id BLOB NOT NULL,
+            trace_id BLOB NOT NULL,
+            span_id INTEGER NOT NULL,
+            parent_span_id INTEGER,
+            name TEXT NOT NULL,
+            op TEXT NOT NULL,
+            status TEXT NOT NULL,
+            start_us INTEGER NOT NULL,
+            duration_us INTEGER NOT NULL,
+            release TEXT,
+            environment TEXT NOT NULL,
+            platform TEXT,
+            sample_rate REAL,
+            measurements TEXT,
+            received INTEGER NOT NULL,
+            payload_size INTEGER NOT NULL,
+            payload BLOB NOT NULL,
+            dictionary_id INTEGER
+        );
+        CREATE UNIQUE INDEX transactions_event ON transactions (project_id, event_id);
+        CREATE INDEX transactions_trace ON transactions (trace_id);
+        CREATE INDEX transactions_project_received ON transactions (project_id, received);
+        CREATE TABLE spans (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL,
+            trace_id BLOB NOT NULL,
+            span_id INTEGER NOT NULL,
+            parent_span_id INTEGER,
+            segment_id INTEGER,
+            op TEXT NOT NULL,
+            description TEXT NOT NULL,
+            status TEXT NOT NULL,
+            start_us INTEGER NOT NULL,
+            duration_us INTEGER NOT NULL
+        );
+        CREATE UNIQUE INDEX spans_trace ON spans (trace_id, span_id, project_id);
+        CREATE INDEX spans_project_start ON spans (project_id, start_us);
+        CREATE TABLE transaction_minutes (
+            project_id INTEGER NOT NULL,
+            minute INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            release TEXT NOT NULL,
+            environment TEXT NOT NULL,
+            total INTEGER NOT NULL,
+            failures INTEGER NOT NULL,
+            extrapolated REAL NOT NULL,
+            satisfied INTEGER NOT NULL,
+            tolerated INTEGER NOT NULL,
+            duration_sum INTEGER NOT NULL,
+            h00 INTEGER NOT NULL DEFAULT 0, h01 INTEGER NOT NULL DEFAULT 0, h02 INTEGER NOT NULL DEFAULT 0, h03 INTEGER NOT NULL DEFAULT 0,
+            h04 INTEGER NOT NULL DEFAULT 0, h05 INTEGER NOT NULL DEFAULT 0, h06 INTEGER NOT NULL DEFAULT 0, h07 INTEGER NOT NULL DEFAULT 0,
+            h08 INTEGER NOT NULL DEFAULT 0, h09 INTEGER NOT NULL DEFAULT 0, h10 INTEGER NOT NULL DEFAULT 0, h11 INTEGER NOT NULL DEFAULT 0,
+            h12 INTEGER NOT NULL DEFAULT 0, h13 INTEGER NOT NULL DEFAULT 0, h14 INTEGER NOT NULL DEFAULT 0, h15 INTEGER NOT NULL DEFAULT 0,
+            h16 INTEGER NOT NULL DEFAULT 0, h17 INTEGER NOT NULL DEFAULT 0, h18 INTEGER NOT NULL DEFAULT 0, h19 INTEGER NOT NULL DEFAULT 0,
+            h20 INTEGER NOT NULL DEFAULT 0, h21 INTEGER NOT NULL DEFAULT 0, h22 INTEGER NOT NULL DEFAULT 0, h23 INTEGER NOT NULL DEFAULT 0,
+            h24 INTEGER NOT NULL DEFAULT 0, h25 INTEGER NOT NULL DEFAULT 0, h26 INTEGER NOT NULL DEFAULT 0, h27 INTEGER NOT NULL DEFAULT 0,
+            h28 INTEGER NOT NULL DEFAULT 0, h29 INTEGER NOT NULL DEFAULT 0, h30 INTEGER NOT NULL DEFAULT 0, h31 INTEGER NOT NULL DEFAULT 0,
+            h32 INTEGER NOT NULL DEFAULT 0, h33 INTEGER NOT NULL DEFAULT 0, h34 INTEGER NOT NULL DEFAULT 0, h35 INTEGER NOT NULL DEFAULT 0,
+            h36 INTEGER NOT NULL DEFAULT 0, h37 INTEGER NOT NULL DEFAULT 0, h38 INTEGER NOT NULL DEFAULT 0, h39 INTEGER NOT NULL DEFAULT 0,
+            h40 INTEGER NOT NULL DEFAULT 0, h41 INTEGER NOT NULL DEFAULT 0, h42 INTEGER NOT NULL DEFAULT 0, h43 INTEGER NOT NULL DEFAULT 0,
+            h44 INTEGER NOT NULL DEFAULT 0, h45 INTEGER NOT NULL DEFAULT 0, h46 INTEGER NOT NULL DEFAULT 0, h47 INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (project_id, minute, name, release, environment)
+        ) WITHOUT ROWID;
+        CREATE TABLE transaction_hours (
+            project_id INTEGER NOT NULL,
+            hour INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            release TEXT NOT NULL,
+            environment TEXT NOT NULL,
+            total INTEGER NOT NULL,
+            failures INTEGER NOT NULL,
+            extrapolated REAL NOT NULL,
+            satisfied INTEGER NOT NULL,
+            tolerated INTEGER NOT NULL,
+            duration_sum INTEGER NOT NULL,
+            h00 INTEGER NOT NULL DEFAULT 0, h01 INTEGER NOT NULL DEFAULT 0, h02 INTEGER NOT NULL DEFAULT 0, h03 INTEGER NOT NULL DEFAULT 0,
+            h04 INTEGER NOT NULL DEFAULT 0, h05 INTEGER NOT NULL DEFAULT 0, h06 INTEGER NOT NULL DEFAULT 0, h07 INTEGER NOT NULL DEFAULT 0,
+            h08 INTEGER NOT NULL DEFAULT 0, h09 INTEGER NOT NULL DEFAULT 0, h10 INTEGER NOT NULL DEFAULT 0, h11 INTEGER NOT NULL DEFAULT 0,
+            h12 INTEGER NOT NULL DEFAULT 0, h13 INTEGER NOT NULL DEFAULT 0, h14 INTEGER NOT NULL DEFAULT 0, h15 INTEGER NOT NULL DEFAULT 0,
+            h16 INTEGER NOT NULL DEFAULT 0, h17 INTEGER NOT NULL DEFAULT 0, h18 INTEGER NOT NULL DEFAULT 0, h19 INTEGER NOT NULL DEFAULT 0,
+            h20 INTEGER NOT NULL DEFAULT 0, h21 INTEGER NOT NULL DEFAULT 0, h22 INTEGER NOT NULL DEFAULT 0, h23 INTEGER NOT NULL DEFAULT 0,
+            h24 INTEGER NOT NULL DEFAULT 0, h25 INTEGER NOT NULL DEFAULT 0, h26 INTEGER NOT NULL DEFAULT 0, h27 INTEGER NOT NULL DEFAULT 0,
+            h28 INTEGER NOT NULL DEFAULT 0, h29 INTEGER NOT NULL DEFAULT 0, h30 INTEGER NOT NULL DEFAULT 0, h31 INTEGER NOT NULL DEFAULT 0,
+            h32 INTEGER NOT NULL DEFAULT 0, h33 INTEGER NOT NULL DEFAULT 0, h34 INTEGER NOT NULL DEFAULT 0, h35 INTEGER NOT NULL DEFAULT 0,
+            h36 INTEGER NOT NULL DEFAULT 0, h37 INTEGER NOT NULL DEFAULT 0, h38 INTEGER NOT NULL DEFAULT 0, h39 INTEGER NOT NULL DEFAULT 0,
+            h40 INTEGER NOT NULL DEFAULT 0, h41 INTEGER NOT NULL DEFAULT 0, h42 INTEGER NOT NULL DEFAULT 0, h43 INTEGER NOT NULL DEFAULT 0,
+            h44 INTEGER NOT NULL DEFAULT 0, h45 INTEGER NOT NULL DEFAULT 0, h46 INTEGER NOT NULL DEFAULT 0, h47 INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (project_id, hour, name, release, environment)
+        ) WITHOUT ROWID
         """,
     ]
 

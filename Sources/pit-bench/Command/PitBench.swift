@@ -108,7 +108,7 @@ struct LoadOptions: ParsableArguments {
     @Flag(help: "gzip request bodies.") var gzip = false
     @Option(
         help: ArgumentHelp(
-            "Mix other kinds of request with errors: a preset (traced: errors 40, transactions 30, sessions 15, check-ins 5, logs 10; app: errors 60, sessions 25, logs 15) or weights, e.g. error=60,session=25,log=15 (kinds: error, transaction, session, check_in, log).",
+            "Mix other kinds of request with errors: a preset (traced: errors 40, transactions 30, sessions 15, check-ins 5, logs 10; app: errors 60, sessions 25, logs 15; performance: errors 50, transactions 40, span v2 containers 10) or weights, e.g. error=60,session=25,log=15 (kinds: error, transaction, session, check_in, log, span; transactions and containers carry 10-50 spans).",
             valueName: "preset|kind=weight,…"),
         transform: { text in try TrafficMix(parsing: text) })
     var mix: TrafficMix?

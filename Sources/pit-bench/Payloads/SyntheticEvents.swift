@@ -152,7 +152,29 @@ package struct SyntheticEvents: Sendable {
         case error, transaction, session
         case checkIn = "check_in"
         case log
+        /// A span v2 container (span streaming): a segment and its child spans.
+        case span
     }
+
+    /// Spans of request `index`'s transaction or container: 10 to 50, as a traced backend's
+    /// requests carry (a query or two per model, an HTTP call, template rendering).
+    static func spanCount(index: Int) -> Int { 10 + index % 41 }
+
+    /// A span id that differs per position in its trace; the trace id (the request's event id,
+    /// patched per request) keeps spans of different requests apart.
+    static func spanID(_ position: Int) -> String {
+        let hex = String(position + 1, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// The ops and descriptions spans cycle through, the SQL with literals as an ORM sends them.
+    static let spanShapes: [(op: String, description: String)] = [
+        ("db", "SELECT id, total FROM orders WHERE customer_id = 42 LIMIT 20"),
+        ("db", "SELECT * FROM order_lines WHERE order_id IN (1, 2, 3)"),
+        ("http.client", "GET https://payments.internal/charges/9f86d081884c7d65"),
+        ("cache.get", "orders:customer:42"),
+        ("template.render", "orders/list.html"),
+    ]
 
     /// An envelope of `kind`; error envelopes carry the event id that the server answers with.
     package func envelope(kind: Kind, index: Int, eventID: EventID, timestamp: Double) -> [UInt8] {
@@ -170,11 +192,49 @@ package struct SyntheticEvents: Sendable {
         case .error:
             return errorEnvelope(index: index, eventID: eventID, timestamp: timestamp)
         case .transaction:
+            let root = Self.spanID(0)
+            let duration = 0.05 + Double(index % 20) * 0.03
+            let count = Self.spanCount(index: index)
+            let spans = (1...count).map { position -> String in
+                let shape = Self.spanShapes[position % Self.spanShapes.count]
+                let start = timestamp - duration + duration * Double(position - 1) / Double(count)
+                return """
+                    {"span_id":"\(Self.spanID(position))","parent_span_id":"\(root)","trace_id":"\(eventID.hex)","op":"\(shape.op)","description":"\(shape.description)","start_timestamp":\(start),"timestamp":\(start + duration / Double(count)),"status":"ok"}
+                    """
+            }
             let payload = Array(
                 """
-                {"type":"transaction","event_id":"\(eventID.hex)","transaction":"/api/orders/{id}","start_timestamp":\(timestamp - 0.2),"timestamp":\(timestamp),"platform":"python","release":"app@1.\(index % releases).0","environment":"production","contexts":{"trace":{"trace_id":"\(eventID.hex)","span_id":"\(eventID.hex.prefix(16))","op":"http.server","status":"ok"}},"spans":[{"span_id":"\(eventID.hex.suffix(16))","parent_span_id":"\(eventID.hex.prefix(16))","trace_id":"\(eventID.hex)","op":"db","description":"SELECT * FROM orders WHERE id = %s","start_timestamp":\(timestamp - 0.15),"timestamp":\(timestamp - 0.1)}]}
+                {"type":"transaction","event_id":"\(eventID.hex)","transaction":"/api/orders/{id}","start_timestamp":\(timestamp - duration),"timestamp":\(timestamp),"platform":"python","release":"app@1.\(index % releases).0","environment":"production","contexts":{"trace":{"trace_id":"\(eventID.hex)","span_id":"\(root)","op":"http.server","status":"\(index % 25 == 0 ? "internal_error" : "ok")"}},"spans":[\(spans.joined(separator: ","))]}
                 """.utf8)
-            return wrap("{\"event_id\":\"\(eventID.hex)\",\"sent_at\":\"\(sentAt)\"}", "transaction", payload)
+            return wrap(
+                "{\"event_id\":\"\(eventID.hex)\",\"sent_at\":\"\(sentAt)\",\"trace\":{\"trace_id\":\"\(eventID.hex)\",\"sample_rate\":\"1.0\"}}",
+                "transaction", payload)
+        case .span:
+            let root = Self.spanID(0)
+            let duration = 0.02 + Double(index % 10) * 0.01
+            let count = Self.spanCount(index: index)
+            func attributes(_ op: String) -> String {
+                """
+                {"sentry.op":{"type":"string","value":"\(op)"},"sentry.release":{"type":"string","value":"app@1.\(index % releases).0"},"sentry.environment":{"type":"string","value":"production"},"sentry.segment.id":{"type":"string","value":"\(root)"},"sentry.segment.name":{"type":"string","value":"GET /api/stock"}}
+                """
+            }
+            var items = [
+                """
+                {"trace_id":"\(eventID.hex)","span_id":"\(root)","name":"GET /api/stock","status":"ok","is_segment":true,"kind":"server","start_timestamp":\(timestamp - duration),"end_timestamp":\(timestamp),"attributes":\(attributes("http.server"))}
+                """
+            ]
+            for position in 1..<count {
+                let shape = Self.spanShapes[position % Self.spanShapes.count]
+                let start = timestamp - duration + duration * Double(position - 1) / Double(count)
+                items.append(
+                    """
+                    {"trace_id":"\(eventID.hex)","span_id":"\(Self.spanID(position))","parent_span_id":"\(root)","name":"\(shape.description)","status":"ok","is_segment":false,"kind":"client","start_timestamp":\(start),"end_timestamp":\(start + duration / Double(count)),"attributes":\(attributes(shape.op))}
+                    """)
+            }
+            let payload = Array(#"{"version":2,"items":["#.utf8) + Array(items.joined(separator: ",").utf8) + Array("]}".utf8)
+            return wrap(
+                "{\"sent_at\":\"\(sentAt)\",\"trace\":{\"trace_id\":\"\(eventID.hex)\",\"sample_rate\":\"1.0\"}}", "span", payload,
+                contentType: "application/vnd.sentry.items.span.v2+json", extra: ",\"item_count\":\(count)")
         case .session:
             let payload = Array(
                 """

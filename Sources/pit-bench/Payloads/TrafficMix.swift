@@ -12,8 +12,11 @@ package struct TrafficMix: Sendable, Equatable, CustomStringConvertible {
     package static let traced = TrafficMix(weights: [.error: 40, .transaction: 30, .session: 15, .checkIn: 5, .log: 10])
     /// An application without tracing, as issue 12 sizes it: errors, release health and logs.
     package static let app = TrafficMix(weights: [.error: 60, .session: 25, .log: 15])
+    /// Performance monitoring's sizing (issue 13): half the requests carry transactions of 10-50
+    /// spans (a fifth of those as span v2 containers), half errors.
+    package static let performance = TrafficMix(weights: [.error: 50, .transaction: 40, .span: 10])
 
-    package static let presets: [(name: String, mix: TrafficMix)] = [("traced", .traced), ("app", .app)]
+    package static let presets: [(name: String, mix: TrafficMix)] = [("traced", .traced), ("app", .app), ("performance", .performance)]
 
     package init(weights: [SyntheticEvents.Kind: Int]) {
         self.weights = weights.filter { $0.value > 0 }

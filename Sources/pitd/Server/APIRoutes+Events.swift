@@ -80,11 +80,20 @@ extension APIRoutes {
         return try await eventsResponse(request, query: try Self.eventQuery(request, projectID: project.id, issueID: nil), issue: nil)
     }
 
+    /// An error event, or else a transaction (`SentryAPIRenderer.transactionEvent`).
     func projectEvent(_ context: PitRequestContext) async throws -> Response {
         let project = try await project(context)
-        guard let text = context.parameters.get("event"), let eventID = EventID(text),
-            let event = try await reader.event(projectID: project.id, eventID: eventID)
-        else { throw HTTPError(.notFound, message: "The requested resource does not exist") }
+        guard let text = context.parameters.get("event"), let eventID = EventID(text) else {
+            throw HTTPError(.notFound, message: "The requested resource does not exist")
+        }
+        guard let event = try await reader.event(projectID: project.id, eventID: eventID) else {
+            guard let transaction = try await reader.transaction(projectID: project.id, eventID: eventID) else {
+                throw HTTPError(.notFound, message: "The requested resource does not exist")
+            }
+            var writer = JSONWriter()
+            SentryAPIRenderer.transactionEvent(transaction, into: &writer)
+            return HTTPResponses.json(writer)
+        }
         let issue = try await reader.issue(id: event.issueID)
         var writer = JSONWriter()
         SentryAPIRenderer.event(event, issue: issue, into: &writer)

@@ -14,12 +14,15 @@ extension APIRoutes {
         let projects = try await organizationProjects(context)
         let parameters = FormFields(query: request).pairs.map { ($0.name, $0.value) }
         let dataset = parameters.first { $0.0 == "dataset" }?.1 ?? ""
+        if TransactionsRequest.datasets.contains(dataset) {
+            return try await transactionsTable(request, parameters: parameters, projects: projects)
+        }
         guard LogsRequest.datasets.contains(dataset) else {
             throw HTTPError(
                 .badRequest,
                 message: dataset.isEmpty
-                    ? "dataset is required: Pit's events table serves dataset=logs (or ourlogs)"
-                    : "dataset \(dataset) is not supported: Pit's events table serves dataset=logs (or ourlogs)")
+                    ? "dataset is required: Pit's events table serves dataset=logs (or ourlogs) and dataset=transactions"
+                    : "dataset \(dataset) is not supported: Pit's events table serves dataset=logs (or ourlogs) and dataset=transactions")
         }
         var logs: LogsRequest
         do {

@@ -148,6 +148,7 @@ struct PostgresRollupTests {
             for table in [
                 "issue_deltas", "issue_tag_deltas", "release_deltas", "project_environment_deltas", "issue_hourly_deltas",
                 "project_hourly_deltas", "outcomes_hourly_deltas", "session_hourly_deltas", "session_duration_deltas",
+                "transaction_minute_deltas",
             ] {
                 try session.query(PostgresQuery(unsafeSQL: "DROP TABLE \(table)"))
             }

@@ -58,6 +58,7 @@ package enum EventExtractor {
             case "user", "sentry.interfaces.User": event.user = user(json, value)
             case "contexts":
                 event.traceID = json.string(json.path(value, "trace", "trace_id"))
+                event.traceSpanID = json.withStringUTF8(json.path(value, "trace", "span_id")) { SpanID(hex: $0) }
             case "sdk":
                 event.sdkName = json.string(json.member(value, "name"))
                 event.sdkVersion = json.string(json.member(value, "version"))

@@ -27,6 +27,8 @@ package struct ExtractedEvent: Sendable {
     package var tags: [(key: String, value: String)] = []
     package var user: UserInfo?
     package var traceID: String?
+    /// `contexts.trace.span_id`: the span the error happened in.
+    package var traceSpanID: SpanID?
     package var type: String?
     package var sdkName: String?
     package var sdkVersion: String?

@@ -33,4 +33,16 @@ extension IngestPipeline {
         for _ in kept.count..<logs.count { metrics.rejected(reason: "too_old", itemType: "log") }
         return kept
     }
+
+    /// The transactions not already past their project's event retention, for the same reason.
+    package func keepingUnexpired(_ transactions: [TransactionRecord]) -> [TransactionRecord] {
+        guard let retention, !transactions.isEmpty else { return transactions }
+        let kept = transactions.filter { record in
+            !retention.isExpired(
+                timestampMilliseconds: (record.start + record.duration) / 1000, projectID: record.projectID,
+                nowMilliseconds: record.received)
+        }
+        for _ in kept.count..<transactions.count { metrics.rejected(reason: "too_old", itemType: "transaction") }
+        return kept
+    }
 }

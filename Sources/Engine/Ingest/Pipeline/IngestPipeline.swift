@@ -504,6 +504,9 @@ package final class IngestPipeline: Sendable {
         var checkIns: [CheckInRecord] = []
         var logs: [LogRecord] = []
         var logSDK: String??
+        var transactions: [TransactionRecord] = []
+        var spans: [SpanRecord] = []
+        var sampleRate: Double??
         var attachmentItems: [EnvelopeItem] = []
         // A minidump makes its event native and fatal, with the dump's crash as its exception
         // (Relay's placeholder; Sentry's title of an unsymbolicated crash).
@@ -575,6 +578,38 @@ package final class IngestPipeline: Sendable {
                         OutcomeKey(projectID: projectID, hour: hour, outcome: .accepted, category: OutcomeCategory.logByte),
                         quantity: Int64(item.payload.readableBytes)))
                 continue
+            case .transaction:
+                if sampleRate == nil { sampleRate = .some(TransactionExtractor.sampleRate(envelope.header)) }
+                switch try TransactionExtractor.transaction(
+                    item.payload, headerEventID: envelope.header.eventID, projectID: projectID, received: received,
+                    sampleRate: sampleRate ?? nil)
+                {
+                case .success(let record):
+                    transactions.append(record)
+                case .failure(let drop):
+                    accepted = false
+                    metrics.rejected(reason: drop.rawValue, itemType: item.type.description)
+                    outcomes.append(
+                        OutcomeCount(
+                            OutcomeKey(
+                                projectID: projectID, hour: hour, outcome: .invalid, category: OutcomeCategory.transaction,
+                                reason: drop.rawValue), quantity: 1))
+                }
+            case .span:
+                if sampleRate == nil { sampleRate = .some(TransactionExtractor.sampleRate(envelope.header)) }
+                let parsed = try TransactionExtractor.spanItem(
+                    item.payload, itemCount: item.itemCount, contentType: item.contentType, projectID: projectID, received: received,
+                    sampleRate: sampleRate ?? nil)
+                transactions.append(contentsOf: parsed.segments)
+                spans.append(contentsOf: parsed.spans)
+                if parsed.dropped > 0 {
+                    metrics.rejected(reason: TransactionExtractor.Drop.invalidSpan.rawValue, itemType: item.type.description)
+                    outcomes.append(
+                        OutcomeCount(
+                            OutcomeKey(
+                                projectID: projectID, hour: hour, outcome: .invalid, category: OutcomeCategory.span,
+                                reason: TransactionExtractor.Drop.invalidSpan.rawValue), quantity: Int64(parsed.dropped)))
+                }
             case _ where item.type.isDropped:
                 continue
             default:
@@ -615,6 +650,8 @@ package final class IngestPipeline: Sendable {
         }
         var unit = WriteUnit(event: kept, items: items, sessions: sessions, checkIns: checkIns)
         unit.feedback = feedback
+        unit.transactions = keepingUnexpired(transactions)
+        unit.spans = spans
         if !logs.isEmpty {
             unit.logs = keepingUnexpired(logs)
             outcomes.append(
@@ -757,7 +794,7 @@ package final class IngestPipeline: Sendable {
             kind: grouping.kind, title: grouping.title, culprit: grouping.culprit, message: message,
             tags: facetTags.prefix(ownTagCount)
         ) { compress(payload, readView: $0) }
-        return EventRecord(
+        var record = EventRecord(
             projectID: projectID, eventID: eventID,
             timestamp: Int64(timestamp * 1000), received: Int64(received * 1000),
             level: level, release: release, environment: environment,
@@ -766,6 +803,9 @@ package final class IngestPipeline: Sendable {
             payloadSize: payload.readableBytes, compressedPayload: compressed.bytes, dictionaryID: compressed.dictionaryID,
             mayNeedSourceMaps: extracted.isJavaScript
         )
+        record.traceID = extracted.traceID.flatMap { TraceID($0) }
+        record.traceSpanID = extracted.traceSpanID
+        return record
     }
 
     /// Compresses an event payload with its read view after it (`StoredEventPayload`), with the

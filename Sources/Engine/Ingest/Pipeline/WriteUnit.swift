@@ -29,6 +29,10 @@ package struct EventRecord: Sendable {
     /// A JavaScript event, by its platform or a frame's file: only such an event is offered to
     /// source-map resolution, so the others never leave the event loop for it.
     package var mayNeedSourceMaps = false
+    /// `contexts.trace.trace_id`, which places the error in its trace (the trace view).
+    package var traceID: TraceID? = nil
+    /// `contexts.trace.span_id`, the span the error is marked on.
+    package var traceSpanID: SpanID? = nil
 }
 
 /// Any other envelope item, kept durably per type until its processor exists.
@@ -147,6 +151,10 @@ package struct WriteUnit: Sendable {
     package var logs: [LogRecord] = []
     /// Attachments of the unit's event or of an event sent in another envelope.
     package var attachments: [AttachmentRecord] = []
+    /// `transaction` items and the segments of span v2 containers, each with its child spans.
+    package var transactions: [TransactionRecord] = []
+    /// Spans of `span` items (v2 containers, legacy single spans) that are not segments.
+    package var spans: [SpanRecord] = []
     /// Outcomes to count with this unit (`OutcomeBatch`): its accepted items other than events
     /// (the store counts events), client reports, items dropped by Relay's rules, and the
     /// rejected requests the writer flushes.
@@ -196,6 +204,8 @@ package struct WriteUnit: Sendable {
         }
         for record in sessions { total += record.estimatedBytes }
         for record in logs { total += record.estimatedBytes }
+        for record in transactions { total += record.estimatedBytes }
+        for record in spans { total += record.estimatedBytes }
         // Category and reason are short (and usually constants that own no storage).
         total += outcomes.count * 96
         // A check-in's slug, ids and environment are each bounded to tens of bytes.

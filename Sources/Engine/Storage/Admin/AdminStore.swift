@@ -25,6 +25,10 @@ package protocol ProjectStore: Sendable {
     func createKey(projectID: Int64, publicKey: String?, label: String?) async throws -> ProjectKey
     /// Changes a key's label, enabled flag and rate limit (events per window; nil = unlimited).
     func updateKey(id: Int64, label: String?, enabled: Bool?, rateLimit: ProjectKey.RateLimit??) async throws -> ProjectKey?
+    /// The project's Apdex threshold T in milliseconds; nil when there is no such project.
+    func apdexThreshold(projectID: Int64) async throws -> Int64?
+    /// Sets it (`Apdex.validatedThreshold`); transactions stored from then on are counted against it.
+    func setApdexThreshold(projectID: Int64, milliseconds: Int64) async throws
 }
 
 /// Server settings (the admin token's hash, retention overrides) and the payload dictionaries.

@@ -21,7 +21,14 @@ package protocol PurgeStore: AnyObject {
     /// Deletes up to `limit` of the project's attachments received before `receivedBefore` (ms),
     /// oldest first, with the retention of the events they belong to; returns how many.
     func purgeAttachments(projectID: Int64, receivedBefore: Int64, limit: Int) throws -> Int
-    /// Drops the project's hourly counters (events and release health) of hours before `hour`;
+    /// Deletes up to `limit` of the project's transactions received before `receivedBefore`
+    /// (ms), oldest first, with the retention of events; returns how many.
+    func purgeTransactions(projectID: Int64, receivedBefore: Int64, limit: Int) throws -> Int
+    /// Deletes up to `limit` of the project's spans that started before `startedBefore`
+    /// (microseconds), oldest first; returns how many.
+    func purgeSpans(projectID: Int64, startedBefore: Int64, limit: Int) throws -> Int
+    /// Drops the project's hourly counters (events, release health, transaction aggregates) of
+    /// hours before `hour`;
     /// returns the rows deleted.
     func purgeCounters(projectID: Int64, beforeHour hour: Int64) throws -> Int
     /// Deletes up to `limit` stored session states of sessions started before `startedBefore`

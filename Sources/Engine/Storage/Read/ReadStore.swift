@@ -57,6 +57,13 @@ package protocol ReadStore: Sendable {
     func overdueCheckIns(now: Int64) async throws -> [RunningCheckIn]
     /// Logs of some projects, newest first, filtered (`LogSQL`).
     func logs(_ query: LogQuery) async throws -> [LogRow]
+    /// The transaction aggregates of a window per project and name (`TransactionSQL.summaries`).
+    func transactionSummaries(_ query: TransactionSummaryQuery) async throws -> [TransactionSummaryRow]
+    /// A trace's transactions, spans and error events within `projectIDs`, each list earliest
+    /// first and at most `limit` long.
+    func trace(_ traceID: TraceID, projectIDs: [Int64], limit: Int) async throws -> TraceContents
+    /// One transaction with its JSON.
+    func transaction(projectID: Int64, eventID: EventID) async throws -> StoredTransaction?
 }
 
 /// A filtered slice of events: of a project, or of one issue when `issueID` is set.

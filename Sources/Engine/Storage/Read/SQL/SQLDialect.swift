@@ -17,6 +17,10 @@ package protocol SQLDialect: Sendable {
     var sessionHourly: String { get }
     /// The session-duration histogram counters as they stand, likewise.
     var sessionDurations: String { get }
+    /// The per-minute transaction aggregates as they stand (a table, or one with pending deltas appended).
+    var transactionMinutes: String { get }
+    /// The per-hour transaction aggregates as they stand, likewise.
+    var transactionHours: String { get }
     /// `expression` compared byte-wise as text, as SQLite's default collation does.
     func byteOrder(_ expression: String) -> String
     /// `SUM(expression)` decoded as a 64-bit integer.
