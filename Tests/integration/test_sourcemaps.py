@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -169,19 +170,108 @@ def _metric(server, name: str) -> float:
     return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name) and not line.startswith("#"))
 
 
-def test_past_the_deadline_the_event_is_acknowledged_at_once_and_stored_as_sent(server_factory, tmp_path):
-    """With `sourcemap_resolve_deadline_ms` 0 no answer waits for a map: the event is stored with
-    the frames it was sent with, and its maps are parsed in the background for later events."""
+def test_past_the_deadline_the_event_is_acknowledged_at_once_and_written_resolved(server_factory, tmp_path):
+    """With `sourcemap_resolve_deadline_ms` 0 no answer waits for a map: the event is held
+    durably and acknowledged, then written resolved and grouped by its original frames when its
+    map is parsed, as Sentry shows an event once it is processed."""
     server = server_factory(env={"PIT_SOURCEMAP_RESOLVE_DEADLINE_MS": "0"})
     upload_fixture(server, tmp_path)
     started = time.monotonic()
     event_id = server.send_event(browser_event())
     assert time.monotonic() - started < 5
 
+    H.wait_until(lambda: server.event_status(event_id) == 200, timeout=30, what="the held event written")
     exception = exception_of(server.event(event_id))
-    assert "raw_stacktrace" not in exception, H.short(exception)
-    sent = [f["minified"]["function"] for f in EXPECTED["frames"]]
-    assert [f["function"] for f in exception["stacktrace"]["frames"]] == sent
-    assert exception["stacktrace"]["frames"][-1]["abs_path"] == MINIFIED_URL
+    assert [f["function"] for f in exception["stacktrace"]["frames"]] == [f["original"]["function"] for f in EXPECTED["frames"]]
+    assert [f["function"] for f in exception["raw_stacktrace"]["frames"]] == [f["minified"]["function"] for f in EXPECTED["frames"]]
     assert _metric(server, "pit_sourcemap_late_total") == 1
+    assert len(server.issues()) == 1
+    assert "parseConfig" in server.issues()[0]["culprit"]
+
+
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def _vlq(value: int) -> str:
+    v = (-value << 1) | 1 if value < 0 else value << 1
+    out = ""
+    while True:
+        digit, v = v & 31, v >> 5
+        out += B64[digit | (32 if v else 0)]
+        if not v:
+            return out
+
+
+def write_large_bundle(directory: Path, lines: int = 40, per_line: int = 10_000, sources: int = 400) -> None:
+    """A bundle the size of a real app's: a ~1.6 MB minified file and a ~9 MB map (400,000
+    mappings, 400 sources with their content), whose first parse takes long enough to stop pitd
+    in the middle of it."""
+    directory.mkdir(parents=True)
+    minified = "\n".join("a();" * per_line for _ in range(lines))
+    segments, previous = [], [0, 0, 0]
+    for line in range(lines):
+        column, row = 0, []
+        for index in range(per_line):
+            source, original_line, original_column = (line * per_line + index) % sources, (index // 7) % 400, (index % 7) * 4
+            row.append(_vlq(index * 4 - column) + _vlq(source - previous[0]) + _vlq(original_line - previous[1])
+                       + _vlq(original_column - previous[2]))
+            column, previous = index * 4, [source, original_line, original_column]
+        segments.append(",".join(row))
+    content = "\n".join(f"  const value{n} = compute({n}); // line {n}" for n in range(400))
+    source_map = {"version": 3, "file": "big.min.js", "names": [], "mappings": ";".join(segments),
+                  "sources": [f"src/module{n}.js" for n in range(sources)], "sourcesContent": [content] * sources}
+    (directory / "big.min.js").write_text(minified + "\n//# sourceMappingURL=big.min.js.map\n")
+    (directory / "big.min.js.map").write_text(json.dumps(source_map))
+
+
+def upload_large_bundle(server, tmp_path: Path) -> str:
+    """Injects debug ids into the large bundle and uploads it; returns the map's debug id."""
+    bundle = tmp_path / "big"
+    write_large_bundle(bundle)
+    home = tmp_path / "home-big"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SENTRY_")}
+    env.update({"SENTRY_DISABLE_UPDATE_CHECK": "1", "SENTRY_LOAD_DOTENV": "0", "HOME": str(home)})
+    for command in (["sourcemaps", "inject", str(bundle)],
+                    ["sourcemaps", "upload", "--org", server.org, "--project", server.project_slug, str(bundle)]):
+        cp = subprocess.run([sentry_cli_bin(), "--url", server.url, "--auth-token", server.token, *command],
+                            capture_output=True, text=True, timeout=300, env=env)
+        assert cp.returncode == 0, f"sentry-cli {command[:2]} exited {cp.returncode}: {cp.stdout}{cp.stderr}"
+    source_map = json.loads((bundle / "big.min.js.map").read_text())
+    return source_map.get("debug_id") or source_map["debugId"]
+
+
+def large_bundle_event(debug_id: str) -> dict:
+    url = "http://localhost:8000/static/big.min.js"
+    return {
+        "event_id": H.new_event_id(), "platform": "javascript", "level": "error",
+        "sdk": {"name": "sentry.javascript.browser", "version": "8.0.0"},
+        "exception": {"values": [{"type": "Error", "value": "computed too much",
+                                  "stacktrace": {"frames": [{"abs_path": url, "filename": url, "function": "a",
+                                                             "lineno": 3, "colno": 41, "in_app": True}]}}]},
+        "debug_meta": {"images": [{"type": "sourcemap", "code_file": url, "debug_id": debug_id}]},
+    }
+
+
+def test_kill9_while_held_events_resolve_loses_none(server_factory, tmp_path):
+    """Events acknowledged while their (large, cold) map is still being parsed survive a
+    `kill -9` in the middle of it: the next run claims their holds (at start on SQLite, when
+    the lease is over on PostgreSQL) and writes them resolved."""
+    env = {"PIT_SOURCEMAP_RESOLVE_DEADLINE_MS": "0", "PIT_HELD_EVENT_LEASE_SECONDS": "2",
+           "PIT_HELD_EVENT_SWEEP_SECONDS": "1"}
+    server = server_factory(env=env)
+    debug_id = upload_large_bundle(server, tmp_path)
+    acked = [server.send_event(large_bundle_event(debug_id)) for _ in range(3)]
+    # Stopped at once: the map's first parse takes far longer than three acknowledgements.
+    os.kill(server.pid, signal.SIGSTOP)
+    server.kill9()
+
+    server.restart()
+    for event_id in acked:
+        H.wait_until(lambda: server.event_status(event_id) == 200, timeout=60, what=f"held event {event_id} written")
+        exception = exception_of(server.event(event_id))
+        frame = exception["stacktrace"]["frames"][-1]
+        assert frame["abs_path"].endswith(".js") and "module" in frame["abs_path"], H.short(frame)
+        assert exception["raw_stacktrace"]["frames"][-1]["function"] == "a"
+    assert _metric(server, "pit_sourcemap_held_resolved_total") >= 1, "the restart's sweep wrote them"
     assert len(server.issues()) == 1

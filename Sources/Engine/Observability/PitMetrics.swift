@@ -32,19 +32,23 @@ package final class PitMetrics: Sendable {
     /// `pit_requests_shed_total`: ingest requests answered 503 at their head by admission control
     /// (see `AdmissionControl`; setting `admission_target_us`).
     private let shed = Counter(label: "pit_requests_shed_total")
-    /// `pit_sourcemap_late_total`: JavaScript events queued unresolved because their source maps
-    /// did not resolve within `sourcemap_resolve_deadline_ms` (their resolution went on to cache
-    /// the maps for later events).
+    /// `pit_sourcemap_late_total`: JavaScript events held (acknowledged from `deferred_events`)
+    /// because their source maps did not resolve within `sourcemap_resolve_deadline_ms`; each is
+    /// written when its resolution finishes.
     private let sourceMapsLate = Counter(label: "pit_sourcemap_late_total")
-    /// `pit_sourcemap_skipped_total`: JavaScript events queued unresolved without trying, because
-    /// as many resolutions as allowed were running and waiting already.
+    /// `pit_sourcemap_skipped_total`: JavaScript events held without trying, because as many
+    /// resolutions as allowed were running and waiting already; the next sweep resolves them.
     private let sourceMapsSkipped = Counter(label: "pit_sourcemap_skipped_total")
+    /// `pit_sourcemap_held_resolved_total`: held events written by the sweep
+    /// (`resolveHeldEvents`: after a restart, or once their lease ran out).
+    private let heldEventsResolved = Counter(label: "pit_sourcemap_held_resolved_total")
 
     package init() {}
 
     package func recordShed() { shed.increment() }
     package func recordSourceMapsLate() { sourceMapsLate.increment() }
     package func recordSourceMapsSkipped() { sourceMapsSkipped.increment() }
+    package func recordHeldEventsResolved(_ count: Int) { heldEventsResolved.increment(by: count) }
 
     /// `item_type` values are an item type's name (bounded by `ItemType.metricLabel`), or
     /// `envelope` for a request refused as a whole.

@@ -224,13 +224,20 @@ package final class PostgresBatchStore: BatchStore {
         insertLogs(units.flatMap(\.logs))
         insertAttachments(units.flatMap(\.attachments))
         if units.contains(where: { !$0.transactions.isEmpty || !$0.spans.isEmpty }) { try writeTransactions(units) }
+        holdEvents(units.compactMap(\.heldEvent))
         var events: [EventRecord] = []
         events.reserveCapacity(units.count)
+        // Indices in `events` of held events' resolutions.
+        var releasing: Set<Int> = []
         for unit in units {
-            if let event = unit.event { events.append(event) }
+            if let event = unit.event {
+                if unit.releasesHeldEvent { releasing.insert(events.count) }
+                events.append(event)
+            }
             events.append(contentsOf: unit.extraEvents)
         }
         guard !events.isEmpty else { return }
+        if !releasing.isEmpty { releaseHeldEvents(releasing.map { events[$0] }) }
 
         let found = try lookUpUnknownHashes(of: events, learned: learned)
         var grouping = try assignIssues(events, learned: learned, found: found)
@@ -239,7 +246,9 @@ package final class PostgresBatchStore: BatchStore {
         let inserted = try insertEvents(events, issueOf: grouping.issueOf)
         var stored = [Bool](repeating: false, count: events.count)
         for index in inserted { stored[index] = true }
-        for (index, event) in events.enumerated() { outcomes.addEvent(event, stored: stored[index]) }
+        for (index, event) in events.enumerated() where stored[index] || !releasing.contains(index) {
+            outcomes.addEvent(event, stored: stored[index])
+        }
         outcome.duplicates += events.count - inserted.count
         outcome.events += inserted.count
         dropIssuesWithoutEvents(&grouping, inserted: inserted)

@@ -707,6 +707,23 @@ enum PostgresSchema {
             PRIMARY KEY (project_id, hour, name, release, environment)
         )
         """,
+        // 19: JavaScript events held for their source maps, as SQLite's.
+        """
+        CREATE TABLE deferred_events (
+            id BIGSERIAL PRIMARY KEY,
+            project_id BIGINT NOT NULL,
+            event_id BYTEA NOT NULL,
+            timestamp BIGINT NOT NULL,
+            received BIGINT NOT NULL,
+            processing_errors TEXT,
+            payload_size BIGINT NOT NULL,
+            payload BYTEA NOT NULL,
+            lease_until BIGINT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE UNIQUE INDEX deferred_events_event ON deferred_events (project_id, event_id);
+        CREATE INDEX deferred_events_lease ON deferred_events (lease_until)
+        """,
     ]
 
     /// PostgreSQL's own migrations, for what SQLite has no use for; recorded as versions 1001,

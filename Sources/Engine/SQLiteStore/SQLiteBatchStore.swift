@@ -253,11 +253,13 @@ package final class SQLiteBatchStore: BatchStore {
                 try insertLogs(unit.logs)
                 try insertAttachments(unit.attachments)
                 outcomes.add(unit.outcomes)
+                if let held = unit.heldEvent { try holdEvent(held) }
                 if let event = unit.event {
+                    if unit.releasesHeldEvent { try releaseHeldEvent(event) }
                     let stored = try writeEvent(
                         event, insertEvent: insertEvent, insertUser: insertUser, outcome: &outcome, statusChanged: &statusChanged,
                         counted: &counted, userTags: &userTags)
-                    outcomes.addEvent(event, stored: stored)
+                    if stored || !unit.releasesHeldEvent { outcomes.addEvent(event, stored: stored) }
                 }
                 for event in unit.extraEvents {
                     let stored = try writeEvent(

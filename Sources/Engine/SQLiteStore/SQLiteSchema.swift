@@ -752,6 +752,25 @@ package enum SQLiteSchema {
             PRIMARY KEY (project_id, hour, name, release, environment)
         ) WITHOUT ROWID
         """,
+        // 19: JavaScript events held for their source maps (issue 14, `DeferredEvent`): an event
+        // whose resolution missed its acknowledgement's deadline is acknowledged from here and
+        // moved to `events` when its resolution finishes. A rowid table: the payloads are large.
+        """
+        CREATE TABLE deferred_events (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL,
+            event_id BLOB NOT NULL,
+            timestamp INTEGER NOT NULL,
+            received INTEGER NOT NULL,
+            processing_errors TEXT,
+            payload_size INTEGER NOT NULL,
+            payload BLOB NOT NULL,
+            lease_until INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE UNIQUE INDEX deferred_events_event ON deferred_events (project_id, event_id);
+        CREATE INDEX deferred_events_lease ON deferred_events (lease_until)
+        """,
     ]
 
     /// Page size for new databases. Event rows are ~1.2 KB compressed: with 4 KiB pages only

@@ -103,7 +103,9 @@ package enum PitServer {
             diskGuard: diskGuard, retention: retention, ackTimeout: Double(settings.ackTimeoutSeconds),
             inflight: InflightBudget(limit: settings.inflightBytes), rejections: rejections,
             sourceMaps: sourceMaps,
-            sourceMapSchedule: SourceMapSchedule(deadline: .milliseconds(settings.sourceMapResolveDeadlineMilliseconds)))
+            sourceMapSchedule: SourceMapSchedule(
+                deadline: .milliseconds(settings.sourceMapResolveDeadlineMilliseconds),
+                holdLease: .seconds(settings.heldEventLeaseSeconds)))
         // Before the loop contexts make their sinks.
         EventLoopCommitSink.defaultDeadline.withLockedValue { $0 = .seconds(Int64(settings.ackTimeoutSeconds)) }
         let backend = settings.backend
@@ -144,6 +146,10 @@ package enum PitServer {
         let scheduler = MonitorScheduler(
             pipeline: pipeline, reader: reader, interval: Double(settings.cronIntervalSeconds),
             clock: { ClockTime.nowMilliseconds + cronOffset }, logger: logger)
+
+        let sweeper = HeldEventSweeper(
+            pipeline: pipeline, store: admin, interval: Double(settings.heldEventSweepSeconds),
+            soleInstance: !settings.backend.isPostgres, logger: logger)
 
         let authenticator = Authenticator(
             admin: AdminAccess(store: setup.store), adminToken: AdminTokenHash(tokenHash),
@@ -202,7 +208,7 @@ package enum PitServer {
             // The read pool starts first and stops last; the writers drain before it, then the
             // evaluator decides on their last commits, then the dispatcher stops. The purge stops
             // first of all: it may be waiting on the writer for an issue command.
-            services: readServices + [dispatcher, evaluator, writer, refresher, diskGuard, purger, scheduler],
+            services: readServices + [dispatcher, evaluator, writer, refresher, diskGuard, purger, scheduler, sweeper],
             onServerRunning: { channel in
                 logger.info(
                     "pitd listening",

@@ -14,7 +14,9 @@ import PitObservability
 /// here the cost is the lookups, once per map and `lookupTTL` (a parsed map is cached), and
 /// microseconds per frame after that. A cold map costs more (read and parsed: tens of
 /// milliseconds for a bundle's), so the wait is bounded by `sourceMapSchedule`'s deadline: past
-/// it the event is queued as sent, and its resolution carries on only to cache the map.
+/// it the event is held durably in `deferred_events` and acknowledged from there, and it is
+/// written, resolved and grouped by its original frames, when its resolution finishes
+/// (`IngestPipeline+DeferredEvents`). Sentry too shows an event once its processing is done.
 extension IngestPipeline {
     /// Whether the prepared event must go through `resolvingSourceMaps` before it is queued.
     /// Answered without waiting, on the event loop.
@@ -24,30 +26,44 @@ extension IngestPipeline {
     }
 
     /// `prepared` with its event's frames resolved and the event grouped by them; as it was
-    /// when nothing resolves (not JavaScript, no artifacts, no map for its files).
+    /// when nothing resolves (not JavaScript, no artifacts, no map for its files); or with the
+    /// event held (`WriteUnit.heldEvent`) when its resolution did not finish by the deadline
+    /// or found no room to run, and goes on.
     package func resolvingSourceMaps(_ prepared: Prepared) async -> Prepared {
         guard let sourceMaps, let event = prepared.unit.event, case .payload(let payload) = event.grouping.source else { return prepared }
         let eventJSON = Array(payload.readableBytesView)
         let projectID = event.projectID
-        let found: SourceMapResolver.Resolution?
-        switch await sourceMapSchedule.run({ await sourceMaps.resolve(eventJSON: eventJSON, projectID: projectID) }) {
+        let outcome = await sourceMapSchedule.run(
+            { await sourceMaps.resolve(eventJSON: eventJSON, projectID: projectID) },
+            whenLate: { resolution in self.releaseHeldEvent(self.resolved(event, by: resolution)) })
+        var rewritten = prepared
+        switch outcome {
         case .finished(let resolution):
-            found = resolution
+            rewritten.unit.event = resolved(event, by: resolution)
         case .late:
             metrics.recordSourceMapsLate()
-            return prepared
+            rewritten.unit.event = nil
+            rewritten.unit.heldEvent = held(event, payload: payload, leaseUntil: ClockTime.nowMilliseconds + heldEventLeaseMilliseconds)
         case .skipped:
+            // Not started: the next sweep claims it at once.
             metrics.recordSourceMapsSkipped()
-            return prepared
+            rewritten.unit.event = nil
+            rewritten.unit.heldEvent = held(event, payload: payload, leaseUntil: ClockTime.nowMilliseconds)
         }
-        guard let resolution = found, resolution.eventJSON.count <= limits.maxEventBytes else { return prepared }
+        return rewritten
+    }
+
+    /// The event a resolution makes: its resolved JSON extracted, grouped and compressed again;
+    /// `event` itself when nothing resolved.
+    func resolved(_ event: EventRecord, by resolution: SourceMapResolver.Resolution?) -> EventRecord {
+        guard let resolution, resolution.eventJSON.count <= limits.maxEventBytes else { return event }
         var record: EventRecord
         do {
             record = try makeEventRecord(
                 ByteBuffer(bytes: resolution.eventJSON), header: nil, projectID: event.projectID,
                 received: Double(event.received) / 1000)
         } catch {
-            return prepared
+            return event
         }
         // What the envelope header decided (the id when the payload has none, the clock-drift
         // correction of the timestamp and its error) stays as it was.
@@ -55,9 +71,7 @@ extension IngestPipeline {
         record.timestamp = event.timestamp
         record.received = event.received
         record.processingErrors = Self.appending(resolution.errors, to: event.processingErrors)
-        var rewritten = prepared
-        rewritten.unit.event = record
-        return rewritten
+        return record
     }
 
     /// A JSON array of processing errors with `objects` (JSON objects) added at its end.

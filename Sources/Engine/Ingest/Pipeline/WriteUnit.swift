@@ -155,6 +155,13 @@ package struct WriteUnit: Sendable {
     package var transactions: [TransactionRecord] = []
     /// Spans of `span` items (v2 containers, legacy single spans) that are not segments.
     package var spans: [SpanRecord] = []
+    /// A JavaScript event held for its source maps in place of `event` (`DeferredEvent`): stored
+    /// in `deferred_events` unless the event is stored already.
+    package var heldEvent: DeferredEvent? = nil
+    /// `event` is a held event's resolution: its `deferred_events` row goes in the same
+    /// transaction, and a copy already stored (another instance resolved it too) is not
+    /// counted as a duplicate outcome.
+    package var releasesHeldEvent = false
     /// Outcomes to count with this unit (`OutcomeBatch`): its accepted items other than events
     /// (the store counts events), client reports, items dropped by Relay's rules, and the
     /// rejected requests the writer flushes.
@@ -189,6 +196,9 @@ package struct WriteUnit: Sendable {
         var total = 0
         if let event { total += event.estimatedBytes }
         for event in extraEvents { total += event.estimatedBytes }
+        if let heldEvent {
+            total += Self.recordOverhead + heldEvent.compressedPayload.count + Self.stringBytes(heldEvent.processingErrors)
+        }
         for record in feedback {
             total +=
                 Self.recordOverhead + record.compressedPayload.count + Self.stringBytes(record.name) + Self.stringBytes(record.email)

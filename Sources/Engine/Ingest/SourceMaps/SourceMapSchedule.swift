@@ -6,11 +6,9 @@ import NIOConcurrencyHelpers
 /// that: past `deadline` the event is queued as sent and its resolution goes on in the
 /// background, so that the map is parsed and cached for the events that follow.
 ///
-/// Why the late event is not rewritten afterwards: moving a stored event between issues would
-/// have to take back its counters (times seen, users, tag values, hourly counts) from one issue
-/// and give them to another on both back ends, while the counters may still be pending in the
-/// writer. A late event reads as sent (its minified frames and issue), as it would had its map
-/// been uploaded after it; every later one resolves from the cache.
+/// The late result goes to the caller's `whenLate`: the pipeline holds a late event durably
+/// (`deferred_events`, acknowledged with its batch) and writes it when its resolution finishes
+/// (`IngestPipeline+DeferredEvents`), as Sentry shows an event once its processing is done.
 ///
 /// Bounded: at most `maximumRunning` resolutions run and `maximumWaiting` wait for a turn;
 /// an event that finds no room is queued as sent without trying (`Outcome.skipped`).
@@ -18,6 +16,9 @@ package final class SourceMapSchedule: Sendable {
     /// The longest an event waits for its resolution; zero: it never waits (every resolution
     /// runs in the background).
     package let deadline: Duration
+    /// How long the instance that holds a late event has to write it before any instance may
+    /// claim it (`IngestPipeline+DeferredEvents`): far longer than a resolution takes.
+    package let holdLease: Duration
     /// Resolutions running at once: each may parse a multi-MB map, a CPU-bound task.
     package let maximumRunning: Int
     /// Resolutions admitted beyond the running ones, waiting for a turn.
@@ -33,14 +34,17 @@ package final class SourceMapSchedule: Sendable {
     package enum Outcome<Value: Sendable>: Sendable {
         /// The work finished within the deadline.
         case finished(Value)
-        /// The deadline passed first; the work goes on and its result is dropped.
+        /// The deadline passed first; the work goes on and its result goes to `whenLate`.
         case late
         /// No room to run it; it was not started.
         case skipped
     }
 
-    package init(deadline: Duration = .milliseconds(50), maximumRunning: Int = 4, maximumWaiting: Int = 256) {
+    package init(
+        deadline: Duration = .milliseconds(50), holdLease: Duration = .seconds(60), maximumRunning: Int = 4, maximumWaiting: Int = 256
+    ) {
         self.deadline = max(deadline, .zero)
+        self.holdLease = max(holdLease, .milliseconds(1))
         self.maximumRunning = max(1, maximumRunning)
         self.maximumWaiting = max(0, maximumWaiting)
     }
@@ -48,9 +52,12 @@ package final class SourceMapSchedule: Sendable {
     /// Resolutions admitted and not finished (running or waiting).
     package var admitted: Int { state.withLockedValue { $0.admitted } }
 
-    /// `work`'s result if it finishes within the deadline. The work runs in a task of its own
-    /// either way, so that what it caches serves the next events.
-    package func run<Value: Sendable>(_ work: @escaping @Sendable () async -> Value) async -> Outcome<Value> {
+    /// `work`'s result if it finishes within the deadline; past it, the result goes to
+    /// `whenLate` when the work finishes. The work runs in a task of its own either way, so that
+    /// what it caches serves the next events.
+    package func run<Value: Sendable>(
+        _ work: @escaping @Sendable () async -> Value, whenLate: (@Sendable (Value) async -> Void)? = nil
+    ) async -> Outcome<Value> {
         let admitted = state.withLockedValue { state in
             guard state.admitted < maximumRunning + maximumWaiting else { return false }
             state.admitted += 1
@@ -71,13 +78,13 @@ package final class SourceMapSchedule: Sendable {
                 }
             }
             // Unstructured on purpose: it outlives the request that started it. Shutdown may
-            // drop it; what it would have cached is only a speed-up, the event is queued already.
+            // drop it: a late event is held durably already, and the next start resolves it.
             Task {
                 await self.takeTurn()
                 let value = await work()
                 self.finishTurn()
                 timer?.cancel()
-                answer.give(.finished(value))
+                if !answer.give(.finished(value)) { await whenLate?(value) }
             }
         }
     }
@@ -126,12 +133,15 @@ package final class SourceMapSchedule: Sendable {
             self.continuation = NIOLockedValueBox(continuation)
         }
 
-        func give(_ outcome: Outcome<Value>) {
+        /// False when the other had answered already.
+        @discardableResult
+        func give(_ outcome: Outcome<Value>) -> Bool {
             let waiting = continuation.withLockedValue { value in
                 defer { value = nil }
                 return value
             }
             waiting?.resume(returning: outcome)
+            return waiting != nil
         }
     }
 }

@@ -9,7 +9,7 @@
 /// `Admin/*+Rules` and `ProjectStore+Keys`, written once; a back end holds only its SQL. Safe to
 /// use from another process while `pitd serve` runs: every write is a short transaction and the
 /// server re-reads keys every few seconds.
-package typealias AdminStore = ProjectStore & SettingStore & AccountStore & ReleaseFileStore & ArtifactLookup
+package typealias AdminStore = ProjectStore & SettingStore & AccountStore & ReleaseFileStore & ArtifactLookup & DeferredEventStore
 
 /// Organisations, projects and DSN keys: what the CLI (`pitd init`, `project`, `key`), the
 /// settings pages, the API and the ingest key cache share.

@@ -76,7 +76,9 @@ import SystemPackage
 /// | `smtp_ca_file` | system roots | PEM certificates to trust for the SMTP server's TLS instead (a private CA) |
 /// | `cron_clock_offset_seconds` | `0` | added to the time the cron scheduler reads: lets a test see a schedule hours ahead without waiting |
 /// | `retention_batch_pause_ms` | `20` | least pause between purge transactions (also at least 3× the batch's duration) |
-/// | `sourcemap_resolve_deadline_ms` | `50` | the longest a JavaScript event's ack waits for its source maps; past it the event is stored as sent and the maps are read and parsed in the background for the next events; 0: never wait |
+/// | `sourcemap_resolve_deadline_ms` | `50` | the longest a JavaScript event's ack waits for its source maps; past it the event is held durably (acknowledged) and written, resolved, when its maps are read and parsed; 0: never wait |
+/// | `held_event_sweep_seconds` | `10` | how often held JavaScript events that no resolution wrote (a restart, a lease run out) are claimed and written |
+/// | `held_event_lease_seconds` | `60` | how long a held JavaScript event is left to the instance that holds it before any instance (PostgreSQL) may claim it |
 package struct PitSettings: Sendable {
     package var dataDirectory: String
     var bind: (host: String, port: Int)
@@ -122,6 +124,8 @@ package struct PitSettings: Sendable {
     var retentionBatchSize: Int
     var retentionBatchPauseMilliseconds: Int
     var sourceMapResolveDeadlineMilliseconds: Int
+    var heldEventSweepSeconds: Int
+    var heldEventLeaseSeconds: Int
     var retentionWriterLagMilliseconds: Int
 
     package var databasePath: String { dataDirectory + "/pit.sqlite" }
@@ -310,6 +314,11 @@ package struct PitSettings: Sendable {
         sourceMapResolveDeadlineMilliseconds = try integer("sourcemap_resolve_deadline_ms", 50)
         guard (0...60_000).contains(sourceMapResolveDeadlineMilliseconds) else {
             throw Invalid(description: "sourcemap_resolve_deadline_ms must be 0 to 60000")
+        }
+        heldEventSweepSeconds = try integer("held_event_sweep_seconds", 10)
+        heldEventLeaseSeconds = try integer("held_event_lease_seconds", 60)
+        guard (1...3600).contains(heldEventSweepSeconds), (1...86_400).contains(heldEventLeaseSeconds) else {
+            throw Invalid(description: "held_event_sweep_seconds must be 1 to 3600, held_event_lease_seconds 1 to 86400")
         }
         retentionBatchSize = try integer("retention_batch_size", 1000)
         retentionBatchPauseMilliseconds = try integer("retention_batch_pause_ms", 20)

@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import PitIngest
 import PitModel
+import PitObservability
 import PitStorage
 import SQLiteStore
 import Testing
@@ -132,35 +133,89 @@ private final class SlowArtifactLookup: ArtifactLookup {
 }
 
 @Suite struct SourceMapDeadlineTests {
-    /// The first event's map is slow to read: it is stored as sent at the deadline, its map is
-    /// parsed meanwhile, and the next event resolves from the cache.
-    @Test func aLateEventIsStoredAsSentAndTheNextOneIsResolved() async throws {
+    /// The first event's map is slow to read: at the deadline the event is held and
+    /// acknowledged, nothing of it is shown yet; when its map is parsed it is written resolved,
+    /// grouped with the next event, which resolves from the cache.
+    @Test func aLateEventIsHeldThenWrittenResolved() async throws {
         let lookup = SlowArtifactLookup()
         try lookup.base.addFixture(projectID: 1, release: SourceMapResolverTests.release)
         let resolver = SourceMapResolver(lookup: lookup)
         let fixture = try await PipelineFixture(
             sourceMaps: resolver, sourceMapSchedule: SourceMapSchedule(deadline: .milliseconds(500)))
+        let admin = try SQLiteAdminStore(path: fixture.path)
         let debugID = try SourceMapFixture.expected().debugID
         let first = try SourceMapFixture.event(debugID: debugID)
         let late = String(repeating: "a", count: 32)
-        let resolved = String(repeating: "b", count: 32)
+        let next = String(repeating: "b", count: 32)
         try await fixture.withWriter {
             let answered = try await fixture.pipeline.envelope(fixture.request(SourceMapIngestTests.envelope(late, first)))
             #expect(answered?.hex == late, "acknowledged without its map")
+            #expect(try await admin.deferredEventCount() == 1, "held durably before the answer")
+            #expect(try await fixture.reader.event(projectID: 1, eventID: EventID(late)!) == nil, "not shown unresolved")
             lookup.gate.open()
-            #expect(await eventually { resolver.cache.count == 1 }, "the late resolution parsed and cached the map")
+            #expect(await eventually { (try? await admin.deferredEventCount()) == 0 }, "written when its resolution finished")
             _ = try await fixture.pipeline.envelope(
-                fixture.request(SourceMapIngestTests.envelope(resolved, SourceMapIngestTests.renamedBuild(first))))
+                fixture.request(SourceMapIngestTests.envelope(next, SourceMapIngestTests.renamedBuild(first))))
         }
         let lateRow = try #require(try await fixture.reader.event(projectID: 1, eventID: EventID(late)!))
         let lateFrames = try SourceMapResolverTests.resolved(lateRow.payload)
-        #expect(lateFrames.rawFrames.isEmpty, "stored as sent")
-        #expect(lateFrames.frames.last?["function"] as? String == "c")
-        let resolvedRow = try #require(try await fixture.reader.event(projectID: 1, eventID: EventID(resolved)!))
-        let resolvedFrames = try SourceMapResolverTests.resolved(resolvedRow.payload)
-        #expect(resolvedFrames.frames.last?["function"] as? String == "parseConfig")
-        #expect(resolvedFrames.rawFrames.last?["function"] as? String == "zz")
-        #expect(lateRow.issueID != resolvedRow.issueID, "the late event keeps the issue of its minified frames")
-        #expect(try await fixture.reader.issues(projectID: 1, query: IssueQuery()).count == 2)
+        #expect(lateFrames.frames.last?["function"] as? String == "parseConfig", "resolved")
+        #expect(lateFrames.rawFrames.last?["function"] as? String == "c", "its minified frames kept")
+        let nextRow = try #require(try await fixture.reader.event(projectID: 1, eventID: EventID(next)!))
+        #expect(lateRow.issueID == nextRow.issueID, "both grouped by their original frames")
+        #expect(try await fixture.reader.issues(projectID: 1, query: IssueQuery()).count == 1)
+    }
+
+    /// What no resolution wrote (its instance stopped after the hold committed) the sweep of
+    /// another pipeline on the same database claims once the lease is over and writes resolved;
+    /// a second sweep finds nothing.
+    @Test func theSweepWritesWhatNoResolutionWrote() async throws {
+        // The first pipeline's resolution waits at a gate that never opens: a lost resolution.
+        let stuck = SlowArtifactLookup()
+        try stuck.base.addFixture(projectID: 1, release: SourceMapResolverTests.release)
+        let fixture = try await PipelineFixture(
+            sourceMaps: SourceMapResolver(lookup: stuck), sourceMapSchedule: SourceMapSchedule(deadline: .zero))
+        let lookup = InMemoryArtifactLookup()
+        try lookup.addFixture(projectID: 1, release: SourceMapResolverTests.release)
+        let other = IngestPipeline(
+            keys: fixture.keys, queue: fixture.queue, ack: .committed, limits: IngestLimits(), metrics: PitMetrics(),
+            retryAfterSeconds: 1, sourceMaps: SourceMapResolver(lookup: lookup))
+        let admin = try SQLiteAdminStore(path: fixture.path)
+        let debugID = try SourceMapFixture.expected().debugID
+        let eventID = String(repeating: "c", count: 32)
+        try await fixture.withWriter {
+            _ = try await fixture.pipeline.envelope(
+                fixture.request(SourceMapIngestTests.envelope(eventID, try SourceMapFixture.event(debugID: debugID))))
+            #expect(try await admin.deferredEventCount() == 1)
+            #expect(try await other.resolveHeldEvents(from: admin) == 0, "still leased to its instance")
+            try SQLiteConnection(path: fixture.path).execute("UPDATE deferred_events SET lease_until = 0")
+            #expect(try await other.resolveHeldEvents(from: admin) == 1)
+            #expect(await eventually { (try? await admin.deferredEventCount()) == 0 })
+            #expect(try await other.resolveHeldEvents(from: admin) == 0)
+        }
+        let row = try #require(try await fixture.reader.event(projectID: 1, eventID: EventID(eventID)!))
+        #expect(try SourceMapResolverTests.resolved(row.payload).frames.last?["function"] as? String == "parseConfig")
+        #expect(try await fixture.reader.issues(projectID: 1, query: IssueQuery()).count == 1)
+    }
+
+    /// An event claimed more than `maximumHeldEventAttempts` times is written as sent.
+    @Test func anEventThatNeverResolvesIsWrittenAsSent() async throws {
+        let stuck = SlowArtifactLookup()
+        try stuck.base.addFixture(projectID: 1, release: SourceMapResolverTests.release)
+        let fixture = try await PipelineFixture(
+            sourceMaps: SourceMapResolver(lookup: stuck), sourceMapSchedule: SourceMapSchedule(deadline: .zero))
+        let admin = try SQLiteAdminStore(path: fixture.path)
+        let eventID = String(repeating: "d", count: 32)
+        let event = try SourceMapFixture.event(debugID: try SourceMapFixture.expected().debugID)
+        try await fixture.withWriter {
+            _ = try await fixture.pipeline.envelope(fixture.request(SourceMapIngestTests.envelope(eventID, event)))
+            try SQLiteConnection(path: fixture.path).execute(
+                "UPDATE deferred_events SET lease_until = 0, attempts = \(IngestPipeline.maximumHeldEventAttempts)")
+            // The resolver's reads would wait forever at the gate: only the attempts let it out.
+            #expect(try await fixture.pipeline.resolveHeldEvents(from: admin) == 1)
+            #expect(await eventually { (try? await admin.deferredEventCount()) == 0 })
+        }
+        let row = try #require(try await fixture.reader.event(projectID: 1, eventID: EventID(eventID)!))
+        #expect(try SourceMapResolverTests.resolved(row.payload).rawFrames.isEmpty, "as sent")
     }
 }
