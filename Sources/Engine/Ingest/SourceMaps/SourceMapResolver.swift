@@ -238,6 +238,7 @@ package final class SourceMapResolver: Sendable {
             // in (Sentry's rule for minified names); the topmost keeps its minified name.
             if position > 0, let name = callSiteNames[position - 1], !name.isEmpty { frame["function"] = name }
             if token.source.contains("/node_modules/") { frame["in_app"] = false }
+            if frame["module"] == nil, let module = Self.module(forURL: token.source) { frame["module"] = module }
             frame["pre_context"] = nil
             frame["context_line"] = nil
             frame["post_context"] = nil
