@@ -506,6 +506,7 @@ package final class IngestPipeline: Sendable {
         var logSDK: String??
         var transactions: [TransactionRecord] = []
         var spans: [SpanRecord] = []
+        var profiles: [ProfileRecord] = []
         var sampleRate: Double??
         var attachmentItems: [EnvelopeItem] = []
         // A minidump makes its event native and fatal, with the dump's crash as its exception
@@ -610,6 +611,21 @@ package final class IngestPipeline: Sendable {
                                 projectID: projectID, hour: hour, outcome: .invalid, category: OutcomeCategory.span,
                                 reason: TransactionExtractor.Drop.invalidSpan.rawValue), quantity: Int64(parsed.dropped)))
                 }
+            case .profile:
+                // Relay attaches a profile to the transaction of its envelope.
+                let transactionID = envelope.items.contains { $0.type == .transaction } ? envelope.header.eventID : nil
+                switch try ProfileParser.profile(item.payload, transactionID: transactionID, projectID: projectID, received: received) {
+                case .success(let record):
+                    profiles.append(record)
+                case .failure(let drop):
+                    accepted = false
+                    metrics.rejected(reason: drop.rawValue, itemType: item.type.description)
+                    outcomes.append(
+                        OutcomeCount(
+                            OutcomeKey(
+                                projectID: projectID, hour: hour, outcome: .invalid, category: OutcomeCategory.profile,
+                                reason: drop.rawValue), quantity: 1))
+                }
             case _ where item.type.isDropped:
                 continue
             default:
@@ -652,6 +668,7 @@ package final class IngestPipeline: Sendable {
         unit.feedback = feedback
         unit.transactions = keepingUnexpired(transactions)
         unit.spans = spans
+        unit.profiles = keepingUnexpired(profiles)
         if !logs.isEmpty {
             unit.logs = keepingUnexpired(logs)
             outcomes.append(
