@@ -612,9 +612,14 @@ package final class IngestPipeline: Sendable {
                                 reason: TransactionExtractor.Drop.invalidSpan.rawValue), quantity: Int64(parsed.dropped)))
                 }
             case .profile:
-                // Relay attaches a profile to the transaction of its envelope.
-                let transactionID = envelope.items.contains { $0.type == .transaction } ? envelope.header.eventID : nil
-                switch try ProfileParser.profile(item.payload, transactionID: transactionID, projectID: projectID, received: received) {
+                // A profile is kept only beside the transaction it was recorded in (Relay's rule,
+                // PROTOCOL.md §3); it is still parsed first, so one that is not JSON is a 400.
+                let withTransaction = envelope.items.contains { $0.type == .transaction }
+                var parsed = try ProfileParser.profile(
+                    item.payload, transactionID: withTransaction ? envelope.header.eventID : nil, projectID: projectID,
+                    received: received)
+                if !withTransaction, case .success = parsed { parsed = .failure(.noTransaction) }
+                switch parsed {
                 case .success(let record):
                     profiles.append(record)
                 case .failure(let drop):

@@ -52,6 +52,12 @@ import Testing
         ).unit
         #expect(good.profiles.count == 1)
         #expect(good.outcomes.contains { $0.key.outcome == .accepted && $0.key.category == OutcomeCategory.profile })
+        let profile = P.profile()
+        let alone =
+            #"{"event_id":"\#(P.transactionID)"}"# + "\n" + #"{"type":"profile","length":\#(profile.utf8.count)}"# + "\n" + profile + "\n"
+        let orphan = try fixture.pipeline.prepare(fixture.request(alone), endpoint: .envelope).unit
+        #expect(orphan.profiles.isEmpty)
+        #expect(orphan.outcomes.filter { $0.key.outcome == .invalid }.map(\.key.reason) == ["profiling_no_transaction_associated"])
         #expect(throws: IngestError.self) {
             try fixture.pipeline.prepare(
                 fixture.request(P.envelope(transaction: Self.sampleTransaction(), profile: "{broken")), endpoint: .envelope)
