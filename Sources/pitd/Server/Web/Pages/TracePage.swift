@@ -70,7 +70,8 @@ enum WaterfallView {
         for step in 0...4 { out += "<span>\(duration(waterfall.duration * Int64(step) / 4))</span>" }
         out += "</div><div class=\"num\" role=\"columnheader\">Duration</div></div>"
         for row in waterfall.rows {
-            out += self.row(row, org: org, projects: projects, profiles: profiles, currentEvent: currentEvent)
+            out += self.row(
+                row, traceStart: waterfall.start, org: org, projects: projects, profiles: profiles, currentEvent: currentEvent)
         }
         out += "</div>"
         if waterfall.omitted > 0 {
@@ -81,7 +82,8 @@ enum WaterfallView {
     }
 
     private static func row(
-        _ row: TraceWaterfall.Row, org: String, projects: [Int64: Project], profiles: [EventID: ProfileRow], currentEvent: EventID?
+        _ row: TraceWaterfall.Row, traceStart: Int64, org: String, projects: [Int64: Project], profiles: [EventID: ProfileRow],
+        currentEvent: EventID?
     ) -> HTML {
         let project = projects[row.projectID]
         var classes = "wf-row"
@@ -123,7 +125,8 @@ enum WaterfallView {
         var out: HTML = "<div class=\"\(classes)\" role=\"row\"><div class=\"wf-name wf-d\(min(depth, maxIndent))\" role=\"cell\">"
         if depth > maxIndent { out += "<span class=\"wf-depth\" title=\"depth \(depth)\">\(depth)</span>" }
         out += name
-        out += "</div><div class=\"wf-bar\" role=\"cell\">\(bar(row))</div>"
+        let at = "starts at +\(duration(row.start - traceStart))" + (row.duration > 0 ? ", lasts \(duration(row.duration))" : "")
+        out += "</div><div class=\"wf-bar\" role=\"cell\" title=\"\(at)\">\(bar(row))</div>"
         out += "<div class=\"num wf-dur\" role=\"cell\">\(row.duration > 0 || row.width > 0 ? duration(row.duration) : "")</div></div>"
         return out
     }
