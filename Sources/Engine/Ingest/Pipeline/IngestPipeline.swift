@@ -673,6 +673,11 @@ package final class IngestPipeline: Sendable {
         unit.feedback = feedback
         unit.transactions = keepingUnexpired(transactions)
         unit.spans = spans
+        // A profile that does not name its trace (older SDKs) takes its transaction's, so the
+        // trace view finds it.
+        for index in profiles.indices where profiles[index].traceID == nil {
+            profiles[index].traceID = transactions.first { $0.eventID == profiles[index].transactionID }?.traceID
+        }
         unit.profiles = keepingUnexpired(profiles)
         if !logs.isEmpty {
             unit.logs = keepingUnexpired(logs)

@@ -52,6 +52,12 @@ import Testing
         ).unit
         #expect(good.profiles.count == 1)
         #expect(good.outcomes.contains { $0.key.outcome == .accepted && $0.key.category == OutcomeCategory.profile })
+        let untraced = P.profile(transaction: #""transactions":[{"id":"\#(P.transactionID)","name":"GET /users/{id}"}]"#)
+        let traced = try fixture.pipeline.prepare(
+            fixture.request(P.envelope(transaction: Self.sampleTransaction(), profile: untraced)), endpoint: .envelope
+        ).unit
+        #expect(traced.profiles.map(\.traceID?.hex) == [F.trace], "the transaction's trace")
+
         let profile = P.profile()
         let alone =
             #"{"event_id":"\#(P.transactionID)"}"# + "\n" + #"{"type":"profile","length":\#(profile.utf8.count)}"# + "\n" + profile + "\n"
