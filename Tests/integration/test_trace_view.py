@@ -276,6 +276,69 @@ def test_a_huge_trace_is_shown_in_part(traced):
     assert "1,003 more rows not shown" in page and "3,000 spans" in page
 
 
+def _distributed_trace(server) -> str:
+    """A pageload in a "web" project calling the API, whose transaction lives in the default
+    project, with an error in the API's query span and one whose span is not stored; sent once
+    per server."""
+    if getattr(server, "distributed", None):
+        return server.distributed
+    web = server.api_json("POST", "/api/0/teams/pit/pit/projects/", expect=201, json={"name": "Web"})
+    web_key = server.api_json("GET", f"/api/0/projects/pit/{web['slug']}/keys/")[0]["public"]
+    trace_id, start = uuid.uuid4().hex, time.time() - 60
+    page, fetch, api, query = (uuid.uuid4().hex[:16] for _ in range(4))
+    pageload = {
+        "type": "transaction", "event_id": uuid.uuid4().hex, "platform": "javascript", "transaction": "/products/:id",
+        "start_timestamp": start, "timestamp": start + 1.2,
+        "contexts": {"trace": {"trace_id": trace_id, "span_id": page, "op": "pageload", "status": "ok"}},
+        "spans": [
+            {"span_id": uuid.uuid4().hex[:16], "parent_span_id": page, "trace_id": trace_id, "op": "resource.script",
+             "description": "https://cdn.example.com/app.4f9a2c.js", "start_timestamp": start + 0.02, "timestamp": start + 0.25},
+            {"span_id": fetch, "parent_span_id": page, "trace_id": trace_id, "op": "http.client",
+             "description": "GET https://api.example.com/products/42", "start_timestamp": start + 0.3, "timestamp": start + 0.9,
+             "status": "internal_error"},
+        ],
+    }
+    backend = {
+        "type": "transaction", "event_id": uuid.uuid4().hex, "platform": "python", "transaction": "GET /products/{id}",
+        "start_timestamp": start + 0.32, "timestamp": start + 0.88,
+        "contexts": {"trace": {"trace_id": trace_id, "span_id": api, "parent_span_id": fetch, "op": "http.server",
+                               "status": "internal_error"}},
+        "spans": [{"span_id": query, "parent_span_id": api, "trace_id": trace_id, "op": "db",
+                   "description": "SELECT * FROM products WHERE id = 42", "start_timestamp": start + 0.35, "timestamp": start + 0.8}],
+    }
+
+    def error(span: str, at: float, message: str) -> bytes:
+        event = {"event_id": uuid.uuid4().hex, "timestamp": start + at, "level": "error", "platform": "python",
+                 "exception": {"values": [{"type": "OperationalError", "value": message}]},
+                 "contexts": {"trace": {"trace_id": trace_id, "span_id": span, "op": "db"}}}
+        return H.make_envelope({"event_id": event["event_id"]}, [({"type": "event"}, event)])
+    for key, project_id, body in (
+            (web_key, web["id"], H.make_envelope({"event_id": pageload["event_id"]}, [({"type": "transaction"}, pageload)])),
+            (server.public_key, server.project_id,
+             H.make_envelope({"event_id": backend["event_id"]}, [({"type": "transaction"}, backend)])),
+            (server.public_key, server.project_id, error(query, 0.7, "database is locked")),
+            (server.public_key, server.project_id, error(uuid.uuid4().hex[:16], 1.0, "worker lost its connection"))):
+        r = requests.post(server.url + server.envelope_path(project_id), data=body, timeout=30, headers={
+            "X-Sentry-Auth": H.sentry_auth_header(key), "Content-Type": "application/x-sentry-envelope"})
+        assert r.status_code == 200, r.text
+    H.wait_until(lambda: (lambda tree: len(tree["transactions"]) == 1 and tree["orphan_errors"] and tree)(_trace(server, trace_id)),
+                 timeout=30, what="the distributed trace")
+    server.distributed = trace_id
+    return trace_id
+
+
+def test_a_trace_across_projects_nests_the_called_transaction(traced):
+    trace_id = _distributed_trace(traced)
+    page = traced.session.get(traced.url + _trace_path(trace_id)).text
+    assert "projects default, Web" in page
+    backend = re.search(r'wf-name wf-d(\d+)" role="cell"><span class="wf-op">http.server</span>', page)
+    fetch = re.search(r'wf-name wf-d(\d+)" role="cell"><span class="wf-op">http.client</span>', page)
+    assert backend and fetch and int(backend.group(1)) == int(fetch.group(1)) + 1, (backend, fetch)
+    assert '<span class="badge">web</span>' in page and '<span class="badge">default</span>' in page
+    assert page.count('class="wf-row wf-err"') == 1 and 'class="wf-row wf-orphan wf-err"' in page
+    assert "worker lost its connection" in page and 'class="badge wf-status">internal_error' in page
+
+
 # ---------------------------------------------------------------- in a browser
 
 def test_browser_from_issue_to_trace_to_flame_graph(traced, chromium):
@@ -307,3 +370,6 @@ def test_browser_from_issue_to_trace_to_flame_graph(traced, chromium):
     screenshot(d, f"trace-03-transaction-{traced.backend}")
     d.get(traced.url + f"/organizations/pit/issues/{issue['id']}/")
     screenshot(d, f"trace-04-issue-with-trace-{traced.backend}")
+    d.get(traced.url + _trace_path(_distributed_trace(traced)))
+    assert len(d.find_elements(By.CSS_SELECTOR, "div.wf-row")) == 1 + 6
+    screenshot(d, f"trace-05-distributed-{traced.backend}")

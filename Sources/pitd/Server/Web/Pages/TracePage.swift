@@ -35,7 +35,8 @@ enum TracePage {
             waterfall.errorCount > 0
                 ? "<span class=\"wf-errcount\">\(Format.count(waterfall.errorCount))\(more) \(errorNoun)</span>"
                 : "0 errors")
-        let projectNames = Set(waterfall.rows.map(\.projectID)).compactMap { model.projects[$0]?.name }.sorted()
+        let projectNames = Set(waterfall.rows.map(\.projectID)).compactMap { model.projects[$0]?.name }
+            .sorted { $0.lowercased() < $1.lowercased() }
         if !projectNames.isEmpty {
             facts.append("\(projectNames.count == 1 ? "project" : "projects") \(projectNames.joined(separator: ", "))")
         }
@@ -113,14 +114,15 @@ enum WaterfallView {
             name += errorLink(error, org: org, project: project, label: Format.truncated(error.title, limit: 160))
         }
         if !row.errors.isEmpty { classes += " wf-err" }
+        // An orphan error's row is the error itself: its title is the row, a status would repeat it.
         if case .error = row.kind {
         } else {
             for error in row.errors.prefix(5) {
                 name += " " + errorLink(error, org: org, project: project, label: nil)
             }
             if row.errors.count > 5 { name += " <span class=\"muted small\">+\(row.errors.count - 5)</span>" }
+            if !["ok", "unknown", ""].contains(row.status) { name += " <span class=\"badge wf-status\">\(row.status)</span>" }
         }
-        if !["ok", "unknown", ""].contains(row.status) { name += " <span class=\"badge wf-status\">\(row.status)</span>" }
         let depth = row.depth
         var out: HTML = "<div class=\"\(classes)\" role=\"row\"><div class=\"wf-name wf-d\(min(depth, maxIndent))\" role=\"cell\">"
         if depth > maxIndent { out += "<span class=\"wf-depth\" title=\"depth \(depth)\">\(depth)</span>" }
