@@ -1,4 +1,4 @@
-/// The stylesheet's rules for the trace waterfall and the flame graph, appended to
+/// The stylesheet's rules for the trace waterfall and the flame graph, part of
 /// `Layout.stylesheet`. Bars and frames are SVG, coloured through classes and presentation
 /// attributes: the pages' Content-Security-Policy allows no inline styles.
 enum TraceStyles {
