@@ -178,6 +178,10 @@ package struct RetentionPass {
                 // Transactions and their spans are kept as long as the events.
                 summary.items += try drain { try store.purgeTransactions(projectID: projectID, receivedBefore: cutoff, limit: $0) }
                 summary.items += try drain { try store.purgeSpans(projectID: projectID, startedBefore: cutoff * 1000, limit: $0) }
+                // A profile may hold up to 50 MiB of samples, so a batch takes at most 100 of them.
+                summary.items += try drain(cap: 100) {
+                    try store.purgeProfiles(projectID: projectID, receivedBefore: cutoff, limit: $0)
+                }
                 summary.counterRows += try store.purgeCounters(projectID: projectID, beforeHour: HourlyCounts.hour(ofMilliseconds: cutoff))
                 summary.checkIns += try drain { try store.purgeCheckIns(projectID: projectID, createdBefore: cutoff, limit: $0) }
             }

@@ -223,6 +223,7 @@ package final class PostgresBatchStore: BatchStore {
         insertFeedback(units.flatMap(\.feedback))
         insertLogs(units.flatMap(\.logs))
         insertAttachments(units.flatMap(\.attachments))
+        insertProfiles(units.flatMap(\.profiles))
         if units.contains(where: { !$0.transactions.isEmpty || !$0.spans.isEmpty }) { try writeTransactions(units) }
         holdEvents(units.compactMap(\.heldEvent))
         var events: [EventRecord] = []

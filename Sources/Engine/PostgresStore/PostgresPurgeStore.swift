@@ -186,6 +186,15 @@ package final class PostgresPurgeStore: PurgeStore {
         return result.metadata.rows ?? 0
     }
 
+    package func purgeProfiles(projectID: Int64, receivedBefore cutoff: Int64, limit: Int) throws -> Int {
+        let result = try session.query(
+            """
+            DELETE FROM profiles WHERE id IN
+                (SELECT id FROM profiles WHERE project_id = \(projectID) AND received < \(cutoff) ORDER BY received LIMIT \(Int64(limit)))
+            """)
+        return result.metadata.rows ?? 0
+    }
+
     package func purgeSpans(projectID: Int64, startedBefore cutoff: Int64, limit: Int) throws -> Int {
         let result = try session.query(
             """

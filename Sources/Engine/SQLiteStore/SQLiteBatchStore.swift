@@ -252,6 +252,7 @@ package final class SQLiteBatchStore: BatchStore {
                 try insertFeedback(unit.feedback)
                 try insertLogs(unit.logs)
                 try insertAttachments(unit.attachments)
+                try insertProfiles(unit.profiles)
                 outcomes.add(unit.outcomes)
                 if let held = unit.heldEvent { try holdEvent(held) }
                 if let event = unit.event {

@@ -211,6 +211,18 @@ package final class SQLitePurgeStore: PurgeStore {
         }
     }
 
+    package func purgeProfiles(projectID: Int64, receivedBefore cutoff: Int64, limit: Int) throws -> Int {
+        try held {
+            try connection.statement(
+                """
+                DELETE FROM profiles WHERE id IN
+                    (SELECT id FROM profiles WHERE project_id = ? AND received < ? ORDER BY received LIMIT ?)
+                """
+            ).run([.int(projectID), .int(cutoff), .int(Int64(limit))])
+            return connection.changes
+        }
+    }
+
     package func purgeSpans(projectID: Int64, startedBefore cutoff: Int64, limit: Int) throws -> Int {
         try held {
             try connection.statement(

@@ -771,6 +771,29 @@ package enum SQLiteSchema {
         CREATE UNIQUE INDEX deferred_events_event ON deferred_events (project_id, event_id);
         CREATE INDEX deferred_events_lease ON deferred_events (lease_until)
         """,
+        // 20: profiles (`profile` items, Sentry's sample format v1), one row per profile with the
+        // columns that link it to its transaction and trace; the samples stay in the compressed
+        // JSON, which only the flame graph and the profile API read. Purged with the events.
+        """
+        CREATE TABLE profiles (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL,
+            profile_id BLOB NOT NULL,
+            transaction_id BLOB NOT NULL,
+            trace_id BLOB,
+            platform TEXT NOT NULL,
+            timestamp INTEGER NOT NULL,
+            duration_us INTEGER NOT NULL,
+            samples INTEGER NOT NULL,
+            received INTEGER NOT NULL,
+            payload_size INTEGER NOT NULL,
+            payload BLOB NOT NULL
+        );
+        CREATE UNIQUE INDEX profiles_profile ON profiles (project_id, profile_id);
+        CREATE INDEX profiles_transaction ON profiles (project_id, transaction_id);
+        CREATE INDEX profiles_trace ON profiles (trace_id) WHERE trace_id IS NOT NULL;
+        CREATE INDEX profiles_project_received ON profiles (project_id, received)
+        """,
     ]
 
     /// Page size for new databases. Event rows are ~1.2 KB compressed: with 4 KiB pages only

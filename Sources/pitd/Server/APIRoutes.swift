@@ -80,6 +80,7 @@ struct APIRoutes: Sendable {
         api.get("organizations/:org/sessions") { request, context in try await sessions(request, context) }
         api.get("organizations/:org/events") { request, context in try await organizationEvents(request, context) }
         registerTraces(on: api)
+        registerProfiles(on: api)
         api.get("organizations/:org/stats_v2") { request, context in try await statsV2(request, context) }
         api.get("organizations/:org/monitors") { request, context in try await monitors(request, context) }
         api.get("organizations/:org/monitors/:slug") { request, context in try await monitorDetail(request, context) }

@@ -45,4 +45,14 @@ extension IngestPipeline {
         for _ in kept.count..<transactions.count { metrics.rejected(reason: "too_old", itemType: "transaction") }
         return kept
     }
+
+    /// The profiles not already past their project's event retention, for the same reason.
+    package func keepingUnexpired(_ profiles: [ProfileRecord]) -> [ProfileRecord] {
+        guard let retention, !profiles.isEmpty else { return profiles }
+        let kept = profiles.filter { record in
+            !retention.isExpired(timestampMilliseconds: record.timestamp, projectID: record.projectID, nowMilliseconds: record.received)
+        }
+        for _ in kept.count..<profiles.count { metrics.rejected(reason: "too_old", itemType: "profile") }
+        return kept
+    }
 }

@@ -506,6 +506,7 @@ package final class IngestPipeline: Sendable {
         var logSDK: String??
         var transactions: [TransactionRecord] = []
         var spans: [SpanRecord] = []
+        var profiles: [ProfileRecord] = []
         var sampleRate: Double??
         var attachmentItems: [EnvelopeItem] = []
         // A minidump makes its event native and fatal, with the dump's crash as its exception
@@ -610,6 +611,26 @@ package final class IngestPipeline: Sendable {
                                 projectID: projectID, hour: hour, outcome: .invalid, category: OutcomeCategory.span,
                                 reason: TransactionExtractor.Drop.invalidSpan.rawValue), quantity: Int64(parsed.dropped)))
                 }
+            case .profile:
+                // A profile is kept only beside the transaction it was recorded in (Relay's rule,
+                // PROTOCOL.md §3); it is still parsed first, so one that is not JSON is a 400.
+                let withTransaction = envelope.items.contains { $0.type == .transaction }
+                var parsed = try ProfileParser.profile(
+                    item.payload, transactionID: withTransaction ? envelope.header.eventID : nil, projectID: projectID,
+                    received: received)
+                if !withTransaction, case .success = parsed { parsed = .failure(.noTransaction) }
+                switch parsed {
+                case .success(let record):
+                    profiles.append(record)
+                case .failure(let drop):
+                    accepted = false
+                    metrics.rejected(reason: drop.rawValue, itemType: item.type.description)
+                    outcomes.append(
+                        OutcomeCount(
+                            OutcomeKey(
+                                projectID: projectID, hour: hour, outcome: .invalid, category: OutcomeCategory.profile,
+                                reason: drop.rawValue), quantity: 1))
+                }
             case _ where item.type.isDropped:
                 continue
             default:
@@ -652,6 +673,12 @@ package final class IngestPipeline: Sendable {
         unit.feedback = feedback
         unit.transactions = keepingUnexpired(transactions)
         unit.spans = spans
+        // A profile that does not name its trace (older SDKs) takes its transaction's, so the
+        // trace view finds it.
+        for index in profiles.indices where profiles[index].traceID == nil {
+            profiles[index].traceID = transactions.first { $0.eventID == profiles[index].transactionID }?.traceID
+        }
+        unit.profiles = keepingUnexpired(profiles)
         if !logs.isEmpty {
             unit.logs = keepingUnexpired(logs)
             outcomes.append(

@@ -162,6 +162,8 @@ package struct WriteUnit: Sendable {
     /// transaction, and a copy already stored (another instance resolved it too) is not
     /// counted as a duplicate outcome.
     package var releasesHeldEvent = false
+    /// `profile` items (`ProfileParser`).
+    package var profiles: [ProfileRecord] = []
     /// Outcomes to count with this unit (`OutcomeBatch`): its accepted items other than events
     /// (the store counts events), client reports, items dropped by Relay's rules, and the
     /// rejected requests the writer flushes.
@@ -216,6 +218,7 @@ package struct WriteUnit: Sendable {
         for record in logs { total += record.estimatedBytes }
         for record in transactions { total += record.estimatedBytes }
         for record in spans { total += record.estimatedBytes }
+        for record in profiles { total += record.estimatedBytes }
         // Category and reason are short (and usually constants that own no storage).
         total += outcomes.count * 96
         // A check-in's slug, ids and environment are each bounded to tens of bytes.

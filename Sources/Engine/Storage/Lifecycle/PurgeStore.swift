@@ -27,6 +27,9 @@ package protocol PurgeStore: AnyObject {
     /// Deletes up to `limit` of the project's spans that started before `startedBefore`
     /// (microseconds), oldest first; returns how many.
     func purgeSpans(projectID: Int64, startedBefore: Int64, limit: Int) throws -> Int
+    /// Deletes up to `limit` of the project's profiles received before `receivedBefore` (ms),
+    /// oldest first, with the retention of events; returns how many.
+    func purgeProfiles(projectID: Int64, receivedBefore: Int64, limit: Int) throws -> Int
     /// Drops the project's hourly counters (events, release health, transaction aggregates) of
     /// hours before `hour`;
     /// returns the rows deleted.

@@ -64,6 +64,12 @@ package protocol ReadStore: Sendable {
     func trace(_ traceID: TraceID, projectIDs: [Int64], limit: Int) async throws -> TraceContents
     /// One transaction with its JSON.
     func transaction(projectID: Int64, eventID: EventID) async throws -> StoredTransaction?
+    /// One profile with its JSON.
+    func profile(projectID: Int64, profileID: EventID) async throws -> StoredProfile?
+    /// The profiles recorded in one transaction (`ProfileSQL.ofTransaction`).
+    func profiles(projectID: Int64, transactionID: EventID) async throws -> [ProfileRow]
+    /// The profiles of a trace within `projectIDs`, at most `limit` (`ProfileSQL.ofTrace`).
+    func profiles(traceID: TraceID, projectIDs: [Int64], limit: Int) async throws -> [ProfileRow]
 }
 
 /// A filtered slice of events: of a project, or of one issue when `issueID` is set.

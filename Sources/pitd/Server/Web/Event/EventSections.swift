@@ -4,7 +4,10 @@ import PitStorage
 /// The body of one event, shared by the issue page and the event page: exceptions with stack
 /// traces, message, breadcrumbs, tags, request, user, contexts, SDK, extra data and raw JSON.
 enum EventSections {
-    static func render(_ event: EventRow, view: EventView, jsonURL: String?, now: Int64, attachments: EventAttachmentsView? = nil) -> HTML {
+    /// `traceURL`: the trace view of the event's trace, linked when the event has one.
+    static func render(
+        _ event: EventRow, view: EventView, jsonURL: String?, now: Int64, attachments: EventAttachmentsView? = nil, traceURL: String? = nil
+    ) -> HTML {
         var out = HTML()
         out.reserveCapacity(32_000)
         out += "<div class=\"card\"><div class=\"toolbar small\"><span>Event <code>\(event.eventID.hex)</code></span>"
@@ -20,6 +23,10 @@ enum EventSections {
             out += "<div class=\"flash error\">The \(Format.truncated(problem, limit: 400)); only the indexed fields are shown.</div>"
         } else if let error = view.parseError {
             out += "<div class=\"flash error\">The stored payload is not valid JSON (\(error)); shown as text below.</div>"
+        }
+        if let traceURL, let traceID = view.traceID {
+            out +=
+                "<div class=\"trace-link small\">This \(view.exceptions.isEmpty ? "event" : "error") happened in trace <a class=\"mono\" href=\"\(SafeURL(path: traceURL))\">\(traceID.hex)</a> · <a href=\"\(SafeURL(path: traceURL))\">View trace</a></div>"
         }
         if let processing = event.processingErrors, processing != "[]", !processing.isEmpty {
             out +=

@@ -178,7 +178,7 @@ enum Layout {
         .tabs>input{position:absolute;opacity:0;pointer-events:none}.tabs>label{display:inline-block;padding:4px 10px;margin:0 2px 6px 0;border:1px solid var(--line);border-radius:4px;cursor:pointer;background:var(--bg2)}
         .tabs>input:checked+label{background:var(--accent-bg);border-color:#bdb3ea;font-weight:600}.tabs>input:focus-visible+label{outline:2px solid var(--accent)}.tabs .panel{display:none}
         .tabs>input:nth-of-type(1):checked~.panels>.panel:nth-child(1),.tabs>input:nth-of-type(2):checked~.panels>.panel:nth-child(2),.tabs>input:nth-of-type(3):checked~.panels>.panel:nth-child(3),.tabs>input:nth-of-type(4):checked~.panels>.panel:nth-child(4),.tabs>input:nth-of-type(5):checked~.panels>.panel:nth-child(5),.tabs>input:nth-of-type(6):checked~.panels>.panel:nth-child(6),.tabs>input:nth-of-type(7):checked~.panels>.panel:nth-child(7),.tabs>input:nth-of-type(8):checked~.panels>.panel:nth-child(8),.tabs>input:nth-of-type(9):checked~.panels>.panel:nth-child(9),.tabs>input:nth-of-type(10):checked~.panels>.panel:nth-child(10),.tabs>input:nth-of-type(11):checked~.panels>.panel:nth-child(11),.tabs>input:nth-of-type(12):checked~.panels>.panel:nth-child(12){display:block}
-        [hidden]{display:none!important}
+        \(TraceStyles.css)[hidden]{display:none!important}
         """
 
     /// Served at `/static/pit.js` (`text/javascript; charset=utf-8`). Everything works without it;

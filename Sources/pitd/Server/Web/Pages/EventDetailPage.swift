@@ -20,7 +20,9 @@ enum EventDetailPage {
         }
         body += "</div></div>"
         let jsonURL = model.issue.map { Paths.issueEventJSON(org: org, issue: $0.id, rowID: event.rowID) }
-        body += EventSections.render(event, view: view, jsonURL: jsonURL, now: chrome.now, attachments: model.attachments)
+        body += EventSections.render(
+            event, view: view, jsonURL: jsonURL, now: chrome.now, attachments: model.attachments,
+            traceURL: view.traceID.map { Paths.trace(org: org, traceID: $0) })
         return Layout.page(title: "Event \(event.eventID.hex)", chrome: chrome, body: body)
     }
 }

@@ -31,7 +31,7 @@ enum IssueDetailPage {
             let view = EventView(payload: event.payload, read: SentryAPIRenderer.readView(of: event))
             body += EventSections.render(
                 event, view: view, jsonURL: Paths.issueEventJSON(org: org, issue: issue.id, rowID: event.rowID), now: chrome.now,
-                attachments: model.attachments)
+                attachments: model.attachments, traceURL: view.traceID.map { Paths.trace(org: org, traceID: $0) })
         } else {
             body += Widgets.empty("No stored event for this issue.")
         }

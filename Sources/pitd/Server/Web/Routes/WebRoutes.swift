@@ -57,6 +57,7 @@ struct WebRoutes: Sendable {
         org.get("projects/:project/feedback") { request, context in try await feedbackPage(request, context) }
         org.get("projects/:project/logs") { request, context in try await logExplorerPage(request, context) }
         org.get("projects/:project/stats") { request, context in try await outcomesPage(request, context) }
+        registerTraces(on: org)
         org.get("releases") { request, context in try await releasesPage(request, context) }
         org.get("releases/:version") { request, context in try await releaseDetailPage(request, context) }
         org.get("monitors") { request, context in try await monitorsPage(request, context, projectScoped: false) }
@@ -421,9 +422,16 @@ struct WebRoutes: Sendable {
 
     func eventDetailPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         let project = try await pathProject(context)
-        guard let text = context.parameters.get("event"), let eventID = EventID(text),
-            let event = try await reader.event(projectID: project.id, eventID: eventID)
-        else { throw HTTPError(.notFound, message: "This event does not exist in this project.") }
+        guard let text = context.parameters.get("event"), let eventID = EventID(text) else {
+            throw HTTPError(.notFound, message: "This event does not exist in this project.")
+        }
+        guard let event = try await reader.event(projectID: project.id, eventID: eventID) else {
+            // Transactions share the event id space and the event URL, as in Sentry.
+            guard let transaction = try await reader.transaction(projectID: project.id, eventID: eventID) else {
+                throw HTTPError(.notFound, message: "This event does not exist in this project.")
+            }
+            return try await transactionEventPage(request, context, project: project, transaction: transaction)
+        }
         let model = EventDetailModel(
             project: project, event: event, issue: try await reader.issue(id: event.issueID),
             attachments: try await attachmentsView(project: project, eventID: event.eventID))
