@@ -318,6 +318,7 @@ if ProcessInfo.processInfo.environment["PIT_BENCHMARKS"] != nil {
                 "PitModel", "PitObservability", "PitStorage", "PitIngest", "SQLiteStore",
                 "PitPayloads",
                 Product.benchmark,
+                Product.logging,
                 Product.nioCore,
             ],
             path: "Benchmarks/EngineBenchmarks",

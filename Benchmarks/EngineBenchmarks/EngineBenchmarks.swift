@@ -22,6 +22,9 @@ let benchmarks: @Sendable () -> Void = {
     // The ingest queue, lock-free ring against its mutex baseline (IngestQueueBenchmarks.swift).
     ingestQueueBenchmarks()
 
+    // Source-map resolution, cold and warm (SourceMapBenchmarks.swift).
+    sourceMapBenchmarks()
+
     // 1,000 distinct ~2.9 KiB error envelopes, as pit-bench sends them.
     let generator = SyntheticEvents(fingerprints: 100, users: 1000, releases: 5)
     let now = Date().timeIntervalSince1970
