@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 import pit_helpers as H
+from large_bundle import large_bundle_event, write_large_bundle
 from conftest import screenshot
 
 FIXTURE = Path(__file__).resolve().parents[1] / "EngineTests" / "Fixtures" / "sourcemaps"
@@ -189,41 +190,6 @@ def test_past_the_deadline_the_event_is_acknowledged_at_once_and_written_resolve
     assert "parseConfig" in server.issues()[0]["culprit"]
 
 
-B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-
-
-def _vlq(value: int) -> str:
-    v = (-value << 1) | 1 if value < 0 else value << 1
-    out = ""
-    while True:
-        digit, v = v & 31, v >> 5
-        out += B64[digit | (32 if v else 0)]
-        if not v:
-            return out
-
-
-def write_large_bundle(directory: Path, lines: int = 40, per_line: int = 10_000, sources: int = 400) -> None:
-    """A bundle the size of a real app's: a ~1.6 MB minified file and a ~9 MB map (400,000
-    mappings, 400 sources with their content), whose first parse takes long enough to stop pitd
-    in the middle of it."""
-    directory.mkdir(parents=True)
-    minified = "\n".join("a();" * per_line for _ in range(lines))
-    segments, previous = [], [0, 0, 0]
-    for line in range(lines):
-        column, row = 0, []
-        for index in range(per_line):
-            source, original_line, original_column = (line * per_line + index) % sources, (index // 7) % 400, (index % 7) * 4
-            row.append(_vlq(index * 4 - column) + _vlq(source - previous[0]) + _vlq(original_line - previous[1])
-                       + _vlq(original_column - previous[2]))
-            column, previous = index * 4, [source, original_line, original_column]
-        segments.append(",".join(row))
-    content = "\n".join(f"  const value{n} = compute({n}); // line {n}" for n in range(400))
-    source_map = {"version": 3, "file": "big.min.js", "names": [], "mappings": ";".join(segments),
-                  "sources": [f"src/module{n}.js" for n in range(sources)], "sourcesContent": [content] * sources}
-    (directory / "big.min.js").write_text(minified + "\n//# sourceMappingURL=big.min.js.map\n")
-    (directory / "big.min.js.map").write_text(json.dumps(source_map))
-
-
 def upload_large_bundle(server, tmp_path: Path) -> str:
     """Injects debug ids into the large bundle and uploads it; returns the map's debug id."""
     bundle = tmp_path / "big"
@@ -241,18 +207,6 @@ def upload_large_bundle(server, tmp_path: Path) -> str:
     return source_map.get("debug_id") or source_map["debugId"]
 
 
-def large_bundle_event(debug_id: str) -> dict:
-    url = "http://localhost:8000/static/big.min.js"
-    return {
-        "event_id": H.new_event_id(), "platform": "javascript", "level": "error",
-        "sdk": {"name": "sentry.javascript.browser", "version": "8.0.0"},
-        "exception": {"values": [{"type": "Error", "value": "computed too much",
-                                  "stacktrace": {"frames": [{"abs_path": url, "filename": url, "function": "a",
-                                                             "lineno": 3, "colno": 41, "in_app": True}]}}]},
-        "debug_meta": {"images": [{"type": "sourcemap", "code_file": url, "debug_id": debug_id}]},
-    }
-
-
 def test_kill9_while_held_events_resolve_loses_none(server_factory, tmp_path):
     """Events acknowledged while their (large, cold) map is still being parsed survive a
     `kill -9` in the middle of it: the next run claims their holds (at start on SQLite, when
@@ -261,7 +215,7 @@ def test_kill9_while_held_events_resolve_loses_none(server_factory, tmp_path):
            "PIT_HELD_EVENT_SWEEP_SECONDS": "1"}
     server = server_factory(env=env)
     debug_id = upload_large_bundle(server, tmp_path)
-    acked = [server.send_event(large_bundle_event(debug_id)) for _ in range(3)]
+    acked = [server.send_event(large_bundle_event(debug_id, H.new_event_id())) for _ in range(3)]
     # Stopped at once: the map's first parse takes far longer than three acknowledgements.
     os.kill(server.pid, signal.SIGSTOP)
     server.kill9()
