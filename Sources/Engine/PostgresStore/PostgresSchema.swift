@@ -707,6 +707,11 @@ enum PostgresSchema {
             PRIMARY KEY (project_id, hour, name, release, environment)
         )
         """,
+        // 19: the performance pages' samples, as SQLite's.
+        """
+        CREATE INDEX transactions_slowest ON transactions (project_id, name, duration_us, received);
+        CREATE INDEX transactions_measurements ON transactions (project_id, received) WHERE measurements IS NOT NULL
+        """,
     ]
 
     /// PostgreSQL's own migrations, for what SQLite has no use for; recorded as versions 1001,
