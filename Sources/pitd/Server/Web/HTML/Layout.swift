@@ -15,6 +15,8 @@ enum Layout {
         out += navLink("Issues", Paths.issues(org: org, project: project?.id), chrome.section == .issues)
         if let project {
             out += navLink("Events", Paths.projectEvents(org: org, project: project.slug), chrome.section == .events)
+            out += navLink(
+                "Performance", Paths.performance(org: org, project: project.slug), chrome.section == .performance)
             out += navLink("Logs", Paths.projectLogs(org: org, project: project.slug), chrome.section == .logs)
             out += navLink("Feedback", Paths.projectFeedback(org: org, project: project.slug), chrome.section == .feedback)
             out += navLink("Stats", Paths.projectStats(org: org, project: project.slug), chrome.section == .stats)
@@ -66,6 +68,7 @@ enum Layout {
                 case .events: Paths.projectEvents(org: org, project: project.slug)
                 case .feedback: Paths.projectFeedback(org: org, project: project.slug)
                 case .logs: Paths.projectLogs(org: org, project: project.slug)
+                case .performance: Paths.performance(org: org, project: project.slug)
                 case .stats: Paths.projectStats(org: org, project: project.slug)
                 case .settings: Paths.projectSettings(slug: project.slug)
                 default: Paths.issues(org: org, project: project.id)
@@ -178,6 +181,13 @@ enum Layout {
         .tabs>input{position:absolute;opacity:0;pointer-events:none}.tabs>label{display:inline-block;padding:4px 10px;margin:0 2px 6px 0;border:1px solid var(--line);border-radius:4px;cursor:pointer;background:var(--bg2)}
         .tabs>input:checked+label{background:var(--accent-bg);border-color:#bdb3ea;font-weight:600}.tabs>input:focus-visible+label{outline:2px solid var(--accent)}.tabs .panel{display:none}
         .tabs>input:nth-of-type(1):checked~.panels>.panel:nth-child(1),.tabs>input:nth-of-type(2):checked~.panels>.panel:nth-child(2),.tabs>input:nth-of-type(3):checked~.panels>.panel:nth-child(3),.tabs>input:nth-of-type(4):checked~.panels>.panel:nth-child(4),.tabs>input:nth-of-type(5):checked~.panels>.panel:nth-child(5),.tabs>input:nth-of-type(6):checked~.panels>.panel:nth-child(6),.tabs>input:nth-of-type(7):checked~.panels>.panel:nth-child(7),.tabs>input:nth-of-type(8):checked~.panels>.panel:nth-child(8),.tabs>input:nth-of-type(9):checked~.panels>.panel:nth-child(9),.tabs>input:nth-of-type(10):checked~.panels>.panel:nth-child(10),.tabs>input:nth-of-type(11):checked~.panels>.panel:nth-child(11),.tabs>input:nth-of-type(12):checked~.panels>.panel:nth-child(12){display:block}
+        .ptabs{display:flex;gap:4px;margin:0 0 10px;flex-wrap:wrap}.ptabs a{padding:4px 12px;border:1px solid var(--line);border-radius:4px;background:var(--bg)}.ptabs a.current{background:var(--accent-bg);border-color:#bdb3ea;font-weight:600}
+        th a.sort{color:var(--muted)}th a.sort.current{color:var(--fg)}th .nocase{text-transform:none}table.perf td{vertical-align:middle}table.waterfall td.timeline{width:38%}table.waterfall td.desc{max-width:none}table.perf td.desc{word-break:break-all;max-width:520px}
+        .r-good{color:#1c7a62}.r-meh{color:#a85b0f}.r-poor{color:#a5182f}.badge.r-good{background:#e9f7f2;border-color:#b5e3d4}.badge.r-meh{background:#fff4e5;border-color:#fcd7a8}.badge.r-poor{background:#fdecef;border-color:#f5c0c9}
+        svg.split{display:block;margin-top:3px}svg.split .rest{fill:#eeebf3}svg.split .good{fill:var(--green)}svg.split .meh{fill:var(--orange)}svg.split .poor{fill:var(--red)}
+        svg.offset{display:block;min-width:160px}svg.offset .track{fill:var(--bg2)}svg.offset .bar{fill:#8f84d9}
+        .vitals{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));gap:12px;margin-bottom:12px}.vitals .card{margin:0}.vitals .big{font-size:22px;font-weight:600}
+        .facts.perf{gap:8px 28px}.facts.perf dd{font-size:16px}
         [hidden]{display:none!important}
         """
 
@@ -211,6 +221,9 @@ enum Layout {
               frames.querySelectorAll("details.collapsed-frames").forEach(function (d) { d.open = full; });
               button.textContent = full ? "In-app frames" : "Full stack trace";
             });
+          });
+          document.querySelectorAll("form.autosubmit select").forEach(function (select) {
+            select.addEventListener("change", function () { var form = select.form; if (form.requestSubmit) form.requestSubmit(); else form.submit(); });
           });
           var filter = document.getElementById("issue-filter");
           if (filter) {
