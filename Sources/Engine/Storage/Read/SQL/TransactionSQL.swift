@@ -67,21 +67,26 @@ package enum TransactionSQL {
     }
 
     /// op, description, trace_id, segment_id, duration_us: the spans of the sampled transactions
-    /// (found through `spans_trace`), at most `maxSampleSpans` + 1.
+    /// (found through `spans_trace`), at most `maxSampleSpans` + 1. `+s.project_id` keeps SQLite
+    /// from looping over `spans_project_start`, every span of the project per transaction.
     package static func sampleSpans(_ query: TransactionSampleQuery, dialect: any SQLDialect) -> SQLStatement {
         var statement = SQLStatement(dialect)
         let sample = sampleSelect("trace_id, span_id", query, into: &statement)
         statement.sql =
             "SELECT s.op, s.description, s.trace_id, s.segment_id, s.duration_us FROM (\(sample)) AS t "
-            + "JOIN spans s ON s.trace_id = t.trace_id AND s.segment_id = t.span_id WHERE s.project_id = \(statement.bind(query.projectID)) "
+            + "JOIN spans s ON s.trace_id = t.trace_id AND s.segment_id = t.span_id WHERE +s.project_id = \(statement.bind(query.projectID)) "
             + "LIMIT \(statement.bind(Int64(maxSampleSpans + 1)))"
         return statement
     }
 
     private static func sampleSelect(_ columns: String, _ query: TransactionSampleQuery, into statement: inout SQLStatement) -> String {
         var sql = "SELECT \(columns) FROM transactions WHERE project_id = \(statement.bind(query.projectID))"
+        // With a name, `+received` keeps SQLite off `transactions_project_received`: without
+        // statistics it would rather range over the whole project's window (519 ms for a day of
+        // 200,000 transactions, against 0.1 ms walking `transactions_slowest`).
+        let received = query.name == nil ? "received" : "+received"
         if let name = query.name { sql += " AND name = \(statement.bind(name))" }
-        sql += " AND received >= \(statement.bind(query.from)) AND received < \(statement.bind(query.to))"
+        sql += " AND \(received) >= \(statement.bind(query.from)) AND \(received) < \(statement.bind(query.to))"
         if let environment = query.environment { sql += " AND environment = \(statement.bind(environment))" }
         sql += query.name == nil ? " ORDER BY received DESC" : " ORDER BY duration_us DESC"
         return sql + " LIMIT \(statement.bind(Int64(query.limit)))"
