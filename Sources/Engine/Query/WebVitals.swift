@@ -1,4 +1,4 @@
-import Foundation
+import PitIngest
 package import PitStorage
 
 /// Web Vitals from browser transactions' `measurements` (Relay's schema: `{"lcp": {"value":
@@ -41,6 +41,17 @@ package struct WebVitals: Sendable {
         }
 
         package var isTiming: Bool { self != .cls }
+
+        /// Its name in `measurements`.
+        var key: StaticString {
+            switch self {
+            case .lcp: "lcp"
+            case .fcp: "fcp"
+            case .cls: "cls"
+            case .inp: "inp"
+            case .ttfb: "ttfb"
+            }
+        }
 
         package func rating(_ value: Double) -> Rating {
             let (good, poor) = thresholds
@@ -104,25 +115,32 @@ package struct WebVitals: Sendable {
     }
 
     /// The vitals a `measurements` object holds, timings in milliseconds (a value sent in
-    /// seconds or microseconds converted); unknown names, non-numbers and negatives ignored.
+    /// seconds or microseconds converted); unknown names, non-numbers and negatives ignored. Read
+    /// with ingest's JSON tape, which allocates nothing per member (Foundation's parser builds a
+    /// dictionary per object), since a page parses up to `WebVitalsModel.sampleCap` of them.
     package static func parse(_ json: String) -> [(Vital, Double)] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return [] }
-        var out: [(Vital, Double)] = []
-        for vital in Vital.allCases {
-            guard let entry = object[vital.rawValue] as? [String: Any], let number = entry["value"] as? NSNumber else { continue }
-            var value = number.doubleValue
-            guard value.isFinite, value >= 0 else { continue }
-            if vital.isTiming {
-                switch entry["unit"] as? String {
-                case "second": value *= 1000
-                case "microsecond": value /= 1000
-                case "nanosecond": value /= 1_000_000
-                default: break
+        var text = json
+        return text.withUTF8 { utf8 in
+            let bytes = UnsafeRawBufferPointer(utf8)
+            guard let tape = try? JSONTape.parse(bytes), tape[0].kind == .object else { return [] }
+            let view = JSONView(tape: tape, bytes: bytes)
+            var out: [(Vital, Double)] = []
+            for vital in Vital.allCases {
+                guard let entry = view.member(0, vital.key), view.kind(entry) == .object,
+                    var value = view.double(view.member(entry, "value")), value.isFinite, value >= 0
+                else { continue }
+                if vital.isTiming {
+                    switch view.string(view.member(entry, "unit")) {
+                    case "second": value *= 1000
+                    case "microsecond": value /= 1000
+                    case "nanosecond": value /= 1_000_000
+                    default: break
+                    }
                 }
+                out.append((vital, value))
             }
-            out.append((vital, value))
+            return out
         }
-        return out
     }
 
     private static func scores(_ values: [Vital: [Double]]) -> [Vital: Score] {

@@ -9,7 +9,9 @@ struct WebVitalsModel: Sendable {
     var vitals: WebVitals
 
     /// Page loads read at most: the newest of the period, through the partial index of
-    /// transactions with measurements.
+    /// transactions with measurements. Measured on SQLite with 200,000 transactions a day (40,000
+    /// of them page loads) and 4,000,000 spans: reading 10,000 takes 46 ms; the whole page 460 ms
+    /// in a debug build, most of it parsing the measurements (24 µs each there, unoptimised).
     static let sampleCap = 10_000
     static let pagesShown = 100
 }
