@@ -189,6 +189,9 @@ enum PerformanceFormat {
 
     static func apdex(_ value: Double) -> String { decimals(value, 2) }
 
+    /// `1 span`, `1,204 spans`: `noun` ends with the word that takes the plural's s.
+    static func counted(_ count: Int, _ noun: String) -> String { "\(Format.count(count)) \(noun)\(count == 1 ? "" : "s")" }
+
     /// `value` with at most `places` decimals, trailing zeros kept (aligned columns).
     static func decimals(_ value: Double, _ places: Int) -> String {
         var scale = 1.0

@@ -41,8 +41,8 @@ enum SpanSummaryPage {
         }
         let subtitle: HTML =
             model.transaction == nil
-            ? "\(project.name) · spans of the \(summary.transactions) newest transactions of the \(model.filters.period.label.lowercased())"
-            : "\(project.name) · spans of the \(summary.transactions) slowest <span class=\"mono\">\(model.transaction ?? "")</span> transactions of the \(model.filters.period.label.lowercased())"
+            ? "\(project.name) · spans of the \(PerformanceFormat.counted(summary.transactions, "newest transaction")) of the \(model.filters.period.label.lowercased())"
+            : "\(project.name) · spans of the \(summary.transactions == 1 ? "slowest" : "\(summary.transactions) slowest") <span class=\"mono\">\(model.transaction ?? "")</span> \(summary.transactions == 1 ? "transaction" : "transactions") of the \(model.filters.period.label.lowercased())"
         var body = PerformanceParts.head(
             title: model.transaction == nil ? "Spans" : "Spans of a transaction", subtitle: subtitle, tab: .spans, project: project,
             filters: model.filters, org: org, crumb: crumb)
@@ -84,7 +84,7 @@ enum SpanSummaryPage {
         }
         body += "</tbody></table>"
         var note =
-            "\(Format.count(summary.spanCount)) spans of \(Format.count(summary.transactions)) transactions, grouped by op and description (SQL literals and URL ids masked at ingest)."
+            "\(PerformanceFormat.counted(summary.spanCount, "span")) of \(PerformanceFormat.counted(summary.transactions, "transaction")), grouped by op and description (SQL literals and URL ids masked at ingest)."
         if summary.truncated { note += " Only the first \(Format.count(TransactionSQL.maxSampleSpans)) spans were read." }
         if summary.groups.count > SpanSummaryModel.groupsShown { note += " The first \(SpanSummaryModel.groupsShown) groups are shown." }
         body += "<p class=\"small muted\">\(note)</p>"

@@ -55,7 +55,7 @@ enum TransactionSummaryPage {
         body += "</dl><h2>Duration distribution</h2>"
         body += distribution(histogram)
         body +=
-            "<p class=\"small muted\">\(Format.count(summary.count)) transactions stored, counted in logarithmic buckets (each 26 % wider than the last); Apdex threshold \(model.apdexThreshold) ms.</p></section>"
+            "<p class=\"small muted\">\(PerformanceFormat.counted(Int(summary.count), "transaction")) stored, counted in logarithmic buckets (each 26 % wider than the last); Apdex threshold \(model.apdexThreshold) ms.</p></section>"
 
         body += "<div class=\"grid\"><div>"
         body += "<h2>Slowest samples</h2>"
@@ -115,7 +115,7 @@ enum TransactionSummaryPage {
             return out + "<p class=\"muted small\">The sampled transactions have no spans.</p></section>"
         }
         out +=
-            "<p class=\"small muted\">Share of the time spent in spans of the \(spans.transactions) slowest transactions (nested spans each count).</p>"
+            "<p class=\"small muted\">Share of the time spent in spans of the \(spans.transactions == 1 ? "slowest transaction" : "\(spans.transactions) slowest transactions") (nested spans each count).</p>"
         out += "<table class=\"perf ops\"><tbody>"
         for op in spans.ops.prefix(12) {
             let perTransaction = spans.transactions > 0 ? Double(op.total) / Double(spans.transactions) : 0
