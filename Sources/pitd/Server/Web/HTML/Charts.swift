@@ -141,15 +141,6 @@ enum Charts {
         return out + "</svg>"
     }
 
-    /// A span's place in its transaction: a bar from `start` for `length`, both fractions 0…1 of
-    /// the row's width.
-    static func offsetBar(start: Double, length: Double, width: Int = 1000, height: Int = 10) -> HTML {
-        let x = min(max(start, 0), 1) * Double(width)
-        let w = max(min(length, 1 - min(max(start, 0), 1)) * Double(width), 2)
-        return
-            "<svg class=\"offset\" viewBox=\"0 0 \(width) \(height)\" width=\"100%\" height=\"\(height)\" aria-hidden=\"true\" preserveAspectRatio=\"none\"><rect class=\"track\" x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\"/><rect class=\"bar\" x=\"\(fixed(x))\" y=\"0\" width=\"\(fixed(w))\" height=\"\(height)\"/></svg>"
-    }
-
     /// A horizontal share bar (tag distributions): segments of `parts` out of `total`.
     static func shareBar(_ parts: [Int64], total: Int64, width: Int = 240, height: Int = 8) -> HTML {
         var out: HTML =

@@ -68,6 +68,14 @@ enum Paths {
         "/organizations/\(e(org))/projects/\(e(project))/events/\(e(eventID))/"
     }
 
+    /// Every transaction, span and error of a trace in the organisation's projects (Sentry's path).
+    static func trace(org: String, traceID: TraceID) -> String { "/organizations/\(e(org))/performance/trace/\(traceID.hex)/" }
+
+    /// A profile's flame graph (Sentry's path).
+    static func profile(org: String, project: String, profileID: EventID) -> String {
+        "/organizations/\(e(org))/profiling/profile/\(e(project))/\(profileID.hex)/flamegraph/"
+    }
+
     static func projectStats(org: String, project: String, statsPeriod: String? = nil) -> String {
         "/organizations/\(e(org))/projects/\(e(project))/stats/" + PercentEncoding.query([("statsPeriod", statsPeriod)])
     }
@@ -112,9 +120,6 @@ enum Paths {
     static func webVitals(org: String, project: String, filters: PerformanceFilters = PerformanceFilters()) -> String {
         "/organizations/\(e(org))/projects/\(e(project))/performance/vitals/" + PercentEncoding.query(filters.items)
     }
-
-    /// A trace's waterfall: every transaction, span and error of `traceID` (32 hex digits).
-    static func trace(org: String, traceID: String) -> String { "/organizations/\(e(org))/traces/\(e(traceID))/" }
 
     static func releases(org: String) -> String { "/organizations/\(e(org))/releases/" }
 

@@ -96,7 +96,7 @@ enum TransactionSummaryPage {
             out +=
                 "<td class=\"small mono\">\(row.release.map { Format.truncated($0, limit: 40) } ?? "–")</td><td class=\"small\">\(row.environment)</td>"
             out +=
-                "<td><a class=\"mono small\" href=\"\(SafeURL(path: Paths.trace(org: org, traceID: row.traceID.hex)))\">\(String(row.traceID.hex.prefix(8)))</a></td></tr>"
+                "<td><a class=\"mono small\" href=\"\(SafeURL(path: Paths.trace(org: org, traceID: row.traceID)))\">\(String(row.traceID.hex.prefix(8)))</a></td></tr>"
         }
         return out + "</tbody></table>"
     }

@@ -4,7 +4,7 @@ import PitQuery
 import PitStorage
 
 /// The performance pages: the transaction summary list, one transaction's summary, the span
-/// summary and Web Vitals, and a transaction event's page. Figures come from the aggregates;
+/// summary and Web Vitals. Figures come from the aggregates;
 /// samples, spans and measurements from index walks bounded by the window and a cap.
 extension WebRoutes {
     func registerPerformance(on org: RouterGroup<PitRequestContext>) {
@@ -101,19 +101,6 @@ extension WebRoutes {
             project: project, filters: filters, environments: try await reader.environments(projectID: project.id), vitals: WebVitals(rows))
         let chrome = try await chrome(request, context, section: .performance, project: project)
         return Self.page(WebVitalsPage.render(model, chrome: chrome), request: request)
-    }
-
-    /// A transaction's page, for an event id that is no error event of the project.
-    func transactionEventPage(_ request: Request, _ context: PitRequestContext, project: Project, eventID: EventID) async throws
-        -> Response?
-    {
-        guard let stored = try await reader.transaction(projectID: project.id, eventID: eventID) else { return nil }
-        let row = stored.row
-        let trace = try await reader.trace(row.traceID, projectIDs: [project.id], limit: TransactionEventModel.spanLimit)
-        let model = TransactionEventModel(
-            project: project, transaction: row, spans: trace.spans.filter { $0.segmentID == row.spanID }, errors: trace.errors)
-        let chrome = try await chrome(request, context, section: .performance, project: project)
-        return Self.page(TransactionEventPage.render(model, chrome: chrome), request: request)
     }
 
     private func apdexThreshold(_ project: Project) async throws -> Int64 {

@@ -422,13 +422,9 @@ struct WebRoutes: Sendable {
 
     func eventDetailPage(_ request: Request, _ context: PitRequestContext) async throws -> Response {
         let project = try await pathProject(context)
-        guard let text = context.parameters.get("event"), let eventID = EventID(text) else {
-            throw HTTPError(.notFound, message: "This event does not exist in this project.")
-        }
-        guard let event = try await reader.event(projectID: project.id, eventID: eventID) else {
-            if let page = try await transactionEventPage(request, context, project: project, eventID: eventID) { return page }
-            throw HTTPError(.notFound, message: "This event does not exist in this project.")
-        }
+        guard let text = context.parameters.get("event"), let eventID = EventID(text),
+            let event = try await reader.event(projectID: project.id, eventID: eventID)
+        else { throw HTTPError(.notFound, message: "This event does not exist in this project.") }
         let model = EventDetailModel(
             project: project, event: event, issue: try await reader.issue(id: event.issueID),
             attachments: try await attachmentsView(project: project, eventID: event.eventID))
