@@ -68,6 +68,52 @@ extension PostgresReadStore {
         return nil
     }
 
+    package func transactionSeries(_ query: TransactionSummaryQuery) async throws -> [TransactionSeriesRow] {
+        var result: [TransactionSeriesRow] = []
+        for try await row in try await client.query(PostgresQuery(TransactionSQL.series(query, dialect: Self.dialect)), logger: logger) {
+            let c = try row.decode((Int64, String, Int64, Int64).self)
+            result.append(TransactionSeriesRow(projectID: c.0, name: c.1, unit: c.2, count: c.3))
+        }
+        return result
+    }
+
+    package func transactionSamples(_ query: TransactionSampleQuery) async throws -> [TransactionRow] {
+        var result: [TransactionRow] = []
+        for try await row in try await client.query(PostgresQuery(TransactionSQL.samples(query, dialect: Self.dialect)), logger: logger) {
+            result.append(Self.transactionRow(try row.decode(TransactionColumns.self)))
+        }
+        return result
+    }
+
+    package func spanSample(_ query: TransactionSampleQuery) async throws -> SpanSample {
+        var totals: (Int64, Int64) = (0, 0)
+        let totalsQuery = PostgresQuery(TransactionSQL.sampleTotals(query, dialect: Self.dialect))
+        for try await row in try await client.query(totalsQuery, logger: logger) { totals = try row.decode((Int64, Int64).self) }
+        var spans: [SpanSampleRow] = []
+        for try await row in try await client.query(PostgresQuery(TransactionSQL.sampleSpans(query, dialect: Self.dialect)), logger: logger)
+        {
+            let c = try row.decode((String, String, ByteBuffer, Int64, Int64).self)
+            spans.append(
+                SpanSampleRow(
+                    op: c.0, description: c.1, traceID: TraceID(bytes: c.2.readableBytesView) ?? TraceID(high: 0, low: 0),
+                    segmentID: SpanID(storage: c.3), duration: c.4))
+        }
+        let truncated = spans.count > TransactionSQL.maxSampleSpans
+        if truncated { spans.removeLast(spans.count - TransactionSQL.maxSampleSpans) }
+        return SpanSample(transactions: Int(totals.0), transactionTime: totals.1, spans: spans, truncated: truncated)
+    }
+
+    package func measurements(_ query: TransactionSampleQuery) async throws -> [MeasurementsRow] {
+        var result: [MeasurementsRow] = []
+        for try await row in try await client.query(
+            PostgresQuery(TransactionSQL.measurements(query, dialect: Self.dialect)), logger: logger)
+        {
+            let c = try row.decode((String, String).self)
+            result.append(MeasurementsRow(name: c.0, measurements: c.1))
+        }
+        return result
+    }
+
     private typealias TransactionColumns = (
         Int64, ByteBuffer, ByteBuffer, Int64, Int64?, String, String, String, Int64, Int64, String?, String, String?, Double?, String?,
         Int64

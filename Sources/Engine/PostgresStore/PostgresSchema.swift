@@ -745,6 +745,11 @@ enum PostgresSchema {
         CREATE INDEX profiles_trace ON profiles (trace_id) WHERE trace_id IS NOT NULL;
         CREATE INDEX profiles_project_received ON profiles (project_id, received)
         """,
+        // 21: the performance pages' samples, as SQLite's.
+        """
+        CREATE INDEX transactions_slowest ON transactions (project_id, name, duration_us, received);
+        CREATE INDEX transactions_measurements ON transactions (project_id, received) WHERE measurements IS NOT NULL
+        """,
     ]
 
     /// PostgreSQL's own migrations, for what SQLite has no use for; recorded as versions 1001,

@@ -53,6 +53,40 @@ extension SQLiteReadStore {
         }
     }
 
+    package func transactionSeries(_ query: TransactionSummaryQuery) async throws -> [TransactionSeriesRow] {
+        try await read { db in
+            try db.query(TransactionSQL.series(query, dialect: Self.dialect)) { row in
+                TransactionSeriesRow(projectID: row.int(0), name: row.text(1) ?? "", unit: row.int(2), count: row.int(3))
+            }
+        }
+    }
+
+    package func transactionSamples(_ query: TransactionSampleQuery) async throws -> [TransactionRow] {
+        try await read { db in try db.query(TransactionSQL.samples(query, dialect: Self.dialect), Self.transactionRow) }
+    }
+
+    package func spanSample(_ query: TransactionSampleQuery) async throws -> SpanSample {
+        try await read { db in
+            let totals = try db.query(TransactionSQL.sampleTotals(query, dialect: Self.dialect)) { ($0.int(0), $0.int(1)) }.first ?? (0, 0)
+            var spans = try db.query(TransactionSQL.sampleSpans(query, dialect: Self.dialect)) { row in
+                SpanSampleRow(
+                    op: row.text(0) ?? "", description: row.text(1) ?? "", traceID: TraceID(bytes: row.blob(2)) ?? TraceID(high: 0, low: 0),
+                    segmentID: SpanID(storage: row.int(3)), duration: row.int(4))
+            }
+            let truncated = spans.count > TransactionSQL.maxSampleSpans
+            if truncated { spans.removeLast(spans.count - TransactionSQL.maxSampleSpans) }
+            return SpanSample(transactions: Int(totals.0), transactionTime: totals.1, spans: spans, truncated: truncated)
+        }
+    }
+
+    package func measurements(_ query: TransactionSampleQuery) async throws -> [MeasurementsRow] {
+        try await read { db in
+            try db.query(TransactionSQL.measurements(query, dialect: Self.dialect)) { row in
+                MeasurementsRow(name: row.text(0) ?? "", measurements: row.text(1) ?? "")
+            }
+        }
+    }
+
     private static func transactionRow(_ row: SQLiteStatement) -> TransactionRow {
         TransactionRow(
             projectID: row.int(0), eventID: EventID(bytes: row.blob(1)) ?? EventID(high: 0, low: 0),

@@ -794,6 +794,16 @@ package enum SQLiteSchema {
         CREATE INDEX profiles_trace ON profiles (trace_id) WHERE trace_id IS NOT NULL;
         CREATE INDEX profiles_project_received ON profiles (project_id, received)
         """,
+        // 21: the performance pages' samples (issue 13). `transactions_slowest` hands a
+        // transaction name's slowest first, with `received` in the index so the window is
+        // filtered without reading a row: the summary's slowest samples and the spans of its
+        // span pages stay a short index walk however many transactions the name has.
+        // `transactions_measurements` holds only the transactions with measurements (browser
+        // page loads), so the Web Vitals page never steps over a backend's transactions.
+        """
+        CREATE INDEX transactions_slowest ON transactions (project_id, name, duration_us, received);
+        CREATE INDEX transactions_measurements ON transactions (project_id, received) WHERE measurements IS NOT NULL
+        """,
     ]
 
     /// Page size for new databases. Event rows are ~1.2 KB compressed: with 4 KiB pages only

@@ -52,6 +52,18 @@ struct PostgresTransactionParityTests {
             let y = try #require(try await right.transaction(projectID: 1, eventID: id))
             #expect(x.row == y.row && x.payload == y.payload && y.payloadError == nil)
 
+            // The performance pages' reads answer alike.
+            try await TransactionIngestTests.checkPageReads(left)
+            try await TransactionIngestTests.checkPageReads(right)
+            let query = TransactionSummaryQuery(projectIDs: [1], from: now - 3_600_000, to: now)
+            let key: (TransactionSeriesRow) -> String = { "\($0.name) \($0.unit)" }
+            #expect(
+                try await left.transactionSeries(query).sorted { key($0) < key($1) }
+                    == right.transactionSeries(query).sorted { key($0) < key($1) })
+            let sample = TransactionSampleQuery(projectID: 1, from: now - 3_600_000, to: now + 1, name: "GET /users/{id}", limit: 5)
+            #expect(try await left.transactionSamples(sample) == right.transactionSamples(sample))
+            #expect(try await left.spanSample(sample).spans == right.spanSample(sample).spans)
+
             // Rolled up, PostgreSQL answers the same.
             #expect(try await PostgresRollup(client: right.client, logger: PostgresTestDatabase.logger).rollUp())
             for (from, to) in [(now - 3_600_000, now), (now - 86_400_000, now)] {

@@ -9,6 +9,8 @@ package struct TransactionSummaryQuery: Sendable, Equatable {
     package var to: Int64
     /// Only names containing this text, ignoring ASCII case.
     package var nameContains: String?
+    /// Only this name (a transaction's own page).
+    package var name: String?
     package var environments: [String] = []
     package var release: String?
 

@@ -70,6 +70,14 @@ package protocol ReadStore: Sendable {
     func profiles(projectID: Int64, transactionID: EventID) async throws -> [ProfileRow]
     /// The profiles of a trace within `projectIDs`, at most `limit` (`ProfileSQL.ofTrace`).
     func profiles(traceID: TraceID, projectIDs: [Int64], limit: Int) async throws -> [ProfileRow]
+    /// The window's counts per project, name and minute or hour (`TransactionSQL.series`).
+    func transactionSeries(_ query: TransactionSummaryQuery) async throws -> [TransactionSeriesRow]
+    /// Sampled transactions: one name's slowest, else the newest (`TransactionSQL.samples`).
+    func transactionSamples(_ query: TransactionSampleQuery) async throws -> [TransactionRow]
+    /// The spans of the sampled transactions, at most `TransactionSQL.maxSampleSpans`.
+    func spanSample(_ query: TransactionSampleQuery) async throws -> SpanSample
+    /// The newest transactions' measurements (`TransactionSQL.measurements`), at most `query.limit`.
+    func measurements(_ query: TransactionSampleQuery) async throws -> [MeasurementsRow]
 }
 
 /// A filtered slice of events: of a project, or of one issue when `issueID` is set.

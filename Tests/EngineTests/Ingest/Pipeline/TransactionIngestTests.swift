@@ -116,6 +116,52 @@ import Testing
         }
     }
 
+    /// The performance pages' reads: counts per minute for sparklines, a name's slowest samples,
+    /// the spans of sampled transactions (a name's or the project's), and measurements.
+    @Test func thePerformancePagesReadSamplesSpansAndMeasurements() async throws {
+        let fixture = try await PipelineFixture()
+        try await fixture.withWriter {
+            _ = try await Self.storeSample { _ = try await fixture.pipeline.envelope(fixture.request($0)) }
+            try await Self.checkPageReads(fixture.reader)
+        }
+    }
+
+    static func checkPageReads(_ reader: any ReadStore) async throws {
+        let now = ClockTime.nowMilliseconds
+        let hour = TransactionSummaryQuery(projectIDs: [1], from: now - 3_600_000, to: now)
+        let series = try await reader.transactionSeries(hour)
+        #expect(series.map(\.count).reduce(0, +) == 4 && Set(series.map(\.name)).count == 3)
+        #expect(series.allSatisfy { $0.unit >= hour.from / 60_000 && $0.unit <= now / 60_000 })
+        var day = hour
+        day.from = now - 86_400_000
+        #expect(try await reader.transactionSeries(day).allSatisfy { $0.unit == now / 3_600_000 || $0.unit == now / 3_600_000 - 1 })
+
+        var users = TransactionSampleQuery(projectID: 1, from: now - 3_600_000, to: now + 1, name: "GET /users/{id}", limit: 10)
+        let slowest = try await reader.transactionSamples(users)
+        #expect(slowest.map(\.eventID.hex) == ["11111111111111111111111111111111", "44444444444444444444444444444444"])
+        users.limit = 1
+        #expect(try await reader.transactionSamples(users).map(\.duration) == [200_000])
+        users.limit = 10
+        users.environment = "staging"
+        #expect(try await reader.transactionSamples(users).isEmpty)
+        users.environment = "production"
+
+        let sample = try await reader.spanSample(users)
+        #expect(sample.transactions == 2 && sample.transactionTime == 300_000 && !sample.truncated)
+        let summary = SpanSummary(sample)
+        #expect(summary.groups.count == 1, "both queries normalise to one description: \(summary.groups.map(\.description))")
+        #expect(summary.groups.first?.count == 2 && summary.groups.first?.perTransaction == 2 && summary.groups.first?.transactions == 1)
+        #expect(summary.ops.map(\.op) == ["db"])
+
+        let project = try await reader.spanSample(TransactionSampleQuery(projectID: 1, from: now - 3_600_000, to: now + 1, limit: 100))
+        #expect(project.transactions == 4 && Set(project.spans.map(\.op)) == ["db", "template"])
+        #expect(try await reader.spanSample(TransactionSampleQuery(projectID: 2, from: 0, to: now + 1, limit: 100)).spans.isEmpty)
+
+        let measured = try await reader.measurements(TransactionSampleQuery(projectID: 1, from: now - 3_600_000, to: now + 1, limit: 10))
+        #expect(measured == [MeasurementsRow(name: "GET /users/{id}", measurements: #"{"lcp":{"value":900,"unit":"millisecond"}}"#)])
+        #expect(WebVitals(measured).pages.first?.scores[.lcp]?.p75 == 900)
+    }
+
     /// pit-bench's `--mix` sends transactions of 10-50 spans and span v2 containers; both are
     /// stored, each span once, and counted in the aggregates.
     @Test func benchMixTransactionsAndSpansAreStored() async throws {

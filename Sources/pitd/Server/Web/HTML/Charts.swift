@@ -79,8 +79,8 @@ enum Charts {
     }
 
     /// A 24-bar sparkline for a row of the issue list: one `<path>` for all bars, so a page of
-    /// 100 issues adds 100 elements rather than 2,400.
-    static func sparkline(_ values: [Int64], width: Int = 96, height: Int = 24) -> HTML {
+    /// 100 issues adds 100 elements rather than 2,400. `label` says what the bars count.
+    static func sparkline(_ values: [Int64], width: Int = 96, height: Int = 24, label: String? = nil) -> HTML {
         let count = max(values.count, 1)
         let maximum = max(values.max() ?? 0, 1)
         let slot = Double(width) / Double(count)
@@ -91,8 +91,54 @@ enum Charts {
             path += "M\(fixed(Double(index) * slot + 0.5)) \(height)v-\(fixed(barHeight))h\(fixed(max(slot - 1, 0.5)))v\(fixed(barHeight))z"
         }
         let total = values.reduce(0, +)
+        let title = label ?? "\(Format.count(total)) events in the last \(values.count) hours"
         return
-            "<svg class=\"spark\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"\(Format.count(total)) events in the last \(values.count) hours\"><title>\(Format.count(total)) events in the last \(values.count) hours</title><line class=\"axis\" x1=\"0\" y1=\"\(height)\" x2=\"\(width)\" y2=\"\(height)\"/><path d=\"\(path)\"/></svg>"
+            "<svg class=\"spark\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"\(title)\"><title>\(title)</title><line class=\"axis\" x1=\"0\" y1=\"\(height)\" x2=\"\(width)\" y2=\"\(height)\"/><path d=\"\(path)\"/></svg>"
+    }
+
+    /// A histogram: one bar per bucket, each titled with its range and count ("126–158 ms: 4
+    /// transactions"), and the outer bounds under it. `bounds` has one more entry than `counts`.
+    static func histogram(_ counts: [Int64], bounds: [String], noun: String, width: Int = 720, height: Int = 120, label: String) -> HTML {
+        let count = max(counts.count, 1)
+        let maximum = max(counts.max() ?? 0, 1)
+        let slot = Double(width) / Double(count)
+        let gap = slot > 6 ? 2.0 : 0.5
+        var out: HTML =
+            "<svg class=\"chart\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"\(label)\" preserveAspectRatio=\"none\">"
+        out += "<line class=\"axis\" x1=\"0\" y1=\"\(height)\" x2=\"\(width)\" y2=\"\(height)\"/>"
+        for (index, value) in counts.enumerated() {
+            let x = Double(index) * slot
+            let barHeight = value > 0 ? max(Double(height - 1) * Double(value) / Double(maximum), 1.5) : 0
+            let range = index + 1 < bounds.count ? "\(bounds[index])–\(bounds[index + 1])" : ""
+            out +=
+                "<g><title>\(range): \(Format.count(value)) \(noun)</title><rect class=\"hit\" x=\"\(fixed(x))\" y=\"0\" width=\"\(fixed(slot))\" height=\"\(height)\"/>"
+            if barHeight > 0 {
+                out +=
+                    "<rect class=\"bar\" x=\"\(fixed(x + gap / 2))\" y=\"\(fixed(Double(height) - barHeight))\" width=\"\(fixed(slot - gap))\" height=\"\(fixed(barHeight))\"/>"
+            }
+            out += "</g>"
+        }
+        out += "</svg><div class=\"axislabels small muted\">"
+        let marks = [0, counts.count / 2, counts.count].filter { $0 < bounds.count }
+        for mark in marks { out += "<span>\(bounds[mark])</span>" }
+        return out + "</div>"
+    }
+
+    /// Good / needs improvement / poor as a bar of three colours (Web Vitals), titled with the counts.
+    static func split(good: Int, meh: Int, poor: Int, width: Int = 160, height: Int = 8) -> HTML {
+        let total = good + meh + poor
+        let title = "\(good) good, \(meh) need improvement, \(poor) poor"
+        var out: HTML =
+            "<svg class=\"split\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"\(title)\" preserveAspectRatio=\"none\"><title>\(title)</title><rect class=\"rest\" x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\"/>"
+        guard total > 0 else { return out + "</svg>" }
+        var x = 0.0
+        for (part, kind) in [(good, "good"), (meh, "meh"), (poor, "poor")] where part > 0 {
+            let segment = Double(width) * Double(part) / Double(total)
+            out +=
+                "<rect class=\"\(HTML(trusted: kind))\" x=\"\(fixed(x))\" y=\"0\" width=\"\(fixed(segment))\" height=\"\(height)\"/>"
+            x += segment
+        }
+        return out + "</svg>"
     }
 
     /// A horizontal share bar (tag distributions): segments of `parts` out of `total`.

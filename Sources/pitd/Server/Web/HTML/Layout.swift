@@ -15,6 +15,8 @@ enum Layout {
         out += navLink("Issues", Paths.issues(org: org, project: project?.id), chrome.section == .issues)
         if let project {
             out += navLink("Events", Paths.projectEvents(org: org, project: project.slug), chrome.section == .events)
+            out += navLink(
+                "Performance", Paths.performance(org: org, project: project.slug), chrome.section == .performance)
             out += navLink("Logs", Paths.projectLogs(org: org, project: project.slug), chrome.section == .logs)
             out += navLink("Feedback", Paths.projectFeedback(org: org, project: project.slug), chrome.section == .feedback)
             out += navLink("Stats", Paths.projectStats(org: org, project: project.slug), chrome.section == .stats)
@@ -66,6 +68,7 @@ enum Layout {
                 case .events: Paths.projectEvents(org: org, project: project.slug)
                 case .feedback: Paths.projectFeedback(org: org, project: project.slug)
                 case .logs: Paths.projectLogs(org: org, project: project.slug)
+                case .performance: Paths.performance(org: org, project: project.slug)
                 case .stats: Paths.projectStats(org: org, project: project.slug)
                 case .settings: Paths.projectSettings(slug: project.slug)
                 default: Paths.issues(org: org, project: project.id)
@@ -174,6 +177,12 @@ enum Layout {
         .errorbox{text-align:center;padding:60px 0}.errorbox .code{font-size:48px;font-weight:700;color:#cfc8d8}
         .login{background:#fff;border:1px solid var(--line);border-radius:8px;padding:24px}.login h1{text-align:center}.login hr{border:0;border-top:1px solid var(--line);margin:18px 0}
         .axislabels{display:flex;justify-content:space-between;margin-bottom:4px}svg.chart{display:block;width:100%}
+        .ptabs{display:flex;gap:4px;margin:0 0 10px;flex-wrap:wrap}.ptabs a{padding:4px 12px;border:1px solid var(--line);border-radius:4px;background:var(--bg)}.ptabs a.current{background:var(--accent-bg);border-color:#bdb3ea;font-weight:600}
+        th a.sort{color:var(--muted)}th a.sort.current{color:var(--fg)}th .nocase{text-transform:none}table.perf td{vertical-align:middle}table.perf td.desc{word-break:break-all;max-width:520px}
+        .r-good{color:#1c7a62}.r-meh{color:#a85b0f}.r-poor{color:#a5182f}.badge.r-good{background:#e9f7f2;border-color:#b5e3d4}.badge.r-meh{background:#fff4e5;border-color:#fcd7a8}.badge.r-poor{background:#fdecef;border-color:#f5c0c9}
+        svg.split{display:block;margin-top:3px}svg.split .rest{fill:#eeebf3}svg.split .good{fill:var(--green)}svg.split .meh{fill:var(--orange)}svg.split .poor{fill:var(--red)}
+        .vitals{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));gap:12px;margin-bottom:12px}.vitals .card{margin:0}.vitals .big{font-size:22px;font-weight:600}
+        .facts.perf{gap:8px 28px}.facts.perf dd{font-size:16px}
         .twocharts{display:grid;grid-template-columns:1fr 1fr;gap:16px;margin:8px 0}.release-health{margin-top:16px}.release-health .twocharts{grid-template-columns:1fr 1fr 1fr}.facts{display:flex;flex-wrap:wrap;gap:8px 24px;margin:8px 0}.facts dd{margin:0}.project-card .sdk-setup{grid-column:1/-1;border-top:1px solid var(--line);padding-top:4px}
         .tabs>input{position:absolute;opacity:0;pointer-events:none}.tabs>label{display:inline-block;padding:4px 10px;margin:0 2px 6px 0;border:1px solid var(--line);border-radius:4px;cursor:pointer;background:var(--bg2)}
         .tabs>input:checked+label{background:var(--accent-bg);border-color:#bdb3ea;font-weight:600}.tabs>input:focus-visible+label{outline:2px solid var(--accent)}.tabs .panel{display:none}
@@ -211,6 +220,9 @@ enum Layout {
               frames.querySelectorAll("details.collapsed-frames").forEach(function (d) { d.open = full; });
               button.textContent = full ? "In-app frames" : "Full stack trace";
             });
+          });
+          document.querySelectorAll("form.autosubmit select").forEach(function (select) {
+            select.addEventListener("change", function () { var form = select.form; if (form.requestSubmit) form.requestSubmit(); else form.submit(); });
           });
           var filter = document.getElementById("issue-filter");
           if (filter) {

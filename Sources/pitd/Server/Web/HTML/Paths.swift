@@ -93,6 +93,34 @@ enum Paths {
             ])
     }
 
+    static func performance(
+        org: String, project: String, filters: PerformanceFilters = PerformanceFilters(), query: String? = nil, sort: String? = nil
+    ) -> String {
+        "/organizations/\(e(org))/projects/\(e(project))/performance/"
+            + PercentEncoding.query([("query", query)] + filters.items + [("sort", sort)])
+    }
+
+    /// One transaction name's summary; the name goes in the query, as Sentry's does, since names
+    /// hold slashes.
+    static func transactionSummary(org: String, project: String, transaction: String, filters: PerformanceFilters = PerformanceFilters())
+        -> String
+    {
+        "/organizations/\(e(org))/projects/\(e(project))/performance/summary/"
+            + PercentEncoding.query([("transaction", transaction)] + filters.items)
+    }
+
+    /// The span summary of a project, or of one transaction name.
+    static func spans(
+        org: String, project: String, transaction: String? = nil, filters: PerformanceFilters = PerformanceFilters(), sort: String? = nil
+    ) -> String {
+        "/organizations/\(e(org))/projects/\(e(project))/performance/spans/"
+            + PercentEncoding.query([("transaction", transaction)] + filters.items + [("sort", sort)])
+    }
+
+    static func webVitals(org: String, project: String, filters: PerformanceFilters = PerformanceFilters()) -> String {
+        "/organizations/\(e(org))/projects/\(e(project))/performance/vitals/" + PercentEncoding.query(filters.items)
+    }
+
     static func releases(org: String) -> String { "/organizations/\(e(org))/releases/" }
 
     static func release(org: String, version: String) -> String { "/organizations/\(e(org))/releases/\(e(version))/" }

@@ -7,7 +7,7 @@ import PitStorage
 
 /// The frame around every signed-in page.
 struct Chrome: Sendable {
-    enum Section: Sendable { case projects, issues, events, feedback, logs, stats, releases, monitors, settings, none }
+    enum Section: Sendable { case projects, issues, events, performance, feedback, logs, stats, releases, monitors, settings, none }
 
     enum FlashKind: String, Sendable { case success, error, info }
 

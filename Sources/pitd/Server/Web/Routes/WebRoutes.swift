@@ -54,6 +54,7 @@ struct WebRoutes: Sendable {
         org.get("projects/:project/events/:event/attachments/:attachment") { request, context in
             try await attachmentDownload(request, context)
         }
+        registerPerformance(on: org)
         org.get("projects/:project/feedback") { request, context in try await feedbackPage(request, context) }
         org.get("projects/:project/logs") { request, context in try await logExplorerPage(request, context) }
         org.get("projects/:project/stats") { request, context in try await outcomesPage(request, context) }
