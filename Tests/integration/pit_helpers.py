@@ -74,12 +74,24 @@ def parse_timestamp(value: Any) -> float:
     raise ValueError(f"not a timestamp: {value!r}")
 
 
+_PAGE_CHANGED_ERRORS = {"StaleElementReferenceException", "NoSuchElementException"}
+
+
 def wait_until(fn: Callable[[], Any], timeout: float, interval: float = 0.1, what: str = "condition"):
-    """Poll ``fn`` until it returns a truthy value; return that value or raise."""
+    """Poll ``fn`` until it returns a truthy value; return that value or raise.
+
+    A browser page replaced between finding an element and reading it (a form post landing
+    mid-poll) raises Selenium's stale-element or no-such-element error: that is "not yet".
+    """
     deadline = time.monotonic() + timeout
     last = None
     while True:
-        last = fn()
+        try:
+            last = fn()
+        except Exception as error:
+            if type(error).__name__ not in _PAGE_CHANGED_ERRORS:
+                raise
+            last = None
         if last:
             return last
         if time.monotonic() >= deadline:
