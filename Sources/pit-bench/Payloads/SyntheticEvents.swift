@@ -160,6 +160,14 @@ package struct SyntheticEvents: Sendable {
     /// requests carry (a query or two per model, an HTTP call, template rendering).
     static func spanCount(index: Int) -> Int { 10 + index % 41 }
 
+    /// Unix seconds with exactly six decimals (`1796271067.892005`): a fixed width lets pit-bench
+    /// move a template's times to the send time in place (`RequestSource`).
+    package static func seconds(_ value: Double) -> String {
+        let micros = Int64((value * 1_000_000).rounded())
+        let fraction = String(micros % 1_000_000)
+        return "\(micros / 1_000_000)." + String(repeating: "0", count: 6 - fraction.count) + fraction
+    }
+
     /// A span id that differs per position in its trace; the trace id (the request's event id,
     /// patched per request) keeps spans of different requests apart.
     static func spanID(_ position: Int) -> String {
@@ -199,12 +207,12 @@ package struct SyntheticEvents: Sendable {
                 let shape = Self.spanShapes[position % Self.spanShapes.count]
                 let start = timestamp - duration + duration * Double(position - 1) / Double(count)
                 return """
-                    {"span_id":"\(Self.spanID(position))","parent_span_id":"\(root)","trace_id":"\(eventID.hex)","op":"\(shape.op)","description":"\(shape.description)","start_timestamp":\(start),"timestamp":\(start + duration / Double(count)),"status":"ok"}
+                    {"span_id":"\(Self.spanID(position))","parent_span_id":"\(root)","trace_id":"\(eventID.hex)","op":"\(shape.op)","description":"\(shape.description)","start_timestamp":\(Self.seconds(start)),"timestamp":\(Self.seconds(start + duration / Double(count))),"status":"ok"}
                     """
             }
             let payload = Array(
                 """
-                {"type":"transaction","event_id":"\(eventID.hex)","transaction":"/api/orders/{id}","start_timestamp":\(timestamp - duration),"timestamp":\(timestamp),"platform":"python","release":"app@1.\(index % releases).0","environment":"production","contexts":{"trace":{"trace_id":"\(eventID.hex)","span_id":"\(root)","op":"http.server","status":"\(index % 25 == 0 ? "internal_error" : "ok")"}},"spans":[\(spans.joined(separator: ","))]}
+                {"type":"transaction","event_id":"\(eventID.hex)","transaction":"/api/orders/{id}","start_timestamp":\(Self.seconds(timestamp - duration)),"timestamp":\(Self.seconds(timestamp)),"platform":"python","release":"app@1.\(index % releases).0","environment":"production","contexts":{"trace":{"trace_id":"\(eventID.hex)","span_id":"\(root)","op":"http.server","status":"\(index % 25 == 0 ? "internal_error" : "ok")"}},"spans":[\(spans.joined(separator: ","))]}
                 """.utf8)
             return wrap(
                 "{\"event_id\":\"\(eventID.hex)\",\"sent_at\":\"\(sentAt)\",\"trace\":{\"trace_id\":\"\(eventID.hex)\",\"sample_rate\":\"1.0\"}}",
@@ -220,7 +228,7 @@ package struct SyntheticEvents: Sendable {
             }
             var items = [
                 """
-                {"trace_id":"\(eventID.hex)","span_id":"\(root)","name":"GET /api/stock","status":"ok","is_segment":true,"kind":"server","start_timestamp":\(timestamp - duration),"end_timestamp":\(timestamp),"attributes":\(attributes("http.server"))}
+                {"trace_id":"\(eventID.hex)","span_id":"\(root)","name":"GET /api/stock","status":"ok","is_segment":true,"kind":"server","start_timestamp":\(Self.seconds(timestamp - duration)),"end_timestamp":\(Self.seconds(timestamp)),"attributes":\(attributes("http.server"))}
                 """
             ]
             for position in 1..<count {
@@ -228,7 +236,7 @@ package struct SyntheticEvents: Sendable {
                 let start = timestamp - duration + duration * Double(position - 1) / Double(count)
                 items.append(
                     """
-                    {"trace_id":"\(eventID.hex)","span_id":"\(Self.spanID(position))","parent_span_id":"\(root)","name":"\(shape.description)","status":"ok","is_segment":false,"kind":"client","start_timestamp":\(start),"end_timestamp":\(start + duration / Double(count)),"attributes":\(attributes(shape.op))}
+                    {"trace_id":"\(eventID.hex)","span_id":"\(Self.spanID(position))","parent_span_id":"\(root)","name":"\(shape.description)","status":"ok","is_segment":false,"kind":"client","start_timestamp":\(Self.seconds(start)),"end_timestamp":\(Self.seconds(start + duration / Double(count))),"attributes":\(attributes(shape.op))}
                     """)
             }
             let payload = Array(#"{"version":2,"items":["#.utf8) + Array(items.joined(separator: ",").utf8) + Array("]}".utf8)
@@ -250,7 +258,7 @@ package struct SyntheticEvents: Sendable {
         case .log:
             let payload = Array(
                 """
-                {"version":2,"items":[{"timestamp":\(timestamp),"trace_id":"\(eventID.hex)","level":"info","body":"user logged in","attributes":{"user.id":{"value":"user-\(index % users)","type":"string"}}},{"timestamp":\(timestamp),"trace_id":"\(eventID.hex)","level":"warn","body":"slow query","attributes":{"db.duration_ms":{"value":812,"type":"integer"}}}]}
+                {"version":2,"items":[{"timestamp":\(Self.seconds(timestamp)),"trace_id":"\(eventID.hex)","level":"info","body":"user logged in","attributes":{"user.id":{"value":"user-\(index % users)","type":"string"}}},{"timestamp":\(Self.seconds(timestamp)),"trace_id":"\(eventID.hex)","level":"warn","body":"slow query","attributes":{"db.duration_ms":{"value":812,"type":"integer"}}}]}
                 """.utf8)
             return wrap(
                 "{\"sent_at\":\"\(sentAt)\"}", "log", payload, contentType: "application/vnd.sentry.items.log+json",
