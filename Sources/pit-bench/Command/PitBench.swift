@@ -268,21 +268,24 @@ struct Ramp: AsyncParsableCommand {
     @Option(help: "Increase per step.") var step: Double = 1000
     @Option(help: "Duration of each step.") var interval = "10s"
     @Option(help: "Highest rate to try.") var maxRate: Double = 60000
+    @Option(help: "Unrecorded time at the first step's rate before it (a spawned pitd's start-up is not its capacity); 0s for none.")
+    var warmUp = "5s"
 
     func run() async throws {
         let outcome = try await Ramp.ramp(
             target: try target.spec(), load: load, name: load.name ?? "ramp",
-            start: start, step: step, interval: try parseDuration(interval), maxRate: maxRate)
+            start: start, step: step, interval: try parseDuration(interval), maxRate: maxRate, warmUp: try parseDuration(warmUp))
         printSummary(outcome)
         if !outcome.record.summary.passed { throw ExitCode(2) }
     }
 
     static func ramp(
         target: BenchRunner.TargetSpec, load: LoadOptions, name: String, start: Double, step: Double,
-        interval: Double, maxRate: Double
+        interval: Double, maxRate: Double, warmUp: Double = 5
     ) async throws -> BenchRunner.Outcome {
         var options = load.runnerOptions(mode: "ramp", defaultName: name, target: target)
         options.name = name
+        options.warmUp = warmUp
         let criteria = Knee.Criteria(maximumP99Milliseconds: load.maxP99 ?? 50)
         let phases = stride(from: start, through: maxRate, by: step).map { RateStep(rate: $0, duration: interval) }
         // Stop once a step fails: past the knee, more load only measures an overloaded server.

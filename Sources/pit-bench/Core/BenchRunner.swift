@@ -30,6 +30,11 @@ package struct BenchRunner: Sendable {
         package var capacity: Double?
         package var resultsDirectory: URL?
         package var quiet = false
+        /// Seconds at the first phase's rate before the first phase, judged and recorded in no
+        /// step (a ramp's): the first second of a freshly spawned pitd (its first connections,
+        /// caches and checkpoint) measured 127-170 ms p99 and failed ramps at their first step,
+        /// whatever the server could hold afterwards. Its events are verified like the rest.
+        package var warmUp = 0.0
 
         package init(name: String, mode: String, command: String, target: TargetSpec) {
             self.name = name
@@ -103,7 +108,8 @@ package struct BenchRunner: Sendable {
                 target: servers.description,
                 settings: servers.settings,
                 load: .init(
-                    steps: phases, connections: load.connections, gzip: options.gzip, mix: options.mix != nil,
+                    steps: phases, warmUpSeconds: options.warmUp > 0 ? options.warmUp : nil, connections: load.connections,
+                    gzip: options.gzip, mix: options.mix != nil,
                     mixWeights: options.mix?.description,
                     payload: options.payloadFile, fingerprints: options.fingerprints, users: options.users,
                     releases: options.releases, averageBodyBytes: source.averageBodyBytes),
@@ -155,6 +161,8 @@ package struct BenchRunner: Sendable {
         var limited: String?
         var elapsed = 0.0
         var connections: Int
+        /// The warm-up's counts, in no step and not in `totals`.
+        var warmUp: Counts?
     }
 
     private func drive(
@@ -168,6 +176,13 @@ package struct BenchRunner: Sendable {
         let generatorOptions = options.connections.map { GeneratorOptions(maxConnections: $0) } ?? .automatic(rate: maxRate)
         var load = PhasesResult(connections: generatorOptions.maxConnections)
         do {
+            if options.warmUp > 0, let first = phases.first {
+                let result = try await loadGenerator.run(
+                    target: servers.target, steps: [RateStep(rate: first.rate, duration: options.warmUp)], source: source,
+                    options: generatorOptions, sampler: nil)
+                load.warmUp = result.totals
+                load.accepted += result.acceptedEventIDs
+            }
             for phase in phases {
                 let offset = load.timeline.count
                 let result = try await loadGenerator.run(

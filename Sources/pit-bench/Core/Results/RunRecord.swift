@@ -39,6 +39,8 @@ package struct RunRecord: Sendable, Codable, Equatable {
 
     package struct LoadConfig: Sendable, Codable, Equatable {
         package var steps: [RateStep]
+        /// Unrecorded seconds at the first step's rate before it (absent in runs without one).
+        package var warmUpSeconds: Double?
         package var connections: Int
         package var gzip: Bool
         package var mix: Bool
@@ -51,10 +53,11 @@ package struct RunRecord: Sendable, Codable, Equatable {
         package var averageBodyBytes: Int
 
         package init(
-            steps: [RateStep], connections: Int, gzip: Bool, mix: Bool, mixWeights: String? = nil, payload: String?,
-            fingerprints: Int, users: Int, releases: Int, averageBodyBytes: Int
+            steps: [RateStep], warmUpSeconds: Double? = nil, connections: Int, gzip: Bool, mix: Bool, mixWeights: String? = nil,
+            payload: String?, fingerprints: Int, users: Int, releases: Int, averageBodyBytes: Int
         ) {
             self.steps = steps
+            self.warmUpSeconds = warmUpSeconds
             self.connections = connections
             self.gzip = gzip
             self.mix = mix
@@ -94,6 +97,7 @@ package struct RunRecord: Sendable, Codable, Equatable {
         package var offeredRate: Double
         package var acceptedRate: Double
         package var latency: LatencySummary
+        /// Error events acknowledged, the warm-up's included: all are verified.
         package var acceptedEvents: Int
         /// Error events found in storage after the run (nil when not verified).
         package var storedEvents: Int?
