@@ -37,6 +37,14 @@ struct KneeTests {
         #expect(Knee.passes(step(1000, ok: 10000, due: 10000, p99: 50), criteria))
     }
 
+    @Test func aLateGeneratorIsChargedToTheStepNotDisqualifyingIt() {
+        var late = step(1000, ok: 10000, due: 10000, p99: 29)
+        late.generatorLimited = "the generator's 1 ms tick ran more than 20 ms late in 1 of 5 s"
+        #expect(Knee.passes(late, criteria))
+        late.latency.p99 = 51
+        #expect(!Knee.passes(late, criteria))
+    }
+
     @Test func fewerThan99PercentAcceptedFails() {
         #expect(!Knee.passes(step(1000, ok: 9899, due: 10000, p99: 1), criteria))
     }

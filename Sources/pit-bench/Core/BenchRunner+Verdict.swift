@@ -51,13 +51,11 @@ extension BenchRunner {
         if let verification, verification.missing > 0 {
             failures.append("\(verification.missing) acknowledged events missing from storage")
         }
-        // A ramp's last steps overload the machine pit-bench shares with the server; only a
-        // generator-limited step at or below the knee makes the run unusable.
-        // A chaos run is judged on what was stored and how it was answered, not on timing, so a
-        // late generator (the machine is busy restarting pitd) does not fail it.
-        if let limited = load.limited, options.mode != "chaos",
-            options.mode != "ramp" || load.steps.contains(where: { $0.generatorLimited != nil && $0.rate <= (knee?.rate ?? 0) })
-        {
+        // A ramp is judged step by step on latency from the due time, which charges a late
+        // generator to the server (see `Knee.passes`); its warning is still printed. A chaos run
+        // is judged on what was stored and how it was answered, not on timing, so a late
+        // generator (the machine is busy restarting pitd) does not fail it.
+        if let limited = load.limited, options.mode != "chaos", options.mode != "ramp" {
             failures.append("generator-limited: \(limited)")
         }
         if options.mode == "ramp" && knee == nil { failures.append("no step met the criteria") }
