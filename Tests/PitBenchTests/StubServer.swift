@@ -10,6 +10,9 @@ final class StubServer: @unchecked Sendable {
     private var channel: (any Channel)?
     /// Requests arriving in [stallStart, stallEnd) (uptime nanoseconds) are answered at stallEnd.
     let stall: (start: UInt64, end: UInt64)?
+    /// The same window, placed relative to the first request's arrival (nanoseconds after it):
+    /// for runs whose set-up before the first request takes an unknown time.
+    let stallAfterFirstRequest: (delay: UInt64, duration: UInt64)?
     let answer: Answer
     /// 0: any free port.
     private let requestedPort: Int
@@ -19,8 +22,12 @@ final class StubServer: @unchecked Sendable {
         var retryAfter: String?
     }
 
-    init(stall: (start: UInt64, end: UInt64)? = nil, answer: Answer = Answer(), port: Int = 0) {
+    init(
+        stall: (start: UInt64, end: UInt64)? = nil, stallAfterFirstRequest: (delay: UInt64, duration: UInt64)? = nil,
+        answer: Answer = Answer(), port: Int = 0
+    ) {
         self.stall = stall
+        self.stallAfterFirstRequest = stallAfterFirstRequest
         self.answer = answer
         self.requestedPort = port
     }
@@ -28,13 +35,14 @@ final class StubServer: @unchecked Sendable {
     func start() async throws {
         let stall = self.stall
         let answer = self.answer
+        let window = StallWindow(fixed: stall, afterFirstRequest: stallAfterFirstRequest)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(Handler(stall: stall, answer: answer))
+                    try channel.pipeline.syncOperations.addHandler(Handler(stall: window, answer: answer))
                 }
             }
             .bind(host: "127.0.0.1", port: requestedPort).get()
@@ -47,15 +55,33 @@ final class StubServer: @unchecked Sendable {
         try await group.shutdownGracefully()
     }
 
+    /// Shared by every connection. `@unchecked Sendable`: touched only on the server's one
+    /// event loop thread.
+    private final class StallWindow: @unchecked Sendable {
+        var window: (start: UInt64, end: UInt64)?
+        let afterFirstRequest: (delay: UInt64, duration: UInt64)?
+        init(fixed: (start: UInt64, end: UInt64)?, afterFirstRequest: (delay: UInt64, duration: UInt64)?) {
+            window = fixed
+            self.afterFirstRequest = afterFirstRequest
+        }
+
+        func current(now: UInt64) -> (start: UInt64, end: UInt64)? {
+            if window == nil, let afterFirstRequest {
+                window = (now + afterFirstRequest.delay, now + afterFirstRequest.delay + afterFirstRequest.duration)
+            }
+            return window
+        }
+    }
+
     private final class Handler: ChannelInboundHandler {
         typealias InboundIn = HTTPServerRequestPart
         typealias OutboundOut = HTTPServerResponsePart
-        let stall: (start: UInt64, end: UInt64)?
+        let stall: StallWindow
         let answer: Answer
         /// pit-bench's control client (health checks, read API lookups) reads until the server
         /// closes, so `Connection: close` must be honoured.
         var keepAlive = true
-        init(stall: (start: UInt64, end: UInt64)?, answer: Answer) {
+        init(stall: StallWindow, answer: Answer) {
             self.stall = stall
             self.answer = answer
         }
@@ -65,7 +91,7 @@ final class StubServer: @unchecked Sendable {
             if case .head(let head) = part { keepAlive = head.isKeepAlive }
             guard case .end = part else { return }
             let now = NIODeadline.now().uptimeNanoseconds
-            if let stall, now >= stall.start, now < stall.end {
+            if let stall = stall.current(now: now), now >= stall.start, now < stall.end {
                 let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
                 context.eventLoop.scheduleTask(deadline: NIODeadline.uptimeNanoseconds(stall.end)) {
                     bound.value.0.respond(bound.value.1)
