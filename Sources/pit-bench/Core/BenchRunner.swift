@@ -161,8 +161,6 @@ package struct BenchRunner: Sendable {
         var limited: String?
         var elapsed = 0.0
         var connections: Int
-        /// The warm-up's counts, in no step and not in `totals`.
-        var warmUp: Counts?
     }
 
     private func drive(
@@ -180,7 +178,7 @@ package struct BenchRunner: Sendable {
                 let result = try await loadGenerator.run(
                     target: servers.target, steps: [RateStep(rate: first.rate, duration: options.warmUp)], source: source,
                     options: generatorOptions, sampler: nil)
-                load.warmUp = result.totals
+                // In no step and not in `totals`; its acknowledged events are verified.
                 load.accepted += result.acceptedEventIDs
             }
             for phase in phases {
