@@ -184,3 +184,36 @@ extension ResultsTests {
         #expect(Tuning.recommend(runs, targetRate: 10000, maximumP99: 50) == nil)
     }
 }
+
+struct SweepPlanTests {
+    @Test func everyCombinationIsRampedWithItsCommitDelay() {
+        let plan = SweepPlan(batchSizes: "250,1000", commitDelays: "0, 5000", synchronous: "NORMAL", ack: "committed,queued")
+        let points = plan.points
+        #expect(points.count == 8)
+        #expect(Set(points.map(\.label)).count == 8)
+        #expect(points.first?.label == "sweep-b250-normal-committed")
+        let delayed = points.first { $0.settings["commit_delay_us"] == "5000" && $0.settings["ingest_batch_size"] == "1000" }
+        #expect(delayed?.label == "sweep-b1000-d5000-normal-committed")
+        #expect(
+            delayed?.settings
+                == ["ingest_batch_size": "1000", "commit_delay_us": "5000", "synchronous": "NORMAL", "ack": "committed"])
+        // An undelayed point still says so, and keeps the names recorded before delays were swept.
+        #expect(points.first?.settings["commit_delay_us"] == "0")
+    }
+}
+
+extension ResultsTests {
+    @Test func tuneRecommendsTheCommitDelayTheSweepFoundBestAndBreaksAKneeTieByP99() {
+        let plan = SweepPlan(batchSizes: "1000", commitDelays: "0,2000,5000", synchronous: "NORMAL", ack: "committed")
+        let points = plan.points
+        let runs = [
+            record(name: points[0].label, settings: points[0].settings, knee: 3000, p99: 20),
+            record(name: points[1].label, settings: points[1].settings, knee: 4000, p99: 41),
+            record(name: points[2].label, settings: points[2].settings, knee: 4000, p99: 30),
+        ].map { (name: $0.name, record: $0) }
+        let tuned = Tuning.recommend(runs, targetRate: 3500, maximumP99: 50)
+        #expect(tuned?.settings["commit_delay_us"] == "5000")
+        #expect(tuned?.source == "sweep-b1000-d5000-normal-committed")
+        #expect(Tuning.snippet(tuned!).contains("\"commit_delay_us\": 5000"))
+    }
+}

@@ -21,7 +21,7 @@ struct PitBench: AsyncParsableCommand {
               pit-bench ramp --spawn --start 2000 --step 2000 --interval 10s
               pit-bench soak --spawn --rate 10000 --duration 5m --max-p99 50
               PIT_TOKEN=$(cat pit-data/admin-token) pit-bench chaos --dsn http://KEY@127.0.0.1:8000/1 --rate 4000 --duration 4m
-              pit-bench sweep --batch-sizes 250,1000,5000 --synchronous NORMAL,FULL --ack committed,queued
+              pit-bench sweep --batch-sizes 250,1000,5000 --commit-delays 0,5000 --synchronous NORMAL,FULL --ack committed,queued
               pit-bench tune --rate 10000 --max-p99 50
               pit-bench report
               pit-bench redact
@@ -300,6 +300,7 @@ struct Sweep: AsyncParsableCommand {
     @OptionGroup var load: LoadOptions
     @Option(help: "pitd binary (default: next to pit-bench).") var pitd: String?
     @Option(help: "ingest_batch_size values.") var batchSizes = "250,1000,2000,5000,10000"
+    @Option(help: "commit_delay_us values.") var commitDelays = "0,5000"
     @Option(help: "synchronous values.") var synchronous = "NORMAL,FULL"
     @Option(help: "ack values.") var ack = "committed,queued"
     @Option(help: "First ramp rate.") var start: Double = 2000
@@ -311,33 +312,29 @@ struct Sweep: AsyncParsableCommand {
     func run() async throws {
         let binary = pitd ?? defaultPitd()
         var rows: [String] = []
-        for batch in batchSizes.split(separator: ",") {
-            for sync in synchronous.split(separator: ",") {
-                for ackMode in ack.split(separator: ",") {
-                    let settings = ["ingest_batch_size": String(batch), "synchronous": String(sync), "ack": String(ackMode)]
-                    let label = "sweep-b\(batch)-\(sync.lowercased())-\(ackMode)"
-                    let ramp = try await Ramp.ramp(
-                        target: .spawn(pitd: binary, settings: settings), load: load, name: label,
-                        start: start, step: step, interval: try parseDuration(interval), maxRate: maxRate)
-                    printSummary(ramp)
-                    guard let knee = ramp.record.knee else {
-                        rows.append("\(label): no knee")
-                        continue
-                    }
-                    var options = load.runnerOptions(
-                        mode: "soak", defaultName: label + "-soak", target: .spawn(pitd: binary, settings: settings))
-                    options.name = label + "-soak"
-                    let soak = try await BenchRunner(options: options).run(phases: [
-                        RateStep(rate: (knee.rate * 0.8).rounded(), duration: try parseDuration(soakDuration))
-                    ])
-                    printSummary(soak)
-                    rows.append(
-                        String(
-                            format: "%@: knee %.0f/s (p99 %.2f ms); soak at %.0f/s %@ (p99 %.2f ms)", label, knee.rate,
-                            knee.p99Milliseconds, (knee.rate * 0.8).rounded(), soak.record.summary.passed ? "passed" : "failed",
-                            soak.record.summary.latency.p99))
-                }
+        let plan = SweepPlan(batchSizes: batchSizes, commitDelays: commitDelays, synchronous: synchronous, ack: ack)
+        for point in plan.points {
+            let label = point.label
+            let target = BenchRunner.TargetSpec.spawn(pitd: binary, settings: point.settings)
+            let ramp = try await Ramp.ramp(
+                target: target, load: load, name: label,
+                start: start, step: step, interval: try parseDuration(interval), maxRate: maxRate)
+            printSummary(ramp)
+            guard let knee = ramp.record.knee else {
+                rows.append("\(label): no knee")
+                continue
             }
+            var options = load.runnerOptions(mode: "soak", defaultName: label + "-soak", target: target)
+            options.name = label + "-soak"
+            let soak = try await BenchRunner(options: options).run(phases: [
+                RateStep(rate: (knee.rate * 0.8).rounded(), duration: try parseDuration(soakDuration))
+            ])
+            printSummary(soak)
+            rows.append(
+                String(
+                    format: "%@: knee %.0f/s (p99 %.2f ms); soak at %.0f/s %@ (p99 %.2f ms)", label, knee.rate,
+                    knee.p99Milliseconds, (knee.rate * 0.8).rounded(), soak.record.summary.passed ? "passed" : "failed",
+                    soak.record.summary.latency.p99))
         }
         print("\nsweep summary:\n" + rows.joined(separator: "\n"))
     }

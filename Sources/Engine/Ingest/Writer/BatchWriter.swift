@@ -91,7 +91,11 @@ package final class BatchWriter: Service, Sendable {
 
     private func loop(store: any BatchStore, name: String) {
         var held = HeldUnits()
-        while var batch = queue.take(maxCount: batchSize, commitDelay: commitDelay, idleTimeout: idleTimeout(store, held)) {
+        var arrivals = ArrivalRate()
+        while var batch = queue.take(
+            maxCount: batchSize, commitDelay: arrivals.commitDelay(upTo: commitDelay), idleTimeout: idleTimeout(store, held))
+        {
+            if !batch.isEmpty { arrivals.record(entries: batch.count, at: ClockTime.monotonicSeconds) }
             if let unit = rejectedOutcomes() { batch.append(.write(unit)) }
             if batch.isEmpty {
                 // Woken for held units, or early by a clock that parks briefly: the deferred

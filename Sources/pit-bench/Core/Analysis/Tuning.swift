@@ -1,7 +1,8 @@
 import Foundation
 
 /// Picks the settings to deploy from recorded runs: the sweep point that sustains the target rate
-/// under the p99 bound with the widest margin, preferring the most durable settings on a tie.
+/// under the p99 bound with the widest margin, preferring the most durable settings, then the
+/// highest knee, then the lowest p99 at that knee (a sweep at a fixed step often ties on knee).
 package enum Tuning {
     package struct Recommendation: Sendable, Equatable {
         package var settings: [String: String]
@@ -42,8 +43,11 @@ package enum Tuning {
                 best = candidate
                 continue
             }
-            if durability(candidate.settings) > durability(current.settings)
-                || (durability(candidate.settings) == durability(current.settings) && candidate.knee > current.knee)
+            let (candidateDurability, currentDurability) = (durability(candidate.settings), durability(current.settings))
+            let sameKnee = candidate.knee == current.knee
+            if candidateDurability > currentDurability
+                || (candidateDurability == currentDurability && candidate.knee > current.knee)
+                || (candidateDurability == currentDurability && sameKnee && candidate.p99 < current.p99)
             {
                 best = candidate
             }
