@@ -24,7 +24,7 @@ import SystemPackage
 /// | `public_url` | `http://<bind>` | URL SDKs use; the host of every DSN |
 /// | `ack` | `committed` | `committed`: 200 after the batch commits; `queued`: 200 after enqueue |
 /// | `ingest_batch_size` | `1000` | most write units per transaction (group commit) |
-/// | `commit_delay_us` | `0` | how long a small batch waits for more events before it commits |
+/// | `commit_delay_us` | `5000` | how long a small batch waits for more events before it commits, while they arrive faster than one per delay |
 /// | `synchronous` | `NORMAL` | SQLite `synchronous`: `NORMAL` survives kill -9, `FULL` also power loss |
 /// | `journal_mode` | `WAL` | SQLite journal mode: `WAL` or `DELETE` |
 /// | `queue_max_events` | `20000` | queued write units before 503 |
@@ -196,7 +196,7 @@ package struct PitSettings: Sendable {
         self.ack = ack
         batchSize = try integer("ingest_batch_size", 1000)
         guard batchSize >= 1 else { throw Invalid(description: "ingest_batch_size must be at least 1") }
-        commitDelayMicroseconds = try integer("commit_delay_us", 0)
+        commitDelayMicroseconds = try integer("commit_delay_us", 5000)
         guard (0...1_000_000).contains(commitDelayMicroseconds) else { throw Invalid(description: "commit_delay_us must be 0...1000000") }
         let synchronousText = reader.string(forKey: "synchronous", default: "NORMAL").uppercased()
         guard let synchronous = StorageDurability.Synchronous(rawValue: synchronousText) else {
