@@ -6,9 +6,9 @@ import Foundation
 /// Every commit rewrites whole pages (table tails, counters, each index leaf it touches), so
 /// fewer, larger commits cost less: at 4,500 events/s a 2-5 ms delay grew batches from 2-6 to
 /// 20-55 events and cut the writer's CPU per event by 15-35 %; at 1,000/s pitd's whole CPU per
-/// event fell 25-30 % (results/2026-12-03T1130Z-commit-delay). A request that arrives alone would wait the
-/// whole delay for nobody: at 10 requests a second that is the delay added to every ack and
-/// nothing saved. So the delay applies only while the observed rate brings at least one more
+/// event fell 25-30 % (results/2026-12-03T1130Z-commit-delay). A request that arrives alone
+/// would wait the whole delay for nobody: at 10 requests a second that is the delay added to
+/// every ack and nothing saved. So the delay applies only while the observed rate brings at least one more
 /// entry within it (PostgreSQL's `commit_siblings` asks the same question of open transactions).
 package struct ArrivalRate {
     /// Entries per second, smoothed over about `horizon`.
