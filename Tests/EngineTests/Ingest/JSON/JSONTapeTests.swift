@@ -220,3 +220,49 @@ struct JSONInput: Sendable, CustomTestStringConvertible {
         #expect(jsonError(input.bytes) == nil)
     }
 }
+
+/// Strings long enough for the 8-bytes-at-a-time scan, with the byte that stops it at every
+/// offset of two words: the scan must never step over one.
+@Suite struct JSONTapeLongStringTests {
+    func document(_ padding: Int, _ middle: [UInt8], _ tail: Int = 17) -> [UInt8] {
+        [0x22] + Array(repeating: UInt8(ascii: "a"), count: padding) + middle + Array(repeating: UInt8(ascii: "b"), count: tail) + [0x22]
+    }
+
+    @Test func theClosingQuoteIsFoundAtEveryOffset() throws {
+        for padding in 0..<20 {
+            let text = String(repeating: "a", count: padding)
+            let bytes = Array("[\"\(text)\",\"\(text)x\"]".utf8)
+            let values = try bytes.withUnsafeBytes { raw in
+                let json = JSONView(tape: try JSONTape.parse(raw), bytes: raw)
+                return json.elements(0).map { json.string($0) }
+            }
+            #expect(values == [text, text + "x"])
+        }
+    }
+
+    @Test func escapesAndNonASCIIAreSeenAtEveryOffset() throws {
+        for padding in 0..<20 {
+            let escaped = try withJSON(String(decoding: document(padding, Array(#"\n\u00e9"#.utf8)), as: UTF8.self)) { json in
+                (json.string(0), json.tape[0].escaped)
+            }
+            #expect(escaped.0 == String(repeating: "a", count: padding) + "\né" + String(repeating: "b", count: 17))
+            #expect(escaped.1)
+            let raw = try withJSON(String(decoding: document(padding, [0xC3, 0xA9, 0xE2, 0x82, 0xAC]), as: UTF8.self)) {
+                json in json.string(0)
+            }
+            #expect(raw == String(repeating: "a", count: padding) + "é€" + String(repeating: "b", count: 17))
+        }
+    }
+
+    @Test func controlCharactersAndBadUTF8AreRejectedAtEveryOffset() {
+        for padding in 0..<20 {
+            for bad: [UInt8] in [[0x00], [0x09], [0x1F], [0xC3, 0x41], [0x80], [0xFF]] {
+                let error = jsonError(document(padding, bad))
+                #expect(error != nil, "byte \(bad) after \(padding)")
+                #expect(error?.offset == 1 + padding, "byte \(bad) after \(padding)")
+            }
+            // DEL and the bytes just below the specials are plain.
+            #expect(jsonError(document(padding, [0x7F, 0x21, 0x23, 0x5B, 0x5D, 0x20])) == nil)
+        }
+    }
+}
