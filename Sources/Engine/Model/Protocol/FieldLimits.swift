@@ -51,6 +51,8 @@ package enum FieldLimits {
 
     /// Whether a tag key or value is within Relay's limit and may be stored as is.
     package static func isValidTag(_ text: String, maxScalars: Int) -> Bool {
-        !text.isEmpty && text.unicodeScalars.count <= maxScalars && !containsNUL(text)
+        // A scalar takes at least one byte: the stored UTF-8 count settles almost every tag
+        // without walking its scalars.
+        !text.isEmpty && (text.utf8.count <= maxScalars || text.unicodeScalars.count <= maxScalars) && !containsNUL(text)
     }
 }

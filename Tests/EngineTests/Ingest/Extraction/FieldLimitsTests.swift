@@ -132,6 +132,30 @@ private func repeated(_ unit: String, _ count: Int) -> String { String(repeating
         #expect(grouping.culprit.utf8.count <= FieldLimits.culprit)
     }
 
+    /// The byte scan of a title's first line gives what splitting on the `Character` "\n" gives,
+    /// where "\r\n" is one `Character` and a line feed followed by a combining mark is two.
+    @Test(arguments: [
+        "", "one line", "\n\n\nafter blanks", "first\nsecond", "crlf\r\nstays one line", "cr\rthen\nlf",
+        "\r\nleading crlf", "\n\u{301}mark after a line feed", "é\u{301}\nnext", "🇫🇷 flag\n2", "\n", "\r", "a\r\r\nb\nc",
+        "only\n", "\n\r\n\nx",
+    ])
+    func titleLineMatchesCharacterSplit(message: String) {
+        var characters = message[...]
+        while characters.first == "\n" { characters = characters.dropFirst() }
+        let expected = characters.firstIndex(of: "\n").map { characters[..<$0] } ?? characters
+        #expect(Grouper.firstLine(message) == expected)
+    }
+
+    @Test func truncationKeepsShortTextsAndCutsLongOnes() {
+        #expect(Grouper.truncate("abc", 3) == "abc")
+        #expect(Grouper.truncate("abcd", 3) == "ab…")
+        // Three scalars in six bytes fit a limit of three scalars.
+        #expect(Grouper.truncate("ééé", 3) == "ééé")
+        #expect(Grouper.truncate("éééé"[...], 3) == "éé…")
+        #expect(FieldLimits.isValidTag("ééé", maxScalars: 3))
+        #expect(!FieldLimits.isValidTag("éééé", maxScalars: 3))
+    }
+
     @Test(arguments: [String(repeating: "x", count: 65), "a\u{0}b", "a b", "tab\there", "ünïcode", ""])
     func unstorableItemTypeNamesAreReplaced(name: String) {
         #expect(ItemType(name) == .other("invalid"))
