@@ -39,20 +39,14 @@ package enum Tuning {
             guard knee.rate >= targetRate, knee.p99Milliseconds <= maximumP99 else { continue }
             let source = runs.count > 1 ? "\(median.name) (median of \(runs.count) ramps)" : median.name
             let candidate = Recommendation(settings: median.record.settings, knee: knee.rate, p99: knee.p99Milliseconds, source: source)
-            guard let current = best else {
-                best = candidate
-                continue
-            }
-            let (candidateDurability, currentDurability) = (durability(candidate.settings), durability(current.settings))
-            let sameKnee = candidate.knee == current.knee
-            if candidateDurability > currentDurability
-                || (candidateDurability == currentDurability && candidate.knee > current.knee)
-                || (candidateDurability == currentDurability && sameKnee && candidate.p99 < current.p99)
-            {
-                best = candidate
-            }
+            if best.map({ rank(candidate) > rank($0) }) ?? true { best = candidate }
         }
         return best
+    }
+
+    /// The order of preference: durability, then knee, then the lower p99.
+    static func rank(_ recommendation: Recommendation) -> (durability: Int, knee: Double, negatedP99: Double) {
+        (durability(recommendation.settings), recommendation.knee, -recommendation.p99)
     }
 
     static func isLike(_ a: MachineInfo, _ b: MachineInfo) -> Bool {
