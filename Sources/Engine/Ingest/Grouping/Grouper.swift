@@ -786,14 +786,12 @@ package enum Grouper {
     /// Counts Unicode scalars, not `Character`s: one letter followed by a million combining
     /// marks is a single `Character`, and would make a megabyte title or culprit.
     package static func truncate(_ text: String, _ limit: Int) -> String {
-        // A scalar takes at least one byte, and the UTF-8 count of a native string is stored.
-        if text.utf8.count <= limit { return text }
-        let scalars = text.unicodeScalars
-        guard scalars.count > limit else { return text }
-        return String(String.UnicodeScalarView(scalars.prefix(limit - 1))) + "…"
+        // A substring of the whole string converts back without a copy.
+        truncate(text[...], limit)
     }
 
     package static func truncate(_ text: Substring, _ limit: Int) -> String {
+        // A scalar takes at least one byte, and the UTF-8 count of a native string is stored.
         if text.utf8.count <= limit { return String(text) }
         let scalars = text.unicodeScalars
         guard scalars.count > limit else { return String(text) }
