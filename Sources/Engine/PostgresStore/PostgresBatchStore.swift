@@ -19,7 +19,7 @@ import PostgresNIO
 /// are taken in key order so batches rarely deadlock; when they do, or a serialization failure
 /// occurs, the batch is retried from the start.
 package final class PostgresBatchStore: BatchStore {
-    let session: PostgresSession
+    package let session: PostgresSession
     private let logger: Logger
 
     private struct HashKey: Hashable, Comparable {
@@ -43,7 +43,7 @@ package final class PostgresBatchStore: BatchStore {
     private var cacheExpiresAt = ClockTime.monotonicSeconds + 3600
 
     package init(url: PostgresDatabaseURL, logger: Logger, cacheLimit: Int = 100_000) throws {
-        session = try PostgresSession(url: url, logger: logger)
+        session = try PostgresSession(url: url, logger: logger, parameters: PostgresDatabaseURL.writerSessionParameters)
         self.logger = logger
         self.cacheLimit = max(1, cacheLimit)
     }
@@ -74,18 +74,15 @@ package final class PostgresBatchStore: BatchStore {
                 }
                 issueByHash.merge(learned) { _, new in new }
                 return outcome
-            } catch let error as PSQLError where Self.isTransient(error) && attempt < 8 {
-                logger.debug("retrying batch", metadata: ["pit.attempt": "\(attempt)", "pit.sqlstate": "\(error.sqlState ?? "")"])
+            } catch let error where attempt < 8 && PostgresServerReply(error)?.isTransient == true {
+                logger.debug(
+                    "retrying batch",
+                    metadata: ["pit.attempt": "\(attempt)", "pit.sqlstate": "\(PostgresServerReply(error)?.sqlState ?? "")"])
                 Thread.sleep(forTimeInterval: Double.random(in: 0.001...0.01) * Double(attempt))
-            } catch let error as PSQLError {
+            } catch let error where error is PSQLError || error is PostgresError {
                 throw PostgresStoreError(error)
             }
         }
-    }
-
-    /// Deadlock and serialization failures: the transaction was rolled back and may simply be run again.
-    static func isTransient(_ error: PSQLError) -> Bool {
-        error.sqlState == "40P01" || error.sqlState == "40001"
     }
 
     /// Writes run in the order they were queued: a status change between two events of a batch
@@ -129,12 +126,13 @@ package final class PostgresBatchStore: BatchStore {
         guard !outcomes.isEmpty else { return }
         let rows = outcomes.sorted
         session.enqueue(
-            """
-            INSERT INTO outcomes_hourly_deltas (project_id, hour, outcome, category, reason, quantity, times_seen)
-            SELECT * FROM unnest(\(rows.map { $0.key.projectID }), \(rows.map { $0.key.hour }), \(rows.map { $0.key.outcome.rawValue }),
-                                 \(rows.map { $0.key.category }), \(rows.map { $0.key.reason }), \(rows.map { $0.tally.quantity }),
-                                 \(rows.map { $0.tally.timesSeen }))
-            """)
+            prepared:
+                """
+                INSERT INTO outcomes_hourly_deltas (project_id, hour, outcome, category, reason, quantity, times_seen)
+                SELECT * FROM unnest(\(rows.map { $0.key.projectID }), \(rows.map { $0.key.hour }), \(rows.map { $0.key.outcome.rawValue }),
+                                     \(rows.map { $0.key.category }), \(rows.map { $0.key.reason }), \(rows.map { $0.tally.quantity }),
+                                     \(rows.map { $0.tally.timesSeen }))
+                """)
     }
 
     /// Regressions found by a pipelined statement, known once the batch has committed.
@@ -148,10 +146,11 @@ package final class PostgresBatchStore: BatchStore {
         switch command {
         case .storeDictionary(let id, let bytes, let sampleCount):
             session.enqueue(
-                """
-                INSERT INTO payload_dictionaries (id, created_at, sample_count, dictionary)
-                VALUES (\(id), \(ClockTime.nowMilliseconds), \(Int64(sampleCount)), \(ByteBuffer(bytes: bytes))) ON CONFLICT DO NOTHING
-                """)
+                prepared:
+                    """
+                    INSERT INTO payload_dictionaries (id, created_at, sample_count, dictionary)
+                    VALUES (\(id), \(ClockTime.nowMilliseconds), \(Int64(sampleCount)), \(ByteBuffer(bytes: bytes))) ON CONFLICT DO NOTHING
+                    """)
         case .purgeIssues:
             // PostgresPurgeStore deletes emptied issues itself: nothing here is held in memory.
             break
@@ -159,13 +158,14 @@ package final class PostgresBatchStore: BatchStore {
             let substatus: IssueSubstatus = status == .unresolved ? .ongoing : (status == .ignored ? .archivedForever : .none)
             let keepRelease = status == .resolved && inNextRelease
             session.enqueue(
-                """
-                UPDATE issues SET status = \(Int64(status.rawValue)), substatus = \(Int64(substatus.rawValue)),
-                    resolved_in_release = CASE WHEN \(keepRelease) THEN COALESCE((SELECT d.last_release FROM issue_deltas d
-                        WHERE d.issue_id = issues.id AND d.last_release IS NOT NULL ORDER BY d.seq DESC LIMIT 1), last_release) ELSE NULL END,
-                    resolved_at = CASE WHEN \(status == .resolved) THEN COALESCE(resolved_at, \(ClockTime.nowMilliseconds)) ELSE NULL END
-                WHERE id = ANY(\(ids.sorted()))
-                """)
+                prepared:
+                    """
+                    UPDATE issues SET status = \(Int64(status.rawValue)), substatus = \(Int64(substatus.rawValue)),
+                        resolved_in_release = CASE WHEN \(keepRelease) THEN COALESCE((SELECT d.last_release FROM issue_deltas d
+                            WHERE d.issue_id = issues.id AND d.last_release IS NOT NULL ORDER BY d.seq DESC LIMIT 1), last_release) ELSE NULL END,
+                        resolved_at = CASE WHEN \(status == .resolved) THEN COALESCE(resolved_at, \(ClockTime.nowMilliseconds)) ELSE NULL END
+                    WHERE id = ANY(\(ids.sorted()))
+                    """)
         }
     }
 
@@ -285,11 +285,12 @@ package final class PostgresBatchStore: BatchStore {
         guard !unknown.isEmpty else { return found }
         let keys = unknown.sorted()
         let rows = try session.query(
-            """
-            SELECT h.project_id, h.hash, h.issue_id FROM issue_hashes h
-            JOIN unnest(\(keys.map(\.projectID)), \(keys.map { ByteBuffer(bytes: $0.hash) })) AS k(project_id, hash)
-              ON h.project_id = k.project_id AND h.hash = k.hash
-            """)
+            prepared:
+                """
+                SELECT h.project_id, h.hash, h.issue_id FROM issue_hashes h
+                JOIN unnest(\(keys.map(\.projectID)), \(keys.map { ByteBuffer(bytes: $0.hash) })) AS k(project_id, hash)
+                  ON h.project_id = k.project_id AND h.hash = k.hash
+                """)
         for row in rows {
             let (projectID, hash, issueID) = try row.decode((Int64, ByteBuffer, Int64).self)
             found[HashKey(projectID: projectID, hash: Array(hash.readableBytesView))] = issueID
@@ -354,11 +355,12 @@ package final class PostgresBatchStore: BatchStore {
             let extraHashes = grouping.extraHashes
             let keys = extraHashes.keys.sorted()
             session.enqueue(
-                """
-                INSERT INTO issue_hashes (project_id, hash, issue_id)
-                SELECT * FROM unnest(\(keys.map(\.projectID)), \(keys.map { ByteBuffer(bytes: $0.hash) }), \(keys.map { extraHashes[$0]! }))
-                ON CONFLICT DO NOTHING
-                """)
+                prepared:
+                    """
+                    INSERT INTO issue_hashes (project_id, hash, issue_id)
+                    SELECT * FROM unnest(\(keys.map(\.projectID)), \(keys.map { ByteBuffer(bytes: $0.hash) }), \(keys.map { extraHashes[$0]! }))
+                    ON CONFLICT DO NOTHING
+                    """)
         }
         return grouping
     }
@@ -370,9 +372,9 @@ package final class PostgresBatchStore: BatchStore {
         for index in inserted { withEvents.insert(grouping.issueOf[index]) }
         let empty = grouping.created.subtracting(withEvents)
         guard !empty.isEmpty else { return }
-        session.enqueue("DELETE FROM issue_hashes WHERE issue_id = ANY(\(empty.sorted()))")
-        session.enqueue("DELETE FROM issues WHERE id = ANY(\(empty.sorted()))")
-        session.enqueue("DELETE FROM issue_groupings WHERE issue_id = ANY(\(empty.sorted()))")
+        session.enqueue(prepared: "DELETE FROM issue_hashes WHERE issue_id = ANY(\(empty.sorted()))")
+        session.enqueue(prepared: "DELETE FROM issues WHERE id = ANY(\(empty.sorted()))")
+        session.enqueue(prepared: "DELETE FROM issue_groupings WHERE issue_id = ANY(\(empty.sorted()))")
         grouping.created.subtract(empty)
         // Their slots stay in `fresh`; `learn` skips them by id.
         grouping.droppedIssues = empty
@@ -448,47 +450,51 @@ package final class PostgresBatchStore: BatchStore {
         let ids = aggregates.keys.sorted()
         let sortedUsers = counts.users.sorted()
         session.enqueue(
-            """
-            WITH new_users AS (
-                INSERT INTO issue_users (issue_id, user_key) SELECT * FROM unnest(\(sortedUsers.map(\.issueID)), \(sortedUsers.map(\.key)))
-                ON CONFLICT DO NOTHING RETURNING issue_id
-            ), user_counts AS (SELECT issue_id, COUNT(*) AS added FROM new_users GROUP BY issue_id)
-            INSERT INTO issue_deltas (issue_id, events, users, first_seen, last_seen, last_release)
-            SELECT c.id, c.count, COALESCE(u.added, 0), c.first_seen, c.last_seen, c.last_release
-            FROM unnest(\(ids), \(ids.map { aggregates[$0]!.count }), \(ids.map { aggregates[$0]!.firstSeen }),
-                        \(ids.map { aggregates[$0]!.lastSeen }), \(PostgresNullableArray(ids.map { aggregates[$0]!.lastRelease })))
-                AS c(id, count, first_seen, last_seen, last_release)
-            LEFT JOIN user_counts u ON u.issue_id = c.id
-            """)
+            prepared:
+                """
+                WITH new_users AS (
+                    INSERT INTO issue_users (issue_id, user_key) SELECT * FROM unnest(\(sortedUsers.map(\.issueID)), \(sortedUsers.map(\.key)))
+                    ON CONFLICT DO NOTHING RETURNING issue_id
+                ), user_counts AS (SELECT issue_id, COUNT(*) AS added FROM new_users GROUP BY issue_id)
+                INSERT INTO issue_deltas (issue_id, events, users, first_seen, last_seen, last_release)
+                SELECT c.id, c.count, COALESCE(u.added, 0), c.first_seen, c.last_seen, c.last_release
+                FROM unnest(\(ids), \(ids.map { aggregates[$0]!.count }), \(ids.map { aggregates[$0]!.firstSeen }),
+                            \(ids.map { aggregates[$0]!.lastSeen }), \(PostgresNullableArray(ids.map { aggregates[$0]!.lastRelease })))
+                    AS c(id, count, first_seen, last_seen, last_release)
+                LEFT JOIN user_counts u ON u.issue_id = c.id
+                """)
         let tags = counts.tags
         if !tags.isEmpty {
             let keys = tags.keys.sorted()
             session.enqueue(
-                """
-                INSERT INTO issue_tag_deltas (issue_id, environment, key, value, times_seen, first_seen, last_seen)
-                SELECT * FROM unnest(\(keys.map(\.issueID)), \(keys.map(\.environment)), \(keys.map(\.key)), \(keys.map(\.value)),
-                                     \(keys.map { tags[$0]!.count }), \(keys.map { tags[$0]!.firstSeen }), \(keys.map { tags[$0]!.lastSeen }))
-                """)
+                prepared:
+                    """
+                    INSERT INTO issue_tag_deltas (issue_id, environment, key, value, times_seen, first_seen, last_seen)
+                    SELECT * FROM unnest(\(keys.map(\.issueID)), \(keys.map(\.environment)), \(keys.map(\.key)), \(keys.map(\.value)),
+                                         \(keys.map { tags[$0]!.count }), \(keys.map { tags[$0]!.firstSeen }), \(keys.map { tags[$0]!.lastSeen }))
+                    """)
         }
         let releases = counts.releases
         if !releases.isEmpty {
             let keys = releases.keys.sorted()
             session.enqueue(
-                """
-                INSERT INTO release_deltas (project_id, version, first_seen, last_seen, events, new_issues)
-                SELECT * FROM unnest(\(keys.map(\.projectID)), \(keys.map(\.version)), \(keys.map { releases[$0]!.firstSeen }),
-                                     \(keys.map { releases[$0]!.lastSeen }), \(keys.map { releases[$0]!.count }),
-                                     \(keys.map { releases[$0]!.newIssues }))
-                """)
+                prepared:
+                    """
+                    INSERT INTO release_deltas (project_id, version, first_seen, last_seen, events, new_issues)
+                    SELECT * FROM unnest(\(keys.map(\.projectID)), \(keys.map(\.version)), \(keys.map { releases[$0]!.firstSeen }),
+                                         \(keys.map { releases[$0]!.lastSeen }), \(keys.map { releases[$0]!.count }),
+                                         \(keys.map { releases[$0]!.newIssues }))
+                    """)
         }
         let environments = counts.environments
         if !environments.isEmpty {
             let keys = environments.keys.sorted()
             session.enqueue(
-                """
-                INSERT INTO project_environment_deltas (project_id, environment, events)
-                SELECT * FROM unnest(\(keys.map(\.projectID)), \(keys.map(\.version)), \(keys.map { environments[$0]! }))
-                """)
+                prepared:
+                    """
+                    INSERT INTO project_environment_deltas (project_id, environment, events)
+                    SELECT * FROM unnest(\(keys.map(\.projectID)), \(keys.map(\.version)), \(keys.map { environments[$0]! }))
+                    """)
         }
         flush(counts.hourly)
     }
@@ -498,19 +504,21 @@ package final class PostgresBatchStore: BatchStore {
         if !hourly.issues.isEmpty {
             let keys = hourly.issues.keys.sorted { ($0.id, $0.hour) < ($1.id, $1.hour) }
             session.enqueue(
-                """
-                INSERT INTO issue_hourly_deltas (issue_id, hour, events)
-                SELECT * FROM unnest(\(keys.map(\.id)), \(keys.map(\.hour)), \(keys.map { hourly.issues[$0]! }))
-                """)
+                prepared:
+                    """
+                    INSERT INTO issue_hourly_deltas (issue_id, hour, events)
+                    SELECT * FROM unnest(\(keys.map(\.id)), \(keys.map(\.hour)), \(keys.map { hourly.issues[$0]! }))
+                    """)
         }
         if !hourly.projects.isEmpty {
             let keys = hourly.projects.keys.sorted { ($0.id, $0.hour) < ($1.id, $1.hour) }
             session.enqueue(
-                """
-                INSERT INTO project_hourly_deltas (project_id, hour, events, new_issues)
-                SELECT * FROM unnest(\(keys.map(\.id)), \(keys.map(\.hour)), \(keys.map { hourly.projects[$0]!.events }),
-                                     \(keys.map { hourly.projects[$0]!.newIssues }))
-                """)
+                prepared:
+                    """
+                    INSERT INTO project_hourly_deltas (project_id, hour, events, new_issues)
+                    SELECT * FROM unnest(\(keys.map(\.id)), \(keys.map(\.hour)), \(keys.map { hourly.projects[$0]!.events }),
+                                         \(keys.map { hourly.projects[$0]!.newIssues }))
+                    """)
         }
     }
 
@@ -519,15 +527,19 @@ package final class PostgresBatchStore: BatchStore {
     /// order. Returns, per new issue, the id of the issue that another writer committed first for
     /// its fingerprint (nil when this one won).
     private func createIssues(_ fresh: inout [NewIssue]) throws -> [Int64?] {
-        let ids = try session.query("SELECT nextval(pg_get_serial_sequence('issues', 'id')) FROM generate_series(1, \(Int64(fresh.count)))")
-            .map { try $0.decode(Int64.self) }
+        let ids = try session.query(
+            prepared: "SELECT nextval(pg_get_serial_sequence('issues', 'id')) FROM generate_series(1, \(Int64(fresh.count)))"
+        )
+        .map { try $0.decode(Int64.self) }
         for index in fresh.indices { fresh[index].id = ids[index] }
         var perProject: [Int64: [Int]] = [:]
         for (index, issue) in fresh.enumerated() { perProject[issue.event.projectID, default: []].append(index) }
         for (projectID, indices) in perProject {
             let sequence = PostgresSchema.shortIDSequence(projectID)
-            let shortIDs = try session.query("SELECT nextval(\(sequence)::regclass) FROM generate_series(1, \(Int64(indices.count)))")
-                .map { try $0.decode(Int64.self) }
+            let shortIDs = try session.query(
+                prepared: "SELECT nextval(\(sequence)::regclass) FROM generate_series(1, \(Int64(indices.count)))"
+            )
+            .map { try $0.decode(Int64.self) }
             for (index, shortID) in zip(indices, shortIDs) { fresh[index].shortID = shortID }
         }
 
@@ -536,11 +548,12 @@ package final class PostgresBatchStore: BatchStore {
         claims.sort { $0.key < $1.key }
         var claimed = Set<HashKey>()
         for row in try session.query(
-            """
-            INSERT INTO issue_hashes (project_id, hash, issue_id)
-            SELECT * FROM unnest(\(claims.map(\.key.projectID)), \(claims.map { ByteBuffer(bytes: $0.key.hash) }), \(claims.map(\.id)))
-            ON CONFLICT DO NOTHING RETURNING project_id, hash
-            """)
+            prepared:
+                """
+                INSERT INTO issue_hashes (project_id, hash, issue_id)
+                SELECT * FROM unnest(\(claims.map(\.key.projectID)), \(claims.map { ByteBuffer(bytes: $0.key.hash) }), \(claims.map(\.id)))
+                ON CONFLICT DO NOTHING RETURNING project_id, hash
+                """)
         {
             let (projectID, hash) = try row.decode((Int64, ByteBuffer).self)
             claimed.insert(HashKey(projectID: projectID, hash: Array(hash.readableBytesView)))
@@ -554,11 +567,12 @@ package final class PostgresBatchStore: BatchStore {
             let keys = lost.map { fresh[$0].keys[0] }
             var owner: [HashKey: Int64] = [:]
             for row in try session.query(
-                """
-                SELECT h.project_id, h.hash, h.issue_id FROM issue_hashes h
-                JOIN unnest(\(keys.map(\.projectID)), \(keys.map { ByteBuffer(bytes: $0.hash) })) AS k(project_id, hash)
-                  ON h.project_id = k.project_id AND h.hash = k.hash
-                """)
+                prepared:
+                    """
+                    SELECT h.project_id, h.hash, h.issue_id FROM issue_hashes h
+                    JOIN unnest(\(keys.map(\.projectID)), \(keys.map { ByteBuffer(bytes: $0.hash) })) AS k(project_id, hash)
+                      ON h.project_id = k.project_id AND h.hash = k.hash
+                    """)
             {
                 let (projectID, hash, issueID) = try row.decode((Int64, ByteBuffer, Int64).self)
                 owner[HashKey(projectID: projectID, hash: Array(hash.readableBytesView))] = issueID
@@ -567,27 +581,28 @@ package final class PostgresBatchStore: BatchStore {
                 guard let id = owner[fresh[index].keys[0]] else { throw AdminError("issue hash claimed but not visible") }
                 winners[index] = id
             }
-            try session.query("DELETE FROM issue_hashes WHERE issue_id = ANY(\(lost.map { fresh[$0].id }))")
+            try session.query(prepared: "DELETE FROM issue_hashes WHERE issue_id = ANY(\(lost.map { fresh[$0].id }))")
         }
 
         let won = fresh.indices.filter { winners[$0] == nil }.map { fresh[$0] }
         if !won.isEmpty {
             try session.query(
-                """
-                WITH n AS (SELECT * FROM unnest(\(won.map(\.id)), \(won.map(\.event.projectID)), \(won.map(\.shortID)), \(won.map(\.event.grouping.kind)),
-                            \(won.map(\.event.grouping.title)), \(won.map(\.event.grouping.culprit)),
-                            \(won.map { String(decoding: $0.event.grouping.metadata, as: UTF8.self) }),
-                            \(won.map { Int64($0.event.level.rawValue) }), \(won.map(\.event.timestamp)),
-                            \(PostgresNullableArray(won.map(\.event.release))),
-                            \(won.map { String(decoding: $0.event.grouping.explanation, as: UTF8.self) }))
-                    AS n(id, project_id, short_id, kind, title, culprit, metadata, level, seen, release, grouping)),
-                groupings AS (INSERT INTO issue_groupings (issue_id, grouping) SELECT id, grouping FROM n)
-                INSERT INTO issues (id, project_id, short_id, kind, title, culprit, metadata, level, status, substatus,
-                    first_seen, last_seen, times_seen, users_seen, first_release, last_release)
-                SELECT id, project_id, short_id, kind, title, culprit, metadata, level, 0, \(Int64(IssueSubstatus.new.rawValue)),
-                    seen, seen, 0, 0, release, release
-                FROM n
-                """)
+                prepared:
+                    """
+                    WITH n AS (SELECT * FROM unnest(\(won.map(\.id)), \(won.map(\.event.projectID)), \(won.map(\.shortID)), \(won.map(\.event.grouping.kind)),
+                                \(won.map(\.event.grouping.title)), \(won.map(\.event.grouping.culprit)),
+                                \(won.map { String(decoding: $0.event.grouping.metadata, as: UTF8.self) }),
+                                \(won.map { Int64($0.event.level.rawValue) }), \(won.map(\.event.timestamp)),
+                                \(PostgresNullableArray(won.map(\.event.release))),
+                                \(won.map { String(decoding: $0.event.grouping.explanation, as: UTF8.self) }))
+                        AS n(id, project_id, short_id, kind, title, culprit, metadata, level, seen, release, grouping)),
+                    groupings AS (INSERT INTO issue_groupings (issue_id, grouping) SELECT id, grouping FROM n)
+                    INSERT INTO issues (id, project_id, short_id, kind, title, culprit, metadata, level, status, substatus,
+                        first_seen, last_seen, times_seen, users_seen, first_release, last_release)
+                    SELECT id, project_id, short_id, kind, title, culprit, metadata, level, 0, \(Int64(IssueSubstatus.new.rawValue)),
+                        seen, seen, 0, 0, release, release
+                    FROM n
+                    """)
         }
         return winners
     }
@@ -604,7 +619,9 @@ package final class PostgresBatchStore: BatchStore {
     /// server nothing; on this 2-core machine the server's CPU is what PostgreSQL ingest waits on.
     private func regress(_ candidates: [TagKey], regressed: RegressionCount) throws {
         // Only resolved issues are locked, in id order, so that two writers reopening the same
-        // issues (or one and the roll-up, which locks in id order too) do not deadlock.
+        // issues (or one and the roll-up, which locks in id order too) do not deadlock. Planned
+        // on each call: which of two indexes serves it (the id, the status) depends on how many
+        // issues are resolved, which a generic plan would fix once.
         let locked = try session.query(
             """
             SELECT id FROM issues WHERE id = ANY(\(Array(Set(candidates.map(\.issueID))).sorted()))
@@ -615,19 +632,20 @@ package final class PostgresBatchStore: BatchStore {
         let resolved = Set(locked)
         let candidates = candidates.filter { resolved.contains($0.issueID) }
         session.enqueue(
-            """
-            UPDATE issues i SET status = \(Int64(IssueStatus.unresolved.rawValue)), substatus = \(Int64(IssueSubstatus.regressed.rawValue)),
-                resolved_in_release = NULL, resolved_at = NULL
-            FROM unnest(\(candidates.map(\.issueID)), \(candidates.map { $0.key == "1" }), \(candidates.map(\.value))) AS c(issue_id, has_release, release)
-            WHERE i.id = c.issue_id AND i.status = \(Int64(IssueStatus.resolved.rawValue)) AND (
-                i.resolved_in_release IS NULL OR (
-                    c.has_release AND c.release <> i.resolved_in_release
-                    AND COALESCE((SELECT MIN(r.first_seen) FROM \(unescaped: PostgresCounters.allReleases) r
-                                   WHERE r.project_id = i.project_id AND r.version = c.release), 9223372036854775807)
-                      > COALESCE((SELECT MIN(r.first_seen) FROM \(unescaped: PostgresCounters.allReleases) r
-                                  WHERE r.project_id = i.project_id AND r.version = i.resolved_in_release), -9223372036854775808)))
-            RETURNING i.id
-            """
+            prepared:
+                """
+                UPDATE issues i SET status = \(Int64(IssueStatus.unresolved.rawValue)), substatus = \(Int64(IssueSubstatus.regressed.rawValue)),
+                    resolved_in_release = NULL, resolved_at = NULL
+                FROM unnest(\(candidates.map(\.issueID)), \(candidates.map { $0.key == "1" }), \(candidates.map(\.value))) AS c(issue_id, has_release, release)
+                WHERE i.id = c.issue_id AND i.status = \(Int64(IssueStatus.resolved.rawValue)) AND (
+                    i.resolved_in_release IS NULL OR (
+                        c.has_release AND c.release <> i.resolved_in_release
+                        AND COALESCE((SELECT MIN(r.first_seen) FROM \(unescaped: PostgresCounters.allReleases) r
+                                       WHERE r.project_id = i.project_id AND r.version = c.release), 9223372036854775807)
+                          > COALESCE((SELECT MIN(r.first_seen) FROM \(unescaped: PostgresCounters.allReleases) r
+                                      WHERE r.project_id = i.project_id AND r.version = i.resolved_in_release), -9223372036854775808)))
+                RETURNING i.id
+                """
         ) { rows in
             regressed.ids.formUnion(try rows.map { try $0.decode(Int64.self) })
         }
@@ -636,13 +654,14 @@ package final class PostgresBatchStore: BatchStore {
     private func insertItems(_ items: [ItemRecord]) {
         guard !items.isEmpty else { return }
         session.enqueue(
-            """
-            INSERT INTO items (project_id, type, event_id, received, header, payload_size, payload, dictionary_id)
-            SELECT * FROM unnest(\(items.map(\.projectID)), \(items.map(\.type)),
-                                 \(PostgresNullableArray(items.map { $0.eventID.map { ByteBuffer(bytes: $0.bytes) } })),
-                                 \(items.map(\.received)), \(items.map(\.header)), \(items.map { Int64($0.payloadSize) }),
-                                 \(items.map { ByteBuffer(bytes: $0.compressedPayload) }), \(PostgresNullableArray(items.map(\.dictionaryID))))
-            """)
+            prepared:
+                """
+                INSERT INTO items (project_id, type, event_id, received, header, payload_size, payload, dictionary_id)
+                SELECT * FROM unnest(\(items.map(\.projectID)), \(items.map(\.type)),
+                                     \(PostgresNullableArray(items.map { $0.eventID.map { ByteBuffer(bytes: $0.bytes) } })),
+                                     \(items.map(\.received)), \(items.map(\.header)), \(items.map { Int64($0.payloadSize) }),
+                                     \(items.map { ByteBuffer(bytes: $0.compressedPayload) }), \(PostgresNullableArray(items.map(\.dictionaryID))))
+                """)
     }
 
     /// Attachment rows; the same file resent for the same event (an SDK retry) is stored once.
@@ -659,18 +678,19 @@ package final class PostgresBatchStore: BatchStore {
         var seen: Set<Key> = []
         let rows = records.filter { seen.insert(Key(projectID: $0.projectID, eventID: $0.eventID, name: $0.name, sha1: $0.sha1)).inserted }
         session.enqueue(
-            """
-            INSERT INTO attachments (project_id, event_id, name, attachment_type, content_type, size, sha1, received, compressed, content)
-            SELECT * FROM unnest(\(rows.map(\.projectID)), \(rows.map { ByteBuffer(bytes: $0.eventID.bytes) }),
-                                 \(rows.map(\.name)), \(rows.map(\.attachmentType)),
-                                 \(PostgresNullableArray(rows.map(\.contentType))), \(rows.map { Int64($0.size) }),
-                                 \(rows.map(\.sha1)), \(rows.map(\.received)), \(rows.map(\.compressed)),
-                                 \(rows.map { ByteBuffer(bytes: $0.content) }))
-                AS n (project_id, event_id, name, attachment_type, content_type, size, sha1, received, compressed, content)
-            WHERE NOT EXISTS (SELECT 1 FROM attachments a WHERE a.project_id = n.project_id AND a.event_id = n.event_id
-                AND a.name = n.name AND a.sha1 = n.sha1)
-            ON CONFLICT (project_id, event_id, name, sha1) DO NOTHING
-            """)
+            prepared:
+                """
+                INSERT INTO attachments (project_id, event_id, name, attachment_type, content_type, size, sha1, received, compressed, content)
+                SELECT * FROM unnest(\(rows.map(\.projectID)), \(rows.map { ByteBuffer(bytes: $0.eventID.bytes) }),
+                                     \(rows.map(\.name)), \(rows.map(\.attachmentType)),
+                                     \(PostgresNullableArray(rows.map(\.contentType))), \(rows.map { Int64($0.size) }),
+                                     \(rows.map(\.sha1)), \(rows.map(\.received)), \(rows.map(\.compressed)),
+                                     \(rows.map { ByteBuffer(bytes: $0.content) }))
+                    AS n (project_id, event_id, name, attachment_type, content_type, size, sha1, received, compressed, content)
+                WHERE NOT EXISTS (SELECT 1 FROM attachments a WHERE a.project_id = n.project_id AND a.event_id = n.event_id
+                    AND a.name = n.name AND a.sha1 = n.sha1)
+                ON CONFLICT (project_id, event_id, name, sha1) DO NOTHING
+                """)
     }
 
     /// Feedback rows; a resend of the same feedback (same id) replaces the first, as Sentry keeps
@@ -683,20 +703,21 @@ package final class PostgresBatchStore: BatchStore {
         let rows = records.indices.filter { last[HashKey(projectID: records[$0].projectID, hash: records[$0].feedbackID.bytes)] == $0 }
             .map { records[$0] }
         session.enqueue(
-            """
-            INSERT INTO feedback (project_id, feedback_id, event_id, kind, name, email, comments, url, user_json, timestamp, received,
-                payload_size, payload)
-            SELECT * FROM unnest(\(rows.map(\.projectID)), \(rows.map { ByteBuffer(bytes: $0.feedbackID.bytes) }),
-                                 \(PostgresNullableArray(rows.map { $0.eventID.map { ByteBuffer(bytes: $0.bytes) } })),
-                                 \(rows.map(\.kind.rawValue)), \(rows.map(\.name)), \(rows.map(\.email)), \(rows.map(\.comments)),
-                                 \(PostgresNullableArray(rows.map(\.url))), \(PostgresNullableArray(rows.map(\.user))),
-                                 \(rows.map(\.timestamp)), \(rows.map(\.received)), \(rows.map { Int64($0.payloadSize) }),
-                                 \(rows.map { ByteBuffer(bytes: $0.compressedPayload) }))
-            ON CONFLICT (project_id, feedback_id) DO UPDATE SET event_id = excluded.event_id, name = excluded.name,
-                email = excluded.email, comments = excluded.comments, url = excluded.url, user_json = excluded.user_json,
-                timestamp = excluded.timestamp, received = excluded.received, payload_size = excluded.payload_size,
-                payload = excluded.payload
-            """)
+            prepared:
+                """
+                INSERT INTO feedback (project_id, feedback_id, event_id, kind, name, email, comments, url, user_json, timestamp, received,
+                    payload_size, payload)
+                SELECT * FROM unnest(\(rows.map(\.projectID)), \(rows.map { ByteBuffer(bytes: $0.feedbackID.bytes) }),
+                                     \(PostgresNullableArray(rows.map { $0.eventID.map { ByteBuffer(bytes: $0.bytes) } })),
+                                     \(rows.map(\.kind.rawValue)), \(rows.map(\.name)), \(rows.map(\.email)), \(rows.map(\.comments)),
+                                     \(PostgresNullableArray(rows.map(\.url))), \(PostgresNullableArray(rows.map(\.user))),
+                                     \(rows.map(\.timestamp)), \(rows.map(\.received)), \(rows.map { Int64($0.payloadSize) }),
+                                     \(rows.map { ByteBuffer(bytes: $0.compressedPayload) }))
+                ON CONFLICT (project_id, feedback_id) DO UPDATE SET event_id = excluded.event_id, name = excluded.name,
+                    email = excluded.email, comments = excluded.comments, url = excluded.url, user_json = excluded.user_json,
+                    timestamp = excluded.timestamp, received = excluded.received, payload_size = excluded.payload_size,
+                    payload = excluded.payload
+                """)
     }
 
     /// Every log of the segment in one pipelined statement (one array per column), so a batch of
@@ -704,16 +725,17 @@ package final class PostgresBatchStore: BatchStore {
     private func insertLogs(_ records: [LogRecord]) {
         guard !records.isEmpty else { return }
         session.enqueue(
-            """
-            INSERT INTO logs (project_id, timestamp, received, level, severity_number, trace_id, span_id, body, release, environment,
-                sdk, attributes)
-            SELECT * FROM unnest(\(records.map(\.projectID)), \(records.map(\.timestamp)), \(records.map(\.received)),
-                                 \(records.map { Int64($0.severity.rawValue) }), \(records.map { Int64($0.severityNumber) }),
-                                 \(PostgresNullableArray(records.map(\.traceID))), \(PostgresNullableArray(records.map(\.spanID))),
-                                 \(records.map(\.body)), \(PostgresNullableArray(records.map(\.release))),
-                                 \(PostgresNullableArray(records.map(\.environment))), \(PostgresNullableArray(records.map(\.sdk))),
-                                 \(records.map(\.attributes)))
-            """)
+            prepared:
+                """
+                INSERT INTO logs (project_id, timestamp, received, level, severity_number, trace_id, span_id, body, release, environment,
+                    sdk, attributes)
+                SELECT * FROM unnest(\(records.map(\.projectID)), \(records.map(\.timestamp)), \(records.map(\.received)),
+                                     \(records.map { Int64($0.severity.rawValue) }), \(records.map { Int64($0.severityNumber) }),
+                                     \(PostgresNullableArray(records.map(\.traceID))), \(PostgresNullableArray(records.map(\.spanID))),
+                                     \(records.map(\.body)), \(PostgresNullableArray(records.map(\.release))),
+                                     \(PostgresNullableArray(records.map(\.environment))), \(PostgresNullableArray(records.map(\.sdk))),
+                                     \(records.map(\.attributes)))
+                """)
     }
 
     /// Inserts the events in queue order and returns the indices of those stored (the rest were
@@ -726,25 +748,26 @@ package final class PostgresBatchStore: BatchStore {
             seen.insert(HashKey(projectID: events[$0].projectID, hash: events[$0].eventID.bytes)).inserted
         }
         let rows = try session.query(
-            """
-            INSERT INTO events (project_id, issue_id, event_id, timestamp, received, level, release, environment, user_key,
-                processing_errors, payload_size, payload, dictionary_id, trace_id, span_id)
-            SELECT * FROM unnest(\(offered.map { events[$0].projectID }), \(offered.map { issueOf[$0] }),
-                                 \(offered.map { ByteBuffer(bytes: events[$0].eventID.bytes) }),
-                                 \(offered.map { events[$0].timestamp }), \(offered.map { events[$0].received }),
-                                 \(offered.map { Int64(events[$0].level.rawValue) }), \(PostgresNullableArray(offered.map { events[$0].release })),
-                                 \(offered.map { events[$0].environment }), \(PostgresNullableArray(offered.map { events[$0].userKey })),
-                                 \(PostgresNullableArray(offered.map { events[$0].processingErrors })),
-                                 \(offered.map { Int64(events[$0].payloadSize) }), \(offered.map { ByteBuffer(bytes: events[$0].compressedPayload) }),
-                                 \(PostgresNullableArray(offered.map { events[$0].dictionaryID })),
-                                 \(PostgresNullableArray(offered.map { events[$0].traceID.map { ByteBuffer(bytes: $0.bytes) } })),
-                                 \(PostgresNullableArray(offered.map { events[$0].traceSpanID?.storage })))
-                AS n(project_id, issue_id, event_id, timestamp, received, level, release, environment, user_key,
-                     processing_errors, payload_size, payload, dictionary_id, trace_id, span_id)
-            WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.project_id = n.project_id AND e.event_id = n.event_id)
-            ON CONFLICT (project_id, event_id) DO NOTHING
-            RETURNING project_id, event_id
-            """)
+            prepared:
+                """
+                INSERT INTO events (project_id, issue_id, event_id, timestamp, received, level, release, environment, user_key,
+                    processing_errors, payload_size, payload, dictionary_id, trace_id, span_id)
+                SELECT * FROM unnest(\(offered.map { events[$0].projectID }), \(offered.map { issueOf[$0] }),
+                                     \(offered.map { ByteBuffer(bytes: events[$0].eventID.bytes) }),
+                                     \(offered.map { events[$0].timestamp }), \(offered.map { events[$0].received }),
+                                     \(offered.map { Int64(events[$0].level.rawValue) }), \(PostgresNullableArray(offered.map { events[$0].release })),
+                                     \(offered.map { events[$0].environment }), \(PostgresNullableArray(offered.map { events[$0].userKey })),
+                                     \(PostgresNullableArray(offered.map { events[$0].processingErrors })),
+                                     \(offered.map { Int64(events[$0].payloadSize) }), \(offered.map { ByteBuffer(bytes: events[$0].compressedPayload) }),
+                                     \(PostgresNullableArray(offered.map { events[$0].dictionaryID })),
+                                     \(PostgresNullableArray(offered.map { events[$0].traceID.map { ByteBuffer(bytes: $0.bytes) } })),
+                                     \(PostgresNullableArray(offered.map { events[$0].traceSpanID?.storage })))
+                    AS n(project_id, issue_id, event_id, timestamp, received, level, release, environment, user_key,
+                         processing_errors, payload_size, payload, dictionary_id, trace_id, span_id)
+                WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.project_id = n.project_id AND e.event_id = n.event_id)
+                ON CONFLICT (project_id, event_id) DO NOTHING
+                RETURNING project_id, event_id
+                """)
         var stored = Set<HashKey>()
         for row in rows {
             let (projectID, eventID) = try row.decode((Int64, ByteBuffer).self)

@@ -98,7 +98,9 @@ package struct PostgresDatabaseURL: Sendable, Equatable, CustomStringConvertible
     /// The URL without its password, for logs.
     package var description: String { "postgres://\(username)@\(host):\(port)/\(database)" }
 
-    package func connectionConfiguration(connectTimeout: TimeAmount = .seconds(5)) throws -> PostgresConnection.Configuration {
+    package func connectionConfiguration(
+        connectTimeout: TimeAmount = .seconds(5), parameters: [(String, String)] = sessionParameters
+    ) throws -> PostgresConnection.Configuration {
         let mode: PostgresConnection.Configuration.TLS
         if let configuration = tlsConfiguration {
             let context = try NIOSSLContext(configuration: configuration)
@@ -110,7 +112,7 @@ package struct PostgresDatabaseURL: Sendable, Equatable, CustomStringConvertible
             host: host, port: port, username: username, password: password,
             database: database, tls: mode)
         configuration.options.connectTimeout = connectTimeout
-        configuration.options.additionalStartupParameters = Self.sessionParameters
+        configuration.options.additionalStartupParameters = parameters
         return configuration
     }
 
@@ -124,6 +126,18 @@ package struct PostgresDatabaseURL: Sendable, Equatable, CustomStringConvertible
         ("lock_timeout", "\(statementTimeoutSeconds)s"),
         ("idle_in_transaction_session_timeout", "\(2 * statementTimeoutSeconds)s"),
     ]
+
+    /// The batch writers' sessions. Their statements are prepared once per connection
+    /// (`PostgresPreparedSQL`), and PostgreSQL then reuses one generic plan made from the table
+    /// sizes of that moment: made while a table is small, it scans the table whole or hashes it,
+    /// and keeps doing so as the table grows, until the next analyze. Every statement these
+    /// sessions run probes indexes with at most a batch of keys, for which nested loops over
+    /// indexes are right at any table size, so the planner is not offered the others. A table
+    /// without a usable index (a delta table the roll-up keeps short) is still scanned, at a
+    /// "disabled" cost far past `jit_above_cost`; JIT is off so that no such plan compiles code on
+    /// every execution (~140 ms each, measured), which no batch of this size would win back.
+    package static let writerSessionParameters: [(String, String)] =
+        sessionParameters + [("enable_seqscan", "off"), ("enable_hashjoin", "off"), ("enable_mergejoin", "off"), ("jit", "off")]
 
     package func clientConfiguration(maximumConnections: Int) -> PostgresClient.Configuration {
         let mode: PostgresClient.Configuration.TLS

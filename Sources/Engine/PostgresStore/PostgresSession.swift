@@ -17,6 +17,9 @@ package import PostgresNIO
 /// attempts (0.1 s to 2 s) so a database that is down costs one quick error per call, not a
 /// connect timeout each time.
 ///
+/// Statements written as `PostgresPreparedSQL` are prepared on the connection the first time
+/// they are sent and executed by name afterwards; the preparations go with the connection.
+///
 /// `@unchecked Sendable`: used by one thread at a time (its writer thread, or under the payload
 /// dictionary reader's lock); the mutable fields are never touched concurrently.
 package final class PostgresSession: @unchecked Sendable {
@@ -29,16 +32,22 @@ package final class PostgresSession: @unchecked Sendable {
     private var lastConnectError: (any Error)?
     /// Statements whose answers nobody waits for yet: they go out with the next `query`, in one
     /// write, and the server runs them in order (see `enqueue`).
-    private var deferred: [(query: PostgresQuery, handler: ((PostgresQueryResult) throws -> Void)?)] = []
+    private var deferred: [(statement: Statement, handler: (([PostgresRow]) throws -> Void)?)] = []
+    /// The statements prepared on `connection`, by text. Emptied with each new connection.
+    private var prepared: [String: PreparedQuery] = [:]
+    /// A bound on `prepared`: the writer has a few dozen texts; anything past this (a caller
+    /// building texts from values) runs unnamed rather than growing the server's memory.
+    private static let preparedLimit = 256
     private static let nextID = NIOLockedCounter()
     /// How long a round trip may take before the connection is presumed dead: well past
     /// `statement_timeout`, after which the server itself would have answered with an error.
     package static let answerDeadline = TimeAmount.seconds(Int64(2 * PostgresDatabaseURL.statementTimeoutSeconds))
 
-    package init(url: PostgresDatabaseURL, logger: Logger, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton)
-        throws
-    {
-        configuration = try url.connectionConfiguration()
+    package init(
+        url: PostgresDatabaseURL, logger: Logger, parameters: [(String, String)] = PostgresDatabaseURL.sessionParameters,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) throws {
+        configuration = try url.connectionConfiguration(parameters: parameters)
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
     }
@@ -64,6 +73,7 @@ package final class PostgresSession: @unchecked Sendable {
                 id: Self.nextID.next(), logger: logger
             ).wait()
             connection = fresh
+            prepared.removeAll()
             backoff = 0.1
             lastConnectError = nil
             return fresh
@@ -75,18 +85,38 @@ package final class PostgresSession: @unchecked Sendable {
         }
     }
 
+    private enum Statement {
+        case unnamed(PostgresQuery)
+        case prepared(PostgresPreparedSQL)
+    }
+
     /// Queues a statement to be sent with the next `query`. Each round trip to the server costs
     /// three thread wake-ups (this thread, the event loop, the server's backend), more than most of
     /// the writer's statements cost to run, so statements whose results are not needed before
     /// the next one are pipelined: a batch waits twice instead of a dozen times. `handler` sees
     /// the statement's rows when they arrive. An error in any of them fails that `query`.
-    package func enqueue(_ query: PostgresQuery, handler: ((PostgresQueryResult) throws -> Void)? = nil) {
-        deferred.append((query, handler))
+    package func enqueue(_ query: PostgresQuery, handler: (([PostgresRow]) throws -> Void)? = nil) {
+        deferred.append((.unnamed(query), handler))
+    }
+
+    /// `enqueue` for a statement parsed and planned once per connection.
+    package func enqueue(prepared statement: PostgresPreparedSQL, handler: (([PostgresPreparedRow]) throws -> Void)? = nil) {
+        deferred.append((.prepared(statement), handler.map { handler in { rows in try handler(rows.map(PostgresPreparedRow.init)) } }))
     }
 
     /// Runs the queued statements, then this one, and collects its rows.
     @discardableResult
     package func query(_ query: PostgresQuery) throws -> PostgresQueryResult {
+        try send(.unnamed(query)) { connection in connection.query(query, logger: logger) }
+    }
+
+    /// `query` for a statement parsed and planned once per connection.
+    @discardableResult
+    package func query(prepared statement: PostgresPreparedSQL) throws -> [PostgresPreparedRow] {
+        try send(.prepared(statement)) { connection in self.start(.prepared(statement), on: connection) }.map(PostgresPreparedRow.init)
+    }
+
+    private func send<Result: Sendable>(_ last: Statement, _ startLast: (PostgresConnection) -> EventLoopFuture<Result>) throws -> Result {
         let queued = deferred
         deferred.removeAll()
         let connection = try open()
@@ -95,25 +125,57 @@ package final class PostgresSession: @unchecked Sendable {
         // connection fails every pending query, and the next call reconnects.
         let watchdog = connection.eventLoop.scheduleTask(in: Self.answerDeadline) { connection.close().whenComplete { _ in } }
         defer { watchdog.cancel() }
-        let futures = queued.map { connection.query($0.query, logger: logger) }
-        let last = connection.query(query, logger: logger)
+        do {
+            try prepare(queued.map(\.statement) + [last], on: connection)
+        } catch {
+            dropIfBroken(error)
+            throw error
+        }
+        let futures = queued.map { start($0.statement, on: connection) }
+        let lastFuture = startLast(connection)
         var failure: (any Error)?
         for (future, entry) in zip(futures, queued) {
             do {
-                let result = try future.wait()
-                if failure == nil { try entry.handler?(result) }
+                let rows = try future.wait()
+                if failure == nil { try entry.handler?(rows) }
             } catch {
                 failure = failure ?? error
             }
         }
         do {
-            let result = try last.wait()
+            let result = try lastFuture.wait()
             if let failure { throw failure }
             return result
         } catch {
             let error = failure ?? error
             dropIfBroken(error)
             throw error
+        }
+    }
+
+    /// Prepares the texts `connection` has not seen, all in one round trip, before any statement
+    /// that uses them is sent: postgres-nio runs a connection's requests in the order they were
+    /// written, so an execute must not be written before its prepare has been answered.
+    private func prepare(_ statements: [Statement], on connection: PostgresConnection) throws {
+        var texts: [String] = []
+        for case .prepared(let statement) in statements
+        where prepared[statement.sql] == nil && !texts.contains(statement.sql) && prepared.count + texts.count < Self.preparedLimit {
+            texts.append(statement.sql)
+        }
+        guard !texts.isEmpty else { return }
+        let futures = texts.map { connection.prepare(query: $0) }
+        for (text, future) in zip(texts, futures) { prepared[text] = try future.wait() }
+    }
+
+    private func start(_ statement: Statement, on connection: PostgresConnection) -> EventLoopFuture<[PostgresRow]> {
+        switch statement {
+        case .unnamed(let query):
+            return connection.query(query, logger: logger).map(\.rows)
+        case .prepared(let statement):
+            guard let preparedQuery = prepared[statement.sql] else {
+                return connection.query(statement.unnamed, logger: logger).map(\.rows)
+            }
+            return preparedQuery.execute(statement.binds)
         }
     }
 
@@ -137,7 +199,7 @@ package final class PostgresSession: @unchecked Sendable {
     /// Any error that did not come from the server (reset, closed channel, timeout) leaves the
     /// connection in an unknown state: drop it so the next call reconnects.
     private func dropIfBroken(_ error: any Error) {
-        if let error = error as? PSQLError, error.code == .server { return }
+        if PostgresServerReply(error) != nil { return }
         if let connection { connection.close().whenComplete { _ in } }
         connection = nil
     }
@@ -149,17 +211,33 @@ package struct PostgresUnavailable: Error, CustomStringConvertible {
     package var description: String { "PostgreSQL unavailable: \(String(reflecting: underlying))" }
 }
 
-extension PSQLError {
-    /// The SQLSTATE of a server error (`40P01` deadlock, `40001` serialization failure…).
-    package var sqlState: String? { serverInfo?[.sqlState] }
+/// The server's error reply inside an error from either of postgres-nio's APIs: `query` throws
+/// `PSQLError`, the prepared statements of `PostgresPreparedSQL` the older `PostgresError`.
+package struct PostgresServerReply {
+    /// `40P01` deadlock, `40001` serialization failure…
+    package let sqlState: String?
+    package let message: String
+    package let detail: String?
+
+    package init?(_ error: any Error) {
+        if let error = error as? PSQLError, let info = error.serverInfo {
+            sqlState = info[.sqlState]
+            message = info[.message] ?? ""
+            detail = info[.detail]
+        } else if case .server(let reply)? = error as? PostgresError {
+            sqlState = reply.fields[.sqlState]
+            message = reply.fields[.message] ?? ""
+            detail = reply.fields[.detail]
+        } else {
+            return nil
+        }
+    }
+
+    /// Deadlock and serialization failures: the transaction was rolled back and may simply be run again.
+    package var isTransient: Bool { sqlState == "40P01" || sqlState == "40001" }
 
     /// What went wrong, without the bound values (payloads) that `String(reflecting:)` would print.
-    package var summary: String {
-        if let info = serverInfo {
-            return "PostgreSQL \(info[.sqlState] ?? "?"): \(info[.message] ?? "")" + (info[.detail].map { " (\($0))" } ?? "")
-        }
-        return "PostgreSQL connection: \(code)" + (underlying.map { " (\($0))" } ?? "")
-    }
+    package var summary: String { "PostgreSQL \(sqlState ?? "?"): \(message)" + (detail.map { " (\($0))" } ?? "") }
 }
 
 /// A statement or connection failure, described for logs and 503 bodies.
@@ -169,9 +247,15 @@ package struct PostgresStoreError: StoreError, CustomStringConvertible {
     package let sqlState: String?
 
     package init(_ error: any Error) {
-        if let error = error as? PSQLError {
-            description = error.summary
-            sqlState = error.sqlState
+        if let reply = PostgresServerReply(error) {
+            description = reply.summary
+            sqlState = reply.sqlState
+        } else if let error = error as? PSQLError {
+            description = "PostgreSQL connection: \(error.code)" + (error.underlying.map { " (\($0))" } ?? "")
+            sqlState = nil
+        } else if let error = error as? PostgresError {
+            description = "PostgreSQL connection: \(error)"
+            sqlState = nil
         } else {
             description = "\(error)"
             sqlState = nil

@@ -1,0 +1,108 @@
+import Foundation
+import PitIngest
+import PitStorage
+import PostgresNIO
+import PostgresStore
+import Testing
+
+/// The batch writer's statements are parsed and planned once per connection
+/// (`PostgresPreparedSQL`), not on every commit.
+@Suite struct PostgresPreparedSQLTests {
+    /// postgres-nio prepares without parameter types, and `unnest($1)` gives PostgreSQL nothing to
+    /// infer one from: each placeholder names its type.
+    @Test func placeholdersNameTheirTypes() {
+        let statement: PostgresPreparedSQL = "SELECT * FROM unnest(\([Int64(1), 2]), \(["a", "b"]), \([true, false])) WHERE \(Int64(3)) > 0"
+        #expect(statement.sql == "SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::BOOLEAN[]) WHERE $4::BIGINT > 0")
+        #expect(statement.binds.map(\.type) == [.int8Array, .textArray, .boolArray, .int8])
+    }
+
+    @Test func parametersBuiltInALoopContinueTheNumbering() {
+        var statement: PostgresPreparedSQL = "SELECT \(Int64(1)), "
+        let placeholders = (0..<3).map { statement.bind([Int64($0)]) }
+        statement.append(sql: placeholders.joined(separator: ", "))
+        #expect(statement.sql == "SELECT $1::BIGINT, $2::BIGINT[], $3::BIGINT[], $4::BIGINT[]")
+        #expect(statement.binds.count == 4)
+    }
+}
+
+@Suite(.enabled(if: PostgresTestDatabase.adminURL != nil, "PIT_TEST_DATABASE_URL is not set"))
+struct PostgresPreparedStatementTests {
+    private func batch(_ ids: ClosedRange<Int>, fixture: StoreFixture) throws -> [IngestQueue.Entry] {
+        try ids.map { id in
+            .write(
+                WriteUnit(
+                    event: try fixture.record(
+                        eventJSON(
+                            id, type: id % 2 == 0 ? "KeyError" : "ValueError", release: "1.\(id % 3)",
+                            user: #"{"id":"u\#(id % 5)"}"#, environment: "prod")),
+                    items: []))
+        }
+    }
+
+    /// The writer's session: each statement text prepared once however many batches it writes,
+    /// and executed from that one preparation.
+    @Test func eachStatementIsPreparedOncePerConnection() async throws {
+        let database = try PostgresTestDatabase.create()
+        let admin = try await PostgresAdminStore.open(url: database, logger: PostgresTestDatabase.logger)
+        _ = try await admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
+        await admin.close()
+        let store = try PostgresBatchStore(url: database, logger: PostgresTestDatabase.logger)
+        defer { store.close() }
+        let fixture = try StoreFixture()
+
+        func prepared() throws -> [String: Int64] {
+            var executions: [String: Int64] = [:]
+            for row in try store.session.query("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements") {
+                let (text, count) = try row.decode((String, Int64).self)
+                executions[text] = count
+            }
+            return executions
+        }
+        for round in 0..<3 { _ = try store.write(try batch(round * 10 + 1...round * 10 + 10, fixture: fixture)) }
+        let afterThree = try prepared()
+        #expect(afterThree.keys.contains { $0.contains("INSERT INTO events") })
+        for round in 3..<10 { _ = try store.write(try batch(round * 10 + 1...round * 10 + 10, fixture: fixture)) }
+        let afterTen = try prepared()
+        // No new preparations for the same statements, and the events statement ran ten times.
+        #expect(Set(afterTen.keys) == Set(afterThree.keys))
+        #expect(afterTen.first { $0.key.contains("INSERT INTO events") }?.value == 10)
+        #expect(try PostgresTestDatabase.count("SELECT COUNT(*) FROM events", database) == 100)
+    }
+
+    /// A new connection has none of the old one's statements: the session prepares them again
+    /// instead of executing names the server no longer knows.
+    @Test func aLostConnectionIsPreparedAgain() async throws {
+        let database = try PostgresTestDatabase.create()
+        let admin = try await PostgresAdminStore.open(url: database, logger: PostgresTestDatabase.logger)
+        _ = try await admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
+        await admin.close()
+        let store = try PostgresBatchStore(url: database, logger: PostgresTestDatabase.logger)
+        defer { store.close() }
+        let fixture = try StoreFixture()
+        _ = try store.write(try batch(1...10, fixture: fixture))
+        let backend = try #require(try store.session.query("SELECT pg_backend_pid()").first).decode(Int32.self)
+        #expect(try PostgresTestDatabase.count("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = \(backend)", database) == 1)
+        _ = try PostgresTestDatabase.count("SELECT COUNT(*) FROM pg_terminate_backend(\(backend))", database)
+
+        // The server closed the connection; depending on whether the session has seen that yet,
+        // the next write fails once (the writer retries such a batch) or reconnects at once.
+        // Either way the write that reaches the new connection prepares and stores.
+        let entries = try batch(11...20, fixture: fixture)
+        let outcome = try (try? store.write(entries)) ?? store.write(entries)
+        #expect(outcome.events == 10)
+        let newBackend = try #require(try store.session.query("SELECT pg_backend_pid()").first).decode(Int32.self)
+        #expect(newBackend != backend)
+        #expect(try PostgresTestDatabase.count("SELECT COUNT(*) FROM events", database) == 20)
+    }
+}
+
+extension PostgresTestDatabase {
+    /// The first column of the first row of `sql`, on a connection of its own.
+    static func count(_ sql: String, _ url: PostgresDatabaseURL) throws -> Int64 {
+        let session = try PostgresSession(url: url, logger: logger)
+        defer { session.close() }
+        var value: Int64 = 0
+        for row in try session.query(PostgresQuery(unsafeSQL: sql)) { value = try row.decode(Int64.self) }
+        return value
+    }
+}
