@@ -29,13 +29,12 @@ extension PostgresBatchStore {
                     ON CONFLICT DO NOTHING
                     """)
             for row in try session.query(
-                prepared:
-                    """
-                    SELECT s.project_id, s.sid, s.release, s.environment, s.started, s.did, s.outcome, s.errors, s.ended
-                    FROM session_states s JOIN unnest(\(keys.map(\.projectID)), \(keys.map(\.sid))) AS k(project_id, sid)
-                      ON s.project_id = k.project_id AND s.sid = k.sid
-                    ORDER BY s.project_id, s.sid COLLATE "C" FOR UPDATE OF s
-                    """)
+                """
+                SELECT s.project_id, s.sid, s.release, s.environment, s.started, s.did, s.outcome, s.errors, s.ended
+                FROM session_states s JOIN unnest(\(keys.map(\.projectID)), \(keys.map(\.sid))) AS k(project_id, sid)
+                  ON s.project_id = k.project_id AND s.sid = k.sid
+                ORDER BY s.project_id, s.sid COLLATE "C" FOR UPDATE OF s
+                """)
             {
                 let (projectID, sid, release, environment, started, did, outcome, errors, ended) = try row.decode(
                     (Int64, String, String, String, Int64, String?, Int64, Int64, Int64).self)
@@ -104,15 +103,14 @@ extension PostgresBatchStore {
         let releases = writes.releases.keys.sorted()
         if !releases.isEmpty {
             session.enqueue(
-                prepared:
-                    """
-                    INSERT INTO release_deltas (project_id, version, first_seen, last_seen, events, new_issues)
-                    SELECT k.project_id, k.version, k.first_seen, k.last_seen, 0, 0
-                    FROM unnest(\(releases.map(\.projectID)), \(releases.map(\.version)), \(releases.map { writes.releases[$0]!.first }),
-                                \(releases.map { writes.releases[$0]!.last })) AS k(project_id, version, first_seen, last_seen)
-                    WHERE NOT EXISTS (SELECT 1 FROM \(unescaped: PostgresCounters.allReleases) r
-                                      WHERE r.project_id = k.project_id AND r.version = k.version)
-                    """)
+                """
+                INSERT INTO release_deltas (project_id, version, first_seen, last_seen, events, new_issues)
+                SELECT k.project_id, k.version, k.first_seen, k.last_seen, 0, 0
+                FROM unnest(\(releases.map(\.projectID)), \(releases.map(\.version)), \(releases.map { writes.releases[$0]!.first }),
+                            \(releases.map { writes.releases[$0]!.last })) AS k(project_id, version, first_seen, last_seen)
+                WHERE NOT EXISTS (SELECT 1 FROM \(unescaped: PostgresCounters.allReleases) r
+                                  WHERE r.project_id = k.project_id AND r.version = k.version)
+                """)
         }
     }
 }

@@ -21,25 +21,24 @@ extension PostgresBatchStore {
         if !offered.isEmpty {
             var stored = Set<TransactionKey>()
             for row in try session.query(
-                prepared:
-                    """
-                    INSERT INTO transactions (project_id, event_id, trace_id, span_id, parent_span_id, name, op, status, start_us, duration_us,
-                        release, environment, platform, sample_rate, measurements, received, payload_size, payload, dictionary_id)
-                    SELECT * FROM unnest(\(offered.map(\.projectID)), \(offered.map { ByteBuffer(bytes: $0.eventID.bytes) }),
-                                         \(offered.map { ByteBuffer(bytes: $0.traceID.bytes) }), \(offered.map(\.spanID.storage)),
-                                         \(PostgresNullableArray(offered.map { $0.parentSpanID?.storage })), \(offered.map(\.name)),
-                                         \(offered.map(\.op)), \(offered.map(\.status)), \(offered.map(\.start)), \(offered.map(\.duration)),
-                                         \(PostgresNullableArray(offered.map(\.release))), \(offered.map(\.environment)),
-                                         \(PostgresNullableArray(offered.map(\.platform))), \(PostgresNullableArray(offered.map(\.sampleRate))),
-                                         \(PostgresNullableArray(offered.map(\.measurements))), \(offered.map(\.received)),
-                                         \(offered.map { Int64($0.payloadSize) }), \(offered.map { ByteBuffer(bytes: $0.compressedPayload) }),
-                                         \(PostgresNullableArray(offered.map(\.dictionaryID))))
-                        AS n(project_id, event_id, trace_id, span_id, parent_span_id, name, op, status, start_us, duration_us, release,
-                             environment, platform, sample_rate, measurements, received, payload_size, payload, dictionary_id)
-                    WHERE NOT EXISTS (SELECT 1 FROM transactions t WHERE t.project_id = n.project_id AND t.event_id = n.event_id)
-                    ON CONFLICT (project_id, event_id) DO NOTHING
-                    RETURNING project_id, event_id
-                    """)
+                """
+                INSERT INTO transactions (project_id, event_id, trace_id, span_id, parent_span_id, name, op, status, start_us, duration_us,
+                    release, environment, platform, sample_rate, measurements, received, payload_size, payload, dictionary_id)
+                SELECT * FROM unnest(\(offered.map(\.projectID)), \(offered.map { ByteBuffer(bytes: $0.eventID.bytes) }),
+                                     \(offered.map { ByteBuffer(bytes: $0.traceID.bytes) }), \(offered.map(\.spanID.storage)),
+                                     \(PostgresNullableArray(offered.map { $0.parentSpanID?.storage })), \(offered.map(\.name)),
+                                     \(offered.map(\.op)), \(offered.map(\.status)), \(offered.map(\.start)), \(offered.map(\.duration)),
+                                     \(PostgresNullableArray(offered.map(\.release))), \(offered.map(\.environment)),
+                                     \(PostgresNullableArray(offered.map(\.platform))), \(PostgresNullableArray(offered.map(\.sampleRate))),
+                                     \(PostgresNullableArray(offered.map(\.measurements))), \(offered.map(\.received)),
+                                     \(offered.map { Int64($0.payloadSize) }), \(offered.map { ByteBuffer(bytes: $0.compressedPayload) }),
+                                     \(PostgresNullableArray(offered.map(\.dictionaryID))))
+                    AS n(project_id, event_id, trace_id, span_id, parent_span_id, name, op, status, start_us, duration_us, release,
+                         environment, platform, sample_rate, measurements, received, payload_size, payload, dictionary_id)
+                WHERE NOT EXISTS (SELECT 1 FROM transactions t WHERE t.project_id = n.project_id AND t.event_id = n.event_id)
+                ON CONFLICT (project_id, event_id) DO NOTHING
+                RETURNING project_id, event_id
+                """)
             {
                 let (projectID, eventID) = try row.decode((Int64, ByteBuffer).self)
                 if let id = EventID(bytes: eventID.readableBytesView) { stored.insert(TransactionKey(projectID: projectID, eventID: id)) }
@@ -70,7 +69,7 @@ extension PostgresBatchStore {
     private func apdexThresholds(_ projectIDs: [Int64]) throws -> [Int64: Int64] {
         guard !projectIDs.isEmpty else { return [:] }
         var thresholds: [Int64: Int64] = [:]
-        for row in try session.query(prepared: "SELECT id, apdex_threshold_ms FROM projects WHERE id = ANY(\(projectIDs))") {
+        for row in try session.query("SELECT id, apdex_threshold_ms FROM projects WHERE id = ANY(\(projectIDs))") {
             let (id, threshold) = try row.decode((Int64, Int64).self)
             thresholds[id] = threshold
         }

@@ -158,14 +158,13 @@ package final class PostgresBatchStore: BatchStore {
             let substatus: IssueSubstatus = status == .unresolved ? .ongoing : (status == .ignored ? .archivedForever : .none)
             let keepRelease = status == .resolved && inNextRelease
             session.enqueue(
-                prepared:
-                    """
-                    UPDATE issues SET status = \(Int64(status.rawValue)), substatus = \(Int64(substatus.rawValue)),
-                        resolved_in_release = CASE WHEN \(keepRelease) THEN COALESCE((SELECT d.last_release FROM issue_deltas d
-                            WHERE d.issue_id = issues.id AND d.last_release IS NOT NULL ORDER BY d.seq DESC LIMIT 1), last_release) ELSE NULL END,
-                        resolved_at = CASE WHEN \(status == .resolved) THEN COALESCE(resolved_at, \(ClockTime.nowMilliseconds)) ELSE NULL END
-                    WHERE id = ANY(\(ids.sorted()))
-                    """)
+                """
+                UPDATE issues SET status = \(Int64(status.rawValue)), substatus = \(Int64(substatus.rawValue)),
+                    resolved_in_release = CASE WHEN \(keepRelease) THEN COALESCE((SELECT d.last_release FROM issue_deltas d
+                        WHERE d.issue_id = issues.id AND d.last_release IS NOT NULL ORDER BY d.seq DESC LIMIT 1), last_release) ELSE NULL END,
+                    resolved_at = CASE WHEN \(status == .resolved) THEN COALESCE(resolved_at, \(ClockTime.nowMilliseconds)) ELSE NULL END
+                WHERE id = ANY(\(ids.sorted()))
+                """)
         }
     }
 
@@ -285,12 +284,11 @@ package final class PostgresBatchStore: BatchStore {
         guard !unknown.isEmpty else { return found }
         let keys = unknown.sorted()
         let rows = try session.query(
-            prepared:
-                """
-                SELECT h.project_id, h.hash, h.issue_id FROM issue_hashes h
-                JOIN unnest(\(keys.map(\.projectID)), \(keys.map { ByteBuffer(bytes: $0.hash) })) AS k(project_id, hash)
-                  ON h.project_id = k.project_id AND h.hash = k.hash
-                """)
+            """
+            SELECT h.project_id, h.hash, h.issue_id FROM issue_hashes h
+            JOIN unnest(\(keys.map(\.projectID)), \(keys.map { ByteBuffer(bytes: $0.hash) })) AS k(project_id, hash)
+              ON h.project_id = k.project_id AND h.hash = k.hash
+            """)
         for row in rows {
             let (projectID, hash, issueID) = try row.decode((Int64, ByteBuffer, Int64).self)
             found[HashKey(projectID: projectID, hash: Array(hash.readableBytesView))] = issueID
@@ -372,9 +370,9 @@ package final class PostgresBatchStore: BatchStore {
         for index in inserted { withEvents.insert(grouping.issueOf[index]) }
         let empty = grouping.created.subtracting(withEvents)
         guard !empty.isEmpty else { return }
-        session.enqueue(prepared: "DELETE FROM issue_hashes WHERE issue_id = ANY(\(empty.sorted()))")
-        session.enqueue(prepared: "DELETE FROM issues WHERE id = ANY(\(empty.sorted()))")
-        session.enqueue(prepared: "DELETE FROM issue_groupings WHERE issue_id = ANY(\(empty.sorted()))")
+        session.enqueue("DELETE FROM issue_hashes WHERE issue_id = ANY(\(empty.sorted()))")
+        session.enqueue("DELETE FROM issues WHERE id = ANY(\(empty.sorted()))")
+        session.enqueue("DELETE FROM issue_groupings WHERE issue_id = ANY(\(empty.sorted()))")
         grouping.created.subtract(empty)
         // Their slots stay in `fresh`; `learn` skips them by id.
         grouping.droppedIssues = empty
@@ -567,12 +565,11 @@ package final class PostgresBatchStore: BatchStore {
             let keys = lost.map { fresh[$0].keys[0] }
             var owner: [HashKey: Int64] = [:]
             for row in try session.query(
-                prepared:
-                    """
-                    SELECT h.project_id, h.hash, h.issue_id FROM issue_hashes h
-                    JOIN unnest(\(keys.map(\.projectID)), \(keys.map { ByteBuffer(bytes: $0.hash) })) AS k(project_id, hash)
-                      ON h.project_id = k.project_id AND h.hash = k.hash
-                    """)
+                """
+                SELECT h.project_id, h.hash, h.issue_id FROM issue_hashes h
+                JOIN unnest(\(keys.map(\.projectID)), \(keys.map { ByteBuffer(bytes: $0.hash) })) AS k(project_id, hash)
+                  ON h.project_id = k.project_id AND h.hash = k.hash
+                """)
             {
                 let (projectID, hash, issueID) = try row.decode((Int64, ByteBuffer, Int64).self)
                 owner[HashKey(projectID: projectID, hash: Array(hash.readableBytesView))] = issueID
@@ -581,7 +578,7 @@ package final class PostgresBatchStore: BatchStore {
                 guard let id = owner[fresh[index].keys[0]] else { throw AdminError("issue hash claimed but not visible") }
                 winners[index] = id
             }
-            try session.query(prepared: "DELETE FROM issue_hashes WHERE issue_id = ANY(\(lost.map { fresh[$0].id }))")
+            try session.query("DELETE FROM issue_hashes WHERE issue_id = ANY(\(lost.map { fresh[$0].id }))")
         }
 
         let won = fresh.indices.filter { winners[$0] == nil }.map { fresh[$0] }
@@ -632,20 +629,19 @@ package final class PostgresBatchStore: BatchStore {
         let resolved = Set(locked)
         let candidates = candidates.filter { resolved.contains($0.issueID) }
         session.enqueue(
-            prepared:
-                """
-                UPDATE issues i SET status = \(Int64(IssueStatus.unresolved.rawValue)), substatus = \(Int64(IssueSubstatus.regressed.rawValue)),
-                    resolved_in_release = NULL, resolved_at = NULL
-                FROM unnest(\(candidates.map(\.issueID)), \(candidates.map { $0.key == "1" }), \(candidates.map(\.value))) AS c(issue_id, has_release, release)
-                WHERE i.id = c.issue_id AND i.status = \(Int64(IssueStatus.resolved.rawValue)) AND (
-                    i.resolved_in_release IS NULL OR (
-                        c.has_release AND c.release <> i.resolved_in_release
-                        AND COALESCE((SELECT MIN(r.first_seen) FROM \(unescaped: PostgresCounters.allReleases) r
-                                       WHERE r.project_id = i.project_id AND r.version = c.release), 9223372036854775807)
-                          > COALESCE((SELECT MIN(r.first_seen) FROM \(unescaped: PostgresCounters.allReleases) r
-                                      WHERE r.project_id = i.project_id AND r.version = i.resolved_in_release), -9223372036854775808)))
-                RETURNING i.id
-                """
+            """
+            UPDATE issues i SET status = \(Int64(IssueStatus.unresolved.rawValue)), substatus = \(Int64(IssueSubstatus.regressed.rawValue)),
+                resolved_in_release = NULL, resolved_at = NULL
+            FROM unnest(\(candidates.map(\.issueID)), \(candidates.map { $0.key == "1" }), \(candidates.map(\.value))) AS c(issue_id, has_release, release)
+            WHERE i.id = c.issue_id AND i.status = \(Int64(IssueStatus.resolved.rawValue)) AND (
+                i.resolved_in_release IS NULL OR (
+                    c.has_release AND c.release <> i.resolved_in_release
+                    AND COALESCE((SELECT MIN(r.first_seen) FROM \(unescaped: PostgresCounters.allReleases) r
+                                   WHERE r.project_id = i.project_id AND r.version = c.release), 9223372036854775807)
+                      > COALESCE((SELECT MIN(r.first_seen) FROM \(unescaped: PostgresCounters.allReleases) r
+                                  WHERE r.project_id = i.project_id AND r.version = i.resolved_in_release), -9223372036854775808)))
+            RETURNING i.id
+            """
         ) { rows in
             regressed.ids.formUnion(try rows.map { try $0.decode(Int64.self) })
         }
@@ -678,19 +674,18 @@ package final class PostgresBatchStore: BatchStore {
         var seen: Set<Key> = []
         let rows = records.filter { seen.insert(Key(projectID: $0.projectID, eventID: $0.eventID, name: $0.name, sha1: $0.sha1)).inserted }
         session.enqueue(
-            prepared:
-                """
-                INSERT INTO attachments (project_id, event_id, name, attachment_type, content_type, size, sha1, received, compressed, content)
-                SELECT * FROM unnest(\(rows.map(\.projectID)), \(rows.map { ByteBuffer(bytes: $0.eventID.bytes) }),
-                                     \(rows.map(\.name)), \(rows.map(\.attachmentType)),
-                                     \(PostgresNullableArray(rows.map(\.contentType))), \(rows.map { Int64($0.size) }),
-                                     \(rows.map(\.sha1)), \(rows.map(\.received)), \(rows.map(\.compressed)),
-                                     \(rows.map { ByteBuffer(bytes: $0.content) }))
-                    AS n (project_id, event_id, name, attachment_type, content_type, size, sha1, received, compressed, content)
-                WHERE NOT EXISTS (SELECT 1 FROM attachments a WHERE a.project_id = n.project_id AND a.event_id = n.event_id
-                    AND a.name = n.name AND a.sha1 = n.sha1)
-                ON CONFLICT (project_id, event_id, name, sha1) DO NOTHING
-                """)
+            """
+            INSERT INTO attachments (project_id, event_id, name, attachment_type, content_type, size, sha1, received, compressed, content)
+            SELECT * FROM unnest(\(rows.map(\.projectID)), \(rows.map { ByteBuffer(bytes: $0.eventID.bytes) }),
+                                 \(rows.map(\.name)), \(rows.map(\.attachmentType)),
+                                 \(PostgresNullableArray(rows.map(\.contentType))), \(rows.map { Int64($0.size) }),
+                                 \(rows.map(\.sha1)), \(rows.map(\.received)), \(rows.map(\.compressed)),
+                                 \(rows.map { ByteBuffer(bytes: $0.content) }))
+                AS n (project_id, event_id, name, attachment_type, content_type, size, sha1, received, compressed, content)
+            WHERE NOT EXISTS (SELECT 1 FROM attachments a WHERE a.project_id = n.project_id AND a.event_id = n.event_id
+                AND a.name = n.name AND a.sha1 = n.sha1)
+            ON CONFLICT (project_id, event_id, name, sha1) DO NOTHING
+            """)
     }
 
     /// Feedback rows; a resend of the same feedback (same id) replaces the first, as Sentry keeps
@@ -748,26 +743,25 @@ package final class PostgresBatchStore: BatchStore {
             seen.insert(HashKey(projectID: events[$0].projectID, hash: events[$0].eventID.bytes)).inserted
         }
         let rows = try session.query(
-            prepared:
-                """
-                INSERT INTO events (project_id, issue_id, event_id, timestamp, received, level, release, environment, user_key,
-                    processing_errors, payload_size, payload, dictionary_id, trace_id, span_id)
-                SELECT * FROM unnest(\(offered.map { events[$0].projectID }), \(offered.map { issueOf[$0] }),
-                                     \(offered.map { ByteBuffer(bytes: events[$0].eventID.bytes) }),
-                                     \(offered.map { events[$0].timestamp }), \(offered.map { events[$0].received }),
-                                     \(offered.map { Int64(events[$0].level.rawValue) }), \(PostgresNullableArray(offered.map { events[$0].release })),
-                                     \(offered.map { events[$0].environment }), \(PostgresNullableArray(offered.map { events[$0].userKey })),
-                                     \(PostgresNullableArray(offered.map { events[$0].processingErrors })),
-                                     \(offered.map { Int64(events[$0].payloadSize) }), \(offered.map { ByteBuffer(bytes: events[$0].compressedPayload) }),
-                                     \(PostgresNullableArray(offered.map { events[$0].dictionaryID })),
-                                     \(PostgresNullableArray(offered.map { events[$0].traceID.map { ByteBuffer(bytes: $0.bytes) } })),
-                                     \(PostgresNullableArray(offered.map { events[$0].traceSpanID?.storage })))
-                    AS n(project_id, issue_id, event_id, timestamp, received, level, release, environment, user_key,
-                         processing_errors, payload_size, payload, dictionary_id, trace_id, span_id)
-                WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.project_id = n.project_id AND e.event_id = n.event_id)
-                ON CONFLICT (project_id, event_id) DO NOTHING
-                RETURNING project_id, event_id
-                """)
+            """
+            INSERT INTO events (project_id, issue_id, event_id, timestamp, received, level, release, environment, user_key,
+                processing_errors, payload_size, payload, dictionary_id, trace_id, span_id)
+            SELECT * FROM unnest(\(offered.map { events[$0].projectID }), \(offered.map { issueOf[$0] }),
+                                 \(offered.map { ByteBuffer(bytes: events[$0].eventID.bytes) }),
+                                 \(offered.map { events[$0].timestamp }), \(offered.map { events[$0].received }),
+                                 \(offered.map { Int64(events[$0].level.rawValue) }), \(PostgresNullableArray(offered.map { events[$0].release })),
+                                 \(offered.map { events[$0].environment }), \(PostgresNullableArray(offered.map { events[$0].userKey })),
+                                 \(PostgresNullableArray(offered.map { events[$0].processingErrors })),
+                                 \(offered.map { Int64(events[$0].payloadSize) }), \(offered.map { ByteBuffer(bytes: events[$0].compressedPayload) }),
+                                 \(PostgresNullableArray(offered.map { events[$0].dictionaryID })),
+                                 \(PostgresNullableArray(offered.map { events[$0].traceID.map { ByteBuffer(bytes: $0.bytes) } })),
+                                 \(PostgresNullableArray(offered.map { events[$0].traceSpanID?.storage })))
+                AS n(project_id, issue_id, event_id, timestamp, received, level, release, environment, user_key,
+                     processing_errors, payload_size, payload, dictionary_id, trace_id, span_id)
+            WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.project_id = n.project_id AND e.event_id = n.event_id)
+            ON CONFLICT (project_id, event_id) DO NOTHING
+            RETURNING project_id, event_id
+            """)
         var stored = Set<HashKey>()
         for row in rows {
             let (projectID, eventID) = try row.decode((Int64, ByteBuffer).self)

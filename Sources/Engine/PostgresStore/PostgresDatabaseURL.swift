@@ -127,17 +127,13 @@ package struct PostgresDatabaseURL: Sendable, Equatable, CustomStringConvertible
         ("idle_in_transaction_session_timeout", "\(2 * statementTimeoutSeconds)s"),
     ]
 
-    /// The batch writers' sessions. Their statements are prepared once per connection
-    /// (`PostgresPreparedSQL`), and PostgreSQL then reuses one generic plan made from the table
-    /// sizes of that moment: made while a table is small, it scans the table whole or hashes it,
-    /// and keeps doing so as the table grows, until the next analyze. Every statement these
-    /// sessions run probes indexes with at most a batch of keys, for which nested loops over
-    /// indexes are right at any table size, so the planner is not offered the others. A table
-    /// without a usable index (a delta table the roll-up keeps short) is still scanned, at a
-    /// "disabled" cost far past `jit_above_cost`; JIT is off so that no such plan compiles code on
-    /// every execution (~140 ms each, measured), which no batch of this size would win back.
-    package static let writerSessionParameters: [(String, String)] =
-        sessionParameters + [("enable_seqscan", "off"), ("enable_hashjoin", "off"), ("enable_mergejoin", "off"), ("jit", "off")]
+    /// The batch writers' sessions. Their prepared statements (`PostgresPreparedSQL`) only
+    /// insert, so no plan of theirs depends on a table's size, and each runs with one generic plan,
+    /// made without the bound arrays. Left to choose, PostgreSQL kept planning afresh every such
+    /// statement whose batch held fewer rows than the ten a generic plan assumes (sessions,
+    /// releases), as if it were not prepared. The writers' unnamed statements, those that read a
+    /// table, are still planned on every call, from the table sizes of that moment.
+    package static let writerSessionParameters: [(String, String)] = sessionParameters + [("plan_cache_mode", "force_generic_plan")]
 
     package func clientConfiguration(maximumConnections: Int) -> PostgresClient.Configuration {
         let mode: PostgresClient.Configuration.TLS

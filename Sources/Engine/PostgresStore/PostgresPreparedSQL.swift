@@ -7,6 +7,12 @@ package import PostgresNIO
 /// which was almost half of its statement time
 /// (`results/2026-12-03T1530Z-pg-commit-delay/summary.md`).
 ///
+/// Only for statements whose plan cannot depend on a table's size: those that only insert (an
+/// `ON CONFLICT` arbiter is fixed by the table's definition). A generic plan made while a table
+/// was small kept scanning it as it grew (`INSERT INTO events … WHERE NOT EXISTS`, 0.4 → 90 ms
+/// per batch in 15 s, `results/2026-12-03T1905Z-pg-prepared-statements`), so a statement that
+/// reads a table stays a `PostgresQuery`, planned on every call.
+///
 /// Written like a `PostgresQuery` (values interpolated become parameters), with one difference:
 /// each parameter carries its type in the text (`$1::BIGINT[]`). postgres-nio prepares a
 /// statement without parameter types, and PostgreSQL cannot infer them from `unnest($1)`.
