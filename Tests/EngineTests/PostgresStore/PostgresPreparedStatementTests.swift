@@ -27,7 +27,21 @@ import Testing
 
 @Suite(.enabled(if: PostgresTestDatabase.adminURL != nil, "PIT_TEST_DATABASE_URL is not set"))
 struct PostgresPreparedStatementTests {
-    private func batch(_ ids: ClosedRange<Int>, fixture: StoreFixture) throws -> [IngestQueue.Entry] {
+    /// Turns event payloads into records, as the ingest pipeline does.
+    private let fixture: StoreFixture
+
+    init() throws { fixture = try StoreFixture() }
+
+    /// A fresh database with its default project, and a batch store writing into it.
+    private func writer() async throws -> (PostgresDatabaseURL, PostgresBatchStore) {
+        let database = try PostgresTestDatabase.create()
+        let admin = try await PostgresAdminStore.open(url: database, logger: PostgresTestDatabase.logger)
+        _ = try await admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
+        await admin.close()
+        return (database, try PostgresBatchStore(url: database, logger: PostgresTestDatabase.logger))
+    }
+
+    private func batch(_ ids: ClosedRange<Int>) throws -> [IngestQueue.Entry] {
         try ids.map { id in
             .write(
                 WriteUnit(
@@ -42,13 +56,8 @@ struct PostgresPreparedStatementTests {
     /// The writer's session: each statement text prepared once however many batches it writes,
     /// and executed from that one preparation.
     @Test func eachStatementIsPreparedOncePerConnection() async throws {
-        let database = try PostgresTestDatabase.create()
-        let admin = try await PostgresAdminStore.open(url: database, logger: PostgresTestDatabase.logger)
-        _ = try await admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
-        await admin.close()
-        let store = try PostgresBatchStore(url: database, logger: PostgresTestDatabase.logger)
+        let (database, store) = try await writer()
         defer { store.close() }
-        let fixture = try StoreFixture()
 
         /// Per prepared text: (generic plans, custom plans) executed so far.
         func prepared() throws -> [String: (generic: Int64, custom: Int64)] {
@@ -62,12 +71,12 @@ struct PostgresPreparedStatementTests {
         func issueDeltas(_ executions: [String: (generic: Int64, custom: Int64)]) -> (generic: Int64, custom: Int64)? {
             executions.first { $0.key.contains("INSERT INTO issue_deltas") }?.value
         }
-        for round in 0..<3 { _ = try store.write(try batch(round * 10 + 1...round * 10 + 10, fixture: fixture)) }
+        for round in 0..<3 { _ = try store.write(try batch(round * 10 + 1...round * 10 + 10)) }
         let afterThree = try prepared()
         #expect(issueDeltas(afterThree) != nil)
         // The events statement reads the table (already stored ids): planned on each call instead.
         #expect(!afterThree.keys.contains { $0.contains("INSERT INTO events") })
-        for round in 3..<10 { _ = try store.write(try batch(round * 10 + 1...round * 10 + 10, fixture: fixture)) }
+        for round in 3..<10 { _ = try store.write(try batch(round * 10 + 1...round * 10 + 10)) }
         let afterTen = try prepared()
         // No new preparations for the same statements; one generic plan, never planned again.
         #expect(Set(afterTen.keys) == Set(afterThree.keys))
@@ -78,14 +87,9 @@ struct PostgresPreparedStatementTests {
     /// A new connection has none of the old one's statements: the session prepares them again
     /// instead of executing names the server no longer knows.
     @Test func aLostConnectionIsPreparedAgain() async throws {
-        let database = try PostgresTestDatabase.create()
-        let admin = try await PostgresAdminStore.open(url: database, logger: PostgresTestDatabase.logger)
-        _ = try await admin.ensureDefaults(organizationSlug: "pit", projectSlug: "default")
-        await admin.close()
-        let store = try PostgresBatchStore(url: database, logger: PostgresTestDatabase.logger)
+        let (database, store) = try await writer()
         defer { store.close() }
-        let fixture = try StoreFixture()
-        _ = try store.write(try batch(1...10, fixture: fixture))
+        _ = try store.write(try batch(1...10))
         let backend = try #require(try store.session.query("SELECT pg_backend_pid()").first).decode(Int32.self)
         #expect(try PostgresTestDatabase.count("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = \(backend)", database) == 1)
         _ = try PostgresTestDatabase.count("SELECT COUNT(*) FROM pg_terminate_backend(\(backend))", database)
@@ -93,7 +97,7 @@ struct PostgresPreparedStatementTests {
         // The server closed the connection; depending on whether the session has seen that yet,
         // the next write fails once (the writer retries such a batch) or reconnects at once.
         // Either way the write that reaches the new connection prepares and stores.
-        let entries = try batch(11...20, fixture: fixture)
+        let entries = try batch(11...20)
         let outcome = try (try? store.write(entries)) ?? store.write(entries)
         #expect(outcome.events == 10)
         let newBackend = try #require(try store.session.query("SELECT pg_backend_pid()").first).decode(Int32.self)
