@@ -107,16 +107,20 @@ package final class PostgresSession: @unchecked Sendable {
     /// Runs the queued statements, then this one, and collects its rows.
     @discardableResult
     package func query(_ query: PostgresQuery) throws -> PostgresQueryResult {
-        try send(.unnamed(query)) { connection in connection.query(query, logger: logger) }
+        try send(.unnamed(query)) { connection, _ in connection.query(query, logger: logger) }
     }
 
     /// `query` for a statement parsed and planned once per connection.
     @discardableResult
     package func query(prepared statement: PostgresPreparedSQL) throws -> [PostgresPreparedRow] {
-        try send(.prepared(statement)) { connection in self.start(.prepared(statement), on: connection) }.map(PostgresPreparedRow.init)
+        try send(.prepared(statement)) { connection, preparation in
+            self.start(.prepared(statement), preparation, on: connection)
+        }.map(PostgresPreparedRow.init)
     }
 
-    private func send<Result: Sendable>(_ last: Statement, _ startLast: (PostgresConnection) -> EventLoopFuture<Result>) throws -> Result {
+    private func send<Result: Sendable>(
+        _ last: Statement, _ startLast: (PostgresConnection, PreparedQuery?) -> EventLoopFuture<Result>
+    ) throws -> Result {
         let queued = deferred
         deferred.removeAll()
         let connection = try open()
@@ -125,14 +129,15 @@ package final class PostgresSession: @unchecked Sendable {
         // connection fails every pending query, and the next call reconnects.
         let watchdog = connection.eventLoop.scheduleTask(in: Self.answerDeadline) { connection.close().whenComplete { _ in } }
         defer { watchdog.cancel() }
+        let preparations: [PreparedQuery?]
         do {
-            try prepare(queued.map(\.statement) + [last], on: connection)
+            preparations = try prepare(queued.map(\.statement) + [last], on: connection)
         } catch {
             dropIfBroken(error)
             throw error
         }
-        let futures = queued.map { start($0.statement, on: connection) }
-        let lastFuture = startLast(connection)
+        let futures = zip(queued, preparations).map { start($0.statement, $1, on: connection) }
+        let lastFuture = startLast(connection, preparations[queued.count])
         var failure: (any Error)?
         for (future, entry) in zip(futures, queued) {
             do {
@@ -153,29 +158,47 @@ package final class PostgresSession: @unchecked Sendable {
         }
     }
 
-    /// Prepares the texts `connection` has not seen, all in one round trip, before any statement
-    /// that uses them is sent: postgres-nio runs a connection's requests in the order they were
-    /// written, so an execute must not be written before its prepare has been answered.
-    private func prepare(_ statements: [Statement], on connection: PostgresConnection) throws {
-        var texts: [String] = []
-        for case .prepared(let statement) in statements
-        where prepared[statement.sql] == nil && !texts.contains(statement.sql) && prepared.count + texts.count < Self.preparedLimit {
-            texts.append(statement.sql)
+    /// Each statement's preparation on `connection` (nil for unnamed ones), preparing the texts
+    /// it has not seen all in one round trip, before any statement that uses them is sent:
+    /// postgres-nio runs a connection's requests in the order they were written, so an execute
+    /// must not be written before its prepare has been answered. One lookup per statement: the
+    /// keys are whole statement texts.
+    private func prepare(_ statements: [Statement], on connection: PostgresConnection) throws -> [PreparedQuery?] {
+        var preparations: [PreparedQuery?] = []
+        preparations.reserveCapacity(statements.count)
+        var missing: [String: [Int]] = [:]
+        for (index, statement) in statements.enumerated() {
+            guard case .prepared(let statement) = statement, let known = prepared[statement.sql] else {
+                preparations.append(nil)
+                if case .prepared(let statement) = statement,
+                    missing[statement.sql] != nil || prepared.count + missing.count < Self.preparedLimit
+                {
+                    missing[statement.sql, default: []].append(index)
+                }
+                continue
+            }
+            preparations.append(known)
         }
-        guard !texts.isEmpty else { return }
-        let futures = texts.map { connection.prepare(query: $0) }
-        for (text, future) in zip(texts, futures) { prepared[text] = try future.wait() }
+        let pending = missing.map { text, indices in (text, indices, connection.prepare(query: text)) }
+        for (text, indices, future) in pending {
+            let preparation = try future.wait()
+            prepared[text] = preparation
+            for index in indices { preparations[index] = preparation }
+        }
+        return preparations
     }
 
-    private func start(_ statement: Statement, on connection: PostgresConnection) -> EventLoopFuture<[PostgresRow]> {
-        switch statement {
-        case .unnamed(let query):
+    /// Sends `statement`: by name when it has a preparation, else unnamed.
+    private func start(_ statement: Statement, _ preparation: PreparedQuery?, on connection: PostgresConnection)
+        -> EventLoopFuture<[PostgresRow]>
+    {
+        switch (statement, preparation) {
+        case (.prepared(let statement), let preparation?):
+            return preparation.execute(statement.binds)
+        case (.prepared(let statement), nil):
+            return connection.query(statement.unnamed, logger: logger).map(\.rows)
+        case (.unnamed(let query), _):
             return connection.query(query, logger: logger).map(\.rows)
-        case .prepared(let statement):
-            guard let preparedQuery = prepared[statement.sql] else {
-                return connection.query(statement.unnamed, logger: logger).map(\.rows)
-            }
-            return preparedQuery.execute(statement.binds)
         }
     }
 

@@ -106,6 +106,22 @@ struct PostgresPreparedStatementTests {
     }
 }
 
+/// A caller building statement texts from values would prepare without end: past 256 texts a
+/// session runs the rest unnamed, with the same answers.
+@Suite(.enabled(if: PostgresTestDatabase.adminURL != nil, "PIT_TEST_DATABASE_URL is not set"))
+struct PostgresPreparedLimitTests {
+    @Test func textsPastTheLimitRunUnnamed() throws {
+        let session = try PostgresSession(url: try PostgresTestDatabase.create(), logger: PostgresTestDatabase.logger)
+        defer { session.close() }
+        for index in 0..<300 {
+            let rows = try session.query(prepared: "SELECT \(unescaped: String(index))::BIGINT + \(Int64(1))")
+            #expect(try rows.first?.decode(Int64.self) == Int64(index) + 1)
+        }
+        let count = try #require(try session.query("SELECT COUNT(*) FROM pg_prepared_statements").first).decode(Int64.self)
+        #expect(count == 256)
+    }
+}
+
 extension PostgresTestDatabase {
     /// The first column of the first row of `sql`, on a connection of its own.
     static func count(_ sql: String, _ url: PostgresDatabaseURL) throws -> Int64 {
