@@ -10,6 +10,6 @@ for round in $(seq 1 "$ROUNDS"); do
     psql -q $PG -c "DROP SCHEMA public CASCADE; CREATE SCHEMA public;" >/dev/null 2>&1
     echo "=== r$round $name $(date -u +%H:%M:%S)"
     .build/release/pit-bench ramp --spawn --pitd "$bin" --mix app --set database_url=$PG --start 1000 --step 1000 --interval 10s \
-      --name pg-prepared-knee-$name-r$round 2>&1 | tail -12
+      --name pg-prepared-knee-$name-${TAG:-}r$round 2>&1 | tail -12
   done
 done
