@@ -500,7 +500,12 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
     }
 
     func read(context: ChannelHandlerContext) {
-        if isAwaitingCommit || !held.isEmpty {
+        // Paused once a part is held, not while a request merely waits for its commit: a client
+        // waiting for its answer (every SDK) sends nothing meanwhile, and pausing then cost two
+        // epoll_ctl calls per request (read interest dropped, then restored with the answer;
+        // 2.7 % of the event loops' samples, perf at 8,000/s). A pipelining client is held to
+        // the parts of one socket read.
+        if !held.isEmpty {
             readPaused = true
             return
         }
@@ -547,7 +552,7 @@ final class IngestHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, Co
             quiescePending = false
             context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }
-        if readPaused, held.isEmpty, !isAwaitingCommit {
+        if readPaused, held.isEmpty {
             readPaused = false
             context.read()
         }
