@@ -234,40 +234,45 @@ package final class SQLiteBatchStore: BatchStore {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
 
-        for entry in batch {
-            switch entry {
-            case .command(let command, _):
-                try apply(command, counted: counted, statusChanged: &statusChanged)
-            case .write(let unit):
-                if !unit.sessions.isEmpty { sessionUnits.append(unit) }
-                if !unit.checkIns.isEmpty { checkInUnits.append(unit) }
-                if !unit.transactions.isEmpty || !unit.spans.isEmpty { transactionUnits.append(unit) }
-                for item in unit.items {
-                    try insertItem.run([
-                        .int(item.projectID), .text(item.type), item.eventID.map { .blob($0.bytes) } ?? .null,
-                        .int(item.received), .text(item.header), .int(Int64(item.payloadSize)), .blob(item.compressedPayload),
-                        .optional(item.dictionaryID),
-                    ])
-                    outcome.items += 1
-                }
-                try insertFeedback(unit.feedback)
-                try insertLogs(unit.logs)
-                try insertAttachments(unit.attachments)
-                try insertProfiles(unit.profiles)
-                outcomes.add(unit.outcomes)
-                if let held = unit.heldEvent { try holdEvent(held) }
-                if let event = unit.event {
-                    if unit.releasesHeldEvent { try releaseHeldEvent(event) }
-                    let stored = try writeEvent(
-                        event, insertEvent: insertEvent, insertUser: insertUser, outcome: &outcome, statusChanged: &statusChanged,
-                        counted: &counted, userTags: &userTags)
-                    if stored || !unit.releasesHeldEvent { outcomes.addEvent(event, stored: stored) }
-                }
-                for event in unit.extraEvents {
-                    let stored = try writeEvent(
-                        event, insertEvent: insertEvent, insertUser: insertUser, outcome: &outcome, statusChanged: &statusChanged,
-                        counted: &counted, userTags: &userTags)
-                    outcomes.addEvent(event, stored: stored)
+        // Entries are read in place (`pointee` is an addressor), as in `BatchWriter.complete`:
+        // `for entry in batch` copied each whole unit first (perf).
+        try batch.withUnsafeBufferPointer { entries in
+            guard let base = entries.baseAddress else { return }
+            for index in entries.indices {
+                switch (base + index).pointee {
+                case .command(let command, _):
+                    try apply(command, counted: counted, statusChanged: &statusChanged)
+                case .write(let unit):
+                    if !unit.sessions.isEmpty { sessionUnits.append(unit) }
+                    if !unit.checkIns.isEmpty { checkInUnits.append(unit) }
+                    if !unit.transactions.isEmpty || !unit.spans.isEmpty { transactionUnits.append(unit) }
+                    for item in unit.items {
+                        try insertItem.run([
+                            .int(item.projectID), .text(item.type), item.eventID.map { .blob($0.bytes) } ?? .null,
+                            .int(item.received), .text(item.header), .int(Int64(item.payloadSize)), .blob(item.compressedPayload),
+                            .optional(item.dictionaryID),
+                        ])
+                        outcome.items += 1
+                    }
+                    try insertFeedback(unit.feedback)
+                    try insertLogs(unit.logs)
+                    try insertAttachments(unit.attachments)
+                    try insertProfiles(unit.profiles)
+                    outcomes.add(unit.outcomes)
+                    if let held = unit.heldEvent { try holdEvent(held) }
+                    if let event = unit.event {
+                        if unit.releasesHeldEvent { try releaseHeldEvent(event) }
+                        let stored = try writeEvent(
+                            event, insertEvent: insertEvent, insertUser: insertUser, outcome: &outcome, statusChanged: &statusChanged,
+                            counted: &counted, userTags: &userTags)
+                        if stored || !unit.releasesHeldEvent { outcomes.addEvent(event, stored: stored) }
+                    }
+                    for event in unit.extraEvents {
+                        let stored = try writeEvent(
+                            event, insertEvent: insertEvent, insertUser: insertUser, outcome: &outcome, statusChanged: &statusChanged,
+                            counted: &counted, userTags: &userTags)
+                        outcomes.addEvent(event, stored: stored)
+                    }
                 }
             }
         }

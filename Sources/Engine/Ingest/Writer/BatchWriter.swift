@@ -426,15 +426,24 @@ package final class BatchWriter: Service, Sendable {
         var tickets: [CommitTicket] = []
         tickets.reserveCapacity(batch.count)
         var otherTickets: [(CommitTicket, Result<Void, any Error>)] = []
-        for (entry, outcome) in zip(batch, outcomes) {
-            guard let result = outcome else { continue }
-            switch entry {
-            case .write(let unit):
-                if let ticket = unit.ticket {
+        // Entries are read in place (`pointee` is an addressor): iterating the array copied
+        // each whole unit (~900 bytes, a retain per field) to read two of its fields, 3 % of the
+        // writer thread's samples (perf at 8,000/s).
+        batch.withUnsafeBufferPointer { entries in
+            guard let base = entries.baseAddress else { return }
+            for index in entries.indices {
+                guard let result = outcomes[index] else { continue }
+                // The two fields are read before either is used: calling a completion while the
+                // unit is bound made the compiler copy the unit, since the call could change it.
+                let (ticket, completion): (CommitTicket?, (@Sendable (Result<Void, any Error>) -> Void)?) =
+                    switch (base + index).pointee {
+                    case .write(let unit): (unit.ticket, unit.completion)
+                    case .command(_, let completion): (nil, completion)
+                    }
+                if let ticket {
                     if case .success = result { tickets.append(ticket) } else { otherTickets.append((ticket, result)) }
                 }
-                unit.completion?(result)
-            case .command(_, let completion): completion(result)
+                completion?(result)
             }
         }
         EventLoopCommitSink.deliver(tickets, result: .success(()))
