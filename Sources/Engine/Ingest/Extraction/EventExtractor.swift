@@ -224,7 +224,7 @@ package enum EventExtractor {
                     info.platform = nonEmpty(json.string(value).map(FieldLimits.removingNUL))
                 }
             }
-            result.append(info)
+            result.append(consume info)
         }
         return result
     }

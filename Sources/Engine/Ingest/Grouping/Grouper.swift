@@ -241,7 +241,7 @@ package enum Grouper {
             guard let base = frames.baseAddress else { return }
             for index in frames.indices {
                 let frame = base + index
-                if index > 0, isRecursion((frame - 1).pointee, frame.pointee) { continue }
+                if index > 0, isRecursion(frame - 1, frame) { continue }
                 let platform = frame.pointee.platform ?? eventPlatform
                 let location = location(of: frame, platform: platform, scratch: &scratch)
                 let function = function(of: frame, platform: platform)
@@ -557,6 +557,14 @@ package enum Grouper {
             app: GroupingComponent(id: "stacktrace", contributes: appContributes, values: app),
             system: GroupingComponent(id: "stacktrace", contributes: systemContributes, values: system)
         )
+    }
+
+    /// `isRecursion` on frames read in place: passing `pointee` as an argument copied both
+    /// frames (a retain per string) for every frame grouped (perf, `FrameInfo` value witnesses).
+    private static func isRecursion(_ a: UnsafePointer<FrameInfo>, _ b: UnsafePointer<FrameInfo>) -> Bool {
+        a.pointee.lineno == b.pointee.lineno && a.pointee.colno == b.pointee.colno && a.pointee.function == b.pointee.function
+            && a.pointee.module == b.pointee.module && a.pointee.filename == b.pointee.filename
+            && a.pointee.absPath == b.pointee.absPath && a.pointee.package == b.pointee.package
     }
 
     static func isRecursion(_ a: borrowing FrameInfo, _ b: borrowing FrameInfo) -> Bool {
